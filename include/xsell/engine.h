@@ -1,0 +1,96 @@
+/*
+ * The offer engine: decoded events and catalog records in, offers, signals and outcomes out.
+ *
+ * It does no I/O and reads no clock: event time drives windows, journeys and timers, so the
+ * same input gives the same output, whether it comes from Kafka, a file, a benchmark or a
+ * test. It is not thread-safe: one engine per thread (per partition group).
+ */
+#ifndef XSELL_ENGINE_H
+#define XSELL_ENGINE_H
+
+#include "common.h"
+#include "conf.h"
+#include "event.h"
+#include "offer.h"
+#include "stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct xs_engine;
+
+/* Creates an engine. conf is copied (the caller keeps ownership of its own); sink is copied.
+ * Returns NULL with errstr filled on bad configuration or out of memory. */
+struct xs_engine *xs_engine_new(const struct xs_conf *conf, const struct xs_sink *sink,
+                                char *errstr, size_t errstr_size);
+/* Frees everything the engine holds. Pending timers are dropped, not fired. */
+void xs_engine_destroy(struct xs_engine *eng);
+
+/* Processes one event: updates the watermark, fires due timers, de-duplicates, advances the
+ * journey, counts co-occurrence and calls the sink for anything produced.
+ * Returns XS_OK (also for a duplicate or late event, which is counted and skipped) or
+ * XS_ERR_INVALID when the event breaks the contract (counted by reason; dead-letter it). */
+xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, char *errstr,
+                           size_t errstr_size);
+
+/* Applies a catalog record (upsert). XS_ERR_INVALID for a record that breaks the contract. */
+xs_err_t xs_engine_catalog_put(struct xs_engine *eng, const struct xs_product *p, char *errstr,
+                               size_t errstr_size);
+/* Applies a catalog tombstone: the product is no longer offered. Unknown ids are ignored. */
+void xs_engine_catalog_delete(struct xs_engine *eng, const char *product_id);
+
+/* Moves event time forward without an event (an idle input): advances the watermark to
+ * event_time - allowed lateness, closes panes and fires due timers. Never moves it back. */
+void xs_engine_advance(struct xs_engine *eng, int64_t event_time);
+
+/* Copies the counters out. */
+void xs_engine_stats(const struct xs_engine *eng, struct xs_stats *st);
+
+/* The products most related to product_id, best first, by the complement score (cross-sell)
+ * or the alternative score (co-views, view-then-buy: the ranking of upsell and downsell).
+ * Writes at most max entries to out and returns how many. Views point into engine memory and
+ * are valid until the next call that changes the engine. */
+enum xs_score_view { XS_SCORE_COMPLEMENT, XS_SCORE_ALTERNATIVE, XS_SCORE_ORDER };
+struct xs_related {
+        const char *product_id;
+        double score; /* signed llr or lift, per cooc.score */
+        struct xs_evidence evidence;
+        int64_t support_a, support_b; /* XS_SCORE_ORDER: orders holding each product */
+        int64_t n_orders;             /* XS_SCORE_ORDER: orders in the window */
+};
+size_t xs_engine_related(struct xs_engine *eng, const char *product_id, enum xs_score_view view,
+                         struct xs_related *out, size_t max);
+/* Calls cb for every product that has co-occurrence counts, in first-seen order. */
+void xs_engine_foreach_product(struct xs_engine *eng,
+                               void (*cb)(void *opaque, const char *product_id), void *opaque);
+
+/* Per-customer state as a self-contained byte string (for a changelog topic): export returns
+ * XS_ERR_NOT_FOUND when the customer is not tracked; *buf is malloc'd and owned by the caller.
+ * Import replaces that customer's state. Both are stable across engine instances. */
+xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_id,
+                                   unsigned char **buf, size_t *len);
+xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *buf, size_t len,
+                                   char *errstr, size_t errstr_size);
+
+/* A closed pane's pair-count deltas: the unit another instance can apply. Entries use external
+ * product ids, so they mean the same thing in every instance. Valid only during the hook. */
+struct xs_pane_entry {
+        const char *a, *b; /* b == NULL: a per-product occurrence row, else a pair (a < b) */
+        int32_t rel[XS_REL_COUNT];
+};
+struct xs_pane_delta {
+        int64_t pane_start, pane_end; /* event time ms */
+        size_t n_entries;
+        const struct xs_pane_entry *entries;
+        int64_t n_orders; /* orders counted in the pane */
+};
+/* cb is called once per pane when the watermark passes its end, before it can change again. */
+void xs_engine_set_pane_hook(struct xs_engine *eng,
+                             void (*cb)(void *opaque, const struct xs_pane_delta *delta),
+                             void *opaque);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,60 @@
+/*
+ * Decoded input records: customer events and catalog products (PRODUCT.md §7).
+ *
+ * These are plain data views. Whoever decodes a record owns the strings; the engine copies
+ * whatever it keeps, so a record may be freed or reused as soon as xs_engine_process() returns.
+ */
+#ifndef XSELL_EVENT_H
+#define XSELL_EVENT_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct xs_line_item {
+        const char *product_id; /* required */
+        int32_t quantity;       /* > 0 */
+        int64_t unit_price;     /* minor units, >= 0; -1 = not given */
+        const char *category;   /* optional (NULL) */
+        const char *brand;      /* optional (NULL) */
+};
+
+struct xs_event {
+        const char *event_id;    /* required, unique per event; used for de-duplication */
+        const char *customer_id; /* required */
+        const char *session_id;  /* optional */
+        int64_t event_time;      /* milliseconds since the Unix epoch, event time */
+        enum xs_event_type type;
+        const struct xs_line_item *items;
+        size_t n_items;
+        char currency[XS_CURRENCY_LEN]; /* of unit prices; "" if none */
+        const char *order_id;           /* PURCHASE: the order; optional otherwise */
+        const char *offer_id;           /* OFFER_DISMISSED: the offer dismissed (optional) */
+};
+
+struct xs_product {
+        const char *product_id; /* required */
+        const char *category;   /* optional */
+        const char *brand;      /* optional */
+        int64_t price;          /* minor units, >= 0 */
+        char currency[XS_CURRENCY_LEN];
+        int in_stock;
+        const char *const *upgrades; /* explicit upgrade targets, best first */
+        size_t n_upgrades;
+        const char *const *downgrades; /* explicit downgrade targets, best first */
+        size_t n_downgrades;
+};
+
+/* Deep copies of decoded records, for readers that hand out owned records.
+ * xs_event_copy: returns a new event that owns all its memory; free with xs_event_free(). */
+struct xs_event *xs_event_copy(const struct xs_event *ev);
+void xs_event_free(struct xs_event *ev);
+struct xs_product *xs_product_copy(const struct xs_product *p);
+void xs_product_free(struct xs_product *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
