@@ -1,0 +1,27 @@
+/*
+ * Guards around avro-c 1.11, which trusts length prefixes, accepts enum indexes out of range,
+ * and leaks on decode errors.
+ *
+ * xs_avro_validate walks one record's bytes against a writer schema before anything is
+ * decoded: every string/bytes length, array/map block count, enum index and union branch is
+ * checked against the bytes that remain and the schema; nesting depth is bounded. Only bytes
+ * that pass are handed to avro_value_read, so decoding allocates at most a bounded multiple of
+ * the input. The allocator cap (xs_avro_guard_init) is the second line of defence.
+ */
+#ifndef XS_AVRO_GUARD_H
+#define XS_AVRO_GUARD_H
+
+#include <avro.h>
+#include <stddef.h>
+
+/* Installs the capped allocator for avro-c (idempotent; call before any avro-c use). A single
+ * allocation above cap bytes fails instead of asking the system for it. */
+void xs_avro_guard_init(size_t cap);
+
+/* Validates that buf holds at least one record of schema starting at offset 0. On success
+ * returns 0 and sets *consumed to the record's length; on failure returns -1 and writes the
+ * reason (with the byte offset) to errstr. */
+int xs_avro_validate(avro_schema_t schema, const void *buf, size_t len, size_t *consumed,
+                     char *errstr, size_t errstr_size);
+
+#endif
