@@ -1,0 +1,644 @@
+/*
+ * Sliding co-occurrence window; see window.h for the model and its invariant.
+ *
+ * Memory: one global cell per live key (uthash handle + key + 5 counters, from a pool), one
+ * pane cell per key touched in each live pane (from that pane's own pool, released whole when
+ * the pane has drained), per-product rows in a dense array indexed by product id, and an
+ * adjacency list of neighbour ids per product (cleaned lazily: a neighbour whose pair is gone
+ * is dropped when the list is next walked, or when stale entries outnumber live ones).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pool.h"
+#include "window.h"
+#include "xs_uthash.h"
+
+#define KEY_PAIR(a, b) (((uint64_t)(a) << 32) | (uint64_t)(b)) /* a < b */
+#define KEY_ROW(a)     (((uint64_t)(a) << 32) | (uint64_t)(a))
+#define KEY_OCC(a)     ((UINT64_C(0xffffffff) << 32) | (uint64_t)(a))
+#define KEY_A(k)       ((uint32_t)((k) >> 32))
+#define KEY_B(k)       ((uint32_t)(k))
+
+struct cell {
+        uint64_t key;
+        int32_t n[XS_REL_COUNT];
+        UT_hash_handle hh;
+};
+
+struct xs_window_pane {
+        int64_t index; /* pane start = index * pane_ms */
+        int64_t pane_ms;
+        struct cell *cells;
+        struct xs_pool pool;
+        int64_t totals[XS_REL_COUNT]; /* pair totals added in this pane */
+        int64_t orders;
+        int closed;
+        struct xs_window_pane *prev, *next; /* live list, by index */
+};
+
+struct item {
+        int64_t row[XS_REL_COUNT];
+        int64_t occ[XS_REL_COUNT];
+        uint32_t *nbr;
+        uint32_t n_nbr, cap_nbr, live_nbr;
+        uint32_t mark;
+};
+
+struct xs_window {
+        struct xs_window_params p;
+        struct cell *cells; /* global pairs */
+        struct xs_pool cell_pool;
+        struct item *items; /* [id], 0 unused */
+        uint32_t n_items;   /* allocated slots */
+        uint32_t max_id;
+        uint32_t epoch;
+        int64_t totals[XS_REL_COUNT];
+        int64_t orders;
+        /* live panes, by index; ring[index % ring_size] finds one */
+        struct xs_window_pane **ring;
+        size_t ring_size;
+        struct xs_window_pane *head, *tail;
+        int64_t watermark;
+        int64_t closed_below; /* panes with index < this are closed */
+        /* expired panes still giving back their cells, oldest first */
+        struct xs_window_pane **draining;
+        size_t n_draining;
+        xs_window_close_cb *close_cb;
+        void *close_opaque;
+        struct xs_window_stats st;
+        int presized;
+};
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+        int64_t q = a / b;
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+struct xs_window *xs_window_new(const struct xs_window_params *p)
+{
+        struct xs_window *w = calloc(1, sizeof(*w));
+        if (!w)
+                return NULL;
+        w->p = *p;
+        if (w->p.expiry_batch == 0)
+                w->p.expiry_batch = 1;
+        if (w->p.max_draining == 0)
+                w->p.max_draining = 1;
+        /* live panes span at most window + lateness; lateness is bounded by the engine to 7d,
+         * and late panes beyond the ring are merged safely (see pane_get). */
+        w->ring_size =
+            (size_t)(p->window_ms / p->pane_ms) + (size_t)(7 * 86400000LL / p->pane_ms) + 4;
+        if (w->ring_size > 200000)
+                w->ring_size = 200000;
+        w->ring = calloc(w->ring_size, sizeof(*w->ring));
+        w->draining = calloc(w->p.max_draining + 1, sizeof(*w->draining));
+        if (!w->ring || !w->draining) {
+                free(w->ring);
+                free(w->draining);
+                free(w);
+                return NULL;
+        }
+        xs_pool_init(&w->cell_pool, sizeof(struct cell));
+        w->watermark = INT64_MIN;
+        w->closed_below = INT64_MIN;
+        return w;
+}
+
+static void pane_free(struct xs_window_pane *pane)
+{
+        HASH_CLEAR(hh, pane->cells);
+        xs_pool_release(&pane->pool);
+        free(pane);
+}
+
+void xs_window_destroy(struct xs_window *w)
+{
+        if (!w)
+                return;
+        struct xs_window_pane *pane = w->head;
+        while (pane) {
+                struct xs_window_pane *next = pane->next;
+                pane_free(pane);
+                pane = next;
+        }
+        for (size_t i = 0; i < w->n_draining; i++)
+                pane_free(w->draining[i]);
+        HASH_CLEAR(hh, w->cells);
+        xs_pool_release(&w->cell_pool);
+        for (uint32_t i = 0; i < w->n_items; i++)
+                free(w->items[i].nbr);
+        free(w->items);
+        free(w->ring);
+        free(w->draining);
+        free(w);
+}
+
+void xs_window_set_close_hook(struct xs_window *w, xs_window_close_cb *cb, void *opaque)
+{
+        w->close_cb = cb;
+        w->close_opaque = opaque;
+}
+
+static struct item *item_get(struct xs_window *w, uint32_t id)
+{
+        if (id >= w->n_items) {
+                uint32_t n = w->n_items ? w->n_items : 1024;
+                while (n <= id)
+                        n *= 2;
+                struct item *items = realloc(w->items, (size_t)n * sizeof(*items));
+                if (!items)
+                        return NULL;
+                memset(items + w->n_items, 0, (size_t)(n - w->n_items) * sizeof(*items));
+                w->st.bytes += (uint64_t)(n - w->n_items) * sizeof(*items);
+                w->items = items;
+                w->n_items = n;
+        }
+        if (id > w->max_id)
+                w->max_id = id;
+        return &w->items[id];
+}
+
+static int nbr_append(struct xs_window *w, uint32_t a, uint32_t b)
+{
+        struct item *it = item_get(w, a);
+        if (!it)
+                return -1;
+        if (it->n_nbr == it->cap_nbr) {
+                uint32_t cap = it->cap_nbr ? it->cap_nbr * 2 : 4;
+                uint32_t *nbr = realloc(it->nbr, (size_t)cap * sizeof(*nbr));
+                if (!nbr)
+                        return -1;
+                w->st.bytes += (uint64_t)(cap - it->cap_nbr) * sizeof(*nbr);
+                it->nbr = nbr;
+                it->cap_nbr = cap;
+        }
+        it->nbr[it->n_nbr++] = b;
+        it->live_nbr++;
+        return 0;
+}
+
+static int cell_zero(const struct cell *c)
+{
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                if (c->n[r])
+                        return 0;
+        return 1;
+}
+
+static void global_delete(struct xs_window *w, struct cell *c)
+{
+        uint32_t a = KEY_A(c->key), b = KEY_B(c->key);
+        HASH_DEL(w->cells, c);
+        xs_pool_free(&w->cell_pool, c);
+        w->st.pairs_live--;
+        /* adjacency entries become stale; compact when stale outnumber live */
+        w->items[a].live_nbr--;
+        w->items[b].live_nbr--;
+}
+
+/* Adds n (times sign) to the global pair cell of key, creating it if needed. cap: refuse to
+ * create a new cell beyond max_pairs (1 returned). */
+static int global_apply(struct xs_window *w, uint64_t key, const int32_t *n, int sign, int cap)
+{
+        struct cell *c;
+        HASH_FIND(hh, w->cells, &key, sizeof(key), c);
+        if (!c) {
+                if (cap && w->st.pairs_live >= w->p.max_pairs) {
+                        w->st.pairs_cap_hits++;
+                        return 1;
+                }
+                c = xs_pool_alloc(&w->cell_pool);
+                if (!c)
+                        return -1;
+                c->key = key;
+                if (nbr_append(w, KEY_A(key), KEY_B(key)) != 0 ||
+                    nbr_append(w, KEY_B(key), KEY_A(key)) != 0) {
+                        xs_pool_free(&w->cell_pool, c);
+                        return -1;
+                }
+                HASH_ADD(hh, w->cells, key, sizeof(c->key), c);
+                w->st.pairs_live++;
+                if (!w->presized) {
+                        /* size the table for the pair cap up front: growing it later is a
+                         * rehash of everything, a stall proportional to the table */
+                        unsigned log2 = 5;
+                        while (log2 < 24 && ((size_t)1 << log2) * 8 < w->p.max_pairs)
+                                log2++;
+                        XS_HASH_PRESIZE(hh, w->cells, log2);
+                        w->presized = 1;
+                }
+        }
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                c->n[r] += sign * n[r];
+        if (cell_zero(c))
+                global_delete(w, c);
+        return 0;
+}
+
+/* Rows and occurrences live in the item array, not the hash. */
+static int item_apply(struct xs_window *w, uint64_t key, const int32_t *n, int sign)
+{
+        uint32_t a = KEY_B(key);
+        struct item *it = item_get(w, a);
+        if (!it)
+                return -1;
+        int64_t *dst = KEY_A(key) == 0xffffffffu ? it->occ : it->row;
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                dst[r] += sign * (int64_t)n[r];
+        return 0;
+}
+
+static int is_pair_key(uint64_t key)
+{
+        return KEY_A(key) != KEY_B(key) && KEY_A(key) != 0xffffffffu;
+}
+
+static void pane_link(struct xs_window *w, struct xs_window_pane *pane)
+{
+        struct xs_window_pane *after = w->tail;
+        while (after && after->index > pane->index)
+                after = after->prev;
+        pane->prev = after;
+        pane->next = after ? after->next : w->head;
+        if (pane->next)
+                pane->next->prev = pane;
+        else
+                w->tail = pane;
+        if (after)
+                after->next = pane;
+        else
+                w->head = pane;
+}
+
+static void pane_unlink(struct xs_window *w, struct xs_window_pane *pane)
+{
+        if (pane->prev)
+                pane->prev->next = pane->next;
+        else
+                w->head = pane->next;
+        if (pane->next)
+                pane->next->prev = pane->prev;
+        else
+                w->tail = pane->prev;
+        size_t slot = (size_t)(((pane->index % (int64_t)w->ring_size) + (int64_t)w->ring_size) %
+                               (int64_t)w->ring_size);
+        if (w->ring[slot] == pane)
+                w->ring[slot] = NULL;
+        pane->prev = pane->next = NULL;
+}
+
+static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
+{
+        int64_t index = floor_div(t, w->p.pane_ms);
+        size_t slot = (size_t)(((index % (int64_t)w->ring_size) + (int64_t)w->ring_size) %
+                               (int64_t)w->ring_size);
+        struct xs_window_pane *pane = w->ring[slot];
+        if (pane && pane->index == index)
+                return pane;
+        if (pane) {
+                /* The slot holds another live pane: only possible if live panes span more
+                 * than the ring; find it by walking the list instead. */
+                for (pane = w->tail; pane && pane->index >= index; pane = pane->prev)
+                        if (pane->index == index)
+                                return pane;
+        }
+        pane = calloc(1, sizeof(*pane));
+        if (!pane)
+                return NULL;
+        pane->index = index;
+        pane->pane_ms = w->p.pane_ms;
+        xs_pool_init(&pane->pool, sizeof(struct cell));
+        /* a pane added below the close line is closed already (only in unbounded mode or
+         * with zero lateness can this happen; its deltas are exported when it expires) */
+        pane->closed = index < w->closed_below;
+        if (!w->ring[slot])
+                w->ring[slot] = pane;
+        pane_link(w, pane);
+        return pane;
+}
+
+static int pane_apply(struct xs_window_pane *pane, uint64_t key, enum xs_relation rel,
+                      int32_t delta)
+{
+        struct cell *c;
+        HASH_FIND(hh, pane->cells, &key, sizeof(key), c);
+        if (!c) {
+                c = xs_pool_alloc(&pane->pool);
+                if (!c)
+                        return -1;
+                c->key = key;
+                HASH_ADD(hh, pane->cells, key, sizeof(c->key), c);
+        }
+        c->n[rel] += delta;
+        return 0;
+}
+
+int xs_window_add_pair(struct xs_window *w, int64_t t, uint32_t a, uint32_t b, enum xs_relation rel,
+                       int32_t delta)
+{
+        if (a == b || !delta)
+                return 0;
+        if (a > b) {
+                uint32_t tmp = a;
+                a = b;
+                b = tmp;
+        }
+        struct xs_window_pane *pane = pane_get(w, t);
+        if (!pane)
+                return -1;
+        int32_t n[XS_REL_COUNT] = {0};
+        n[rel] = delta;
+        int rc = global_apply(w, KEY_PAIR(a, b), n, 1, 1);
+        if (rc != 0)
+                return rc;
+        if (pane_apply(pane, KEY_PAIR(a, b), rel, delta) != 0 ||
+            pane_apply(pane, KEY_ROW(a), rel, delta) != 0 ||
+            pane_apply(pane, KEY_ROW(b), rel, delta) != 0)
+                return -1;
+        item_apply(w, KEY_ROW(a), n, 1);
+        item_apply(w, KEY_ROW(b), n, 1);
+        w->totals[rel] += delta;
+        pane->totals[rel] += delta;
+        w->st.pair_increments++;
+        return 0;
+}
+
+int xs_window_add_occurrence(struct xs_window *w, int64_t t, uint32_t a, enum xs_relation rel,
+                             int32_t delta)
+{
+        struct xs_window_pane *pane = pane_get(w, t);
+        if (!pane)
+                return -1;
+        int32_t n[XS_REL_COUNT] = {0};
+        n[rel] = delta;
+        if (item_apply(w, KEY_OCC(a), n, 1) != 0 || pane_apply(pane, KEY_OCC(a), rel, delta) != 0)
+                return -1;
+        return 0;
+}
+
+int xs_window_add_orders(struct xs_window *w, int64_t t, int32_t delta)
+{
+        struct xs_window_pane *pane = pane_get(w, t);
+        if (!pane)
+                return -1;
+        pane->orders += delta;
+        w->orders += delta;
+        return 0;
+}
+
+/* Subtracts one cell of an expiring pane from the global state. */
+static void drain_cell(struct xs_window *w, const struct cell *c)
+{
+        if (is_pair_key(c->key))
+                global_apply(w, c->key, c->n, -1, 0);
+        else
+                item_apply(w, c->key, c->n, -1);
+        w->st.pane_entries_expired++;
+}
+
+static void pane_drain(struct xs_window *w, struct xs_window_pane *pane, size_t *budget)
+{
+        struct cell *c, *tmp;
+        HASH_ITER(hh, pane->cells, c, tmp)
+        {
+                if (budget && *budget == 0)
+                        return;
+                drain_cell(w, c);
+                HASH_DEL(pane->cells, c);
+                if (budget)
+                        (*budget)--;
+        }
+}
+
+static void draining_pop(struct xs_window *w)
+{
+        pane_free(w->draining[0]);
+        memmove(w->draining, w->draining + 1, (w->n_draining - 1) * sizeof(*w->draining));
+        w->n_draining--;
+}
+
+static void pane_close(struct xs_window *w, struct xs_window_pane *pane)
+{
+        pane->closed = 1;
+        w->st.panes_closed++;
+        if (w->close_cb)
+                w->close_cb(w->close_opaque, pane);
+}
+
+static void pane_expire(struct xs_window *w, struct xs_window_pane *pane)
+{
+        pane_unlink(w, pane);
+        w->st.panes_expired++;
+        /* scalars go at once (O(1)); cells are given back over the following calls */
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                w->totals[r] -= pane->totals[r];
+        w->orders -= pane->orders;
+        if (w->n_draining == w->p.max_draining) {
+                pane_drain(w, w->draining[0], NULL);
+                draining_pop(w);
+                w->st.forced_drains++;
+        }
+        w->draining[w->n_draining++] = pane;
+}
+
+void xs_window_advance(struct xs_window *w, int64_t watermark)
+{
+        if (watermark <= w->watermark)
+                return;
+        w->watermark = watermark;
+        int64_t close_below = floor_div(watermark, w->p.pane_ms); /* panes ending <= wm */
+        if (close_below <= w->closed_below)
+                return;
+        w->closed_below = close_below;
+        /* expire: pane end <= watermark - window */
+        int64_t expire_below =
+            w->p.unbounded ? INT64_MIN : floor_div(watermark - w->p.window_ms, w->p.pane_ms);
+        struct xs_window_pane *pane = w->head;
+        while (pane && pane->index < close_below) {
+                struct xs_window_pane *next = pane->next;
+                if (!pane->closed)
+                        pane_close(w, pane);
+                if (w->p.unbounded) {
+                        /* nothing will be subtracted: the deltas are already in the totals */
+                        pane_unlink(w, pane);
+                        pane_free(pane);
+                } else if (pane->index < expire_below) {
+                        pane_expire(w, pane);
+                }
+                pane = next;
+        }
+}
+
+size_t xs_window_maintain(struct xs_window *w, size_t budget)
+{
+        while (w->n_draining && budget) {
+                pane_drain(w, w->draining[0], &budget);
+                if (w->draining[0]->cells)
+                        break;
+                draining_pop(w);
+        }
+        size_t left = 0;
+        for (size_t i = 0; i < w->n_draining; i++)
+                left += HASH_COUNT(w->draining[i]->cells);
+        return left;
+}
+
+void xs_window_drain_all(struct xs_window *w)
+{
+        while (w->n_draining) {
+                pane_drain(w, w->draining[0], NULL);
+                draining_pop(w);
+        }
+}
+
+/* What draining panes still hold for key (to be subtracted from the global value). */
+static void draining_pending(const struct xs_window *w, uint64_t key, int64_t out[XS_REL_COUNT])
+{
+        for (size_t i = 0; i < w->n_draining; i++) {
+                struct cell *c;
+                HASH_FIND(hh, w->draining[i]->cells, &key, sizeof(key), c);
+                if (c)
+                        for (int r = 0; r < XS_REL_COUNT; r++)
+                                out[r] += c->n[r];
+        }
+}
+
+static void pair_query(struct xs_window *w, uint64_t key, const struct cell *c,
+                       int32_t out[XS_REL_COUNT])
+{
+        int64_t pending[XS_REL_COUNT] = {0};
+        draining_pending(w, key, pending);
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                out[r] = (int32_t)((c ? c->n[r] : 0) - pending[r]);
+}
+
+void xs_window_pair(struct xs_window *w, uint32_t a, uint32_t b, int32_t out[XS_REL_COUNT])
+{
+        if (a > b) {
+                uint32_t tmp = a;
+                a = b;
+                b = tmp;
+        }
+        uint64_t key = KEY_PAIR(a, b);
+        struct cell *c;
+        HASH_FIND(hh, w->cells, &key, sizeof(key), c);
+        pair_query(w, key, c, out);
+}
+
+static void item_query(struct xs_window *w, uint64_t key, int64_t out[XS_REL_COUNT])
+{
+        uint32_t a = KEY_B(key);
+        int64_t pending[XS_REL_COUNT] = {0};
+        draining_pending(w, key, pending);
+        const int64_t *src = NULL;
+        if (a < w->n_items)
+                src = KEY_A(key) == 0xffffffffu ? w->items[a].occ : w->items[a].row;
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                out[r] = (src ? src[r] : 0) - pending[r];
+}
+
+void xs_window_row(struct xs_window *w, uint32_t a, int64_t out[XS_REL_COUNT])
+{
+        item_query(w, KEY_ROW(a), out);
+}
+
+void xs_window_occurrence(struct xs_window *w, uint32_t a, int64_t out[XS_REL_COUNT])
+{
+        item_query(w, KEY_OCC(a), out);
+}
+
+void xs_window_totals(struct xs_window *w, int64_t pair_total[XS_REL_COUNT], int64_t *n_orders)
+{
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                pair_total[r] = w->totals[r];
+        *n_orders = w->orders;
+}
+
+void xs_window_neighbors(struct xs_window *w, uint32_t a,
+                         void (*cb)(void *opaque, uint32_t b, const int32_t n[XS_REL_COUNT]),
+                         void *opaque)
+{
+        if (a >= w->n_items || !w->items[a].n_nbr)
+                return;
+        w->epoch++;
+        if (w->epoch == 0) { /* wrapped: reset marks so none looks visited */
+                for (uint32_t i = 0; i < w->n_items; i++)
+                        w->items[i].mark = 0;
+                w->epoch = 1;
+        }
+        struct item *it = &w->items[a];
+        uint32_t keep = 0;
+        for (uint32_t i = 0; i < it->n_nbr; i++) {
+                uint32_t b = it->nbr[i];
+                if (w->items[b].mark == w->epoch)
+                        continue; /* duplicate of a recreated pair */
+                uint64_t key = a < b ? KEY_PAIR(a, b) : KEY_PAIR(b, a);
+                struct cell *c;
+                HASH_FIND(hh, w->cells, &key, sizeof(key), c);
+                int32_t n[XS_REL_COUNT];
+                pair_query(w, key, c, n);
+                int nonzero = 0;
+                for (int r = 0; r < XS_REL_COUNT; r++)
+                        nonzero |= n[r] != 0;
+                /* a pair with no global cell can still be non-zero while a draining pane
+                 * holds its opposite; keep it listed until both are gone */
+                if (!c && !nonzero)
+                        continue; /* stale: the pair left the window */
+                w->items[b].mark = w->epoch;
+                it->nbr[keep++] = b;
+                if (nonzero)
+                        cb(opaque, b, n);
+        }
+        it->n_nbr = keep;
+        it->live_nbr = keep;
+}
+
+uint32_t xs_window_max_id(const struct xs_window *w)
+{
+        return w->max_id;
+}
+
+void xs_window_stats(const struct xs_window *w, struct xs_window_stats *st)
+{
+        *st = w->st;
+        uint64_t bytes = w->st.bytes + w->cell_pool.bytes + w->ring_size * sizeof(void *);
+        if (w->cells)
+                bytes += HASH_OVERHEAD(hh, w->cells);
+        for (const struct xs_window_pane *p = w->head; p; p = p->next)
+                bytes += sizeof(*p) + p->pool.bytes + (p->cells ? HASH_OVERHEAD(hh, p->cells) : 0);
+        for (size_t i = 0; i < w->n_draining; i++)
+                bytes += sizeof(*w->draining[i]) + w->draining[i]->pool.bytes;
+        st->bytes = bytes;
+}
+
+int64_t xs_window_pane_start(const struct xs_window_pane *pane)
+{
+        return pane->index * pane->pane_ms;
+}
+
+int64_t xs_window_pane_end(const struct xs_window_pane *pane)
+{
+        return (pane->index + 1) * pane->pane_ms;
+}
+
+int64_t xs_window_pane_orders(const struct xs_window_pane *pane)
+{
+        return pane->orders;
+}
+
+void xs_window_pane_foreach(const struct xs_window_pane *pane,
+                            void (*cb)(void *opaque, uint32_t a, uint32_t b,
+                                       const int32_t n[XS_REL_COUNT]),
+                            void *opaque)
+{
+        const struct cell *c, *tmp;
+        HASH_ITER(hh, pane->cells, c, tmp)
+        {
+                if (is_pair_key(c->key))
+                        cb(opaque, KEY_A(c->key), KEY_B(c->key), c->n);
+                else if (KEY_A(c->key) == 0xffffffffu)
+                        cb(opaque, KEY_B(c->key), 0, c->n);
+        }
+}

@@ -1,0 +1,100 @@
+/*
+ * Sliding event-time co-occurrence window made of panes (Fluent Bit's hopping-window panes,
+ * with the subtraction spread out).
+ *
+ * Every increment goes both into the global count of its key and into the delta table of the
+ * pane its event time falls in. When the watermark passes a pane's end the pane is *closed*
+ * (its deltas are final: the close hook may export them); when it passes end + window the
+ * pane *expires* and its deltas are subtracted from the global counts. Subtraction is spread
+ * over later calls (window.expiry_batch entries per call), so no single event pays for a whole
+ * pane; queries stay exact meanwhile, because they subtract whatever a draining pane has not
+ * given back yet (at most window.max_draining panes drain at once; beyond that the oldest is
+ * drained in one go and counted as a forced drain).
+ *
+ * Invariant (checked by the property test): for every key, the value a query returns equals
+ * the sum of the increments whose pane has not expired.
+ *
+ * Keys: a pair of products (a < b), a product's row (sum of its pair counts, for the
+ * contingency table of the score) and a product's occurrences (orders holding it, views of it,
+ * ...). Ids are interned product ids (>= 1).
+ */
+#ifndef XS_WINDOW_H
+#define XS_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xsell/common.h"
+
+struct xs_window_params {
+        int64_t pane_ms;
+        int64_t window_ms;
+        int unbounded; /* never expire panes */
+        size_t expiry_batch;
+        size_t max_draining;
+        size_t max_pairs;
+};
+
+struct xs_window_stats {
+        uint64_t pairs_live;
+        uint64_t pairs_cap_hits;
+        uint64_t pair_increments;
+        uint64_t panes_closed;
+        uint64_t panes_expired;
+        uint64_t pane_entries_expired;
+        uint64_t forced_drains;
+        uint64_t bytes; /* memory held by tables, cells and panes */
+};
+
+/* A closed pane, as the close hook sees it. */
+struct xs_window_pane;
+typedef void(xs_window_close_cb)(void *opaque, const struct xs_window_pane *pane);
+
+struct xs_window;
+struct xs_window *xs_window_new(const struct xs_window_params *p);
+void xs_window_destroy(struct xs_window *w);
+void xs_window_set_close_hook(struct xs_window *w, xs_window_close_cb *cb, void *opaque);
+
+/* Moves the watermark (never back): closes and expires panes. Bounded work per pane. */
+void xs_window_advance(struct xs_window *w, int64_t watermark);
+/* Subtracts up to budget entries of expired panes. Returns the entries still to drain. */
+size_t xs_window_maintain(struct xs_window *w, size_t budget);
+/* Drains every expired pane now (end of input, tests). */
+void xs_window_drain_all(struct xs_window *w);
+
+/* Increments at event time t (t must not be older than the watermark's pane, which the engine
+ * guarantees by dropping late events). Returns 0, 1 when dropped because cooc.max_pairs bit,
+ * -1 when out of memory. a != b. */
+int xs_window_add_pair(struct xs_window *w, int64_t t, uint32_t a, uint32_t b, enum xs_relation rel,
+                       int32_t delta);
+int xs_window_add_occurrence(struct xs_window *w, int64_t t, uint32_t a, enum xs_relation rel,
+                             int32_t delta);
+int xs_window_add_orders(struct xs_window *w, int64_t t, int32_t delta);
+
+/* Queries (exact: draining panes are accounted for). */
+void xs_window_pair(struct xs_window *w, uint32_t a, uint32_t b, int32_t out[XS_REL_COUNT]);
+void xs_window_row(struct xs_window *w, uint32_t a, int64_t out[XS_REL_COUNT]);
+void xs_window_occurrence(struct xs_window *w, uint32_t a, int64_t out[XS_REL_COUNT]);
+void xs_window_totals(struct xs_window *w, int64_t pair_total[XS_REL_COUNT], int64_t *n_orders);
+/* Calls cb for every product b paired with a (any non-zero count), each once (a pair whose
+ * counts are all negative may be missed while a pane drains; no offer uses those). Order is the
+ * order in which the pairs first appeared (deterministic). */
+void xs_window_neighbors(struct xs_window *w, uint32_t a,
+                         void (*cb)(void *opaque, uint32_t b, const int32_t n[XS_REL_COUNT]),
+                         void *opaque);
+/* Products that have ever had a row (1..max id seen). */
+uint32_t xs_window_max_id(const struct xs_window *w);
+
+void xs_window_stats(const struct xs_window *w, struct xs_window_stats *st);
+
+/* Closed-pane view for the close hook. */
+int64_t xs_window_pane_start(const struct xs_window_pane *pane);
+int64_t xs_window_pane_end(const struct xs_window_pane *pane);
+int64_t xs_window_pane_orders(const struct xs_window_pane *pane);
+/* Calls cb for every pair (b != 0, a < b) and occurrence row (b == 0) delta of the pane. */
+void xs_window_pane_foreach(const struct xs_window_pane *pane,
+                            void (*cb)(void *opaque, uint32_t a, uint32_t b,
+                                       const int32_t n[XS_REL_COUNT]),
+                            void *opaque);
+
+#endif
