@@ -13,10 +13,15 @@
 
 #include <avro.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Installs the capped allocator for avro-c (idempotent; call before any avro-c use). A single
- * allocation above cap bytes fails instead of asking the system for it. */
+ * allocation above cap bytes fails instead of asking the system for it. cap 0 installs the
+ * allocator and keeps the cap already set (64 MiB by default); xs_codec_new() does that. */
 void xs_avro_guard_init(size_t cap);
+/* How many avro-c allocations the cap has refused since start (a metric: non-zero means a
+ * record got past validation that would have needed more than the cap). */
+uint64_t xs_avro_guard_refused(void);
 
 /* Validates that buf holds at least one record of schema starting at offset 0. On success
  * returns 0 and sets *consumed to the record's length; on failure returns -1 and writes the

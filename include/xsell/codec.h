@@ -1,5 +1,5 @@
 /*
- * Avro codec for the wire contract (schemas/*.avsc, PRODUCT.md §7).
+ * Avro codec for the wire contract (the .avsc files in schemas/, PRODUCT.md §7).
  *
  * Decoding is guarded: a record's bytes are first walked against the writer's schema with
  * every length, count, enum and union index checked against what remains (avro-c 1.11 trusts
@@ -58,12 +58,22 @@ xs_err_t xs_codec_decode_product(struct xs_codec *codec, const struct xs_wschema
                                  const void *buf, size_t len, struct xs_product *out,
                                  char *errstr, size_t errstr_size);
 
+/* 1 if the last xs_codec_decode_product() on codec returned a tombstone (deleted = true): the
+ * caller deletes product_id. For a tombstone only product_id is required; currency and price may
+ * be empty. */
+int xs_codec_last_tombstone(const struct xs_codec *codec);
+
 /* Encode with our own schema into buf (capacity cap); *len gets the size. Returns
- * XS_ERR_NOMEM when cap is too small (*len then holds the size needed, or 0 if unknown). */
+ * XS_ERR_NOMEM when cap is too small (*len then holds the size needed, or 0 if unknown).
+ * XS_ERR_INVALID when a required string is NULL or an enum value is out of range. The record is
+ * only read. */
 xs_err_t xs_codec_encode_event(struct xs_codec *codec, const struct xs_event *ev, void *buf,
                                size_t cap, size_t *len);
 xs_err_t xs_codec_encode_product(struct xs_codec *codec, const struct xs_product *p, void *buf,
                                  size_t cap, size_t *len);
+/* As xs_codec_encode_product, writing deleted = tombstone (the file form of a catalog delete). */
+xs_err_t xs_codec_encode_product_ex(struct xs_codec *codec, const struct xs_product *p,
+                                    int tombstone, void *buf, size_t cap, size_t *len);
 xs_err_t xs_codec_encode_offer(struct xs_codec *codec, const struct xs_offer *o, void *buf,
                                size_t cap, size_t *len);
 xs_err_t xs_codec_encode_signal(struct xs_codec *codec, const struct xs_signal *s, void *buf,

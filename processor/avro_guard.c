@@ -1,0 +1,294 @@
+/*
+ * Guards around avro-c 1.11: a capped allocator and a validator that walks one record's bytes
+ * against a writer schema before avro-c is allowed to decode them.
+ *
+ * Why: avro-c trusts a string length of 2^60 (and allocates it), reads enum and union indexes
+ * out of range, and leaks what it had built when a read fails half way. So nothing reaches
+ * avro_value_read that has not been walked here first. Every length and count is checked
+ * against the bytes that remain, so decoding the validated bytes allocates at most a bounded
+ * multiple of the input; items that take no bytes (null, empty records, fixed(0)) are capped by
+ * a budget per record. Nesting is bounded by XS_AVRO_MAX_DEPTH, so recursive schemas cannot
+ * exhaust the stack.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "avro_guard.h"
+
+#define XS_AVRO_MAX_DEPTH 64
+/* Items that take no bytes at all, summed over one record (they still cost memory to decode). */
+#define XS_AVRO_ZERO_WIDTH_BUDGET 1000000
+
+/* Default cap until someone sets one: no record or schema we accept needs a larger block. */
+#define XS_AVRO_DEFAULT_CAP ((size_t)64 << 20)
+
+static _Atomic size_t guard_cap = XS_AVRO_DEFAULT_CAP;
+static _Atomic uint64_t guard_refused;
+static atomic_flag guard_installed = ATOMIC_FLAG_INIT;
+
+/* avro-c's allocator contract: nsize 0 frees and returns NULL; otherwise behaves like realloc.
+ * Growing any single block above the cap fails (avro-c then reports ENOMEM). */
+static void *guard_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+        (void)ud;
+        (void)osize;
+        if (nsize == 0) {
+                free(ptr);
+                return NULL;
+        }
+        if (nsize > atomic_load(&guard_cap)) {
+                atomic_fetch_add(&guard_refused, 1);
+                return NULL;
+        }
+        return realloc(ptr, nsize);
+}
+
+void xs_avro_guard_init(size_t cap)
+{
+        if (cap)
+                atomic_store(&guard_cap, cap);
+        if (!atomic_flag_test_and_set(&guard_installed))
+                avro_set_allocator(guard_alloc, NULL);
+}
+
+uint64_t xs_avro_guard_refused(void)
+{
+        return atomic_load(&guard_refused);
+}
+
+struct walk {
+        const unsigned char *buf;
+        size_t len;
+        size_t pos;
+        long zero_budget;
+        char *errstr;
+        size_t errstr_size;
+};
+
+static int walk_fail(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int walk_fail(struct walk *w, const char *fmt, ...)
+{
+        char msg[200];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (w->errstr && w->errstr_size)
+                snprintf(w->errstr, w->errstr_size, "%s at byte %zu of %zu", msg, w->pos, w->len);
+        return -1;
+}
+
+/* Zig-zag varint of at most max_bytes; the last byte may only carry the bits that fit, so
+ * avro-c's decoder never shifts past the width of the type. */
+static int walk_varint(struct walk *w, int max_bytes, int64_t *out, const char *what)
+{
+        uint64_t v = 0;
+        int last_bits = max_bytes == 5 ? 4 : 1; /* 32 = 4*7+4, 64 = 9*7+1 */
+        for (int i = 0; i < max_bytes; i++) {
+                if (w->pos >= w->len)
+                        return walk_fail(w, "truncated %s", what);
+                unsigned char b = w->buf[w->pos++];
+                if (i == max_bytes - 1 && (b & 0x7f) >> last_bits)
+                        return walk_fail(w, "%s varint overflows", what);
+                v |= (uint64_t)(b & 0x7f) << (7 * i);
+                if (!(b & 0x80)) {
+                        *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+                        return 0;
+                }
+        }
+        return walk_fail(w, "%s varint longer than %d bytes", what, max_bytes);
+}
+
+static int walk_long(struct walk *w, int64_t *out, const char *what)
+{
+        return walk_varint(w, 10, out, what);
+}
+
+static int walk_skip(struct walk *w, int64_t n, const char *what)
+{
+        if (n < 0)
+                return walk_fail(w, "negative %s length %" PRId64, what, n);
+        if ((uint64_t)n > w->len - w->pos)
+                return walk_fail(w, "%s length %" PRId64 " exceeds the %zu bytes left", what, n,
+                                 w->len - w->pos);
+        w->pos += (size_t)n;
+        return 0;
+}
+
+static avro_schema_t resolve(avro_schema_t s)
+{
+        /* A link is a reference to a named type defined earlier; links to links do not occur in
+         * parsed schemas but are followed anyway (bounded). */
+        for (int i = 0; i < 8 && s && is_avro_link(s); i++)
+                s = avro_schema_link_target(s);
+        return s;
+}
+
+/* 1 if a value of s is always encoded in zero bytes. */
+static int zero_width(avro_schema_t s, int depth)
+{
+        s = resolve(s);
+        if (!s || depth > XS_AVRO_MAX_DEPTH)
+                return 0;
+        switch (avro_typeof(s)) {
+        case AVRO_NULL:
+                return 1;
+        case AVRO_FIXED:
+                return avro_schema_fixed_size(s) == 0;
+        case AVRO_RECORD: {
+                size_t n = avro_schema_record_size(s);
+                for (size_t i = 0; i < n; i++)
+                        if (!zero_width(avro_schema_record_field_get_by_index(s, (int)i),
+                                        depth + 1))
+                                return 0;
+                return 1;
+        }
+        default:
+                return 0;
+        }
+}
+
+static int walk_value(struct walk *w, avro_schema_t s, int depth);
+
+/* Arrays and maps: blocks of (count, [byte size if count < 0], items), ended by count 0. */
+static int walk_blocks(struct walk *w, avro_schema_t item, int is_map, int depth)
+{
+        const char *what = is_map ? "map" : "array";
+        int zw = !is_map && zero_width(item, depth + 1);
+        for (;;) {
+                int64_t count;
+                if (walk_long(w, &count, what) != 0)
+                        return -1;
+                if (count == 0)
+                        return 0;
+                int64_t block_size = -1;
+                if (count < 0) {
+                        if (count == INT64_MIN)
+                                return walk_fail(w, "%s block count out of range", what);
+                        count = -count;
+                        if (walk_long(w, &block_size, what) != 0)
+                                return -1;
+                        if (block_size < 0 || (uint64_t)block_size > w->len - w->pos)
+                                return walk_fail(w, "%s block size %" PRId64 " out of range", what,
+                                                 block_size);
+                }
+                if (zw) {
+                        if (count > w->zero_budget)
+                                return walk_fail(
+                                    w, "%s of %" PRId64 " zero-width items exceeds the cap", what,
+                                    count);
+                        w->zero_budget -= (long)count;
+                } else if ((uint64_t)count > w->len - w->pos) {
+                        /* every item (a map entry has a key) takes at least one byte */
+                        return walk_fail(w, "%s block count %" PRId64 " exceeds the %zu bytes left",
+                                         what, count, w->len - w->pos);
+                }
+                size_t start = w->pos;
+                for (int64_t i = 0; i < count; i++) {
+                        if (is_map) {
+                                int64_t klen;
+                                if (walk_long(w, &klen, "map key") != 0 ||
+                                    walk_skip(w, klen, "map key") != 0)
+                                        return -1;
+                        }
+                        if (walk_value(w, item, depth + 1) != 0)
+                                return -1;
+                }
+                if (block_size >= 0 && (int64_t)(w->pos - start) != block_size)
+                        return walk_fail(w, "%s block size %" PRId64 " does not match its items",
+                                         what, block_size);
+        }
+}
+
+static int walk_value(struct walk *w, avro_schema_t s, int depth)
+{
+        int64_t v;
+        if (depth > XS_AVRO_MAX_DEPTH)
+                return walk_fail(w, "nesting deeper than %d", XS_AVRO_MAX_DEPTH);
+        s = resolve(s);
+        if (!s)
+                return walk_fail(w, "unresolved schema reference");
+        switch (avro_typeof(s)) {
+        case AVRO_NULL:
+                return 0;
+        case AVRO_BOOLEAN:
+                if (w->pos >= w->len)
+                        return walk_fail(w, "truncated boolean");
+                if (w->buf[w->pos] > 1)
+                        return walk_fail(w, "boolean byte %u is not 0 or 1", w->buf[w->pos]);
+                w->pos++;
+                return 0;
+        case AVRO_INT32:
+                return walk_varint(w, 5, &v, "int");
+        case AVRO_INT64:
+                return walk_long(w, &v, "long");
+        case AVRO_FLOAT:
+                return walk_skip(w, 4, "float");
+        case AVRO_DOUBLE:
+                return walk_skip(w, 8, "double");
+        case AVRO_STRING:
+        case AVRO_BYTES: {
+                const char *what = avro_typeof(s) == AVRO_STRING ? "string" : "bytes";
+                if (walk_long(w, &v, what) != 0)
+                        return -1;
+                return walk_skip(w, v, what);
+        }
+        case AVRO_FIXED:
+                return walk_skip(w, avro_schema_fixed_size(s), "fixed");
+        case AVRO_ENUM: {
+                if (walk_long(w, &v, "enum") != 0)
+                        return -1;
+                int n = avro_schema_enum_number_of_symbols(s);
+                if (v < 0 || v >= n)
+                        return walk_fail(w, "enum index %" PRId64 " out of range (%d symbols)", v,
+                                         n);
+                return 0;
+        }
+        case AVRO_UNION: {
+                if (walk_long(w, &v, "union") != 0)
+                        return -1;
+                size_t n = avro_schema_union_size(s);
+                if (v < 0 || (uint64_t)v >= n)
+                        return walk_fail(w, "union branch %" PRId64 " out of range (%zu branches)",
+                                         v, n);
+                return walk_value(w, avro_schema_union_branch(s, (int)v), depth + 1);
+        }
+        case AVRO_RECORD: {
+                size_t n = avro_schema_record_size(s);
+                for (size_t i = 0; i < n; i++)
+                        if (walk_value(w, avro_schema_record_field_get_by_index(s, (int)i),
+                                       depth + 1) != 0)
+                                return -1;
+                return 0;
+        }
+        case AVRO_ARRAY:
+                return walk_blocks(w, avro_schema_array_items(s), 0, depth);
+        case AVRO_MAP:
+                return walk_blocks(w, avro_schema_map_values(s), 1, depth);
+        default:
+                return walk_fail(w, "unsupported schema type %d", (int)avro_typeof(s));
+        }
+}
+
+int xs_avro_validate(avro_schema_t schema, const void *buf, size_t len, size_t *consumed,
+                     char *errstr, size_t errstr_size)
+{
+        struct walk w = {
+            .buf = buf,
+            .len = buf ? len : 0,
+            .zero_budget = XS_AVRO_ZERO_WIDTH_BUDGET,
+            .errstr = errstr,
+            .errstr_size = errstr_size,
+        };
+        if (!schema)
+                return walk_fail(&w, "no schema");
+        if (walk_value(&w, schema, 0) != 0)
+                return -1;
+        if (consumed)
+                *consumed = w.pos;
+        return 0;
+}
