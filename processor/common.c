@@ -11,9 +11,9 @@ static const char *const err_names[XS_ERR_COUNT] = {
 };
 
 static const char *const event_type_names[XS_EV_COUNT] = {
-    "PRODUCT_VIEW",    "ADD_TO_CART", "REMOVE_FROM_CART", "CHECKOUT_START",
-    "PURCHASE",        "SUBSCRIBE",   "UNSUBSCRIBE",      "USAGE_MILESTONE",
-    "REFERRAL",        "OFFER_DISMISSED", "FORGET",       "UNKNOWN",
+    "PRODUCT_VIEW", "ADD_TO_CART",     "REMOVE_FROM_CART", "CHECKOUT_START",
+    "PURCHASE",     "SUBSCRIBE",       "UNSUBSCRIBE",      "USAGE_MILESTONE",
+    "REFERRAL",     "OFFER_DISMISSED", "FORGET",           "UNKNOWN",
 };
 
 static const char *const stage_names[XS_STAGE_COUNT] = {
@@ -102,8 +102,8 @@ int xs_offer_type_parse(const char *name)
 }
 
 void xs_stats_foreach(const struct xs_stats *st,
-                      void (*cb)(void *opaque, const char *name, const char *kind,
-                                 const char *help, uint64_t value),
+                      void (*cb)(void *opaque, const char *name, const char *kind, const char *help,
+                                 uint64_t value),
                       void *opaque)
 {
 #define XS_STATS_VISIT(name, kind, help) cb(opaque, #name, #kind, help, st->name);

@@ -72,9 +72,8 @@ int xs_parse_duration(const char *text, int64_t *ms)
         static const struct {
                 const char *unit;
                 int64_t ms;
-        } units[] = {{"ms", 1},      {"s", 1000},          {"m", 60000},
-                     {"h", 3600000}, {"d", 86400000},      {"w", 604800000},
-                     {"", 1}};
+        } units[] = {{"ms", 1},       {"s", 1000},      {"m", 60000}, {"h", 3600000},
+                     {"d", 86400000}, {"w", 604800000}, {"", 1}};
         char *end;
         errno = 0;
         if (!text || !*text || !(isdigit((unsigned char)*text)))
@@ -98,8 +97,7 @@ void xs_format_duration(int64_t ms, char *buf, size_t size)
         static const struct {
                 const char *unit;
                 int64_t ms;
-        } units[] = {{"w", 604800000}, {"d", 86400000}, {"h", 3600000},
-                     {"m", 60000},     {"s", 1000}};
+        } units[] = {{"w", 604800000}, {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
         if (ms == 0) {
                 snprintf(buf, size, "0");
                 return;
@@ -341,8 +339,7 @@ static char *trim(char *s)
         return s;
 }
 
-xs_err_t xs_conf_load_file(struct xs_conf *conf, const char *path, char *errstr,
-                           size_t errstr_size)
+xs_err_t xs_conf_load_file(struct xs_conf *conf, const char *path, char *errstr, size_t errstr_size)
 {
         FILE *f = fopen(path, "r");
         if (!f) {
@@ -360,8 +357,8 @@ xs_err_t xs_conf_load_file(struct xs_conf *conf, const char *path, char *errstr,
                         continue;
                 char *eq = strchr(s, '=');
                 if (!eq) {
-                        snprintf(errstr, errstr_size, "%s:%u: expected key=value, got \"%s\"",
-                                 path, lineno, s);
+                        snprintf(errstr, errstr_size, "%s:%u: expected key=value, got \"%s\"", path,
+                                 lineno, s);
                         err = XS_ERR_CONF;
                         break;
                 }
@@ -379,8 +376,7 @@ xs_err_t xs_conf_load_file(struct xs_conf *conf, const char *path, char *errstr,
         return err;
 }
 
-xs_err_t xs_conf_load_env(struct xs_conf *conf, char *const *envp, char *errstr,
-                          size_t errstr_size)
+xs_err_t xs_conf_load_env(struct xs_conf *conf, char *const *envp, char *errstr, size_t errstr_size)
 {
         static const char prefix[] = "XSELL_";
         for (; envp && *envp; envp++) {
@@ -416,13 +412,14 @@ xs_err_t xs_conf_load_env(struct xs_conf *conf, char *const *envp, char *errstr,
                 } else if (strncmp(name, "KAFKA_", 6) == 0) {
                         snprintf(key, sizeof(key), "kafka.");
                         for (size_t j = 6, o = 6; name[j] && o + 1 < sizeof(key); j++, o++) {
-                                key[o] = name[j] == '_' ? '.' : (char)tolower((unsigned char)name[j]);
+                                key[o] =
+                                    name[j] == '_' ? '.' : (char)tolower((unsigned char)name[j]);
                                 key[o + 1] = '\0';
                         }
                 } else {
                         snprintf(errstr, errstr_size,
-                                 "environment: unknown variable %.*s (no such key)",
-                                 (int)(eq - e), e);
+                                 "environment: unknown variable %.*s (no such key)", (int)(eq - e),
+                                 e);
                         return XS_ERR_CONF;
                 }
                 char inner[384];
@@ -463,8 +460,7 @@ xs_err_t xs_conf_check(const struct xs_conf *conf, char *errstr, size_t errstr_s
         return XS_OK;
 }
 
-static void value_text(const struct xs_params *p, const struct conf_def *d, char *buf,
-                       size_t size)
+static void value_text(const struct xs_params *p, const struct conf_def *d, char *buf, size_t size)
 {
         const void *field = (const char *)p + d->offset;
         switch (d->type) {
@@ -518,8 +514,8 @@ void xs_conf_foreach(const struct xs_conf *conf, xs_conf_visit_cb *cb, void *opa
                 char value[512], range[96];
                 value_text(&conf->p, &conf_defs[i], value, sizeof(value));
                 range_text(&conf_defs[i], range, sizeof(range));
-                cb(opaque, conf_defs[i].key, type_names[conf_defs[i].type], value,
-                   conf_defs[i].def, range, conf_defs[i].desc);
+                cb(opaque, conf_defs[i].key, type_names[conf_defs[i].type], value, conf_defs[i].def,
+                   range, conf_defs[i].desc);
         }
 }
 

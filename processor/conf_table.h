@@ -17,7 +17,7 @@
           "Sliding co-occurrence window over event time; 0 is not allowed")                        \
         X("window.pane", window_pane, DUR, "1h", 1000, 30 * XS_DAY_MS,                             \
           "Pane length: counts are exact at this granularity; must divide window.size")            \
-        X("window.allowed_lateness", allowed_lateness, DUR, "10m", 0, 7 * XS_DAY_MS,              \
+        X("window.allowed_lateness", allowed_lateness, DUR, "10m", 0, 7 * XS_DAY_MS,               \
           "Events older than the newest event time minus this are late: counted and skipped")      \
         X("window.expiry_batch", expiry_batch, INT, "256", 1, 1000000000,                          \
           "Pane entries subtracted per event while a pane expires (bounds the work per event)")    \
@@ -35,7 +35,7 @@
           "Purchased products remembered per customer (pairs, recent-purchase guardrail)")         \
         X("cooc.max_recent_views", max_recent_views, INT, "8", 0, 256,                             \
           "Viewed products remembered per customer for co-view and view-then-buy pairs")           \
-        X("cooc.view_span", view_span, DUR, "30m", 0, 7 * XS_DAY_MS,                              \
+        X("cooc.view_span", view_span, DUR, "30m", 0, 7 * XS_DAY_MS,                               \
           "Views this close in event time form a co-view pair; a view this recent, a view-buy")    \
         X("cooc.min_support", min_support, INT, "2", 1, 1000000000,                                \
           "Minimum pair count (purchase relations for cross-sell) before a pair may be offered")   \
@@ -43,7 +43,7 @@
           "Minimum signed score: LLR 3.84 is p < 0.05; with cooc.score=lift, a lift such as 1.5")  \
         X("cooc.score", score, STR, "llr", "llr|lift", 0,                                          \
           "Ranking score: signed log-likelihood ratio (Dunning) or lift")                          \
-        X("weight.view", weight_view, INT, "1", 0, 1000, "Weight of a co-view pair in scores")    \
+        X("weight.view", weight_view, INT, "1", 0, 1000, "Weight of a co-view pair in scores")     \
         X("weight.cart", weight_cart, INT, "3", 0, 1000,                                           \
           "Weight of a cart pair in scores; a removal from the cart subtracts it")                 \
         X("weight.purchase", weight_purchase, INT, "5", 0, 1000,                                   \
@@ -56,74 +56,76 @@
           "Learn category, brand and price of unknown products from event line items")             \
         X("journey.cart_abandon_timeout", cart_abandon_timeout, DUR, "30m", 60000, 30 * XS_DAY_MS, \
           "A cart with no change, checkout or purchase for this long is abandoned")                \
-        X("journey.onboarding_period", onboarding_period, DUR, "14d", 0, 366 * XS_DAY_MS,         \
+        X("journey.onboarding_period", onboarding_period, DUR, "14d", 0, 366 * XS_DAY_MS,          \
           "Quiet period after a purchase: no upsell until it ends or value is realized")           \
         X("journey.onboarding_complement_horizon", onboarding_complement_horizon, DUR, "3d", 0,    \
           366 * XS_DAY_MS, "Short-lived complements of a purchase are offered only this long")     \
         X("journey.undecided_min_products", undecided_min_products, INT, "4", 2, 1000,             \
-          "Distinct products of one category viewed within journey.undecided_span: UNDECIDED")    \
-        X("journey.undecided_span", undecided_span, DUR, "15m", 1000, 7 * XS_DAY_MS,              \
+          "Distinct products of one category viewed within journey.undecided_span: UNDECIDED")     \
+        X("journey.undecided_span", undecided_span, DUR, "15m", 1000, 7 * XS_DAY_MS,               \
           "Span of the UNDECIDED rule")                                                            \
         X("journey.lead_after", lead_after, DUR, "3d", 0, 366 * XS_DAY_MS,                         \
           "A subscriber with no purchase this long after SUBSCRIBE becomes a LEAD")                \
-        X("journey.lead_interval", lead_interval, DUR, "7d", XS_HOUR_MS, 366 * XS_DAY_MS,         \
+        X("journey.lead_interval", lead_interval, DUR, "7d", XS_HOUR_MS, 366 * XS_DAY_MS,          \
           "At most one LEAD downsell e-mail per this interval")                                    \
         X("journey.browsing_offers", browsing_offers, BOOL, "false", 0, 0,                         \
           "Offer complements on product views while BROWSING (off: it annoys)")                    \
         X("timers.max_fire_per_event", max_timer_fires, INT, "1000", 1, 1000000000,                \
-          "Journey timers fired per event or advance; the rest fire on the next call")            \
+          "Journey timers fired per event or advance; the rest fire on the next call")             \
         X("dedup.capacity", dedup_capacity, INT, "200000", 0, 1000000000,                          \
-          "Event ids remembered for duplicate suppression (0: off)")                              \
+          "Event ids remembered for duplicate suppression (0: off)")                               \
         X("dedup.horizon", dedup_horizon, DUR, "1d", 0, 366 * XS_DAY_MS,                           \
-          "Event ids are forgotten this long (event time) after they were seen")                  \
+          "Event ids are forgotten this long (event time) after they were seen")                   \
         X("event.max_items", event_max_items, INT, "1000", 1, 1000000,                             \
-          "Line items allowed in one event; more is a contract violation")                        \
+          "Line items allowed in one event; more is a contract violation")                         \
         X("event.max_quantity", event_max_quantity, INT, "10000", 1, 1000000000,                   \
-          "Largest quantity on a line item; more is a contract violation")                        \
+          "Largest quantity on a line item; more is a contract violation")                         \
         X("event.max_unit_price", event_max_unit_price, MONEY, "100000000", 1,                     \
-          4000000000000000000LL, "Largest unit price in minor units; more is a contract violation") \
+          4000000000000000000LL,                                                                   \
+          "Largest unit price in minor units; more is a contract violation")                       \
         X("offer.max_items", offer_max_items, INT, "3", 1, 8,                                      \
-          "Products per cross-sell or upsell offer (a downsell offers exactly one)")              \
+          "Products per cross-sell or upsell offer (a downsell offers exactly one)")               \
         X("offer.ttl", offer_ttl, DUR, "1d", 60000, 366 * XS_DAY_MS,                               \
-          "How long an on-site offer is valid (expires_at = created_at + ttl)")                   \
+          "How long an on-site offer is valid (expires_at = created_at + ttl)")                    \
         X("offer.email_ttl", offer_email_ttl, DUR, "7d", 60000, 366 * XS_DAY_MS,                   \
           "How long an e-mail offer is valid")                                                     \
         X("upsell.min_ratio", upsell_min_ratio, DBL, "1.1", 1.0, 100.0,                            \
-          "An upsell costs at least this multiple of the anchor's price")                         \
+          "An upsell costs at least this multiple of the anchor's price")                          \
         X("upsell.max_ratio", upsell_max_ratio, DBL, "2.0", 1.0, 100.0,                            \
-          "An upsell costs at most this multiple of the anchor's price")                          \
+          "An upsell costs at most this multiple of the anchor's price")                           \
         X("downsell.min_ratio", downsell_min_ratio, DBL, "0.4", 0.0, 1.0,                          \
-          "A downsell costs at least this fraction of the anchor's price")                        \
+          "A downsell costs at least this fraction of the anchor's price")                         \
         X("downsell.max_ratio", downsell_max_ratio, DBL, "0.9", 0.0, 1.0,                          \
-          "A downsell costs at most this fraction of the anchor's price")                         \
+          "A downsell costs at most this fraction of the anchor's price")                          \
         X("caps.per_day", caps_per_day, INT, "3", 0, 1000,                                         \
-          "Offers per customer per event-time day (UTC)")                                         \
+          "Offers per customer per event-time day (UTC)")                                          \
         X("caps.per_type_per_day", caps_per_type_per_day, INT, "2", 0, 1000,                       \
           "Offers of one type per customer per event-time day")                                    \
         X("caps.dismiss_cooldown", dismiss_cooldown, DUR, "3d", 0, 366 * XS_DAY_MS,                \
           "No offers for this long after OFFER_DISMISSED")                                         \
         X("guard.bought_horizon", bought_horizon, DUR, "30d", 0, 3660 * XS_DAY_MS,                 \
-          "Never offer a product the customer bought this recently")                              \
+          "Never offer a product the customer bought this recently")                               \
         X("incentive.upgrade_percent", upgrade_percent, INT, "10", 0, 100,                         \
           "Percent off an upsell when the cart is at least incentive.upgrade_min_cart (0: off)")   \
-        X("incentive.upgrade_min_cart", upgrade_min_cart, MONEY, "5000", 0,                        \
-          4000000000000000000LL, "Cart value (minor units) that qualifies for the upgrade discount") \
+        X("incentive.upgrade_min_cart", upgrade_min_cart, MONEY, "5000", 0, 4000000000000000000LL, \
+          "Cart value (minor units) that qualifies for the upgrade discount")                      \
         X("incentive.free_shipping_threshold", free_shipping_threshold, MONEY, "5000", 0,          \
           4000000000000000000LL, "Cart value (minor units) that ships free (0: no free shipping)") \
         X("incentive.free_shipping_gap", free_shipping_gap, MONEY, "1500", 0,                      \
-          4000000000000000000LL, "A cart this close below the threshold gets the gap-filler nudge") \
+          4000000000000000000LL,                                                                   \
+          "A cart this close below the threshold gets the gap-filler nudge")                       \
         X("incentive.bundle_percent", bundle_percent, INT, "5", 0, 100,                            \
           "Percent off a complementary set at checkout (0: off)")                                  \
         X("incentive.coupon_percent", coupon_percent, INT, "10", 0, 100,                           \
-          "Next-purchase coupon attached to the post-purchase e-mail (0: off)")                   \
+          "Next-purchase coupon attached to the post-purchase e-mail (0: off)")                    \
         X("incentive.coupon_valid", coupon_valid, DUR, "30d", XS_HOUR_MS, 3660 * XS_DAY_MS,        \
           "How long the next-purchase coupon is valid")                                            \
         X("attribution.window", attribution_window, DUR, "7d", 60000, 366 * XS_DAY_MS,             \
-          "An offer converts when the customer buys one of its products within this time")        \
+          "An offer converts when the customer buys one of its products within this time")         \
         X("attribution.max_pending", attribution_max_pending, INT, "8", 1, 256,                    \
-          "Open offers remembered per customer for attribution (oldest dropped)")                 \
+          "Open offers remembered per customer for attribution (oldest dropped)")                  \
         X("control.share", control_share, DBL, "0.05", 0.0, 1.0,                                   \
-          "Share of customers (by a hash of customer_id) held out as a control group")            \
+          "Share of customers (by a hash of customer_id) held out as a control group")             \
         X("control.salt", control_salt, STR, "xsell", "", 0,                                       \
           "Salt of the control-group hash: change it to draw a new control group")
 

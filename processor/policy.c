@@ -1,0 +1,683 @@
+/*
+ * Offer policy (PRODUCT.md §1-4, §6): which offer, if any, a moment in the journey deserves,
+ * which products it carries, the guardrails that keep it from being pushy, its incentives,
+ * and the attribution of later purchases to it.
+ *
+ *   moment                       offer                                    rule
+ *   ADD_TO_CART                  UPSELL of the item just added            cart_upsell
+ *   CHECKOUT_START               CROSS_SELL gap filler (free shipping)    free_shipping_gap_filler
+ *                                or CROSS_SELL with a bundle discount     checkout_cross_sell
+ *   PURCHASE                     UPSELL on site                           post_purchase_upsell
+ *                                CROSS_SELL by e-mail + next coupon post_purchase_email_cross_sell
+ *   view within the onboarding   CROSS_SELL of short-lived complements    onboarding_complement
+ *   complement horizon           (once per purchase)
+ *   USAGE_MILESTONE / REFERRAL   UPSELL of a higher tier                  value_realized_upsell
+ *   cart timer                   one DOWNSELL of the priciest cart item   cart_abandoned_downsell
+ *   lead timer (weekly)          one DOWNSELL by e-mail                   lead_downsell
+ *   view while BROWSING          CROSS_SELL, only if journey.browsing_offers  browsing_cross_sell
+ * BROWSING (by default), UNDECIDED and the onboarding period (for upsells) get nothing.
+ *
+ * Candidates pass every guardrail: known, in stock, priced, not in the cart, not bought within
+ * guard.bought_horizon, not the anchor, same currency; cross-sell from another category with a
+ * positive significant score and minimum support; upsell/downsell from the same category within
+ * the price ratios (explicit targets first), ranked by the alternative (co-view) score.
+ * Then frequency caps, the dismissal cooldown and the e-mail channel are checked; control-group
+ * customers get nothing but are counted exactly as if they had.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+
+#define MAX_CANDS 64
+
+struct cand {
+        uint32_t id;
+        double score;
+        int explicit_rank; /* 0 = not an explicit target, else 1-based rank */
+        int has_evidence;
+        int same_brand;
+        int64_t price;
+        struct xs_evidence ev;
+};
+
+struct cand_set {
+        struct cand c[MAX_CANDS];
+        size_t n;
+};
+
+static int guard_ok(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
+                    uint32_t id, int64_t t)
+{
+        const struct xs_params *p = eng->p;
+        if (id == anchor || !xs_catalog_offerable(eng->catalog, id) || xs_customer_in_cart(c, id) ||
+            xs_customer_bought_since(c, id, t - p->bought_horizon))
+                goto filtered;
+        const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
+        const struct xs_cat_product *b = xs_catalog_get(eng->catalog, id);
+        if (a && a->currency[0] && b->currency[0] && strcmp(a->currency, b->currency) != 0)
+                goto filtered;
+        return 1;
+filtered:
+        eng->st.candidates_filtered++;
+        return 0;
+}
+
+static struct cand *cand_find(struct cand_set *s, uint32_t id)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (s->c[i].id == id)
+                        return &s->c[i];
+        return NULL;
+}
+
+static void cand_put(struct cand_set *s, const struct cand *c)
+{
+        struct cand *old = cand_find(s, c->id);
+        if (old) {
+                if (c->score > old->score)
+                        *old = *c;
+                return;
+        }
+        if (s->n < MAX_CANDS) {
+                s->c[s->n++] = *c;
+                return;
+        }
+        /* full: replace the weakest if this one is better */
+        size_t worst = 0;
+        for (size_t i = 1; i < s->n; i++)
+                if (s->c[i].score < s->c[worst].score)
+                        worst = i;
+        if (c->score > s->c[worst].score)
+                s->c[worst] = *c;
+}
+
+/* ---- cross-sell candidates ---------------------------------------------------------- */
+
+struct comp_ctx {
+        struct xs_engine *eng;
+        const struct xs_customer *c;
+        uint32_t anchor;
+        int64_t t;
+        int64_t min_price; /* gap filler: only products at least this price */
+        struct cand_set *out;
+};
+
+static void comp_visit(void *opaque, uint32_t b, const int32_t n[XS_REL_COUNT])
+{
+        struct comp_ctx *ctx = opaque;
+        struct xs_engine *eng = ctx->eng;
+        const struct xs_params *p = eng->p;
+        struct cand cd = {.id = b};
+        int64_t support;
+        cd.score = xs_score_pair(eng, XS_SCORE_COMPLEMENT, ctx->anchor, b, n, &cd.ev, &support);
+        if (support < p->min_support || cd.score < p->min_score || cd.ev.llr <= 0)
+                return;
+        const struct xs_cat_product *a = xs_catalog_get(eng->catalog, ctx->anchor);
+        const struct xs_cat_product *pb = xs_catalog_get(eng->catalog, b);
+        /* a complement comes from another category (same category: a substitute) */
+        if (a && pb && a->category && a->category == pb->category)
+                return;
+        if (!guard_ok(eng, ctx->c, ctx->anchor, b, ctx->t))
+                return;
+        cd.price = pb->price;
+        if (cd.price < ctx->min_price)
+                return;
+        cd.has_evidence = 1;
+        cand_put(ctx->out, &cd);
+}
+
+static void complements(struct xs_engine *eng, const struct xs_customer *c, const uint32_t *anchors,
+                        size_t n_anchors, int64_t t, int64_t min_price, struct cand_set *out)
+{
+        for (size_t i = 0; i < n_anchors; i++) {
+                struct comp_ctx ctx = {eng, c, anchors[i], t, min_price, out};
+                xs_window_neighbors(eng->window, anchors[i], comp_visit, &ctx);
+        }
+        /* never offer one of the anchors themselves */
+        size_t keep = 0;
+        for (size_t i = 0; i < out->n; i++) {
+                int is_anchor = 0;
+                for (size_t j = 0; j < n_anchors; j++)
+                        is_anchor |= out->c[i].id == anchors[j];
+                if (!is_anchor)
+                        out->c[keep++] = out->c[i];
+        }
+        out->n = keep;
+}
+
+/* ---- upsell / downsell candidates --------------------------------------------------- */
+
+static void grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
+                      uint32_t id, int explicit_rank, int64_t t, struct cand_set *out)
+{
+        if (cand_find(out, id) || !guard_ok(eng, c, anchor, id, t))
+                return;
+        const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
+        const struct xs_cat_product *b = xs_catalog_get(eng->catalog, id);
+        struct cand cd = {.id = id, .explicit_rank = explicit_rank, .price = b->price};
+        cd.same_brand = a && a->brand && a->brand == b->brand;
+        int32_t n[XS_REL_COUNT];
+        xs_window_pair(eng->window, anchor, id, n);
+        int64_t support;
+        cd.score = xs_score_pair(eng, XS_SCORE_ALTERNATIVE, anchor, id, n, &cd.ev, &support);
+        cd.has_evidence = support > 0;
+        if (!cd.has_evidence)
+                cd.score = 0;
+        cand_put(out, &cd);
+}
+
+/* up: 1 for upsell, 0 for downsell */
+static void grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor, int up,
+                   int64_t t, struct cand_set *out)
+{
+        const struct xs_params *p = eng->p;
+        const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
+        if (!a || a->price <= 0)
+                return;
+        const uint32_t *targets = up ? a->up : a->down;
+        int n_targets = up ? a->n_up : a->n_down;
+        for (int i = 0; i < n_targets; i++)
+                grade_add(eng, c, anchor, targets[i], i + 1, t, out);
+        if (!a->category)
+                return;
+        double lo = up ? p->upsell_min_ratio : p->downsell_min_ratio;
+        double hi = up ? p->upsell_max_ratio : p->downsell_max_ratio;
+        int64_t min_price = (int64_t)((double)a->price * lo + 0.5);
+        int64_t max_price = (int64_t)((double)a->price * hi);
+        if (!up && max_price >= a->price)
+                max_price = a->price - 1; /* never the same price: not a downsell */
+        if (up && min_price <= a->price)
+                min_price = a->price + 1;
+        size_t n;
+        const uint32_t *ladder =
+            xs_catalog_ladder(eng->catalog, a->category, min_price, max_price, &n);
+        /* bounded scan: the MAX_CANDS closest in price on the right side */
+        for (size_t i = 0; i < n && i < 4 * MAX_CANDS; i++) {
+                size_t k = up ? i : n - 1 - i; /* upsell: cheapest step first; downsell: closest */
+                grade_add(eng, c, anchor, ladder[k], 0, t, out);
+        }
+}
+
+static const struct xs_engine *sort_eng;
+static int grade_cmp(const void *x, const void *y)
+{
+        const struct cand *a = x, *b = y;
+        if ((a->explicit_rank > 0) != (b->explicit_rank > 0))
+                return a->explicit_rank > 0 ? -1 : 1;
+        if (a->explicit_rank != b->explicit_rank)
+                return a->explicit_rank < b->explicit_rank ? -1 : 1;
+        if (a->has_evidence != b->has_evidence)
+                return a->has_evidence ? -1 : 1;
+        if (a->score != b->score)
+                return a->score > b->score ? -1 : 1;
+        if (a->same_brand != b->same_brand)
+                return a->same_brand ? -1 : 1;
+        return strcmp(xs_intern_str(sort_eng->products, a->id),
+                      xs_intern_str(sort_eng->products, b->id));
+}
+
+static int score_cmp(const void *x, const void *y)
+{
+        const struct cand *a = x, *b = y;
+        if (a->score != b->score)
+                return a->score > b->score ? -1 : 1;
+        return strcmp(xs_intern_str(sort_eng->products, a->id),
+                      xs_intern_str(sort_eng->products, b->id));
+}
+
+static void rank(struct xs_engine *eng, struct cand_set *s, int by_grade)
+{
+        sort_eng = eng;
+        qsort(s->c, s->n, sizeof(s->c[0]), by_grade ? grade_cmp : score_cmp);
+}
+
+/* ---- building and sending an offer -------------------------------------------------- */
+
+struct draft {
+        enum xs_offer_type type;
+        enum xs_channel channel;
+        const char *rule;
+        const char *trigger_event_id;
+        uint32_t anchor;
+        int64_t t;
+        struct xs_incentive inc[XS_OFFER_MAX_INCENTIVES];
+        size_t n_inc;
+};
+
+static void offer_id(const struct xs_customer *c, const struct draft *d, const char *anchor,
+                     char out[XS_OFFER_ID_LEN])
+{
+        char buf[1024];
+        int len = snprintf(buf, sizeof(buf), "%s%c%s%c%s%c%s%c%" PRId64, c->id, 0,
+                           d->trigger_event_id ? d->trigger_event_id : "", 0, d->rule, 0,
+                           anchor ? anchor : "", 0, d->t);
+        if (len < 0)
+                len = 0;
+        size_t n = (size_t)len < sizeof(buf) ? (size_t)len : sizeof(buf) - 1;
+        /* ids longer than the buffer still differ: their hashes are folded in */
+        uint64_t tail = xs_hash_str(c->id, 7) ^ xs_hash_str(d->rule, 11);
+        uint64_t h1 = xs_hash_bytes(buf, n, 0x0ffe4) ^ tail;
+        uint64_t h2 = xs_hash_bytes(buf, n, 0x1d5eed) ^ (tail >> 1);
+        snprintf(out, XS_OFFER_ID_LEN, "%016" PRIx64 "%016" PRIx64, h1, h2);
+}
+
+static int in_control(const struct xs_engine *eng, const struct xs_customer *c)
+{
+        if (eng->control_threshold == 0)
+                return 0;
+        return xs_hash_str(c->id, eng->control_seed) < eng->control_threshold;
+}
+
+static void pending_add(struct xs_engine *eng, struct xs_customer *c, const struct xs_offer *o)
+{
+        const struct xs_params *p = eng->p;
+        if (c->n_pending == p->attribution_max_pending) {
+                memmove(&c->pending[0], &c->pending[1],
+                        (size_t)(c->n_pending - 1) * sizeof(*c->pending));
+                c->n_pending--;
+        }
+        struct xs_pending *pd = &c->pending[c->n_pending++];
+        memset(pd, 0, sizeof(*pd));
+        memcpy(pd->offer_id, o->offer_id, XS_OFFER_ID_LEN);
+        pd->type = (uint8_t)o->type;
+        pd->stage = (uint8_t)o->stage;
+        pd->control = (uint8_t)o->control;
+        pd->created_at = o->created_at;
+        pd->attribution_until = o->created_at + p->attribution_window;
+        for (size_t i = 0; i < o->n_items; i++)
+                pd->products[pd->n++] = xs_intern_find(eng->products, o->items[i].product_id);
+}
+
+/* Applies caps, cooldown, channel and control group; sends or withholds. Returns 1 if the
+ * offer counted (sent or withheld for the control group). */
+static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct draft *d,
+                      struct cand_set *cands)
+{
+        const struct xs_params *p = eng->p;
+        if (cands->n == 0) {
+                eng->st.offers_no_candidate++;
+                return 0;
+        }
+        if (d->t < c->cooldown_until) {
+                eng->st.offers_suppressed_cap++;
+                return 0;
+        }
+        int64_t day = d->t / XS_DAY_MS;
+        if (c->cap_day != day) {
+                c->cap_day = day;
+                c->offers_today = 0;
+                memset(c->offers_type_today, 0, sizeof(c->offers_type_today));
+        }
+        if (c->offers_today >= p->caps_per_day ||
+            c->offers_type_today[d->type] >= p->caps_per_type_per_day) {
+                eng->st.offers_suppressed_cap++;
+                return 0;
+        }
+        if (d->channel == XS_CHANNEL_EMAIL && !c->email_ok) {
+                eng->st.offers_suppressed_channel++;
+                return 0;
+        }
+        struct xs_offer o;
+        memset(&o, 0, sizeof(o));
+        const char *anchor = d->anchor ? xs_intern_str(eng->products, d->anchor) : NULL;
+        offer_id(c, d, anchor, o.offer_id);
+        o.customer_id = c->id;
+        o.type = d->type;
+        o.stage = (enum xs_stage)c->stage;
+        o.channel = d->channel;
+        o.trigger_event_id = d->trigger_event_id ? d->trigger_event_id : "";
+        o.anchor_product_id = anchor;
+        size_t max_items = d->type == XS_OFFER_DOWNSELL ? 1 : (size_t)p->offer_max_items;
+        int any_evidence = 0;
+        for (size_t i = 0; i < cands->n && o.n_items < max_items; i++) {
+                const struct cand *cd = &cands->c[i];
+                const struct xs_cat_product *pr = xs_catalog_get(eng->catalog, cd->id);
+                struct xs_offer_item *it = &o.items[o.n_items++];
+                it->product_id = xs_intern_str(eng->products, cd->id);
+                it->category = xs_catalog_label(eng->catalog, pr->category);
+                it->brand = xs_catalog_label(eng->catalog, pr->brand);
+                it->price = pr->price;
+                it->score = cd->score;
+                it->evidence = cd->ev;
+                any_evidence |= cd->has_evidence;
+        }
+        memcpy(o.incentives, d->inc, sizeof(d->inc));
+        o.n_incentives = d->n_inc;
+        o.rule = d->rule;
+        o.score_kind = any_evidence ? (eng->score_lift ? "lift" : "llr") : "catalog";
+        o.window_ms = p->window_unbounded ? 0 : p->window_size;
+        o.cart_value = xs_customer_cart_value(c);
+        const struct xs_cat_product *ap =
+            d->anchor ? xs_catalog_get(eng->catalog, d->anchor) : NULL;
+        memcpy(o.currency, c->currency[0] || !ap ? c->currency : ap->currency, XS_CURRENCY_LEN);
+        o.created_at = d->t;
+        o.expires_at = d->t + (d->channel == XS_CHANNEL_EMAIL ? p->offer_email_ttl : p->offer_ttl);
+        for (size_t i = 0; i < o.n_incentives; i++)
+                if (!o.incentives[i].valid_until)
+                        o.incentives[i].valid_until = o.expires_at;
+        o.control = in_control(eng, c);
+
+        c->offers_today++;
+        c->offers_type_today[d->type]++;
+        pending_add(eng, c, &o);
+        if (o.control) {
+                eng->st.offers_withheld_control++;
+                eng->st.control_offers[o.type][o.stage]++;
+                return 1;
+        }
+        eng->st.offers[o.type][o.stage]++;
+        if (eng->sink.offer)
+                eng->sink.offer(eng->sink.opaque, &o);
+        return 1;
+}
+
+static void incentive(struct draft *d, enum xs_incentive_kind kind, int32_t percent,
+                      int64_t threshold, int64_t amount, const char *currency, int64_t valid_until)
+{
+        if (d->n_inc == XS_OFFER_MAX_INCENTIVES)
+                return;
+        struct xs_incentive *in = &d->inc[d->n_inc++];
+        memset(in, 0, sizeof(*in));
+        in->kind = kind;
+        in->percent = percent;
+        in->threshold = threshold;
+        in->amount = amount;
+        if (currency)
+                memcpy(in->currency, currency, XS_CURRENCY_LEN);
+        in->valid_until = valid_until;
+}
+
+/* The priciest of products (ties: first). 0 if none. */
+static uint32_t priciest(struct xs_engine *eng, const uint32_t *ids, size_t n)
+{
+        uint32_t best = 0;
+        int64_t best_price = -2;
+        for (size_t i = 0; i < n; i++) {
+                const struct xs_cat_product *pr = xs_catalog_get(eng->catalog, ids[i]);
+                int64_t price = pr ? pr->price : -1;
+                if (price > best_price) {
+                        best = ids[i];
+                        best_price = price;
+                }
+        }
+        return best;
+}
+
+/* ---- the moments -------------------------------------------------------------------- */
+
+static void upsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anchor, int64_t t,
+                   const char *trigger, const char *rule, int64_t basis_value, int with_shipping)
+{
+        const struct xs_params *p = eng->p;
+        struct cand_set cands = {0};
+        grades(eng, c, anchor, 1, t, &cands);
+        rank(eng, &cands, 1);
+        struct draft d = {.type = XS_OFFER_UPSELL,
+                          .channel = XS_CHANNEL_ONSITE,
+                          .rule = rule,
+                          .trigger_event_id = trigger,
+                          .anchor = anchor,
+                          .t = t};
+        const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
+        const char *cur = c->currency[0] ? c->currency : (a ? a->currency : NULL);
+        if (p->upgrade_percent > 0 && basis_value >= p->upgrade_min_cart && basis_value > 0)
+                incentive(&d, XS_INC_PERCENT_OFF, (int32_t)p->upgrade_percent, p->upgrade_min_cart,
+                          0, cur, 0);
+        if (with_shipping && cands.n && a && p->free_shipping_threshold > 0 &&
+            basis_value < p->free_shipping_threshold) {
+                int64_t upgraded = basis_value - a->price + cands.c[0].price;
+                if (upgraded >= p->free_shipping_threshold)
+                        incentive(&d, XS_INC_FREE_SHIPPING, 0, p->free_shipping_threshold,
+                                  p->free_shipping_threshold - basis_value, cur, 0);
+        }
+        offer_send(eng, c, &d, &cands);
+}
+
+static void downsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anchor, int64_t t,
+                     const char *trigger, const char *rule, enum xs_channel channel)
+{
+        struct cand_set cands = {0};
+        grades(eng, c, anchor, 0, t, &cands);
+        rank(eng, &cands, 1);
+        struct draft d = {.type = XS_OFFER_DOWNSELL,
+                          .channel = channel,
+                          .rule = rule,
+                          .trigger_event_id = trigger,
+                          .anchor = anchor,
+                          .t = t};
+        offer_send(eng, c, &d, &cands);
+}
+
+static void checkout(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev)
+{
+        const struct xs_params *p = eng->p;
+        uint32_t anchors[XS_CART_MAX];
+        size_t n = 0;
+        for (uint16_t i = 0; i < c->n_cart; i++)
+                anchors[n++] = c->cart[i].product;
+        if (!n)
+                return;
+        int64_t value = xs_customer_cart_value(c);
+        int64_t gap = p->free_shipping_threshold - value;
+        const char *cur = c->currency;
+        struct draft d = {.type = XS_OFFER_CROSS_SELL,
+                          .channel = XS_CHANNEL_ONSITE,
+                          .trigger_event_id = ev->event_id,
+                          .anchor = priciest(eng, anchors, n),
+                          .t = ev->event_time};
+        if (p->free_shipping_threshold > 0 && gap > 0 && gap <= p->free_shipping_gap) {
+                /* the gap filler: a complement whose price lifts the cart over the threshold */
+                struct cand_set fill = {0};
+                complements(eng, c, anchors, n, ev->event_time, gap, &fill);
+                rank(eng, &fill, 0);
+                if (fill.n) {
+                        fill.n = 1;
+                        d.rule = "free_shipping_gap_filler";
+                        incentive(&d, XS_INC_FREE_SHIPPING, 0, p->free_shipping_threshold, gap, cur,
+                                  0);
+                        offer_send(eng, c, &d, &fill);
+                        return;
+                }
+        }
+        struct cand_set cands = {0};
+        complements(eng, c, anchors, n, ev->event_time, 0, &cands);
+        rank(eng, &cands, 0);
+        d.rule = "checkout_cross_sell";
+        if (p->bundle_percent > 0)
+                incentive(&d, XS_INC_BUNDLE_DISCOUNT, (int32_t)p->bundle_percent, 0, 0, cur, 0);
+        offer_send(eng, c, &d, &cands);
+}
+
+static void purchase(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev,
+                     const uint32_t *items, size_t n)
+{
+        const struct xs_params *p = eng->p;
+        if (!n)
+                return;
+        int64_t order_value = 0;
+        for (size_t i = 0; i < ev->n_items; i++)
+                if (ev->items[i].unit_price > 0)
+                        order_value += ev->items[i].unit_price * ev->items[i].quantity;
+        uint32_t anchor = priciest(eng, items, n);
+        c->onboarding_offered = 0;
+        upsell(eng, c, anchor, ev->event_time, ev->event_id, "post_purchase_upsell", order_value,
+               0);
+        struct cand_set cands = {0};
+        complements(eng, c, items, n, ev->event_time, 0, &cands);
+        rank(eng, &cands, 0);
+        struct draft d = {.type = XS_OFFER_CROSS_SELL,
+                          .channel = XS_CHANNEL_EMAIL,
+                          .rule = "post_purchase_email_cross_sell",
+                          .trigger_event_id = ev->event_id,
+                          .anchor = anchor,
+                          .t = ev->event_time};
+        if (p->coupon_percent > 0)
+                incentive(&d, XS_INC_NEXT_PURCHASE_COUPON, (int32_t)p->coupon_percent, 0, 0,
+                          c->currency, ev->event_time + p->coupon_valid);
+        offer_send(eng, c, &d, &cands);
+}
+
+static uint32_t last_purchased(const struct xs_customer *c)
+{
+        return c->n_hist ? c->hist[c->n_hist - 1].product : 0;
+}
+
+void xs_policy_on_event(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev,
+                        const uint32_t *items, size_t n)
+{
+        const struct xs_params *p = eng->p;
+        int64_t t = ev->event_time;
+        int onboarding = c->has_purchased && !c->value_realized && t < c->onboarding_until;
+        switch (ev->type) {
+        case XS_EV_PRODUCT_VIEW:
+                if (c->stage == XS_STAGE_ONBOARDING && !c->onboarding_offered &&
+                    t - c->last_purchase_at <= p->onboarding_complement_horizon) {
+                        /* short-lived complements of what was just bought */
+                        uint32_t bought[64];
+                        size_t nb = 0;
+                        for (uint16_t i = 0; i < c->n_hist && nb < 64; i++)
+                                if (c->hist[i].t == c->last_purchase_at)
+                                        bought[nb++] = c->hist[i].product;
+                        struct cand_set cands = {0};
+                        complements(eng, c, bought, nb, t, 0, &cands);
+                        rank(eng, &cands, 0);
+                        struct draft d = {.type = XS_OFFER_CROSS_SELL,
+                                          .channel = XS_CHANNEL_ONSITE,
+                                          .rule = "onboarding_complement",
+                                          .trigger_event_id = ev->event_id,
+                                          .anchor = priciest(eng, bought, nb),
+                                          .t = t};
+                        if (offer_send(eng, c, &d, &cands))
+                                c->onboarding_offered = 1;
+                } else if (c->stage == XS_STAGE_BROWSING && p->browsing_offers && n) {
+                        struct cand_set cands = {0};
+                        complements(eng, c, items, 1, t, 0, &cands);
+                        rank(eng, &cands, 0);
+                        struct draft d = {.type = XS_OFFER_CROSS_SELL,
+                                          .channel = XS_CHANNEL_ONSITE,
+                                          .rule = "browsing_cross_sell",
+                                          .trigger_event_id = ev->event_id,
+                                          .anchor = items[0],
+                                          .t = t};
+                        offer_send(eng, c, &d, &cands);
+                }
+                break;
+        case XS_EV_ADD_TO_CART:
+                if (!n)
+                        break;
+                if (onboarding) {
+                        eng->st.offers_suppressed_onboarding++;
+                        break;
+                }
+                upsell(eng, c, priciest(eng, items, n), t, ev->event_id, "cart_upsell",
+                       xs_customer_cart_value(c), 1);
+                break;
+        case XS_EV_CHECKOUT_START:
+                checkout(eng, c, ev);
+                break;
+        case XS_EV_PURCHASE:
+                purchase(eng, c, ev, items, n);
+                break;
+        case XS_EV_USAGE_MILESTONE:
+        case XS_EV_REFERRAL:
+                if (c->stage == XS_STAGE_VALUE_REALIZED) {
+                        uint32_t anchor = n ? items[0] : last_purchased(c);
+                        if (anchor)
+                                upsell(eng, c, anchor, t, ev->event_id, "value_realized_upsell", 0,
+                                       0);
+                }
+                break;
+        default:
+                break;
+        }
+}
+
+void xs_policy_on_timer(struct xs_engine *eng, struct xs_customer *c, enum xs_timer_kind kind,
+                        int64_t due)
+{
+        const struct xs_params *p = eng->p;
+        switch (kind) {
+        case XS_TIMER_CART: {
+                if (!c->n_cart || c->stage != XS_STAGE_CART)
+                        return;
+                xs_engine_set_stage(eng, c, XS_STAGE_CART_ABANDONED, due, NULL, "cart_timeout");
+                uint32_t ids[XS_CART_MAX];
+                for (uint16_t i = 0; i < c->n_cart; i++)
+                        ids[i] = c->cart[i].product;
+                downsell(eng, c, priciest(eng, ids, c->n_cart), due, c->cart_event_id,
+                         "cart_abandoned_downsell",
+                         c->email_ok && c->subscribed ? XS_CHANNEL_EMAIL : XS_CHANNEL_ONSITE);
+                return;
+        }
+        case XS_TIMER_ONBOARDING:
+                if (c->stage == XS_STAGE_ONBOARDING)
+                        xs_engine_set_stage(eng, c, XS_STAGE_BROWSING, due, NULL, "onboarding_end");
+                return;
+        case XS_TIMER_LEAD: {
+                if (!c->subscribed || c->has_purchased || !c->email_ok)
+                        return;
+                xs_engine_set_stage(eng, c, XS_STAGE_LEAD, due, NULL, "subscribed_no_purchase");
+                if (!c->lead_last_offer || due - c->lead_last_offer >= p->lead_interval) {
+                        uint32_t ids[256];
+                        size_t n = 0;
+                        for (uint16_t i = 0; i < c->n_views && n < 256; i++)
+                                ids[n++] = c->views[i].product;
+                        uint32_t anchor = priciest(eng, ids, n);
+                        if (anchor) {
+                                c->lead_last_offer = due;
+                                downsell(eng, c, anchor, due, c->subscribe_event_id,
+                                         "lead_downsell", XS_CHANNEL_EMAIL);
+                        } else {
+                                eng->st.offers_no_candidate++;
+                        }
+                }
+                xs_timer_arm(eng, c, XS_TIMER_LEAD, due + p->lead_interval);
+                return;
+        }
+        default:
+                return;
+        }
+}
+
+void xs_policy_attribute(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev,
+                         const uint32_t *items, size_t n)
+{
+        int64_t t = ev->event_time;
+        uint16_t keep = 0;
+        for (uint16_t i = 0; i < c->n_pending; i++) {
+                struct xs_pending *pd = &c->pending[i];
+                if (t > pd->attribution_until)
+                        continue; /* expired: forget it */
+                uint32_t hit = 0;
+                for (size_t j = 0; j < n && !hit; j++)
+                        for (uint8_t k = 0; k < pd->n && !hit; k++)
+                                if (pd->products[k] == items[j])
+                                        hit = items[j];
+                if (!hit) {
+                        c->pending[keep++] = *pd;
+                        continue;
+                }
+                struct xs_outcome o = {.offer_id = pd->offer_id,
+                                       .customer_id = c->id,
+                                       .type = (enum xs_offer_type)pd->type,
+                                       .stage = (enum xs_stage)pd->stage,
+                                       .product_id = xs_intern_str(eng->products, hit),
+                                       .order_id = ev->order_id,
+                                       .purchase_event_id = ev->event_id,
+                                       .offer_created_at = pd->created_at,
+                                       .converted_at = t,
+                                       .control = pd->control};
+                eng->st.outcomes++;
+                if (pd->control)
+                        eng->st.control_conversions[pd->type][pd->stage]++;
+                else
+                        eng->st.conversions[pd->type][pd->stage]++;
+                if (eng->sink.outcome)
+                        eng->sink.outcome(eng->sink.opaque, &o);
+                /* converted offers are done: dropped from the pending list */
+        }
+        c->n_pending = keep;
+}
