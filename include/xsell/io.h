@@ -9,6 +9,8 @@
 #ifndef XSELL_IO_H
 #define XSELL_IO_H
 
+#include <stdio.h>
+
 #include "codec.h"
 
 #ifdef __cplusplus
@@ -41,6 +43,12 @@ struct xs_reader;
  * filled when the file cannot be opened or its header is not of the format. */
 struct xs_reader *xs_reader_open(const char *path, enum xs_format fmt, enum xs_record_kind kind,
                                  char *errstr, size_t errstr_size);
+/* As xs_reader_open, on a stream the caller opened (a pipe, fmemopen, a socket); name is used
+ * in messages. The caller keeps f and closes it after xs_reader_close(). With XS_FMT_AUTO an
+ * Avro file is only recognised on a seekable stream. */
+struct xs_reader *xs_reader_open_stream(FILE *f, const char *name, enum xs_format fmt,
+                                        enum xs_record_kind kind, char *errstr,
+                                        size_t errstr_size);
 /* Reads the next record into *rec (valid until the next call). Returns XS_OK and sets *eof at
  * the end; XS_ERR_DECODE / XS_ERR_INVALID for a record that was skipped (errstr says why and
  * where); XS_ERR_IO when reading itself failed (stop). */
