@@ -27,6 +27,7 @@
 
 static _Atomic size_t guard_cap = XS_AVRO_DEFAULT_CAP;
 static _Atomic uint64_t guard_refused;
+static _Atomic int64_t guard_live; /* blocks avro-c holds: allocated and not yet freed */
 static atomic_flag guard_installed = ATOMIC_FLAG_INIT;
 
 /* avro-c's allocator contract: nsize 0 frees and returns NULL; otherwise behaves like realloc.
@@ -36,6 +37,8 @@ static void *guard_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         (void)ud;
         (void)osize;
         if (nsize == 0) {
+                if (ptr)
+                        atomic_fetch_sub(&guard_live, 1);
                 free(ptr);
                 return NULL;
         }
@@ -43,7 +46,10 @@ static void *guard_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
                 atomic_fetch_add(&guard_refused, 1);
                 return NULL;
         }
-        return realloc(ptr, nsize);
+        void *np = realloc(ptr, nsize);
+        if (np && !ptr)
+                atomic_fetch_add(&guard_live, 1);
+        return np;
 }
 
 void xs_avro_guard_init(size_t cap)
@@ -57,6 +63,11 @@ void xs_avro_guard_init(size_t cap)
 uint64_t xs_avro_guard_refused(void)
 {
         return atomic_load(&guard_refused);
+}
+
+int64_t xs_avro_guard_live_blocks(void)
+{
+        return atomic_load(&guard_live);
 }
 
 struct walk {

@@ -22,6 +22,9 @@ void xs_avro_guard_init(size_t cap);
 /* How many avro-c allocations the cap has refused since start (a metric: non-zero means a
  * record got past validation that would have needed more than the cap). */
 uint64_t xs_avro_guard_refused(void);
+/* Blocks avro-c has allocated through the guard and not freed (those allocated before the guard
+ * was installed are not counted). Flat across many records means decoding leaks nothing. */
+int64_t xs_avro_guard_live_blocks(void);
 
 /* Validates that buf holds at least one record of schema starting at offset 0. On success
  * returns 0 and sets *consumed to the record's length; on failure returns -1 and writes the

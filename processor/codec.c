@@ -352,6 +352,7 @@ struct xs_codec {
         const char **strs;
         size_t strs_cap;
         int last_tombstone;
+        avro_value_t *live; /* the value last read into, reset once mapped */
 };
 
 static char encode_dummy[1];
@@ -519,7 +520,19 @@ static xs_err_t codec_read(struct xs_codec *codec, const struct xs_wschema *ws, 
                 return XS_ERR_DECODE;
         }
         *out = v;
+        codec->live = v;
         return XS_OK;
+}
+
+/* Everything decoded was copied into the arena and the codec's arrays, so the avro-c value can
+ * give back its per-record memory at once (it keeps its containers for the next record). */
+static xs_err_t codec_done(struct xs_codec *codec, xs_err_t err)
+{
+        if (codec->live) {
+                avro_value_reset(codec->live);
+                codec->live = NULL;
+        }
+        return err;
 }
 
 /* Follows union branches to the value itself. */
@@ -648,9 +661,8 @@ static xs_err_t map_currency(struct mapctx *m, avro_value_t *rec, int idx, int r
         return XS_OK;
 }
 
-/* Takes nothing; *out points into codec memory, valid until the next decode on codec. */
-xs_err_t xs_codec_decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
-                               size_t len, struct xs_event *out, char *errstr, size_t errstr_size)
+static xs_err_t decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                             size_t len, struct xs_event *out, char *errstr, size_t errstr_size)
 {
         avro_value_t *rec, v;
         struct mapctx m = {codec, "event", errstr, errstr_size};
@@ -771,11 +783,8 @@ static xs_err_t map_targets(struct mapctx *m, avro_value_t *rec, int idx, const 
         return XS_OK;
 }
 
-/* Takes nothing; *out points into codec memory, valid until the next decode on codec. Sets the
- * tombstone flag read by xs_codec_last_tombstone(). */
-xs_err_t xs_codec_decode_product(struct xs_codec *codec, const struct xs_wschema *ws,
-                                 const void *buf, size_t len, struct xs_product *out, char *errstr,
-                                 size_t errstr_size)
+static xs_err_t decode_product(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                               size_t len, struct xs_product *out, char *errstr, size_t errstr_size)
 {
         avro_value_t *rec;
         struct mapctx m = {codec, "product", errstr, errstr_size};
@@ -818,6 +827,22 @@ xs_err_t xs_codec_decode_product(struct xs_codec *codec, const struct xs_wschema
         out->n_downgrades = nd;
         codec->last_tombstone = deleted;
         return XS_OK;
+}
+
+/* Takes nothing; *out points into codec memory, valid until the next decode on codec. */
+xs_err_t xs_codec_decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                               size_t len, struct xs_event *out, char *errstr, size_t errstr_size)
+{
+        return codec_done(codec, decode_event(codec, ws, buf, len, out, errstr, errstr_size));
+}
+
+/* Takes nothing; *out points into codec memory, valid until the next decode on codec. Sets the
+ * tombstone flag read by xs_codec_last_tombstone(). */
+xs_err_t xs_codec_decode_product(struct xs_codec *codec, const struct xs_wschema *ws,
+                                 const void *buf, size_t len, struct xs_product *out, char *errstr,
+                                 size_t errstr_size)
+{
+        return codec_done(codec, decode_product(codec, ws, buf, len, out, errstr, errstr_size));
 }
 
 /*

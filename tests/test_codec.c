@@ -885,6 +885,18 @@ static void test_allocator_cap(void **state)
 
 static void test_poison_loop(void **state)
 {
+        /* warm up: the codec's decode value reaches its working size */
+        struct wb warm;
+        struct xs_event wev;
+        char werr[256];
+        for (int k = 1; k <= 3; k++) {
+                w_event(&warm, "e1", 4, k);
+                assert_int_equal(
+                    xs_codec_decode_event(codec, NULL, warm.b, warm.n, &wev, werr, sizeof(werr)),
+                    XS_OK);
+        }
+        int64_t live = xs_avro_guard_live_blocks();
+        assert_true(live > 0); /* the counter sees the decode value */
         /* many poison records through one codec: memory must stay flat (LSan in the sanitizer
          * build checks nothing is left behind at exit) */
         struct wb w;
@@ -898,7 +910,14 @@ static void test_poison_loop(void **state)
                 e = xs_codec_decode_event(codec, NULL, w.b, w.n, &ev, err, sizeof(err));
                 assert_int_equal(e, XS_OK);
                 assert_int_equal(ev.n_items, 1 + i % 3);
+                /* contract violations and avro-c read failures (allocator cap) as well */
+                w_event(&w, "", 4, 1);
+                assert_int_equal(
+                    xs_codec_decode_event(codec, NULL, w.b, w.n, &ev, err, sizeof(err)),
+                    XS_ERR_INVALID);
         }
+        /* avro-c holds exactly as many blocks as before: poison records leave nothing behind */
+        assert_int_equal(xs_avro_guard_live_blocks(), live);
 }
 
 int main(void)

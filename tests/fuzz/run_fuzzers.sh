@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan+UBSan) and runs each tests/fuzz/fuzz_* for N seconds
+# (first argument, default 20) over a scratch copy of its seed corpus, with leak detection.
+# Exits non-zero if any target crashes, leaks or times out; reproducers are left in
+# build-fuzz/artifacts/<target>/ (add them to tests/fuzz/corpus/<target>/ as regression tests).
+set -euo pipefail
+
+secs="${1:-20}"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+build="$root/build-fuzz"
+
+CC="${CC:-clang}" cmake -S "$root" -B "$build" -DXS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DXS_WERROR=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target $(cd "$root/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//') >/dev/null
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+
+status=0
+for src in "$root"/tests/fuzz/fuzz_*.c; do
+        name="$(basename "$src" .c)"
+        work="$build/corpus/$name"
+        art="$build/artifacts/$name"
+        rm -rf "$work"
+        mkdir -p "$work" "$art"
+        cp "$root/tests/fuzz/corpus/$name"/* "$work"/
+        echo "== $name: ${secs}s"
+        if "$build/$name" "$work" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
+                -timeout=10 -print_final_stats=1 -artifact_prefix="$art/" \
+                >"$build/$name.log" 2>&1; then
+                grep -E "^stat::number_of_executed_units|^#[0-9]+.*DONE" "$build/$name.log" | tail -2 || true
+        else
+                echo "!! $name failed; log: $build/$name.log; artifacts: $art/"
+                tail -40 "$build/$name.log"
+                status=1
+        fi
+done
+exit $status
