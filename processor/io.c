@@ -220,26 +220,31 @@ static size_t raw_read(struct xs_reader *r, unsigned char *dst, size_t n, int *e
         return got;
 }
 
-/* Refills r->buf with decoded bytes. Returns 0 (maybe at the end: r->src_eof) or -1. */
+/* Moves the unread bytes of r->buf to its front and appends decoded bytes after them, up to
+ * the buffer size. Returns 0 (r->src_eof at the end of the file) or -1. */
 static int src_fill(struct xs_reader *r, char *errstr, size_t errstr_size)
 {
         int err = 0;
-        r->buf_pos = r->buf_len = 0;
-        if (r->src_eof)
+        size_t keep = r->buf_len - r->buf_pos;
+        memmove(r->buf, r->buf + r->buf_pos, keep);
+        r->buf_pos = 0;
+        r->buf_len = keep;
+        if (r->src_eof || keep == XS_IO_BUF)
                 return 0;
         if (!r->gz) {
-                r->buf_len = raw_read(r, r->buf, XS_IO_BUF, &err);
+                size_t got = raw_read(r, r->buf + keep, XS_IO_BUF - keep, &err);
                 if (err) {
                         snprintf(errstr, errstr_size, "%s: read: %s", r->name, strerror(errno));
                         return -1;
                 }
-                if (r->buf_len == 0)
+                if (got == 0)
                         r->src_eof = 1;
+                r->buf_len += got;
                 return 0;
         }
-        r->zs.next_out = r->buf;
-        r->zs.avail_out = XS_IO_BUF;
-        while (r->zs.avail_out == XS_IO_BUF) {
+        r->zs.next_out = r->buf + keep;
+        r->zs.avail_out = (uInt)(XS_IO_BUF - keep);
+        while (r->zs.avail_out == XS_IO_BUF - keep) {
                 if (r->zs.avail_in == 0) {
                         size_t got = raw_read(r, r->zin, XS_IO_BUF, &err);
                         if (err) {
@@ -348,8 +353,14 @@ static enum xs_format format_by_name(const char *path)
 /* Looks at the first decoded line without consuming it. */
 static enum xs_format format_by_content(struct xs_reader *r, char *errstr, size_t errstr_size)
 {
-        if (r->buf_pos == r->buf_len && src_fill(r, errstr, errstr_size) != 0)
-                return XS_FMT_COUNT;
+        /* look at up to 4 KiB: enough for any header line we recognise */
+        while (r->buf_len - r->buf_pos < 4096 && !r->src_eof) {
+                size_t before = r->buf_len - r->buf_pos;
+                if (src_fill(r, errstr, errstr_size) != 0)
+                        return XS_FMT_COUNT;
+                if (r->buf_len - r->buf_pos == before && !r->gz)
+                        break;
+        }
         const unsigned char *p = r->buf + r->buf_pos;
         size_t n = r->buf_len - r->buf_pos;
         size_t i = 0;
