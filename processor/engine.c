@@ -165,6 +165,25 @@ int64_t xs_customer_cart_value(const struct xs_customer *c)
         return v;
 }
 
+/* For state import: a fresh, empty customer of that id (an existing one is dropped first).
+ * id NULL drops the customer made by the previous call (a failed import). */
+struct xs_customer *xs_engine_customer_fresh(struct xs_engine *eng, const char *id);
+struct xs_customer *xs_engine_customer_fresh(struct xs_engine *eng, const char *id)
+{
+        static char last[512];
+        if (!id) {
+                struct xs_customer *c = customer_find(eng, last);
+                if (c)
+                        customer_drop(eng, c);
+                return NULL;
+        }
+        struct xs_customer *old = customer_find(eng, id);
+        if (old)
+                customer_drop(eng, old);
+        snprintf(last, sizeof(last), "%s", id);
+        return customer_get(eng, id);
+}
+
 /* ---- timers ------------------------------------------------------------------------- */
 
 static int timer_less(const struct xs_timer *a, const struct xs_timer *b)

@@ -1,6 +1,55 @@
+/*
+ * xsell: streaming cross-sell, upsell and downsell offers from customer events.
+ * This file only dispatches subcommands; each lives in cmd_<name>.c.
+ */
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#include "cmd.h"
+
+#ifndef XS_VERSION
+#define XS_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f)
 {
-        fprintf(stderr, "xsell: not yet\n");
-        return 1;
+        fprintf(f,
+                "xsell %s: cross-sell, upsell and downsell offers from customer events\n\n"
+                "usage: xsell COMMAND [options]\n\n"
+                "commands:\n"
+                "  replay     replay recorded events (Avro, JSON lines, REES46/Online Retail/\n"
+                "             Groceries CSV) through the engine; offers, signals, outcomes out\n"
+                "  pairs      top related products with counts and scores\n"
+                "  generate   seeded synthetic events and catalog modelled on real data\n"
+                "  config     list configuration keys, or show the effective configuration\n"
+                "  help       this text;  xsell COMMAND --help for a command's options\n",
+                XS_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                usage(stderr);
+                return 2;
+        }
+        const char *cmd = argv[1];
+        if (!strcmp(cmd, "replay"))
+                return xs_cmd_replay(argc - 1, argv + 1);
+        if (!strcmp(cmd, "pairs"))
+                return xs_cmd_pairs(argc - 1, argv + 1);
+        if (!strcmp(cmd, "generate"))
+                return xs_cmd_generate(argc - 1, argv + 1);
+        if (!strcmp(cmd, "config"))
+                return xs_cmd_config(argc - 1, argv + 1);
+        if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+                usage(stdout);
+                return 0;
+        }
+        if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+                printf("xsell %s\n", XS_VERSION);
+                return 0;
+        }
+        fprintf(stderr, "xsell: unknown command \"%s\"\n\n", cmd);
+        usage(stderr);
+        return 2;
 }

@@ -536,7 +536,7 @@ void xs_policy_on_event(struct xs_engine *eng, struct xs_customer *c, const stru
                 if (c->stage == XS_STAGE_ONBOARDING && !c->onboarding_offered &&
                     t - c->last_purchase_at <= p->onboarding_complement_horizon) {
                         /* short-lived complements of what was just bought */
-                        uint32_t bought[64];
+                        uint32_t bought[64] = {0};
                         size_t nb = 0;
                         for (uint16_t i = 0; i < c->n_hist && nb < 64; i++)
                                 if (c->hist[i].t == c->last_purchase_at)

@@ -5,6 +5,7 @@
  *
  * Views of the counts:
  *  - COMPLEMENT (cross-sell): same order + same customer (weight.purchase) + cart (weight.cart)
+ *    + view-then-buy (weight.view)
  *  - ALTERNATIVE (upsell/downsell ranking): co-views (weight.view) + view-then-buy
  *    (weight.purchase)
  *  Both use the co-occurrence-matrix table: k11 = weighted pair count, k12 = the anchor's row
@@ -42,6 +43,9 @@ static void weights(const struct xs_params *p, enum xs_score_view v, int64_t w[X
                 w[XS_REL_ORDER] = p->weight_purchase;
                 w[XS_REL_CUSTOMER] = p->weight_purchase;
                 w[XS_REL_CART] = p->weight_cart;
+                /* viewed one, bought the other: weak evidence of a complement (the category
+                 * filter of cross-sell keeps substitutes out) */
+                w[XS_REL_VIEW_BUY] = p->weight_view;
                 break;
         case XS_SCORE_ALTERNATIVE:
                 w[XS_REL_VIEW] = p->weight_view;

@@ -1,0 +1,38 @@
+/*
+ * Helpers shared by the subcommands: configuration from -F/-X/environment in the documented
+ * precedence, progress lines on stderr, and the summary of a run.
+ */
+#ifndef XS_CLI_H
+#define XS_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "xsell/xsell.h"
+
+/* Collected -F files and -X settings, applied in order by xs_cli_conf_build(). */
+struct xs_cli_conf {
+        const char *files[16];
+        int n_files;
+        const char *sets[256];
+        int n_sets;
+};
+
+/* Records -F FILE; returns -1 (message printed) when too many. */
+int xs_cli_conf_file(struct xs_cli_conf *cc, const char *path);
+/* Records -X key=value; returns -1 (message printed) when malformed or too many. */
+int xs_cli_conf_set(struct xs_cli_conf *cc, const char *kv);
+/* defaults < files < environment < -X. Returns a new conf (caller destroys), or NULL with the
+ * error printed to stderr as "xsell: ...". extra: settings applied before the files (command
+ * defaults such as pairs' unbounded window), may be NULL. */
+struct xs_conf *xs_cli_conf_build(const struct xs_cli_conf *cc, const char *const *extra);
+
+/* Wall-clock seconds (progress and rates only, never engine logic). */
+double xs_cli_now(void);
+
+/* Prints the run summary (events, rejections, offers by type and stage, conversions) to f, as
+ * text or, with json != 0, one JSON object. */
+void xs_cli_summary(FILE *f, const struct xs_stats *st, const char *source, uint64_t records,
+                    uint64_t read_errors, double seconds, int json);
+
+#endif

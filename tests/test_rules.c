@@ -1,0 +1,872 @@
+/*
+ * One test per rule of PRODUCT.md (offer types, journey stages, guardrails, incentives,
+ * scoring, measurement), against the engine with the fixture catalog.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "engine_fixture.h"
+
+double xs_llr(int64_t k11, int64_t k12, int64_t k21, int64_t k22);
+
+/* §1 UPSELL: same category, higher price within the step (1.1x..2.0x), after ADD_TO_CART */
+static void test_upsell_on_cart_is_same_category_higher_price_within_step(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL);
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 1);
+        const struct cap_offer *o = fx_last("c1");
+        assert_string_equal(o->rule, "cart_upsell");
+        assert_int_equal(o->stage, XS_STAGE_CART);
+        assert_string_equal(o->anchor, "p100");
+        assert_true(o->n >= 1);
+        for (size_t i = 0; i < o->n; i++) {
+                const struct fx_product *p = fx_find(o->items[i]);
+                assert_string_equal(p->category, "phone");
+                assert_true(p->price >= 11000 && p->price <= 20000);
+        }
+        assert_false(fx_has_item(o, "p250")); /* 2.5x: beyond the step */
+        xs_engine_destroy(eng);
+}
+
+/* §1 UPSELL: explicit upgrade targets come first */
+static void test_upsell_explicit_upgrade_targets_first(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        char err[256];
+        const char *ups[] = {"p180"};
+        struct xs_product p = {.product_id = "p100",
+                               .category = "phone",
+                               .brand = "acme",
+                               .price = 10000,
+                               .currency = "EUR",
+                               .in_stock = 1,
+                               .upgrades = ups,
+                               .n_upgrades = 1};
+        assert_int_equal(xs_engine_catalog_put(eng, &p, err, sizeof(err)), XS_OK);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL);
+        const struct cap_offer *o = fx_last("c1");
+        assert_non_null(o);
+        assert_string_equal(o->items[0], "p180");
+        xs_engine_destroy(eng);
+}
+
+/* §2 BROWSING: no offers by default; configurable */
+static void test_browsing_gets_no_offers_by_default(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_train(eng);
+        for (int i = 0; i < 5; i++)
+                fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0 + i * MIN_MS, NULL,
+                        i % 2 ? "p100" : "mug", NULL);
+        assert_int_equal(cap.n_offers, 0);
+        xs_engine_destroy(eng);
+
+        const char *on[] = {"journey.browsing_offers=true", NULL};
+        eng = fx_engine(on);
+        fx_train(eng);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0, NULL, "p100", NULL);
+        assert_int_equal(fx_count(XS_OFFER_CROSS_SELL, "c1"), 1);
+        assert_string_equal(fx_last("c1")->rule, "browsing_cross_sell");
+        xs_engine_destroy(eng);
+}
+
+/* §2 UNDECIDED: many distinct products of one category in a short span, nothing in the cart */
+static void test_undecided_after_many_views_of_one_category_and_no_offers(void **state)
+{
+        (void)state;
+        const char *on[] = {"journey.browsing_offers=true", NULL};
+        struct xs_engine *eng = fx_engine(on);
+        const char *phones[] = {"p070", "p085", "p100", "p150", "p180"};
+        for (int i = 0; i < 5; i++)
+                fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0 + i * MIN_MS, NULL, phones[i], NULL);
+        int undecided = 0;
+        for (size_t i = 0; i < cap.n_signals; i++)
+                undecided |= cap.signals[i].to == XS_STAGE_UNDECIDED;
+        assert_true(undecided);
+        /* even with browsing offers on: undecided customers are not pushed */
+        size_t after_undecided = 0;
+        for (size_t i = 0; i < cap.n_offers; i++)
+                after_undecided += cap.offers[i].stage == XS_STAGE_UNDECIDED;
+        assert_int_equal(after_undecided, 0);
+        xs_engine_destroy(eng);
+}
+
+/* §1 CROSS_SELL at CHECKOUT: complements from another category, with a bundle discount */
+static void test_checkout_cross_sell_from_another_category(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_train(eng);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + MIN_MS, NULL, "mug", NULL);
+        fx_send(eng, XS_EV_CHECKOUT_START, "c1", T0 + 2 * MIN_MS, NULL, NULL);
+        const struct cap_offer *o = fx_last("c1");
+        assert_non_null(o);
+        assert_int_equal(o->type, XS_OFFER_CROSS_SELL);
+        assert_int_equal(o->stage, XS_STAGE_CHECKOUT);
+        assert_string_equal(o->rule, "checkout_cross_sell");
+        assert_true(fx_has_item(o, "case1") || fx_has_item(o, "chg1"));
+        for (size_t i = 0; i < o->n; i++) {
+                assert_string_not_equal(fx_find(o->items[i])->category, "phone");
+                assert_true(o->ev[i].llr > 0);
+        }
+        assert_int_equal(o->n_inc, 1);
+        assert_int_equal(o->inc[0].kind, XS_INC_BUNDLE_DISCOUNT);
+        assert_int_equal(o->inc[0].percent, 5);
+        xs_engine_destroy(eng);
+}
+
+/* §5 signed score: substitutes (negative LLR) are never offered as complements */
+static void test_negative_llr_substitutes_are_not_complements(void **state)
+{
+        (void)state;
+        /* strong independent baskets of a, b; c and d together; check sign of a rare pair */
+        assert_true(xs_llr(10, 0, 0, 10) > 10);
+        assert_true(xs_llr(5, 5, 5, 5) < 1e-9);
+        struct xs_engine *eng = fx_engine(NULL);
+        char cust[16], order[16];
+        for (int i = 0; i < 40; i++) {
+                snprintf(cust, sizeof(cust), "t%d", i);
+                snprintf(order, sizeof(order), "o%d", i);
+                /* mug with pan 38 times; mug with case2 only twice while case2 is very common */
+                if (i < 38)
+                        fx_send(eng, XS_EV_PURCHASE, cust, T0 - DAY + i, order, "mug", "pan", NULL);
+                else
+                        fx_send(eng, XS_EV_PURCHASE, cust, T0 - DAY + i, order, "mug", "case2",
+                                NULL);
+                snprintf(order, sizeof(order), "q%d", i);
+                fx_send(eng, XS_EV_PURCHASE, cust, T0 - DAY + 100 + i, order, "case2", "cable",
+                        NULL);
+        }
+        struct xs_related rel[16];
+        size_t n = xs_engine_related(eng, "mug", XS_SCORE_COMPLEMENT, rel, 16);
+        int saw = 0;
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(rel[i].product_id, "case2")) {
+                        saw = 1;
+                        assert_true(rel[i].evidence.llr < 0);
+                }
+        assert_true(saw);
+        memset(&cap, 0, sizeof(cap));
+        fx_send(eng, XS_EV_PURCHASE, "buyer", T0, "ob", "mug", NULL);
+        for (size_t i = 0; i < cap.n_offers; i++)
+                assert_false(fx_has_item(&cap.offers[i], "case2"));
+        xs_engine_destroy(eng);
+}
+
+/* §4 free-shipping gap filler: the complement whose price lifts the cart over the threshold */
+static void test_free_shipping_gap_filler_lifts_cart_over_threshold(void **state)
+{
+        (void)state;
+        const char *s[] = {"incentive.free_shipping_threshold=12000",
+                           "incentive.free_shipping_gap=3000", NULL};
+        struct xs_engine *eng = fx_engine(s);
+        fx_train(eng);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL); /* 100.00, gap 20.00 */
+        fx_send(eng, XS_EV_CHECKOUT_START, "c1", T0 + MIN_MS, NULL, NULL);
+        const struct cap_offer *o = fx_last("c1");
+        assert_non_null(o);
+        assert_string_equal(o->rule, "free_shipping_gap_filler");
+        assert_int_equal(o->n, 1);
+        assert_true(10000 + o->prices[0] >= 12000); /* chg1 (20.00), not case1 (15.00) */
+        assert_string_equal(o->items[0], "chg1");
+        assert_int_equal(o->inc[0].kind, XS_INC_FREE_SHIPPING);
+        assert_int_equal(o->inc[0].amount, 2000);
+        assert_int_equal(o->inc[0].threshold, 12000);
+        xs_engine_destroy(eng);
+}
+
+/* §2 PURCHASED: immediate post-purchase UPSELL, CROSS_SELL by e-mail with a next coupon */
+static void test_purchase_gives_post_purchase_upsell_and_email_cross_sell(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_train(eng);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "ord1", "p100", NULL);
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 1);
+        assert_int_equal(fx_count(XS_OFFER_CROSS_SELL, "c1"), 1);
+        const struct cap_offer *up = NULL, *cross = NULL;
+        for (size_t i = 0; i < cap.n_offers; i++) {
+                if (cap.offers[i].type == XS_OFFER_UPSELL)
+                        up = &cap.offers[i];
+                else
+                        cross = &cap.offers[i];
+        }
+        assert_string_equal(up->rule, "post_purchase_upsell");
+        assert_int_equal(up->stage, XS_STAGE_PURCHASED);
+        assert_int_equal(up->channel, XS_CHANNEL_ONSITE);
+        assert_int_equal(cross->channel, XS_CHANNEL_EMAIL);
+        assert_string_equal(cross->rule, "post_purchase_email_cross_sell");
+        assert_int_equal(cross->inc[0].kind, XS_INC_NEXT_PURCHASE_COUPON);
+        assert_int_equal(cross->inc[0].valid_until, T0 + 30 * DAY);
+        /* then the onboarding period begins */
+        assert_int_equal(cap.signals[cap.n_signals - 1].to, XS_STAGE_ONBOARDING);
+        xs_engine_destroy(eng);
+}
+
+/* §2 ONBOARDING: no upsell before the customer has seen value; VALUE_REALIZED: upsell */
+static void test_onboarding_blocks_upsell_until_value_realized(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "o1", "p070", NULL);
+        memset(&cap, 0, sizeof(cap));
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + 2 * DAY, NULL, "p085", NULL);
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 0);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.offers_suppressed_onboarding, 1);
+        fx_send(eng, XS_EV_USAGE_MILESTONE, "c1", T0 + 3 * DAY, NULL, NULL);
+        assert_int_equal(cap.signals[cap.n_signals - 1].to, XS_STAGE_VALUE_REALIZED);
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 1);
+        assert_string_equal(fx_last("c1")->rule, "value_realized_upsell");
+        assert_int_equal(fx_last("c1")->stage, XS_STAGE_VALUE_REALIZED);
+        xs_engine_destroy(eng);
+}
+
+/* §2 ONBOARDING: short-lived complements right after the purchase only, once */
+static void test_onboarding_offers_short_lived_complements_only_early(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_train(eng);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "o1", "p100", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c2", T0, "o2", "p100", NULL);
+        memset(&cap, 0, sizeof(cap));
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0 + DAY, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_CROSS_SELL, "c1"), 1);
+        assert_string_equal(fx_last("c1")->rule, "onboarding_complement");
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0 + DAY + HOUR, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_CROSS_SELL, "c1"), 1); /* once */
+        /* beyond the complement horizon (3d): nothing */
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "c2", T0 + 5 * DAY, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_CROSS_SELL, "c2"), 0);
+        xs_engine_destroy(eng);
+}
+
+/* §2 CART_ABANDONED: after the timeout, exactly one DOWNSELL of a cheaper grade of the most
+ * expensive abandoned item (0.4x..0.9x, same category, never the same product) */
+static void test_cart_abandoned_gives_one_cheaper_grade_downsell(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "case1", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + MIN_MS, NULL, "p100", NULL);
+        memset(&cap, 0, sizeof(cap));
+        /* another customer's events move event time on; 29 min: not yet */
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "other", T0 + 40 * MIN_MS, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "c1"), 0);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "other", T0 + 45 * MIN_MS, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "c1"), 1);
+        const struct cap_offer *o = fx_last("c1");
+        assert_string_equal(o->rule, "cart_abandoned_downsell");
+        assert_int_equal(o->stage, XS_STAGE_CART_ABANDONED);
+        assert_int_equal(o->n, 1);
+        assert_string_equal(o->anchor, "p100");
+        assert_string_not_equal(o->items[0], "p100");
+        assert_true(o->prices[0] >= 4000 && o->prices[0] <= 9000);
+        assert_string_equal(fx_find(o->items[0])->category, "phone");
+        assert_int_equal(o->created_at, T0 + MIN_MS + 30 * MIN_MS);
+        xs_engine_destroy(eng);
+}
+
+/* §2 cart timer: reset by a cart change, cancelled by checkout or purchase */
+static void test_cart_timer_reset_by_change_cancelled_by_checkout_or_purchase(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "reset", T0, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "reset", T0 + 20 * MIN_MS, NULL, "case1", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "chk", T0, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_CHECKOUT_START, "chk", T0 + MIN_MS, NULL, NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "buy", T0, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "buy", T0 + MIN_MS, "ob", "p100", NULL);
+        memset(&cap, 0, sizeof(cap));
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "clock", T0 + 45 * MIN_MS, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, NULL), 0); /* reset: due at 50+10 min */
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "clock", T0 + 65 * MIN_MS, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "reset"), 1);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "clock", T0 + 5 * HOUR, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "chk"), 0);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "buy"), 0);
+        xs_engine_destroy(eng);
+}
+
+/* §2 LEAD: SUBSCRIBE and no purchase -> DOWNSELL by e-mail, exactly one product, weekly */
+static void test_lead_downsell_by_email_at_most_weekly(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "lead", T0, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_SUBSCRIBE, "lead", T0 + MIN_MS, NULL, NULL);
+        for (int d = 1; d <= 18; d++)
+                xs_engine_advance(eng, T0 + d * DAY + HOUR);
+        /* lead after 3 days (day 3), then day 10 and day 17 */
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "lead"), 3);
+        for (size_t i = 0; i < cap.n_offers; i++) {
+                assert_int_equal(cap.offers[i].channel, XS_CHANNEL_EMAIL);
+                assert_int_equal(cap.offers[i].n, 1);
+                assert_int_equal(cap.offers[i].stage, XS_STAGE_LEAD);
+                if (i)
+                        assert_true(cap.offers[i].created_at - cap.offers[i - 1].created_at >=
+                                    7 * DAY);
+        }
+        xs_engine_destroy(eng);
+}
+
+/* §3 at most N products per offer (default 3); downsell exactly one */
+static void test_at_most_n_products_per_offer(void **state)
+{
+        (void)state;
+        const char *one[] = {"offer.max_items=1", NULL};
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p085", NULL);
+        assert_int_equal(fx_last("c1")->n, 2); /* p100 (1.18x), p150 (1.76x) */
+        xs_engine_destroy(eng);
+        eng = fx_engine(one);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p085", NULL);
+        assert_int_equal(fx_last("c1")->n, 1);
+        xs_engine_destroy(eng);
+}
+
+/* §3 frequency caps per day and per type; a new day resets them */
+static void test_frequency_caps_per_day_and_per_type(void **state)
+{
+        (void)state;
+        const char *s[] = {"caps.per_day=2", "caps.per_type_per_day=1", NULL};
+        struct xs_engine *eng = fx_engine(s);
+        int64_t t = T0 - (T0 % DAY) + HOUR; /* early in a UTC day */
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", t, NULL, "p085", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", t + MIN_MS, NULL, "p070", NULL);
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 1);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.offers_suppressed_cap, 1);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", t + DAY, NULL, "p150", NULL);
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 2);
+        xs_engine_destroy(eng);
+}
+
+/* §3 cooldown after OFFER_DISMISSED */
+static void test_cooldown_after_offer_dismissed(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_OFFER_DISMISSED, "c1", T0, NULL, NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + DAY, NULL, "p085", NULL);
+        assert_int_equal(cap.n_offers, 0);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + 3 * DAY + MIN_MS, NULL, "p070", NULL);
+        assert_int_equal(cap.n_offers, 1);
+        xs_engine_destroy(eng);
+}
+
+/* §3 never offer what is in the cart, was bought recently, is out of stock or unknown */
+static void test_never_offer_cart_bought_out_of_stock_or_unknown(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 - 10 * DAY, "old", "chg1", NULL);
+        fx_train(eng);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "case1", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + MIN_MS, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_CHECKOUT_START, "c1", T0 + 2 * MIN_MS, NULL, NULL);
+        for (size_t i = 0; i < cap.n_offers; i++) {
+                const struct cap_offer *o = &cap.offers[i];
+                assert_false(fx_has_item(o, "case1")); /* in the cart */
+                assert_false(fx_has_item(o, "chg1"));  /* bought 10 days ago */
+                assert_false(fx_has_item(o, "oos"));   /* out of stock */
+                for (size_t k = 0; k < o->n; k++)
+                        assert_non_null(fx_find(o->items[k])); /* known */
+        }
+        /* a product learned from events without a price is not offerable */
+        fx_send(eng, XS_EV_PURCHASE, "x", T0, "ox", "ghost", "p100", NULL);
+        xs_engine_destroy(eng);
+}
+
+/* §3 UNSUBSCRIBE removes the e-mail channel */
+static void test_unsubscribe_removes_email_channel(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_train(eng);
+        fx_send(eng, XS_EV_UNSUBSCRIBE, "c1", T0, NULL, NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + MIN_MS, "o1", "p100", NULL);
+        for (size_t i = 0; i < cap.n_offers; i++)
+                assert_int_not_equal(cap.offers[i].channel, XS_CHANNEL_EMAIL);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.offers_suppressed_channel, 1);
+        xs_engine_destroy(eng);
+}
+
+/* §3 FORGET removes all of that customer's state */
+static void test_forget_removes_all_customer_state(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL);
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
+        free(buf);
+        fx_send(eng, XS_EV_FORGET, "c1", T0 + MIN_MS, NULL, NULL);
+        assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_ERR_NOT_FOUND);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.customers_forgotten, 1);
+        assert_int_equal(st.customers_live, 0);
+        /* the cart is gone: no abandonment later */
+        memset(&cap, 0, sizeof(cap));
+        xs_engine_advance(eng, T0 + 5 * HOUR);
+        assert_int_equal(cap.n_offers, 0);
+        xs_engine_destroy(eng);
+}
+
+/* §3 an offer carries the evidence that produced it */
+static void test_offer_carries_evidence(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_train(eng);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "o1", "p100", NULL);
+        const struct cap_offer *o = NULL;
+        for (size_t i = 0; i < cap.n_offers; i++)
+                if (cap.offers[i].type == XS_OFFER_CROSS_SELL)
+                        o = &cap.offers[i];
+        assert_non_null(o);
+        assert_string_equal(o->score_kind, "llr");
+        const struct xs_evidence *e = &o->ev[0];
+        assert_true(e->k11 > 0 && e->k12 >= 0 && e->k21 >= 0 && e->k22 > 0);
+        assert_true(e->rel[XS_REL_ORDER] >= 2);
+        assert_true(e->llr >= 3.84);
+        assert_true(e->lift > 1.0);
+        assert_true(o->score[0] == e->llr);
+        xs_engine_destroy(eng);
+}
+
+/* §7 deterministic offer ids: replays give the same ids */
+static void test_offer_ids_are_deterministic(void **state)
+{
+        (void)state;
+        char first[8][XS_OFFER_ID_LEN];
+        size_t n1 = 0;
+        for (int round = 0; round < 2; round++) {
+                event_seq = 0;
+                struct xs_engine *eng = fx_engine(NULL);
+                fx_train(eng);
+                fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL);
+                fx_send(eng, XS_EV_PURCHASE, "c1", T0 + MIN_MS, "o1", "p100", NULL);
+                assert_true(cap.n_offers >= 2);
+                for (size_t i = 0; i < cap.n_offers && i < 8; i++) {
+                        assert_int_equal(strlen(cap.offers[i].offer_id), 32);
+                        if (round == 0)
+                                memcpy(first[n1++], cap.offers[i].offer_id, XS_OFFER_ID_LEN);
+                        else
+                                assert_string_equal(first[i], cap.offers[i].offer_id);
+                }
+                for (size_t i = 1; i < cap.n_offers; i++)
+                        assert_string_not_equal(cap.offers[i].offer_id, cap.offers[0].offer_id);
+                xs_engine_destroy(eng);
+        }
+}
+
+/* §2 event time drives journeys: late events (beyond allowed lateness) are counted, skipped */
+static void test_late_events_are_counted_and_skipped(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0 + HOUR, NULL, "mug", NULL);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0 + HOUR - 5 * MIN_MS, NULL, "mug", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL); /* 60 min late */
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.events_late, 1);
+        assert_int_equal(st.events_processed, 2);
+        assert_int_equal(cap.n_offers, 0);
+        xs_engine_destroy(eng);
+}
+
+/* duplicate event ids are suppressed within the horizon */
+static void test_duplicate_event_ids_are_suppressed(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        struct xs_line_item li = {.product_id = "p100", .quantity = 1, .unit_price = 10000};
+        struct xs_event ev = {.event_id = "dup",
+                              .customer_id = "c1",
+                              .event_time = T0,
+                              .type = XS_EV_ADD_TO_CART,
+                              .items = &li,
+                              .n_items = 1,
+                              .currency = "EUR"};
+        char err[128];
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_OK);
+        ev.event_time += MIN_MS;
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_OK);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.events_duplicate, 1);
+        assert_int_equal(cap.n_offers, 1);
+        xs_engine_destroy(eng);
+}
+
+/* §6 conversion: buying an offered product within the attribution window */
+static void test_conversion_attributed_within_window(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p085", NULL);
+        const struct cap_offer *o = fx_last("c1");
+        char id[XS_OFFER_ID_LEN], item[64];
+        memcpy(id, o->offer_id, sizeof(id));
+        snprintf(item, sizeof(item), "%s", o->items[0]);
+        fx_send(eng, XS_EV_ADD_TO_CART, "late", T0, NULL, "p085", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + DAY, "o1", item, NULL);
+        fx_send(eng, XS_EV_PURCHASE, "late", T0 + 8 * DAY, "o2", item, NULL);
+        assert_int_equal(cap.n_outcomes, 1);
+        assert_string_equal(cap.outcome_offer[0], id);
+        assert_string_equal(cap.outcome_product[0], item);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.conversions[XS_OFFER_UPSELL][XS_STAGE_CART], 1);
+        assert_int_equal(st.offers[XS_OFFER_UPSELL][XS_STAGE_CART], 2);
+        xs_engine_destroy(eng);
+}
+
+/* §6 control group: a deterministic share of customers gets no offers, but is measured */
+static void test_control_group_gets_no_offers_and_is_measured(void **state)
+{
+        (void)state;
+        const char *s[] = {"control.share=0.2", NULL};
+        struct xs_engine *eng = fx_engine(s);
+        char cust[32];
+        for (int i = 0; i < 1000; i++) {
+                snprintf(cust, sizeof(cust), "cust%d", i);
+                fx_send(eng, XS_EV_ADD_TO_CART, cust, T0 + i, NULL, "p085", NULL);
+        }
+        for (int i = 0; i < 1000; i++) {
+                snprintf(cust, sizeof(cust), "cust%d", i);
+                fx_send(eng, XS_EV_PURCHASE, cust, T0 + HOUR + i, "o", "p100", NULL);
+        }
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        uint64_t sent = st.offers[XS_OFFER_UPSELL][XS_STAGE_CART];
+        uint64_t held = st.control_offers[XS_OFFER_UPSELL][XS_STAGE_CART];
+        assert_int_equal(sent + held, 1000);
+        assert_true(held > 150 && held < 250);
+        uint64_t all_held = 0;
+        for (int o = 0; o < XS_OFFER_COUNT; o++)
+                for (int g = 0; g < XS_STAGE_COUNT; g++)
+                        all_held += st.control_offers[o][g];
+        assert_int_equal(st.offers_withheld_control, all_held);
+        assert_true(all_held >= 2 * held); /* cart upsell, post-purchase upsell, ... */
+        size_t sunk = 0;                   /* only the treatment group's offers reached the sink */
+        for (size_t i = 0; i < cap.n_offers; i++)
+                sunk +=
+                    cap.offers[i].type == XS_OFFER_UPSELL && cap.offers[i].stage == XS_STAGE_CART;
+        assert_int_equal(sunk, sent);
+        /* control customers buying what would have been offered are counted apart */
+        assert_true(st.control_conversions[XS_OFFER_UPSELL][XS_STAGE_CART] > 0);
+        assert_int_equal(st.control_conversions[XS_OFFER_UPSELL][XS_STAGE_CART] +
+                             st.conversions[XS_OFFER_UPSELL][XS_STAGE_CART],
+                         1000);
+        /* the same customers are in the control group every time (deterministic hash) */
+        xs_engine_destroy(eng);
+        eng = fx_engine(s);
+        for (int i = 0; i < 1000; i++) {
+                snprintf(cust, sizeof(cust), "cust%d", i);
+                fx_send(eng, XS_EV_ADD_TO_CART, cust, T0 + i, NULL, "p085", NULL);
+        }
+        struct xs_stats st2;
+        xs_engine_stats(eng, &st2);
+        assert_int_equal(st2.control_offers[XS_OFFER_UPSELL][XS_STAGE_CART], held);
+        xs_engine_destroy(eng);
+}
+
+/* §7 contract: violations are rejected with a reason and counted */
+static void test_contract_violations_are_rejected_by_reason(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        char err[256];
+        struct xs_line_item li = {.product_id = "p100", .quantity = 1, .unit_price = 100};
+        struct xs_event ev = {.event_id = "x1",
+                              .customer_id = "c1",
+                              .event_time = T0,
+                              .type = XS_EV_ADD_TO_CART,
+                              .items = &li,
+                              .n_items = 1};
+        li.quantity = -3;
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_ERR_INVALID);
+        assert_non_null(strstr(err, "quantity"));
+        li.quantity = 1;
+        li.unit_price = -50;
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_ERR_INVALID);
+        li.unit_price = 1000000000000000LL;
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_ERR_INVALID);
+        li.unit_price = 100;
+        ev.type = XS_EV_UNKNOWN;
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_ERR_INVALID);
+        ev.type = XS_EV_PURCHASE;
+        ev.n_items = 0;
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_ERR_INVALID);
+        ev.n_items = 1;
+        ev.customer_id = "";
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_ERR_INVALID);
+        ev.customer_id = "c1";
+        li.product_id = NULL;
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_ERR_INVALID);
+        /* a 100,000-item basket breaks event.max_items */
+        struct xs_line_item *big = calloc(100000, sizeof(*big));
+        for (int i = 0; i < 100000; i++) {
+                big[i].product_id = "p100";
+                big[i].quantity = 1;
+                big[i].unit_price = 1;
+        }
+        ev.items = big;
+        ev.n_items = 100000;
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_ERR_INVALID);
+        free(big);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.rejected_bad_quantity, 1);
+        assert_int_equal(st.rejected_bad_price, 2);
+        assert_int_equal(st.rejected_unknown_type, 1);
+        assert_int_equal(st.rejected_no_items, 1);
+        assert_int_equal(st.rejected_missing_field, 2);
+        assert_int_equal(st.rejected_too_many_items, 1);
+        assert_int_equal(st.events_rejected, 8);
+        assert_int_equal(st.events_processed, 0);
+        xs_engine_destroy(eng);
+}
+
+/* §5 cap on items taken from one basket: a 1,000-item order does not make 500,000 pairs */
+static void test_basket_cap_bounds_pairs_of_a_huge_order(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        struct xs_line_item *items = calloc(1000, sizeof(*items));
+        char(*ids)[16] = calloc(1000, 16);
+        for (int i = 0; i < 1000; i++) {
+                snprintf(ids[i], 16, "bulk%d", i);
+                items[i].product_id = ids[i];
+                items[i].quantity = 1;
+                items[i].unit_price = 100;
+        }
+        struct xs_event ev = {.event_id = "big",
+                              .customer_id = "b",
+                              .event_time = T0,
+                              .type = XS_EV_PURCHASE,
+                              .items = items,
+                              .n_items = 1000,
+                              .order_id = "o"};
+        char err[128];
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_OK);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.pairs_live, 50 * 49 / 2);
+        assert_int_equal(st.basket_items_truncated, 950);
+        free(items);
+        free(ids);
+        xs_engine_destroy(eng);
+}
+
+/* §5 cap on tracked customers: the least recently active is evicted, counted */
+static void test_customer_cap_evicts_least_recently_active(void **state)
+{
+        (void)state;
+        const char *s[] = {"customers.max=10", NULL};
+        struct xs_engine *eng = fx_engine(s);
+        char cust[16];
+        for (int i = 0; i < 25; i++) {
+                snprintf(cust, sizeof(cust), "c%d", i);
+                fx_send(eng, XS_EV_PRODUCT_VIEW, cust, T0 + i, NULL, "mug", NULL);
+        }
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.customers_live, 10);
+        assert_int_equal(st.customers_evicted, 15);
+        unsigned char *buf;
+        size_t len;
+        assert_int_equal(xs_engine_customer_export(eng, "c0", &buf, &len), XS_ERR_NOT_FOUND);
+        assert_int_equal(xs_engine_customer_export(eng, "c24", &buf, &len), XS_OK);
+        free(buf);
+        xs_engine_destroy(eng);
+}
+
+/* §5 event weights: a removal from the cart counts against the pair */
+static void test_remove_from_cart_counts_against_the_pair(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "mug", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + 1, NULL, "pan", NULL);
+        struct xs_related rel[4];
+        size_t n = xs_engine_related(eng, "mug", XS_SCORE_COMPLEMENT, rel, 4);
+        assert_int_equal(n, 1);
+        assert_int_equal(rel[0].evidence.rel[XS_REL_CART], 1);
+        fx_send(eng, XS_EV_REMOVE_FROM_CART, "c1", T0 + 2, NULL, "pan", NULL);
+        n = xs_engine_related(eng, "mug", XS_SCORE_COMPLEMENT, rel, 4);
+        assert_int_equal(n, 0); /* net -1: no support */
+        struct xs_engine *e2 = eng;
+        (void)e2;
+        /* weights: purchase > cart > view in the complement score */
+        xs_engine_destroy(eng);
+        eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_PURCHASE, "a", T0, "o1", "mug", "pan", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "b", T0, NULL, "mug", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "b", T0 + 1, NULL, "cable", NULL);
+        n = xs_engine_related(eng, "mug", XS_SCORE_COMPLEMENT, rel, 4);
+        assert_int_equal(n, 2);
+        int64_t k_pan = 0, k_cable = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (!strcmp(rel[i].product_id, "pan"))
+                        k_pan = rel[i].evidence.k11;
+                else
+                        k_cable = rel[i].evidence.k11;
+        }
+        assert_int_equal(k_pan, 5);
+        assert_int_equal(k_cable, 3);
+        xs_engine_destroy(eng);
+}
+
+/* §5 sliding window over event time: an expired pane is subtracted */
+static void test_window_expiry_subtracts_old_pairs(void **state)
+{
+        (void)state;
+        const char *s[] = {"window.size=1d", "window.pane=1h", NULL};
+        struct xs_engine *eng = fx_engine(s);
+        fx_send(eng, XS_EV_PURCHASE, "a", T0, "o1", "mug", "pan", NULL);
+        struct xs_related rel[4];
+        assert_int_equal(xs_engine_related(eng, "mug", XS_SCORE_ORDER, rel, 4), 1);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "b", T0 + 2 * DAY, NULL, "cable", NULL);
+        xs_engine_advance(eng, T0 + 2 * DAY + HOUR);
+        for (int i = 0; i < 100; i++)
+                xs_engine_advance(eng, T0 + 2 * DAY + HOUR + i);
+        assert_int_equal(xs_engine_related(eng, "mug", XS_SCORE_ORDER, rel, 4), 0);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_true(st.panes_expired >= 1);
+        assert_int_equal(st.pairs_live, 0);
+        xs_engine_destroy(eng);
+}
+
+/* §4 incentives: percent off an upgrade when the cart is above a value; money stays integer */
+static void test_upgrade_percent_off_above_cart_value(void **state)
+{
+        (void)state;
+        const char *s[] = {"incentive.upgrade_min_cart=9000", "incentive.upgrade_percent=10", NULL};
+        struct xs_engine *eng = fx_engine(s);
+        fx_send(eng, XS_EV_ADD_TO_CART, "small", T0, NULL, "p070", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "big", T0, NULL, "p100", NULL);
+        const struct cap_offer *o = fx_last("small");
+        for (size_t i = 0; i < o->n_inc; i++)
+                assert_int_not_equal(o->inc[i].kind, XS_INC_PERCENT_OFF);
+        o = fx_last("big");
+        assert_int_equal(o->inc[0].kind, XS_INC_PERCENT_OFF);
+        assert_int_equal(o->inc[0].percent, 10);
+        assert_int_equal(o->inc[0].threshold, 9000);
+        assert_int_equal(o->cart_value, 10000);
+        xs_engine_destroy(eng);
+}
+
+/* catalog tombstones stop offers; events never bring a deleted product back */
+static void test_catalog_tombstone_stops_offers(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        xs_engine_catalog_delete(eng, "p100");
+        /* an event carrying the deleted product with a category does not bring it back */
+        struct xs_line_item li = {
+            .product_id = "p100", .quantity = 1, .unit_price = 9000, .category = "phone"};
+        struct xs_event ev = {.event_id = "v",
+                              .customer_id = "c0",
+                              .event_time = T0,
+                              .type = XS_EV_PRODUCT_VIEW,
+                              .items = &li,
+                              .n_items = 1};
+        char err[128];
+        assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_OK);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + 1, NULL, "p085", NULL);
+        const struct cap_offer *o = fx_last("c1");
+        assert_non_null(o);
+        assert_false(fx_has_item(o, "p100"));
+        assert_true(fx_has_item(o, "p150"));
+        xs_engine_destroy(eng);
+}
+
+/* closed panes export their deltas with external product ids */
+struct pane_sum {
+        int64_t order_pairs, panes;
+};
+static void pane_hook(void *opaque, const struct xs_pane_delta *d)
+{
+        struct pane_sum *s = opaque;
+        s->panes++;
+        for (size_t i = 0; i < d->n_entries; i++)
+                if (d->entries[i].b) {
+                        assert_true(strcmp(d->entries[i].a, d->entries[i].b) != 0);
+                        s->order_pairs += d->entries[i].rel[XS_REL_ORDER];
+                }
+}
+static void test_closed_pane_deltas_are_exported(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        struct pane_sum s = {0};
+        xs_engine_set_pane_hook(eng, pane_hook, &s);
+        fx_send(eng, XS_EV_PURCHASE, "a", T0, "o1", "mug", "pan", "cable", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "b", T0 + 2 * HOUR, "o2", "mug", "pan", NULL);
+        xs_engine_advance(eng, T0 + 5 * HOUR);
+        assert_true(s.panes >= 2);
+        assert_int_equal(s.order_pairs, 4);
+        xs_engine_destroy(eng);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_upsell_on_cart_is_same_category_higher_price_within_step),
+            cmocka_unit_test(test_upsell_explicit_upgrade_targets_first),
+            cmocka_unit_test(test_browsing_gets_no_offers_by_default),
+            cmocka_unit_test(test_undecided_after_many_views_of_one_category_and_no_offers),
+            cmocka_unit_test(test_checkout_cross_sell_from_another_category),
+            cmocka_unit_test(test_negative_llr_substitutes_are_not_complements),
+            cmocka_unit_test(test_free_shipping_gap_filler_lifts_cart_over_threshold),
+            cmocka_unit_test(test_purchase_gives_post_purchase_upsell_and_email_cross_sell),
+            cmocka_unit_test(test_onboarding_blocks_upsell_until_value_realized),
+            cmocka_unit_test(test_onboarding_offers_short_lived_complements_only_early),
+            cmocka_unit_test(test_cart_abandoned_gives_one_cheaper_grade_downsell),
+            cmocka_unit_test(test_cart_timer_reset_by_change_cancelled_by_checkout_or_purchase),
+            cmocka_unit_test(test_lead_downsell_by_email_at_most_weekly),
+            cmocka_unit_test(test_at_most_n_products_per_offer),
+            cmocka_unit_test(test_frequency_caps_per_day_and_per_type),
+            cmocka_unit_test(test_cooldown_after_offer_dismissed),
+            cmocka_unit_test(test_never_offer_cart_bought_out_of_stock_or_unknown),
+            cmocka_unit_test(test_unsubscribe_removes_email_channel),
+            cmocka_unit_test(test_forget_removes_all_customer_state),
+            cmocka_unit_test(test_offer_carries_evidence),
+            cmocka_unit_test(test_offer_ids_are_deterministic),
+            cmocka_unit_test(test_late_events_are_counted_and_skipped),
+            cmocka_unit_test(test_duplicate_event_ids_are_suppressed),
+            cmocka_unit_test(test_conversion_attributed_within_window),
+            cmocka_unit_test(test_control_group_gets_no_offers_and_is_measured),
+            cmocka_unit_test(test_contract_violations_are_rejected_by_reason),
+            cmocka_unit_test(test_basket_cap_bounds_pairs_of_a_huge_order),
+            cmocka_unit_test(test_customer_cap_evicts_least_recently_active),
+            cmocka_unit_test(test_remove_from_cart_counts_against_the_pair),
+            cmocka_unit_test(test_window_expiry_subtracts_old_pairs),
+            cmocka_unit_test(test_upgrade_percent_off_above_cart_value),
+            cmocka_unit_test(test_catalog_tombstone_stops_offers),
+            cmocka_unit_test(test_closed_pane_deltas_are_exported),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
