@@ -426,7 +426,7 @@ xs_err_t xs_ocf_reader_next(struct xs_ocf_reader *r, const void **buf, size_t *l
         size_t consumed = 0;
         if (xs_avro_validate(r->schema, r->data + r->data_pos, r->data_len - r->data_pos, &consumed,
                              why, sizeof(why)) != 0) {
-                set_err(errstr, errstr_size, "block %" PRIu64 ", record %" PRId64 " of it: %s",
+                set_err(errstr, errstr_size, "block %" PRIu64 ", record %" PRIu64 ": %s",
                         r->block_no, r->record_no + 1, why);
                 r->block_left = 0;
                 r->data_pos = r->data_len; /* skip the rest of the block */

@@ -9,28 +9,18 @@
 #include "ocf.h"
 #include "xsell/codec.h"
 
-static struct xs_codec *codec;
-
-/* Frees the codec at exit, so LeakSanitizer's exit check sees only real leaks (avro-c lays out
- * generic values with pointers LSan cannot always follow while they are live). */
-static void cleanup(void)
-{
-        xs_codec_destroy(codec);
-}
-
+/* One codec per input, destroyed before returning, so LeakSanitizer checks each input exactly. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         char err[256];
-        if (!codec) {
-                if (!(codec = xs_codec_new(err, sizeof(err))))
-                        abort();
-                atexit(cleanup);
-        }
         if (size == 0)
                 return 0;
         FILE *f = fmemopen((void *)data, size, "rb");
         if (!f)
                 return 0;
+        struct xs_codec *codec = xs_codec_new(err, sizeof(err));
+        if (!codec)
+                abort();
         struct xs_ocf_reader *r = xs_ocf_reader_open(f, err, sizeof(err));
         if (!r)
                 goto done;
@@ -60,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         xs_wschema_destroy(wpr);
         xs_ocf_reader_close(r);
 done:
+        xs_codec_destroy(codec);
         fclose(f);
         return 0;
 }
