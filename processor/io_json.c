@@ -119,8 +119,6 @@ static xs_err_t decode_event(struct xs_reader *r, json_t *o, struct xs_event *ev
                 BAD(XS_ERR_INVALID, "event_id", "empty");
         if (get_str(o, "customer_id", 1, &ev->customer_id, &why))
                 BAD(XS_ERR_INVALID, "customer_id", why);
-        if (!ev->customer_id[0])
-                BAD(XS_ERR_INVALID, "customer_id", "empty");
         if (get_str(o, "session_id", 0, &ev->session_id, &why))
                 BAD(XS_ERR_INVALID, "session_id", why);
         if (get_int(o, "event_time", 1, 0, &ev->event_time, &why))
@@ -155,17 +153,18 @@ static xs_err_t decode_event(struct xs_reader *r, json_t *o, struct xs_event *ev
                                 BAD(XS_ERR_INVALID, "items", "an item is not an object");
                         if (get_str(it, "product_id", 1, &li.product_id, &why))
                                 BAD(XS_ERR_INVALID, "items.product_id", why);
-                        if (!li.product_id[0])
-                                BAD(XS_ERR_INVALID, "items.product_id", "empty");
                         if (get_int(it, "quantity", 0, 1, &v, &why))
                                 BAD(XS_ERR_INVALID, "items.quantity", why);
-                        if (v <= 0 || v > INT32_MAX)
-                                BAD(XS_ERR_INVALID, "items.quantity", "not in 1..2147483647");
-                        li.quantity = (int32_t)v;
+                        /* values are the engine's to judge (it counts violations by
+                         * reason); only what does not fit our types is clamped here */
+                        li.quantity = v > INT32_MAX   ? INT32_MAX
+                                      : v < INT32_MIN ? INT32_MIN
+                                                      : (int32_t)v;
                         if (get_int(it, "unit_price", 0, -1, &li.unit_price, &why))
                                 BAD(XS_ERR_INVALID, "items.unit_price", why);
-                        if (li.unit_price < 0 && json_is_integer(json_object_get(it, "unit_price")))
-                                BAD(XS_ERR_INVALID, "items.unit_price", "negative");
+                        if (li.unit_price == -1 &&
+                            json_is_integer(json_object_get(it, "unit_price")))
+                                li.unit_price = -2; /* explicit -1 is not "unknown" (null) */
                         if (get_str(it, "category", 0, &li.category, &why))
                                 BAD(XS_ERR_INVALID, "items.category", why);
                         if (get_str(it, "brand", 0, &li.brand, &why))

@@ -359,22 +359,25 @@ static void test_jsonl_bad_lines(void **state)
             "{\"event_id\":\"e11\",\"customer_id\":\"c\",\"event_ti");
         struct bag b;
         bag_read(path, XS_FMT_JSONL, XS_KIND_EVENT, &b);
-        assert_int_equal(b.n, 2);
+        /* values that decode (quantity 0 or huge, a negative price, an empty id) are passed
+         * on: the engine judges the contract and counts violations by reason */
+        assert_int_equal(b.n, 6);
         assert_string_equal(b.ev[0]->event_id, "e2");
         assert_int_equal(b.ev[0]->type, XS_EV_UNKNOWN);
-        assert_string_equal(b.ev[1]->event_id, "e10");
-        assert_int_equal(b.ev[1]->items[0].quantity, 1); /* default */
-        assert_int_equal(b.ev[1]->items[0].unit_price, -1);
-        assert_int_equal(b.n_errs, 12);
+        assert_string_equal(b.ev[1]->event_id, "e3");
+        assert_int_equal(b.ev[1]->items[0].quantity, INT32_MAX); /* clamped, then rejected */
+        assert_int_equal(b.ev[2]->items[0].quantity, 0);
+        assert_int_equal(b.ev[3]->items[0].unit_price, -3);
+        assert_string_equal(b.ev[4]->customer_id, "");
+        assert_string_equal(b.ev[5]->event_id, "e10");
+        assert_int_equal(b.ev[5]->items[0].quantity, 1); /* default */
+        assert_int_equal(b.ev[5]->items[0].unit_price, -1);
+        assert_int_equal(b.n_errs, 8);
         assert_true(has_err(&b, "bad.jsonl:1: not JSON"));
         assert_true(has_err(&b, "bad.jsonl:2: line: not a JSON object"));
         assert_true(has_err(&b, "bad.jsonl:3: event_time: not an integer"));
         assert_true(has_err(&b, "bad.jsonl:4: event_id: missing"));
-        assert_true(has_err(&b, "bad.jsonl:6: items.quantity"));
-        assert_true(has_err(&b, "bad.jsonl:7: items.quantity"));
-        assert_true(has_err(&b, "bad.jsonl:8: items.unit_price: negative"));
         assert_true(has_err(&b, "bad.jsonl:9: items: not an array"));
-        assert_true(has_err(&b, "bad.jsonl:10: customer_id: empty"));
         assert_true(has_err(&b, "bad.jsonl:11: currency"));
         assert_true(has_err(&b, "bad.jsonl:12: not JSON")); /* duplicate key */
         assert_true(has_err(&b, "bad.jsonl:16: not JSON")); /* truncated */
