@@ -422,6 +422,8 @@ static struct xs_reader *reader_new(FILE *f, int own_f, const char *name, enum x
         if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
                 r->bytes_total = (uint64_t)st.st_size;
 
+        /* a format from the name may be overruled by the magic bytes; a given one may not */
+        int named = fmt == XS_FMT_AUTO;
         if (fmt == XS_FMT_AUTO)
                 fmt = format_by_name(name);
         if (fmt != XS_FMT_AVRO) {
@@ -433,7 +435,7 @@ static struct xs_reader *reader_new(FILE *f, int own_f, const char *name, enum x
                         snprintf(errstr, errstr_size, "%s: read: %s", name, strerror(errno));
                         goto fail;
                 }
-                if (got == 4 && memcmp(magic, "Obj\x01", 4) == 0 &&
+                if (got == 4 && memcmp(magic, "Obj\x01", 4) == 0 && named &&
                     (fmt == XS_FMT_AUTO || fmt == XS_FMT_JSONL)) {
                         if (fseek(f, 0, SEEK_SET) != 0) {
                                 snprintf(errstr, errstr_size,
