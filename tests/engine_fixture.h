@@ -208,7 +208,7 @@ static xs_err_t fx_send(struct xs_engine *eng, enum xs_event_type type, const ch
 
 /* Trains complements: many orders of phone + case, phone + charger; noise orders of kitchen
  * items so that the pairs are significant. Customers "train<i>", from T0 - 3 days. */
-static void fx_train(struct xs_engine *eng)
+__attribute__((unused)) static void fx_train(struct xs_engine *eng)
 {
         char cust[32], order[32];
         int64_t t = T0 - 3 * DAY;
@@ -231,7 +231,7 @@ static void fx_train(struct xs_engine *eng)
         memset(&cap, 0, sizeof(cap));
 }
 
-static size_t fx_count(enum xs_offer_type type, const char *customer)
+__attribute__((unused)) static size_t fx_count(enum xs_offer_type type, const char *customer)
 {
         size_t n = 0;
         for (size_t i = 0; i < cap.n_offers; i++)
@@ -241,7 +241,7 @@ static size_t fx_count(enum xs_offer_type type, const char *customer)
         return n;
 }
 
-static const struct cap_offer *fx_last(const char *customer)
+__attribute__((unused)) static const struct cap_offer *fx_last(const char *customer)
 {
         for (size_t i = cap.n_offers; i-- > 0;)
                 if (!customer || !strcmp(cap.offers[i].customer, customer))
@@ -249,7 +249,7 @@ static const struct cap_offer *fx_last(const char *customer)
         return NULL;
 }
 
-static int fx_has_item(const struct cap_offer *o, const char *id)
+__attribute__((unused)) static int fx_has_item(const struct cap_offer *o, const char *id)
 {
         for (size_t i = 0; i < o->n; i++)
                 if (!strcmp(o->items[i], id))
