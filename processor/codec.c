@@ -375,23 +375,6 @@ struct xs_codec *xs_codec_new(char *errstr, size_t errstr_size)
                 if (!codec->own[k])
                         goto fail;
         }
-        for (int k = 0; k < XS_KIND_COUNT; k++) {
-                const char *text = xs_codec_schema_text((enum xs_record_kind)k);
-                avro_set_error("%s", "");
-                if (!text ||
-                    avro_schema_from_json_length(text, strlen(text), &codec->enc_schema[k]) != 0) {
-                        set_err(errstr, errstr_size, "schema %s: %s", kind_files[k],
-                                avro_strerror());
-                        goto fail;
-                }
-                codec->enc_iface[k] = avro_generic_class_from_schema(codec->enc_schema[k]);
-                if (!codec->enc_iface[k] ||
-                    avro_generic_value_new(codec->enc_iface[k], &codec->enc_value[k]) != 0) {
-                        set_err(errstr, errstr_size, "schema %s: %s", kind_files[k],
-                                avro_strerror());
-                        goto fail;
-                }
-        }
         codec->reader = avro_reader_memory(encode_dummy, 0);
         codec->writer = avro_writer_memory(encode_dummy, sizeof(encode_dummy));
         if (!codec->reader || !codec->writer) {
@@ -907,9 +890,25 @@ static int append(avro_value_t *rec, const char *name, avro_value_t *elem)
         return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_append(&f, elem, NULL);
 }
 
+/* The encode value of kind, built on first use (a codec that only decodes never parses the
+ * output schemas); NULL only when avro-c runs out of memory. */
 static avro_value_t *enc_begin(struct xs_codec *codec, enum xs_record_kind kind)
 {
         avro_value_t *v = &codec->enc_value[kind];
+        if (!v->iface) {
+                const char *text = xs_codec_schema_text(kind);
+                if (!codec->enc_schema[kind] &&
+                    avro_schema_from_json_length(text, strlen(text), &codec->enc_schema[kind]) != 0)
+                        return NULL;
+                if (!codec->enc_iface[kind] &&
+                    !(codec->enc_iface[kind] =
+                          avro_generic_class_from_schema(codec->enc_schema[kind])))
+                        return NULL;
+                if (avro_generic_value_new(codec->enc_iface[kind], v) != 0) {
+                        v->iface = NULL;
+                        return NULL;
+                }
+        }
         avro_value_reset(v);
         return v;
 }
@@ -943,6 +942,8 @@ xs_err_t xs_codec_encode_event(struct xs_codec *codec, const struct xs_event *ev
 {
         avro_value_t *r = enc_begin(codec, XS_KIND_EVENT);
         *len = 0;
+        if (!r)
+                return XS_ERR_NOMEM;
         if ((unsigned)ev->type >= XS_EV_COUNT)
                 return XS_ERR_INVALID;
         if (put_str(r, "event_id", ev->event_id) || put_str(r, "customer_id", ev->customer_id) ||
@@ -976,6 +977,8 @@ xs_err_t xs_codec_encode_product_ex(struct xs_codec *codec, const struct xs_prod
         avro_value_t *r = enc_begin(codec, XS_KIND_PRODUCT);
         avro_value_t e;
         *len = 0;
+        if (!r)
+                return XS_ERR_NOMEM;
         if (put_str(r, "product_id", p->product_id) || put_opt_str(r, "category", p->category) ||
             put_opt_str(r, "brand", p->brand) || put_long(r, "price", p->price) ||
             put_str(r, "currency", p->currency) || put_bool(r, "in_stock", p->in_stock) ||
@@ -1003,6 +1006,8 @@ xs_err_t xs_codec_encode_offer(struct xs_codec *codec, const struct xs_offer *o,
 {
         avro_value_t *r = enc_begin(codec, XS_KIND_OFFER);
         *len = 0;
+        if (!r)
+                return XS_ERR_NOMEM;
         if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT ||
             (unsigned)o->channel >= XS_CHANNEL_COUNT || o->n_items > XS_OFFER_MAX_ITEMS ||
             o->n_incentives > XS_OFFER_MAX_INCENTIVES)
@@ -1057,6 +1062,8 @@ xs_err_t xs_codec_encode_signal(struct xs_codec *codec, const struct xs_signal *
 {
         avro_value_t *r = enc_begin(codec, XS_KIND_SIGNAL);
         *len = 0;
+        if (!r)
+                return XS_ERR_NOMEM;
         if ((unsigned)s->from >= XS_STAGE_COUNT || (unsigned)s->to >= XS_STAGE_COUNT)
                 return XS_ERR_INVALID;
         if (put_str(r, "customer_id", s->customer_id) ||
@@ -1073,6 +1080,8 @@ xs_err_t xs_codec_encode_outcome(struct xs_codec *codec, const struct xs_outcome
 {
         avro_value_t *r = enc_begin(codec, XS_KIND_OUTCOME);
         *len = 0;
+        if (!r)
+                return XS_ERR_NOMEM;
         if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT)
                 return XS_ERR_INVALID;
         if (put_str(r, "offer_id", o->offer_id) || put_str(r, "customer_id", o->customer_id) ||

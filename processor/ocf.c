@@ -152,7 +152,8 @@ static int read_header(struct xs_ocf_reader *r, char *errstr, size_t errstr_size
                         if (rd_grow(r, &tmp, &tmp_cap, (size_t)klen) != 0)
                                 goto truncated;
                         size_t kn = (size_t)klen < sizeof(key) - 1 ? (size_t)klen : sizeof(key) - 1;
-                        memcpy(key, tmp, kn);
+                        if (kn) /* tmp is still NULL after an empty first key */
+                                memcpy(key, tmp, kn);
                         key[kn] = '\0';
                         if (rd_long(r, &vlen) != 0)
                                 goto truncated;

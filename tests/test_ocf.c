@@ -294,6 +294,13 @@ static void test_bad_headers(void **state)
         assert_non_null(strstr(err, "snappy"));
         fclose(f);
 
+        /* an empty first metadata key (fuzz regression: memcpy from a NULL buffer) */
+        static const unsigned char empty_key[] = {'O', 'b', 'j', 1, 2, 0, 0, 0};
+        f = fmemopen((void *)empty_key, sizeof(empty_key), "rb");
+        assert_null(xs_ocf_reader_open(f, err, sizeof(err)));
+        assert_non_null(strstr(err, "truncated"));
+        fclose(f);
+
         /* a metadata value length of 2^60 */
         n = 4;
         hdr[n++] = 2;

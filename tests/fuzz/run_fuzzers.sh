@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan+UBSan) and runs each tests/fuzz/fuzz_* for N seconds
-# (first argument, default 20) over a scratch copy of its seed corpus, with leak detection.
+# (first argument, default 20; a second argument limits the run to targets whose name contains it)
+# over a scratch copy of its seed corpus, with leak detection.
 # Exits non-zero if any target crashes, leaks or times out; reproducers are left in
 # build-fuzz/artifacts/<target>/ (add them to tests/fuzz/corpus/<target>/ as regression tests).
 set -euo pipefail
 
 secs="${1:-20}"
+only="${2:-}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$root/build-fuzz"
 
@@ -19,6 +21,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 status=0
 for src in "$root"/tests/fuzz/fuzz_*.c; do
         name="$(basename "$src" .c)"
+        [[ -z "$only" || "$name" == *"$only"* ]] || continue
         work="$build/corpus/$name"
         art="$build/artifacts/$name"
         rm -rf "$work"
