@@ -517,8 +517,10 @@ xs_err_t xs_reader_next(struct xs_reader *r, struct xs_record *rec, int *eof, ch
         *eof = 0;
         if (errstr_size)
                 errstr[0] = '\0';
-        if (r->record_out) {
-                /* The record handed out last is released: its memory is reused. */
+        if (r->record_out || r->fmt != XS_FMT_RETAIL) {
+                /* The record handed out last (or the half-built one of a skipped line) is
+                 * released: its memory is reused. Only a retail invoice is built across calls
+                 * (its skipped lines return in between). */
                 xs_arena_reset(&r->arena);
                 xs_items_clear(&r->items);
                 r->record_out = 0;

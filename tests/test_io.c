@@ -352,6 +352,8 @@ static void test_jsonl_bad_lines(void **state)
             "{\"event_id\":\"e8\",\"customer_id\":\"c\",\"event_time\":1,\"type\":\"FORGET\","
             "\"currency\":\"EURO\"}\n"
             "{\"event_id\":\"e9\",\"event_id\":\"e9\"}\n"
+            "{\"event_id\":\"e12\",\"customer_id\":\"c\",\"event_time\":1,\"type\":\"PURCHASE\","
+            "\"items\":[{\"product_id\":\"ok\"},{\"product_id\":7}]}\n"
             "\n"
             "   \n"
             "{\"event_id\":\"e10\",\"customer_id\":\"c\",\"event_time\":1,\"type\":\"ADD_TO_CART\","
@@ -372,7 +374,9 @@ static void test_jsonl_bad_lines(void **state)
         assert_string_equal(b.ev[5]->event_id, "e10");
         assert_int_equal(b.ev[5]->items[0].quantity, 1); /* default */
         assert_int_equal(b.ev[5]->items[0].unit_price, -1);
-        assert_int_equal(b.n_errs, 8);
+        assert_int_equal(b.ev[5]->n_items, 1); /* nothing left from the skipped line 13 */
+        assert_int_equal(b.n_errs, 9);
+        assert_true(has_err(&b, "bad.jsonl:13: items.product_id: not a string"));
         assert_true(has_err(&b, "bad.jsonl:1: not JSON"));
         assert_true(has_err(&b, "bad.jsonl:2: line: not a JSON object"));
         assert_true(has_err(&b, "bad.jsonl:3: event_time: not an integer"));
@@ -380,7 +384,7 @@ static void test_jsonl_bad_lines(void **state)
         assert_true(has_err(&b, "bad.jsonl:9: items: not an array"));
         assert_true(has_err(&b, "bad.jsonl:11: currency"));
         assert_true(has_err(&b, "bad.jsonl:12: not JSON")); /* duplicate key */
-        assert_true(has_err(&b, "bad.jsonl:16: not JSON")); /* truncated */
+        assert_true(has_err(&b, "bad.jsonl:17: not JSON")); /* truncated */
         bag_free(&b);
 }
 
