@@ -45,7 +45,7 @@ void xs_cooc_view(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint3
                 memmove(&c->views[0], &c->views[1], (size_t)(cap - 1) * sizeof(*c->views));
                 c->n_views--;
         }
-        if (cap) {
+        if (cap && XS_RESERVE(c->views, c->cap_views, c->n_views + 1u) == 0) {
                 c->views[c->n_views].product = product;
                 c->views[c->n_views].t = t;
                 c->n_views++;
@@ -99,7 +99,8 @@ void xs_cooc_purchase(struct xs_engine *eng, struct xs_customer *c, int64_t t, u
                         in_order |= c->order_items[j] == x;
                 if (in_order)
                         continue;
-                if (c->n_order >= cap || c->n_order >= XS_ORDER_MAX) {
+                if (c->n_order >= cap || c->n_order >= XS_ORDER_MAX ||
+                    XS_RESERVE(c->order_items, c->cap_order, c->n_order + 1u) != 0) {
                         eng->st.basket_items_truncated++;
                         continue;
                 }
@@ -135,6 +136,8 @@ void xs_cooc_purchase(struct xs_engine *eng, struct xs_customer *c, int64_t t, u
                         c->n_hist--;
                         eng->st.history_evictions++;
                 }
+                if (XS_RESERVE(c->hist, c->cap_hist, c->n_hist + 1u) != 0)
+                        break;
                 c->hist[c->n_hist].product = items[i];
                 c->hist[c->n_hist].t = t;
                 c->hist[c->n_hist].order = order;

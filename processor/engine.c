@@ -112,21 +112,11 @@ static struct xs_customer *customer_get(struct xs_engine *eng, const char *id)
                 eng->slot_gen[eng->n_slots] = 0;
                 eng->free_slots[eng->n_free++] = eng->n_slots++;
         }
-        uint16_t view_cap =
-            (uint16_t)(p->max_recent_views > p->undecided_min_products ? p->max_recent_views
-                                                                       : p->undecided_min_products);
         c = calloc(1, sizeof(*c));
         if (!c)
                 return NULL;
         c->id = strdup(id);
-        c->cart = calloc(XS_CART_MAX, sizeof(*c->cart));
-        c->order_items =
-            calloc(p->max_basket_items < XS_ORDER_MAX ? (size_t)p->max_basket_items : XS_ORDER_MAX,
-                   sizeof(*c->order_items));
-        c->hist = calloc((size_t)p->max_history, sizeof(*c->hist));
-        c->views = calloc(view_cap ? view_cap : 1, sizeof(*c->views));
-        c->pending = calloc((size_t)p->attribution_max_pending, sizeof(*c->pending));
-        if (!c->id || !c->cart || !c->order_items || !c->hist || !c->views || !c->pending) {
+        if (!c->id) {
                 customer_free(c);
                 return NULL;
         }
@@ -138,6 +128,25 @@ static struct xs_customer *customer_get(struct xs_engine *eng, const char *id)
         lru_push(eng, c);
         eng->st.customers_live++;
         return c;
+}
+
+int xs_reserve(void **arr, uint16_t *cap, size_t elem, size_t need)
+{
+        if (need <= *cap)
+                return 0;
+        if (need > UINT16_MAX)
+                return -1;
+        size_t n = *cap ? *cap : 2;
+        while (n < need)
+                n *= 2;
+        if (n > UINT16_MAX)
+                n = UINT16_MAX;
+        void *p = realloc(*arr, n * elem);
+        if (!p)
+                return -1;
+        *arr = p;
+        *cap = (uint16_t)n;
+        return 0;
 }
 
 int xs_customer_in_cart(const struct xs_customer *c, uint32_t product)
@@ -512,7 +521,7 @@ static void cart_add(struct xs_customer *c, uint32_t product, int32_t qty, int64
                         return;
                 }
         }
-        if (c->n_cart == XS_CART_MAX)
+        if (c->n_cart == XS_CART_MAX || XS_RESERVE(c->cart, c->cap_cart, c->n_cart + 1u) != 0)
                 return; /* a cart of 64 distinct lines: further lines are not tracked */
         c->cart[c->n_cart].product = product;
         c->cart[c->n_cart].quantity = qty;

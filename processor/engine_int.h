@@ -75,7 +75,14 @@ struct xs_customer {
         uint16_t n_views;
         struct xs_pending *pending; /* open offers for attribution, oldest first */
         uint16_t n_pending;
+        /* allocated lengths: arrays grow on demand up to their caps, so a customer who only
+         * browses costs a few views, not the cart, history and offer arrays at full size */
+        uint16_t cap_cart, cap_order, cap_hist, cap_views, cap_pending;
 };
+
+/* Grows *arr (elements of elem bytes, *cap allocated) to hold need; returns 0 or -1. */
+int xs_reserve(void **arr, uint16_t *cap, size_t elem, size_t need);
+#define XS_RESERVE(arr, cap, need) xs_reserve((void **)&(arr), &(cap), sizeof(*(arr)), (need))
 
 struct xs_timer {
         int64_t due;

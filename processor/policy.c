@@ -279,6 +279,8 @@ static void pending_add(struct xs_engine *eng, struct xs_customer *c, const stru
                         (size_t)(c->n_pending - 1) * sizeof(*c->pending));
                 c->n_pending--;
         }
+        if (XS_RESERVE(c->pending, c->cap_pending, c->n_pending + 1u) != 0)
+                return;
         struct xs_pending *pd = &c->pending[c->n_pending++];
         memset(pd, 0, sizeof(*pd));
         memcpy(pd->offer_id, o->offer_id, XS_OFFER_ID_LEN);

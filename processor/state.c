@@ -269,6 +269,8 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
         get_bytes(&r, c->currency, XS_CURRENCY_LEN);
         c->currency[XS_CURRENCY_LEN - 1] = '\0';
         c->n_cart = (uint16_t)get_count(&r, XS_CART_MAX);
+        if (!r.bad && XS_RESERVE(c->cart, c->cap_cart, c->n_cart) != 0)
+                r.bad = 1;
         for (uint16_t i = 0; i < c->n_cart && !r.bad; i++) {
                 c->cart[i].product = get_product(eng, &r);
                 c->cart[i].quantity = (int32_t)get_varint(&r);
@@ -277,9 +279,13 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
         c->open_order = get_u64(&r);
         int64_t order_cap = p->max_basket_items < XS_ORDER_MAX ? p->max_basket_items : XS_ORDER_MAX;
         c->n_order = (uint16_t)get_count(&r, order_cap);
+        if (!r.bad && XS_RESERVE(c->order_items, c->cap_order, c->n_order) != 0)
+                r.bad = 1;
         for (uint16_t i = 0; i < c->n_order && !r.bad; i++)
                 c->order_items[i] = get_product(eng, &r);
         c->n_hist = (uint16_t)get_count(&r, p->max_history);
+        if (!r.bad && XS_RESERVE(c->hist, c->cap_hist, c->n_hist) != 0)
+                r.bad = 1;
         for (uint16_t i = 0; i < c->n_hist && !r.bad; i++) {
                 c->hist[i].product = get_product(eng, &r);
                 c->hist[i].t = get_varint(&r);
@@ -289,11 +295,15 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
                                ? p->max_recent_views
                                : p->undecided_min_products;
         c->n_views = (uint16_t)get_count(&r, view_cap);
+        if (!r.bad && XS_RESERVE(c->views, c->cap_views, c->n_views) != 0)
+                r.bad = 1;
         for (uint16_t i = 0; i < c->n_views && !r.bad; i++) {
                 c->views[i].product = get_product(eng, &r);
                 c->views[i].t = get_varint(&r);
         }
         c->n_pending = (uint16_t)get_count(&r, p->attribution_max_pending);
+        if (!r.bad && XS_RESERVE(c->pending, c->cap_pending, c->n_pending) != 0)
+                r.bad = 1;
         for (uint16_t i = 0; i < c->n_pending && !r.bad; i++) {
                 struct xs_pending *pd = &c->pending[i];
                 memset(pd, 0, sizeof(*pd));
