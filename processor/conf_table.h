@@ -85,6 +85,8 @@
           "Largest unit price in minor units; more is a contract violation")                       \
         X("offer.max_items", offer_max_items, INT, "3", 1, 8,                                      \
           "Products per cross-sell or upsell offer (a downsell offers exactly one)")               \
+        X("offer.max_anchors", offer_max_anchors, INT, "5", 1, 64,                                 \
+          "Cart or order items (the priciest) whose complements a cross-sell considers")          \
         X("offer.ttl", offer_ttl, DUR, "1d", 60000, 366 * XS_DAY_MS,                               \
           "How long an on-site offer is valid (expires_at = created_at + ttl)")                    \
         X("offer.email_ttl", offer_email_ttl, DUR, "7d", 60000, 366 * XS_DAY_MS,                   \

@@ -97,6 +97,20 @@ struct xs_dedup_entry {
         UT_hash_handle hh;
 };
 
+/* The best complement candidates of one anchor, before the customer's guardrails. Walking all
+ * of a popular product's neighbours on every offer would cost thousands of lookups; the list
+ * is recomputed when the anchor's counts have moved: on any change while its row total is
+ * below 64; once larger, after it has moved 10% (growth or expiry) and at most once per pane.
+ * So a newly significant pair of a popular product can wait up to a pane to enter the list;
+ * the scores and evidence of the products finally offered are always recomputed exactly. */
+#define XS_COMP_CACHE_MAX 32
+struct xs_comp_cache {
+        uint32_t ids[XS_COMP_CACHE_MAX];
+        uint8_t n, valid;
+        uint64_t epoch;
+        int64_t row_at;
+};
+
 struct xs_engine {
         const struct xs_params *p; /* of conf */
         struct xs_conf *conf;      /* owned copy */
@@ -133,6 +147,9 @@ struct xs_engine {
 
         void (*pane_hook)(void *opaque, const struct xs_pane_delta *delta);
         void *pane_opaque;
+
+        struct xs_comp_cache *comp_cache; /* [product id] */
+        uint32_t n_comp_cache;
 
         struct xs_stats st;
         char errbuf[256];

@@ -94,6 +94,8 @@ static void cand_put(struct cand_set *s, const struct cand *c)
                 s->c[worst] = *c;
 }
 
+static void rank(struct xs_engine *eng, struct cand_set *s, int by_grade);
+
 /* ---- cross-sell candidates ---------------------------------------------------------- */
 
 struct comp_ctx {
@@ -105,43 +107,120 @@ struct comp_ctx {
         struct cand_set *out;
 };
 
-static void comp_visit(void *opaque, uint32_t b, const int32_t n[XS_REL_COUNT])
+/* Is b a complement of a by the counts n? Fills cd's score and evidence. */
+static int complement_ok(struct xs_engine *eng, uint32_t a, uint32_t b,
+                         const int32_t n[XS_REL_COUNT], struct cand *cd)
 {
-        struct comp_ctx *ctx = opaque;
-        struct xs_engine *eng = ctx->eng;
         const struct xs_params *p = eng->p;
-        struct cand cd = {.id = b};
         int64_t support;
-        cd.score = xs_score_pair(eng, XS_SCORE_COMPLEMENT, ctx->anchor, b, n, &cd.ev, &support);
-        if (support < p->min_support || cd.score < p->min_score || cd.ev.llr <= 0)
-                return;
-        const struct xs_cat_product *a = xs_catalog_get(eng->catalog, ctx->anchor);
+        cd->id = b;
+        cd->score = xs_score_pair(eng, XS_SCORE_COMPLEMENT, a, b, n, &cd->ev, &support);
+        if (support < p->min_support || cd->score < p->min_score || cd->ev.llr <= 0)
+                return 0;
+        const struct xs_cat_product *pa = xs_catalog_get(eng->catalog, a);
         const struct xs_cat_product *pb = xs_catalog_get(eng->catalog, b);
         /* a complement comes from another category (same category: a substitute) */
-        if (a && pb && a->category && a->category == pb->category)
-                return;
-        if (!guard_ok(eng, ctx->c, ctx->anchor, b, ctx->t))
-                return;
-        cd.price = pb->price;
-        if (cd.price < ctx->min_price)
-                return;
-        cd.has_evidence = 1;
-        cand_put(ctx->out, &cd);
+        if (pa && pb && pa->category && pa->category == pb->category)
+                return 0;
+        cd->has_evidence = 1;
+        return 1;
 }
 
-static void complements(struct xs_engine *eng, const struct xs_customer *c, const uint32_t *anchors,
-                        size_t n_anchors, int64_t t, int64_t min_price, struct cand_set *out)
+static void cache_visit(void *opaque, uint32_t b, const int32_t n[XS_REL_COUNT])
 {
-        for (size_t i = 0; i < n_anchors; i++) {
-                struct comp_ctx ctx = {eng, c, anchors[i], t, min_price, out};
-                xs_window_neighbors(eng->window, anchors[i], comp_visit, &ctx);
+        struct comp_ctx *ctx = opaque;
+        struct cand cd = {0};
+        if (complement_ok(ctx->eng, ctx->anchor, b, n, &cd))
+                cand_put(ctx->out, &cd);
+}
+
+static int64_t comp_row(struct xs_engine *eng, uint32_t a)
+{
+        int64_t row[XS_REL_COUNT];
+        xs_window_row(eng->window, a, row);
+        return row[XS_REL_ORDER] + row[XS_REL_CUSTOMER] + row[XS_REL_CART] + row[XS_REL_VIEW_BUY];
+}
+
+static const struct xs_comp_cache *comp_cache_get(struct xs_engine *eng, uint32_t a)
+{
+        if (a >= eng->n_comp_cache) {
+                uint32_t n = eng->n_comp_cache ? eng->n_comp_cache : 1024;
+                while (n <= a)
+                        n *= 2;
+                struct xs_comp_cache *cc = realloc(eng->comp_cache, n * sizeof(*cc));
+                if (!cc)
+                        return NULL;
+                memset(cc + eng->n_comp_cache, 0, (n - eng->n_comp_cache) * sizeof(*cc));
+                eng->comp_cache = cc;
+                eng->n_comp_cache = n;
         }
-        /* never offer one of the anchors themselves */
+        struct xs_comp_cache *e = &eng->comp_cache[a];
+        uint64_t epoch = xs_window_epoch(eng->window);
+        int64_t row = comp_row(eng, a);
+        int64_t moved = row > e->row_at ? row - e->row_at : e->row_at - row;
+        int stale = e->row_at < 64 ? moved != 0 : moved * 10 > e->row_at && epoch != e->epoch;
+        if (e->valid && !stale)
+                return e;
+        struct cand_set best = {0};
+        struct comp_ctx ctx = {.eng = eng, .anchor = a, .out = &best};
+        xs_window_neighbors(eng->window, a, cache_visit, &ctx);
+        rank(eng, &best, 0);
+        e->n = 0;
+        for (size_t i = 0; i < best.n && e->n < XS_COMP_CACHE_MAX; i++)
+                e->ids[e->n++] = best.c[i].id;
+        e->valid = 1;
+        e->epoch = epoch;
+        e->row_at = row;
+        return e;
+}
+
+static int64_t price_of(struct xs_engine *eng, uint32_t id)
+{
+        const struct xs_cat_product *p = xs_catalog_get(eng->catalog, id);
+        return p ? p->price : -1;
+}
+
+static void complements(struct xs_engine *eng, const struct xs_customer *c, const uint32_t *all,
+                        size_t n_all, int64_t t, int64_t min_price, struct cand_set *out)
+{
+        /* the offer.max_anchors priciest items speak for a large cart or order (selection by
+         * price, ties by position: deterministic) */
+        uint32_t anchors[64];
+        size_t n_anchors = 0, max = (size_t)eng->p->offer_max_anchors;
+        for (size_t i = 0; i < n_all; i++) {
+                int64_t price = price_of(eng, all[i]);
+                size_t pos = n_anchors;
+                while (pos > 0 && price_of(eng, anchors[pos - 1]) < price)
+                        pos--;
+                if (pos >= max)
+                        continue;
+                size_t last = n_anchors < max ? n_anchors : max - 1;
+                memmove(&anchors[pos + 1], &anchors[pos], (last - pos) * sizeof(*anchors));
+                anchors[pos] = all[i];
+                if (n_anchors < max)
+                        n_anchors++;
+        }
+        for (size_t i = 0; i < n_anchors; i++) {
+                const struct xs_comp_cache *e = comp_cache_get(eng, anchors[i]);
+                for (uint8_t k = 0; e && k < e->n; k++) {
+                        /* exact, current counts for what may be offered */
+                        struct cand cd = {0};
+                        int32_t n[XS_REL_COUNT];
+                        xs_window_pair(eng->window, anchors[i], e->ids[k], n);
+                        if (!complement_ok(eng, anchors[i], e->ids[k], n, &cd) ||
+                            !guard_ok(eng, c, anchors[i], e->ids[k], t))
+                                continue;
+                        cd.price = xs_catalog_get(eng->catalog, e->ids[k])->price;
+                        if (cd.price >= min_price)
+                                cand_put(out, &cd);
+                }
+        }
+        /* never offer one of the items themselves */
         size_t keep = 0;
         for (size_t i = 0; i < out->n; i++) {
                 int is_anchor = 0;
-                for (size_t j = 0; j < n_anchors; j++)
-                        is_anchor |= out->c[i].id == anchors[j];
+                for (size_t j = 0; j < n_all; j++)
+                        is_anchor |= out->c[i].id == all[j];
                 if (!is_anchor)
                         out->c[keep++] = out->c[i];
         }

@@ -613,6 +613,16 @@ void xs_window_stats(const struct xs_window *w, struct xs_window_stats *st)
         st->bytes = bytes;
 }
 
+uint64_t xs_window_epoch(const struct xs_window *w)
+{
+        return w->st.panes_closed + w->st.panes_expired;
+}
+
+uint64_t xs_window_increments(const struct xs_window *w)
+{
+        return w->st.pair_increments;
+}
+
 int64_t xs_window_pane_start(const struct xs_window_pane *pane)
 {
         return pane->index * pane->pane_ms;

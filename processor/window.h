@@ -86,6 +86,10 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
 uint32_t xs_window_max_id(const struct xs_window *w);
 
 void xs_window_stats(const struct xs_window *w, struct xs_window_stats *st);
+/* Panes closed + expired so far: changes exactly when counts move at pane granularity. */
+uint64_t xs_window_epoch(const struct xs_window *w);
+/* Pair increments applied so far (cheap; xs_window_stats walks the panes). */
+uint64_t xs_window_increments(const struct xs_window *w);
 
 /* Closed-pane view for the close hook. */
 int64_t xs_window_pane_start(const struct xs_window_pane *pane);
