@@ -386,8 +386,47 @@ static void test_never_offer_cart_bought_out_of_stock_or_unknown(void **state)
                 for (size_t k = 0; k < o->n; k++)
                         assert_non_null(fx_find(o->items[k])); /* known */
         }
-        /* a product learned from events without a price is not offerable */
-        fx_send(eng, XS_EV_PURCHASE, "x", T0, "ox", "ghost", "p100", NULL);
+        xs_engine_destroy(eng);
+}
+
+/* §3 unknown products: counted, never offered, even when they co-occur strongly */
+static void test_unknown_products_are_counted_and_never_offered(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        char cust[16], order[16];
+        struct xs_line_item li[2] = {{.product_id = "mug", .quantity = 1, .unit_price = 1200},
+                                     {.product_id = "ghost", .quantity = 1, .unit_price = -1}};
+        for (int i = 0; i < 20; i++) {
+                snprintf(cust, sizeof(cust), "g%d", i);
+                snprintf(order, sizeof(order), "go%d", i);
+                struct xs_event ev = {.event_id = cust,
+                                      .customer_id = cust,
+                                      .event_time = T0 - DAY + i,
+                                      .type = XS_EV_PURCHASE,
+                                      .items = li,
+                                      .n_items = 2,
+                                      .order_id = order};
+                char err[128];
+                assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_OK);
+                snprintf(cust, sizeof(cust), "k%d", i); /* unrelated baskets of others */
+                fx_send(eng, XS_EV_PURCHASE, cust, T0 - DAY + 100 + i, "k", "pan", "cable", NULL);
+        }
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.unknown_products, 20);
+        struct xs_related rel[8];
+        size_t n = xs_engine_related(eng, "mug", XS_SCORE_COMPLEMENT, rel, 8);
+        int counted = 0;
+        for (size_t i = 0; i < n; i++)
+                counted |= !strcmp(rel[i].product_id, "ghost") && rel[i].evidence.llr > 0;
+        assert_true(counted); /* counted... */
+        memset(&cap, 0, sizeof(cap));
+        fx_send(eng, XS_EV_PURCHASE, "buyer", T0, "ob", "mug", NULL);
+        for (size_t i = 0; i < cap.n_offers; i++)
+                assert_false(fx_has_item(&cap.offers[i], "ghost")); /* ...never offered */
+        fx_send(eng, XS_EV_ADD_TO_CART, "b2", T0 + 1, NULL, "ghost", NULL);
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "b2"), 0); /* no ladder for it */
         xs_engine_destroy(eng);
 }
 
@@ -851,6 +890,7 @@ int main(void)
             cmocka_unit_test(test_frequency_caps_per_day_and_per_type),
             cmocka_unit_test(test_cooldown_after_offer_dismissed),
             cmocka_unit_test(test_never_offer_cart_bought_out_of_stock_or_unknown),
+            cmocka_unit_test(test_unknown_products_are_counted_and_never_offered),
             cmocka_unit_test(test_unsubscribe_removes_email_channel),
             cmocka_unit_test(test_forget_removes_all_customer_state),
             cmocka_unit_test(test_offer_carries_evidence),
