@@ -34,7 +34,7 @@ static void first_half(struct xs_engine *eng)
 
 struct summary {
         size_t n;
-        char line[64][160];
+        char line[64][400];
 };
 
 static void summarize(struct summary *s)
@@ -42,12 +42,12 @@ static void summarize(struct summary *s)
         s->n = 0;
         for (size_t i = 0; i < cap.n_offers && s->n < 64; i++) {
                 const struct cap_offer *o = &cap.offers[i];
-                snprintf(s->line[s->n++], 160, "%s %s %s %s %s %lld", o->offer_id,
+                snprintf(s->line[s->n++], sizeof(s->line[0]), "%s %s %s %s %s %lld", o->offer_id,
                          xs_offer_type_name(o->type), xs_stage_name(o->stage), o->rule, o->anchor,
                          (long long)o->created_at);
         }
         for (size_t i = 0; i < cap.n_outcomes && s->n < 64; i++)
-                snprintf(s->line[s->n++], 160, "outcome %s %s", cap.outcome_offer[i],
+                snprintf(s->line[s->n++], sizeof(s->line[0]), "outcome %s %s", cap.outcome_offer[i],
                          cap.outcome_product[i]);
 }
 
