@@ -82,6 +82,52 @@ fail:
         return NULL;
 }
 
+int xs_cli_load_catalog(struct xs_engine *eng, const char *path, enum xs_format fmt,
+                        xs_cli_bad_cb *bad, void *opaque, int quiet)
+{
+        char err[512];
+        struct xs_reader *rd = xs_reader_open(path, fmt, XS_KIND_PRODUCT, err, sizeof(err));
+        if (!rd) {
+                fprintf(stderr, "xsell: catalog: %s\n", err);
+                return -1;
+        }
+        uint64_t n = 0, rejected = 0;
+        for (;;) {
+                struct xs_record rec;
+                int eof = 0;
+                xs_err_t e = xs_reader_next(rd, &rec, &eof, err, sizeof(err));
+                if (e == XS_ERR_IO) {
+                        fprintf(stderr, "xsell: catalog: %s\n", err);
+                        xs_reader_close(rd);
+                        return -1;
+                }
+                if (e != XS_OK) {
+                        rejected++;
+                        if (bad)
+                                bad(opaque, path, rec.position, e, "catalog_read", err);
+                        continue;
+                }
+                if (eof)
+                        break;
+                n++;
+                if (rec.tombstone) {
+                        xs_engine_catalog_delete(eng, rec.product.product_id);
+                        continue;
+                }
+                e = xs_engine_catalog_put(eng, &rec.product, err, sizeof(err));
+                if (e != XS_OK) {
+                        rejected++;
+                        if (bad)
+                                bad(opaque, path, rec.position, e, "catalog", err);
+                }
+        }
+        xs_reader_close(rd);
+        if (!quiet)
+                fprintf(stderr, "xsell: catalog %s: %" PRIu64 " records, %" PRIu64 " rejected\n",
+                        path, n, rejected);
+        return 0;
+}
+
 double xs_cli_now(void)
 {
         struct timespec ts;

@@ -27,6 +27,15 @@ int xs_cli_conf_set(struct xs_cli_conf *cc, const char *kv);
  * defaults such as pairs' unbounded window), may be NULL. */
 struct xs_conf *xs_cli_conf_build(const struct xs_cli_conf *cc, const char *const *extra);
 
+/* Loads a catalog file into eng: upserts and tombstones. Records that cannot be read or are
+ * rejected go to bad (may be NULL) with their position, the stage ("catalog_read" or
+ * "catalog") and the reason. Returns 0, or -1 when the file cannot be opened or read (message
+ * printed). Prints a one-line count unless quiet. */
+typedef void(xs_cli_bad_cb)(void *opaque, const char *source, uint64_t position, xs_err_t err,
+                            const char *stage, const char *why);
+int xs_cli_load_catalog(struct xs_engine *eng, const char *path, enum xs_format fmt,
+                        xs_cli_bad_cb *bad, void *opaque, int quiet);
+
 /* Wall-clock seconds (progress and rates only, never engine logic). */
 double xs_cli_now(void);
 

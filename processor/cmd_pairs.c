@@ -155,24 +155,8 @@ int xs_cmd_pairs(int argc, char **argv)
                 fprintf(stderr, "xsell pairs: %s\n", err);
                 goto out;
         }
-        if (catalog) {
-                struct xs_reader *cr =
-                    xs_reader_open(catalog, XS_FMT_AUTO, XS_KIND_PRODUCT, err, sizeof(err));
-                if (!cr) {
-                        fprintf(stderr, "xsell pairs: catalog: %s\n", err);
-                        goto out;
-                }
-                for (;;) {
-                        struct xs_record rec;
-                        int eof = 0;
-                        xs_err_t e = xs_reader_next(cr, &rec, &eof, err, sizeof(err));
-                        if (e == XS_ERR_IO || eof)
-                                break;
-                        if (e == XS_OK && !rec.tombstone)
-                                xs_engine_catalog_put(ctx.eng, &rec.product, err, sizeof(err));
-                }
-                xs_reader_close(cr);
-        }
+        if (catalog && xs_cli_load_catalog(ctx.eng, catalog, XS_FMT_AUTO, NULL, NULL, 1) != 0)
+                goto out;
         rd = xs_reader_open(argv[optind], (enum xs_format)fmt, XS_KIND_EVENT, err, sizeof(err));
         if (!rd) {
                 fprintf(stderr, "xsell pairs: %s\n", err);

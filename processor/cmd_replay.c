@@ -112,9 +112,10 @@ static void json_str(FILE *f, const char *s)
         fputc('"', f);
 }
 
-static void dead_letter(struct replay *r, const char *source, uint64_t position, xs_err_t err,
+static void dead_letter(void *opaque, const char *source, uint64_t position, xs_err_t err,
                         const char *stage, const char *why)
 {
+        struct replay *r = opaque;
         if (!r->dead)
                 return;
         fprintf(r->dead, "{\"source\":");
@@ -151,50 +152,6 @@ static void usage(FILE *f)
                 "  -X key=value              set a configuration key (see xsell config --list)\n"
                 "  -h, --help                this help\n"
                 "Precedence: defaults < -F files < XSELL_* environment < -X.\n");
-}
-
-static int load_catalog(struct xs_engine *eng, const char *path, enum xs_format fmt,
-                        struct replay *r, int quiet)
-{
-        char err[512];
-        struct xs_reader *rd = xs_reader_open(path, fmt, XS_KIND_PRODUCT, err, sizeof(err));
-        if (!rd) {
-                fprintf(stderr, "xsell: catalog: %s\n", err);
-                return -1;
-        }
-        uint64_t n = 0, bad = 0;
-        for (;;) {
-                struct xs_record rec;
-                int eof = 0;
-                xs_err_t e = xs_reader_next(rd, &rec, &eof, err, sizeof(err));
-                if (e == XS_ERR_IO) {
-                        fprintf(stderr, "xsell: catalog: %s\n", err);
-                        xs_reader_close(rd);
-                        return -1;
-                }
-                if (e != XS_OK) {
-                        bad++;
-                        dead_letter(r, path, rec.position, e, "catalog_read", err);
-                        continue;
-                }
-                if (eof)
-                        break;
-                n++;
-                if (rec.tombstone) {
-                        xs_engine_catalog_delete(eng, rec.product.product_id);
-                        continue;
-                }
-                e = xs_engine_catalog_put(eng, &rec.product, err, sizeof(err));
-                if (e != XS_OK) {
-                        bad++;
-                        dead_letter(r, path, rec.position, e, "catalog", err);
-                }
-        }
-        xs_reader_close(rd);
-        if (!quiet)
-                fprintf(stderr, "xsell: catalog %s: %" PRIu64 " records, %" PRIu64 " rejected\n",
-                        path, n, bad);
-        return 0;
 }
 
 int xs_cmd_replay(int argc, char **argv)
@@ -360,7 +317,8 @@ int xs_cmd_replay(int argc, char **argv)
                 fprintf(stderr, "xsell replay: %s\n", err);
                 goto out;
         }
-        if (catalog && load_catalog(eng, catalog, (enum xs_format)cat_fmt, &r, quiet) != 0)
+        if (catalog &&
+            xs_cli_load_catalog(eng, catalog, (enum xs_format)cat_fmt, dead_letter, &r, quiet) != 0)
                 goto out;
         rd = xs_reader_open(events_path, (enum xs_format)fmt, XS_KIND_EVENT, err, sizeof(err));
         if (!rd) {
