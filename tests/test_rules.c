@@ -870,6 +870,81 @@ static void test_closed_pane_deltas_are_exported(void **state)
         xs_engine_destroy(eng);
 }
 
+/* §5 relations: same customer across orders within the horizon, and view-then-buy */
+static void test_customer_and_view_then_buy_relations_are_counted(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "o1", "p100", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + DAY, "o2", "case1", NULL); /* same customer */
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "c2", T0 + DAY, NULL, "mug", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c2", T0 + DAY + MIN_MS, "o4", "pan", NULL);
+        struct xs_related rel[8];
+        const char *want[][2] = {{"case1", "p100"}, {"pan", "mug"}};
+        const int rel_of[] = {XS_REL_CUSTOMER, XS_REL_VIEW_BUY};
+        for (int k = 0; k < 2; k++) {
+                size_t n = xs_engine_related(eng, want[k][0], XS_SCORE_COMPLEMENT, rel, 8);
+                int found = 0;
+                for (size_t i = 0; i < n; i++)
+                        if (!strcmp(rel[i].product_id, want[k][1]))
+                                found = rel[i].evidence.rel[rel_of[k]];
+                assert_int_equal(found, 1);
+        }
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + 9 * DAY, "o3", "chg1", NULL); /* 8d after case1 */
+        /* chg1 was bought more than cooc.customer_horizon (7d) after both: not paired */
+        size_t n = xs_engine_related(eng, "chg1", XS_SCORE_COMPLEMENT, rel, 8);
+        for (size_t i = 0; i < n; i++)
+                assert_true(strcmp(rel[i].product_id, "p100") &&
+                            strcmp(rel[i].product_id, "case1"));
+        xs_engine_destroy(eng);
+}
+
+/* §5 minimum support: a pair seen fewer times than cooc.min_support is never offered */
+static void test_minimum_support_before_a_pair_is_offered(void **state)
+{
+        (void)state;
+        const char *s[] = {"cooc.min_support=3", "cooc.min_score=0", NULL};
+        struct xs_engine *eng = fx_engine(s);
+        char cust[16], order[16];
+        for (int i = 0; i < 12; i++) { /* noise so that scores are defined */
+                snprintf(cust, sizeof(cust), "n%d", i);
+                snprintf(order, sizeof(order), "n%d", i);
+                fx_send(eng, XS_EV_PURCHASE, cust, T0 - DAY + i, order, "pan", "cable", NULL);
+        }
+        fx_send(eng, XS_EV_PURCHASE, "a", T0 - DAY + 100, "x1", "mug", "case2", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "b", T0 - DAY + 101, "x2", "mug", "case2", NULL);
+        memset(&cap, 0, sizeof(cap));
+        fx_send(eng, XS_EV_PURCHASE, "buyer", T0, "o", "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_CROSS_SELL, "buyer"), 0); /* support 2 < 3 */
+        fx_send(eng, XS_EV_PURCHASE, "c", T0 + 1, "x3", "mug", "case2", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "buyer2", T0 + 2, "o2", "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_CROSS_SELL, "buyer2"), 1); /* support 3 */
+        assert_true(fx_has_item(fx_last("buyer2"), "case2") ||
+                    fx_has_item(&cap.offers[cap.n_offers - 2], "case2"));
+        xs_engine_destroy(eng);
+}
+
+/* §4 free shipping when the upgraded cart crosses the threshold */
+static void test_upsell_free_shipping_when_upgrade_crosses_threshold(void **state)
+{
+        (void)state;
+        const char *s[] = {"incentive.free_shipping_threshold=12000", "incentive.upgrade_percent=0",
+                           NULL};
+        struct xs_engine *eng = fx_engine(s);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL); /* 100.00 -> p150 */
+        const struct cap_offer *o = fx_last("c1");
+        assert_non_null(o);
+        assert_int_equal(o->n_inc, 1);
+        assert_int_equal(o->inc[0].kind, XS_INC_FREE_SHIPPING);
+        assert_int_equal(o->inc[0].threshold, 12000);
+        assert_int_equal(o->inc[0].amount, 2000);                       /* what the cart lacked */
+        fx_send(eng, XS_EV_ADD_TO_CART, "c2", T0, NULL, "case1", NULL); /* 15.00 -> 25.00: no */
+        o = fx_last("c2");
+        assert_non_null(o);
+        assert_int_equal(o->n_inc, 0);
+        xs_engine_destroy(eng);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -907,6 +982,9 @@ int main(void)
             cmocka_unit_test(test_upgrade_percent_off_above_cart_value),
             cmocka_unit_test(test_catalog_tombstone_stops_offers),
             cmocka_unit_test(test_closed_pane_deltas_are_exported),
+            cmocka_unit_test(test_customer_and_view_then_buy_relations_are_counted),
+            cmocka_unit_test(test_minimum_support_before_a_pair_is_offered),
+            cmocka_unit_test(test_upsell_free_shipping_when_upgrade_crosses_threshold),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
