@@ -20,4 +20,8 @@ cmake --build "$root/build-asan" -j"$jobs" >/dev/null
 
 echo "== fuzz (libFuzzer, ASan+UBSan+LSan), ${FUZZ_SECONDS:-15}s per target"
 bash "$root/tests/fuzz/run_fuzzers.sh" "${FUZZ_SECONDS:-15}"
-echo "xsell: all tests passed"
+n_plain=$(cd "$root/build-test" && ctest -N | awk '/Total Tests:/ {print $3}')
+n_asan=$(cd "$root/build-asan" && ctest -N | awk '/Total Tests:/ {print $3}')
+n_fuzz=$(ls "$root"/tests/fuzz/fuzz_*.c | wc -l)
+echo "ctest $n_plain + sanitizers $n_asan + fuzz targets $n_fuzz"
+echo "tests: $((n_plain + n_asan + n_fuzz)) passed, 0 failed"
