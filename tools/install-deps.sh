@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
         build-essential cmake pkg-config git
         librdkafka-dev libavro-dev uthash-dev libjansson-dev zlib1g-dev
+        libcurl4-openssl-dev libmicrohttpd-dev
         libcmocka-dev
         clang llvm libclang-rt-14-dev   # libFuzzer + sanitizers for the fuzz tests
         python3                         # independent oracles in the CLI tests
