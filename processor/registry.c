@@ -367,7 +367,6 @@ static int reg_curl_is_conf(CURLcode rc)
         case CURLE_SSL_ISSUER_ERROR:
         case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
         case CURLE_SSL_INVALIDCERTSTATUS:
-        case CURLE_OUT_OF_MEMORY:
                 return 1;
         default:
                 return 0;
@@ -435,6 +434,8 @@ static xs_err_t reg_perform(struct xs_registry *r, const char *url, const char *
                 }
                 set_err(errstr, errstr_size, "registry %s: %s", shown,
                         r->curl_err[0] ? r->curl_err : curl_easy_strerror(rc));
+                if (rc == CURLE_OUT_OF_MEMORY)
+                        return XS_ERR_NOMEM;
                 if (reg_curl_is_conf(rc))
                         return XS_ERR_CONF;
                 *retryable = 1;

@@ -42,7 +42,8 @@ enum srv_mode {
         SRV_HUGE,             /* 200 with SRV_HUGE_SIZE bytes, Content-Length set */
         SRV_HUGE_CHUNKED,     /* 200 with SRV_HUGE_SIZE bytes, chunked */
         SRV_UNKNOWN_ENDPOINT, /* every path is the registry's 404 for unknown endpoints */
-        SRV_INCOMPATIBLE      /* registration answers 409 */
+        SRV_INCOMPATIBLE,     /* registration answers 409 */
+        SRV_PROXY_502         /* a proxy's HTML 502 page */
 };
 
 struct srv_schema {
@@ -196,6 +197,8 @@ static enum MHD_Result srv_route(struct srv *s, struct MHD_Connection *c, const 
 {
         if (s->mode == SRV_UNKNOWN_ENDPOINT)
                 return srv_error(c, 404, 404, "HTTP 404 Not Found");
+        if (s->mode == SRV_PROXY_502)
+                return srv_reply(c, 502, "<html><body>502 Bad Gateway\n</body></html>");
         if (s->mode == SRV_MALFORMED)
                 return srv_reply(c, 200, "{\"schema\": \"{\\\"type\\\"");
         if (s->mode == SRV_HUGE) {
@@ -563,6 +566,20 @@ static void test_always_500_is_retry(void **state)
         s->fail_first = 0;
         pthread_mutex_unlock(&s->mu);
         assert_int_equal(xs_registry_schema_text(r, id, &text, err, sizeof(err)), XS_OK);
+        xs_registry_destroy(r);
+}
+
+static void test_proxy_html_502_is_retry(void **state)
+{
+        struct srv *s = *state;
+        s->mode = SRV_PROXY_502;
+        struct xs_registry *r = client(s, "", NULL, 1);
+        char err[512] = "";
+        const char *text = NULL;
+        assert_int_equal(xs_registry_schema_text(r, 1, &text, err, sizeof(err)), XS_ERR_RETRY);
+        assert_non_null(strstr(err, "HTTP 502"));
+        assert_non_null(strstr(err, "502 Bad Gateway.</body>")); /* an excerpt, made printable */
+        assert_int_equal(srv_requests(s), 2);
         xs_registry_destroy(r);
 }
 
@@ -984,6 +1001,7 @@ int main(void)
             SRV_TEST(test_unknown_id_not_found),
             SRV_TEST(test_retry_after_500),
             SRV_TEST(test_always_500_is_retry),
+            SRV_TEST(test_proxy_html_502_is_retry),
             SRV_TEST(test_timeout_is_retry),
             cmocka_unit_test(test_connection_refused_is_retry),
             SRV_TEST(test_basic_auth),
