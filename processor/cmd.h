@@ -9,5 +9,9 @@ int xs_cmd_replay(int argc, char **argv);
 int xs_cmd_pairs(int argc, char **argv);
 int xs_cmd_generate(int argc, char **argv);
 int xs_cmd_config(int argc, char **argv);
+int xs_cmd_run(int argc, char **argv);
+int xs_cmd_demo(int argc, char **argv);
+int xs_cmd_produce(int argc, char **argv);
+int xs_cmd_mock_broker(int argc, char **argv);
 
 #endif

@@ -122,6 +122,7 @@ static struct xs_customer *customer_get(struct xs_engine *eng, const char *id)
         }
         c->stage = XS_STAGE_BROWSING;
         c->email_ok = 1;
+        c->tag = eng->tag;
         c->slot = eng->free_slots[--eng->n_free];
         eng->slots[c->slot] = c;
         HASH_ADD_KEYPTR(hh, eng->customers, c->id, strlen(c->id), c);
@@ -741,9 +742,12 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
                 eng->st.events_duplicate++;
                 return XS_OK;
         }
-        if (t > eng->max_event_time)
-                eng->max_event_time = t;
-        advance_to(eng, eng->max_event_time - p->allowed_lateness);
+        if (!eng->external_clock) {
+                if (t > eng->max_event_time)
+                        eng->max_event_time = t;
+                advance_to(eng, eng->max_event_time - p->allowed_lateness);
+        }
+        timers_run(eng); /* also those deferred by timers.max_fire_per_event */
         dedup_expire(eng);
 
         eng->st.events_processed++;
@@ -796,6 +800,7 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
         }
         customer_timers_before(eng, c, t);
         c->last_event_time = t;
+        c->tag = eng->tag;
         if (ev->type == XS_EV_PURCHASE)
                 xs_policy_attribute(eng, c, ev, items, n);
         journey(eng, c, n == ev->n_items ? ev : &aligned, items, n == ev->n_items ? n : 0);
@@ -817,6 +822,30 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
         uint64_t added = xs_window_increments(eng->window) - increments_before;
         xs_window_maintain(eng->window, (size_t)p->expiry_batch + 3 * (size_t)added);
         return XS_OK;
+}
+
+void xs_engine_set_external_clock(struct xs_engine *eng, int on)
+{
+        eng->external_clock = on;
+}
+
+void xs_engine_set_tag(struct xs_engine *eng, uint32_t tag)
+{
+        eng->tag = tag;
+}
+
+size_t xs_engine_drop_tag(struct xs_engine *eng, uint32_t tag)
+{
+        size_t n = 0;
+        struct xs_customer *c, *tmp;
+        HASH_ITER(hh, eng->customers, c, tmp)
+        {
+                if (c->tag == tag) {
+                        customer_drop(eng, c);
+                        n++;
+                }
+        }
+        return n;
 }
 
 void xs_engine_advance(struct xs_engine *eng, int64_t event_time)

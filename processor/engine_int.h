@@ -56,6 +56,7 @@ struct xs_customer {
         uint8_t stage;
         uint8_t subscribed, email_ok, has_purchased, value_realized;
         uint8_t onboarding_offered; /* the one onboarding complement offer of a purchase */
+        uint32_t tag;               /* input partition (xs_engine_set_tag) */
         int64_t stage_since, last_event_time;
         int64_t last_purchase_at, onboarding_until, cooldown_until, lead_last_offer;
         int64_t cap_day;
@@ -144,6 +145,8 @@ struct xs_engine {
 
         int64_t max_event_time;
         int64_t watermark;
+        uint32_t tag; /* applied to the customers of the events that follow */
+        int external_clock;
 
         void (*pane_hook)(void *opaque, const struct xs_pane_delta *delta);
         void *pane_opaque;

@@ -21,6 +21,10 @@ static void usage(FILE *f)
                 "             Groceries CSV) through the engine; offers, signals, outcomes out\n"
                 "  pairs      top related products with counts and scores\n"
                 "  generate   seeded synthetic events and catalog modelled on real data\n"
+                "  run        the processor on Kafka (no bootstrap.servers: the embedded demo)\n"
+                "  demo       embedded broker, events loaded, processed end to end\n"
+                "  produce    load any supported file into a topic (wire format)\n"
+                "  mock-broker  an embedded broker on loopback for tests\n"
                 "  config     list configuration keys, or show the effective configuration\n"
                 "  help       this text;  xsell COMMAND --help for a command's options\n",
                 XS_VERSION);
@@ -41,6 +45,14 @@ int main(int argc, char **argv)
                 return xs_cmd_generate(argc - 1, argv + 1);
         if (!strcmp(cmd, "config"))
                 return xs_cmd_config(argc - 1, argv + 1);
+        if (!strcmp(cmd, "run"))
+                return xs_cmd_run(argc - 1, argv + 1);
+        if (!strcmp(cmd, "demo"))
+                return xs_cmd_demo(argc - 1, argv + 1);
+        if (!strcmp(cmd, "produce"))
+                return xs_cmd_produce(argc - 1, argv + 1);
+        if (!strcmp(cmd, "mock-broker"))
+                return xs_cmd_mock_broker(argc - 1, argv + 1);
         if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
                 usage(stdout);
                 return 0;

@@ -40,9 +40,22 @@ xs_err_t xs_engine_catalog_put(struct xs_engine *eng, const struct xs_product *p
 /* Applies a catalog tombstone: the product is no longer offered. Unknown ids are ignored. */
 void xs_engine_catalog_delete(struct xs_engine *eng, const char *product_id);
 
+/* External clock: with on != 0, xs_engine_process never moves event time; the caller does,
+ * with xs_engine_advance (the Kafka runtime passes the minimum over its input partitions of
+ * their newest event time, so one partition read ahead of another does not make the other's
+ * events late). An event older than the watermark is late either way. */
+void xs_engine_set_external_clock(struct xs_engine *eng, int on);
+
 /* Moves event time forward without an event (an idle input): advances the watermark to
  * event_time - allowed lateness, closes panes and fires due timers. Never moves it back. */
 void xs_engine_advance(struct xs_engine *eng, int64_t event_time);
+
+/* Tags: the Kafka runtime tags each customer with the input partition its events come from
+ * (set before xs_engine_process), so that when the partition is revoked the customers it owned
+ * can be dropped with their timers and no other instance's journey is duplicated.
+ * xs_engine_drop_tag returns how many customers were dropped. */
+void xs_engine_set_tag(struct xs_engine *eng, uint32_t tag);
+size_t xs_engine_drop_tag(struct xs_engine *eng, uint32_t tag);
 
 /* Copies the counters out. */
 void xs_engine_stats(const struct xs_engine *eng, struct xs_stats *st);
