@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
@@ -24,7 +25,15 @@
 #include "kafka.h"
 #include "xsell/registry.h"
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, broker_down_req, broker_up_req;
+
+static void on_usr(int sig)
+{
+        if (sig == SIGUSR1)
+                broker_down_req = 1;
+        else
+                broker_up_req = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -562,11 +571,14 @@ out:
 
 int xs_cmd_mock_broker(int argc, char **argv)
 {
-        int partitions = 4, brokers = 1, opt;
+        int partitions = 4, brokers = 1, opt, n_inject = 0;
         const char *topics_arg = "customer-events,product-catalog,offers,journey-signals,"
                                  "offer-outcomes,xsell-dead-letters";
+        struct {
+                int api, err, count;
+        } inject[32];
         optind = 1;
-        while ((opt = getopt(argc, argv, "p:b:t:h")) != -1) {
+        while ((opt = getopt(argc, argv, "p:b:t:e:h")) != -1) {
                 switch (opt) {
                 case 'p':
                         partitions = atoi(optarg);
@@ -577,12 +589,28 @@ int xs_cmd_mock_broker(int argc, char **argv)
                 case 't':
                         topics_arg = optarg;
                         break;
+                case 'e':
+                        if (n_inject == 32 ||
+                            sscanf(optarg, "%d:%d:%d", &inject[n_inject].api, &inject[n_inject].err,
+                                   &inject[n_inject].count) < 2) {
+                                fprintf(stderr, "xsell mock-broker: -e APIKEY:ERRCODE[:COUNT]\n");
+                                return 2;
+                        }
+                        if (inject[n_inject].count <= 0)
+                                inject[n_inject].count = 1;
+                        n_inject++;
+                        break;
                 default:
                         fprintf(opt == 'h' ? stdout : stderr,
                                 "usage: xsell mock-broker [-b BROKERS] [-p PARTITIONS] [-t "
-                                "topic,topic,...]\nStarts librdkafka's mock cluster on loopback, "
-                                "creates the topics, prints\n\"bootstrap.servers=...\" on stdout "
-                                "and runs until SIGTERM/SIGINT (for tests).\n");
+                                "topic,topic,...] [-e APIKEY:ERRCODE[:COUNT]]...\n"
+                                "Starts librdkafka's mock cluster on loopback, creates the "
+                                "topics, prints\n\"bootstrap.servers=...\" on stdout and runs "
+                                "until SIGTERM/SIGINT (for tests).\n"
+                                "  -e  make the next COUNT requests of Kafka API APIKEY fail "
+                                "with ERRCODE\n      (e.g. -e 26:51:2: two EndTxn requests "
+                                "fail with CONCURRENT_TRANSACTIONS)\n"
+                                "SIGUSR1 takes broker 1 down, SIGUSR2 brings it back up.\n");
                         return opt == 'h' ? 0 : 2;
                 }
         }
@@ -599,14 +627,35 @@ int xs_cmd_mock_broker(int argc, char **argv)
         topics[n] = NULL;
         struct mock mock = {0};
         install_signals();
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_usr;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+        sigaction(SIGUSR2, &sa, NULL);
         if (mock_start(&mock, brokers, partitions, topics) != 0) {
                 free(list);
                 return 1;
         }
+        for (int i = 0; i < n_inject; i++)
+                for (int k = 0; k < inject[i].count; k++)
+                        rd_kafka_mock_push_request_errors(mock.mc, (int16_t)inject[i].api, 1,
+                                                          (rd_kafka_resp_err_t)inject[i].err);
         printf("bootstrap.servers=%s\n", mock.bootstraps);
         fflush(stdout);
-        while (!stop_flag)
-                pause();
+        while (!stop_flag) {
+                if (broker_down_req) {
+                        broker_down_req = 0;
+                        rd_kafka_mock_broker_set_down(mock.mc, 1);
+                        fprintf(stderr, "xsell mock-broker: broker 1 down\n");
+                }
+                if (broker_up_req) {
+                        broker_up_req = 0;
+                        rd_kafka_mock_broker_set_up(mock.mc, 1);
+                        fprintf(stderr, "xsell mock-broker: broker 1 up\n");
+                }
+                nanosleep(&(struct timespec){0, 50000000}, NULL);
+        }
         mock_stop(&mock);
         free(list);
         return 0;
