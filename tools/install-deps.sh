@@ -9,6 +9,7 @@ packages=(
         libcmocka-dev
         clang llvm libclang-rt-14-dev   # libFuzzer + sanitizers for the fuzz tests
         python3                         # independent oracles in the CLI tests
+        python3-confluent-kafka kcat    # independent Kafka client and tool for the Kafka tests
 )
 missing=()
 for p in "${packages[@]}"; do
