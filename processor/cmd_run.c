@@ -455,6 +455,7 @@ static int run_or_demo(int argc, char **argv, int force_demo)
         }
         struct feeder fd = {&ld, &evsrc, p->topic_events, 0};
         ro.bootstrap = mock.bootstraps;
+        ro.drain_ms = xs_conf_params(dconf)->demo_drain;
         ro.feed = feed;
         ro.feed_opaque = &fd;
         rc = xs_rt_run(dconf, &ro);

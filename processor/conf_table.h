@@ -178,6 +178,8 @@
           "Time allowed to read the catalog topic to its end before processing events")           \
         X("run.idle_exit", run_idle_exit, DUR, "0", 0, 366 * XS_DAY_MS,                            \
           "Exit after the input has been idle at its end this long (0: run until signalled)")    \
+        X("demo.drain", demo_drain, DUR, "1h", 0, 366 * XS_DAY_MS,                                 \
+          "Demo: when the loaded input is done, move event time on this much (timers fire)")    \
         X("demo.partitions", demo_partitions, INT, "4", 1, 64,                                     \
           "Partitions of each topic of the embedded broker (when no bootstrap.servers is set)")
 

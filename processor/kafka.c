@@ -1146,6 +1146,12 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                     all_at_eof(rt))
                         break;
         }
+        /* the input is finished (idle exit): let what would be due by then fire */
+        if (!rt->fatal && opts->drain_ms > 0 && rt->stream_time != INT64_MIN &&
+            !(opts->stop && *opts->stop)) {
+                xs_engine_advance(rt->eng, rt->stream_time + p->allowed_lateness + opts->drain_ms);
+                rd_kafka_poll(rt->producer, 0);
+        }
         /* graceful shutdown: stop consuming, make what was processed durable, close */
         if (!rt->fatal) {
                 if (commit_now(rt) != 0 && !rt->fatal)

@@ -28,6 +28,7 @@ struct xs_rt_opts {
         xs_rt_feed_cb *feed;
         void *feed_opaque;
         int quiet;
+        int64_t drain_ms; /* at idle exit, move event time on this much first (the demo) */
 };
 
 /* Runs until *stop, run.idle_exit, or a fatal error. Returns the exit status (0 ok, 1 runtime
