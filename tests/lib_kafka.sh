@@ -1,0 +1,88 @@
+# Shared by the tests/cli_kafka_*.sh tests, on top of lib_cli.sh: an `xsell mock-broker` on
+# loopback (real TCP), the independent client tests/kafka_util.py (Debian's
+# python3-confluent-kafka, hence /usr/bin/python3 and not the first python3 on PATH), and
+# cleanup of every process a test started.
+# Usage in a test: source "$(dirname "$0")/lib_kafka.sh" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/lib_cli.sh" "$@"
+KPY=/usr/bin/python3
+KU="$SRC/tests/kafka_util.py"
+PIDS=()
+cleanup() {
+        local p
+        for p in "${PIDS[@]}"; do
+                kill "$p" 2>/dev/null || true
+        done
+        wait 2>/dev/null || true
+        rm -rf "$TMP"
+}
+trap cleanup EXIT
+if ! [ -x "$KPY" ] || ! "$KPY" "$KU" ok 2>/dev/null; then
+        echo "# skip: $KPY cannot import confluent_kafka (apt-get install python3-confluent-kafka)"
+        done_testing
+        exit 0
+fi
+ku() { "$KPY" "$KU" "$@"; }
+
+# start_broker PARTITIONS [mock-broker options...]: sets B (bootstrap) and BROKER_PID
+start_broker() {
+        local parts="$1"
+        shift
+        "$XSELL" mock-broker -p "$parts" "$@" >"$TMP/broker.out" 2>"$TMP/broker.err" &
+        BROKER_PID=$!
+        PIDS+=("$BROKER_PID")
+        local i
+        for i in $(seq 100); do
+                B="$(sed -n 's/^bootstrap.servers=//p' "$TMP/broker.out" 2>/dev/null)"
+                [ -n "$B" ] && return 0
+                sleep 0.1
+        done
+        fail "mock-broker did not start: $(cat "$TMP/broker.err")"
+}
+
+# Common settings of `xsell run` against the mock: a quick rebalance, no librdkafka warnings
+# about consumer-only keys on the producer.
+RUNX=(-X kafka.session.timeout.ms=6000 -X kafka.heartbeat.interval.ms=500 -X kafka.log_level=3)
+
+# xrun NAME [args...]: `xsell run` in the foreground, stderr to $TMP/NAME.err; returns its status
+xrun() {
+        local name="$1"
+        shift
+        "$XSELL" run -X kafka.bootstrap.servers="$B" "${RUNX[@]}" -X run.idle_exit=3s --print none \
+                "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
+}
+
+# xrun_bg NAME [args...]: the same in the background; sets XPID
+xrun_bg() {
+        local name="$1"
+        shift
+        "$XSELL" run -X kafka.bootstrap.servers="$B" "${RUNX[@]}" --print none \
+                "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+        XPID=$!
+        PIDS+=("$XPID")
+}
+
+# wait_for FILE REGEX SECONDS
+wait_for() {
+        local i
+        for i in $(seq $(($3 * 10))); do
+                grep -qE "$2" "$1" 2>/dev/null && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+# offer ids of `xsell replay EVENTS -c CATALOG`, one a line, sorted
+replay_ids() {
+        "$XSELL" replay "$1" -c "$2" -q | sed -n 's/^{"offer_id":"\([^"]*\)".*/\1/p' | sort
+}
+
+# offer ids in the offers topic (by kafka_util.py), one a line, sorted, repeats kept
+topic_ids() {
+        ku consume "$B" "${1:-offers}" --mode offers --eof --idle 5 |
+                "$KPY" -c 'import json,sys; [print(json.loads(l)["offer_id"]) for l in sys.stdin]' | sort
+}
+
+# "consumed N" of a run's summary
+consumed() {
+        sed -n 's/^consumed \([0-9]*\),.*/\1/p' "$TMP/$1.err"
+}
