@@ -68,6 +68,9 @@ struct xs_rt {
         /* run.idle_exit: partitions assigned and those read to their end (bit per partition
          * number below 1024) */
         unsigned char at_eof[1024], assigned_p[1024];
+        /* a partition at its end still holds stream time back until then (see
+         * advance_stream_time) */
+        double eof_hold_until[1024];
         int64_t part_max[1024]; /* newest event time per partition (stream time) */
         int64_t stream_time;
         struct xs_rt_stats st;
@@ -769,6 +772,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         struct xs_rt *rt = opaque;
         int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
         rt->st.rebalances++;
+        /* run.idle_exit counts from the last change of the assignment too: an instance that
+         * waited for its group to form must not leave it the moment the assignment settles */
+        rt->last_input = now_s();
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 if (!rt->first_assignment_done && !strcmp(rt->p->state_restore, "replay"))
                         restore(rt, parts);
@@ -820,19 +826,35 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         rd_kafka_assignment_lost(rk) ? " (lost)" : "");
 }
 
+/* Input resumed on partition part after it had been read to its end: the other partitions at
+ * their end may have new records too that were not fetched yet (records produced together
+ * reach the partitions in separate batches), so for XS_EOF_HOLD_S they hold stream time back as
+ * if they were not at their end. Without this, stream time jumped to the first partition's
+ * newest time and the other partitions' records of the same burst were all late. */
+#define XS_EOF_HOLD_S 1.0
+static void hold_idle_partitions(struct xs_rt *rt, int32_t part)
+{
+        double until = now_s() + XS_EOF_HOLD_S;
+        for (int i = 0; i < 1024; i++)
+                if (i != part && rt->assigned_p[i] && rt->at_eof[i])
+                        rt->eof_hold_until[i] = until;
+}
+
 /* Stream time: the oldest of the assigned partitions' newest event times, leaving out the
- * partitions read to their end (an idle partition must not hold time back); a partition that
- * has delivered nothing yet and is not at its end holds it back. */
+ * partitions read to their end (an idle partition must not hold time back), unless held (see
+ * hold_idle_partitions); a partition that has delivered nothing yet and is not at its end holds
+ * it back. */
 static void advance_stream_time(struct xs_rt *rt)
 {
         int64_t low = INT64_MAX, high = INT64_MIN;
         int waiting = 0;
+        double now = now_s();
         for (int i = 0; i < 1024; i++) {
                 if (!rt->assigned_p[i])
                         continue;
                 if (rt->part_max[i] > high)
                         high = rt->part_max[i];
-                if (rt->at_eof[i])
+                if (rt->at_eof[i] && now >= rt->eof_hold_until[i])
                         continue;
                 if (rt->part_max[i] == INT64_MIN)
                         waiting = 1;
@@ -1127,8 +1149,11 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         if (!m->err) {
                                 handle_event(rt, m);
                                 rt->last_input = now_s();
-                                if (part >= 0 && part < 1024)
+                                if (part >= 0 && part < 1024) {
+                                        if (rt->at_eof[part])
+                                                hold_idle_partitions(rt, part);
                                         rt->at_eof[part] = 0;
+                                }
                         } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                                 if (part >= 0 && part < 1024)
                                         rt->at_eof[part] = 1;
