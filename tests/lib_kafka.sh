@@ -12,7 +12,15 @@ cleanup() {
         for p in "${PIDS[@]}"; do
                 kill "$p" 2>/dev/null || true
         done
+        for _ in $(seq 30); do
+                jobs -rp | grep -q . || break
+                sleep 0.1
+        done
+        for p in $(jobs -rp); do
+                kill -9 "$p" 2>/dev/null || true
+        done
         wait 2>/dev/null || true
+        [ -n "${KEEP:-}" ] && echo "kept $TMP" && return
         rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -80,6 +88,12 @@ replay_ids() {
 topic_ids() {
         ku consume "$B" "${1:-offers}" --mode offers --eof --idle 5 |
                 "$KPY" -c 'import json,sys; [print(json.loads(l)["offer_id"]) for l in sys.stdin]' | sort
+}
+
+# net_assigned NAME: partitions assigned minus revoked, from a run's stderr
+net_assigned() {
+        awk '/xsell run: assigned/ {n += $4} /xsell run: revoked/ {n -= $4} END {print n + 0}' \
+                "$TMP/$1.err"
 }
 
 # "consumed N" of a run's summary
