@@ -59,6 +59,10 @@ struct xs_window {
         struct xs_window_pane **ring;
         size_t ring_size;
         struct xs_window_pane *head, *tail;
+        /* the first pane not closed yet: every pane from it on has index >= closed_below (a
+         * pane is closed when the line passes it, or created closed below the line), so
+         * advancing never walks the closed panes that wait for expiry */
+        struct xs_window_pane *open_head;
         int64_t watermark;
         int64_t closed_below; /* panes with index < this are closed */
         /* expired panes still giving back their cells, oldest first */
@@ -86,8 +90,8 @@ struct xs_window *xs_window_new(const struct xs_window_params *p)
                 w->p.expiry_batch = 1;
         if (w->p.max_draining == 0)
                 w->p.max_draining = 1;
-        /* live panes span at most window + lateness; lateness is bounded by the engine to 7d,
-         * and late panes beyond the ring are merged safely (see pane_get). */
+        /* live panes span at most window + lateness (lateness is at most 7d); the ring is
+         * capped, and a pane the ring does not hold is found in the list (see pane_get) */
         w->ring_size =
             (size_t)(p->window_ms / p->pane_ms) + (size_t)(7 * 86400000LL / p->pane_ms) + 4;
         if (w->ring_size > 200000)
@@ -144,16 +148,19 @@ void xs_window_set_close_hook(struct xs_window *w, xs_window_close_cb *cb, void 
 static struct item *item_get(struct xs_window *w, uint32_t id)
 {
         if (id >= w->n_items) {
-                uint32_t n = w->n_items ? w->n_items : 1024;
+                /* 64-bit: the doubling must not wrap for an id at or above 2^31 */
+                uint64_t n = w->n_items ? w->n_items : 1024;
                 while (n <= id)
                         n *= 2;
+                if (n > UINT32_MAX)
+                        n = UINT32_MAX;
                 struct item *items = realloc(w->items, (size_t)n * sizeof(*items));
                 if (!items)
                         return NULL;
                 memset(items + w->n_items, 0, (size_t)(n - w->n_items) * sizeof(*items));
                 w->st.bytes += (uint64_t)(n - w->n_items) * sizeof(*items);
                 w->items = items;
-                w->n_items = n;
+                w->n_items = (uint32_t)n;
         }
         if (id > w->max_id)
                 w->max_id = id;
@@ -270,6 +277,8 @@ static void pane_link(struct xs_window *w, struct xs_window_pane *pane)
                 after->next = pane;
         else
                 w->head = pane;
+        if (!pane->closed && (!w->open_head || pane->index < w->open_head->index))
+                w->open_head = pane;
 }
 
 static void pane_unlink(struct xs_window *w, struct xs_window_pane *pane)
@@ -286,6 +295,8 @@ static void pane_unlink(struct xs_window *w, struct xs_window_pane *pane)
                                (int64_t)w->ring_size);
         if (w->ring[slot] == pane)
                 w->ring[slot] = NULL;
+        if (w->open_head == pane)
+                w->open_head = pane->next;
         pane->prev = pane->next = NULL;
 }
 
@@ -297,13 +308,17 @@ static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
         struct xs_window_pane *pane = w->ring[slot];
         if (pane && pane->index == index)
                 return pane;
-        if (pane) {
-                /* The slot holds another live pane: only possible if live panes span more
-                 * than the ring; find it by walking the list instead. */
-                for (pane = w->tail; pane && pane->index >= index; pane = pane->prev)
-                        if (pane->index == index)
-                                return pane;
-        }
+        /* Not in the ring: the slot is empty or holds another live pane (live panes can span
+         * more than the ring). The pane may still be live, left out of the ring when its slot
+         * was taken, so look in the list before creating one (else a second pane of the same
+         * index). The walk starts at the newest pane: a new pane is almost always the newest,
+         * so it stops at once. */
+        for (pane = w->tail; pane && pane->index >= index; pane = pane->prev)
+                if (pane->index == index) {
+                        if (!w->ring[slot])
+                                w->ring[slot] = pane;
+                        return pane;
+                }
         pane = calloc(1, sizeof(*pane));
         if (!pane)
                 return NULL;
@@ -455,16 +470,23 @@ void xs_window_advance(struct xs_window *w, int64_t watermark)
         /* expire: pane end <= watermark - window */
         int64_t expire_below =
             w->p.unbounded ? INT64_MIN : floor_div(watermark - w->p.window_ms, w->p.pane_ms);
-        struct xs_window_pane *pane = w->head;
+        /* close: from the first open pane, so the work is the panes closed now */
+        struct xs_window_pane *pane = w->open_head;
         while (pane && pane->index < close_below) {
+                pane_close(w, pane);
+                pane = pane->next;
+        }
+        w->open_head = pane;
+        /* expire from the oldest: the work is the panes expired now. Unbounded: nothing will
+         * be subtracted (the deltas are already in the totals), a closed pane is just freed. */
+        int64_t drop_below = w->p.unbounded ? close_below : expire_below;
+        pane = w->head;
+        while (pane && pane->index < drop_below) {
                 struct xs_window_pane *next = pane->next;
-                if (!pane->closed)
-                        pane_close(w, pane);
                 if (w->p.unbounded) {
-                        /* nothing will be subtracted: the deltas are already in the totals */
                         pane_unlink(w, pane);
                         pane_free(pane);
-                } else if (pane->index < expire_below) {
+                } else {
                         pane_expire(w, pane);
                 }
                 pane = next;

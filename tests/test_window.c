@@ -268,6 +268,51 @@ static void test_window_expiry_is_spread_over_calls(void **state)
         xs_window_destroy(w);
 }
 
+/* A pane left out of the ring (its slot held by an older live pane) is found again after that
+ * older pane expires: one pane per index, so the close hook fires once per pane. The ring is
+ * capped at 200000 slots; 1 s panes over a 7-day window span more. */
+struct starts {
+        int64_t start[16];
+        int n;
+};
+
+static void on_close_start(void *opaque, const struct xs_window_pane *pane)
+{
+        struct starts *s = opaque;
+        if (s->n < 16)
+                s->start[s->n] = xs_window_pane_start(pane);
+        s->n++;
+}
+
+static void test_window_pane_beyond_the_ring_is_not_duplicated(void **state)
+{
+        (void)state;
+        struct xs_window_params p = {.pane_ms = 1000,
+                                     .window_ms = 7 * 86400000LL,
+                                     .expiry_batch = 100,
+                                     .max_draining = 4,
+                                     .max_pairs = 1000};
+        struct xs_window *w = xs_window_new(&p);
+        struct starts s = {0};
+        xs_window_set_close_hook(w, on_close_start, &s);
+        int64_t far = 800000 * 1000LL; /* index 800000: the ring slot of index 0 */
+        xs_window_add_pair(w, 500, 1, 2, XS_REL_ORDER, 1);
+        xs_window_add_pair(w, far + 500, 1, 2, XS_REL_ORDER, 1);
+        xs_window_advance(w, p.window_ms + 2000); /* pane 0 closes and expires */
+        xs_window_drain_all(w);
+        xs_window_add_pair(w, far + 600, 1, 3, XS_REL_ORDER, 1);
+        xs_window_advance(w, far + 5000);
+        assert_int_equal(s.n, 2);
+        assert_true(s.start[0] == 0);
+        assert_true(s.start[1] == far);
+        int32_t n[XS_REL_COUNT];
+        xs_window_pair(w, 1, 2, n);
+        assert_int_equal(n[XS_REL_ORDER], 1);
+        xs_window_pair(w, 1, 3, n);
+        assert_int_equal(n[XS_REL_ORDER], 1);
+        xs_window_destroy(w);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -275,6 +320,7 @@ int main(void)
             cmocka_unit_test(test_window_pair_cap_drops_new_pairs_and_counts),
             cmocka_unit_test(test_window_closed_pane_deltas_are_exported_once),
             cmocka_unit_test(test_window_expiry_is_spread_over_calls),
+            cmocka_unit_test(test_window_pane_beyond_the_ring_is_not_duplicated),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
