@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "conf_int.h"
 
 static void usage(FILE *f)
 {
@@ -43,12 +44,40 @@ struct pairs_ctx {
         struct xs_related *buf;
         size_t cap;
         uint64_t lines;
+        int oom;
 };
+
+/* The related products of product, best first; with --min-count, enough of them that the top
+ * K passing the filter are among them (the buffer grows until the filter has K or the list
+ * is complete). Returns how many are in ctx->buf, or (size_t)-1 out of memory. */
+static size_t related(struct pairs_ctx *ctx, const char *product)
+{
+        for (;;) {
+                size_t n = xs_engine_related(ctx->eng, product, ctx->view, ctx->buf, ctx->cap);
+                if (n < ctx->cap || ctx->min_count <= 1)
+                        return n;
+                size_t pass = 0;
+                for (size_t i = 0; i < n; i++)
+                        pass += ctx->buf[i].evidence.k11 >= ctx->min_count;
+                if (pass >= ctx->top)
+                        return n;
+                size_t cap = ctx->cap * 2;
+                struct xs_related *buf = realloc(ctx->buf, cap * sizeof(*buf));
+                if (!buf)
+                        return (size_t)-1;
+                ctx->buf = buf;
+                ctx->cap = cap;
+        }
+}
 
 static void print_product(void *opaque, const char *product)
 {
         struct pairs_ctx *ctx = opaque;
-        size_t n = xs_engine_related(ctx->eng, product, ctx->view, ctx->buf, ctx->cap);
+        size_t n = related(ctx, product);
+        if (n == (size_t)-1) {
+                ctx->oom = 1;
+                return;
+        }
         size_t printed = 0;
         for (size_t i = 0; i < n && printed < ctx->top; i++) {
                 const struct xs_related *r = &ctx->buf[i];
@@ -179,13 +208,16 @@ int xs_cmd_pairs(int argc, char **argv)
                 if (eof)
                         break;
                 records++;
-                if (rec.ev.event_time > max_t)
-                        max_t = rec.ev.event_time;
                 if (xs_engine_process(ctx.eng, &rec.ev, err, sizeof(err)) != XS_OK)
                         bad++;
+                else if (rec.ev.event_time > max_t)
+                        max_t = rec.ev.event_time; /* accepted events only: 1..XS_MAX_TIME */
         }
+        /* end of input: close every pane. All time: move far ahead. Windowed: only by the
+         * allowed lateness, so the last window's panes close but do not expire. */
         if (max_t != INT64_MIN)
-                xs_engine_advance(ctx.eng, max_t + 366 * 86400000LL);
+                xs_engine_advance(ctx.eng, windowed ? max_t + xs_conf_params(conf)->allowed_lateness
+                                                    : max_t + 366 * 86400000LL);
         ctx.cap = top + 1024;
         ctx.buf = calloc(ctx.cap, sizeof(*ctx.buf));
         if (!ctx.buf)
@@ -196,6 +228,10 @@ int xs_cmd_pairs(int argc, char **argv)
                 print_product(&ctx, product);
         else
                 xs_engine_foreach_product(ctx.eng, print_product, &ctx);
+        if (ctx.oom) {
+                fprintf(stderr, "xsell pairs: out of memory\n");
+                goto out;
+        }
         fprintf(stderr,
                 "xsell pairs: %" PRIu64 " records (%" PRIu64 " rejected), %" PRIu64 " lines\n",
                 records, bad, ctx.lines);

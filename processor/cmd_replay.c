@@ -218,8 +218,11 @@ int xs_cmd_replay(int argc, char **argv)
                         dead_path = optarg;
                         break;
                 case 6:
-                        if (xs_parse_duration(optarg, &drain) != 0) {
-                                fprintf(stderr, "xsell replay: --drain: bad duration \"%s\"\n",
+                        /* at most 3660 days: the end of input plus drain stays a valid time */
+                        if (xs_parse_duration(optarg, &drain) != 0 || drain < 0 ||
+                            drain > 3660 * XS_DAY_MS) {
+                                fprintf(stderr,
+                                        "xsell replay: --drain: bad duration \"%s\" (0..3660d)\n",
                                         optarg);
                                 return 2;
                         }
@@ -344,9 +347,9 @@ int xs_cmd_replay(int argc, char **argv)
                 if (eof)
                         break;
                 records++;
-                if (rec.ev.event_time > max_t)
-                        max_t = rec.ev.event_time;
                 e = xs_engine_process(eng, &rec.ev, err, sizeof(err));
+                if (e == XS_OK && rec.ev.event_time > max_t)
+                        max_t = rec.ev.event_time; /* accepted events only: 1..XS_MAX_TIME */
                 if (e == XS_ERR_NOMEM) {
                         fprintf(stderr, "xsell replay: %s\n", err);
                         goto out;

@@ -89,4 +89,14 @@ grep -qx "offer.max_items=1" <<<"$show" || fail "-X does not override the file"
 grep -qx "kafka.bootstrap.servers=localhost:9092" <<<"$show" || fail "kafka. passthrough"
 [ "$("$XSELL" config --list | grep -c '^[a-z]')" -ge 50 ] || fail "config --list too short"
 ok "precedence defaults < file < environment < -X; kafka.* passed through"
+# a rejected event does not move the end of input: only accepted events do (the cart of c1 is
+# 30 minutes from abandonment at the last accepted event; a rejected one 10 days later must
+# not fire its timer)
+cat >"$TMP/late_reject.jsonl" <<'JEOF'
+{"event_id":"1","customer_id":"c1","event_time":1700000000000,"type":"ADD_TO_CART","items":[{"product_id":"p1","quantity":1,"unit_price":1000,"category":"phone"}]}
+{"event_id":"2","customer_id":"c2","event_time":1700900000000,"type":"ADD_TO_CART","items":[{"product_id":"p1","quantity":-5,"unit_price":1000}]}
+JEOF
+"$XSELL" replay -q "$TMP/late_reject.jsonl" -o /dev/null --signals "$TMP/late_signals.jsonl"
+grep -q CART_ABANDONED "$TMP/late_signals.jsonl" && fail "a rejected event moved the end of input"
+ok "the end of input is the last accepted event"
 done_testing

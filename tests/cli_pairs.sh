@@ -59,4 +59,34 @@ if [ -f "$groceries" ]; then
 else
         echo "# skip: $groceries not present"
 fi
+# --windowed: the counts of the configured window at the end of input (it used to move event
+# time a year on, expiring every pane, and print nothing)
+"$PY" -c '
+import json
+for i in range(40):
+    print(json.dumps({"event_id": "o%d" % i, "customer_id": "c%d" % i,
+                      "event_time": 1700000000000 + i * 60000, "type": "PURCHASE",
+                      "order_id": "o%d" % i,
+                      "items": [{"product_id": p, "quantity": 1, "unit_price": 100}
+                                for p in ("a", "b")]}))
+' >"$TMP/orders.jsonl"
+got=$("$XSELL" pairs --windowed -p a "$TMP/orders.jsonl" 2>/dev/null | tail -n +2 | cut -f1-3)
+[ "$got" = "$(printf 'a\tb\t40')" ] || fail "pairs --windowed: got '$got'"
+ok "pairs --windowed counts the window at the end of input"
+
+# --min-count filters before the top K is cut: "a" pairs once with 1100 products and 3 times
+# with "z", which ranks below them (weaker association: z is everywhere)
+"$PY" - "$TMP/many.csv" <<'PYEOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(1100):
+        f.write(f"a,x{i:04d}\n")
+    for i in range(3):
+        f.write("a,z\n")
+    for i in range(3000):
+        f.write(f"z,y{i % 7}\n")
+PYEOF
+got=$("$XSELL" pairs -f groceries -p a -k 1 -m 2 "$TMP/many.csv" 2>/dev/null | tail -n +2 | cut -f1-3)
+[ "$got" = "$(printf 'a\tz\t3')" ] || fail "pairs --min-count: got '$got'"
+ok "pairs --min-count filters before the top K"
 done_testing
