@@ -17,17 +17,23 @@ struct xs_catalog {
         struct xs_cat_product *items; /* [product id] */
         size_t n_items;
         size_t count, max_products;
-        struct ladder *ladders; /* [label id] */
+        int64_t max_price;       /* event.max_unit_price: a dearer record is invalid */
+        size_t max_labels;       /* 2 * max_products: categories and brands together */
+        uint64_t label_cap_hits; /* labels not added because max_labels bit */
+        struct ladder *ladders;  /* [label id] */
         size_t n_ladders;
 };
 
-struct xs_catalog *xs_catalog_new(struct xs_intern *products, size_t max_products)
+struct xs_catalog *xs_catalog_new(struct xs_intern *products, size_t max_products,
+                                  int64_t max_price)
 {
         struct xs_catalog *cat = calloc(1, sizeof(*cat));
         if (!cat)
                 return NULL;
         cat->products = products;
         cat->max_products = max_products;
+        cat->max_price = max_price;
+        cat->max_labels = max_products > SIZE_MAX / 2 ? SIZE_MAX : 2 * max_products;
         cat->labels = xs_intern_new();
         if (!cat->labels) {
                 free(cat);
@@ -51,7 +57,7 @@ void xs_catalog_destroy(struct xs_catalog *cat)
 static struct xs_cat_product *slot(struct xs_catalog *cat, uint32_t id)
 {
         if (id >= cat->n_items) {
-                size_t n = cat->n_items ? cat->n_items : 1024;
+                uint64_t n = cat->n_items ? cat->n_items : 1024;
                 while (n <= id)
                         n *= 2;
                 struct xs_cat_product *items = realloc(cat->items, n * sizeof(*items));
@@ -107,9 +113,15 @@ static int ladder_update(struct xs_catalog *cat, uint32_t id, struct xs_cat_prod
         return 0;
 }
 
+/* A label's id (0: none, or catalog_cap_hits when the label table is full). */
 static uint32_t label_put(struct xs_catalog *cat, const char *s)
 {
-        return s && *s ? xs_intern_put(cat->labels, s, 0) : 0;
+        if (!s || !*s)
+                return 0;
+        uint32_t id = xs_intern_put(cat->labels, s, cat->max_labels);
+        if (!id)
+                cat->label_cap_hits++;
+        return id;
 }
 
 int xs_catalog_put(struct xs_catalog *cat, const struct xs_product *in, char *errstr,
@@ -119,9 +131,10 @@ int xs_catalog_put(struct xs_catalog *cat, const struct xs_product *in, char *er
                 snprintf(errstr, errstr_size, "catalog record without product_id");
                 return -1;
         }
-        if (in->price < 0) {
-                snprintf(errstr, errstr_size, "product %s: negative price %lld", in->product_id,
-                         (long long)in->price);
+        if (in->price < 0 || in->price > cat->max_price) {
+                snprintf(errstr, errstr_size, "product %s: price %lld out of 0..%lld (%s)",
+                         in->product_id, (long long)in->price, (long long)cat->max_price,
+                         "event.max_unit_price");
                 return -1;
         }
         uint32_t id = xs_intern_put(cat->products, in->product_id, cat->max_products);
@@ -178,13 +191,16 @@ int xs_catalog_learn(struct xs_catalog *cat, uint32_t id, const struct xs_line_i
         if (!p || p->source == XS_SRC_RECORD || p->deleted)
                 return 0;
         int is_new = p->source == XS_SRC_NONE;
-        uint32_t category =
-            li->category && *li->category ? label_put(cat, li->category) : p->category;
+        /* category and brand are learned once (a product's line items that disagree must not
+         * move it between ladders or grow the label table on every event); price follows */
+        uint32_t category = p->category;
+        if (!category && li->category && *li->category)
+                category = label_put(cat, li->category);
         int64_t price = li->unit_price >= 0 ? li->unit_price : (is_new ? -1 : p->price);
         if (ladder_update(cat, id, p, category, price) != 0)
                 return 0;
         p->category = category;
-        if (li->brand && *li->brand)
+        if (!p->brand && li->brand && *li->brand)
                 p->brand = label_put(cat, li->brand);
         p->price = price;
         if (currency && *currency)
@@ -214,14 +230,18 @@ const char *xs_catalog_label(const struct xs_catalog *cat, uint32_t label)
         return label ? xs_intern_str(cat->labels, label) : NULL;
 }
 
-static const struct xs_catalog *sort_cat;
+/* sorted with its price, so the comparator needs no global (engines run in threads) */
+struct priced {
+        int64_t price;
+        uint32_t id;
+};
+
 static int by_price(const void *x, const void *y)
 {
-        uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-        int64_t pa = sort_cat->items[a].price, pb = sort_cat->items[b].price;
-        if (pa != pb)
-                return pa < pb ? -1 : 1;
-        return a < b ? -1 : a > b;
+        const struct priced *a = x, *b = y;
+        if (a->price != b->price)
+                return a->price < b->price ? -1 : 1;
+        return a->id < b->id ? -1 : a->id > b->id;
 }
 
 const uint32_t *xs_catalog_ladder(struct xs_catalog *cat, uint32_t category, int64_t min_price,
@@ -238,8 +258,15 @@ const uint32_t *xs_catalog_ladder(struct xs_catalog *cat, uint32_t category, int
                         if (cat->items[id].ladder_category == category)
                                 l->ids[keep++] = id;
                 }
-                sort_cat = cat;
-                qsort(l->ids, keep, sizeof(*l->ids), by_price);
+                struct priced *tmp = malloc((keep ? keep : 1) * sizeof(*tmp));
+                if (!tmp)
+                        return NULL; /* out of memory: no ladder this time (still dirty) */
+                for (size_t i = 0; i < keep; i++)
+                        tmp[i] = (struct priced){cat->items[l->ids[i]].price, l->ids[i]};
+                qsort(tmp, keep, sizeof(*tmp), by_price);
+                for (size_t i = 0; i < keep; i++)
+                        l->ids[i] = tmp[i].id;
+                free(tmp);
                 /* a product that left the category and came back is listed twice: after the
                  * sort its copies are adjacent */
                 size_t uniq = 0;
@@ -263,6 +290,11 @@ const uint32_t *xs_catalog_ladder(struct xs_catalog *cat, uint32_t category, int
                 end++;
         *n = end - lo;
         return l->ids + lo;
+}
+
+uint64_t xs_catalog_label_cap_hits(const struct xs_catalog *cat)
+{
+        return cat->label_cap_hits;
 }
 
 size_t xs_catalog_count(const struct xs_catalog *cat)

@@ -37,8 +37,11 @@ struct xs_cat_product {
 
 struct xs_catalog;
 
-/* products: the engine's product intern table (not owned). */
-struct xs_catalog *xs_catalog_new(struct xs_intern *products, size_t max_products);
+/* products: the engine's product intern table (not owned). max_price: event.max_unit_price,
+ * the dearest price a record may carry. Categories and brands are capped at 2 * max_products
+ * labels together (xs_catalog_label_cap_hits counts what the cap turned away). */
+struct xs_catalog *xs_catalog_new(struct xs_intern *products, size_t max_products,
+                                  int64_t max_price);
 void xs_catalog_destroy(struct xs_catalog *cat);
 
 /* Upsert from a catalog record. Returns 0, 1 when catalog.max_products bit, -1 when invalid
@@ -47,8 +50,9 @@ int xs_catalog_put(struct xs_catalog *cat, const struct xs_product *p, char *err
                    size_t errstr_size);
 /* Tombstone. Returns 0, or 1 when the product was not known. */
 int xs_catalog_delete(struct xs_catalog *cat, const char *product_id);
-/* Learn from a line item (only products with no catalog record and no tombstone). Returns 1
- * when a new product was learned, 0 otherwise. */
+/* Learn from a line item (only products with no catalog record and no tombstone): category and
+ * brand only while the product has none, the price every time. Returns 1 when a new product
+ * was learned, 0 otherwise. */
 int xs_catalog_learn(struct xs_catalog *cat, uint32_t id, const struct xs_line_item *li,
                      const char *currency);
 
@@ -62,6 +66,7 @@ const char *xs_catalog_label(const struct xs_catalog *cat, uint32_t label);
 const uint32_t *xs_catalog_ladder(struct xs_catalog *cat, uint32_t category, int64_t min_price,
                                   int64_t max_price, size_t *n);
 size_t xs_catalog_count(const struct xs_catalog *cat);
+uint64_t xs_catalog_label_cap_hits(const struct xs_catalog *cat);
 size_t xs_catalog_bytes(const struct xs_catalog *cat);
 
 #endif

@@ -32,7 +32,8 @@
         X("cooc.customer_horizon", customer_horizon, DUR, "7d", 0, 366 * XS_DAY_MS,                \
           "Purchases by one customer this close in event time count as a customer pair")           \
         X("cooc.max_history", max_history, INT, "32", 1, 4096,                                     \
-          "Purchased products remembered per customer (pairs, recent-purchase guardrail)")         \
+          "Distinct purchased products remembered per customer, newest purchase of each (pairs, "  \
+          "recent-purchase guardrail)")                                                            \
         X("cooc.max_recent_views", max_recent_views, INT, "8", 0, 256,                             \
           "Viewed products remembered per customer for co-view and view-then-buy pairs")           \
         X("cooc.view_span", view_span, DUR, "30m", 0, 7 * XS_DAY_MS,                               \

@@ -128,8 +128,18 @@ void xs_cooc_purchase(struct xs_engine *eng, struct xs_customer *c, int64_t t, u
                                 add_pair(eng, t, x, v->product, XS_REL_VIEW_BUY, 1);
                 }
         }
-        /* history: newest at the end; drop the oldest when full */
+        /* history: newest at the end, one entry per product (a repeat purchase moves it to
+         * the end with the new time, so repeats do not push other products out); drop the
+         * oldest when full */
         for (size_t i = 0; i < n; i++) {
+                for (uint16_t j = 0; j < c->n_hist; j++) {
+                        if (c->hist[j].product == items[i]) {
+                                memmove(&c->hist[j], &c->hist[j + 1],
+                                        (size_t)(c->n_hist - j - 1) * sizeof(*c->hist));
+                                c->n_hist--;
+                                break;
+                        }
+                }
                 if (c->n_hist == p->max_history) {
                         memmove(&c->hist[0], &c->hist[1],
                                 (size_t)(c->n_hist - 1) * sizeof(*c->hist));

@@ -47,8 +47,10 @@ static void lru_push(struct xs_engine *eng, struct xs_customer *c)
                 eng->lru_tail = c;
 }
 
-static void customer_free(struct xs_customer *c)
+void xs_customer_free(struct xs_customer *c)
 {
+        if (!c)
+                return;
         free(c->id);
         free(c->cart_event_id);
         free(c->subscribe_event_id);
@@ -68,7 +70,7 @@ static void customer_drop(struct xs_engine *eng, struct xs_customer *c)
         eng->slots[c->slot] = NULL;
         eng->slot_gen[c->slot]++;
         eng->free_slots[eng->n_free++] = c->slot;
-        customer_free(c);
+        xs_customer_free(c);
         eng->st.customers_live--;
 }
 
@@ -79,6 +81,51 @@ static struct xs_customer *customer_find(struct xs_engine *eng, const char *id)
         return c;
 }
 
+/* Makes sure a free slot exists (growing the slot arrays). Returns 0 or -1. */
+static int slot_reserve(struct xs_engine *eng)
+{
+        if (eng->n_free)
+                return 0;
+        if (eng->n_slots == eng->cap_slots) {
+                /* customers.max <= 2e9, so the capacity stays below 2^32 */
+                uint32_t cap = eng->cap_slots ? eng->cap_slots * 2 : 1024;
+                struct xs_customer **slots = realloc(eng->slots, cap * sizeof(*slots));
+                if (!slots)
+                        return -1;
+                eng->slots = slots;
+                uint32_t *gen = realloc(eng->slot_gen, cap * sizeof(*gen));
+                if (!gen)
+                        return -1;
+                eng->slot_gen = gen;
+                uint32_t *fr = realloc(eng->free_slots, cap * sizeof(*fr));
+                if (!fr)
+                        return -1;
+                eng->free_slots = fr;
+                eng->cap_slots = cap;
+        }
+        eng->slot_gen[eng->n_slots] = 0;
+        eng->free_slots[eng->n_free++] = eng->n_slots++;
+        return 0;
+}
+
+/* Links c (not yet in the engine) in: slot, id hash, head of the LRU. Evicts the least
+ * recently active customer when customers.max is reached. Returns 0 or -1 (c not linked). */
+static int customer_link(struct xs_engine *eng, struct xs_customer *c)
+{
+        if ((int64_t)eng->st.customers_live >= eng->p->max_customers && eng->lru_tail) {
+                customer_drop(eng, eng->lru_tail);
+                eng->st.customers_evicted++;
+        }
+        if (slot_reserve(eng) != 0)
+                return -1;
+        c->slot = eng->free_slots[--eng->n_free];
+        eng->slots[c->slot] = c;
+        HASH_ADD_KEYPTR(hh, eng->customers, c->id, strlen(c->id), c);
+        lru_push(eng, c);
+        eng->st.customers_live++;
+        return 0;
+}
+
 static struct xs_customer *customer_get(struct xs_engine *eng, const char *id)
 {
         struct xs_customer *c = customer_find(eng, id);
@@ -87,48 +134,29 @@ static struct xs_customer *customer_get(struct xs_engine *eng, const char *id)
                 lru_push(eng, c);
                 return c;
         }
-        const struct xs_params *p = eng->p;
-        if ((int64_t)eng->st.customers_live >= p->max_customers && eng->lru_tail) {
-                customer_drop(eng, eng->lru_tail);
-                eng->st.customers_evicted++;
-        }
-        if (!eng->n_free) {
-                if (eng->n_slots == eng->cap_slots) {
-                        uint32_t cap = eng->cap_slots ? eng->cap_slots * 2 : 1024;
-                        struct xs_customer **slots = realloc(eng->slots, cap * sizeof(*slots));
-                        if (!slots)
-                                return NULL;
-                        eng->slots = slots;
-                        uint32_t *gen = realloc(eng->slot_gen, cap * sizeof(*gen));
-                        if (!gen)
-                                return NULL;
-                        eng->slot_gen = gen;
-                        uint32_t *fr = realloc(eng->free_slots, cap * sizeof(*fr));
-                        if (!fr)
-                                return NULL;
-                        eng->free_slots = fr;
-                        eng->cap_slots = cap;
-                }
-                eng->slot_gen[eng->n_slots] = 0;
-                eng->free_slots[eng->n_free++] = eng->n_slots++;
-        }
         c = calloc(1, sizeof(*c));
         if (!c)
                 return NULL;
         c->id = strdup(id);
-        if (!c->id) {
-                customer_free(c);
-                return NULL;
-        }
         c->stage = XS_STAGE_BROWSING;
         c->email_ok = 1;
         c->tag = eng->tag;
-        c->slot = eng->free_slots[--eng->n_free];
-        eng->slots[c->slot] = c;
-        HASH_ADD_KEYPTR(hh, eng->customers, c->id, strlen(c->id), c);
-        lru_push(eng, c);
-        eng->st.customers_live++;
+        if (!c->id || customer_link(eng, c) != 0) {
+                xs_customer_free(c);
+                return NULL;
+        }
         return c;
+}
+
+int xs_engine_customer_install(struct xs_engine *eng, struct xs_customer *c)
+{
+        /* the slot first, so that out of memory leaves the old customer in place */
+        if (slot_reserve(eng) != 0)
+                return -1;
+        struct xs_customer *old = customer_find(eng, c->id);
+        if (old)
+                customer_drop(eng, old);
+        return customer_link(eng, c);
 }
 
 int xs_reserve(void **arr, uint16_t *cap, size_t elem, size_t need)
@@ -171,27 +199,9 @@ int64_t xs_customer_cart_value(const struct xs_customer *c)
         int64_t v = 0;
         for (uint16_t i = 0; i < c->n_cart; i++)
                 if (c->cart[i].unit_price > 0)
-                        v += c->cart[i].unit_price * c->cart[i].quantity;
+                        v = xs_money_add(v,
+                                         xs_money_mul(c->cart[i].unit_price, c->cart[i].quantity));
         return v;
-}
-
-/* For state import: a fresh, empty customer of that id (an existing one is dropped first).
- * id NULL drops the customer made by the previous call (a failed import). */
-struct xs_customer *xs_engine_customer_fresh(struct xs_engine *eng, const char *id);
-struct xs_customer *xs_engine_customer_fresh(struct xs_engine *eng, const char *id)
-{
-        static char last[512];
-        if (!id) {
-                struct xs_customer *c = customer_find(eng, last);
-                if (c)
-                        customer_drop(eng, c);
-                return NULL;
-        }
-        struct xs_customer *old = customer_find(eng, id);
-        if (old)
-                customer_drop(eng, old);
-        snprintf(last, sizeof(last), "%s", id);
-        return customer_get(eng, id);
 }
 
 /* ---- timers ------------------------------------------------------------------------- */
@@ -347,7 +357,8 @@ static void dedup_expire(struct xs_engine *eng)
         while (eng->dedup_count) {
                 struct xs_dedup_entry *e = eng->dedup_fifo[eng->dedup_head];
                 int over = (int64_t)eng->dedup_count > eng->p->dedup_capacity;
-                if (!over && e->t >= eng->watermark - horizon)
+                /* no watermark yet (external clock): only the capacity expires ids */
+                if (!over && (eng->watermark == INT64_MIN || e->t >= eng->watermark - horizon))
                         break;
                 if (over)
                         eng->st.dedup_evictions++;
@@ -409,8 +420,9 @@ struct xs_engine *xs_engine_new(const struct xs_conf *conf, const struct xs_sink
                 eng->sink = *sink;
         const struct xs_params *p = eng->p;
         eng->products = xs_intern_new();
-        eng->catalog =
-            eng->products ? xs_catalog_new(eng->products, (size_t)p->max_products) : NULL;
+        eng->catalog = eng->products ? xs_catalog_new(eng->products, (size_t)p->max_products,
+                                                      p->event_max_unit_price)
+                                     : NULL;
         struct xs_window_params wp = {.pane_ms = p->window_pane,
                                       .window_ms = p->window_size,
                                       .unbounded = p->window_unbounded,
@@ -513,11 +525,15 @@ static int undecided(struct xs_engine *eng, const struct xs_customer *c, int64_t
         return 0;
 }
 
-static void cart_add(struct xs_customer *c, uint32_t product, int32_t qty, int64_t price)
+/* A line's quantity saturates at event.max_quantity (max_qty): repeated additions of a legal
+ * quantity must not overflow. */
+static void cart_add(struct xs_customer *c, uint32_t product, int32_t qty, int64_t price,
+                     int64_t max_qty)
 {
         for (uint16_t i = 0; i < c->n_cart; i++) {
                 if (c->cart[i].product == product) {
-                        c->cart[i].quantity += qty;
+                        int64_t sum = (int64_t)c->cart[i].quantity + qty;
+                        c->cart[i].quantity = (int32_t)(sum > max_qty ? max_qty : sum);
                         if (price >= 0)
                                 c->cart[i].unit_price = price;
                         return;
@@ -558,6 +574,17 @@ static int set_str(char **dst, const char *src)
         return 0;
 }
 
+static void unsubscribe(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev)
+{
+        c->subscribed = 0;
+        c->email_ok = 0;
+        xs_timer_cancel(c, XS_TIMER_LEAD);
+        if (c->stage == XS_STAGE_LEAD)
+                xs_engine_set_stage(eng, c, XS_STAGE_BROWSING, ev->event_time, ev->event_id,
+                                    "unsubscribe");
+}
+
+/* items[i] is the product of ev->items[i] (the event's lines compacted by the caller). */
 static void journey(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev,
                     const uint32_t *items, size_t n)
 {
@@ -581,7 +608,8 @@ static void journey(struct xs_engine *eng, struct xs_customer *c, const struct x
                 for (size_t i = 0; i < n; i++) {
                         if (!xs_customer_in_cart(c, items[i]))
                                 xs_cooc_cart_add(eng, c, t, items[i]);
-                        cart_add(c, items[i], ev->items[i].quantity, ev->items[i].unit_price);
+                        cart_add(c, items[i], ev->items[i].quantity, ev->items[i].unit_price,
+                                 p->event_max_quantity);
                 }
                 if (ev->currency[0])
                         memcpy(c->currency, ev->currency, XS_CURRENCY_LEN);
@@ -639,12 +667,7 @@ static void journey(struct xs_engine *eng, struct xs_customer *c, const struct x
                         xs_timer_arm(eng, c, XS_TIMER_LEAD, t + p->lead_after);
                 break;
         case XS_EV_UNSUBSCRIBE:
-                c->subscribed = 0;
-                c->email_ok = 0;
-                xs_timer_cancel(c, XS_TIMER_LEAD);
-                if (c->stage == XS_STAGE_LEAD)
-                        xs_engine_set_stage(eng, c, XS_STAGE_BROWSING, t, ev->event_id,
-                                            "unsubscribe");
+                unsubscribe(eng, c, ev);
                 break;
         case XS_EV_USAGE_MILESTONE:
         case XS_EV_REFERRAL:
@@ -694,6 +717,9 @@ static xs_err_t validate(struct xs_engine *eng, const struct xs_event *ev, char 
         if (ev->event_time <= 0)
                 return reject(eng, &eng->st.rejected_missing_field, errstr, errstr_size, ev,
                               "event_time missing or not after 1970");
+        if (ev->event_time > XS_MAX_TIME)
+                return reject(eng, &eng->st.rejected_missing_field, errstr, errstr_size, ev,
+                              "event_time after the year 9999");
         if ((unsigned)ev->type >= XS_EV_UNKNOWN)
                 return reject(eng, &eng->st.rejected_unknown_type, errstr, errstr_size, ev,
                               "event type unknown to this version");
@@ -726,6 +752,70 @@ static xs_err_t validate(struct xs_engine *eng, const struct xs_event *ev, char 
         return XS_OK;
 }
 
+/* FORGET and UNSUBSCRIBE are the customer's requests: they apply whatever their event time (a
+ * late one is not dropped), and change no window or timer other than cancelling. */
+static xs_err_t customer_request(struct xs_engine *eng, const struct xs_event *ev, char *errstr,
+                                 size_t errstr_size)
+{
+        eng->st.events_processed++;
+        eng->st.events_by_type[ev->type]++;
+        if (ev->type == XS_EV_FORGET) {
+                struct xs_customer *gone = customer_find(eng, ev->customer_id);
+                if (gone) {
+                        customer_drop(eng, gone);
+                        eng->st.customers_forgotten++;
+                }
+                return XS_OK;
+        }
+        struct xs_customer *c = customer_get(eng, ev->customer_id);
+        if (!c) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return XS_ERR_NOMEM;
+        }
+        if (ev->event_time > c->last_event_time)
+                c->last_event_time = ev->event_time;
+        c->tag = eng->tag;
+        unsubscribe(eng, c, ev);
+        return XS_OK;
+}
+
+/* The event's products interned, distinct, in event order (items[k]), with their line items
+ * compacted in step (lines[k]): a product dropped by catalog.max_products is skipped, and a
+ * product listed twice is one line (quantities added, saturating; the first known price). */
+static size_t compact_lines(struct xs_engine *eng, const struct xs_event *ev, uint32_t *items,
+                            struct xs_line_item *lines)
+{
+        const struct xs_params *p = eng->p;
+        size_t n = 0;
+        for (size_t i = 0; i < ev->n_items; i++) {
+                const struct xs_line_item *li = &ev->items[i];
+                uint32_t id = xs_intern_put(eng->products, li->product_id, (size_t)p->max_products);
+                if (!id) {
+                        eng->st.catalog_cap_hits++;
+                        continue;
+                }
+                if (p->learn_from_events && xs_catalog_learn(eng->catalog, id, li, ev->currency))
+                        eng->st.catalog_learned++;
+                if (!xs_catalog_get(eng->catalog, id))
+                        eng->st.unknown_products++;
+                size_t k = 0;
+                while (k < n && items[k] != id)
+                        k++;
+                if (k < n) {
+                        int64_t q = (int64_t)lines[k].quantity + li->quantity;
+                        lines[k].quantity =
+                            (int32_t)(q > p->event_max_quantity ? p->event_max_quantity : q);
+                        if (lines[k].unit_price < 0)
+                                lines[k].unit_price = li->unit_price;
+                        continue;
+                }
+                items[n] = id;
+                lines[n] = *li;
+                n++;
+        }
+        return n;
+}
+
 xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, char *errstr,
                            size_t errstr_size)
 {
@@ -734,6 +824,9 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
         if (err != XS_OK)
                 return err;
         int64_t t = ev->event_time;
+        int request = ev->type == XS_EV_FORGET || ev->type == XS_EV_UNSUBSCRIBE;
+        if (request && t < eng->watermark)
+                return customer_request(eng, ev, errstr, errstr_size);
         if (t < eng->watermark) {
                 eng->st.events_late++;
                 return XS_OK;
@@ -750,51 +843,44 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
         timers_run(eng); /* also those deferred by timers.max_fire_per_event */
         dedup_expire(eng);
 
+        if (ev->type == XS_EV_FORGET) {
+                err = customer_request(eng, ev, errstr, errstr_size);
+                xs_window_maintain(eng->window, (size_t)p->expiry_batch);
+                return err;
+        }
+
         eng->st.events_processed++;
         eng->st.events_by_type[ev->type]++;
 
-        if (ev->type == XS_EV_FORGET) {
-                struct xs_customer *gone = customer_find(eng, ev->customer_id);
-                if (gone) {
-                        customer_drop(eng, gone);
-                        eng->st.customers_forgotten++;
-                }
-                xs_window_maintain(eng->window, (size_t)p->expiry_batch);
-                return XS_OK;
-        }
-
         /* intern products (distinct, in event order); learn the catalog from line items */
         uint32_t stack_items[64];
-        uint32_t *items = ev->n_items <= 64 ? stack_items : malloc(ev->n_items * sizeof(*items));
-        if (!items) {
+        struct xs_line_item stack_lines[64];
+        uint32_t *items = stack_items;
+        struct xs_line_item *lines = stack_lines;
+        if (ev->n_items > 64) {
+                items = malloc(ev->n_items * sizeof(*items));
+                lines = malloc(ev->n_items * sizeof(*lines));
+        }
+        if (!items || !lines) {
+                if (items != stack_items) {
+                        free(items);
+                        free(lines);
+                }
                 snprintf(errstr, errstr_size, "out of memory");
                 return XS_ERR_NOMEM;
         }
-        size_t n = 0;
-        for (size_t i = 0; i < ev->n_items; i++) {
-                const struct xs_line_item *li = &ev->items[i];
-                uint32_t id = xs_intern_put(eng->products, li->product_id, (size_t)p->max_products);
-                if (!id) {
-                        eng->st.catalog_cap_hits++;
-                        continue;
-                }
-                if (p->learn_from_events && xs_catalog_learn(eng->catalog, id, li, ev->currency))
-                        eng->st.catalog_learned++;
-                if (!xs_catalog_get(eng->catalog, id))
-                        eng->st.unknown_products++;
-                items[n++] = id;
-        }
-        /* journey() reads ev->items[i] for items[i]: keep them aligned when a product was
-         * dropped by the cap (rare: then process the remaining ones without quantities) */
-        struct xs_event aligned = *ev;
-        if (n != ev->n_items)
-                aligned.n_items = 0;
+        size_t n = compact_lines(eng, ev, items, lines);
+        struct xs_event compact = *ev;
+        compact.items = lines;
+        compact.n_items = n;
 
         uint64_t increments_before = xs_window_increments(eng->window);
         struct xs_customer *c = customer_get(eng, ev->customer_id);
         if (!c) {
-                if (items != stack_items)
+                if (items != stack_items) {
                         free(items);
+                        free(lines);
+                }
                 snprintf(errstr, errstr_size, "out of memory");
                 return XS_ERR_NOMEM;
         }
@@ -802,9 +888,9 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
         c->last_event_time = t;
         c->tag = eng->tag;
         if (ev->type == XS_EV_PURCHASE)
-                xs_policy_attribute(eng, c, ev, items, n);
-        journey(eng, c, n == ev->n_items ? ev : &aligned, items, n == ev->n_items ? n : 0);
-        xs_policy_on_event(eng, c, ev, items, n);
+                xs_policy_attribute(eng, c, &compact, items, n);
+        journey(eng, c, &compact, items, n);
+        xs_policy_on_event(eng, c, &compact, items, n);
         if (ev->type == XS_EV_PURCHASE) {
                 /* after the post-purchase offers: the quiet onboarding period begins */
                 c->onboarding_until = t + p->onboarding_period;
@@ -814,8 +900,10 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
                                             "purchase");
                 }
         }
-        if (items != stack_items)
+        if (items != stack_items) {
                 free(items);
+                free(lines);
+        }
         /* expiry keeps pace with what the event added (3 pane entries per pair increment), so
          * draining never falls behind a stream of large baskets; the work stays proportional to
          * the event's own */
@@ -850,8 +938,14 @@ size_t xs_engine_drop_tag(struct xs_engine *eng, uint32_t tag)
 
 void xs_engine_advance(struct xs_engine *eng, int64_t event_time)
 {
+        /* event time is 1..XS_MAX_TIME; a caller may add a drain period: clamp, so that
+         * nothing computed from the watermark overflows */
+        if (event_time > XS_MAX_DEADLINE)
+                event_time = XS_MAX_DEADLINE;
         if (event_time > eng->max_event_time)
                 eng->max_event_time = event_time;
+        if (eng->max_event_time < 0)
+                return; /* no event time yet (or a meaningless one): nothing to move */
         advance_to(eng, eng->max_event_time - eng->p->allowed_lateness);
         timers_run(eng);
         dedup_expire(eng);
@@ -894,6 +988,7 @@ void xs_engine_stats(const struct xs_engine *eng, struct xs_stats *st)
         st->pane_entries_expired = ws.pane_entries_expired;
         st->forced_drains = ws.forced_drains;
         st->catalog_products = xs_catalog_count(eng->catalog);
+        st->catalog_cap_hits += xs_catalog_label_cap_hits(eng->catalog);
 }
 
 /* ---- queries ------------------------------------------------------------------------ */

@@ -19,8 +19,11 @@
 #include "xs_uthash.h"
 #include "xsell/engine.h"
 
-#define XS_CART_MAX  64  /* cart lines kept per customer */
-#define XS_ORDER_MAX 256 /* items of the open order kept for same-order pairs */
+#define XS_CART_MAX 64 /* cart lines kept per customer */
+/* The latest deadline: an event time plus the longest configurable duration (3660 days) and a
+ * margin. Timers, cooldowns and attribution windows are below it; so is xs_engine_advance. */
+#define XS_MAX_DEADLINE (XS_MAX_TIME + 4000 * XS_DAY_MS)
+#define XS_ORDER_MAX    256 /* items of the open order kept for same-order pairs */
 
 enum xs_timer_kind { XS_TIMER_CART, XS_TIMER_ONBOARDING, XS_TIMER_LEAD, XS_TIMER_COUNT };
 
@@ -60,10 +63,10 @@ struct xs_customer {
         int64_t stage_since, last_event_time;
         int64_t last_purchase_at, onboarding_until, cooldown_until, lead_last_offer;
         int64_t cap_day;
-        uint8_t offers_today, offers_type_today[XS_OFFER_COUNT];
-        int64_t timer_due[XS_TIMER_COUNT]; /* 0: not armed */
-        char *cart_event_id;               /* last cart change (trigger of the abandonment offer) */
-        char *subscribe_event_id;          /* trigger of lead offers */
+        uint16_t offers_today, offers_type_today[XS_OFFER_COUNT]; /* caps.* allow 1000 */
+        int64_t timer_due[XS_TIMER_COUNT];                        /* 0: not armed */
+        char *cart_event_id;      /* last cart change (trigger of the abandonment offer) */
+        char *subscribe_event_id; /* trigger of lead offers */
         char currency[XS_CURRENCY_LEN];
         struct xs_cart_line *cart;
         uint16_t n_cart;
@@ -80,6 +83,25 @@ struct xs_customer {
          * browses costs a few views, not the cart, history and offer arrays at full size */
         uint16_t cap_cart, cap_order, cap_hist, cap_views, cap_pending;
 };
+
+/* Money arithmetic saturates at INT64_MAX / INT64_MIN: a cart of legal lines (unit price up to
+ * event.max_unit_price, 4e18) can exceed int64, and the offer then shows the largest value
+ * rather than a wrapped one. */
+static inline int64_t xs_money_add(int64_t a, int64_t b)
+{
+        int64_t r;
+        if (__builtin_add_overflow(a, b, &r))
+                return b > 0 ? INT64_MAX : INT64_MIN;
+        return r;
+}
+
+static inline int64_t xs_money_mul(int64_t a, int64_t b)
+{
+        int64_t r;
+        if (__builtin_mul_overflow(a, b, &r))
+                return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+        return r;
+}
 
 /* Grows *arr (elements of elem bytes, *cap allocated) to hold need; returns 0 or -1. */
 int xs_reserve(void **arr, uint16_t *cap, size_t elem, size_t need);
@@ -159,6 +181,13 @@ struct xs_engine {
 };
 
 /* engine.c */
+/* Frees a customer that is not linked into an engine (and its arrays). */
+void xs_customer_free(struct xs_customer *c);
+/* Links c, built unlinked by state import, into the engine: an existing customer of the same
+ * id is dropped first, then c takes a slot, the id hash and the head of the LRU. Timers are
+ * not armed. Returns 0 (c is now owned by the engine) or -1 out of memory (c is still the
+ * caller's, and the old customer of that id, if any, is still in place). */
+int xs_engine_customer_install(struct xs_engine *eng, struct xs_customer *c);
 void xs_engine_set_stage(struct xs_engine *eng, struct xs_customer *c, enum xs_stage to, int64_t t,
                          const char *trigger_event_id, const char *reason);
 

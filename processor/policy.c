@@ -35,6 +35,7 @@
 
 struct cand {
         uint32_t id;
+        const char *name; /* external id: the last tie-break, so ranking needs no global */
         double score;
         int explicit_rank; /* 0 = not an explicit target, else 1-based rank */
         int has_evidence;
@@ -46,7 +47,11 @@ struct cand {
 struct cand_set {
         struct cand c[MAX_CANDS];
         size_t n;
+        int by_grade; /* ranked (and evicted when full) by grade_cmp, else by score_cmp */
 };
+
+static int grade_cmp(const void *x, const void *y);
+static int score_cmp(const void *x, const void *y);
 
 static int guard_ok(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
                     uint32_t id, int64_t t)
@@ -73,11 +78,15 @@ static struct cand *cand_find(struct cand_set *s, uint32_t id)
         return NULL;
 }
 
+/* c->name must be set. When full, the weakest by the set's own ranking is replaced if c ranks
+ * before it (so an explicit target, ranked first by grade_cmp, is never pushed out by a
+ * better-scored ladder product). */
 static void cand_put(struct cand_set *s, const struct cand *c)
 {
+        int (*cmp)(const void *, const void *) = s->by_grade ? grade_cmp : score_cmp;
         struct cand *old = cand_find(s, c->id);
         if (old) {
-                if (c->score > old->score)
+                if (cmp(c, old) < 0)
                         *old = *c;
                 return;
         }
@@ -85,12 +94,11 @@ static void cand_put(struct cand_set *s, const struct cand *c)
                 s->c[s->n++] = *c;
                 return;
         }
-        /* full: replace the weakest if this one is better */
         size_t worst = 0;
         for (size_t i = 1; i < s->n; i++)
-                if (s->c[i].score < s->c[worst].score)
+                if (cmp(&s->c[i], &s->c[worst]) > 0)
                         worst = i;
-        if (c->score > s->c[worst].score)
+        if (cmp(c, &s->c[worst]) < 0)
                 s->c[worst] = *c;
 }
 
@@ -130,8 +138,10 @@ static void cache_visit(void *opaque, uint32_t b, const int32_t n[XS_REL_COUNT])
 {
         struct comp_ctx *ctx = opaque;
         struct cand cd = {0};
-        if (complement_ok(ctx->eng, ctx->anchor, b, n, &cd))
+        if (complement_ok(ctx->eng, ctx->anchor, b, n, &cd)) {
+                cd.name = xs_intern_str(ctx->eng->products, b);
                 cand_put(ctx->out, &cd);
+        }
 }
 
 static int64_t comp_row(struct xs_engine *eng, uint32_t a)
@@ -144,7 +154,8 @@ static int64_t comp_row(struct xs_engine *eng, uint32_t a)
 static const struct xs_comp_cache *comp_cache_get(struct xs_engine *eng, uint32_t a)
 {
         if (a >= eng->n_comp_cache) {
-                uint32_t n = eng->n_comp_cache ? eng->n_comp_cache : 1024;
+                /* 64-bit: the doubling must not wrap for an id at or above 2^31 */
+                uint64_t n = eng->n_comp_cache ? eng->n_comp_cache : 1024;
                 while (n <= a)
                         n *= 2;
                 struct xs_comp_cache *cc = realloc(eng->comp_cache, n * sizeof(*cc));
@@ -152,7 +163,7 @@ static const struct xs_comp_cache *comp_cache_get(struct xs_engine *eng, uint32_
                         return NULL;
                 memset(cc + eng->n_comp_cache, 0, (n - eng->n_comp_cache) * sizeof(*cc));
                 eng->comp_cache = cc;
-                eng->n_comp_cache = n;
+                eng->n_comp_cache = (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n);
         }
         struct xs_comp_cache *e = &eng->comp_cache[a];
         uint64_t epoch = xs_window_epoch(eng->window);
@@ -211,6 +222,7 @@ static void complements(struct xs_engine *eng, const struct xs_customer *c, cons
                             !guard_ok(eng, c, anchors[i], e->ids[k], t))
                                 continue;
                         cd.price = xs_catalog_get(eng->catalog, e->ids[k])->price;
+                        cd.name = xs_intern_str(eng->products, e->ids[k]);
                         if (cd.price >= min_price)
                                 cand_put(out, &cd);
                 }
@@ -229,14 +241,23 @@ static void complements(struct xs_engine *eng, const struct xs_customer *c, cons
 
 /* ---- upsell / downsell candidates --------------------------------------------------- */
 
+/* up: 1 for upsell, 0 for downsell. Every candidate, explicit target or not, is on the right
+ * side of the anchor's price: an upsell costs more, a downsell less. */
 static void grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
-                      uint32_t id, int explicit_rank, int64_t t, struct cand_set *out)
+                      uint32_t id, int up, int explicit_rank, int64_t t, struct cand_set *out)
 {
         if (cand_find(out, id) || !guard_ok(eng, c, anchor, id, t))
                 return;
         const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
         const struct xs_cat_product *b = xs_catalog_get(eng->catalog, id);
-        struct cand cd = {.id = id, .explicit_rank = explicit_rank, .price = b->price};
+        if (a && (up ? b->price <= a->price : b->price >= a->price)) {
+                eng->st.candidates_filtered++;
+                return;
+        }
+        struct cand cd = {.id = id,
+                          .name = xs_intern_str(eng->products, id),
+                          .explicit_rank = explicit_rank,
+                          .price = b->price};
         cd.same_brand = a && a->brand && a->brand == b->brand;
         int32_t n[XS_REL_COUNT];
         xs_window_pair(eng->window, anchor, id, n);
@@ -248,39 +269,51 @@ static void grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32
         cand_put(out, &cd);
 }
 
+/* price * ratio + round, as int64 minor units; clamped to the int64 range before the cast
+ * (a cast of an out-of-range double is undefined) */
+static int64_t price_scale(int64_t price, double ratio, double round)
+{
+        double v = (double)price * ratio + round;
+        if (!(v < 9223372036854775807.0))
+                return INT64_MAX;
+        if (v < 0)
+                return 0;
+        return (int64_t)v;
+}
+
 /* up: 1 for upsell, 0 for downsell */
 static void grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor, int up,
                    int64_t t, struct cand_set *out)
 {
         const struct xs_params *p = eng->p;
+        out->by_grade = 1;
         const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
         if (!a || a->price <= 0)
                 return;
         const uint32_t *targets = up ? a->up : a->down;
         int n_targets = up ? a->n_up : a->n_down;
         for (int i = 0; i < n_targets; i++)
-                grade_add(eng, c, anchor, targets[i], i + 1, t, out);
+                grade_add(eng, c, anchor, targets[i], up, i + 1, t, out);
         if (!a->category)
                 return;
         double lo = up ? p->upsell_min_ratio : p->downsell_min_ratio;
         double hi = up ? p->upsell_max_ratio : p->downsell_max_ratio;
-        int64_t min_price = (int64_t)((double)a->price * lo + 0.5);
-        int64_t max_price = (int64_t)((double)a->price * hi);
+        int64_t min_price = price_scale(a->price, lo, 0.5);
+        int64_t max_price = price_scale(a->price, hi, 0.0);
         if (!up && max_price >= a->price)
                 max_price = a->price - 1; /* never the same price: not a downsell */
         if (up && min_price <= a->price)
-                min_price = a->price + 1;
+                min_price = a->price < INT64_MAX ? a->price + 1 : INT64_MAX;
         size_t n;
         const uint32_t *ladder =
             xs_catalog_ladder(eng->catalog, a->category, min_price, max_price, &n);
         /* bounded scan: the MAX_CANDS closest in price on the right side */
         for (size_t i = 0; i < n && i < 4 * MAX_CANDS; i++) {
                 size_t k = up ? i : n - 1 - i; /* upsell: cheapest step first; downsell: closest */
-                grade_add(eng, c, anchor, ladder[k], 0, t, out);
+                grade_add(eng, c, anchor, ladder[k], up, 0, t, out);
         }
 }
 
-static const struct xs_engine *sort_eng;
 static int grade_cmp(const void *x, const void *y)
 {
         const struct cand *a = x, *b = y;
@@ -294,8 +327,7 @@ static int grade_cmp(const void *x, const void *y)
                 return a->score > b->score ? -1 : 1;
         if (a->same_brand != b->same_brand)
                 return a->same_brand ? -1 : 1;
-        return strcmp(xs_intern_str(sort_eng->products, a->id),
-                      xs_intern_str(sort_eng->products, b->id));
+        return strcmp(a->name, b->name);
 }
 
 static int score_cmp(const void *x, const void *y)
@@ -303,13 +335,12 @@ static int score_cmp(const void *x, const void *y)
         const struct cand *a = x, *b = y;
         if (a->score != b->score)
                 return a->score > b->score ? -1 : 1;
-        return strcmp(xs_intern_str(sort_eng->products, a->id),
-                      xs_intern_str(sort_eng->products, b->id));
+        return strcmp(a->name, b->name);
 }
 
 static void rank(struct xs_engine *eng, struct cand_set *s, int by_grade)
 {
-        sort_eng = eng;
+        (void)eng;
         qsort(s->c, s->n, sizeof(s->c[0]), by_grade ? grade_cmp : score_cmp);
 }
 
@@ -326,21 +357,34 @@ struct draft {
         size_t n_inc;
 };
 
+/* Chains the hash over one field: its length, then its bytes (so field boundaries count and
+ * no field is ever truncated). */
+static uint64_t id_field(uint64_t h, const void *p, size_t n)
+{
+        uint64_t len = n;
+        h = xs_hash_bytes(&len, sizeof(len), h);
+        return xs_hash_bytes(p, n, h);
+}
+
+/* Deterministic: a hash, under two seeds, of customer, trigger event, rule, anchor and time,
+ * field by field, whatever their length. */
 static void offer_id(const struct xs_customer *c, const struct draft *d, const char *anchor,
                      char out[XS_OFFER_ID_LEN])
 {
-        char buf[1024];
-        int len = snprintf(buf, sizeof(buf), "%s%c%s%c%s%c%s%c%" PRId64, c->id, 0,
-                           d->trigger_event_id ? d->trigger_event_id : "", 0, d->rule, 0,
-                           anchor ? anchor : "", 0, d->t);
-        if (len < 0)
-                len = 0;
-        size_t n = (size_t)len < sizeof(buf) ? (size_t)len : sizeof(buf) - 1;
-        /* ids longer than the buffer still differ: their hashes are folded in */
-        uint64_t tail = xs_hash_str(c->id, 7) ^ xs_hash_str(d->rule, 11);
-        uint64_t h1 = xs_hash_bytes(buf, n, 0x0ffe4) ^ tail;
-        uint64_t h2 = xs_hash_bytes(buf, n, 0x1d5eed) ^ (tail >> 1);
-        snprintf(out, XS_OFFER_ID_LEN, "%016" PRIx64 "%016" PRIx64, h1, h2);
+        const char *trigger = d->trigger_event_id ? d->trigger_event_id : "";
+        const char *anc = anchor ? anchor : "";
+        unsigned char tb[8];
+        for (int i = 0; i < 8; i++)
+                tb[i] = (unsigned char)((uint64_t)d->t >> (8 * i));
+        uint64_t h[2] = {0x0ffe4, 0x1d5eed};
+        for (int k = 0; k < 2; k++) {
+                h[k] = id_field(h[k], c->id, strlen(c->id));
+                h[k] = id_field(h[k], trigger, strlen(trigger));
+                h[k] = id_field(h[k], d->rule, strlen(d->rule));
+                h[k] = id_field(h[k], anc, strlen(anc));
+                h[k] = id_field(h[k], tb, sizeof(tb));
+        }
+        snprintf(out, XS_OFFER_ID_LEN, "%016" PRIx64 "%016" PRIx64, h[0], h[1]);
 }
 
 static int in_control(const struct xs_engine *eng, const struct xs_customer *c)
@@ -386,8 +430,10 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
                 eng->st.offers_suppressed_cap++;
                 return 0;
         }
+        /* only a later day starts new counts: an offer of a late event from an earlier day
+         * counts against the current day, so a late event never resets them */
         int64_t day = d->t / XS_DAY_MS;
-        if (c->cap_day != day) {
+        if (day > c->cap_day) {
                 c->cap_day = day;
                 c->offers_today = 0;
                 memset(c->offers_type_today, 0, sizeof(c->offers_type_today));
@@ -441,8 +487,10 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
                         o.incentives[i].valid_until = o.expires_at;
         o.control = in_control(eng, c);
 
-        c->offers_today++;
-        c->offers_type_today[d->type]++;
+        if (c->offers_today < UINT16_MAX)
+                c->offers_today++;
+        if (c->offers_type_today[d->type] < UINT16_MAX)
+                c->offers_type_today[d->type]++;
         pending_add(eng, c, &o);
         if (o.control) {
                 eng->st.offers_withheld_control++;
@@ -509,7 +557,7 @@ static void upsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anchor
                           0, cur, 0);
         if (with_shipping && cands.n && a && p->free_shipping_threshold > 0 &&
             basis_value < p->free_shipping_threshold) {
-                int64_t upgraded = basis_value - a->price + cands.c[0].price;
+                int64_t upgraded = xs_money_add(basis_value - a->price, cands.c[0].price);
                 if (upgraded >= p->free_shipping_threshold)
                         incentive(&d, XS_INC_FREE_SHIPPING, 0, p->free_shipping_threshold,
                                   p->free_shipping_threshold - basis_value, cur, 0);
@@ -581,7 +629,9 @@ static void purchase(struct xs_engine *eng, struct xs_customer *c, const struct 
         int64_t order_value = 0;
         for (size_t i = 0; i < ev->n_items; i++)
                 if (ev->items[i].unit_price > 0)
-                        order_value += ev->items[i].unit_price * ev->items[i].quantity;
+                        order_value =
+                            xs_money_add(order_value, xs_money_mul(ev->items[i].unit_price,
+                                                                   ev->items[i].quantity));
         uint32_t anchor = priciest(eng, items, n);
         c->onboarding_offered = 0;
         upsell(eng, c, anchor, ev->event_time, ev->event_id, "post_purchase_upsell", order_value,
@@ -732,6 +782,11 @@ void xs_policy_attribute(struct xs_engine *eng, struct xs_customer *c, const str
                 struct xs_pending *pd = &c->pending[i];
                 if (t > pd->attribution_until)
                         continue; /* expired: forget it */
+                if (t < pd->created_at) {
+                        /* a late purchase made before the offer: the offer did not cause it */
+                        c->pending[keep++] = *pd;
+                        continue;
+                }
                 uint32_t hit = 0;
                 for (size_t j = 0; j < n && !hit; j++)
                         for (uint8_t k = 0; k < pd->n && !hit; k++)

@@ -136,11 +136,227 @@ static void test_corrupt_state_is_rejected_at_every_truncation_and_flip(void **s
         free(buf);
 }
 
+/* a record for customer_id, with hand-made fields: the layout of state.c, version 2 (daily
+ * offer counters as varints) or 1 (as bytes) */
+static int rec_version = 2;
+struct rec {
+        unsigned char b[16384];
+        size_t n;
+};
+
+static void r_bytes(struct rec *r, const void *p, size_t n)
+{
+        memcpy(r->b + r->n, p, n);
+        r->n += n;
+}
+
+static void r_varint(struct rec *r, int64_t v)
+{
+        uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+        do {
+                unsigned char b = (unsigned char)(z & 0x7f);
+                z >>= 7;
+                if (z)
+                        b |= 0x80;
+                r_bytes(r, &b, 1);
+        } while (z);
+}
+
+static void r_str(struct rec *r, const char *s)
+{
+        r_varint(r, s ? (int64_t)strlen(s) : -1);
+        if (s)
+                r_bytes(r, s, strlen(s));
+}
+
+/* A customer with one cart line (product, qty, price), one viewed product at view_t, and
+ * the given cart timer; fields after the cart are empty. */
+static void make_record(struct rec *r, const char *id, const char *product, int64_t qty,
+                        int64_t price, int64_t view_t, int64_t cart_due)
+{
+        r->n = 0;
+        r_bytes(r, rec_version == 1 ? "XSC\x01" : "XSC\x02", 4);
+        r_str(r, id);
+        unsigned char stage = XS_STAGE_CART, flags = 2;
+        r_bytes(r, &stage, 1);
+        r_bytes(r, &flags, 1);
+        for (int i = 0; i < 7; i++) /* stage_since .. cap_day */
+                r_varint(r, i == 1 ? T0 : 0);
+        unsigned char zero = 0;
+        for (int i = 0; i < 1 + XS_OFFER_COUNT; i++) { /* offers_today, per type */
+                if (rec_version == 1)
+                        r_bytes(r, &zero, 1);
+                else
+                        r_varint(r, 0);
+        }
+        r_varint(r, cart_due); /* timers: cart, onboarding, lead */
+        r_varint(r, 0);
+        r_varint(r, 0);
+        r_str(r, "ev-cart");
+        r_str(r, NULL);
+        r_bytes(r, "EUR", 4);
+        r_varint(r, 1); /* cart */
+        r_str(r, product);
+        r_varint(r, qty);
+        r_varint(r, price);
+        unsigned char zero8[8] = {0};
+        r_bytes(r, zero8, 8); /* open order */
+        r_varint(r, 0);       /* order items */
+        r_varint(r, 0);       /* history */
+        r_varint(r, 1);       /* views */
+        r_str(r, "mug");
+        r_varint(r, view_t);
+        r_varint(r, 0); /* pending */
+}
+
+/* a hand-made record is accepted (the layout above is the real one) */
+static void test_hand_made_record_is_accepted(void **state)
+{
+        (void)state;
+        struct rec r;
+        rec_version = 1; /* version 1 is still read */
+        make_record(&r, "c1", "p100", 1, 10000, T0, T0 + HOUR);
+        struct xs_engine *eng = fx_engine(caps);
+        char err[256];
+        assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
+        xs_engine_destroy(eng);
+        rec_version = 2;
+        make_record(&r, "c1", "p100", 1, 10000, T0, T0 + HOUR);
+        eng = fx_engine(caps);
+        assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
+        assert_int_equal(len, r.n);
+        assert_memory_equal(buf, r.b, len);
+        free(buf);
+        xs_engine_destroy(eng);
+}
+
+/* a corrupt record (here: a long id, then garbage) never leaves a half-built customer, and a
+ * corrupt record for a tracked customer leaves that customer's valid state alone */
+static void corrupt_record_leaves_no_customer_and_keeps_the_old_one(void)
+{
+        char err[256];
+        static char long_id[3000];
+        memset(long_id, 'x', sizeof(long_id) - 1);
+        struct rec r;
+        make_record(&r, long_id, "p100", 1, 10000, T0, T0 + HOUR);
+        r.n -= 3; /* truncated */
+        struct xs_engine *eng = fx_engine(caps);
+        assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_ERR_DECODE);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.customers_live, 0);
+        /* and the engine goes on: checkout of that customer finds nothing half-built */
+        assert_int_equal(fx_send(eng, XS_EV_CHECKOUT_START, long_id, T0 + MIN_MS, NULL, NULL),
+                         XS_OK);
+
+        /* an existing customer with a cart keeps it when a corrupt record for it arrives */
+        fx_send(eng, XS_EV_ADD_TO_CART, "c2", T0 + 2 * MIN_MS, NULL, "p100", NULL);
+        unsigned char *before = NULL, *after = NULL;
+        size_t before_len = 0, after_len = 0;
+        assert_int_equal(xs_engine_customer_export(eng, "c2", &before, &before_len), XS_OK);
+        make_record(&r, "c2", "p150", 1, 15000, T0, T0 + HOUR);
+        r.n -= 1;
+        assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_ERR_DECODE);
+        assert_int_equal(xs_engine_customer_export(eng, "c2", &after, &after_len), XS_OK);
+        assert_int_equal(after_len, before_len);
+        assert_memory_equal(after, before, before_len);
+        free(before);
+        free(after);
+        xs_engine_destroy(eng);
+}
+
+/* numbers outside what an event could have produced are a corrupt record, not trusted */
+static void out_of_range_numbers_are_rejected(void)
+{
+        char err[256];
+        struct {
+                int64_t qty, price, view_t, due;
+        } bad[] = {
+            {0, 10000, T0, T0 + HOUR},        /* quantity 0 */
+            {-5, 10000, T0, T0 + HOUR},       /* negative quantity */
+            {20000, 10000, T0, T0 + HOUR},    /* above event.max_quantity */
+            {1, -2, T0, T0 + HOUR},           /* price below -1 */
+            {1, 200000000, T0, T0 + HOUR},    /* above event.max_unit_price */
+            {1, 10000, INT64_MIN, T0 + HOUR}, /* view time */
+            {1, 10000, -1, T0 + HOUR},        /* view time before 1970 */
+            {1, 10000, XS_MAX_TIME + 1, T0},  /* view time after 9999 */
+            {1, 10000, T0, INT64_MAX},        /* timer */
+            {1, 10000, T0, -3},               /* timer */
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct rec r;
+                make_record(&r, "c1", "p100", bad[i].qty, bad[i].price, bad[i].view_t, bad[i].due);
+                struct xs_engine *eng = fx_engine(caps);
+                assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)),
+                                 XS_ERR_DECODE);
+                /* and nothing of it is live: a view now must not meet a bad time */
+                fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0, NULL, "pan", NULL);
+                xs_engine_destroy(eng);
+        }
+}
+
+static void test_corrupt_record_leaves_no_customer_and_keeps_the_old_one(void **state)
+{
+        (void)state;
+        for (rec_version = 1; rec_version <= 2; rec_version++)
+                corrupt_record_leaves_no_customer_and_keeps_the_old_one();
+        rec_version = 2;
+}
+
+static void test_out_of_range_numbers_are_rejected(void **state)
+{
+        (void)state;
+        for (rec_version = 1; rec_version <= 2; rec_version++)
+                out_of_range_numbers_are_rejected();
+        rec_version = 2;
+}
+
+/* version 2 keeps daily offer counters above 255 */
+static void test_offer_counters_above_255_survive_export(void **state)
+{
+        (void)state;
+        const char *many[] = {"caps.per_day=1000", "caps.per_type_per_day=1000",
+                              "journey.cart_abandon_timeout=30d", NULL};
+        struct xs_engine *eng = fx_engine(many);
+        int64_t t = T0 - (T0 % DAY) + MIN_MS;
+        for (int i = 0; i < 300; i++) {
+                fx_send(eng, XS_EV_ADD_TO_CART, "c1", t + 2 * i * 1000, NULL, "p085", NULL);
+                fx_send(eng, XS_EV_REMOVE_FROM_CART, "c1", t + (2 * i + 1) * 1000, NULL, "p085",
+                        NULL);
+        }
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 300);
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
+        xs_engine_destroy(eng);
+        const char *capped[] = {"caps.per_day=301", "caps.per_type_per_day=301",
+                                "journey.cart_abandon_timeout=30d", NULL};
+        eng = fx_engine(capped);
+        char err[256];
+        assert_int_equal(xs_engine_customer_import(eng, buf, len, err, sizeof(err)), XS_OK);
+        free(buf);
+        xs_engine_advance(eng, t + 600 * 1000);
+        for (int i = 0; i < 3; i++) {
+                fx_send(eng, XS_EV_ADD_TO_CART, "c1", t + (700 + 2 * i) * 1000, NULL, "p085", NULL);
+                fx_send(eng, XS_EV_REMOVE_FROM_CART, "c1", t + (701 + 2 * i) * 1000, NULL, "p085",
+                        NULL);
+        }
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 1); /* the 301st, then capped */
+        xs_engine_destroy(eng);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_restored_customer_continues_as_if_never_stopped),
             cmocka_unit_test(test_corrupt_state_is_rejected_at_every_truncation_and_flip),
+            cmocka_unit_test(test_hand_made_record_is_accepted),
+            cmocka_unit_test(test_corrupt_record_leaves_no_customer_and_keeps_the_old_one),
+            cmocka_unit_test(test_out_of_range_numbers_are_rejected),
+            cmocka_unit_test(test_offer_counters_above_255_survive_export),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

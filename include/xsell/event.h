@@ -13,6 +13,11 @@
 extern "C" {
 #endif
 
+/* The latest event time accepted: 9999-12-31T23:59:59.999Z in ms since the epoch. Later times
+ * break the contract; the bound keeps event time plus any configured duration far from
+ * INT64_MAX, so no deadline computed from an event can overflow. */
+#define XS_MAX_TIME 253402300799999LL
+
 struct xs_line_item {
         const char *product_id; /* required */
         int32_t quantity;       /* > 0 */
@@ -25,7 +30,7 @@ struct xs_event {
         const char *event_id;    /* required, unique per event; used for de-duplication */
         const char *customer_id; /* required */
         const char *session_id;  /* optional */
-        int64_t event_time;      /* milliseconds since the Unix epoch, event time */
+        int64_t event_time;      /* ms since the Unix epoch, event time: 1..XS_MAX_TIME */
         enum xs_event_type type;
         const struct xs_line_item *items;
         size_t n_items;

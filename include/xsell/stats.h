@@ -17,7 +17,7 @@ extern "C" {
         X(events_duplicate, counter, "events dropped because their event_id was seen")          \
         X(events_late, counter, "events older than the watermark minus allowed lateness")      \
         X(events_rejected, counter, "events that broke the contract (see rejected_*)")          \
-        X(rejected_missing_field, counter, "rejected: a required field is missing or empty")   \
+        X(rejected_missing_field, counter, "rejected: a required field missing, empty or out of range") \
         X(rejected_bad_quantity, counter, "rejected: quantity <= 0 or above event.max_quantity") \
         X(rejected_bad_price, counter, "rejected: negative or absurd unit price")               \
         X(rejected_too_many_items, counter, "rejected: more line items than event.max_items")   \
