@@ -6,7 +6,8 @@ in schemas/ (zig-zag varints, strings, unions by branch index, arrays in blocks,
 index of the symbol in the .avsc, booleans), its own Confluent framing (b'\\x00' + 4-byte
 big-endian schema id), and Debian's python3-confluent-kafka as the client.
 
-    kafka_util.py produce BOOT TOPIC FILE --kind event|product [--schema-id N] [--from I] [--count N]
+    kafka_util.py produce BOOT TOPIC FILE --kind event|product [--schema-id N] [--from I]
+                  [--count N] [--rate RECORDS_PER_S]
     kafka_util.py consume BOOT TOPIC [--idle S] [--eof] [--mode offers|dead|events|raw]
     kafka_util.py poison BOOT TOPIC GOOD.jsonl OUT_GOOD.jsonl   (good events with every poison)
     kafka_util.py committed BOOT GROUP TOPIC                      (committed offsets per partition)
@@ -226,8 +227,10 @@ def cmd_produce(args):
     enc = Encoder(load_schema("customer_event.avsc" if kind == "event" else "catalog_product.avsc"))
     sid = int(opts.get("--schema-id", EVENT_ID if kind == "event" else PRODUCT_ID))
     first, count = int(opts.get("--from", 0)), int(opts.get("--count", -1))
+    rate = float(opts.get("--rate", 0))  # records per second (0: as fast as possible)
     p = producer(boot)
     n = 0
+    t0 = time.time()
     with open(path) as f:
         for i, line in enumerate(f):
             if i < first or (count >= 0 and i >= first + count):
@@ -246,6 +249,11 @@ def cmd_produce(args):
                     p.poll(0.05)
             p.poll(0)
             n += 1
+            if rate > 0:
+                ahead = t0 + n / rate - time.time()
+                if ahead > 0:
+                    p.flush(10)
+                    time.sleep(ahead)
     flush_or_die(p, n)
     print("produced %d records to %s" % (n, topic), file=sys.stderr)
 
