@@ -418,6 +418,20 @@ static void pending_add(struct xs_engine *eng, struct xs_customer *c, const stru
 
 /* Applies caps, cooldown, channel and control group; sends or withholds. Returns 1 if the
  * offer counted (sent or withheld for the control group). */
+/* The same offer again (same type, same leading product) while an earlier one is still open
+ * (within offer.ttl): a customer who adds an item twice is not shown the same upgrade twice. */
+static int repeats_open_offer(const struct xs_engine *eng, const struct xs_customer *c,
+                              const struct draft *d, const struct cand_set *cands)
+{
+        for (uint16_t i = 0; i < c->n_pending; i++) {
+                const struct xs_pending *pd = &c->pending[i];
+                if (pd->type == d->type && pd->n && pd->products[0] == cands->c[0].id &&
+                    d->t - pd->created_at < eng->p->offer_ttl)
+                        return 1;
+        }
+        return 0;
+}
+
 static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct draft *d,
                       struct cand_set *cands)
 {
@@ -445,6 +459,10 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
         }
         if (d->channel == XS_CHANNEL_EMAIL && !c->email_ok) {
                 eng->st.offers_suppressed_channel++;
+                return 0;
+        }
+        if (repeats_open_offer(eng, c, d, cands)) {
+                eng->st.offers_suppressed_repeat++;
                 return 0;
         }
         struct xs_offer o;

@@ -227,12 +227,13 @@ static void test_late_event_of_an_earlier_day_does_not_reset_caps(void **state)
 static void test_caps_above_255_are_enforced(void **state)
 {
         (void)state;
-        const char *s[] = {"caps.per_day=300", "caps.per_type_per_day=300", NULL};
+        /* offer.ttl=1m and a minute between offers: not suppressed as repeats */
+        const char *s[] = {"caps.per_day=300", "caps.per_type_per_day=300", "offer.ttl=1m", NULL};
         struct xs_engine *eng = fx_engine(s);
         int64_t t = T0 - (T0 % DAY) + MIN_MS;
         for (int i = 0; i < 400; i++) {
-                fx_send(eng, XS_EV_ADD_TO_CART, "c1", t + 2 * i * 1000, NULL, "p085", NULL);
-                fx_send(eng, XS_EV_REMOVE_FROM_CART, "c1", t + (2 * i + 1) * 1000, NULL, "p085",
+                fx_send(eng, XS_EV_ADD_TO_CART, "c1", t + 2 * i * 61000, NULL, "p085", NULL);
+                fx_send(eng, XS_EV_REMOVE_FROM_CART, "c1", t + (2 * i + 1) * 61000, NULL, "p085",
                         NULL);
         }
         assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 300);
@@ -265,7 +266,7 @@ static void test_offer_ids_of_long_customer_ids_do_not_collide(void **state)
         const char *s[] = {"caps.per_day=10", "caps.per_type_per_day=10", NULL};
         struct xs_engine *eng = fx_engine(s);
         fx_send(eng, XS_EV_ADD_TO_CART, id, T0, NULL, "p085", NULL);
-        fx_send(eng, XS_EV_ADD_TO_CART, id, T0 + MIN_MS, NULL, "p070", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, id, T0 + MIN_MS, NULL, "p150", NULL);
         assert_int_equal(cap.n_offers, 2);
         assert_int_equal(strlen(cap.offers[0].offer_id), 32);
         assert_string_not_equal(cap.offers[0].offer_id, cap.offers[1].offer_id);

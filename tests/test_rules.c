@@ -945,6 +945,23 @@ static void test_upsell_free_shipping_when_upgrade_crosses_threshold(void **stat
         xs_engine_destroy(eng);
 }
 
+/* §3 not pushy: the same offer is not shown again while it is still open */
+static void test_same_offer_is_not_repeated_while_open(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p085", NULL);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + MIN_MS, NULL, "p085", NULL); /* again */
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 1);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.offers_suppressed_repeat, 1);
+        /* once the first has expired (offer.ttl, 1 day), it may be made again */
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + DAY + HOUR, NULL, "p085", NULL);
+        assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 2);
+        xs_engine_destroy(eng);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -964,6 +981,7 @@ int main(void)
             cmocka_unit_test(test_at_most_n_products_per_offer),
             cmocka_unit_test(test_frequency_caps_per_day_and_per_type),
             cmocka_unit_test(test_cooldown_after_offer_dismissed),
+            cmocka_unit_test(test_same_offer_is_not_repeated_while_open),
             cmocka_unit_test(test_never_offer_cart_bought_out_of_stock_or_unknown),
             cmocka_unit_test(test_unknown_products_are_counted_and_never_offered),
             cmocka_unit_test(test_unsubscribe_removes_email_channel),

@@ -319,12 +319,12 @@ static void test_offer_counters_above_255_survive_export(void **state)
 {
         (void)state;
         const char *many[] = {"caps.per_day=1000", "caps.per_type_per_day=1000",
-                              "journey.cart_abandon_timeout=30d", NULL};
+                              "journey.cart_abandon_timeout=30d", "offer.ttl=1m", NULL};
         struct xs_engine *eng = fx_engine(many);
         int64_t t = T0 - (T0 % DAY) + MIN_MS;
         for (int i = 0; i < 300; i++) {
-                fx_send(eng, XS_EV_ADD_TO_CART, "c1", t + 2 * i * 1000, NULL, "p085", NULL);
-                fx_send(eng, XS_EV_REMOVE_FROM_CART, "c1", t + (2 * i + 1) * 1000, NULL, "p085",
+                fx_send(eng, XS_EV_ADD_TO_CART, "c1", t + 2 * i * 61000, NULL, "p085", NULL);
+                fx_send(eng, XS_EV_REMOVE_FROM_CART, "c1", t + (2 * i + 1) * 61000, NULL, "p085",
                         NULL);
         }
         assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 300);
@@ -333,15 +333,16 @@ static void test_offer_counters_above_255_survive_export(void **state)
         assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
         xs_engine_destroy(eng);
         const char *capped[] = {"caps.per_day=301", "caps.per_type_per_day=301",
-                                "journey.cart_abandon_timeout=30d", NULL};
+                                "journey.cart_abandon_timeout=30d", "offer.ttl=1m", NULL};
         eng = fx_engine(capped);
         char err[256];
         assert_int_equal(xs_engine_customer_import(eng, buf, len, err, sizeof(err)), XS_OK);
         free(buf);
-        xs_engine_advance(eng, t + 600 * 1000);
+        xs_engine_advance(eng, t + 600 * 61000);
         for (int i = 0; i < 3; i++) {
-                fx_send(eng, XS_EV_ADD_TO_CART, "c1", t + (700 + 2 * i) * 1000, NULL, "p085", NULL);
-                fx_send(eng, XS_EV_REMOVE_FROM_CART, "c1", t + (701 + 2 * i) * 1000, NULL, "p085",
+                fx_send(eng, XS_EV_ADD_TO_CART, "c1", t + (700 + 2 * i) * 61000, NULL, "p085",
+                        NULL);
+                fx_send(eng, XS_EV_REMOVE_FROM_CART, "c1", t + (701 + 2 * i) * 61000, NULL, "p085",
                         NULL);
         }
         assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 1); /* the 301st, then capped */

@@ -50,6 +50,8 @@ extern "C" {
         X(offers_suppressed_cap, counter, "offers suppressed by a frequency cap or cooldown")  \
         X(offers_suppressed_channel, counter, "email offers suppressed: no email channel")     \
         X(offers_suppressed_onboarding, counter, "upsells suppressed in the onboarding period") \
+        X(offers_suppressed_repeat, counter,                                                       \
+          "offers not sent because the same offer to the customer is still open")               \
         X(offers_no_candidate, counter, "offer opportunities with no eligible product")         \
         X(candidates_filtered, counter, "candidates removed by guardrails (cart, bought, stock)") \
         X(outcomes, counter, "offer conversions attributed (treatment and control)")            \
