@@ -296,8 +296,12 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         if (m->err) {
                 rt->st.delivery_failed++;
                 /* with idempotence, a failed delivery is permanent: the at-least-once commit
-                 * must not pass it */
-                set_fatal(rt, "delivery failed: %s", rd_kafka_err2str(m->err));
+                 * must not pass it. Under exactly-once the transaction cannot commit either
+                 * (commit_transaction returns an abortable error), and the records of an
+                 * aborted transaction fail here as purged: txn_commit aborts and produces them
+                 * again, so neither is fatal. */
+                if (!rt->eos)
+                        set_fatal(rt, "delivery failed: %s", rd_kafka_err2str(m->err));
         } else {
                 rt->st.delivered++;
                 if (line && rt->o->print)
