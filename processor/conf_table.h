@@ -41,9 +41,11 @@
         X("cooc.min_support", min_support, INT, "2", 1, 1000000000,                                \
           "Minimum pair count (purchase relations for cross-sell) before a pair may be offered")   \
         X("cooc.min_score", min_score, DBL, "3.84", -1e9, 1e9,                                     \
-          "Minimum signed score: LLR 3.84 is p < 0.05; with cooc.score=lift, a lift such as 1.5")  \
-        X("cooc.score", score, STR, "llr", "llr|lift", 0,                                          \
-          "Ranking score: signed log-likelihood ratio (Dunning) or lift")                          \
+          "Minimum signed score: LLR 3.84 is p < 0.05; with cooc.score=lift, a lift such as 1.5; " \
+          "with cooc.score=count, a weighted pair count")                                          \
+        X("cooc.score", score, STR, "llr", "llr|lift|count", 0,                                    \
+          "Ranking score: signed log-likelihood ratio (Dunning), lift, or count (the raw weighted " \
+          "pair count, no significance: a baseline for `xsell evaluate`)")                         \
         X("weight.view", weight_view, INT, "1", 0, 1000, "Weight of a co-view pair in scores")     \
         X("weight.cart", weight_cart, INT, "3", 0, 1000,                                           \
           "Weight of a cart pair in scores; a removal from the cart subtracts it")                 \

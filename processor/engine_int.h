@@ -144,6 +144,7 @@ struct xs_engine {
         uint64_t control_threshold; /* hash(customer) below this: control group */
         uint64_t control_seed;
         int score_lift;
+        int score_count; /* cooc.score=count: the raw weighted pair count k11 */
 
         /* customers */
         struct xs_customer *customers; /* hash by id */

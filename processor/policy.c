@@ -123,7 +123,10 @@ static int complement_ok(struct xs_engine *eng, uint32_t a, uint32_t b,
         int64_t support;
         cd->id = b;
         cd->score = xs_score_pair(eng, XS_SCORE_COMPLEMENT, a, b, n, &cd->ev, &support);
-        if (support < p->min_support || cd->score < p->min_score || cd->ev.llr <= 0)
+        /* the signed llr keeps negatively associated pairs out, except under cooc.score=count
+         * (the no-significance baseline ranks raw counts only) */
+        if (support < p->min_support || cd->score < p->min_score ||
+            (!eng->score_count && cd->ev.llr <= 0))
                 return 0;
         const struct xs_cat_product *pa = xs_catalog_get(eng->catalog, a);
         const struct xs_cat_product *pb = xs_catalog_get(eng->catalog, b);
@@ -492,7 +495,10 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
         memcpy(o.incentives, d->inc, sizeof(d->inc));
         o.n_incentives = d->n_inc;
         o.rule = d->rule;
-        o.score_kind = any_evidence ? (eng->score_lift ? "lift" : "llr") : "catalog";
+        o.score_kind = !any_evidence      ? "catalog"
+                       : eng->score_count ? "count"
+                       : eng->score_lift  ? "lift"
+                                          : "llr";
         o.window_ms = p->window_unbounded ? 0 : p->window_size;
         o.cart_value = xs_customer_cart_value(c);
         const struct xs_cat_product *ap =

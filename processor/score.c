@@ -13,6 +13,9 @@
  *  - ORDER (`xsell pairs`, basket analysis): orders as transactions: k11 = orders holding both,
  *    k12/k21 = orders holding one only, k22 = orders holding neither; lift is then exactly the
  *    association-rule lift (support(ab) / (support(a) support(b))).
+ *
+ * cooc.score=count ranks by k11 alone (the weighted pair count, no significance), so that
+ * `xsell evaluate` can show what significance adds over "frequently bought together" counts.
  */
 #include <math.h>
 
@@ -110,5 +113,7 @@ double xs_score_pair(struct xs_engine *eng, enum xs_score_view v, uint32_t a, ui
                        : 0.0;
         if (support)
                 *support = sup;
+        if (eng->score_count)
+                return (double)ev->k11; /* no significance: best sellers rank first */
         return eng->score_lift ? ev->lift : ev->llr;
 }
