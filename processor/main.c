@@ -25,6 +25,7 @@ static void usage(FILE *f)
                 "  demo       embedded broker, events loaded, processed end to end\n"
                 "  produce    load any supported file into a topic (wire format)\n"
                 "  mock-broker  an embedded broker on loopback for tests\n"
+                "  bench      throughput, latency and memory benchmarks (BENCHMARKS.md)\n"
                 "  config     list configuration keys, or show the effective configuration\n"
                 "  help       this text;  xsell COMMAND --help for a command's options\n",
                 XS_VERSION);
@@ -53,6 +54,8 @@ int main(int argc, char **argv)
                 return xs_cmd_produce(argc - 1, argv + 1);
         if (!strcmp(cmd, "mock-broker"))
                 return xs_cmd_mock_broker(argc - 1, argv + 1);
+        if (!strcmp(cmd, "bench"))
+                return xs_cmd_bench(argc - 1, argv + 1);
         if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
                 usage(stdout);
                 return 0;
