@@ -258,7 +258,10 @@ static struct xs_conf *bench_conf(const struct bopts *o)
                         snprintf(pane, sizeof(pane), "1h");
                 p = pane;
         }
-        const char *extra[] = {"window.size", o->window, "window.pane", p, NULL};
+        char ws[64], ps[64];
+        snprintf(ws, sizeof(ws), "window.size=%s", o->window);
+        snprintf(ps, sizeof(ps), "window.pane=%s", p);
+        const char *extra[] = {ws, ps, NULL};
         return xs_cli_conf_build(&o->cc, extra);
 }
 
