@@ -13,6 +13,7 @@ int xs_cmd_run(int argc, char **argv);
 int xs_cmd_demo(int argc, char **argv);
 int xs_cmd_produce(int argc, char **argv);
 int xs_cmd_mock_broker(int argc, char **argv);
+int xs_cmd_evaluate(int argc, char **argv);
 int xs_cmd_bench(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static void usage(FILE *f)
                 "  replay     replay recorded events (Avro, JSON lines, REES46/Online Retail/\n"
                 "             Groceries CSV) through the engine; offers, signals, outcomes out\n"
                 "  pairs      top related products with counts and scores\n"
+                "  evaluate   offer quality: hit rates, coverage, conversion vs two baselines\n"
                 "  generate   seeded synthetic events and catalog modelled on real data\n"
                 "  run        the processor on Kafka (no bootstrap.servers: the embedded demo)\n"
                 "  demo       embedded broker, events loaded, processed end to end\n"
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
                 return xs_cmd_replay(argc - 1, argv + 1);
         if (!strcmp(cmd, "pairs"))
                 return xs_cmd_pairs(argc - 1, argv + 1);
+        if (!strcmp(cmd, "evaluate"))
+                return xs_cmd_evaluate(argc - 1, argv + 1);
         if (!strcmp(cmd, "generate"))
                 return xs_cmd_generate(argc - 1, argv + 1);
         if (!strcmp(cmd, "config"))
