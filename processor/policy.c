@@ -44,10 +44,16 @@ struct cand {
         struct xs_evidence ev;
 };
 
+/* Once full, c[] is a binary heap with the weakest candidate (by the set's ranking) at c[0],
+ * so a newcomer costs one comparison when it loses and O(log MAX_CANDS) when it replaces the
+ * weakest; rank() sorts the set before anything reads it in order. The set always holds the
+ * best MAX_CANDS candidates put, whatever the order they came in (the ranking is total: the
+ * last tie-break is the unique external id). */
 struct cand_set {
         struct cand c[MAX_CANDS];
         size_t n;
         int by_grade; /* ranked (and evicted when full) by grade_cmp, else by score_cmp */
+        int heap;     /* c[] is a heap (weakest first): set when it fills, cleared by rank() */
 };
 
 static int grade_cmp(const void *x, const void *y);
@@ -81,25 +87,49 @@ static struct cand *cand_find(struct cand_set *s, uint32_t id)
 /* c->name must be set. When full, the weakest by the set's own ranking is replaced if c ranks
  * before it (so an explicit target, ranked first by grade_cmp, is never pushed out by a
  * better-scored ladder product). */
+/* Moves s->c[i] down the heap until both children are stronger (rank before it). */
+static void cand_sift(struct cand_set *s, size_t i, int (*cmp)(const void *, const void *))
+{
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, w = i;
+                if (l < s->n && cmp(&s->c[l], &s->c[w]) > 0)
+                        w = l;
+                if (r < s->n && cmp(&s->c[r], &s->c[w]) > 0)
+                        w = r;
+                if (w == i)
+                        return;
+                struct cand tmp = s->c[i];
+                s->c[i] = s->c[w];
+                s->c[w] = tmp;
+                i = w;
+        }
+}
+
 static void cand_put(struct cand_set *s, const struct cand *c)
 {
         int (*cmp)(const void *, const void *) = s->by_grade ? grade_cmp : score_cmp;
         struct cand *old = cand_find(s, c->id);
         if (old) {
-                if (cmp(c, old) < 0)
+                if (cmp(c, old) < 0) {
                         *old = *c;
+                        if (s->heap) /* stronger: it may have to move away from the top */
+                                cand_sift(s, (size_t)(old - s->c), cmp);
+                }
                 return;
         }
         if (s->n < MAX_CANDS) {
                 s->c[s->n++] = *c;
+                if (s->n == MAX_CANDS) {
+                        for (size_t i = MAX_CANDS / 2; i-- > 0;)
+                                cand_sift(s, i, cmp);
+                        s->heap = 1;
+                }
                 return;
         }
-        size_t worst = 0;
-        for (size_t i = 1; i < s->n; i++)
-                if (cmp(&s->c[i], &s->c[worst]) > 0)
-                        worst = i;
-        if (cmp(c, &s->c[worst]) < 0)
-                s->c[worst] = *c;
+        if (cmp(c, &s->c[0]) < 0) {
+                s->c[0] = *c;
+                cand_sift(s, 0, cmp);
+        }
 }
 
 static void rank(struct xs_engine *eng, struct cand_set *s, int by_grade);
@@ -240,6 +270,11 @@ static void complements(struct xs_engine *eng, const struct xs_customer *c, cons
                         out->c[keep++] = out->c[i];
         }
         out->n = keep;
+        if (out->heap && keep < MAX_CANDS)
+                out->heap = 0; /* not full: appended again, made a heap when it fills */
+        else if (out->heap)
+                for (size_t i = keep / 2; i-- > 0;)
+                        cand_sift(out, i, out->by_grade ? grade_cmp : score_cmp);
 }
 
 /* ---- upsell / downsell candidates --------------------------------------------------- */
@@ -345,6 +380,7 @@ static void rank(struct xs_engine *eng, struct cand_set *s, int by_grade)
 {
         (void)eng;
         qsort(s->c, s->n, sizeof(s->c[0]), by_grade ? grade_cmp : score_cmp);
+        s->heap = 0;
 }
 
 /* ---- building and sending an offer -------------------------------------------------- */
