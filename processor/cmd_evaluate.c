@@ -49,7 +49,7 @@ enum { EV_ENGINE, EV_COUNT_BASELINE, EV_N };
 #define F_POP_HIT3 8u
 
 struct ev_offer {
-        uint32_t cust;
+        uint32_t cust, anchor;
         uint8_t type, stage, n, pn, flags;
         uint32_t items[EV_HIT_K]; /* command product ids, ranks 1..3 */
         uint32_t pop[EV_HIT_K];   /* popularity baseline for the same moment */
@@ -348,6 +348,7 @@ static void on_offer(void *opaque, const struct xs_offer *o)
         eo->stage = (uint8_t)o->stage;
         eo->created_at = o->created_at;
         eo->key = moment_key(o);
+        eo->anchor = o->anchor_product_id ? ev_product(ev, o->anchor_product_id) : 0;
         for (size_t i = 0; i < o->n_items && eo->n < EV_HIT_K; i++)
                 eo->items[eo->n++] = ev_product(ev, o->items[i].product_id);
         if (ev->cur && !strcmp(o->trigger_event_id, ev->cur->event_id)) {
@@ -772,6 +773,56 @@ static void report_json(FILE *f, struct evaluate *ev, const struct xs_conf *conf
                 comp, items ? ratio(comp, items) : 1.0);
 }
 
+/* Every evaluated offer as a JSON line: which ranking, whom, what, and what hit. */
+static int write_offers(struct evaluate *ev, const char *path)
+{
+        FILE *f = !strcmp(path, "-") ? stdout : fopen(path, "w");
+        if (!f) {
+                fprintf(stderr, "xsell evaluate: %s: cannot open\n", path);
+                return -1;
+        }
+        for (int w = 0; w < EV_N; w++)
+                for (size_t i = 0; i < ev->e[w].n_offers; i++) {
+                        const struct ev_offer *eo = &ev->e[w].offers[i];
+                        fprintf(f, "{\"ranking\":\"%s\",\"customer_id\":", w ? "count" : "engine");
+                        json_string(f, xs_intern_str(ev->customers, eo->cust));
+                        fprintf(f,
+                                ",\"type\":\"%s\",\"stage\":\"%s\",\"created_at\":%" PRId64
+                                ",\"items\":[",
+                                xs_offer_type_name((enum xs_offer_type)eo->type),
+                                xs_stage_name((enum xs_stage)eo->stage), eo->created_at);
+                        for (uint8_t k = 0; k < eo->n; k++) {
+                                fprintf(f, k ? "," : "");
+                                json_string(f, xs_intern_str(ev->products, eo->items[k]));
+                        }
+                        fprintf(f, "],\"anchor\":");
+                        if (eo->anchor)
+                                json_string(f, xs_intern_str(ev->products, eo->anchor));
+                        else
+                                fprintf(f, "null");
+                        fprintf(f, ",\"hit1\":%s,\"hit3\":%s",
+                                eo->flags & F_HIT1 ? "true" : "false",
+                                eo->flags & F_HIT3 ? "true" : "false");
+                        if (w == EV_ENGINE) {
+                                fprintf(f, ",\"popularity\":[");
+                                for (uint8_t k = 0; k < eo->pn; k++) {
+                                        fprintf(f, k ? "," : "");
+                                        json_string(f, xs_intern_str(ev->products, eo->pop[k]));
+                                }
+                                fprintf(f, "],\"popularity_hit1\":%s,\"popularity_hit3\":%s",
+                                        eo->flags & F_POP_HIT1 ? "true" : "false",
+                                        eo->flags & F_POP_HIT3 ? "true" : "false");
+                        }
+                        fprintf(f, "}\n");
+                }
+        int bad = ferror(f);
+        if (f != stdout)
+                bad |= fclose(f) != 0;
+        if (bad)
+                fprintf(stderr, "xsell evaluate: %s: write failed\n", path);
+        return bad ? -1 : 0;
+}
+
 /* ---- the command -------------------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -789,6 +840,8 @@ static void usage(FILE *f)
                 "                        (0 < S < 1, default 0.7) or a UTC time\n"
                 "                        (\"2011-08-01\", \"2011-08-01 12:00:00\")\n"
                 "      --format FMT      report: text (default; markdown tables) or json\n"
+                "  -o, --offers FILE     every evaluated offer as a JSON line (ranking, items,\n"
+                "                        popularity items, hits)\n"
                 "      --rules-verbose   print every upsell/downsell item that breaks the rules\n"
                 "  -q, --quiet           no progress on stderr\n"
                 "  -F, --config FILE     properties file (key=value)\n"
@@ -868,6 +921,7 @@ int xs_cmd_evaluate(int argc, char **argv)
                                              {"split", required_argument, 0, 1},
                                              {"format", required_argument, 0, 2},
                                              {"rules-verbose", no_argument, 0, 3},
+                                             {"offers", required_argument, 0, 'o'},
                                              {"catalog-format", required_argument, 0, 4},
                                              {"quiet", no_argument, 0, 'q'},
                                              {"config", required_argument, 0, 'F'},
@@ -875,13 +929,13 @@ int xs_cmd_evaluate(int argc, char **argv)
                                              {0, 0, 0, 0}};
         static const char *const extra[] = {"control.share=0", NULL};
         struct xs_cli_conf cc = {0};
-        const char *catalog = NULL;
+        const char *catalog = NULL, *offers_path = NULL;
         int fmt = XS_FMT_AUTO, cat_fmt = XS_FMT_AUTO, quiet = 0, json = 0, verbose_rules = 0;
         double frac = 0.7;
         int64_t split_t = 0;
         int opt;
         optind = 1;
-        while ((opt = getopt_long(argc, argv, "f:c:qF:X:h", opts, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "f:c:o:qF:X:h", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'f':
                         if ((fmt = xs_format_parse(optarg)) < 0) {
@@ -897,6 +951,9 @@ int xs_cmd_evaluate(int argc, char **argv)
                         break;
                 case 'c':
                         catalog = optarg;
+                        break;
+                case 'o':
+                        offers_path = optarg;
                         break;
                 case 1:
                         if (parse_split(optarg, &frac, &split_t) != 0) {
@@ -1059,6 +1116,8 @@ int xs_cmd_evaluate(int argc, char **argv)
         else
                 report_text(stdout, ev, conf, path, rep);
         rc = fflush(stdout) == 0 ? 0 : 1;
+        if (offers_path && write_offers(ev, offers_path) != 0)
+                rc = 1;
         goto out;
 nomem:
         fprintf(stderr, "xsell evaluate: out of memory\n");
