@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib_kafka.sh" "$@"
 start_broker 4
 ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
 
-# idle_exit counts from the start too: long enough for the group to form before the input comes
+# idle_exit counts from the last rebalance: long enough to produce the input after the group settled
 G=(-X application.id=grp -X run.idle_exit=6s)
 xrun_bg a "${G[@]}"
 A=$XPID

@@ -31,20 +31,24 @@ if ! [ -x "$KPY" ] || ! "$KPY" "$KU" ok 2>/dev/null; then
 fi
 ku() { "$KPY" "$KU" "$@"; }
 
-# start_broker PARTITIONS [mock-broker options...]: sets B (bootstrap) and BROKER_PID
+# start_broker PARTITIONS [mock-broker options...]: sets B (bootstrap) and BROKER_PID; its
+# stderr goes to $TMP/broker.N.err (N counts the brokers of a test from 1)
+NBROKERS=0
 start_broker() {
         local parts="$1"
         shift
-        "$XSELL" mock-broker -p "$parts" "$@" >"$TMP/broker.out" 2>"$TMP/broker.err" &
+        NBROKERS=$((NBROKERS + 1))
+        local out="$TMP/broker.$NBROKERS.out"
+        "$XSELL" mock-broker -p "$parts" "$@" >"$out" 2>"$TMP/broker.$NBROKERS.err" &
         BROKER_PID=$!
         PIDS+=("$BROKER_PID")
         local i
         for i in $(seq 100); do
-                B="$(sed -n 's/^bootstrap.servers=//p' "$TMP/broker.out" 2>/dev/null)"
+                B="$(sed -n 's/^bootstrap.servers=//p' "$out" 2>/dev/null)"
                 [ -n "$B" ] && return 0
                 sleep 0.1
         done
-        fail "mock-broker did not start: $(cat "$TMP/broker.err")"
+        fail "mock-broker did not start: $(cat "$TMP/broker.$NBROKERS.err")"
 }
 
 # Common settings of `xsell run` against the mock: a quick rebalance, no librdkafka warnings
