@@ -4,8 +4,8 @@
 # offers on the topic are exactly those of `xsell replay` on the same events and catalog.
 source "$(dirname "$0")/lib_kafka.sh" "$@"
 
-"$XSELL" generate --seed 11 --events 3000 --customers 300 --products 200 -o "$TMP/ev.jsonl" \
-        --catalog "$TMP/cat.jsonl" 2>/dev/null
+gen --seed 11 --events 3000 --customers 300 --products 200 -o "$TMP/ev.jsonl" \
+        --catalog "$TMP/cat.jsonl"
 start_broker 1
 ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
 ku produce "$B" customer-events "$TMP/ev.jsonl" --kind event 2>/dev/null

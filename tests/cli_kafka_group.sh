@@ -5,8 +5,8 @@
 # schema id 1) and that every field survived our encoder.
 source "$(dirname "$0")/lib_kafka.sh" "$@"
 
-"$XSELL" generate --seed 21 --events 3000 --customers 300 --products 200 -o "$TMP/ev.jsonl" \
-        --catalog "$TMP/cat.jsonl" 2>/dev/null
+gen --seed 21 --events 3000 --customers 300 --products 200 -o "$TMP/ev.jsonl" \
+        --catalog "$TMP/cat.jsonl"
 start_broker 4
 ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
 

@@ -7,8 +7,8 @@
 # errors.tolerance=none the run stops at the first poison, naming topic, partition and offset.
 source "$(dirname "$0")/lib_kafka.sh" "$@"
 
-"$XSELL" generate --seed 51 --events 1500 --customers 150 --products 150 -o "$TMP/ev.jsonl" \
-        --catalog "$TMP/cat.jsonl" 2>/dev/null
+gen --seed 51 --events 1500 --customers 150 --products 150 -o "$TMP/ev.jsonl" \
+        --catalog "$TMP/cat.jsonl"
 start_broker 1
 ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
 ku poison "$B" customer-events "$TMP/ev.jsonl" "$TMP/good.jsonl" >"$TMP/poisons.jsonl"

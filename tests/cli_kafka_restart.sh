@@ -6,8 +6,8 @@
 # in the middle of a stream: a graceful stop (exit 0), and the next run completes the output.
 source "$(dirname "$0")/lib_kafka.sh" "$@"
 
-"$XSELL" generate --seed 31 --events 3000 --customers 300 --products 200 -o "$TMP/ev.jsonl" \
-        --catalog "$TMP/cat.jsonl" 2>/dev/null
+gen --seed 31 --events 3000 --customers 300 --products 200 -o "$TMP/ev.jsonl" \
+        --catalog "$TMP/cat.jsonl"
 replay_ids "$TMP/ev.jsonl" "$TMP/cat.jsonl" >"$TMP/want"
 start_broker 1 -t customer-events,product-catalog,offers,events-2,offers-2
 ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null

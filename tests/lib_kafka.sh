@@ -31,6 +31,11 @@ if ! [ -x "$KPY" ] || ! "$KPY" "$KU" ok 2>/dev/null; then
 fi
 ku() { "$KPY" "$KU" "$@"; }
 
+# gen ARGS...: xsell generate, failing loudly
+gen() {
+        "$XSELL" generate "$@" 2>"$TMP/generate.err" || fail "xsell generate: $(cat "$TMP/generate.err")"
+}
+
 # start_broker PARTITIONS [mock-broker options...]: sets B (bootstrap) and BROKER_PID; its
 # stderr goes to $TMP/broker.N.err (N counts the brokers of a test from 1)
 NBROKERS=0
