@@ -604,24 +604,22 @@ out:
 /* ---- memory: adversarial stream under caps ---------------------------------------- */
 
 /* Every event a purchase by a new customer of 4 never-seen products, one second apart: each
- * makes 6 new pairs, 4 new products and a new customer, so every cap bites. */
+ * makes 6 new pairs, 4 new products and a new customer, so the customer and catalog caps bite
+ * (the pair cap only if cooc.max_pairs is lowered below what the capped catalog makes). The
+ * products share one category: the worst case for the price ladder. */
 static int cmd_memory(struct bopts *o)
 {
         char err[512];
         if (!o->events)
                 o->events = 4000000;
-        const char *extra[] = {"window.size",
-                               o->window,
-                               "window.pane",
-                               "1h",
-                               "customers.max",
-                               "100000",
-                               "cooc.max_pairs",
-                               "1000000",
-                               "catalog.max_products",
-                               "200000",
-                               "dedup.capacity",
-                               "200000",
+        char ws[64];
+        snprintf(ws, sizeof(ws), "window.size=%s", o->window);
+        const char *extra[] = {ws,
+                               "window.pane=1h",
+                               "customers.max=100000",
+                               "cooc.max_pairs=1000000",
+                               "catalog.max_products=20000",
+                               "dedup.capacity=200000",
                                NULL};
         struct xs_conf *conf = xs_cli_conf_build(&o->cc, extra);
         if (!conf)
@@ -660,7 +658,7 @@ static int cmd_memory(struct bopts *o)
                         struct xs_stats st;
                         xs_engine_stats(eng, &st);
                         uint64_t rss = rss_bytes(), heap = alloc_bytes();
-                        if (!first_rss && st.customers_evicted && st.pairs_cap_hits) {
+                        if (!first_rss && st.customers_evicted) {
                                 first_rss = rss;
                                 first_heap = heap;
                         }
@@ -1038,8 +1036,9 @@ struct lat {
         rd_kafka_t *prod;
         const char *topic;
         double rate, seconds;
-        volatile int done;
+        volatile int done, consuming;
         volatile sig_atomic_t stop;
+        int64_t start_ns; /* offers of events scheduled before this are not measured */
         uint64_t sent, behind;
         int64_t *samples;
         size_t n, cap;
@@ -1056,9 +1055,23 @@ static void *load_thread(void *opaque)
         unsigned char *buf = NULL;
         size_t cap = 0;
         char eid[32];
-        int64_t start = now_ns(), period = (int64_t)(1e9 / L->rate);
-        uint64_t total = (uint64_t)(L->rate * L->seconds);
         struct xs_event ev;
+        /* warm-up, not measured: one event every 10 ms until the processor has joined its
+         * group and consumes, then half a second more */
+        for (uint64_t i = 0; !L->consuming && !L->stop && codec && xs_gen_next(L->gen, &ev); i++) {
+                snprintf(eid, sizeof(eid), "W%" PRIu64, i);
+                ev.event_id = eid;
+                ev.event_time = wall_ms();
+                size_t len =
+                    xs_kafka_encode(codec, XS_KIND_EVENT, 1, &ev, 0, &buf, &cap, err, sizeof(err));
+                if (len)
+                        produce_one(L->prod, L->topic, ev.customer_id, buf, len);
+                rd_kafka_poll(L->prod, 10);
+        }
+        nanosleep(&(struct timespec){0, 500000000}, NULL);
+        int64_t start = now_ns(), period = (int64_t)(1e9 / L->rate);
+        L->start_ns = start;
+        uint64_t total = (uint64_t)(L->rate * L->seconds);
         for (uint64_t i = 0; i < total && codec && xs_gen_next(L->gen, &ev); i++) {
                 int64_t sched = start + (int64_t)i * period, now = now_ns();
                 if (sched > now) {
@@ -1113,7 +1126,7 @@ static ssize_t lat_write(void *cookie, const char *data, size_t size)
                 memcpy(cid, p, (size_t)(q - p));
                 cid[q - p] = 0;
                 int64_t s = sendmap_get(&L->map, cid);
-                if (s < 0)
+                if (s < 0 || !L->start_ns || s < L->start_ns)
                         continue;
                 if (L->n == L->cap) {
                         size_t nc = L->cap ? L->cap * 2 : 65536;
@@ -1131,7 +1144,8 @@ static ssize_t lat_write(void *cookie, const char *data, size_t size)
 static int lat_feed(void *opaque, struct xs_rt *rt)
 {
         struct lat *L = opaque;
-        (void)rt;
+        if (xs_rt_consumed_bytes(rt))
+                L->consuming = 1;
         /* after the load: a second for the tail of offers, then a graceful stop */
         if (L->done && now_ns() - L->end_ns > 1000000000)
                 L->stop = 1;
@@ -1165,7 +1179,7 @@ static int cmd_latency(struct bopts *o)
         L.map.key = calloc(L.map.cap, sizeof(char *));
         L.map.t = calloc(L.map.cap, sizeof(int64_t));
         if (!conf || !codec || !L.map.key || !L.map.t ||
-            gen_setup(o, (uint64_t)(o->rate * o->seconds) + 1, &L.gen) != 0)
+            gen_setup(o, (uint64_t)(o->rate * o->seconds) + 100000, &L.gen) != 0)
                 goto out;
         const struct xs_params *p = xs_conf_params(conf);
         struct xs_conf *rconf = xs_conf_dup(conf);

@@ -10,6 +10,7 @@ packages=(
         clang llvm libclang-rt-14-dev   # libFuzzer + sanitizers for the fuzz tests
         python3                         # independent oracles in the CLI tests
         python3-confluent-kafka kcat    # independent Kafka client and tool for the Kafka tests
+        valgrind gnuplot-nox            # benchmarks: callgrind instruction counts, plots
 )
 missing=()
 for p in "${packages[@]}"; do
