@@ -92,10 +92,7 @@ PC=$!
 PIDS+=("$PK" "$PC")
 sleep 0.7
 kill -USR1 "$BCPID"
-for _ in $(seq 100); do
-        [ "$(wc -l <"$TMP/k1.out")" -ge 20 ] && break
-        sleep 0.05
-done
+wait_for_lines "$TMP/k1.out" 20 10 || fail "k1 printed no offers: $(grep -v '^%' "$TMP/k1.err")"
 sleep 0.3
 kill -9 "$K1"
 sleep 1.5

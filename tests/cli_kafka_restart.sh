@@ -29,15 +29,16 @@ diff "$TMP/want" "$TMP/got.u" >"$TMP/diff" ||
 ok "union of both runs' offers = xsell replay of all events ($(wc -l <"$TMP/want") offers, $(($(wc -l <"$TMP/got") - $(wc -l <"$TMP/got.u"))) repeats)"
 
 # -- SIGTERM while the input is flowing --
-# the events arrive at 1,500 a second; the first run gets SIGTERM once it has produced offers
+# the events arrive at 1,500 a second; the first run gets SIGTERM once it has had 10 offers
+# acknowledged (printed)
 S=(-X application.id=sigterm -X topic.events=events-2 -X topic.offers=offers-2)
-xrun_bg s1 "${S[@]}" -X run.idle_exit=0
+xrun_bg s1 "${S[@]}" -X run.idle_exit=0 --print json
 S1=$XPID
 wait_for "$TMP/s1.err" "assigned" 20 || fail "s1 not assigned: $(cat "$TMP/s1.err")"
 ku produce "$B" events-2 "$TMP/ev.jsonl" --rate 1500 2>/dev/null &
 PROD=$!
 PIDS+=("$PROD")
-sleep 0.8
+wait_for_lines "$TMP/s1.out" 10 20 || fail "s1 printed no offers: $(grep -v '^%' "$TMP/s1.err")"
 kill -TERM "$S1"
 set +e
 wait "$S1"
@@ -45,7 +46,7 @@ rc=$?
 set -e
 [ "$rc" = 0 ] || fail "SIGTERM: exit $rc: $(grep -v '^%' "$TMP/s1.err" | tail -5)"
 c1=$(consumed s1)
-[ "$c1" -gt 0 ] || fail "s1 consumed nothing before SIGTERM"
+[ "$c1" -gt 0 ] || fail "s1 consumed nothing before SIGTERM: $(grep -v '^%' "$TMP/s1.err")"
 wait "$PROD" || fail "paced producer failed"
 ok "SIGTERM after $c1 of 3000 events: graceful exit 0"
 [ "$c1" -lt 3000 ] || echo "# note: SIGTERM came after the last event (not mid-stream)"

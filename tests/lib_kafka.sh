@@ -88,6 +88,16 @@ wait_for() {
         return 1
 }
 
+# wait_for_lines FILE N SECONDS: until FILE has N lines
+wait_for_lines() {
+        local i
+        for i in $(seq $(($3 * 20))); do
+                [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+                sleep 0.05
+        done
+        return 1
+}
+
 # offer ids of `xsell replay EVENTS -c CATALOG`, one a line, sorted
 replay_ids() {
         "$XSELL" replay "$1" -c "$2" -q | sed -n 's/^{"offer_id":"\([^"]*\)".*/\1/p' | sort
