@@ -81,7 +81,8 @@ B=$B1
 xrun_bg k1 "${EOS[@]}" "${K[@]}" -X commit.interval=200ms --print json
 K1=$XPID
 B=$BC
-xrun_bg c1 "${EOS[@]}" "${C[@]}" -X run.idle_exit=4s
+# c1's broker goes down once c1 has had 5 offers acknowledged; idle_exit outlasts the outage
+xrun_bg c1 "${EOS[@]}" "${C[@]}" -X run.idle_exit=8s --print json
 C1=$XPID
 wait_for "$TMP/k1.err" "assigned" 20 || fail "k1 not assigned: $(cat "$TMP/k1.err")"
 wait_for "$TMP/c1.err" "assigned" 20 || fail "c1 not assigned: $(cat "$TMP/c1.err")"
@@ -90,7 +91,7 @@ PK=$!
 ku produce "$BC" events-c "$TMP/ev.jsonl" --rate 1500 2>/dev/null &
 PC=$!
 PIDS+=("$PK" "$PC")
-sleep 0.7
+wait_for_lines "$TMP/c1.out" 5 10 || fail "c1 printed no offers: $(grep -v '^%' "$TMP/c1.err")"
 kill -USR1 "$BCPID"
 wait_for_lines "$TMP/k1.out" 20 10 || fail "k1 printed no offers: $(grep -v '^%' "$TMP/k1.err")"
 sleep 0.3
@@ -110,7 +111,7 @@ ok "kill -9 mid-stream, $(wc -l <"$TMP/k1.offers") offers on the topic; the rest
 wait "$PC" || fail "paced producer failed across the outage"
 wait "$C1" || fail "run across a broker outage failed: $(grep -v '^%' "$TMP/c1.err" | tail -5)"
 grep -q "broker 1 down" "$BCERR" && grep -q "broker 1 up" "$BCERR" || fail "the broker did not go down and up"
-[ "$(consumed c1)" = 3000 ] || fail "consumed $(consumed c1) across the outage"
+[ "$(consumed c1)" = 3000 ] || fail "consumed $(consumed c1) across the outage: $(grep -v '^%' "$TMP/c1.err")"
 B=$BC
 topic_ids offers-c >"$TMP/got"
 sort -u "$TMP/got" | diff "$TMP/ref" - >/dev/null || fail "across the outage: offers differ from the uninterrupted run"
