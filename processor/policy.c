@@ -40,6 +40,7 @@ struct cand {
         int explicit_rank; /* 0 = not an explicit target, else 1-based rank */
         int has_evidence;
         int same_brand;
+        int lazy_evidence; /* never seen together: evidence computed only if offered */
         int64_t price;
         struct xs_evidence ev;
 };
@@ -299,6 +300,17 @@ static void grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32
         cd.same_brand = a && a->brand && a->brand == b->brand;
         int32_t n[XS_REL_COUNT];
         xs_window_pair(eng->window, anchor, id, n);
+        int together = 0;
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                together |= n[r] != 0;
+        if (!together) {
+                /* most ladder products were never seen with the anchor: they rank by the
+                 * catalog alone (score 0), and their evidence (the anchor's and their own
+                 * row totals) is only worked out for the few that are offered */
+                cd.lazy_evidence = 1;
+                cand_put(out, &cd);
+                return;
+        }
         int64_t support;
         cd.score = xs_score_pair(eng, XS_SCORE_ALTERNATIVE, anchor, id, n, &cd.ev, &support);
         cd.has_evidence = support > 0;
@@ -526,6 +538,11 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
                 it->price = pr->price;
                 it->score = cd->score;
                 it->evidence = cd->ev;
+                if (cd->lazy_evidence) {
+                        int32_t zero[XS_REL_COUNT] = {0};
+                        xs_score_pair(eng, XS_SCORE_ALTERNATIVE, d->anchor, cd->id, zero,
+                                      &it->evidence, NULL);
+                }
                 any_evidence |= cd->has_evidence;
         }
         memcpy(o.incentives, d->inc, sizeof(d->inc));
