@@ -830,11 +830,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         rd_kafka_assignment_lost(rk) ? " (lost)" : "");
 }
 
-/* Input resumed on partition part after it had been read to its end: the other partitions at
- * their end may have new records too that were not fetched yet (records produced together
- * reach the partitions in separate batches), so for XS_EOF_HOLD_S they hold stream time back as
- * if they were not at their end. Without this, stream time jumped to the first partition's
- * newest time and the other partitions' records of the same burst were all late. */
+/* A partition read to its end is left out of stream time only once it has stayed there for
+ * XS_EOF_HOLD_S (like Kafka Streams' max.task.idle.ms): reaching the end of a partition often
+ * only means the consumer caught up with a producer that writes the partitions in turn, and
+ * the next batch is on its way. And when input resumes on partition part, the other partitions
+ * at their end may have new records of the same burst not fetched yet, so they are held again.
+ * Without this, stream time jumped to one partition's newest time and the other partitions'
+ * records of the same stretch of event time were late. */
 #define XS_EOF_HOLD_S 1.0
 static void hold_idle_partitions(struct xs_rt *rt, int32_t part)
 {
@@ -1159,8 +1161,10 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                         rt->at_eof[part] = 0;
                                 }
                         } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                                if (part >= 0 && part < 1024)
+                                if (part >= 0 && part < 1024) {
                                         rt->at_eof[part] = 1;
+                                        rt->eof_hold_until[part] = now_s() + XS_EOF_HOLD_S;
+                                }
                         } else if (!opts->quiet) {
                                 fprintf(stderr, "xsell run: consumer: %s\n",
                                         rd_kafka_message_errstr(m));
@@ -1172,8 +1176,12 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 if (now_s() - rt->last_commit >= (double)p->commit_interval / 1000.0)
                         commit_now(rt);
                 if (idle_exit > 0 && !feeding && now_s() - rt->last_input >= idle_exit &&
-                    all_at_eof(rt))
+                    all_at_eof(rt)) {
+                        /* the input is finished: no partition holds stream time back now */
+                        memset(rt->eof_hold_until, 0, sizeof(rt->eof_hold_until));
+                        advance_stream_time(rt);
                         break;
+                }
         }
         /* the input is finished (idle exit): let what would be due by then fire */
         if (!rt->fatal && opts->drain_ms > 0 && rt->stream_time != INT64_MIN &&
