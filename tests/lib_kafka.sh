@@ -24,6 +24,7 @@ cleanup() {
         rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE # so that cleanup runs when the test itself is stopped
 # a command failing under set -e says where, instead of ending the test in silence
 set -E
 trap 'echo "FAIL: ${BASH_SOURCE[0]##*/} line $LINENO: $BASH_COMMAND (exit $?)" >&2' ERR
