@@ -377,6 +377,12 @@ static int run_or_demo(int argc, char **argv, int force_demo)
         char boot[1024];
         int embedded =
             force_demo || xs_conf_get(conf, "kafka.bootstrap.servers", boot, sizeof(boot)) != XS_OK;
+        if (!embedded && !boot[strspn(boot, " \t")]) {
+                fprintf(stderr, "xsell: kafka.bootstrap.servers is empty (leave it unset for the "
+                                "embedded broker)\n");
+                xs_conf_destroy(conf);
+                return 2;
+        }
         const struct xs_params *p = xs_conf_params(conf);
         install_signals();
         struct xs_rt_opts ro = {.stop = &stop_flag,

@@ -79,6 +79,11 @@ set +e
 rc=$?
 set -e
 [ $rc -eq 2 ] && grep -q "must divide window.size" "$TMP/err5" || fail "cross-key check: $(cat "$TMP/err5")"
+set +e
+"$XSELL" run -X kafka.bootstrap.servers= 2>"$TMP/err6"
+rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "kafka.bootstrap.servers is empty" "$TMP/err6" || fail "empty bootstrap: $rc $(cat "$TMP/err6")"
 ok "configuration errors are clear and name file:line"
 
 printf 'caps.per_day=5\noffer.max_items=2\n' >"$TMP/good.properties"
