@@ -32,6 +32,11 @@ int xs_cli_conf_set(struct xs_cli_conf *cc, const char *kv)
         return 0;
 }
 
+int xs_cli_conf_opt(struct xs_cli_conf *cc, int opt, const char *arg)
+{
+        return opt == 'F' ? xs_cli_conf_file(cc, arg) : xs_cli_conf_set(cc, arg);
+}
+
 static int apply_kv(struct xs_conf *conf, const char *kv, const char *origin)
 {
         char key[256], err[512];

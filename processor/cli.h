@@ -22,6 +22,9 @@ struct xs_cli_conf {
 int xs_cli_conf_file(struct xs_cli_conf *cc, const char *path);
 /* Records -X key=value; returns -1 (message printed) when malformed or too many. */
 int xs_cli_conf_set(struct xs_cli_conf *cc, const char *kv);
+/* The shared -F FILE / -X key=value options: opt is 'F' or 'X'. Returns 0, or -1 with the
+ * message printed. */
+int xs_cli_conf_opt(struct xs_cli_conf *cc, int opt, const char *arg);
 /* defaults < files < environment < -X. Returns a new conf (caller destroys), or NULL with the
  * error printed to stderr as "xsell: ...". extra: settings applied before the files (command
  * defaults such as pairs' unbounded window), may be NULL. */

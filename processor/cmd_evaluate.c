@@ -977,11 +977,8 @@ int xs_cmd_evaluate(int argc, char **argv)
                         quiet = 1;
                         break;
                 case 'F':
-                        if (xs_cli_conf_file(&cc, optarg) != 0)
-                                return 2;
-                        break;
                 case 'X':
-                        if (xs_cli_conf_set(&cc, optarg) != 0)
+                        if (xs_cli_conf_opt(&cc, opt, optarg) != 0)
                                 return 2;
                         break;
                 case 'h':

@@ -326,11 +326,8 @@ static int run_or_demo(int argc, char **argv, int force_demo)
         while ((opt = getopt_long(argc, argv, "F:X:e:f:c:n:qh", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'F':
-                        if (xs_cli_conf_file(&cc, optarg) != 0)
-                                return 2;
-                        break;
                 case 'X':
-                        if (xs_cli_conf_set(&cc, optarg) != 0)
+                        if (xs_cli_conf_opt(&cc, opt, optarg) != 0)
                                 return 2;
                         break;
                 case 'e':
@@ -511,11 +508,8 @@ int xs_cmd_produce(int argc, char **argv)
                         is_catalog = 1;
                         break;
                 case 'F':
-                        if (xs_cli_conf_file(&cc, optarg) != 0)
-                                return 2;
-                        break;
                 case 'X':
-                        if (xs_cli_conf_set(&cc, optarg) != 0)
+                        if (xs_cli_conf_opt(&cc, opt, optarg) != 0)
                                 return 2;
                         break;
                 case 'h':

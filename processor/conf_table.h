@@ -44,7 +44,8 @@
           "Minimum signed score: LLR 3.84 is p < 0.05; with cooc.score=lift, a lift such as 1.5; " \
           "with cooc.score=count, a weighted pair count")                                          \
         X("cooc.score", score, STR, "llr", "llr|lift|count", 0,                                    \
-          "Ranking score: signed log-likelihood ratio (Dunning), lift, or count (the raw weighted " \
+          "Ranking score: signed log-likelihood ratio (Dunning), lift, or count (the raw "         \
+          "weighted "                                                                              \
           "pair count, no significance: a baseline for `xsell evaluate`)")                         \
         X("weight.view", weight_view, INT, "1", 0, 1000, "Weight of a co-view pair in scores")     \
         X("weight.cart", weight_cart, INT, "3", 0, 1000,                                           \
@@ -89,7 +90,7 @@
         X("offer.max_items", offer_max_items, INT, "3", 1, 8,                                      \
           "Products per cross-sell or upsell offer (a downsell offers exactly one)")               \
         X("offer.max_anchors", offer_max_anchors, INT, "5", 1, 64,                                 \
-          "Cart or order items (the priciest) whose complements a cross-sell considers")          \
+          "Cart or order items (the priciest) whose complements a cross-sell considers")           \
         X("offer.ttl", offer_ttl, DUR, "1d", 60000, 366 * XS_DAY_MS,                               \
           "How long an on-site offer is valid (expires_at = created_at + ttl)")                    \
         X("offer.email_ttl", offer_email_ttl, DUR, "7d", 60000, 366 * XS_DAY_MS,                   \
@@ -132,57 +133,58 @@
         X("control.share", control_share, DBL, "0.05", 0.0, 1.0,                                   \
           "Share of customers (by a hash of customer_id) held out as a control group")             \
         X("control.salt", control_salt, STR, "xsell", "", 0,                                       \
-          "Salt of the control-group hash: change it to draw a new control group")                                                                                     \
-        X("application.id", application_id, STR, "xsell", "", 0,                                    \
-          "Consumer group id, client id prefix and transactional id prefix of `xsell run`")      \
+          "Salt of the control-group hash: change it to draw a new control group")                 \
+        X("application.id", application_id, STR, "xsell", "", 0,                                   \
+          "Consumer group id, client id prefix and transactional id prefix of `xsell run`")        \
         X("topic.events", topic_events, STR, "customer-events", "", 0,                             \
           "Input topic of customer events (key customer_id)")                                      \
-        X("topic.catalog", topic_catalog, STR, "product-catalog", "", 0,                            \
-          "Compacted catalog topic (key product_id; a null value deletes); empty: none")          \
-        X("topic.offers", topic_offers, STR, "offers", "", 0, "Output topic of offers (key customer_id)") \
+        X("topic.catalog", topic_catalog, STR, "product-catalog", "", 0,                           \
+          "Compacted catalog topic (key product_id; a null value deletes); empty: none")           \
+        X("topic.offers", topic_offers, STR, "offers", "", 0,                                      \
+          "Output topic of offers (key customer_id)")                                              \
         X("topic.signals", topic_signals, STR, "", "", 0,                                          \
-          "Output topic of journey signals; empty: not published")                                \
+          "Output topic of journey signals; empty: not published")                                 \
         X("topic.outcomes", topic_outcomes, STR, "", "", 0,                                        \
-          "Output topic of offer outcomes; empty: not published")                                 \
+          "Output topic of offer outcomes; empty: not published")                                  \
         X("topic.dead_letter", topic_dead_letter, STR, "xsell-dead-letters", "", 0,                \
-          "Dead-letter topic: records that cannot be decoded or break the contract")             \
+          "Dead-letter topic: records that cannot be decoded or break the contract")               \
         X("processing.guarantee", processing_guarantee, STR, "at_least_once",                      \
-          "at_least_once|exactly_once",                                                            \
-          0, "at_least_once: commit after outputs are acknowledged; exactly_once: transactions")  \
+          "at_least_once|exactly_once", 0,                                                         \
+          "at_least_once: commit after outputs are acknowledged; exactly_once: transactions")      \
         X("commit.interval", commit_interval, DUR, "1s", 10, XS_HOUR_MS,                           \
-          "How often input offsets are committed (with the transaction, under exactly_once)")     \
-        X("errors.tolerance", errors_tolerance, STR, "all", "all|none",                            \
-          0, "all: dead-letter bad records and go on; none: stop at the first bad record")        \
+          "How often input offsets are committed (with the transaction, under exactly_once)")      \
+        X("errors.tolerance", errors_tolerance, STR, "all", "all|none", 0,                         \
+          "all: dead-letter bad records and go on; none: stop at the first bad record")            \
         X("shutdown.timeout", shutdown_timeout, DUR, "30s", 0, XS_HOUR_MS,                         \
-          "Bound on a graceful shutdown: finish, flush, commit and close within this time")       \
+          "Bound on a graceful shutdown: finish, flush, commit and close within this time")        \
         X("registry.url", registry_url, STR, "", "", 0,                                            \
           "Confluent Schema Registry URL; empty: registry-less, with the schema.id.* ids")         \
         X("registry.basic_auth", registry_basic_auth, STR, "", "", 0,                              \
-          "user:password for the Schema Registry (empty: none)")                                  \
+          "user:password for the Schema Registry (empty: none)")                                   \
         X("registry.timeout", registry_timeout, DUR, "5s", 10, 300000,                             \
-          "Timeout of one Schema Registry request")                                               \
+          "Timeout of one Schema Registry request")                                                \
         X("registry.retries", registry_retries, INT, "3", 0, 100,                                  \
-          "Retries of a failed Schema Registry request (5xx, timeout, unreachable)")              \
+          "Retries of a failed Schema Registry request (5xx, timeout, unreachable)")               \
         X("schema.id.event", schema_id_event, INT, "1", 1, 2147483647,                             \
-          "Registry-less mode: schema id of customer events in the wire format")                 \
+          "Registry-less mode: schema id of customer events in the wire format")                   \
         X("schema.id.product", schema_id_product, INT, "2", 1, 2147483647,                         \
           "Registry-less mode: schema id of catalog products")                                     \
         X("schema.id.offer", schema_id_offer, INT, "3", 1, 2147483647,                             \
           "Registry-less mode: schema id written on offers")                                       \
         X("schema.id.signal", schema_id_signal, INT, "4", 1, 2147483647,                           \
-          "Registry-less mode: schema id written on journey signals")                             \
+          "Registry-less mode: schema id written on journey signals")                              \
         X("schema.id.outcome", schema_id_outcome, INT, "5", 1, 2147483647,                         \
-          "Registry-less mode: schema id written on offer outcomes")                              \
-        X("state.restore", state_restore, STR, "replay", "replay|none",                            \
-          0, "On start: rebuild state by replaying each partition up to its committed offset")   \
+          "Registry-less mode: schema id written on offer outcomes")                               \
+        X("state.restore", state_restore, STR, "replay", "replay|none", 0,                         \
+          "On start: rebuild state by replaying each partition up to its committed offset")        \
         X("state.restore_max_events", state_restore_max_events, INT, "5000000", 0, 1000000000,     \
-          "Events replayed at most on start (the most recent are kept)")                          \
+          "Events replayed at most on start (the most recent are kept)")                           \
         X("catalog.bootstrap_timeout", catalog_bootstrap_timeout, DUR, "60s", 0, XS_HOUR_MS,       \
-          "Time allowed to read the catalog topic to its end before processing events")           \
+          "Time allowed to read the catalog topic to its end before processing events")            \
         X("run.idle_exit", run_idle_exit, DUR, "0", 0, 366 * XS_DAY_MS,                            \
-          "Exit after the input has been idle at its end this long (0: run until signalled)")    \
+          "Exit after the input has been idle at its end this long (0: run until signalled)")      \
         X("demo.drain", demo_drain, DUR, "1h", 0, 366 * XS_DAY_MS,                                 \
-          "Demo: when the loaded input is done, move event time on this much (timers fire)")    \
+          "Demo: when the loaded input is done, move event time on this much (timers fire)")       \
         X("demo.partitions", demo_partitions, INT, "4", 1, 64,                                     \
           "Partitions of each topic of the embedded broker (when no bootstrap.servers is set)")
 

@@ -51,12 +51,11 @@ void xs_codec_destroy(struct xs_codec *codec);
  * Returns XS_ERR_DECODE for bytes that do not match the schema, XS_ERR_INVALID for a record
  * that decodes but breaks the contract (e.g. a required id empty); never aborts, never
  * allocates more than a bounded multiple of len. */
-xs_err_t xs_codec_decode_event(struct xs_codec *codec, const struct xs_wschema *ws,
-                               const void *buf, size_t len, struct xs_event *out, char *errstr,
-                               size_t errstr_size);
+xs_err_t xs_codec_decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                               size_t len, struct xs_event *out, char *errstr, size_t errstr_size);
 xs_err_t xs_codec_decode_product(struct xs_codec *codec, const struct xs_wschema *ws,
-                                 const void *buf, size_t len, struct xs_product *out,
-                                 char *errstr, size_t errstr_size);
+                                 const void *buf, size_t len, struct xs_product *out, char *errstr,
+                                 size_t errstr_size);
 
 /* 1 if the last xs_codec_decode_product() on codec returned a tombstone (deleted = true): the
  * caller deletes product_id. For a tombstone only product_id is required; currency and price may

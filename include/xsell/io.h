@@ -34,7 +34,7 @@ struct xs_record {
         enum xs_record_kind kind; /* XS_KIND_EVENT or XS_KIND_PRODUCT */
         struct xs_event ev;
         struct xs_product product;
-        int tombstone; /* XS_KIND_PRODUCT: delete product.product_id */
+        int tombstone;     /* XS_KIND_PRODUCT: delete product.product_id */
         uint64_t position; /* 1-based line or record number, for messages */
 };
 
@@ -47,8 +47,7 @@ struct xs_reader *xs_reader_open(const char *path, enum xs_format fmt, enum xs_r
  * in messages. The caller keeps f and closes it after xs_reader_close(). With XS_FMT_AUTO an
  * Avro file is only recognised on a seekable stream. */
 struct xs_reader *xs_reader_open_stream(FILE *f, const char *name, enum xs_format fmt,
-                                        enum xs_record_kind kind, char *errstr,
-                                        size_t errstr_size);
+                                        enum xs_record_kind kind, char *errstr, size_t errstr_size);
 /* Reads the next record into *rec (valid until the next call). Returns XS_OK and sets *eof at
  * the end; XS_ERR_DECODE / XS_ERR_INVALID for a record that was skipped (errstr says why and
  * where); XS_ERR_IO when reading itself failed (stop). */

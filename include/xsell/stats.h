@@ -13,48 +13,50 @@ extern "C" {
 
 /* X(name, kind, help): kind is "counter" or "gauge". */
 #define XS_STATS_SCALARS(X)                                                                        \
-        X(events_processed, counter, "events that reached the journey and window")             \
-        X(events_duplicate, counter, "events dropped because their event_id was seen")          \
-        X(events_late, counter, "events older than the watermark minus allowed lateness")      \
-        X(events_rejected, counter, "events that broke the contract (see rejected_*)")          \
-        X(rejected_missing_field, counter, "rejected: a required field missing, empty or out of range") \
-        X(rejected_bad_quantity, counter, "rejected: quantity <= 0 or above event.max_quantity") \
-        X(rejected_bad_price, counter, "rejected: negative or absurd unit price")               \
-        X(rejected_too_many_items, counter, "rejected: more line items than event.max_items")   \
-        X(rejected_unknown_type, counter, "rejected: event type unknown to this version")       \
-        X(rejected_no_items, counter, "rejected: a cart or purchase event with no line items")  \
-        X(catalog_upserts, counter, "catalog records applied")                                   \
-        X(catalog_deletes, counter, "catalog tombstones applied")                                \
-        X(catalog_learned, counter, "products learned from event line items")                   \
-        X(catalog_rejected, counter, "catalog records rejected (bad price, missing id)")        \
-        X(catalog_cap_hits, counter, "products not added because catalog.max_products bit")    \
-        X(catalog_products, gauge, "products known")                                             \
-        X(unknown_products, counter, "line items naming a product the catalog does not know")   \
-        X(pairs_live, gauge, "distinct pairs in the window")                                     \
-        X(pairs_cap_hits, counter, "pair increments dropped because cooc.max_pairs bit")        \
-        X(pair_increments, counter, "pair count increments applied")                            \
-        X(basket_items_truncated, counter, "basket items not paired: cooc.max_basket_items")    \
-        X(history_evictions, counter, "items dropped from a customer's bounded history")        \
-        X(panes_closed, counter, "panes closed (their deltas became final)")                    \
-        X(panes_expired, counter, "panes that left the window and were subtracted")             \
-        X(pane_entries_expired, counter, "pane entries subtracted")                             \
-        X(forced_drains, counter, "expiring panes drained at once: window.max_draining bit")   \
-        X(customers_live, gauge, "customers tracked")                                            \
-        X(customers_evicted, counter, "least recently active customers dropped: customers.max") \
-        X(customers_forgotten, counter, "customers erased by FORGET")                           \
-        X(timers_fired, counter, "journey timers fired")                                         \
-        X(timers_deferred, counter, "timer firings deferred: timers.max_fire_per_event bit")    \
-        X(watermark_ms, gauge, "event-time watermark (ms since epoch)")                         \
-        X(dedup_evictions, counter, "event ids forgotten: dedup.capacity bit before horizon")   \
-        X(offers_withheld_control, counter, "offers computed for control-group customers, not sent") \
-        X(offers_suppressed_cap, counter, "offers suppressed by a frequency cap or cooldown")  \
-        X(offers_suppressed_channel, counter, "email offers suppressed: no email channel")     \
-        X(offers_suppressed_onboarding, counter, "upsells suppressed in the onboarding period") \
+        X(events_processed, counter, "events that reached the journey and window")                 \
+        X(events_duplicate, counter, "events dropped because their event_id was seen")             \
+        X(events_late, counter, "events older than the watermark minus allowed lateness")          \
+        X(events_rejected, counter, "events that broke the contract (see rejected_*)")             \
+        X(rejected_missing_field, counter,                                                         \
+          "rejected: a required field missing, empty or out of range")                             \
+        X(rejected_bad_quantity, counter, "rejected: quantity <= 0 or above event.max_quantity")   \
+        X(rejected_bad_price, counter, "rejected: negative or absurd unit price")                  \
+        X(rejected_too_many_items, counter, "rejected: more line items than event.max_items")      \
+        X(rejected_unknown_type, counter, "rejected: event type unknown to this version")          \
+        X(rejected_no_items, counter, "rejected: a cart or purchase event with no line items")     \
+        X(catalog_upserts, counter, "catalog records applied")                                     \
+        X(catalog_deletes, counter, "catalog tombstones applied")                                  \
+        X(catalog_learned, counter, "products learned from event line items")                      \
+        X(catalog_rejected, counter, "catalog records rejected (bad price, missing id)")           \
+        X(catalog_cap_hits, counter, "products not added because catalog.max_products bit")        \
+        X(catalog_products, gauge, "products known")                                               \
+        X(unknown_products, counter, "line items naming a product the catalog does not know")      \
+        X(pairs_live, gauge, "distinct pairs in the window")                                       \
+        X(pairs_cap_hits, counter, "pair increments dropped because cooc.max_pairs bit")           \
+        X(pair_increments, counter, "pair count increments applied")                               \
+        X(basket_items_truncated, counter, "basket items not paired: cooc.max_basket_items")       \
+        X(history_evictions, counter, "items dropped from a customer's bounded history")           \
+        X(panes_closed, counter, "panes closed (their deltas became final)")                       \
+        X(panes_expired, counter, "panes that left the window and were subtracted")                \
+        X(pane_entries_expired, counter, "pane entries subtracted")                                \
+        X(forced_drains, counter, "expiring panes drained at once: window.max_draining bit")       \
+        X(customers_live, gauge, "customers tracked")                                              \
+        X(customers_evicted, counter, "least recently active customers dropped: customers.max")    \
+        X(customers_forgotten, counter, "customers erased by FORGET")                              \
+        X(timers_fired, counter, "journey timers fired")                                           \
+        X(timers_deferred, counter, "timer firings deferred: timers.max_fire_per_event bit")       \
+        X(watermark_ms, gauge, "event-time watermark (ms since epoch)")                            \
+        X(dedup_evictions, counter, "event ids forgotten: dedup.capacity bit before horizon")      \
+        X(offers_withheld_control, counter,                                                        \
+          "offers computed for control-group customers, not sent")                                 \
+        X(offers_suppressed_cap, counter, "offers suppressed by a frequency cap or cooldown")      \
+        X(offers_suppressed_channel, counter, "email offers suppressed: no email channel")         \
+        X(offers_suppressed_onboarding, counter, "upsells suppressed in the onboarding period")    \
         X(offers_suppressed_repeat, counter,                                                       \
-          "offers not sent because the same offer to the customer is still open")               \
-        X(offers_no_candidate, counter, "offer opportunities with no eligible product")         \
-        X(candidates_filtered, counter, "candidates removed by guardrails (cart, bought, stock)") \
-        X(outcomes, counter, "offer conversions attributed (treatment and control)")            \
+          "offers not sent because the same offer to the customer is still open")                  \
+        X(offers_no_candidate, counter, "offer opportunities with no eligible product")            \
+        X(candidates_filtered, counter, "candidates removed by guardrails (cart, bought, stock)")  \
+        X(outcomes, counter, "offer conversions attributed (treatment and control)")               \
         X(signals, counter, "journey signals emitted")
 
 struct xs_stats {
@@ -73,8 +75,8 @@ struct xs_stats {
 
 /* Calls cb once per scalar counter, with its name, kind ("counter"/"gauge") and help. */
 void xs_stats_foreach(const struct xs_stats *st,
-                      void (*cb)(void *opaque, const char *name, const char *kind,
-                                 const char *help, uint64_t value),
+                      void (*cb)(void *opaque, const char *name, const char *kind, const char *help,
+                                 uint64_t value),
                       void *opaque);
 
 #ifdef __cplusplus
