@@ -112,7 +112,10 @@ ok "kill -9 mid-stream, $(wc -l <"$TMP/k1.offers") offers on the topic; the rest
 wait "$PC" || fail "paced producer failed across the outage"
 wait "$C1" || fail "run across a broker outage failed: $(grep -v '^%' "$TMP/c1.err" | tail -5)"
 grep -q "broker 1 down" "$BCERR" && grep -q "broker 1 up" "$BCERR" || fail "the broker did not go down and up"
-[ "$(consumed c1)" = 3000 ] || fail "consumed $(consumed c1) across the outage: $(grep -v '^%' "$TMP/c1.err")"
+# the input producer may write a record twice across the outage (its retry): xsell must
+# consume all of them and process each event once (duplicates are suppressed by event_id)
+[ "$(consumed c1)" -ge 3000 ] || fail "consumed $(consumed c1) across the outage: $(grep -v '^%' "$TMP/c1.err")"
+grep -q "events processed 3000," "$TMP/c1.err" || fail "events processed across the outage: $(grep 'events processed' "$TMP/c1.err")"
 B=$BC
 topic_ids offers-c >"$TMP/got"
 sort -u "$TMP/got" | diff "$TMP/ref" - >/dev/null || fail "across the outage: offers differ from the uninterrupted run"
