@@ -35,16 +35,36 @@ static void on_usr(int sig)
                 broker_up_req = 1;
 }
 
+static unsigned shutdown_bound_s; /* shutdown.timeout, rounded up; 0: no watchdog */
+
+static void on_alarm(int sig)
+{
+        static const char msg[] = "xsell: shutdown.timeout exceeded, exiting now\n";
+        (void)sig;
+        if (write(2, msg, sizeof(msg) - 1) < 0) {
+                /* nothing more can be done */
+        }
+        _exit(1);
+}
+
 static void on_signal(int sig)
 {
         (void)sig;
         if (stop_flag)
                 _exit(130); /* a second signal: exit at once */
         stop_flag = 1;
+        /* the whole graceful shutdown is bounded: a watchdog ends it at shutdown.timeout */
+        if (shutdown_bound_s)
+                alarm(shutdown_bound_s);
 }
 
 static void install_signals(void)
 {
+        struct sigaction al;
+        memset(&al, 0, sizeof(al));
+        al.sa_handler = on_alarm;
+        sigemptyset(&al.sa_mask);
+        sigaction(SIGALRM, &al, NULL);
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = on_signal;
@@ -381,6 +401,7 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                 return 2;
         }
         const struct xs_params *p = xs_conf_params(conf);
+        shutdown_bound_s = (unsigned)((p->shutdown_timeout + 999) / 1000) + 1;
         install_signals();
         struct xs_rt_opts ro = {.stop = &stop_flag,
                                 .print = strcmp(print, "none") ? stdout : NULL,
