@@ -189,8 +189,8 @@ struct xs_registry *xs_registry_new(const struct xs_registry_conf *conf, char *e
 
         static const char *const headers[] = {
             "Content-Type: application/vnd.schemaregistry.v1+json",
-            "Accept: application/vnd.schemaregistry.v1+json, "
-            "application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5",
+            ("Accept: application/vnd.schemaregistry.v1+json, "
+             "application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5"),
             "Expect:", /* no 100-continue round trip before a POST body */
         };
         for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
