@@ -279,7 +279,7 @@ static const char *get_str(avro_value_t *rec, const char *name)
 static int64_t get_long(avro_value_t *rec, const char *name)
 {
         avro_value_t f;
-        int64_t v;
+        int64_t v = 0;
         assert_int_equal(avro_value_get_by_name(rec, name, &f, NULL), 0);
         assert_int_equal(avro_value_get_long(&f, &v), 0);
         return v;
@@ -288,7 +288,7 @@ static int64_t get_long(avro_value_t *rec, const char *name)
 static const char *get_enum(avro_value_t *rec, const char *name)
 {
         avro_value_t f;
-        int i;
+        int i = 0;
         assert_int_equal(avro_value_get_by_name(rec, name, &f, NULL), 0);
         assert_int_equal(avro_value_get_enum(&f, &i), 0);
         return avro_schema_enum_get(avro_value_get_schema(&f), i);
