@@ -337,7 +337,7 @@ static void test_offer_encode(void **state)
         assert_true(get_long(&v, "expires_at") == 2000);
         assert_string_equal(get_str(&v, "currency"), "EUR");
         assert_int_equal(avro_value_get_by_name(&v, "items", &items, NULL), 0);
-        size_t n;
+        size_t n = 0;
         assert_int_equal(avro_value_get_size(&items, &n), 0);
         assert_int_equal(n, 2);
         assert_int_equal(avro_value_get_by_index(&items, 0, &it, NULL), 0);
@@ -346,8 +346,8 @@ static void test_offer_encode(void **state)
         assert_int_equal(avro_value_get_by_name(&it, "evidence", &ev, NULL), 0);
         assert_true(get_long(&ev, "k22") == 40);
         avro_value_t f;
-        int32_t i32;
-        double d;
+        int32_t i32 = 0;
+        double d = 0;
         assert_int_equal(avro_value_get_by_name(&ev, "view_buy_count", &f, NULL), 0);
         assert_int_equal(avro_value_get_int(&f, &i32), 0);
         assert_int_equal(i32, 5);
@@ -379,7 +379,7 @@ static void test_signal_outcome_encode(void **state)
         avro_value_t v, f;
         avro_value_iface_t *iface;
         avro_schema_t schema;
-        int b;
+        int b = 0;
 
         assert_int_equal(xs_codec_encode_signal(codec, &s, buf, sizeof(buf), &len), XS_OK);
         read_back(XS_KIND_SIGNAL, buf, len, &v, &iface, &schema);
