@@ -68,6 +68,8 @@ struct xs_rt {
         /* run.idle_exit: partitions assigned and those read to their end (bit per partition
          * number below 1024) */
         unsigned char at_eof[1024], assigned_p[1024];
+        int32_t parts[1024]; /* the assigned partition numbers, for per-record scans */
+        int n_parts;
         /* a partition at its end still holds stream time back until then (see
          * advance_stream_time) */
         double eof_hold_until[1024];
@@ -767,6 +769,8 @@ out:
 
 /* ---- rebalancing -------------------------------------------------------------------- */
 
+static void assigned_set(struct xs_rt *rt, int32_t part, int on);
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -782,7 +786,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 rt->first_assignment_done = 1;
                 for (int i = 0; i < parts->cnt; i++)
                         if (parts->elems[i].partition >= 0 && parts->elems[i].partition < 1024) {
-                                rt->assigned_p[parts->elems[i].partition] = 1;
+                                assigned_set(rt, parts->elems[i].partition, 1);
                                 rt->at_eof[parts->elems[i].partition] = 0;
                         }
                 if (cooperative) {
@@ -812,8 +816,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         for (int i = 0; i < parts->cnt; i++) {
                 rt->st.customers_dropped +=
                     xs_engine_drop_tag(rt->eng, (uint32_t)parts->elems[i].partition);
-                if (parts->elems[i].partition >= 0 && parts->elems[i].partition < 1024)
-                        rt->assigned_p[parts->elems[i].partition] = 0;
+                assigned_set(rt, parts->elems[i].partition, 0);
         }
         if (cooperative) {
                 rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
@@ -838,9 +841,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static void hold_idle_partitions(struct xs_rt *rt, int32_t part)
 {
         double until = now_s() + XS_EOF_HOLD_S;
-        for (int i = 0; i < 1024; i++)
-                if (i != part && rt->assigned_p[i] && rt->at_eof[i])
+        for (int k = 0; k < rt->n_parts; k++) {
+                int32_t i = rt->parts[k];
+                if (i != part && rt->at_eof[i])
                         rt->eof_hold_until[i] = until;
+        }
 }
 
 /* Stream time: the oldest of the assigned partitions' newest event times, leaving out the
@@ -852,9 +857,8 @@ static void advance_stream_time(struct xs_rt *rt)
         int64_t low = INT64_MAX, high = INT64_MIN;
         int waiting = 0;
         double now = now_s();
-        for (int i = 0; i < 1024; i++) {
-                if (!rt->assigned_p[i])
-                        continue;
+        for (int k = 0; k < rt->n_parts; k++) {
+                int32_t i = rt->parts[k];
                 if (rt->part_max[i] > high)
                         high = rt->part_max[i];
                 if (rt->at_eof[i] && now >= rt->eof_hold_until[i])
@@ -871,18 +875,30 @@ static void advance_stream_time(struct xs_rt *rt)
         }
 }
 
+/* Keeps assigned_p[] and the compact parts[] list in step. */
+static void assigned_set(struct xs_rt *rt, int32_t part, int on)
+{
+        if (part < 0 || part >= 1024 || rt->assigned_p[part] == on)
+                return;
+        rt->assigned_p[part] = (unsigned char)on;
+        if (on) {
+                rt->parts[rt->n_parts++] = part;
+                return;
+        }
+        for (int k = 0; k < rt->n_parts; k++)
+                if (rt->parts[k] == part) {
+                        rt->parts[k] = rt->parts[--rt->n_parts];
+                        break;
+                }
+}
+
 /* Every assigned partition has been read to its end (and at least one is assigned). */
 static int all_at_eof(const struct xs_rt *rt)
 {
-        int assigned = 0;
-        for (int i = 0; i < 1024; i++) {
-                if (!rt->assigned_p[i])
-                        continue;
-                assigned++;
-                if (!rt->at_eof[i])
+        for (int k = 0; k < rt->n_parts; k++)
+                if (!rt->at_eof[rt->parts[k]])
                         return 0;
-        }
-        return assigned > 0;
+        return rt->n_parts > 0;
 }
 
 /* ---- setup -------------------------------------------------------------------------- */
