@@ -178,7 +178,6 @@ struct xs_engine {
         uint32_t n_comp_cache;
 
         struct xs_stats st;
-        char errbuf[256];
 };
 
 /* engine.c */
