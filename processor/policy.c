@@ -45,7 +45,7 @@ struct cand {
         struct xs_evidence ev;
 };
 
-/* Once full, c[] is a binary heap with the weakest candidate (by the set's ranking) at c[0],
+/* Once full (cap entries, at most MAX_CANDS), c[] is a binary heap with the weakest candidate (by the set's ranking) at c[0],
  * so a newcomer costs one comparison when it loses and O(log MAX_CANDS) when it replaces the
  * weakest; rank() sorts the set before anything reads it in order. The set always holds the
  * best MAX_CANDS candidates put, whatever the order they came in (the ranking is total: the
@@ -53,6 +53,7 @@ struct cand {
 struct cand_set {
         struct cand c[MAX_CANDS];
         size_t n;
+        size_t cap;   /* how many best candidates the set keeps: 0 means MAX_CANDS */
         int by_grade; /* ranked (and evicted when full) by grade_cmp, else by score_cmp */
         int heap;     /* c[] is a heap (weakest first): set when it fills, cleared by rank() */
 };
@@ -118,10 +119,11 @@ static void cand_put(struct cand_set *s, const struct cand *c)
                 }
                 return;
         }
-        if (s->n < MAX_CANDS) {
+        size_t cap = s->cap ? s->cap : MAX_CANDS;
+        if (s->n < cap) {
                 s->c[s->n++] = *c;
-                if (s->n == MAX_CANDS) {
-                        for (size_t i = MAX_CANDS / 2; i-- > 0;)
+                if (s->n == cap) {
+                        for (size_t i = cap / 2; i-- > 0;)
                                 cand_sift(s, i, cmp);
                         s->heap = 1;
                 }
@@ -206,7 +208,7 @@ static const struct xs_comp_cache *comp_cache_get(struct xs_engine *eng, uint32_
         int stale = e->row_at < 64 ? moved != 0 : moved * 10 > e->row_at && epoch != e->epoch;
         if (e->valid && !stale)
                 return e;
-        struct cand_set best = {0};
+        struct cand_set best = {.cap = XS_COMP_CACHE_MAX};
         struct comp_ctx ctx = {.eng = eng, .anchor = a, .out = &best};
         xs_window_neighbors(eng->window, a, cache_visit, &ctx);
         rank(eng, &best, 0);
@@ -225,9 +227,23 @@ static int64_t price_of(struct xs_engine *eng, uint32_t id)
         return p ? p->price : -1;
 }
 
+/* 1 if id is one of the trigger's items: never offered (it is what the offer is about) */
+static int is_item(const uint32_t *all, size_t n_all, uint32_t id)
+{
+        for (size_t j = 0; j < n_all; j++)
+                if (all[j] == id)
+                        return 1;
+        return 0;
+}
+
+/* Keeps the out->cap best complements (offer.max_items when the caller left it 0): only the
+ * first max_items of the ranked set are ever offered, and the best N of a stream are the
+ * first N of its best 64, so a smaller set changes nothing but the cost. */
 static void complements(struct xs_engine *eng, const struct xs_customer *c, const uint32_t *all,
                         size_t n_all, int64_t t, int64_t min_price, struct cand_set *out)
 {
+        if (!out->cap)
+                out->cap = (size_t)eng->p->offer_max_items;
         /* the offer.max_anchors priciest items speak for a large cart or order (selection by
          * price, ties by position: deterministic) */
         uint32_t anchors[64];
@@ -257,41 +273,26 @@ static void complements(struct xs_engine *eng, const struct xs_customer *c, cons
                                 continue;
                         cd.price = xs_catalog_get(eng->catalog, e->ids[k])->price;
                         cd.name = xs_intern_str(eng->products, e->ids[k]);
-                        if (cd.price >= min_price)
+                        if (cd.price >= min_price && !is_item(all, n_all, e->ids[k]))
                                 cand_put(out, &cd);
                 }
         }
-        /* never offer one of the items themselves */
-        size_t keep = 0;
-        for (size_t i = 0; i < out->n; i++) {
-                int is_anchor = 0;
-                for (size_t j = 0; j < n_all; j++)
-                        is_anchor |= out->c[i].id == all[j];
-                if (!is_anchor)
-                        out->c[keep++] = out->c[i];
-        }
-        out->n = keep;
-        if (out->heap && keep < MAX_CANDS)
-                out->heap = 0; /* not full: appended again, made a heap when it fills */
-        else if (out->heap)
-                for (size_t i = keep / 2; i-- > 0;)
-                        cand_sift(out, i, out->by_grade ? grade_cmp : score_cmp);
 }
 
 /* ---- upsell / downsell candidates --------------------------------------------------- */
 
 /* up: 1 for upsell, 0 for downsell. Every candidate, explicit target or not, is on the right
  * side of the anchor's price: an upsell costs more, a downsell less. */
-static void grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
+static int grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
                       uint32_t id, int up, int explicit_rank, int64_t t, struct cand_set *out)
 {
-        if (cand_find(out, id) || !guard_ok(eng, c, anchor, id, t))
-                return;
+        if (!guard_ok(eng, c, anchor, id, t))
+                return 0;
         const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
         const struct xs_cat_product *b = xs_catalog_get(eng->catalog, id);
         if (a && (up ? b->price <= a->price : b->price >= a->price)) {
                 eng->st.candidates_filtered++;
-                return;
+                return 0;
         }
         struct cand cd = {.id = id,
                           .name = xs_intern_str(eng->products, id),
@@ -309,7 +310,7 @@ static void grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32
                  * row totals) is only worked out for the few that are offered */
                 cd.lazy_evidence = 1;
                 cand_put(out, &cd);
-                return;
+                return 1;
         }
         int64_t support;
         cd.score = xs_score_pair(eng, XS_SCORE_ALTERNATIVE, anchor, id, n, &cd.ev, &support);
@@ -317,6 +318,7 @@ static void grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32
         if (!cd.has_evidence)
                 cd.score = 0;
         cand_put(out, &cd);
+        return 1;
 }
 
 /* price * ratio + round, as int64 minor units; clamped to the int64 range before the cast
@@ -342,8 +344,19 @@ static void grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t 
                 return;
         const uint32_t *targets = up ? a->up : a->down;
         int n_targets = up ? a->n_up : a->n_down;
-        for (int i = 0; i < n_targets; i++)
-                grade_add(eng, c, anchor, targets[i], up, i + 1, t, out);
+        /* Only the first max_items of the ranked set are offered (one for a downsell), so the
+         * set keeps only those. A product is graded once: the explicit targets first (a
+         * duplicate target or a ladder product that is also a target is skipped), then the
+         * ladder, whose ids are unique. */
+        out->cap = up ? (size_t)p->offer_max_items : 1;
+        uint32_t done[XS_CATALOG_MAX_TARGETS];
+        int n_done = 0;
+        for (int i = 0; i < n_targets; i++) {
+                if (is_item(done, (size_t)n_done, targets[i]))
+                        continue;
+                if (grade_add(eng, c, anchor, targets[i], up, i + 1, t, out))
+                        done[n_done++] = targets[i];
+        }
         if (!a->category)
                 return;
         double lo = up ? p->upsell_min_ratio : p->downsell_min_ratio;
@@ -360,7 +373,8 @@ static void grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t 
         /* bounded scan: the MAX_CANDS closest in price on the right side */
         for (size_t i = 0; i < n && i < 4 * MAX_CANDS; i++) {
                 size_t k = up ? i : n - 1 - i; /* upsell: cheapest step first; downsell: closest */
-                grade_add(eng, c, anchor, ladder[k], up, 0, t, out);
+                if (!is_item(done, (size_t)n_done, ladder[k]))
+                        grade_add(eng, c, anchor, ladder[k], up, 0, t, out);
         }
 }
 
@@ -676,7 +690,7 @@ static void checkout(struct xs_engine *eng, struct xs_customer *c, const struct 
                           .t = ev->event_time};
         if (p->free_shipping_threshold > 0 && gap > 0 && gap <= p->free_shipping_gap) {
                 /* the gap filler: a complement whose price lifts the cart over the threshold */
-                struct cand_set fill = {0};
+                struct cand_set fill = {.cap = 1}; /* only the best fills the gap */
                 complements(eng, c, anchors, n, ev->event_time, gap, &fill);
                 rank(eng, &fill, 0);
                 if (fill.n) {
