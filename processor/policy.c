@@ -45,11 +45,11 @@ struct cand {
         struct xs_evidence ev;
 };
 
-/* Once full (cap entries, at most MAX_CANDS), c[] is a binary heap with the weakest candidate (by the set's ranking) at c[0],
- * so a newcomer costs one comparison when it loses and O(log MAX_CANDS) when it replaces the
- * weakest; rank() sorts the set before anything reads it in order. The set always holds the
- * best MAX_CANDS candidates put, whatever the order they came in (the ranking is total: the
- * last tie-break is the unique external id). */
+/* Once full (cap entries, at most MAX_CANDS), c[] is a binary heap with the weakest candidate
+ * (by the set's ranking) at c[0], so a newcomer costs one comparison when it loses and
+ * O(log cap) when it replaces the weakest; rank() sorts the set before anything reads it in
+ * order. The set always holds the best cap candidates put, whatever the order they came in
+ * (the ranking is total: the last tie-break is the unique external id). */
 struct cand_set {
         struct cand c[MAX_CANDS];
         size_t n;
