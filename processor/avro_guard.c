@@ -303,3 +303,22 @@ int xs_avro_validate(avro_schema_t schema, const void *buf, size_t len, size_t *
                 *consumed = w.pos;
         return 0;
 }
+
+int xs_avro_skip(avro_schema_t schema, const void *buf, size_t len, size_t *pos, char *errstr,
+                 size_t errstr_size)
+{
+        struct walk w = {
+            .buf = buf,
+            .len = buf ? len : 0,
+            .pos = *pos,
+            .zero_budget = XS_AVRO_ZERO_WIDTH_BUDGET,
+            .errstr = errstr,
+            .errstr_size = errstr_size,
+        };
+        if (!schema || w.pos > w.len)
+                return walk_fail(&w, "no schema");
+        if (walk_value(&w, schema, 0) != 0)
+                return -1;
+        *pos = w.pos;
+        return 0;
+}

@@ -32,4 +32,9 @@ int64_t xs_avro_guard_live_blocks(void);
 int xs_avro_validate(avro_schema_t schema, const void *buf, size_t len, size_t *consumed,
                      char *errstr, size_t errstr_size);
 
+/* Skips one value of schema in buf from *pos (checked as xs_avro_validate checks), moving *pos
+ * past it. 0 on success; -1 with the reason in errstr. */
+int xs_avro_skip(avro_schema_t schema, const void *buf, size_t len, size_t *pos, char *errstr,
+                 size_t errstr_size);
+
 #endif

@@ -109,6 +109,13 @@ static const struct fspec product_fields[PR_NFIELDS] = {
 
 #define XS_WS_MAX_FIELDS 16
 
+/* One field of a writer record in wire order: its (resolved) schema and the field of ours it
+ * fills, -1 when we skip it. */
+struct wfield {
+        avro_schema_t schema;
+        int our;
+};
+
 struct xs_wschema {
         enum xs_record_kind kind;
         uint64_t id; /* unique per process: codecs cache decode values by it */
@@ -117,6 +124,9 @@ struct xs_wschema {
         int sub_idx[XS_WS_MAX_FIELDS]; /* line item field -> writer index, -1: absent */
         int *enum_map;                 /* writer type symbol index -> enum xs_event_type */
         int n_enum;
+        /* events: the writer's fields in wire order, each with the field of ours it fills */
+        struct wfield *plan, *item_plan;
+        int n_plan, n_item_plan;
 };
 
 static _Atomic uint64_t ws_next_id = 1;
@@ -240,6 +250,26 @@ static int map_fields(avro_schema_t rec, const char *what, const struct fspec *f
         return 0;
 }
 
+/* The decode plan of writer record rec, whose field idx[k] fills our field k. */
+static int build_plan(avro_schema_t rec, const int *idx, int n_ours, struct wfield **out,
+                      int *n_out)
+{
+        size_t n = avro_schema_record_size(rec);
+        struct wfield *plan = calloc(n ? n : 1, sizeof(*plan));
+        if (!plan)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                plan[i].schema = resolve(avro_schema_record_field_get_by_index(rec, (int)i));
+                plan[i].our = -1;
+        }
+        for (int k = 0; k < n_ours; k++)
+                if (idx[k] >= 0 && (size_t)idx[k] < n)
+                        plan[idx[k]].our = k;
+        *out = plan;
+        *n_out = (int)n;
+        return 0;
+}
+
 /* Takes nothing from the caller; returns a new wschema the caller owns (xs_wschema_destroy). */
 struct xs_wschema *xs_wschema_new(enum xs_record_kind kind, const char *json, char *errstr,
                                   size_t errstr_size)
@@ -295,6 +325,15 @@ struct xs_wschema *xs_wschema_new(enum xs_record_kind kind, const char *json, ch
                 if (map_fields(item, "LineItem", item_fields, LI_NFIELDS, ws->sub_idx, sub_bases,
                                errstr, errstr_size) != 0)
                         goto fail;
+                if (build_plan(item, ws->sub_idx, LI_NFIELDS, &ws->item_plan,
+                               &ws->n_item_plan) != 0) {
+                        set_err(errstr, errstr_size, "out of memory");
+                        goto fail;
+                }
+        }
+        if (build_plan(rec, ws->idx, EV_NFIELDS, &ws->plan, &ws->n_plan) != 0) {
+                set_err(errstr, errstr_size, "out of memory");
+                goto fail;
         }
         avro_schema_t en = bases[EV_TYPE];
         ws->n_enum = avro_schema_enum_number_of_symbols(en);
@@ -320,6 +359,8 @@ void xs_wschema_destroy(struct xs_wschema *ws)
         if (ws->schema)
                 avro_schema_decref(ws->schema);
         free(ws->enum_map);
+        free(ws->plan);
+        free(ws->item_plan);
         free(ws);
 }
 
@@ -332,6 +373,15 @@ struct decode_slot {
         uint64_t ws_id; /* 0: empty */
         avro_value_iface_t *iface;
         avro_value_t value;
+};
+
+/* A field as read from the wire by the fast path, before it is mapped: a string or bytes
+ * (p, n: pointing into the record) or an int, long, boolean or enum index (v). */
+struct raw {
+        const char *p;
+        size_t n;
+        int64_t v;
+        int present; /* 0: absent from the writer schema, or null */
 };
 
 struct xs_codec {
@@ -351,6 +401,8 @@ struct xs_codec {
         size_t items_cap;
         const char **strs;
         size_t strs_cap;
+        struct raw *raw_items; /* fast path: LI_NFIELDS raw fields per line item */
+        size_t raw_items_cap;
         int last_tombstone;
         avro_value_t *live; /* the value last read into, reset once mapped */
 };
@@ -419,6 +471,7 @@ void xs_codec_destroy(struct xs_codec *codec)
         free(codec->arena);
         free(codec->items);
         free(codec->strs);
+        free(codec->raw_items);
         free(codec);
 }
 
@@ -812,9 +865,292 @@ static xs_err_t decode_product(struct xs_codec *codec, const struct xs_wschema *
         return XS_OK;
 }
 
+
+/*
+ * The fast path for events (the hot path): after xs_avro_validate has accepted the bytes, the
+ * fields are read straight from them by the writer schema's plan, without avro-c's generic
+ * values (which cost a dozen allocations and ~10,000 instructions per event). The fields we do
+ * not use are skipped by the validator's own walker. Every read is still bounds-checked. The
+ * mapping and its errors are those of the generic path, which stays as the reference that
+ * tests/fuzz/fuzz_event_decode.c compares this one against on every input.
+ */
+struct cursor {
+        const unsigned char *b;
+        size_t len, pos;
+};
+
+static int cur_varint(struct cursor *c, int64_t *out)
+{
+        uint64_t v = 0;
+        for (int i = 0; i < 10; i++) {
+                if (c->pos >= c->len)
+                        return -1;
+                unsigned char b = c->b[c->pos++];
+                v |= (uint64_t)(b & 0x7f) << (7 * i);
+                if (!(b & 0x80)) {
+                        *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+                        return 0;
+                }
+        }
+        return -1;
+}
+
+/* A scalar we map (string, bytes, int, long, boolean, enum, maybe in a union with null). */
+static int read_scalar(struct cursor *c, avro_schema_t s, struct raw *r)
+{
+        int64_t v;
+        r->present = 0;
+        if (is_avro_union(s)) {
+                if (cur_varint(c, &v) != 0 || v < 0 || (uint64_t)v >= avro_schema_union_size(s))
+                        return -1;
+                s = resolve(avro_schema_union_branch(s, (int)v));
+                if (!s)
+                        return -1;
+        }
+        switch (avro_typeof(s)) {
+        case AVRO_NULL:
+                return 0;
+        case AVRO_STRING:
+        case AVRO_BYTES:
+                if (cur_varint(c, &v) != 0 || v < 0 || (uint64_t)v > c->len - c->pos)
+                        return -1;
+                r->p = (const char *)c->b + c->pos;
+                r->n = (size_t)v;
+                c->pos += (size_t)v;
+                break;
+        case AVRO_INT32:
+        case AVRO_INT64:
+        case AVRO_ENUM:
+                if (cur_varint(c, &r->v) != 0)
+                        return -1;
+                break;
+        case AVRO_BOOLEAN:
+                if (c->pos >= c->len)
+                        return -1;
+                r->v = c->b[c->pos++] != 0;
+                break;
+        default:
+                return -1;
+        }
+        r->present = 1;
+        return 0;
+}
+
+/* The fields of one record by plan into raw[our field]; the others skipped. */
+static int read_record(struct cursor *c, const struct wfield *plan, int n, struct raw *raw,
+                       char *why, size_t why_size)
+{
+        for (int i = 0; i < n; i++) {
+                if (plan[i].our >= 0) {
+                        if (read_scalar(c, plan[i].schema, &raw[plan[i].our]) != 0)
+                                return -1;
+                } else if (xs_avro_skip(plan[i].schema, c->b, c->len, &c->pos, why, why_size) !=
+                           0) {
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* The line items array: blocks of records, LI_NFIELDS raw fields each into codec->raw_items. */
+static int read_items(struct xs_codec *codec, const struct xs_wschema *ws, struct cursor *c,
+                      size_t *n_out, char *why, size_t why_size)
+{
+        size_t n = 0;
+        for (;;) {
+                int64_t count, block_size;
+                if (cur_varint(c, &count) != 0)
+                        return -1;
+                if (count == 0)
+                        break;
+                if (count < 0) {
+                        if (count == INT64_MIN || cur_varint(c, &block_size) != 0)
+                                return -1;
+                        count = -count;
+                }
+                /* an item holds a product_id string: at least one byte each */
+                if ((uint64_t)count > c->len - c->pos)
+                        return -1;
+                if (grow((void **)&codec->raw_items, &codec->raw_items_cap,
+                         (n + (size_t)count) * LI_NFIELDS, sizeof(struct raw)) != 0)
+                        return -2;
+                struct raw *r = codec->raw_items + n * LI_NFIELDS;
+                memset(r, 0, (size_t)count * LI_NFIELDS * sizeof(*r));
+                for (int64_t i = 0; i < count; i++, r += LI_NFIELDS)
+                        if (read_record(c, ws->item_plan, ws->n_item_plan, r, why, why_size) != 0)
+                                return -1;
+                n += (size_t)count;
+        }
+        *n_out = n;
+        return 0;
+}
+
+/* A string or bytes into the arena, NUL-terminated; the checks of map_str. */
+static xs_err_t raw_str(struct mapctx *m, const struct raw *r, const char *name, int required,
+                        const char **out)
+{
+        *out = NULL;
+        if (!r->present) {
+                if (required) {
+                        set_err(m->errstr, m->errstr_size, "%s: %s is missing or null", m->what,
+                                name);
+                        return XS_ERR_INVALID;
+                }
+                return XS_OK;
+        }
+        size_t n = r->n;
+        if (n && memchr(r->p, 0, n)) {
+                set_err(m->errstr, m->errstr_size, "%s: %s contains a NUL byte", m->what, name);
+                return XS_ERR_INVALID;
+        }
+        struct xs_codec *c = m->codec;
+        if (c->arena_len + n + 1 > c->arena_cap) {
+                set_err(m->errstr, m->errstr_size, "%s: string arena overflow", m->what);
+                return XS_ERR_DECODE;
+        }
+        char *dst = c->arena + c->arena_len;
+        if (n)
+                memcpy(dst, r->p, n);
+        dst[n] = '\0';
+        c->arena_len += n + 1;
+        *out = dst;
+        return XS_OK;
+}
+
+static xs_err_t raw_id(struct mapctx *m, const struct raw *r, const char *name, const char **out)
+{
+        xs_err_t err = raw_str(m, r, name, 1, out);
+        if (err == XS_OK && !**out) {
+                set_err(m->errstr, m->errstr_size, "%s: %s is empty", m->what, name);
+                return XS_ERR_INVALID;
+        }
+        return err;
+}
+
+static xs_err_t raw_currency(struct mapctx *m, const struct raw *r, char cur[XS_CURRENCY_LEN])
+{
+        const char *s;
+        xs_err_t err = raw_str(m, r, "currency", 0, &s);
+        cur[0] = '\0';
+        if (err != XS_OK || !s)
+                return err;
+        if (strlen(s) >= XS_CURRENCY_LEN) {
+                set_err(m->errstr, m->errstr_size,
+                        "%s: currency \"%.16s\" is longer than %d characters", m->what, s,
+                        XS_CURRENCY_LEN - 1);
+                return XS_ERR_INVALID;
+        }
+        strcpy(cur, s);
+        return XS_OK;
+}
+
+static xs_err_t decode_event_fast(struct xs_codec *codec, const struct xs_wschema *ws,
+                                  const void *buf, size_t len, struct xs_event *out, char *errstr,
+                                  size_t errstr_size)
+{
+        struct mapctx m = {codec, "event", errstr, errstr_size};
+        struct raw f[EV_NFIELDS];
+        char why[256];
+        size_t consumed = 0, n = 0;
+        xs_err_t err;
+
+        memset(out, 0, sizeof(*out));
+        if (xs_avro_validate(ws->schema, buf, len, &consumed, why, sizeof(why)) != 0) {
+                set_err(errstr, errstr_size, "event: %s", why);
+                return XS_ERR_DECODE;
+        }
+        if (consumed != len) {
+                set_err(errstr, errstr_size, "event: %zu trailing bytes after the record",
+                        len - consumed);
+                return XS_ERR_DECODE;
+        }
+        if (grow((void **)&codec->arena, &codec->arena_cap, len + 1, 1) != 0) {
+                set_err(errstr, errstr_size, "event: out of memory");
+                return XS_ERR_NOMEM;
+        }
+        codec->arena_len = 0;
+        memset(f, 0, sizeof(f));
+        struct cursor c = {buf, len, 0};
+        why[0] = '\0';
+        for (int i = 0; i < ws->n_plan; i++) {
+                const struct wfield *wf = &ws->plan[i];
+                int rc = wf->our == EV_ITEMS  ? read_items(codec, ws, &c, &n, why, sizeof(why))
+                         : wf->our >= 0       ? read_scalar(&c, wf->schema, &f[wf->our])
+                                              : xs_avro_skip(wf->schema, c.b, c.len, &c.pos, why,
+                                                             sizeof(why));
+                if (rc == -2) {
+                        set_err(errstr, errstr_size, "event: out of memory");
+                        return XS_ERR_NOMEM;
+                }
+                if (rc != 0) {
+                        /* cannot happen for validated bytes */
+                        set_err(errstr, errstr_size, "event: cannot read validated bytes%s%s",
+                                why[0] ? ": " : "", why);
+                        return XS_ERR_DECODE;
+                }
+        }
+        if (c.pos != len) {
+                set_err(errstr, errstr_size, "event: cannot read validated bytes");
+                return XS_ERR_DECODE;
+        }
+        if ((err = raw_id(&m, &f[EV_EVENT_ID], "event_id", &out->event_id)) ||
+            (err = raw_id(&m, &f[EV_CUSTOMER_ID], "customer_id", &out->customer_id)) ||
+            (err = raw_str(&m, &f[EV_SESSION_ID], "session_id", 0, &out->session_id)) ||
+            (err = raw_str(&m, &f[EV_ORDER_ID], "order_id", 0, &out->order_id)) ||
+            (err = raw_str(&m, &f[EV_OFFER_ID], "offer_id", 0, &out->offer_id)) ||
+            (err = raw_currency(&m, &f[EV_CURRENCY], out->currency)))
+                return err;
+        if (!f[EV_EVENT_TIME].present) {
+                set_err(errstr, errstr_size, "event: event_time is null");
+                return XS_ERR_INVALID;
+        }
+        out->event_time = f[EV_EVENT_TIME].v;
+        out->type = XS_EV_UNKNOWN;
+        if (f[EV_TYPE].present && f[EV_TYPE].v >= 0 && f[EV_TYPE].v < ws->n_enum)
+                out->type = (enum xs_event_type)ws->enum_map[f[EV_TYPE].v];
+        if (n > len) {
+                set_err(errstr, errstr_size, "event: %zu items in %zu bytes", n, len);
+                return XS_ERR_DECODE;
+        }
+        if (grow((void **)&codec->items, &codec->items_cap, n, sizeof(*codec->items)) != 0) {
+                set_err(errstr, errstr_size, "event: out of memory for %zu items", n);
+                return XS_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct xs_line_item *it = &codec->items[i];
+                const struct raw *r = codec->raw_items + i * LI_NFIELDS;
+                memset(it, 0, sizeof(*it));
+                if ((err = raw_id(&m, &r[LI_PRODUCT_ID], "items.product_id", &it->product_id)) ||
+                    (err = raw_str(&m, &r[LI_CATEGORY], "items.category", 0, &it->category)) ||
+                    (err = raw_str(&m, &r[LI_BRAND], "items.brand", 0, &it->brand)))
+                        return err;
+                it->quantity = r[LI_QUANTITY].present ? (int32_t)r[LI_QUANTITY].v : 1;
+                it->unit_price = r[LI_UNIT_PRICE].present ? r[LI_UNIT_PRICE].v : -1;
+        }
+        out->items = n ? codec->items : NULL;
+        out->n_items = n;
+        return XS_OK;
+}
+
 /* Takes nothing; *out points into codec memory, valid until the next decode on codec. */
 xs_err_t xs_codec_decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
                                size_t len, struct xs_event *out, char *errstr, size_t errstr_size)
+{
+        if (!ws)
+                ws = codec->own[XS_KIND_EVENT];
+        if (ws->kind != XS_KIND_EVENT) {
+                memset(out, 0, sizeof(*out));
+                set_err(errstr, errstr_size, "event: writer schema is for %s records",
+                        xs_record_kind_name(ws->kind));
+                return XS_ERR_INVALID;
+        }
+        return decode_event_fast(codec, ws, buf, len, out, errstr, errstr_size);
+}
+
+/* The same through avro-c's generic values: the reference the fast path is fuzzed against. */
+xs_err_t xs_codec_decode_event_generic(struct xs_codec *codec, const struct xs_wschema *ws,
+                                       const void *buf, size_t len, struct xs_event *out,
+                                       char *errstr, size_t errstr_size)
 {
         return codec_done(codec, decode_event(codec, ws, buf, len, out, errstr, errstr_size));
 }

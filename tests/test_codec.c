@@ -872,13 +872,19 @@ static void test_allocator_cap(void **state)
         w_event(w, big, 1, 0);
         uint64_t before = xs_avro_guard_refused();
         xs_avro_guard_init(1024);
-        xs_err_t e = xs_codec_decode_event(codec, NULL, w->b, w->n, &ev, err, sizeof(err));
+        xs_err_t e = xs_codec_decode_event_generic(codec, NULL, w->b, w->n, &ev, err, sizeof(err));
+        /* the fast path reads the validated bytes itself: avro-c allocates nothing for it */
+        int64_t live = xs_avro_guard_live_blocks();
+        xs_err_t fast = xs_codec_decode_event(codec, NULL, w->b, w->n, &ev, err, sizeof(err));
+        assert_int_equal(xs_avro_guard_live_blocks(), live);
         xs_avro_guard_init((size_t)64 << 20);
         assert_int_equal(e, XS_ERR_DECODE);
         assert_true(xs_avro_guard_refused() > before);
-        /* and the codec still works afterwards */
-        assert_int_equal(xs_codec_decode_event(codec, NULL, w->b, w->n, &ev, err, sizeof(err)),
-                         XS_OK);
+        assert_int_equal(fast, XS_OK);
+        assert_int_equal(strlen(ev.event_id), sizeof(big) - 1);
+        /* and the generic path still works afterwards */
+        assert_int_equal(
+            xs_codec_decode_event_generic(codec, NULL, w->b, w->n, &ev, err, sizeof(err)), XS_OK);
         assert_int_equal(strlen(ev.event_id), sizeof(big) - 1);
         free(w);
 }
@@ -891,9 +897,9 @@ static void test_poison_loop(void **state)
         char werr[256];
         for (int k = 1; k <= 3; k++) {
                 w_event(&warm, "e1", 4, k);
-                assert_int_equal(
-                    xs_codec_decode_event(codec, NULL, warm.b, warm.n, &wev, werr, sizeof(werr)),
-                    XS_OK);
+                assert_int_equal(xs_codec_decode_event_generic(codec, NULL, warm.b, warm.n, &wev,
+                                                               werr, sizeof(werr)),
+                                 XS_OK);
         }
         int64_t live = xs_avro_guard_live_blocks();
         assert_true(live > 0); /* the counter sees the decode value */
@@ -902,19 +908,22 @@ static void test_poison_loop(void **state)
         struct wb w;
         struct xs_event ev;
         char err[256];
-        for (int i = 0; i < 5000; i++) {
+        for (int i = 0; i < 10000; i++) {
+                /* both decoders: the fast path (even i) and avro-c's generic values (odd i) */
+                xs_err_t (*decode)(struct xs_codec *, const struct xs_wschema *, const void *,
+                                   size_t, struct xs_event *, char *, size_t) =
+                    i % 2 ? xs_codec_decode_event_generic : xs_codec_decode_event;
                 w_event(&w, "e1", 4, 1 + i % 3);
                 size_t cut = (size_t)(i % (int)w.n);
-                xs_err_t e = xs_codec_decode_event(codec, NULL, w.b, cut, &ev, err, sizeof(err));
+                xs_err_t e = decode(codec, NULL, w.b, cut, &ev, err, sizeof(err));
                 assert_int_equal(e, XS_ERR_DECODE);
-                e = xs_codec_decode_event(codec, NULL, w.b, w.n, &ev, err, sizeof(err));
+                e = decode(codec, NULL, w.b, w.n, &ev, err, sizeof(err));
                 assert_int_equal(e, XS_OK);
                 assert_int_equal(ev.n_items, 1 + i % 3);
                 /* contract violations and avro-c read failures (allocator cap) as well */
                 w_event(&w, "", 4, 1);
-                assert_int_equal(
-                    xs_codec_decode_event(codec, NULL, w.b, w.n, &ev, err, sizeof(err)),
-                    XS_ERR_INVALID);
+                assert_int_equal(decode(codec, NULL, w.b, w.n, &ev, err, sizeof(err)),
+                                 XS_ERR_INVALID);
         }
         /* avro-c holds exactly as many blocks as before: poison records leave nothing behind */
         assert_int_equal(xs_avro_guard_live_blocks(), live);

@@ -56,6 +56,11 @@ xs_err_t xs_codec_decode_event(struct xs_codec *codec, const struct xs_wschema *
 xs_err_t xs_codec_decode_product(struct xs_codec *codec, const struct xs_wschema *ws,
                                  const void *buf, size_t len, struct xs_product *out, char *errstr,
                                  size_t errstr_size);
+/* xs_codec_decode_event through avro-c's generic values (slower): the same result, error and
+ * message for every input. The reference the fast path is fuzzed against; not for the hot path. */
+xs_err_t xs_codec_decode_event_generic(struct xs_codec *codec, const struct xs_wschema *ws,
+                                       const void *buf, size_t len, struct xs_event *out,
+                                       char *errstr, size_t errstr_size);
 
 /* 1 if the last xs_codec_decode_product() on codec returned a tombstone (deleted = true): the
  * caller deletes product_id. For a tombstone only product_id is required; currency and price may
