@@ -139,37 +139,149 @@ static avro_schema_t resolve(avro_schema_t s)
         return s;
 }
 
-/* 1 if a value of s is always encoded in zero bytes. */
-static int zero_width(avro_schema_t s, int depth)
+/*
+ * The compiled schema: one node per schema object (links resolved, so a recursive type is a
+ * cycle of nodes), with the children the walk needs in arrays. avro-c's own accessors look a
+ * record field or a union branch up in a hash table on every call, which made the walk cost
+ * more than the decode it guards.
+ */
+#define XS_AVRO_MAX_NODES 100000
+
+struct xs_avro_prog {
+        struct xs_avro_node *root;
+        struct xs_avro_node **nodes; /* all of them, for the memo and for freeing */
+        avro_schema_t *from;         /* the schema each node was compiled from */
+        size_t n, cap;
+};
+
+static struct xs_avro_node *compile(struct xs_avro_prog *p, avro_schema_t s)
 {
         s = resolve(s);
-        if (!s || depth > XS_AVRO_MAX_DEPTH)
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < p->n; i++)
+                if (p->from[i] == s)
+                        return p->nodes[i];
+        if (p->n == p->cap) {
+                size_t ncap = p->cap ? p->cap * 2 : 16;
+                if (ncap > XS_AVRO_MAX_NODES)
+                        return NULL;
+                struct xs_avro_node **nn = realloc(p->nodes, ncap * sizeof(*nn));
+                if (!nn)
+                        return NULL;
+                p->nodes = nn;
+                avro_schema_t *nf = realloc(p->from, ncap * sizeof(*nf));
+                if (!nf)
+                        return NULL;
+                p->from = nf;
+                p->cap = ncap;
+        }
+        struct xs_avro_node *node = calloc(1, sizeof(*node));
+        if (!node)
+                return NULL;
+        p->nodes[p->n] = node;
+        p->from[p->n++] = s; /* before the children: a cycle comes back to this node */
+        node->type = avro_typeof(s);
+        switch (node->type) {
+        case AVRO_FIXED:
+                node->n = (size_t)avro_schema_fixed_size(s);
+                return node;
+        case AVRO_ENUM:
+                node->n = (size_t)avro_schema_enum_number_of_symbols(s);
+                return node;
+        case AVRO_RECORD:
+        case AVRO_UNION: {
+                int rec = node->type == AVRO_RECORD;
+                size_t n = rec ? avro_schema_record_size(s) : avro_schema_union_size(s);
+                node->kid = calloc(n ? n : 1, sizeof(*node->kid));
+                if (!node->kid)
+                        return NULL;
+                node->n = n;
+                for (size_t i = 0; i < n; i++) {
+                        avro_schema_t k = rec ? avro_schema_record_field_get_by_index(s, (int)i)
+                                              : avro_schema_union_branch(s, (int)i);
+                        if (!(node->kid[i] = compile(p, k)))
+                                return NULL;
+                }
+                return node;
+        }
+        case AVRO_ARRAY:
+        case AVRO_MAP:
+                node->kid = calloc(1, sizeof(*node->kid));
+                if (!node->kid)
+                        return NULL;
+                node->n = 1;
+                node->kid[0] = compile(p, node->type == AVRO_ARRAY ? avro_schema_array_items(s)
+                                                                   : avro_schema_map_values(s));
+                return node->kid[0] ? node : NULL;
+        default:
+                return node;
+        }
+}
+
+/* 1 if a value of node is always encoded in zero bytes. */
+static int zero_width(const struct xs_avro_node *node, int depth)
+{
+        if (depth > XS_AVRO_MAX_DEPTH)
                 return 0;
-        switch (avro_typeof(s)) {
+        switch (node->type) {
         case AVRO_NULL:
                 return 1;
         case AVRO_FIXED:
-                return avro_schema_fixed_size(s) == 0;
-        case AVRO_RECORD: {
-                size_t n = avro_schema_record_size(s);
-                for (size_t i = 0; i < n; i++)
-                        if (!zero_width(avro_schema_record_field_get_by_index(s, (int)i),
-                                        depth + 1))
+                return node->n == 0;
+        case AVRO_RECORD:
+                for (size_t i = 0; i < node->n; i++)
+                        if (!zero_width(node->kid[i], depth + 1))
                                 return 0;
                 return 1;
-        }
         default:
                 return 0;
         }
 }
 
-static int walk_value(struct walk *w, avro_schema_t s, int depth);
+void xs_avro_prog_free(struct xs_avro_prog *p)
+{
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n; i++) {
+                free(p->nodes[i]->kid);
+                free(p->nodes[i]);
+        }
+        free(p->nodes);
+        free(p->from);
+        free(p);
+}
+
+struct xs_avro_prog *xs_avro_compile(avro_schema_t schema)
+{
+        struct xs_avro_prog *p = calloc(1, sizeof(*p));
+        if (!p)
+                return NULL;
+        if (!schema || !(p->root = compile(p, schema))) {
+                xs_avro_prog_free(p);
+                return NULL;
+        }
+        for (size_t i = 0; i < p->n; i++) {
+                struct xs_avro_node *node = p->nodes[i];
+                if (node->type == AVRO_ARRAY)
+                        node->items_zero_width = zero_width(node->kid[0], 1);
+        }
+        return p;
+}
+
+const struct xs_avro_node *xs_avro_prog_root(const struct xs_avro_prog *p)
+{
+        return p->root;
+}
+
+static int walk_value(struct walk *w, const struct xs_avro_node *s, int depth);
 
 /* Arrays and maps: blocks of (count, [byte size if count < 0], items), ended by count 0. */
-static int walk_blocks(struct walk *w, avro_schema_t item, int is_map, int depth)
+static int walk_blocks(struct walk *w, const struct xs_avro_node *s, int depth)
 {
+        int is_map = s->type == AVRO_MAP;
         const char *what = is_map ? "map" : "array";
-        int zw = !is_map && zero_width(item, depth + 1);
+        int zw = !is_map && s->items_zero_width;
         for (;;) {
                 int64_t count;
                 if (walk_long(w, &count, what) != 0)
@@ -206,7 +318,7 @@ static int walk_blocks(struct walk *w, avro_schema_t item, int is_map, int depth
                                     walk_skip(w, klen, "map key") != 0)
                                         return -1;
                         }
-                        if (walk_value(w, item, depth + 1) != 0)
+                        if (walk_value(w, s->kid[0], depth + 1) != 0)
                                 return -1;
                 }
                 if (block_size >= 0 && (int64_t)(w->pos - start) != block_size)
@@ -215,15 +327,12 @@ static int walk_blocks(struct walk *w, avro_schema_t item, int is_map, int depth
         }
 }
 
-static int walk_value(struct walk *w, avro_schema_t s, int depth)
+static int walk_value(struct walk *w, const struct xs_avro_node *s, int depth)
 {
         int64_t v;
         if (depth > XS_AVRO_MAX_DEPTH)
                 return walk_fail(w, "nesting deeper than %d", XS_AVRO_MAX_DEPTH);
-        s = resolve(s);
-        if (!s)
-                return walk_fail(w, "unresolved schema reference");
-        switch (avro_typeof(s)) {
+        switch (s->type) {
         case AVRO_NULL:
                 return 0;
         case AVRO_BOOLEAN:
@@ -243,50 +352,44 @@ static int walk_value(struct walk *w, avro_schema_t s, int depth)
                 return walk_skip(w, 8, "double");
         case AVRO_STRING:
         case AVRO_BYTES: {
-                const char *what = avro_typeof(s) == AVRO_STRING ? "string" : "bytes";
+                const char *what = s->type == AVRO_STRING ? "string" : "bytes";
                 if (walk_long(w, &v, what) != 0)
                         return -1;
                 return walk_skip(w, v, what);
         }
         case AVRO_FIXED:
-                return walk_skip(w, avro_schema_fixed_size(s), "fixed");
+                return walk_skip(w, (int64_t)s->n, "fixed");
         case AVRO_ENUM: {
                 if (walk_long(w, &v, "enum") != 0)
                         return -1;
-                int n = avro_schema_enum_number_of_symbols(s);
-                if (v < 0 || v >= n)
-                        return walk_fail(w, "enum index %" PRId64 " out of range (%d symbols)", v,
-                                         n);
+                if (v < 0 || (uint64_t)v >= s->n)
+                        return walk_fail(w, "enum index %" PRId64 " out of range (%zu symbols)", v,
+                                         s->n);
                 return 0;
         }
         case AVRO_UNION: {
                 if (walk_long(w, &v, "union") != 0)
                         return -1;
-                size_t n = avro_schema_union_size(s);
-                if (v < 0 || (uint64_t)v >= n)
+                if (v < 0 || (uint64_t)v >= s->n)
                         return walk_fail(w, "union branch %" PRId64 " out of range (%zu branches)",
-                                         v, n);
-                return walk_value(w, avro_schema_union_branch(s, (int)v), depth + 1);
+                                         v, s->n);
+                return walk_value(w, s->kid[v], depth + 1);
         }
-        case AVRO_RECORD: {
-                size_t n = avro_schema_record_size(s);
-                for (size_t i = 0; i < n; i++)
-                        if (walk_value(w, avro_schema_record_field_get_by_index(s, (int)i),
-                                       depth + 1) != 0)
+        case AVRO_RECORD:
+                for (size_t i = 0; i < s->n; i++)
+                        if (walk_value(w, s->kid[i], depth + 1) != 0)
                                 return -1;
                 return 0;
-        }
         case AVRO_ARRAY:
-                return walk_blocks(w, avro_schema_array_items(s), 0, depth);
         case AVRO_MAP:
-                return walk_blocks(w, avro_schema_map_values(s), 1, depth);
+                return walk_blocks(w, s, depth);
         default:
-                return walk_fail(w, "unsupported schema type %d", (int)avro_typeof(s));
+                return walk_fail(w, "unsupported schema type %d", (int)s->type);
         }
 }
 
-int xs_avro_validate(avro_schema_t schema, const void *buf, size_t len, size_t *consumed,
-                     char *errstr, size_t errstr_size)
+int xs_avro_validate_prog(const struct xs_avro_prog *prog, const void *buf, size_t len,
+                          size_t *consumed, char *errstr, size_t errstr_size)
 {
         struct walk w = {
             .buf = buf,
@@ -295,17 +398,17 @@ int xs_avro_validate(avro_schema_t schema, const void *buf, size_t len, size_t *
             .errstr = errstr,
             .errstr_size = errstr_size,
         };
-        if (!schema)
+        if (!prog)
                 return walk_fail(&w, "no schema");
-        if (walk_value(&w, schema, 0) != 0)
+        if (walk_value(&w, prog->root, 0) != 0)
                 return -1;
         if (consumed)
                 *consumed = w.pos;
         return 0;
 }
 
-int xs_avro_skip(avro_schema_t schema, const void *buf, size_t len, size_t *pos, char *errstr,
-                 size_t errstr_size)
+int xs_avro_skip(const struct xs_avro_node *node, const void *buf, size_t len, size_t *pos,
+                 char *errstr, size_t errstr_size)
 {
         struct walk w = {
             .buf = buf,
@@ -315,10 +418,24 @@ int xs_avro_skip(avro_schema_t schema, const void *buf, size_t len, size_t *pos,
             .errstr = errstr,
             .errstr_size = errstr_size,
         };
-        if (!schema || w.pos > w.len)
+        if (!node || w.pos > w.len)
                 return walk_fail(&w, "no schema");
-        if (walk_value(&w, schema, 0) != 0)
+        if (walk_value(&w, node, 1) != 0)
                 return -1;
         *pos = w.pos;
         return 0;
+}
+
+int xs_avro_validate(avro_schema_t schema, const void *buf, size_t len, size_t *consumed,
+                     char *errstr, size_t errstr_size)
+{
+        struct xs_avro_prog *prog = schema ? xs_avro_compile(schema) : NULL;
+        if (schema && !prog) {
+                if (errstr && errstr_size)
+                        snprintf(errstr, errstr_size, "cannot compile the schema");
+                return -1;
+        }
+        int rc = xs_avro_validate_prog(prog, buf, len, consumed, errstr, errstr_size);
+        xs_avro_prog_free(prog);
+        return rc;
 }

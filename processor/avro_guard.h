@@ -26,15 +26,33 @@ uint64_t xs_avro_guard_refused(void);
  * was installed are not counted). Flat across many records means decoding leaks nothing. */
 int64_t xs_avro_guard_live_blocks(void);
 
-/* Validates that buf holds at least one record of schema starting at offset 0. On success
- * returns 0 and sets *consumed to the record's length; on failure returns -1 and writes the
- * reason (with the byte offset) to errstr. */
+/* A writer schema compiled for walking: one node per schema object, links resolved (a
+ * recursive type is a cycle), children in arrays. Build once per schema, use for every record. */
+struct xs_avro_node {
+        avro_type_t type;
+        size_t n;                  /* record fields, union branches, enum symbols, fixed size;
+                                    * 1 for an array or map */
+        struct xs_avro_node **kid; /* record fields, union branches, array items, map values */
+        int items_zero_width;      /* array: every item is encoded in zero bytes */
+};
+struct xs_avro_prog;
+/* NULL when out of memory or the schema is unusable (or has more than 100,000 nodes). */
+struct xs_avro_prog *xs_avro_compile(avro_schema_t schema);
+void xs_avro_prog_free(struct xs_avro_prog *prog);
+const struct xs_avro_node *xs_avro_prog_root(const struct xs_avro_prog *prog);
+
+/* Validates that buf holds at least one record of the compiled schema starting at offset 0.
+ * On success returns 0 and sets *consumed to the record's length; on failure returns -1 and
+ * writes the reason (with the byte offset) to errstr. */
+int xs_avro_validate_prog(const struct xs_avro_prog *prog, const void *buf, size_t len,
+                          size_t *consumed, char *errstr, size_t errstr_size);
+/* The same from a schema (compiled for the call: for tests and one-off checks). */
 int xs_avro_validate(avro_schema_t schema, const void *buf, size_t len, size_t *consumed,
                      char *errstr, size_t errstr_size);
 
-/* Skips one value of schema in buf from *pos (checked as xs_avro_validate checks), moving *pos
- * past it. 0 on success; -1 with the reason in errstr. */
-int xs_avro_skip(avro_schema_t schema, const void *buf, size_t len, size_t *pos, char *errstr,
-                 size_t errstr_size);
+/* Skips one value of node in buf from *pos (checked as validation checks), moving *pos past
+ * it. 0 on success; -1 with the reason in errstr. */
+int xs_avro_skip(const struct xs_avro_node *node, const void *buf, size_t len, size_t *pos,
+                 char *errstr, size_t errstr_size);
 
 #endif

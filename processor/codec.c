@@ -112,7 +112,7 @@ static const struct fspec product_fields[PR_NFIELDS] = {
 /* One field of a writer record in wire order: its (resolved) schema and the field of ours it
  * fills, -1 when we skip it. */
 struct wfield {
-        avro_schema_t schema;
+        const struct xs_avro_node *node;
         int our;
 };
 
@@ -120,6 +120,7 @@ struct xs_wschema {
         enum xs_record_kind kind;
         uint64_t id; /* unique per process: codecs cache decode values by it */
         avro_schema_t schema;
+        struct xs_avro_prog *prog;     /* the schema compiled for validation and the fast path */
         int idx[XS_WS_MAX_FIELDS];     /* our field -> writer field index, -1: absent */
         int sub_idx[XS_WS_MAX_FIELDS]; /* line item field -> writer index, -1: absent */
         int *enum_map;                 /* writer type symbol index -> enum xs_event_type */
@@ -250,16 +251,16 @@ static int map_fields(avro_schema_t rec, const char *what, const struct fspec *f
         return 0;
 }
 
-/* The decode plan of writer record rec, whose field idx[k] fills our field k. */
-static int build_plan(avro_schema_t rec, const int *idx, int n_ours, struct wfield **out,
-                      int *n_out)
+/* The decode plan of the compiled writer record rec, whose field idx[k] fills our field k. */
+static int build_plan(const struct xs_avro_node *rec, const int *idx, int n_ours,
+                      struct wfield **out, int *n_out)
 {
-        size_t n = avro_schema_record_size(rec);
+        size_t n = rec->n;
         struct wfield *plan = calloc(n ? n : 1, sizeof(*plan));
         if (!plan)
                 return -1;
         for (size_t i = 0; i < n; i++) {
-                plan[i].schema = resolve(avro_schema_record_field_get_by_index(rec, (int)i));
+                plan[i].node = rec->kid[i];
                 plan[i].our = -1;
         }
         for (int k = 0; k < n_ours; k++)
@@ -307,6 +308,12 @@ struct xs_wschema *xs_wschema_new(enum xs_record_kind kind, const char *json, ch
                         xs_record_kind_name(kind));
                 goto fail;
         }
+        if (!(ws->prog = xs_avro_compile(ws->schema))) {
+                set_err(errstr, errstr_size, "writer schema for %s cannot be compiled",
+                        xs_record_kind_name(kind));
+                goto fail;
+        }
+        const struct xs_avro_node *root = xs_avro_prog_root(ws->prog);
         if (kind == XS_KIND_PRODUCT) {
                 if (map_fields(rec, "CatalogProduct", product_fields, PR_NFIELDS, ws->idx, bases,
                                errstr, errstr_size) != 0)
@@ -325,13 +332,15 @@ struct xs_wschema *xs_wschema_new(enum xs_record_kind kind, const char *json, ch
                 if (map_fields(item, "LineItem", item_fields, LI_NFIELDS, ws->sub_idx, sub_bases,
                                errstr, errstr_size) != 0)
                         goto fail;
-                if (build_plan(item, ws->sub_idx, LI_NFIELDS, &ws->item_plan,
+                const struct xs_avro_node *items = root->kid[ws->idx[EV_ITEMS]];
+                if (items->type == AVRO_UNION || items->kid[0]->type != AVRO_RECORD ||
+                    build_plan(items->kid[0], ws->sub_idx, LI_NFIELDS, &ws->item_plan,
                                &ws->n_item_plan) != 0) {
                         set_err(errstr, errstr_size, "out of memory");
                         goto fail;
                 }
         }
-        if (build_plan(rec, ws->idx, EV_NFIELDS, &ws->plan, &ws->n_plan) != 0) {
+        if (build_plan(root, ws->idx, EV_NFIELDS, &ws->plan, &ws->n_plan) != 0) {
                 set_err(errstr, errstr_size, "out of memory");
                 goto fail;
         }
@@ -358,6 +367,7 @@ void xs_wschema_destroy(struct xs_wschema *ws)
                 return;
         if (ws->schema)
                 avro_schema_decref(ws->schema);
+        xs_avro_prog_free(ws->prog);
         free(ws->enum_map);
         free(ws->plan);
         free(ws->item_plan);
@@ -528,7 +538,7 @@ static xs_err_t codec_read(struct xs_codec *codec, const struct xs_wschema *ws, 
         const char *what = xs_record_kind_name(ws->kind);
 
         avro_set_error("%s", "");
-        if (xs_avro_validate(ws->schema, buf, len, &consumed, why, sizeof(why)) != 0) {
+        if (xs_avro_validate_prog(ws->prog, buf, len, &consumed, why, sizeof(why)) != 0) {
                 set_err(errstr, errstr_size, "%s: %s", what, why);
                 return XS_ERR_DECODE;
         }
@@ -896,18 +906,16 @@ static int cur_varint(struct cursor *c, int64_t *out)
 }
 
 /* A scalar we map (string, bytes, int, long, boolean, enum, maybe in a union with null). */
-static int read_scalar(struct cursor *c, avro_schema_t s, struct raw *r)
+static int read_scalar(struct cursor *c, const struct xs_avro_node *s, struct raw *r)
 {
         int64_t v;
         r->present = 0;
-        if (is_avro_union(s)) {
-                if (cur_varint(c, &v) != 0 || v < 0 || (uint64_t)v >= avro_schema_union_size(s))
+        if (s->type == AVRO_UNION) {
+                if (cur_varint(c, &v) != 0 || v < 0 || (uint64_t)v >= s->n)
                         return -1;
-                s = resolve(avro_schema_union_branch(s, (int)v));
-                if (!s)
-                        return -1;
+                s = s->kid[v];
         }
-        switch (avro_typeof(s)) {
+        switch (s->type) {
         case AVRO_NULL:
                 return 0;
         case AVRO_STRING:
@@ -942,9 +950,9 @@ static int read_record(struct cursor *c, const struct wfield *plan, int n, struc
 {
         for (int i = 0; i < n; i++) {
                 if (plan[i].our >= 0) {
-                        if (read_scalar(c, plan[i].schema, &raw[plan[i].our]) != 0)
+                        if (read_scalar(c, plan[i].node, &raw[plan[i].our]) != 0)
                                 return -1;
-                } else if (xs_avro_skip(plan[i].schema, c->b, c->len, &c->pos, why, why_size) !=
+                } else if (xs_avro_skip(plan[i].node, c->b, c->len, &c->pos, why, why_size) !=
                            0) {
                         return -1;
                 }
@@ -1055,7 +1063,7 @@ static xs_err_t decode_event_fast(struct xs_codec *codec, const struct xs_wschem
         xs_err_t err;
 
         memset(out, 0, sizeof(*out));
-        if (xs_avro_validate(ws->schema, buf, len, &consumed, why, sizeof(why)) != 0) {
+        if (xs_avro_validate_prog(ws->prog, buf, len, &consumed, why, sizeof(why)) != 0) {
                 set_err(errstr, errstr_size, "event: %s", why);
                 return XS_ERR_DECODE;
         }
@@ -1075,8 +1083,8 @@ static xs_err_t decode_event_fast(struct xs_codec *codec, const struct xs_wschem
         for (int i = 0; i < ws->n_plan; i++) {
                 const struct wfield *wf = &ws->plan[i];
                 int rc = wf->our == EV_ITEMS  ? read_items(codec, ws, &c, &n, why, sizeof(why))
-                         : wf->our >= 0       ? read_scalar(&c, wf->schema, &f[wf->our])
-                                              : xs_avro_skip(wf->schema, c.b, c.len, &c.pos, why,
+                         : wf->our >= 0       ? read_scalar(&c, wf->node, &f[wf->our])
+                                              : xs_avro_skip(wf->node, c.b, c.len, &c.pos, why,
                                                              sizeof(why));
                 if (rc == -2) {
                         set_err(errstr, errstr_size, "event: out of memory");

@@ -48,6 +48,7 @@ struct xs_ocf_reader {
         uint64_t pos; /* bytes of f consumed */
         char *schema_text;
         avro_schema_t schema;
+        struct xs_avro_prog *prog; /* schema compiled for validating each record */
         int deflate;
         unsigned char sync[XS_OCF_SYNC];
         unsigned char *raw; /* block as read */
@@ -201,6 +202,10 @@ static int read_header(struct xs_ocf_reader *r, char *errstr, size_t errstr_size
                         avro_strerror());
                 goto fail;
         }
+        if (!(r->prog = xs_avro_compile(r->schema))) {
+                set_err(errstr, errstr_size, "container schema cannot be compiled");
+                goto fail;
+        }
         free(codec);
         free(tmp);
         return 0;
@@ -252,6 +257,7 @@ void xs_ocf_reader_close(struct xs_ocf_reader *r)
 {
         if (!r)
                 return;
+        xs_avro_prog_free(r->prog);
         if (r->schema)
                 avro_schema_decref(r->schema);
         free(r->schema_text);
@@ -425,8 +431,8 @@ xs_err_t xs_ocf_reader_next(struct xs_ocf_reader *r, const void **buf, size_t *l
                 }
         }
         size_t consumed = 0;
-        if (xs_avro_validate(r->schema, r->data + r->data_pos, r->data_len - r->data_pos, &consumed,
-                             why, sizeof(why)) != 0) {
+        if (xs_avro_validate_prog(r->prog, r->data + r->data_pos, r->data_len - r->data_pos,
+                                  &consumed, why, sizeof(why)) != 0) {
                 set_err(errstr, errstr_size, "block %" PRIu64 ", record %" PRIu64 ": %s",
                         r->block_no, r->record_no + 1, why);
                 r->block_left = 0;
