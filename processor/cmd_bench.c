@@ -553,12 +553,14 @@ static int cmd_engine(struct bopts *o)
                        " pairs_live=%" PRIu64 " customers_live=%" PRIu64 " products=%" PRIu64
                        " heap_bytes=%" PRIu64 " rss_bytes=%" PRIu64
                        " heap_per_windowed_event=%.1f rss_per_windowed_event=%.1f"
-                       " heap_per_pair=%.1f heap_per_customer=%.1f\n",
+                       " heap_per_pair=%.1f heap_per_customer=%.1f window_bytes=%" PRIu64
+                       " catalog_bytes=%" PRIu64 " window_per_windowed_event=%.1f\n",
                        o->window, o->customers, in_win, st.pairs_live, st.customers_live,
                        st.catalog_products, heap, rss, in_win ? (double)heap / in_win : 0,
                        in_win ? (double)rss / in_win : 0,
                        st.pairs_live ? (double)heap / st.pairs_live : 0,
-                       st.customers_live ? (double)heap / st.customers_live : 0);
+                       st.customers_live ? (double)heap / st.customers_live : 0, st.window_bytes,
+                       st.catalog_bytes, in_win ? (double)st.window_bytes / in_win : 0);
         }
         if (o->latency) {
                 /* the pane events' times first, then all */

@@ -988,7 +988,9 @@ void xs_engine_stats(const struct xs_engine *eng, struct xs_stats *st)
         st->panes_expired = ws.panes_expired;
         st->pane_entries_expired = ws.pane_entries_expired;
         st->forced_drains = ws.forced_drains;
+        st->window_bytes = ws.bytes;
         st->catalog_products = xs_catalog_count(eng->catalog);
+        st->catalog_bytes = xs_catalog_bytes(eng->catalog);
         st->catalog_cap_hits += xs_catalog_label_cap_hits(eng->catalog);
 }
 

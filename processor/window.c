@@ -1,16 +1,17 @@
 /*
  * Sliding co-occurrence window; see window.h for the model and its invariant.
  *
- * Memory: one global cell per live key (uthash handle + key + 5 counters, from a pool), one
- * pane cell per key touched in each live pane (from that pane's own pool, released whole when
- * the pane has drained), per-product rows in a dense array indexed by product id, and an
- * adjacency list of neighbour ids per product (cleaned lazily: a neighbour whose pair is gone
- * is dropped when the list is next walked, or when stale entries outnumber live ones).
+ * Memory: one global cell per live pair and one pane cell per key touched in each live pane,
+ * 32 bytes each (key, 5 counters, a 32-bit chain link) in a cell table of our own (struct
+ * ctab: chained hashing with 32-bit bucket heads and links into 512-cell chunks: no per-entry
+ * handle or malloc, where uthash took 56 bytes of handle per entry); per-product rows in a
+ * dense array indexed by product id; and an adjacency list of neighbour ids per product
+ * (cleaned lazily: a neighbour whose pair is gone is dropped when the list is next walked, or
+ * when stale entries outnumber live ones).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "pool.h"
 #include "window.h"
 #include "xs_uthash.h"
 
@@ -23,14 +24,163 @@
 struct cell {
         uint64_t key;
         int32_t n[XS_REL_COUNT];
-        UT_hash_handle hh;
+        uint32_t next; /* next cell of the bucket's chain, 0: none */
 };
+
+/*
+ * The cell table. Cells are numbered from 1 in the order they were created and live in
+ * chunks of CT_CHUNK; a freed cell goes on a free list (only the global table frees cells).
+ * Iterating 1..used visits cells in creation order, which is the order a pane's deltas are
+ * exported and drained in. Buckets grow by doubling when cells outnumber them (a relink, no
+ * allocation per cell); the global table is sized for cooc.max_pairs up front, so it never
+ * relinks on the hot path.
+ */
+#define CT_CHUNK_SHIFT 9
+#define CT_CHUNK       (1u << CT_CHUNK_SHIFT)
+
+struct ctab {
+        uint32_t *bucket; /* head cell of each chain, 0: empty */
+        uint32_t mask;    /* buckets - 1 */
+        struct cell **chunk;
+        uint32_t n_chunks;
+        uint32_t used;  /* cells 1..used were handed out */
+        uint32_t free;  /* free list through next */
+        uint32_t count; /* live cells */
+};
+
+static inline struct cell *ct_cell(const struct ctab *t, uint32_t i)
+{
+        return &t->chunk[(i - 1) >> CT_CHUNK_SHIFT][(i - 1) & (CT_CHUNK - 1)];
+}
+
+static inline uint32_t ct_slot(const struct ctab *t, uint64_t key)
+{
+        return (uint32_t)xs_mix64(key) & t->mask;
+}
+
+static int ct_init(struct ctab *t, uint32_t buckets)
+{
+        uint32_t n = 64;
+        while (n < buckets && n < (1u << 30))
+                n *= 2;
+        memset(t, 0, sizeof(*t));
+        t->bucket = calloc(n, sizeof(*t->bucket));
+        if (!t->bucket)
+                return -1;
+        t->mask = n - 1;
+        return 0;
+}
+
+static void ct_free(struct ctab *t)
+{
+        for (uint32_t i = 0; i < t->n_chunks; i++)
+                free(t->chunk[i]);
+        free(t->chunk);
+        free(t->bucket);
+        memset(t, 0, sizeof(*t));
+}
+
+static size_t ct_bytes(const struct ctab *t)
+{
+        return (size_t)(t->mask + 1) * sizeof(*t->bucket) +
+               (size_t)t->n_chunks * (CT_CHUNK * sizeof(struct cell) + sizeof(*t->chunk));
+}
+
+static struct cell *ct_find(const struct ctab *t, uint64_t key)
+{
+        if (!t->bucket)
+                return NULL;
+        for (uint32_t i = t->bucket[ct_slot(t, key)]; i;) {
+                struct cell *c = ct_cell(t, i);
+                if (c->key == key)
+                        return c;
+                i = c->next;
+        }
+        return NULL;
+}
+
+/* Doubles the buckets and relinks every live cell (chains keep no order that matters). */
+static void ct_grow(struct ctab *t)
+{
+        uint32_t n = (t->mask + 1) * 2;
+        uint32_t *b = calloc(n, sizeof(*b));
+        if (!b)
+                return; /* longer chains, still correct */
+        free(t->bucket);
+        t->bucket = b;
+        t->mask = n - 1;
+        for (uint32_t i = 1; i <= t->used; i++) {
+                struct cell *c = ct_cell(t, i);
+                if (!c->key)
+                        continue; /* on the free list */
+                uint32_t slot = ct_slot(t, c->key);
+                c->next = b[slot];
+                b[slot] = i;
+        }
+}
+
+/* A new zeroed cell for key (which must not be in t); NULL when out of memory. */
+static struct cell *ct_add(struct ctab *t, uint64_t key)
+{
+        uint32_t i;
+        struct cell *c;
+        if (t->free) {
+                i = t->free;
+                c = ct_cell(t, i);
+                t->free = c->next;
+        } else {
+                if (t->used == UINT32_MAX - 1)
+                        return NULL;
+                i = t->used + 1;
+                if (((i - 1) >> CT_CHUNK_SHIFT) >= t->n_chunks) {
+                        struct cell **chunk =
+                            realloc(t->chunk, (t->n_chunks + 1) * sizeof(*t->chunk));
+                        if (!chunk)
+                                return NULL;
+                        t->chunk = chunk;
+                        if (!(chunk[t->n_chunks] = malloc(CT_CHUNK * sizeof(struct cell))))
+                                return NULL;
+                        t->n_chunks++;
+                }
+                t->used = i;
+                c = ct_cell(t, i);
+        }
+        memset(c, 0, sizeof(*c));
+        c->key = key;
+        uint32_t slot = ct_slot(t, key);
+        c->next = t->bucket[slot];
+        t->bucket[slot] = i;
+        t->count++;
+        if (t->count > t->mask + 1 && t->mask < (1u << 30) - 1)
+                ct_grow(t);
+        return c;
+}
+
+/* Unlinks c (in t) and puts it on the free list. */
+static void ct_del(struct ctab *t, struct cell *c)
+{
+        uint32_t slot = ct_slot(t, c->key);
+        uint32_t *link = &t->bucket[slot];
+        while (*link) {
+                struct cell *x = ct_cell(t, *link);
+                if (x == c) {
+                        uint32_t i = *link;
+                        *link = c->next;
+                        c->key = 0; /* keys are never 0: product ids start at 1 */
+                        c->next = t->free;
+                        t->free = i;
+                        t->count--;
+                        return;
+                }
+                link = &x->next;
+        }
+}
 
 struct xs_window_pane {
         int64_t index; /* pane start = index * pane_ms */
         int64_t pane_ms;
-        struct cell *cells;
-        struct xs_pool pool;
+        struct ctab cells;
+        uint32_t drained;             /* expiring: cells 1..drained were subtracted */
         int64_t totals[XS_REL_COUNT]; /* pair totals added in this pane */
         int64_t orders;
         int closed;
@@ -47,8 +197,7 @@ struct item {
 
 struct xs_window {
         struct xs_window_params p;
-        struct cell *cells; /* global pairs */
-        struct xs_pool cell_pool;
+        struct ctab cells;  /* global pairs */
         struct item *items; /* [id], 0 unused */
         uint32_t n_items;   /* allocated slots */
         uint32_t max_id;
@@ -71,7 +220,6 @@ struct xs_window {
         xs_window_close_cb *close_cb;
         void *close_opaque;
         struct xs_window_stats st;
-        int presized;
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -104,7 +252,15 @@ struct xs_window *xs_window_new(const struct xs_window_params *p)
                 free(w);
                 return NULL;
         }
-        xs_pool_init(&w->cell_pool, sizeof(struct cell));
+        /* sized for the pair cap up front: growing later is a relink of everything, a stall
+         * proportional to the table (buckets: 4 bytes each, one per two pairs at the cap) */
+        size_t buckets = w->p.max_pairs / 2;
+        if (ct_init(&w->cells, buckets > (1u << 24) ? (1u << 24) : (uint32_t)buckets) != 0) {
+                free(w->ring);
+                free(w->draining);
+                free(w);
+                return NULL;
+        }
         w->watermark = INT64_MIN;
         w->closed_below = INT64_MIN;
         return w;
@@ -112,8 +268,7 @@ struct xs_window *xs_window_new(const struct xs_window_params *p)
 
 static void pane_free(struct xs_window_pane *pane)
 {
-        HASH_CLEAR(hh, pane->cells);
-        xs_pool_release(&pane->pool);
+        ct_free(&pane->cells);
         free(pane);
 }
 
@@ -129,8 +284,7 @@ void xs_window_destroy(struct xs_window *w)
         }
         for (size_t i = 0; i < w->n_draining; i++)
                 pane_free(w->draining[i]);
-        HASH_CLEAR(hh, w->cells);
-        xs_pool_release(&w->cell_pool);
+        ct_free(&w->cells);
         for (uint32_t i = 0; i < w->n_items; i++)
                 free(w->items[i].nbr);
         free(w->items);
@@ -197,8 +351,7 @@ static int cell_zero(const struct cell *c)
 static void global_delete(struct xs_window *w, struct cell *c)
 {
         uint32_t a = KEY_A(c->key), b = KEY_B(c->key);
-        HASH_DEL(w->cells, c);
-        xs_pool_free(&w->cell_pool, c);
+        ct_del(&w->cells, c);
         w->st.pairs_live--;
         /* adjacency entries become stale; compact when stale outnumber live */
         w->items[a].live_nbr--;
@@ -209,33 +362,18 @@ static void global_delete(struct xs_window *w, struct cell *c)
  * create a new cell beyond max_pairs (1 returned). */
 static int global_apply(struct xs_window *w, uint64_t key, const int32_t *n, int sign, int cap)
 {
-        struct cell *c;
-        HASH_FIND(hh, w->cells, &key, sizeof(key), c);
+        struct cell *c = ct_find(&w->cells, key);
         if (!c) {
                 if (cap && w->st.pairs_live >= w->p.max_pairs) {
                         w->st.pairs_cap_hits++;
                         return 1;
                 }
-                c = xs_pool_alloc(&w->cell_pool);
-                if (!c)
-                        return -1;
-                c->key = key;
                 if (nbr_append(w, KEY_A(key), KEY_B(key)) != 0 ||
-                    nbr_append(w, KEY_B(key), KEY_A(key)) != 0) {
-                        xs_pool_free(&w->cell_pool, c);
+                    nbr_append(w, KEY_B(key), KEY_A(key)) != 0)
                         return -1;
-                }
-                HASH_ADD(hh, w->cells, key, sizeof(c->key), c);
+                if (!(c = ct_add(&w->cells, key)))
+                        return -1;
                 w->st.pairs_live++;
-                if (!w->presized) {
-                        /* size the table for the pair cap up front: growing it later is a
-                         * rehash of everything, a stall proportional to the table */
-                        unsigned log2 = 5;
-                        while (log2 < 24 && ((size_t)1 << log2) * 8 < w->p.max_pairs)
-                                log2++;
-                        XS_HASH_PRESIZE(hh, w->cells, log2);
-                        w->presized = 1;
-                }
         }
         for (int r = 0; r < XS_REL_COUNT; r++)
                 c->n[r] += sign * n[r];
@@ -324,7 +462,10 @@ static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
                 return NULL;
         pane->index = index;
         pane->pane_ms = w->p.pane_ms;
-        xs_pool_init(&pane->pool, sizeof(struct cell));
+        if (ct_init(&pane->cells, 256) != 0) {
+                free(pane);
+                return NULL;
+        }
         /* a pane added below the close line is closed already (only in unbounded mode or
          * with zero lateness can this happen; its deltas are exported when it expires) */
         pane->closed = index < w->closed_below;
@@ -337,15 +478,9 @@ static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
 static int pane_apply(struct xs_window_pane *pane, uint64_t key, enum xs_relation rel,
                       int32_t delta)
 {
-        struct cell *c;
-        HASH_FIND(hh, pane->cells, &key, sizeof(key), c);
-        if (!c) {
-                c = xs_pool_alloc(&pane->pool);
-                if (!c)
-                        return -1;
-                c->key = key;
-                HASH_ADD(hh, pane->cells, key, sizeof(c->key), c);
-        }
+        struct cell *c = ct_find(&pane->cells, key);
+        if (!c && !(c = ct_add(&pane->cells, key)))
+                return -1;
         c->n[rel] += delta;
         return 0;
 }
@@ -415,13 +550,14 @@ static void drain_cell(struct xs_window *w, const struct cell *c)
 
 static void pane_drain(struct xs_window *w, struct xs_window_pane *pane, size_t *budget)
 {
-        struct cell *c, *tmp;
-        HASH_ITER(hh, pane->cells, c, tmp)
-        {
+        /* in creation order; a drained cell stays with zero counts, so what draining panes
+         * still hold (draining_pending) is just a lookup */
+        while (pane->drained < pane->cells.used) {
                 if (budget && *budget == 0)
                         return;
+                struct cell *c = ct_cell(&pane->cells, ++pane->drained);
                 drain_cell(w, c);
-                HASH_DEL(pane->cells, c);
+                memset(c->n, 0, sizeof(c->n));
                 if (budget)
                         (*budget)--;
         }
@@ -497,13 +633,13 @@ size_t xs_window_maintain(struct xs_window *w, size_t budget)
 {
         while (w->n_draining && budget) {
                 pane_drain(w, w->draining[0], &budget);
-                if (w->draining[0]->cells)
+                if (w->draining[0]->drained < w->draining[0]->cells.used)
                         break;
                 draining_pop(w);
         }
         size_t left = 0;
         for (size_t i = 0; i < w->n_draining; i++)
-                left += HASH_COUNT(w->draining[i]->cells);
+                left += w->draining[i]->cells.used - w->draining[i]->drained;
         return left;
 }
 
@@ -519,8 +655,7 @@ void xs_window_drain_all(struct xs_window *w)
 static void draining_pending(const struct xs_window *w, uint64_t key, int64_t out[XS_REL_COUNT])
 {
         for (size_t i = 0; i < w->n_draining; i++) {
-                struct cell *c;
-                HASH_FIND(hh, w->draining[i]->cells, &key, sizeof(key), c);
+                const struct cell *c = ct_find(&w->draining[i]->cells, key);
                 if (c)
                         for (int r = 0; r < XS_REL_COUNT; r++)
                                 out[r] += c->n[r];
@@ -544,9 +679,7 @@ void xs_window_pair(struct xs_window *w, uint32_t a, uint32_t b, int32_t out[XS_
                 b = tmp;
         }
         uint64_t key = KEY_PAIR(a, b);
-        struct cell *c;
-        HASH_FIND(hh, w->cells, &key, sizeof(key), c);
-        pair_query(w, key, c, out);
+        pair_query(w, key, ct_find(&w->cells, key), out);
 }
 
 static void item_query(struct xs_window *w, uint64_t key, int64_t out[XS_REL_COUNT])
@@ -597,8 +730,7 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
                 if (w->items[b].mark == w->epoch)
                         continue; /* duplicate of a recreated pair */
                 uint64_t key = a < b ? KEY_PAIR(a, b) : KEY_PAIR(b, a);
-                struct cell *c;
-                HASH_FIND(hh, w->cells, &key, sizeof(key), c);
+                const struct cell *c = ct_find(&w->cells, key);
                 int32_t n[XS_REL_COUNT];
                 pair_query(w, key, c, n);
                 int nonzero = 0;
@@ -625,13 +757,11 @@ uint32_t xs_window_max_id(const struct xs_window *w)
 void xs_window_stats(const struct xs_window *w, struct xs_window_stats *st)
 {
         *st = w->st;
-        uint64_t bytes = w->st.bytes + w->cell_pool.bytes + w->ring_size * sizeof(void *);
-        if (w->cells)
-                bytes += HASH_OVERHEAD(hh, w->cells);
+        uint64_t bytes = w->st.bytes + ct_bytes(&w->cells) + w->ring_size * sizeof(void *);
         for (const struct xs_window_pane *p = w->head; p; p = p->next)
-                bytes += sizeof(*p) + p->pool.bytes + (p->cells ? HASH_OVERHEAD(hh, p->cells) : 0);
+                bytes += sizeof(*p) + ct_bytes(&p->cells);
         for (size_t i = 0; i < w->n_draining; i++)
-                bytes += sizeof(*w->draining[i]) + w->draining[i]->pool.bytes;
+                bytes += sizeof(*w->draining[i]) + ct_bytes(&w->draining[i]->cells);
         st->bytes = bytes;
 }
 
@@ -665,9 +795,8 @@ void xs_window_pane_foreach(const struct xs_window_pane *pane,
                                        const int32_t n[XS_REL_COUNT]),
                             void *opaque)
 {
-        const struct cell *c, *tmp;
-        HASH_ITER(hh, pane->cells, c, tmp)
-        {
+        for (uint32_t i = 1; i <= pane->cells.used; i++) {
+                const struct cell *c = ct_cell(&pane->cells, i);
                 if (is_pair_key(c->key))
                         cb(opaque, KEY_A(c->key), KEY_B(c->key), c->n);
                 else if (KEY_A(c->key) == 0xffffffffu)

@@ -30,8 +30,10 @@ extern "C" {
         X(catalog_rejected, counter, "catalog records rejected (bad price, missing id)")           \
         X(catalog_cap_hits, counter, "products not added because catalog.max_products bit")        \
         X(catalog_products, gauge, "products known")                                               \
+        X(catalog_bytes, gauge, "bytes held by the catalog: products, labels, ladders")            \
         X(unknown_products, counter, "line items naming a product the catalog does not know")      \
         X(pairs_live, gauge, "distinct pairs in the window")                                       \
+        X(window_bytes, gauge, "bytes held by the window: pair tables, pane deltas, rows")         \
         X(pairs_cap_hits, counter, "pair increments dropped because cooc.max_pairs bit")           \
         X(pair_increments, counter, "pair count increments applied")                               \
         X(basket_items_truncated, counter, "basket items not paired: cooc.max_basket_items")       \
