@@ -135,6 +135,17 @@ static void cand_put(struct cand_set *s, const struct cand *c)
         }
 }
 
+/* 0 if c (its ranking fields set) would be turned away by the full set s: it does not rank
+ * before the weakest member and is not in the set already (a member may be replaced by a
+ * stronger copy of itself). */
+static int cand_may_enter(struct cand_set *s, const struct cand *c)
+{
+        size_t cap = s->cap ? s->cap : MAX_CANDS;
+        if (s->n < cap || cand_find(s, c->id))
+                return 1;
+        return (s->by_grade ? grade_cmp : score_cmp)(c, &s->c[0]) < 0;
+}
+
 static void rank(struct xs_engine *eng, struct cand_set *s, int by_grade);
 
 /* ---- cross-sell candidates ---------------------------------------------------------- */
@@ -284,7 +295,7 @@ static void complements(struct xs_engine *eng, const struct xs_customer *c, cons
 /* up: 1 for upsell, 0 for downsell. Every candidate, explicit target or not, is on the right
  * side of the anchor's price: an upsell costs more, a downsell less. */
 static int grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
-                      uint32_t id, int up, int explicit_rank, int64_t t, struct cand_set *out)
+                     uint32_t id, int up, int explicit_rank, int64_t t, struct cand_set *out)
 {
         if (!guard_ok(eng, c, anchor, id, t))
                 return 0;
@@ -294,11 +305,14 @@ static int grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_
                 eng->st.candidates_filtered++;
                 return 0;
         }
-        struct cand cd = {.id = id,
-                          .name = xs_intern_str(eng->products, id),
-                          .explicit_rank = explicit_rank,
-                          .price = b->price};
+        /* the ranking fields first: a candidate that cannot enter a full set costs no more */
+        struct cand cd;
+        cd.id = id;
+        cd.name = xs_intern_str(eng->products, id);
+        cd.explicit_rank = explicit_rank;
         cd.same_brand = a && a->brand && a->brand == b->brand;
+        cd.score = 0;
+        cd.has_evidence = 0;
         int32_t n[XS_REL_COUNT];
         xs_window_pair(eng->window, anchor, id, n);
         int together = 0;
@@ -308,7 +322,11 @@ static int grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_
                 /* most ladder products were never seen with the anchor: they rank by the
                  * catalog alone (score 0), and their evidence (the anchor's and their own
                  * row totals) is only worked out for the few that are offered */
+                if (!cand_may_enter(out, &cd))
+                        return 1;
+                memset(&cd.ev, 0, sizeof(cd.ev));
                 cd.lazy_evidence = 1;
+                cd.price = b->price;
                 cand_put(out, &cd);
                 return 1;
         }
@@ -317,6 +335,8 @@ static int grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_
         cd.has_evidence = support > 0;
         if (!cd.has_evidence)
                 cd.score = 0;
+        cd.lazy_evidence = 0;
+        cd.price = b->price;
         cand_put(out, &cd);
         return 1;
 }
