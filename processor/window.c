@@ -86,17 +86,26 @@ static size_t ct_bytes(const struct ctab *t)
                (size_t)t->n_chunks * (CT_CHUNK * sizeof(struct cell) + sizeof(*t->chunk));
 }
 
-static struct cell *ct_find(const struct ctab *t, uint64_t key)
+/* The cell of key, its number in *num (when num is not NULL); NULL if none. */
+static struct cell *ct_find_num(const struct ctab *t, uint64_t key, uint32_t *num)
 {
         if (!t->bucket)
                 return NULL;
         for (uint32_t i = t->bucket[ct_slot(t, key)]; i;) {
                 struct cell *c = ct_cell(t, i);
-                if (c->key == key)
+                if (c->key == key) {
+                        if (num)
+                                *num = i;
                         return c;
+                }
                 i = c->next;
         }
         return NULL;
+}
+
+static struct cell *ct_find(const struct ctab *t, uint64_t key)
+{
+        return ct_find_num(t, key, NULL);
 }
 
 /* Doubles the buckets and relinks every live cell (chains keep no order that matters). */
@@ -119,8 +128,9 @@ static void ct_grow(struct ctab *t)
         }
 }
 
-/* A new zeroed cell for key (which must not be in t); NULL when out of memory. */
-static struct cell *ct_add(struct ctab *t, uint64_t key)
+/* A new zeroed cell for key (which must not be in t), its number in *num; NULL when out of
+ * memory. */
+static struct cell *ct_add(struct ctab *t, uint64_t key, uint32_t *num)
 {
         uint32_t i;
         struct cell *c;
@@ -153,6 +163,8 @@ static struct cell *ct_add(struct ctab *t, uint64_t key)
         t->count++;
         if (t->count > t->mask + 1 && t->mask < (1u << 30) - 1)
                 ct_grow(t);
+        if (num)
+                *num = i;
         return c;
 }
 
@@ -187,10 +199,18 @@ struct xs_window_pane {
         struct xs_window_pane *prev, *next; /* live list, by index */
 };
 
+/* A neighbour in a product's adjacency list, with the number of the pair's global cell when it
+ * was listed: a hint that saves the table lookup while the cell still holds that pair (a freed
+ * cell's key is 0, and a live pair has one cell, so a matching key proves it). */
+struct nbr {
+        uint32_t id;
+        uint32_t cell;
+};
+
 struct item {
         int64_t row[XS_REL_COUNT];
         int64_t occ[XS_REL_COUNT];
-        uint32_t *nbr;
+        struct nbr *nbr;
         uint32_t n_nbr, cap_nbr, live_nbr;
         uint32_t mark;
 };
@@ -321,21 +341,21 @@ static struct item *item_get(struct xs_window *w, uint32_t id)
         return &w->items[id];
 }
 
-static int nbr_append(struct xs_window *w, uint32_t a, uint32_t b)
+static int nbr_append(struct xs_window *w, uint32_t a, uint32_t b, uint32_t cell)
 {
         struct item *it = item_get(w, a);
         if (!it)
                 return -1;
         if (it->n_nbr == it->cap_nbr) {
                 uint32_t cap = it->cap_nbr ? it->cap_nbr * 2 : 4;
-                uint32_t *nbr = realloc(it->nbr, (size_t)cap * sizeof(*nbr));
+                struct nbr *nbr = realloc(it->nbr, (size_t)cap * sizeof(*nbr));
                 if (!nbr)
                         return -1;
                 w->st.bytes += (uint64_t)(cap - it->cap_nbr) * sizeof(*nbr);
                 it->nbr = nbr;
                 it->cap_nbr = cap;
         }
-        it->nbr[it->n_nbr++] = b;
+        it->nbr[it->n_nbr++] = (struct nbr){b, cell};
         it->live_nbr++;
         return 0;
 }
@@ -368,11 +388,14 @@ static int global_apply(struct xs_window *w, uint64_t key, const int32_t *n, int
                         w->st.pairs_cap_hits++;
                         return 1;
                 }
-                if (nbr_append(w, KEY_A(key), KEY_B(key)) != 0 ||
-                    nbr_append(w, KEY_B(key), KEY_A(key)) != 0)
+                uint32_t num;
+                if (!(c = ct_add(&w->cells, key, &num)))
                         return -1;
-                if (!(c = ct_add(&w->cells, key)))
+                if (nbr_append(w, KEY_A(key), KEY_B(key), num) != 0 ||
+                    nbr_append(w, KEY_B(key), KEY_A(key), num) != 0) {
+                        ct_del(&w->cells, c); /* a listed neighbour without a cell is stale */
                         return -1;
+                }
                 w->st.pairs_live++;
         }
         for (int r = 0; r < XS_REL_COUNT; r++)
@@ -479,7 +502,7 @@ static int pane_apply(struct xs_window_pane *pane, uint64_t key, enum xs_relatio
                       int32_t delta)
 {
         struct cell *c = ct_find(&pane->cells, key);
-        if (!c && !(c = ct_add(&pane->cells, key)))
+        if (!c && !(c = ct_add(&pane->cells, key, NULL)))
                 return -1;
         c->n[rel] += delta;
         return 0;
@@ -726,11 +749,16 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
         struct item *it = &w->items[a];
         uint32_t keep = 0;
         for (uint32_t i = 0; i < it->n_nbr; i++) {
-                uint32_t b = it->nbr[i];
+                uint32_t b = it->nbr[i].id;
                 if (w->items[b].mark == w->epoch)
                         continue; /* duplicate of a recreated pair */
                 uint64_t key = a < b ? KEY_PAIR(a, b) : KEY_PAIR(b, a);
-                const struct cell *c = ct_find(&w->cells, key);
+                const struct cell *c = NULL;
+                uint32_t hint = it->nbr[i].cell;
+                if (hint && hint <= w->cells.used && ct_cell(&w->cells, hint)->key == key)
+                        c = ct_cell(&w->cells, hint);
+                else if (!(c = ct_find_num(&w->cells, key, &hint)))
+                        hint = 0;
                 int32_t n[XS_REL_COUNT];
                 pair_query(w, key, c, n);
                 int nonzero = 0;
@@ -741,7 +769,7 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
                 if (!c && !nonzero)
                         continue; /* stale: the pair left the window */
                 w->items[b].mark = w->epoch;
-                it->nbr[keep++] = b;
+                it->nbr[keep++] = (struct nbr){b, hint};
                 if (nonzero)
                         cb(opaque, b, n);
         }
