@@ -212,13 +212,14 @@ struct item {
         int64_t occ[XS_REL_COUNT];
         struct nbr *nbr;
         uint32_t n_nbr, cap_nbr, live_nbr;
-        uint32_t mark;
 };
 
 struct xs_window {
         struct xs_window_params p;
         struct ctab cells;  /* global pairs */
         struct item *items; /* [id], 0 unused */
+        uint32_t *marks;    /* [id]: epoch of the neighbour walk that last listed it (apart
+                             * from items: a walk touches one word per neighbour) */
         uint32_t n_items;   /* allocated slots */
         uint32_t max_id;
         uint32_t epoch;
@@ -308,6 +309,7 @@ void xs_window_destroy(struct xs_window *w)
         for (uint32_t i = 0; i < w->n_items; i++)
                 free(w->items[i].nbr);
         free(w->items);
+        free(w->marks);
         free(w->ring);
         free(w->draining);
         free(w);
@@ -328,11 +330,16 @@ static struct item *item_get(struct xs_window *w, uint32_t id)
                         n *= 2;
                 if (n > UINT32_MAX)
                         n = UINT32_MAX;
+                uint32_t *marks = realloc(w->marks, (size_t)n * sizeof(*marks));
+                if (!marks)
+                        return NULL;
+                w->marks = marks;
                 struct item *items = realloc(w->items, (size_t)n * sizeof(*items));
                 if (!items)
                         return NULL;
                 memset(items + w->n_items, 0, (size_t)(n - w->n_items) * sizeof(*items));
-                w->st.bytes += (uint64_t)(n - w->n_items) * sizeof(*items);
+                memset(marks + w->n_items, 0, (size_t)(n - w->n_items) * sizeof(*marks));
+                w->st.bytes += (uint64_t)(n - w->n_items) * (sizeof(*items) + sizeof(*marks));
                 w->items = items;
                 w->n_items = (uint32_t)n;
         }
@@ -743,14 +750,14 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
         w->epoch++;
         if (w->epoch == 0) { /* wrapped: reset marks so none looks visited */
                 for (uint32_t i = 0; i < w->n_items; i++)
-                        w->items[i].mark = 0;
+                        w->marks[i] = 0;
                 w->epoch = 1;
         }
         struct item *it = &w->items[a];
         uint32_t keep = 0;
         for (uint32_t i = 0; i < it->n_nbr; i++) {
                 uint32_t b = it->nbr[i].id;
-                if (w->items[b].mark == w->epoch)
+                if (w->marks[b] == w->epoch)
                         continue; /* duplicate of a recreated pair */
                 uint64_t key = a < b ? KEY_PAIR(a, b) : KEY_PAIR(b, a);
                 const struct cell *c = NULL;
@@ -768,7 +775,7 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
                  * holds its opposite; keep it listed until both are gone */
                 if (!c && !nonzero)
                         continue; /* stale: the pair left the window */
-                w->items[b].mark = w->epoch;
+                w->marks[b] = w->epoch;
                 it->nbr[keep++] = (struct nbr){b, hint};
                 if (nonzero)
                         cb(opaque, b, n);
