@@ -390,9 +390,17 @@ static void grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t 
         size_t n;
         const uint32_t *ladder =
             xs_catalog_ladder(eng->catalog, a->category, min_price, max_price, &n);
-        /* bounded scan: the MAX_CANDS closest in price on the right side */
-        for (size_t i = 0; i < n && i < 4 * MAX_CANDS; i++) {
+        /* bounded scan: the MAX_CANDS closest in price on the right side; the pair lookups of
+         * later products are started ahead (their cache misses overlap) */
+        size_t scan = n < 4 * MAX_CANDS ? n : 4 * MAX_CANDS;
+        for (size_t i = 0; i < scan; i++) {
                 size_t k = up ? i : n - 1 - i; /* upsell: cheapest step first; downsell: closest */
+                if (i + 8 < scan)
+                        xs_window_prefetch_pair(eng->window, anchor,
+                                                ladder[up ? i + 8 : n - 1 - (i + 8)], 0);
+                if (i + 4 < scan)
+                        xs_window_prefetch_pair(eng->window, anchor,
+                                                ladder[up ? i + 4 : n - 1 - (i + 4)], 1);
                 if (!is_item(done, (size_t)n_done, ladder[k]))
                         grade_add(eng, c, anchor, ladder[k], up, 0, t, out);
         }

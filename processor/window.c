@@ -712,6 +712,20 @@ void xs_window_pair(struct xs_window *w, uint32_t a, uint32_t b, int32_t out[XS_
         pair_query(w, key, ct_find(&w->cells, key), out);
 }
 
+void xs_window_prefetch_pair(const struct xs_window *w, uint32_t a, uint32_t b, int stage)
+{
+        const struct ctab *t = &w->cells;
+        uint64_t key = a < b ? KEY_PAIR(a, b) : KEY_PAIR(b, a);
+        const uint32_t *head = &t->bucket[ct_slot(t, key)];
+        if (stage == 0) {
+                __builtin_prefetch(head);
+                return;
+        }
+        uint32_t i = *head;
+        if (i)
+                __builtin_prefetch(ct_cell(t, i));
+}
+
 static void item_query(struct xs_window *w, uint64_t key, int64_t out[XS_REL_COUNT])
 {
         uint32_t a = KEY_B(key);
@@ -756,6 +770,12 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
         struct item *it = &w->items[a];
         uint32_t keep = 0;
         for (uint32_t i = 0; i < it->n_nbr; i++) {
+                if (i + 8 < it->n_nbr) { /* overlap the cache misses of the walk */
+                        uint32_t h = it->nbr[i + 8].cell;
+                        if (h && h <= w->cells.used)
+                                __builtin_prefetch(ct_cell(&w->cells, h));
+                        __builtin_prefetch(&w->marks[it->nbr[i + 8].id]);
+                }
                 uint32_t b = it->nbr[i].id;
                 if (w->marks[b] == w->epoch)
                         continue; /* duplicate of a recreated pair */

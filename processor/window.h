@@ -73,6 +73,10 @@ int xs_window_add_orders(struct xs_window *w, int64_t t, int32_t delta);
 
 /* Queries (exact: draining panes are accounted for). */
 void xs_window_pair(struct xs_window *w, uint32_t a, uint32_t b, int32_t out[XS_REL_COUNT]);
+/* A hint that xs_window_pair(w, a, b) follows soon: stage 0 starts loading the pair's bucket,
+ * stage 1 (a few calls later) its cell. Changes nothing; a caller scanning many pairs issues
+ * both ahead of its lookups so that their cache misses overlap. */
+void xs_window_prefetch_pair(const struct xs_window *w, uint32_t a, uint32_t b, int stage);
 void xs_window_row(struct xs_window *w, uint32_t a, int64_t out[XS_REL_COUNT]);
 void xs_window_occurrence(struct xs_window *w, uint32_t a, int64_t out[XS_REL_COUNT]);
 void xs_window_totals(struct xs_window *w, int64_t pair_total[XS_REL_COUNT], int64_t *n_orders);
