@@ -889,6 +889,169 @@ static void test_allocator_cap(void **state)
         free(w);
 }
 
+
+/* The direct encoders against avro-c's generic values: same result, same length, same bytes,
+ * for random records (NULL and empty strings, every count up to the maximum, enum values out
+ * of range) into buffers of every kind of size (none, too small, exact, large). */
+static uint64_t rng_state = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        return rng_state;
+}
+
+static const char *rnd_str(void)
+{
+        static const char *const pool[] = {NULL, "", "a", "customer-42", "P\xc3\xa9\xc3\xa8-9",
+                                           "a rather longer string that needs a two-byte length "
+                                           "prefix because it runs past sixty-three bytes"};
+        return pool[rnd() % 6];
+}
+
+static const char *rnd_req(void)
+{
+        const char *str = rnd_str();
+        return str || rnd() % 8 == 0 ? str : "x"; /* mostly valid */
+}
+
+static int64_t rnd_long(void)
+{
+        static const int64_t edge[] = {0, 1, -1, 63, -64, 64, INT32_MAX, INT32_MIN,
+                                       INT64_MAX, INT64_MIN};
+        return rnd() % 2 ? edge[rnd() % 10] : (int64_t)rnd();
+}
+
+static void same_encoding(xs_err_t (*fast)(struct xs_codec *, const void *, void *, size_t,
+                                           size_t *),
+                          xs_err_t (*ref)(struct xs_codec *, const void *, void *, size_t,
+                                          size_t *),
+                          const void *rec)
+{
+        static unsigned char a[1 << 16], b[1 << 16];
+        size_t la = 0, lb = 0;
+        xs_err_t ea = fast(codec, rec, a, sizeof(a), &la);
+        xs_err_t eb = ref(codec, rec, b, sizeof(b), &lb);
+        assert_int_equal(ea, eb);
+        if (ea != XS_OK)
+                return;
+        assert_int_equal(la, lb);
+        assert_memory_equal(a, b, la);
+        /* too small and no buffer: XS_ERR_NOMEM with the size needed */
+        size_t small = rnd() % la, need = 0;
+        assert_int_equal(fast(codec, rec, a, small, &need), XS_ERR_NOMEM);
+        assert_int_equal(need, la);
+        assert_int_equal(fast(codec, rec, NULL, 0, &need), XS_ERR_NOMEM);
+        assert_int_equal(need, la);
+        assert_int_equal(fast(codec, rec, a, la, &need), XS_OK);
+}
+
+static xs_err_t enc_offer_fast(struct xs_codec *c, const void *r, void *buf, size_t cap, size_t *l)
+{
+        return xs_codec_encode_offer(c, r, buf, cap, l);
+}
+static xs_err_t enc_offer_ref(struct xs_codec *c, const void *r, void *buf, size_t cap, size_t *l)
+{
+        return xs_codec_encode_offer_generic(c, r, buf, cap, l);
+}
+static xs_err_t enc_signal_fast(struct xs_codec *c, const void *r, void *buf, size_t cap,
+                                size_t *l)
+{
+        return xs_codec_encode_signal(c, r, buf, cap, l);
+}
+static xs_err_t enc_signal_ref(struct xs_codec *c, const void *r, void *buf, size_t cap,
+                               size_t *l)
+{
+        return xs_codec_encode_signal_generic(c, r, buf, cap, l);
+}
+static xs_err_t enc_outcome_fast(struct xs_codec *c, const void *r, void *buf, size_t cap,
+                                 size_t *l)
+{
+        return xs_codec_encode_outcome(c, r, buf, cap, l);
+}
+static xs_err_t enc_outcome_ref(struct xs_codec *c, const void *r, void *buf, size_t cap,
+                                size_t *l)
+{
+        return xs_codec_encode_outcome_generic(c, r, buf, cap, l);
+}
+
+static void test_direct_encoders_match_generic(void **state)
+{
+        int ok = 0;
+        for (int round = 0; round < 3000; round++) {
+                struct xs_offer o;
+                memset(&o, 0, sizeof(o));
+                snprintf(o.offer_id, sizeof(o.offer_id), "%s", rnd() % 16 ? "off-1" : "");
+                o.customer_id = rnd_req();
+                o.type = (enum xs_offer_type)(rnd() % (XS_OFFER_COUNT + (rnd() % 16 == 0)));
+                o.stage = (enum xs_stage)(rnd() % (XS_STAGE_COUNT + (rnd() % 16 == 0)));
+                o.channel = (enum xs_channel)(rnd() % XS_CHANNEL_COUNT);
+                o.trigger_event_id = rnd_req();
+                o.anchor_product_id = rnd_str();
+                o.n_items = rnd() % (XS_OFFER_MAX_ITEMS + 1);
+                for (size_t i = 0; i < o.n_items; i++) {
+                        struct xs_offer_item *it = &o.items[i];
+                        it->product_id = rnd_req();
+                        it->category = rnd_str();
+                        it->brand = rnd_str();
+                        it->price = rnd_long();
+                        it->score = (double)(int64_t)rnd() / 1e9;
+                        it->evidence.k11 = rnd_long();
+                        it->evidence.k12 = rnd_long();
+                        it->evidence.k21 = rnd_long();
+                        it->evidence.k22 = rnd_long();
+                        it->evidence.llr = -(double)(rnd() % 100000) / 7;
+                        it->evidence.lift = 1.0 / 3;
+                        for (int r = 0; r < XS_REL_COUNT; r++)
+                                it->evidence.rel[r] = (int32_t)rnd_long();
+                }
+                o.n_incentives = rnd() % (XS_OFFER_MAX_INCENTIVES + 1);
+                for (size_t i = 0; i < o.n_incentives; i++) {
+                        struct xs_incentive *inc = &o.incentives[i];
+                        inc->kind = (enum xs_incentive_kind)(rnd() % XS_INC_COUNT);
+                        inc->percent = (int32_t)rnd_long();
+                        inc->threshold = rnd_long();
+                        inc->amount = rnd_long();
+                        snprintf(inc->currency, sizeof(inc->currency), "%s",
+                                 rnd() % 2 ? "EUR" : "");
+                        inc->valid_until = rnd_long();
+                }
+                o.rule = rnd_req();
+                o.score_kind = rnd_req();
+                o.window_ms = rnd_long();
+                o.cart_value = rnd_long();
+                snprintf(o.currency, sizeof(o.currency), "%s", rnd() % 2 ? "USD" : "");
+                o.created_at = rnd_long();
+                o.expires_at = rnd_long();
+                same_encoding(enc_offer_fast, enc_offer_ref, &o);
+
+                struct xs_signal sg = {.customer_id = rnd_req(),
+                                       .from = (enum xs_stage)(rnd() % XS_STAGE_COUNT),
+                                       .to = (enum xs_stage)(rnd() % (XS_STAGE_COUNT + 1)),
+                                       .trigger_event_id = rnd_str(),
+                                       .reason = rnd_req(),
+                                       .event_time = rnd_long()};
+                same_encoding(enc_signal_fast, enc_signal_ref, &sg);
+
+                struct xs_outcome oc = {.offer_id = rnd_req(),
+                                        .customer_id = rnd_req(),
+                                        .type = (enum xs_offer_type)(rnd() % XS_OFFER_COUNT),
+                                        .stage = (enum xs_stage)(rnd() % XS_STAGE_COUNT),
+                                        .product_id = rnd_req(),
+                                        .order_id = rnd_str(),
+                                        .purchase_event_id = rnd_req(),
+                                        .offer_created_at = rnd_long(),
+                                        .converted_at = rnd_long(),
+                                        .control = (int)(rnd() % 2)};
+                same_encoding(enc_outcome_fast, enc_outcome_ref, &oc);
+                size_t len;
+                static unsigned char buf[1 << 16];
+                ok += xs_codec_encode_offer(codec, &o, buf, sizeof(buf), &len) == XS_OK;
+        }
+        assert_true(ok > 1000); /* most records were valid: the bytes were compared */
+}
+
 static void test_poison_loop(void **state)
 {
         /* warm up: the codec's decode value reaches its working size */
@@ -952,6 +1115,7 @@ int main(void)
             cmocka_unit_test(test_validator_depth_and_zero_width),
             cmocka_unit_test(test_allocator_cap),
             cmocka_unit_test(test_poison_loop),
+            cmocka_unit_test(test_direct_encoders_match_generic),
         };
         return cmocka_run_group_tests_name("codec", tests, setup, teardown);
 }

@@ -84,6 +84,14 @@ xs_err_t xs_codec_encode_signal(struct xs_codec *codec, const struct xs_signal *
                                 size_t cap, size_t *len);
 xs_err_t xs_codec_encode_outcome(struct xs_codec *codec, const struct xs_outcome *o, void *buf,
                                  size_t cap, size_t *len);
+/* The three above through avro-c's generic values (slower): the same bytes and result for
+ * every record. The reference the direct encoders are tested against; not for the hot path. */
+xs_err_t xs_codec_encode_offer_generic(struct xs_codec *codec, const struct xs_offer *o, void *buf,
+                                       size_t cap, size_t *len);
+xs_err_t xs_codec_encode_signal_generic(struct xs_codec *codec, const struct xs_signal *s,
+                                        void *buf, size_t cap, size_t *len);
+xs_err_t xs_codec_encode_outcome_generic(struct xs_codec *codec, const struct xs_outcome *o,
+                                         void *buf, size_t cap, size_t *len);
 
 /* Confluent Schema Registry framing: magic byte 0, 4-byte big-endian schema id, Avro body.
  * unframe returns XS_ERR_DECODE for a short buffer or a wrong magic byte. */
