@@ -348,11 +348,49 @@ static struct item *item_get(struct xs_window *w, uint32_t id)
         return &w->items[id];
 }
 
+static void draining_pending(const struct xs_window *w, uint64_t key, int64_t out[XS_REL_COUNT]);
+static uint32_t next_epoch(struct xs_window *w);
+
+/* Drops the entries of a's adjacency list whose pair has left the window (no cell, nothing
+ * pending in a draining pane) and the second listing of a pair, exactly as a neighbour walk
+ * would. Without it, the list of a product that is never walked grows by one entry each time
+ * one of its pairs is created again: memory bounded by the live pairs, not by time. */
+static void nbr_compact(struct xs_window *w, uint32_t a)
+{
+        struct item *it = &w->items[a];
+        uint32_t epoch = next_epoch(w), keep = 0;
+        for (uint32_t i = 0; i < it->n_nbr; i++) {
+                uint32_t b = it->nbr[i].id;
+                if (w->marks[b] == epoch)
+                        continue;
+                uint64_t key = a < b ? KEY_PAIR(a, b) : KEY_PAIR(b, a);
+                uint32_t hint = it->nbr[i].cell;
+                if (!(hint && hint <= w->cells.used && ct_cell(&w->cells, hint)->key == key) &&
+                    !ct_find_num(&w->cells, key, &hint)) {
+                        int64_t pending[XS_REL_COUNT] = {0};
+                        int nonzero = 0;
+                        draining_pending(w, key, pending);
+                        for (int r = 0; r < XS_REL_COUNT; r++)
+                                nonzero |= pending[r] != 0;
+                        if (!nonzero)
+                                continue;
+                        hint = 0;
+                }
+                w->marks[b] = epoch;
+                it->nbr[keep++] = (struct nbr){b, hint};
+        }
+        it->n_nbr = keep;
+        it->live_nbr = keep;
+}
+
 static int nbr_append(struct xs_window *w, uint32_t a, uint32_t b, uint32_t cell)
 {
         struct item *it = item_get(w, a);
         if (!it)
                 return -1;
+        /* full and at least half stale: compact before growing */
+        if (it->n_nbr == it->cap_nbr && it->n_nbr >= 8 && it->live_nbr <= it->n_nbr / 2)
+                nbr_compact(w, a);
         if (it->n_nbr == it->cap_nbr) {
                 uint32_t cap = it->cap_nbr ? it->cap_nbr * 2 : 4;
                 struct nbr *nbr = realloc(it->nbr, (size_t)cap * sizeof(*nbr));
@@ -726,6 +764,18 @@ void xs_window_prefetch_pair(const struct xs_window *w, uint32_t a, uint32_t b, 
                 __builtin_prefetch(ct_cell(t, i));
 }
 
+/* A fresh mark value for a walk over an adjacency list. */
+static uint32_t next_epoch(struct xs_window *w)
+{
+        w->epoch++;
+        if (w->epoch == 0) { /* wrapped: reset marks so none looks visited */
+                for (uint32_t i = 0; i < w->n_items; i++)
+                        w->marks[i] = 0;
+                w->epoch = 1;
+        }
+        return w->epoch;
+}
+
 static void item_query(struct xs_window *w, uint64_t key, int64_t out[XS_REL_COUNT])
 {
         uint32_t a = KEY_B(key);
@@ -761,12 +811,7 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
 {
         if (a >= w->n_items || !w->items[a].n_nbr)
                 return;
-        w->epoch++;
-        if (w->epoch == 0) { /* wrapped: reset marks so none looks visited */
-                for (uint32_t i = 0; i < w->n_items; i++)
-                        w->marks[i] = 0;
-                w->epoch = 1;
-        }
+        next_epoch(w);
         struct item *it = &w->items[a];
         uint32_t keep = 0;
         for (uint32_t i = 0; i < it->n_nbr; i++) {

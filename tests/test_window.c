@@ -189,6 +189,40 @@ static void test_window_pair_cap_drops_new_pairs_and_counts(void **state)
         xs_window_destroy(w);
 }
 
+
+static void test_window_churning_pairs_keep_memory_bounded(void **state)
+{
+        (void)state;
+        /* a pair created and cancelled over and over (cart add, then remove) for products no
+         * query ever walks: their adjacency lists must not grow with time */
+        struct xs_window_params p = {.pane_ms = 1000,
+                                     .window_ms = 10000,
+                                     .expiry_batch = 10,
+                                     .max_draining = 2,
+                                     .max_pairs = 1000};
+        struct xs_window *w = xs_window_new(&p);
+        struct xs_window_stats st;
+        uint64_t bytes_at_1000 = 0;
+        for (int i = 0; i < 100000; i++) {
+                uint32_t b = 2 + (uint32_t)(i % 50);
+                assert_int_equal(xs_window_add_pair(w, 0, 1, b, XS_REL_CART, 1), 0);
+                assert_int_equal(xs_window_add_pair(w, 0, 1, b, XS_REL_CART, -1), 0);
+                if (i == 1000) {
+                        xs_window_stats(w, &st);
+                        bytes_at_1000 = st.bytes;
+                }
+        }
+        xs_window_stats(w, &st);
+        assert_int_equal(st.pairs_live, 0);
+        assert_true(st.bytes <= bytes_at_1000 + 4096);
+        /* and the counts are still exact */
+        assert_int_equal(xs_window_add_pair(w, 0, 1, 7, XS_REL_CART, 3), 0);
+        int32_t n[XS_REL_COUNT];
+        xs_window_pair(w, 1, 7, n);
+        assert_int_equal(n[XS_REL_CART], 3);
+        xs_window_destroy(w);
+}
+
 struct close_ctx {
         int panes;
         int64_t pairs, occ;
@@ -318,6 +352,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_window_counts_equal_bruteforce_recount),
             cmocka_unit_test(test_window_pair_cap_drops_new_pairs_and_counts),
+            cmocka_unit_test(test_window_churning_pairs_keep_memory_bounded),
             cmocka_unit_test(test_window_closed_pane_deltas_are_exported_once),
             cmocka_unit_test(test_window_expiry_is_spread_over_calls),
             cmocka_unit_test(test_window_pane_beyond_the_ring_is_not_duplicated),
