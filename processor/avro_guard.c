@@ -147,25 +147,77 @@ static avro_schema_t resolve(avro_schema_t s)
  */
 #define XS_AVRO_MAX_NODES 100000
 
+static uint64_t xs_avro_mix(uint64_t x)
+{
+        x ^= x >> 33;
+        x *= 0xff51afd7ed558ccdULL;
+        x ^= x >> 33;
+        return x;
+}
+
 struct xs_avro_prog {
         struct xs_avro_node *root;
-        struct xs_avro_node **nodes; /* all of them, for the memo and for freeing */
+        struct xs_avro_node **nodes; /* all of them, for freeing */
         avro_schema_t *from;         /* the schema each node was compiled from */
         size_t n, cap;
+        uint32_t *memo; /* open addressing: schema pointer -> node number + 1 */
+        size_t memo_mask;
 };
+
+static size_t memo_slot(const struct xs_avro_prog *p, avro_schema_t s)
+{
+        return (size_t)xs_avro_mix((uint64_t)(uintptr_t)s) & p->memo_mask;
+}
+
+/* Records node number i for its schema; grows the memo to stay at most half full. */
+static int memo_put(struct xs_avro_prog *p, size_t i)
+{
+        if (2 * (p->n + 1) > p->memo_mask + 1) {
+                size_t size = p->memo_mask ? 2 * (p->memo_mask + 1) : 64;
+                uint32_t *m = calloc(size, sizeof(*m));
+                if (!m)
+                        return -1;
+                free(p->memo);
+                p->memo = m;
+                p->memo_mask = size - 1;
+                for (size_t k = 0; k < p->n; k++) {
+                        if (k == i)
+                                continue;
+                        size_t slot = memo_slot(p, p->from[k]);
+                        while (m[slot])
+                                slot = (slot + 1) & p->memo_mask;
+                        m[slot] = (uint32_t)k + 1;
+                }
+        }
+        size_t slot = memo_slot(p, p->from[i]);
+        while (p->memo[slot])
+                slot = (slot + 1) & p->memo_mask;
+        p->memo[slot] = (uint32_t)i + 1;
+        return 0;
+}
+
+static struct xs_avro_node *memo_get(const struct xs_avro_prog *p, avro_schema_t s)
+{
+        if (!p->memo)
+                return NULL;
+        for (size_t slot = memo_slot(p, s); p->memo[slot]; slot = (slot + 1) & p->memo_mask)
+                if (p->from[p->memo[slot] - 1] == s)
+                        return p->nodes[p->memo[slot] - 1];
+        return NULL;
+}
 
 static struct xs_avro_node *compile(struct xs_avro_prog *p, avro_schema_t s)
 {
         s = resolve(s);
         if (!s)
                 return NULL;
-        for (size_t i = 0; i < p->n; i++)
-                if (p->from[i] == s)
-                        return p->nodes[i];
+        struct xs_avro_node *known = memo_get(p, s);
+        if (known)
+                return known;
+        if (p->n >= XS_AVRO_MAX_NODES)
+                return NULL;
         if (p->n == p->cap) {
                 size_t ncap = p->cap ? p->cap * 2 : 16;
-                if (ncap > XS_AVRO_MAX_NODES)
-                        return NULL;
                 struct xs_avro_node **nn = realloc(p->nodes, ncap * sizeof(*nn));
                 if (!nn)
                         return NULL;
@@ -181,6 +233,8 @@ static struct xs_avro_node *compile(struct xs_avro_prog *p, avro_schema_t s)
                 return NULL;
         p->nodes[p->n] = node;
         p->from[p->n++] = s; /* before the children: a cycle comes back to this node */
+        if (memo_put(p, p->n - 1) != 0)
+                return NULL;
         node->type = avro_typeof(s);
         switch (node->type) {
         case AVRO_FIXED:
@@ -219,24 +273,40 @@ static struct xs_avro_node *compile(struct xs_avro_prog *p, avro_schema_t s)
         }
 }
 
-/* 1 if a value of node is always encoded in zero bytes. */
-static int zero_width(const struct xs_avro_node *node, int depth)
+/* Works out node->zero_width (a value of node is always encoded in zero bytes) and, for such a
+ * node, node->zw_height (the nesting below it), once per node: a schema of shared zero-width
+ * records would otherwise be walked once per path, 2^depth times. A node met again while it
+ * is being worked out is part of a cycle (an infinitely nested value): not zero-width, so the
+ * walk meets the depth limit on it as before. */
+static void zero_width(struct xs_avro_node *node)
 {
-        if (depth > XS_AVRO_MAX_DEPTH)
-                return 0;
+        if (node->zw_state)
+                return;
+        node->zw_state = 1; /* in progress */
+        int zw = 0, height = 0;
         switch (node->type) {
         case AVRO_NULL:
-                return 1;
+                zw = 1;
+                break;
         case AVRO_FIXED:
-                return node->n == 0;
+                zw = node->n == 0;
+                break;
         case AVRO_RECORD:
-                for (size_t i = 0; i < node->n; i++)
-                        if (!zero_width(node->kid[i], depth + 1))
-                                return 0;
-                return 1;
+                zw = 1;
+                for (size_t i = 0; i < node->n && zw; i++) {
+                        struct xs_avro_node *k = node->kid[i];
+                        zero_width(k);
+                        zw = k->zw_state == 2 && k->zero_width;
+                        if (zw && k->zw_height + 1 > height)
+                                height = k->zw_height + 1;
+                }
+                break;
         default:
-                return 0;
+                break;
         }
+        node->zero_width = zw;
+        node->zw_height = zw ? height : 0;
+        node->zw_state = 2;
 }
 
 void xs_avro_prog_free(struct xs_avro_prog *p)
@@ -249,6 +319,7 @@ void xs_avro_prog_free(struct xs_avro_prog *p)
         }
         free(p->nodes);
         free(p->from);
+        free(p->memo);
         free(p);
 }
 
@@ -261,11 +332,16 @@ struct xs_avro_prog *xs_avro_compile(avro_schema_t schema)
                 xs_avro_prog_free(p);
                 return NULL;
         }
+        for (size_t i = 0; i < p->n; i++)
+                zero_width(p->nodes[i]);
         for (size_t i = 0; i < p->n; i++) {
                 struct xs_avro_node *node = p->nodes[i];
                 if (node->type == AVRO_ARRAY)
-                        node->items_zero_width = zero_width(node->kid[0], 1);
+                        node->items_zero_width = node->kid[0]->zero_width;
         }
+        free(p->memo); /* only needed while compiling */
+        p->memo = NULL;
+        p->memo_mask = 0;
         return p;
 }
 
@@ -332,6 +408,12 @@ static int walk_value(struct walk *w, const struct xs_avro_node *s, int depth)
         int64_t v;
         if (depth > XS_AVRO_MAX_DEPTH)
                 return walk_fail(w, "nesting deeper than %d", XS_AVRO_MAX_DEPTH);
+        if (s->zero_width) {
+                /* nothing to read or check, only the depth its walk would reach */
+                if (depth + s->zw_height > XS_AVRO_MAX_DEPTH)
+                        return walk_fail(w, "nesting deeper than %d", XS_AVRO_MAX_DEPTH);
+                return 0;
+        }
         switch (s->type) {
         case AVRO_NULL:
                 return 0;

@@ -34,9 +34,13 @@ struct xs_avro_node {
                                     * 1 for an array or map */
         struct xs_avro_node **kid; /* record fields, union branches, array items, map values */
         int items_zero_width;      /* array: every item is encoded in zero bytes */
+        int zero_width;            /* every value is encoded in zero bytes */
+        int zw_height;             /* zero-width: how deep its value nests */
+        int zw_state;              /* compiling: 0 not worked out, 1 in progress, 2 done */
 };
 struct xs_avro_prog;
-/* NULL when out of memory or the schema is unusable (or has more than 100,000 nodes). */
+/* NULL when out of memory or the schema is unusable (or has more than 100,000 distinct
+ * types). */
 struct xs_avro_prog *xs_avro_compile(avro_schema_t schema);
 void xs_avro_prog_free(struct xs_avro_prog *prog);
 const struct xs_avro_node *xs_avro_prog_root(const struct xs_avro_prog *prog);

@@ -419,7 +419,9 @@ struct xs_codec {
          * such symbol), worked out on first use */
         int enc_maps_ready;
         int map_type[XS_OFFER_COUNT], map_stage[XS_STAGE_COUNT], map_channel[XS_CHANNEL_COUNT],
-            map_inc[XS_INC_COUNT]; /* the value last read into, reset once mapped */
+            map_inc[XS_INC_COUNT];                                   /* offer.avsc */
+        int sig_from[XS_STAGE_COUNT], sig_to[XS_STAGE_COUNT];         /* journey_signal.avsc */
+        int out_type[XS_OFFER_COUNT], out_stage[XS_STAGE_COUNT];      /* offer_outcome.avsc */ /* the value last read into, reset once mapped */
 };
 
 static char encode_dummy[1];
@@ -1524,8 +1526,18 @@ static int enc_maps(struct xs_codec *codec)
         if (codec->enc_maps_ready)
                 return 0;
         /* the generic encoders build (and keep) our output schemas */
-        if (!enc_begin(codec, XS_KIND_OFFER))
+        if (!enc_begin(codec, XS_KIND_OFFER) || !enc_begin(codec, XS_KIND_SIGNAL) ||
+            !enc_begin(codec, XS_KIND_OUTCOME))
                 return -1;
+        avro_schema_t sig = resolve(codec->enc_schema[XS_KIND_SIGNAL]);
+        avro_schema_t out = resolve(codec->enc_schema[XS_KIND_OUTCOME]);
+        for (int v = 0; v < XS_STAGE_COUNT; v++) {
+                codec->sig_from[v] = enum_index(sig, "from_stage", xs_stage_name(v));
+                codec->sig_to[v] = enum_index(sig, "to_stage", xs_stage_name(v));
+                codec->out_stage[v] = enum_index(out, "stage", xs_stage_name(v));
+        }
+        for (int v = 0; v < XS_OFFER_COUNT; v++)
+                codec->out_type[v] = enum_index(out, "offer_type", xs_offer_type_name(v));
         avro_schema_t offer = resolve(codec->enc_schema[XS_KIND_OFFER]);
         for (int v = 0; v < XS_OFFER_COUNT; v++)
                 codec->map_type[v] = enum_index(offer, "type", xs_offer_type_name(v));
@@ -1626,12 +1638,12 @@ xs_err_t xs_codec_encode_signal(struct xs_codec *codec, const struct xs_signal *
         if (enc_maps(codec) != 0)
                 return XS_ERR_NOMEM;
         if ((unsigned)s->from >= XS_STAGE_COUNT || (unsigned)s->to >= XS_STAGE_COUNT ||
-            codec->map_stage[s->from] < 0 || codec->map_stage[s->to] < 0)
+            codec->sig_from[s->from] < 0 || codec->sig_to[s->to] < 0)
                 return XS_ERR_INVALID;
         if (wb_str(&w, s->customer_id))
                 return XS_ERR_INVALID;
-        wb_long(&w, codec->map_stage[s->from]);
-        wb_long(&w, codec->map_stage[s->to]);
+        wb_long(&w, codec->sig_from[s->from]);
+        wb_long(&w, codec->sig_to[s->to]);
         if (wb_str(&w, s->reason))
                 return XS_ERR_INVALID;
         wb_opt_str(&w, s->trigger_event_id);
@@ -1647,12 +1659,12 @@ xs_err_t xs_codec_encode_outcome(struct xs_codec *codec, const struct xs_outcome
         if (enc_maps(codec) != 0)
                 return XS_ERR_NOMEM;
         if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT ||
-            codec->map_type[o->type] < 0 || codec->map_stage[o->stage] < 0)
+            codec->out_type[o->type] < 0 || codec->out_stage[o->stage] < 0)
                 return XS_ERR_INVALID;
         if (wb_str(&w, o->offer_id) || wb_str(&w, o->customer_id))
                 return XS_ERR_INVALID;
-        wb_long(&w, codec->map_type[o->type]);
-        wb_long(&w, codec->map_stage[o->stage]);
+        wb_long(&w, codec->out_type[o->type]);
+        wb_long(&w, codec->out_stage[o->stage]);
         if (wb_str(&w, o->product_id))
                 return XS_ERR_INVALID;
         wb_opt_str(&w, o->order_id);

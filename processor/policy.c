@@ -249,7 +249,9 @@ static int is_item(const uint32_t *all, size_t n_all, uint32_t id)
 
 /* Keeps the out->cap best complements (offer.max_items when the caller left it 0): only the
  * first max_items of the ranked set are ever offered, and the best N of a stream are the
- * first N of its best 64, so a smaller set changes nothing but the cost. */
+ * first N of its best 64. The trigger's own items are left out before they are put (until
+ * 0.1 they were removed from the best 64 afterwards, so an order of some 60 items or more
+ * could crowd out every real complement and get fewer than max_items, or no offer). */
 static void complements(struct xs_engine *eng, const struct xs_customer *c, const uint32_t *all,
                         size_t n_all, int64_t t, int64_t min_price, struct cand_set *out)
 {

@@ -31,9 +31,9 @@ struct cell {
  * The cell table. Cells are numbered from 1 in the order they were created and live in
  * chunks of CT_CHUNK; a freed cell goes on a free list (only the global table frees cells).
  * Iterating 1..used visits cells in creation order, which is the order a pane's deltas are
- * exported and drained in. Buckets grow by doubling when cells outnumber them (a relink, no
- * allocation per cell); the global table is sized for cooc.max_pairs up front, so it never
- * relinks on the hot path.
+ * exported and drained in. Buckets double when cells outnumber them `load` times (a relink, no
+ * allocation per cell); the global table is sized for cooc.max_pairs up front, so it does not
+ * relink on the hot path.
  */
 #define CT_CHUNK_SHIFT 9
 #define CT_CHUNK       (1u << CT_CHUNK_SHIFT)
@@ -46,6 +46,7 @@ struct ctab {
         uint32_t used;  /* cells 1..used were handed out */
         uint32_t free;  /* free list through next */
         uint32_t count; /* live cells */
+        uint32_t load;  /* buckets double when cells outnumber them this many times */
 };
 
 static inline struct cell *ct_cell(const struct ctab *t, uint32_t i)
@@ -58,7 +59,7 @@ static inline uint32_t ct_slot(const struct ctab *t, uint64_t key)
         return (uint32_t)xs_mix64(key) & t->mask;
 }
 
-static int ct_init(struct ctab *t, uint32_t buckets)
+static int ct_init(struct ctab *t, uint32_t buckets, uint32_t load)
 {
         uint32_t n = 64;
         while (n < buckets && n < (1u << 30))
@@ -68,6 +69,7 @@ static int ct_init(struct ctab *t, uint32_t buckets)
         if (!t->bucket)
                 return -1;
         t->mask = n - 1;
+        t->load = load;
         return 0;
 }
 
@@ -161,7 +163,7 @@ static struct cell *ct_add(struct ctab *t, uint64_t key, uint32_t *num)
         c->next = t->bucket[slot];
         t->bucket[slot] = i;
         t->count++;
-        if (t->count > t->mask + 1 && t->mask < (1u << 30) - 1)
+        if ((uint64_t)t->count > (uint64_t)(t->mask + 1) * t->load && t->mask < (1u << 30) - 1)
                 ct_grow(t);
         if (num)
                 *num = i;
@@ -274,9 +276,10 @@ struct xs_window *xs_window_new(const struct xs_window_params *p)
                 return NULL;
         }
         /* sized for the pair cap up front: growing later is a relink of everything, a stall
-         * proportional to the table (buckets: 4 bytes each, one per two pairs at the cap) */
+         * proportional to the table. Buckets are 4 bytes, one per two pairs at the cap (chains
+         * of two on average there), so up to cooc.max_pairs = 2^25 the table never relinks */
         size_t buckets = w->p.max_pairs / 2;
-        if (ct_init(&w->cells, buckets > (1u << 24) ? (1u << 24) : (uint32_t)buckets) != 0) {
+        if (ct_init(&w->cells, buckets > (1u << 24) ? (1u << 24) : (uint32_t)buckets, 2) != 0) {
                 free(w->ring);
                 free(w->draining);
                 free(w);
@@ -530,7 +533,7 @@ static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
                 return NULL;
         pane->index = index;
         pane->pane_ms = w->p.pane_ms;
-        if (ct_init(&pane->cells, 256) != 0) {
+        if (ct_init(&pane->cells, 256, 1) != 0) {
                 free(pane);
                 return NULL;
         }

@@ -861,6 +861,56 @@ static void test_validator_depth_and_zero_width(void **state)
         avro_schema_decref(s);
 }
 
+
+/* Zero-width records shared by many fields: R0{a:R1,b:R1} ... R(n-1){x:null} has 2^n paths.
+ * Compiling and walking must cost the number of types, not the number of paths. */
+static avro_schema_t shared_zero_width(int n)
+{
+        static char json[64 * 1024];
+        size_t len = 0;
+        len += (size_t)snprintf(json + len, sizeof(json) - len,
+                                "{\"type\":\"record\",\"name\":\"T\",\"fields\":[{\"name\":"
+                                "\"list\",\"type\":{\"type\":\"array\",\"items\":");
+        for (int i = 0; i < n - 1; i++)
+                len += (size_t)snprintf(json + len, sizeof(json) - len,
+                                        "{\"type\":\"record\",\"name\":\"R%d\",\"fields\":["
+                                        "{\"name\":\"a\",\"type\":",
+                                        i);
+        len += (size_t)snprintf(json + len, sizeof(json) - len,
+                                "{\"type\":\"record\",\"name\":\"R%d\",\"fields\":[{\"name\":"
+                                "\"x\",\"type\":\"null\"}]}",
+                                n - 1);
+        for (int i = n - 2; i >= 0; i--)
+                len += (size_t)snprintf(json + len, sizeof(json) - len,
+                                        "},{\"name\":\"b\",\"type\":\"R%d\"}]}", i + 1);
+        len += (size_t)snprintf(json + len, sizeof(json) - len, "}},{\"name\":\"s\",\"type\":"
+                                                                "\"string\"}]}");
+        assert_true(len < sizeof(json) - 1);
+        avro_schema_t s;
+        assert_int_equal(avro_schema_from_json_length(json, len, &s), 0);
+        return s;
+}
+
+static void test_validator_shared_zero_width_types(void **state)
+{
+        char err[256] = "";
+        size_t consumed;
+        /* 40 levels: 2^40 paths; three items of zero bytes, then the string "ok" */
+        avro_schema_t s = shared_zero_width(40);
+        unsigned char rec[] = {6, 0, 4, 'o', 'k'};
+        assert_int_equal(xs_avro_validate(s, rec, sizeof(rec), &consumed, err, sizeof(err)), 0);
+        assert_int_equal(consumed, sizeof(rec));
+        avro_schema_decref(s);
+        /* 63 levels under the array: deeper than the bound, refused (quickly) */
+        s = shared_zero_width(63);
+        assert_int_equal(xs_avro_validate(s, rec, sizeof(rec), &consumed, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "nesting deeper"));
+        unsigned char empty[] = {0, 4, 'o', 'k'}; /* no item: nothing nests */
+        assert_int_equal(xs_avro_validate(s, empty, sizeof(empty), &consumed, err, sizeof(err)),
+                         0);
+        avro_schema_decref(s);
+}
+
 static void test_allocator_cap(void **state)
 {
         /* the second line of defence: a string the validator allows but the cap refuses */
@@ -1113,6 +1163,7 @@ int main(void)
             cmocka_unit_test(test_contract_checks),
             cmocka_unit_test(test_frame),
             cmocka_unit_test(test_validator_depth_and_zero_width),
+            cmocka_unit_test(test_validator_shared_zero_width_types),
             cmocka_unit_test(test_allocator_cap),
             cmocka_unit_test(test_poison_loop),
             cmocka_unit_test(test_direct_encoders_match_generic),
