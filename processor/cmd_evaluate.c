@@ -556,6 +556,7 @@ static int build_report(struct evaluate *ev, struct ev_report_row *rep)
 }
 
 static const char *const param_keys[] = {"cooc.score",
+                                         "cooc.rank",
                                          "cooc.min_support",
                                          "cooc.min_score",
                                          "window.size",

@@ -445,6 +445,7 @@ struct xs_engine *xs_engine_new(const struct xs_conf *conf, const struct xs_sink
                                      : (uint64_t)(p->control_share * 18446744073709551616.0);
         eng->score_lift = strcmp(p->score, "lift") == 0;
         eng->score_count = strcmp(p->score, "count") == 0;
+        eng->rank_support = strcmp(p->rank, "support") == 0;
         eng->max_event_time = INT64_MIN;
         eng->watermark = INT64_MIN;
         return eng;

@@ -177,6 +177,8 @@ static int complement_ok(struct xs_engine *eng, uint32_t a, uint32_t b,
         /* a complement comes from another category (same category: a substitute) */
         if (pa && pb && pa->category && pa->category == pb->category)
                 return 0;
+        if (eng->rank_support)
+                cd->score = (double)cd->ev.k11; /* significant: now the most often together */
         cd->has_evidence = 1;
         return 1;
 }
@@ -337,6 +339,8 @@ static int grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_
         cd.has_evidence = support > 0;
         if (!cd.has_evidence)
                 cd.score = 0;
+        else if (eng->rank_support)
+                cd.score = (double)cd.ev.k11;
         cd.lazy_evidence = 0;
         cd.price = b->price;
         cand_put(out, &cd);
@@ -592,10 +596,11 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
         memcpy(o.incentives, d->inc, sizeof(d->inc));
         o.n_incentives = d->n_inc;
         o.rule = d->rule;
-        o.score_kind = !any_evidence      ? "catalog"
-                       : eng->score_count ? "count"
-                       : eng->score_lift  ? "lift"
-                                          : "llr";
+        o.score_kind = !any_evidence        ? "catalog"
+                       : eng->score_count   ? "count"
+                       : eng->rank_support  ? (eng->score_lift ? "lift+support" : "llr+support")
+                       : eng->score_lift    ? "lift"
+                                            : "llr";
         o.window_ms = p->window_unbounded ? 0 : p->window_size;
         o.cart_value = xs_customer_cart_value(c);
         const struct xs_cat_product *ap =

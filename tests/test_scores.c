@@ -88,6 +88,29 @@ static void test_llr_ranks_the_complement_above_the_best_seller(void **state)
         xs_engine_destroy(eng);
 }
 
+
+/* cooc.rank=support: the significance test still decides what may be offered (the best seller
+ * that goes with everything is not), and what passes ranks by its weighted pair count */
+static void test_rank_support_ranks_significant_pairs_by_count(void **state)
+{
+        (void)state;
+        const char *support[] = {"cooc.rank=support", "window.size=30d", "window.pane=1h", NULL};
+        struct xs_engine *eng = fx_engine(support);
+        train_best_seller(eng);
+        const struct cap_offer *o = post_purchase_cross_sell(eng);
+        assert_non_null(o);
+        assert_string_equal(o->items[0], "chg1");
+        for (size_t i = 0; i < o->n; i++) {
+                assert_string_not_equal(o->items[i], "cable");
+                assert_true(o->score[i] == (double)o->ev[i].k11);
+                assert_true(o->ev[i].llr >= 3.84);
+                if (i > 0)
+                        assert_true(o->score[i] <= o->score[i - 1]);
+        }
+        assert_string_equal(o->score_kind, "llr+support");
+        xs_engine_destroy(eng);
+}
+
 /* min_score compares against the count: above every pair count, nothing is offered */
 static void test_count_min_score_is_a_count(void **state)
 {
@@ -115,6 +138,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_count_ranks_by_raw_pair_count),
             cmocka_unit_test(test_llr_ranks_the_complement_above_the_best_seller),
+            cmocka_unit_test(test_rank_support_ranks_significant_pairs_by_count),
             cmocka_unit_test(test_count_min_score_is_a_count),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
