@@ -391,11 +391,18 @@ static int nbr_append(struct xs_window *w, uint32_t a, uint32_t b, uint32_t cell
         struct item *it = item_get(w, a);
         if (!it)
                 return -1;
-        /* full and at least half stale: compact before growing */
-        if (it->n_nbr == it->cap_nbr && it->n_nbr >= 8 && it->live_nbr <= it->n_nbr / 2)
+        /* full and at least a quarter stale: compact before growing (each compaction frees a
+         * quarter of the list or more, so its cost is amortised over the appends) */
+        if (it->n_nbr == it->cap_nbr && it->n_nbr >= 8 &&
+            (uint64_t)it->live_nbr * 4 <= (uint64_t)it->n_nbr * 3)
                 nbr_compact(w, a);
         if (it->n_nbr == it->cap_nbr) {
-                uint32_t cap = it->cap_nbr ? it->cap_nbr * 2 : 4;
+                /* grow by half: lists are many and mostly short-lived in length, and a
+                 * doubling leaves a quarter of all adjacency memory unused on average */
+                uint64_t want = it->cap_nbr ? (uint64_t)it->cap_nbr + it->cap_nbr / 2 : 4;
+                if (want > UINT32_MAX)
+                        return -1;
+                uint32_t cap = (uint32_t)want;
                 struct nbr *nbr = realloc(it->nbr, (size_t)cap * sizeof(*nbr));
                 if (!nbr)
                         return -1;
