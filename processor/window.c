@@ -190,10 +190,147 @@ static void ct_del(struct ctab *t, struct cell *c)
         }
 }
 
+/*
+ * A pane's table. A pane only adds (until it drains, whole), and most of its keys carry one
+ * relation, so a pane cell is 16 bytes: the key, one relation's count, and a link whose top
+ * three bits are the relation. A key's cells share a chain (the slot hashes the key alone), so
+ * what a pane holds for a key is one chain walk. Cells are numbered from 1 in creation order.
+ */
+#define PT_REL_SHIFT 29
+#define PT_MAX_CELLS ((1u << PT_REL_SHIFT) - 1)
+
+struct pcell {
+        uint64_t key;
+        int32_t n;
+        uint32_t link; /* next cell of the chain (low 29 bits, 0: none) | relation << 29 */
+};
+
+struct ptab {
+        uint32_t *bucket;
+        uint32_t mask;
+        struct pcell **chunk;
+        uint32_t n_chunks;
+        uint32_t used;
+};
+
+static inline struct pcell *pt_cell(const struct ptab *t, uint32_t i)
+{
+        return &t->chunk[(i - 1) >> CT_CHUNK_SHIFT][(i - 1) & (CT_CHUNK - 1)];
+}
+
+static inline uint32_t pt_next(const struct pcell *c)
+{
+        return c->link & PT_MAX_CELLS;
+}
+
+static inline int pt_rel(const struct pcell *c)
+{
+        return (int)(c->link >> PT_REL_SHIFT);
+}
+
+static int pt_init(struct ptab *t, uint32_t buckets)
+{
+        uint32_t n = 64;
+        while (n < buckets && n < (1u << 28))
+                n *= 2;
+        memset(t, 0, sizeof(*t));
+        t->bucket = calloc(n, sizeof(*t->bucket));
+        if (!t->bucket)
+                return -1;
+        t->mask = n - 1;
+        return 0;
+}
+
+static void pt_free(struct ptab *t)
+{
+        for (uint32_t i = 0; i < t->n_chunks; i++)
+                free(t->chunk[i]);
+        free(t->chunk);
+        free(t->bucket);
+        memset(t, 0, sizeof(*t));
+}
+
+static size_t pt_bytes(const struct ptab *t)
+{
+        return (size_t)(t->mask + 1) * sizeof(*t->bucket) +
+               (size_t)t->n_chunks * (CT_CHUNK * sizeof(struct pcell) + sizeof(*t->chunk));
+}
+
+static inline uint32_t pt_slot(const struct ptab *t, uint64_t key)
+{
+        return (uint32_t)xs_mix64(key) & t->mask;
+}
+
+static struct pcell *pt_find(const struct ptab *t, uint64_t key, int rel)
+{
+        for (uint32_t i = t->bucket[pt_slot(t, key)]; i;) {
+                struct pcell *c = pt_cell(t, i);
+                if (c->key == key && pt_rel(c) == rel)
+                        return c;
+                i = pt_next(c);
+        }
+        return NULL;
+}
+
+/* Adds what the pane holds for key, over all relations, to out. */
+static void pt_sum(const struct ptab *t, uint64_t key, int64_t out[XS_REL_COUNT])
+{
+        for (uint32_t i = t->bucket[pt_slot(t, key)]; i;) {
+                const struct pcell *c = pt_cell(t, i);
+                if (c->key == key)
+                        out[pt_rel(c)] += c->n;
+                i = pt_next(c);
+        }
+}
+
+static void pt_grow(struct ptab *t)
+{
+        uint32_t n = (t->mask + 1) * 2;
+        uint32_t *b = calloc(n, sizeof(*b));
+        if (!b)
+                return; /* longer chains, still correct */
+        free(t->bucket);
+        t->bucket = b;
+        t->mask = n - 1;
+        for (uint32_t i = 1; i <= t->used; i++) {
+                struct pcell *c = pt_cell(t, i);
+                uint32_t slot = pt_slot(t, c->key);
+                c->link = (c->link & ~PT_MAX_CELLS) | b[slot];
+                b[slot] = i;
+        }
+}
+
+/* A new zeroed cell for (key, rel), not in t; NULL when out of memory or the pane is full. */
+static struct pcell *pt_add(struct ptab *t, uint64_t key, int rel)
+{
+        if (t->used == PT_MAX_CELLS)
+                return NULL;
+        uint32_t i = t->used + 1;
+        if (((i - 1) >> CT_CHUNK_SHIFT) >= t->n_chunks) {
+                struct pcell **chunk = realloc(t->chunk, (t->n_chunks + 1) * sizeof(*t->chunk));
+                if (!chunk)
+                        return NULL;
+                t->chunk = chunk;
+                if (!(chunk[t->n_chunks] = malloc(CT_CHUNK * sizeof(struct pcell))))
+                        return NULL;
+                t->n_chunks++;
+        }
+        t->used = i;
+        struct pcell *c = pt_cell(t, i);
+        uint32_t slot = pt_slot(t, key);
+        c->key = key;
+        c->n = 0;
+        c->link = ((uint32_t)rel << PT_REL_SHIFT) | t->bucket[slot];
+        t->bucket[slot] = i;
+        if (t->used > t->mask + 1 && t->mask < (1u << 28) - 1)
+                pt_grow(t);
+        return c;
+}
+
 struct xs_window_pane {
         int64_t index; /* pane start = index * pane_ms */
         int64_t pane_ms;
-        struct ctab cells;
+        struct ptab cells;
         uint32_t drained;             /* expiring: cells 1..drained were subtracted */
         int64_t totals[XS_REL_COUNT]; /* pair totals added in this pane */
         int64_t orders;
@@ -292,7 +429,7 @@ struct xs_window *xs_window_new(const struct xs_window_params *p)
 
 static void pane_free(struct xs_window_pane *pane)
 {
-        ct_free(&pane->cells);
+        pt_free(&pane->cells);
         free(pane);
 }
 
@@ -540,7 +677,7 @@ static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
                 return NULL;
         pane->index = index;
         pane->pane_ms = w->p.pane_ms;
-        if (ct_init(&pane->cells, 256, 1) != 0) {
+        if (pt_init(&pane->cells, 256) != 0) {
                 free(pane);
                 return NULL;
         }
@@ -556,10 +693,10 @@ static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
 static int pane_apply(struct xs_window_pane *pane, uint64_t key, enum xs_relation rel,
                       int32_t delta)
 {
-        struct cell *c = ct_find(&pane->cells, key);
-        if (!c && !(c = ct_add(&pane->cells, key, NULL)))
+        struct pcell *c = pt_find(&pane->cells, key, (int)rel);
+        if (!c && !(c = pt_add(&pane->cells, key, (int)rel)))
                 return -1;
-        c->n[rel] += delta;
+        c->n += delta;
         return 0;
 }
 
@@ -617,12 +754,14 @@ int xs_window_add_orders(struct xs_window *w, int64_t t, int32_t delta)
 }
 
 /* Subtracts one cell of an expiring pane from the global state. */
-static void drain_cell(struct xs_window *w, const struct cell *c)
+static void drain_cell(struct xs_window *w, const struct pcell *c)
 {
+        int32_t n[XS_REL_COUNT] = {0};
+        n[pt_rel(c)] = c->n;
         if (is_pair_key(c->key))
-                global_apply(w, c->key, c->n, -1, 0);
+                global_apply(w, c->key, n, -1, 0);
         else
-                item_apply(w, c->key, c->n, -1);
+                item_apply(w, c->key, n, -1);
         w->st.pane_entries_expired++;
 }
 
@@ -633,9 +772,9 @@ static void pane_drain(struct xs_window *w, struct xs_window_pane *pane, size_t 
         while (pane->drained < pane->cells.used) {
                 if (budget && *budget == 0)
                         return;
-                struct cell *c = ct_cell(&pane->cells, ++pane->drained);
+                struct pcell *c = pt_cell(&pane->cells, ++pane->drained);
                 drain_cell(w, c);
-                memset(c->n, 0, sizeof(c->n));
+                c->n = 0;
                 if (budget)
                         (*budget)--;
         }
@@ -732,12 +871,8 @@ void xs_window_drain_all(struct xs_window *w)
 /* What draining panes still hold for key (to be subtracted from the global value). */
 static void draining_pending(const struct xs_window *w, uint64_t key, int64_t out[XS_REL_COUNT])
 {
-        for (size_t i = 0; i < w->n_draining; i++) {
-                const struct cell *c = ct_find(&w->draining[i]->cells, key);
-                if (c)
-                        for (int r = 0; r < XS_REL_COUNT; r++)
-                                out[r] += c->n[r];
-        }
+        for (size_t i = 0; i < w->n_draining; i++)
+                pt_sum(&w->draining[i]->cells, key, out);
 }
 
 static void pair_query(struct xs_window *w, uint64_t key, const struct cell *c,
@@ -869,9 +1004,9 @@ void xs_window_stats(const struct xs_window *w, struct xs_window_stats *st)
         *st = w->st;
         uint64_t bytes = w->st.bytes + ct_bytes(&w->cells) + w->ring_size * sizeof(void *);
         for (const struct xs_window_pane *p = w->head; p; p = p->next)
-                bytes += sizeof(*p) + ct_bytes(&p->cells);
+                bytes += sizeof(*p) + pt_bytes(&p->cells);
         for (size_t i = 0; i < w->n_draining; i++)
-                bytes += sizeof(*w->draining[i]) + ct_bytes(&w->draining[i]->cells);
+                bytes += sizeof(*w->draining[i]) + pt_bytes(&w->draining[i]->cells);
         st->bytes = bytes;
 }
 
@@ -905,11 +1040,30 @@ void xs_window_pane_foreach(const struct xs_window_pane *pane,
                                        const int32_t n[XS_REL_COUNT]),
                             void *opaque)
 {
-        for (uint32_t i = 1; i <= pane->cells.used; i++) {
-                const struct cell *c = ct_cell(&pane->cells, i);
+        /* one entry per key, at its first cell, with the counts of all its relations (a key's
+         * cells share a chain; the other cells of it are later in creation order) */
+        const struct ptab *t = &pane->cells;
+        for (uint32_t i = 1; i <= t->used; i++) {
+                const struct pcell *c = pt_cell(t, i);
+                if (!is_pair_key(c->key) && KEY_A(c->key) != 0xffffffffu)
+                        continue; /* rows: sums of the pairs */
+                int32_t n[XS_REL_COUNT] = {0};
+                int first = 1;
+                for (uint32_t j = t->bucket[pt_slot(t, c->key)]; j && first;) {
+                        const struct pcell *x = pt_cell(t, j);
+                        if (x->key == c->key) {
+                                if (j < i)
+                                        first = 0;
+                                else
+                                        n[pt_rel(x)] += x->n;
+                        }
+                        j = pt_next(x);
+                }
+                if (!first)
+                        continue;
                 if (is_pair_key(c->key))
-                        cb(opaque, KEY_A(c->key), KEY_B(c->key), c->n);
-                else if (KEY_A(c->key) == 0xffffffffu)
-                        cb(opaque, KEY_B(c->key), 0, c->n);
+                        cb(opaque, KEY_A(c->key), KEY_B(c->key), n);
+                else
+                        cb(opaque, KEY_B(c->key), 0, n);
         }
 }

@@ -276,6 +276,68 @@ static void test_window_closed_pane_deltas_are_exported_once(void **state)
         xs_window_destroy(w);
 }
 
+
+struct entry_list {
+        int n;
+        uint32_t a[8], b[8];
+        int32_t rel[8][XS_REL_COUNT];
+};
+static void collect_entry(void *opaque, uint32_t a, uint32_t b, const int32_t n[XS_REL_COUNT])
+{
+        struct entry_list *l = opaque;
+        if (l->n < 8) {
+                l->a[l->n] = a;
+                l->b[l->n] = b;
+                memcpy(l->rel[l->n], n, sizeof(l->rel[0]));
+        }
+        l->n++;
+}
+static void collect_pane(void *opaque, const struct xs_window_pane *pane)
+{
+        xs_window_pane_foreach(pane, collect_entry, opaque);
+}
+
+/* A pane keeps one cell per key and relation; its export has one entry per key, in the order
+ * the keys first appeared, with every relation's count. */
+static void test_window_pane_export_has_one_entry_per_key(void **state)
+{
+        (void)state;
+        struct xs_window_params p = {.pane_ms = 1000,
+                                     .window_ms = 3000,
+                                     .expiry_batch = 1,
+                                     .max_draining = 4,
+                                     .max_pairs = 1000};
+        struct xs_window *w = xs_window_new(&p);
+        struct entry_list l = {0};
+        xs_window_set_close_hook(w, collect_pane, &l);
+        xs_window_add_pair(w, 0, 3, 4, XS_REL_VIEW, 2);
+        xs_window_add_pair(w, 0, 1, 2, XS_REL_ORDER, 1);
+        xs_window_add_pair(w, 0, 4, 3, XS_REL_CART, 5);
+        xs_window_add_pair(w, 0, 2, 1, XS_REL_ORDER, 1);
+        xs_window_add_pair(w, 0, 3, 4, XS_REL_CART, -1);
+        xs_window_advance(w, 1000);
+        assert_int_equal(l.n, 2);
+        assert_int_equal(l.a[0], 3);
+        assert_int_equal(l.b[0], 4);
+        assert_int_equal(l.rel[0][XS_REL_VIEW], 2);
+        assert_int_equal(l.rel[0][XS_REL_CART], 4);
+        assert_int_equal(l.rel[0][XS_REL_ORDER], 0);
+        assert_int_equal(l.a[1], 1);
+        assert_int_equal(l.b[1], 2);
+        assert_int_equal(l.rel[1][XS_REL_ORDER], 2);
+        /* and what an expiring pane still holds is subtracted per relation */
+        xs_window_advance(w, 10000);
+        xs_window_maintain(w, 1); /* one cell drained, the rest pending */
+        int32_t n[XS_REL_COUNT];
+        xs_window_pair(w, 3, 4, n);
+        assert_int_equal(n[XS_REL_VIEW], 0);
+        assert_int_equal(n[XS_REL_CART], 0);
+        xs_window_drain_all(w);
+        xs_window_pair(w, 1, 2, n);
+        assert_int_equal(n[XS_REL_ORDER], 0);
+        xs_window_destroy(w);
+}
+
 static void test_window_expiry_is_spread_over_calls(void **state)
 {
         (void)state;
@@ -354,6 +416,7 @@ int main(void)
             cmocka_unit_test(test_window_pair_cap_drops_new_pairs_and_counts),
             cmocka_unit_test(test_window_churning_pairs_keep_memory_bounded),
             cmocka_unit_test(test_window_closed_pane_deltas_are_exported_once),
+            cmocka_unit_test(test_window_pane_export_has_one_entry_per_key),
             cmocka_unit_test(test_window_expiry_is_spread_over_calls),
             cmocka_unit_test(test_window_pane_beyond_the_ring_is_not_duplicated),
         };
