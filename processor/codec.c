@@ -1472,7 +1472,7 @@ static void wb_put(struct wbuf *w, const void *src, size_t n)
 static void wb_long(struct wbuf *w, int64_t v)
 {
         unsigned char tmp[10];
-        uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+        uint64_t z = ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0); /* zig-zag */
         size_t n = 0;
         do {
                 unsigned char b = z & 0x7f;
