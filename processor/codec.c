@@ -536,15 +536,15 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
         return 0;
 }
 
-/* Validates and reads one record into the slot value of ws. */
-static xs_err_t codec_read(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
-                           size_t len, avro_value_t **out, char *errstr, size_t errstr_size)
+/* Validates one record of ws (the whole buffer, nothing after it) and readies the string arena
+ * for it: the first step of both decoders. */
+static xs_err_t codec_accept(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                             size_t len, char *errstr, size_t errstr_size)
 {
         char why[256];
         size_t consumed = 0;
         const char *what = xs_record_kind_name(ws->kind);
 
-        avro_set_error("%s", "");
         if (xs_avro_validate_prog(ws->prog, buf, len, &consumed, why, sizeof(why)) != 0) {
                 set_err(errstr, errstr_size, "%s: %s", what, why);
                 return XS_ERR_DECODE;
@@ -560,14 +560,25 @@ static xs_err_t codec_read(struct xs_codec *codec, const struct xs_wschema *ws, 
                 return XS_ERR_NOMEM;
         }
         codec->arena_len = 0;
+        return XS_OK;
+}
+
+/* Validates and reads one record into the slot value of ws. */
+static xs_err_t codec_read(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                           size_t len, avro_value_t **out, char *errstr, size_t errstr_size)
+{
+        avro_set_error("%s", "");
+        xs_err_t err = codec_accept(codec, ws, buf, len, errstr, errstr_size);
+        if (err != XS_OK)
+                return err;
         avro_value_t *v = codec_slot(codec, ws, errstr, errstr_size);
         if (!v)
                 return XS_ERR_NOMEM;
         avro_value_reset(v);
         avro_reader_memory_set_source(codec->reader, buf, (int64_t)len);
         if (avro_value_read(codec->reader, v) != 0) {
-                set_err(errstr, errstr_size, "%s: avro-c cannot decode validated bytes: %s", what,
-                        avro_strerror());
+                set_err(errstr, errstr_size, "%s: avro-c cannot decode validated bytes: %s",
+                        xs_record_kind_name(ws->kind), avro_strerror());
                 /* the value may be half built; reset it so nothing of it is reused */
                 avro_value_reset(v);
                 return XS_ERR_DECODE;
@@ -600,13 +611,6 @@ static avro_type_t unwrap(avro_value_t *v)
         return avro_value_get_type(v);
 }
 
-struct mapctx {
-        struct xs_codec *codec;
-        const char *what;
-        char *errstr;
-        size_t errstr_size;
-};
-
 /* Field idx of rec (writer index, -1: absent) into *out, unwrapped. 0: absent or null. */
 static int field(avro_value_t *rec, int idx, avro_value_t *out)
 {
@@ -615,15 +619,101 @@ static int field(avro_value_t *rec, int idx, avro_value_t *out)
         return unwrap(out) != AVRO_NULL;
 }
 
-/* A string field copied into the arena; *out NULL when absent or null. */
-static xs_err_t map_str(struct mapctx *m, avro_value_t *rec, int idx, const char *name,
-                        int required, const char **out)
+/* A decoded avro-c value (not a union) as a raw field. -1 if avro-c cannot give it. */
+static int raw_value(avro_value_t *v, struct raw *r)
+{
+        memset(r, 0, sizeof(*r));
+        switch (avro_value_get_type(v)) {
+        case AVRO_STRING: {
+                const char *str;
+                size_t n;
+                if (avro_value_get_string(v, &str, &n) != 0)
+                        return -1;
+                r->p = str;
+                r->n = n ? n - 1 : 0; /* avro-c counts the NUL */
+                break;
+        }
+        case AVRO_BYTES: {
+                const void *bytes;
+                if (avro_value_get_bytes(v, &bytes, &r->n) != 0)
+                        return -1;
+                r->p = bytes;
+                break;
+        }
+        case AVRO_INT32: {
+                int32_t i;
+                if (avro_value_get_int(v, &i) != 0)
+                        return -1;
+                r->v = i;
+                break;
+        }
+        case AVRO_INT64:
+                if (avro_value_get_long(v, &r->v) != 0)
+                        return -1;
+                break;
+        case AVRO_BOOLEAN: {
+                int b;
+                if (avro_value_get_boolean(v, &b) != 0)
+                        return -1;
+                r->v = b != 0;
+                break;
+        }
+        case AVRO_ENUM: {
+                int sym;
+                if (avro_value_get_enum(v, &sym) != 0)
+                        return -1;
+                r->v = sym;
+                break;
+        }
+        default:
+                return -1;
+        }
+        r->present = 1;
+        return 0;
+}
+
+/* Field idx of rec as a raw field (not present when absent or null). */
+static int raw_field(avro_value_t *rec, int idx, struct raw *r)
 {
         avro_value_t v;
-        const void *p = NULL;
-        size_t n = 0;
-        *out = NULL;
         if (!field(rec, idx, &v)) {
+                memset(r, 0, sizeof(*r));
+                return 0;
+        }
+        return raw_value(&v, r);
+}
+
+/*
+ * Mapping raw fields into our structs, shared by both decoders: this is where our defaults and
+ * the contract checks (required ids, no NUL bytes, currency length) are applied.
+ */
+struct mapctx {
+        struct xs_codec *codec;
+        const char *what;
+        char *errstr;
+        size_t errstr_size;
+};
+
+/* n bytes copied into the arena with a NUL; NULL if it has no room (not for validated bytes:
+ * the arena is sized by the record). */
+static char *arena_copy(struct xs_codec *c, const char *p, size_t n)
+{
+        if (c->arena_len + n + 1 > c->arena_cap)
+                return NULL;
+        char *dst = c->arena + c->arena_len;
+        if (n)
+                memcpy(dst, p, n);
+        dst[n] = '\0';
+        c->arena_len += n + 1;
+        return dst;
+}
+
+/* A string or bytes field into the arena, NUL-terminated; *out NULL when absent or null. */
+static xs_err_t raw_str(struct mapctx *m, const struct raw *r, const char *name, int required,
+                        const char **out)
+{
+        *out = NULL;
+        if (!r->present) {
                 if (required) {
                         set_err(m->errstr, m->errstr_size, "%s: %s is missing or null", m->what,
                                 name);
@@ -631,38 +721,20 @@ static xs_err_t map_str(struct mapctx *m, avro_value_t *rec, int idx, const char
                 }
                 return XS_OK;
         }
-        if (avro_value_get_type(&v) == AVRO_STRING) {
-                const char *s;
-                if (avro_value_get_string(&v, &s, &n) != 0)
-                        return XS_ERR_DECODE;
-                p = s;
-                n = n ? n - 1 : 0; /* avro-c counts the NUL */
-        } else if (avro_value_get_bytes(&v, &p, &n) != 0) {
-                return XS_ERR_DECODE;
-        }
-        if (n && memchr(p, 0, n)) {
+        if (r->n && memchr(r->p, 0, r->n)) {
                 set_err(m->errstr, m->errstr_size, "%s: %s contains a NUL byte", m->what, name);
                 return XS_ERR_INVALID;
         }
-        struct xs_codec *c = m->codec;
-        if (c->arena_len + n + 1 > c->arena_cap) {
-                /* cannot happen for validated bytes; never move the arena under earlier strings */
+        if (!(*out = arena_copy(m->codec, r->p, r->n))) {
                 set_err(m->errstr, m->errstr_size, "%s: string arena overflow", m->what);
                 return XS_ERR_DECODE;
         }
-        char *dst = c->arena + c->arena_len;
-        if (n)
-                memcpy(dst, p, n);
-        dst[n] = '\0';
-        c->arena_len += n + 1;
-        *out = dst;
         return XS_OK;
 }
 
-static xs_err_t map_id(struct mapctx *m, avro_value_t *rec, int idx, const char *name,
-                       const char **out)
+static xs_err_t raw_id(struct mapctx *m, const struct raw *r, const char *name, const char **out)
 {
-        xs_err_t err = map_str(m, rec, idx, name, 1, out);
+        xs_err_t err = raw_str(m, r, name, 1, out);
         if (err == XS_OK && !**out) {
                 set_err(m->errstr, m->errstr_size, "%s: %s is empty", m->what, name);
                 return XS_ERR_INVALID;
@@ -670,37 +742,11 @@ static xs_err_t map_id(struct mapctx *m, avro_value_t *rec, int idx, const char 
         return err;
 }
 
-/* int or long; *present 0 when absent or null (then *out is untouched). */
-static void map_long(avro_value_t *rec, int idx, int64_t *out, int *present)
-{
-        avro_value_t v;
-        *present = 0;
-        if (!field(rec, idx, &v))
-                return;
-        if (avro_value_get_type(&v) == AVRO_INT32) {
-                int32_t i;
-                if (avro_value_get_int(&v, &i) == 0) {
-                        *out = i;
-                        *present = 1;
-                }
-        } else if (avro_value_get_long(&v, out) == 0) {
-                *present = 1;
-        }
-}
-
-static void map_bool(avro_value_t *rec, int idx, int *out)
-{
-        avro_value_t v;
-        int b;
-        if (field(rec, idx, &v) && avro_value_get_boolean(&v, &b) == 0)
-                *out = b != 0;
-}
-
-static xs_err_t map_currency(struct mapctx *m, avro_value_t *rec, int idx, int required,
+static xs_err_t raw_currency(struct mapctx *m, const struct raw *r, int required,
                              char cur[XS_CURRENCY_LEN])
 {
         const char *s;
-        xs_err_t err = map_str(m, rec, idx, "currency", required, &s);
+        xs_err_t err = raw_str(m, r, "currency", required, &s);
         cur[0] = '\0';
         if (err != XS_OK || !s)
                 return err;
@@ -714,88 +760,98 @@ static xs_err_t map_currency(struct mapctx *m, avro_value_t *rec, int idx, int r
         return XS_OK;
 }
 
-static xs_err_t decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
-                             size_t len, struct xs_event *out, char *errstr, size_t errstr_size)
+/* An event from its raw fields f and its n line items (LI_NFIELDS raw fields each in
+ * codec->raw_items). */
+static xs_err_t map_event(struct xs_codec *codec, const struct xs_wschema *ws,
+                          const struct raw *f, size_t n, struct xs_event *out, char *errstr,
+                          size_t errstr_size)
 {
-        avro_value_t *rec, v;
         struct mapctx m = {codec, "event", errstr, errstr_size};
         xs_err_t err;
-        int present;
-
-        if (!ws)
-                ws = codec->own[XS_KIND_EVENT];
-        if (ws->kind != XS_KIND_EVENT) {
-                set_err(errstr, errstr_size, "event: writer schema is for %s records",
-                        xs_record_kind_name(ws->kind));
-                return XS_ERR_INVALID;
-        }
-        memset(out, 0, sizeof(*out));
-        if ((err = codec_read(codec, ws, buf, len, &rec, errstr, errstr_size)) != XS_OK)
+        if ((err = raw_id(&m, &f[EV_EVENT_ID], "event_id", &out->event_id)) ||
+            (err = raw_id(&m, &f[EV_CUSTOMER_ID], "customer_id", &out->customer_id)) ||
+            (err = raw_str(&m, &f[EV_SESSION_ID], "session_id", 0, &out->session_id)) ||
+            (err = raw_str(&m, &f[EV_ORDER_ID], "order_id", 0, &out->order_id)) ||
+            (err = raw_str(&m, &f[EV_OFFER_ID], "offer_id", 0, &out->offer_id)) ||
+            (err = raw_currency(&m, &f[EV_CURRENCY], 0, out->currency)))
                 return err;
-
-        const int *ix = ws->idx;
-        if ((err = map_id(&m, rec, ix[EV_EVENT_ID], "event_id", &out->event_id)) ||
-            (err = map_id(&m, rec, ix[EV_CUSTOMER_ID], "customer_id", &out->customer_id)) ||
-            (err = map_str(&m, rec, ix[EV_SESSION_ID], "session_id", 0, &out->session_id)) ||
-            (err = map_str(&m, rec, ix[EV_ORDER_ID], "order_id", 0, &out->order_id)) ||
-            (err = map_str(&m, rec, ix[EV_OFFER_ID], "offer_id", 0, &out->offer_id)) ||
-            (err = map_currency(&m, rec, ix[EV_CURRENCY], 0, out->currency)))
-                return err;
-        map_long(rec, ix[EV_EVENT_TIME], &out->event_time, &present);
-        if (!present) {
+        if (!f[EV_EVENT_TIME].present) {
                 set_err(errstr, errstr_size, "event: event_time is null");
                 return XS_ERR_INVALID;
         }
+        out->event_time = f[EV_EVENT_TIME].v;
         out->type = XS_EV_UNKNOWN;
-        if (field(rec, ix[EV_TYPE], &v)) {
-                int sym;
-                if (avro_value_get_enum(&v, &sym) == 0 && sym >= 0 && sym < ws->n_enum)
-                        out->type = (enum xs_event_type)ws->enum_map[sym];
-        }
-
-        size_t n = 0;
-        avro_value_t arr;
-        if (field(rec, ix[EV_ITEMS], &arr) && avro_value_get_size(&arr, &n) != 0)
-                n = 0;
-        if (n > len) { /* the validator bounds items by bytes; this is a second check */
-                set_err(errstr, errstr_size, "event: %zu items in %zu bytes", n, len);
-                return XS_ERR_DECODE;
-        }
+        if (f[EV_TYPE].present && f[EV_TYPE].v >= 0 && f[EV_TYPE].v < ws->n_enum)
+                out->type = (enum xs_event_type)ws->enum_map[f[EV_TYPE].v];
         if (grow((void **)&codec->items, &codec->items_cap, n, sizeof(*codec->items)) != 0) {
                 set_err(errstr, errstr_size, "event: out of memory for %zu items", n);
                 return XS_ERR_NOMEM;
         }
         for (size_t i = 0; i < n; i++) {
                 struct xs_line_item *it = &codec->items[i];
-                avro_value_t item;
-                const int *sx = ws->sub_idx;
+                const struct raw *r = codec->raw_items + i * LI_NFIELDS;
                 memset(it, 0, sizeof(*it));
-                if (avro_value_get_by_index(&arr, i, &item, NULL) != 0 ||
-                    unwrap(&item) != AVRO_RECORD) {
-                        set_err(errstr, errstr_size, "event: item %zu is not a record", i);
-                        return XS_ERR_DECODE;
-                }
-                if ((err = map_id(&m, &item, sx[LI_PRODUCT_ID], "items.product_id",
-                                  &it->product_id)) ||
-                    (err =
-                         map_str(&m, &item, sx[LI_CATEGORY], "items.category", 0, &it->category)) ||
-                    (err = map_str(&m, &item, sx[LI_BRAND], "items.brand", 0, &it->brand)))
+                if ((err = raw_id(&m, &r[LI_PRODUCT_ID], "items.product_id", &it->product_id)) ||
+                    (err = raw_str(&m, &r[LI_CATEGORY], "items.category", 0, &it->category)) ||
+                    (err = raw_str(&m, &r[LI_BRAND], "items.brand", 0, &it->brand)))
                         return err;
-                int64_t q = 1;
-                map_long(&item, sx[LI_QUANTITY], &q, &present);
-                it->quantity = (int32_t)q; /* FT_INT: the writer sent an int */
-                it->unit_price = -1;
-                map_long(&item, sx[LI_UNIT_PRICE], &it->unit_price, &present);
+                it->quantity = r[LI_QUANTITY].present ? (int32_t)r[LI_QUANTITY].v : 1;
+                it->unit_price = r[LI_UNIT_PRICE].present ? r[LI_UNIT_PRICE].v : -1;
         }
         out->items = n ? codec->items : NULL;
         out->n_items = n;
         return XS_OK;
 }
 
+/* The generic decoder: avro-c reads the record, its fields become raw fields. */
+static xs_err_t decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                             size_t len, struct xs_event *out, char *errstr, size_t errstr_size)
+{
+        avro_value_t *rec, arr;
+        struct raw f[EV_NFIELDS];
+        size_t n = 0;
+        xs_err_t err;
+
+        if ((err = codec_read(codec, ws, buf, len, &rec, errstr, errstr_size)) != XS_OK)
+                return err;
+        memset(&f[EV_ITEMS], 0, sizeof(f[EV_ITEMS])); /* the array: below */
+        for (int i = 0; i < EV_NFIELDS; i++)
+                if (i != EV_ITEMS && raw_field(rec, ws->idx[i], &f[i]) != 0)
+                        goto unreadable;
+        if (field(rec, ws->idx[EV_ITEMS], &arr) && avro_value_get_size(&arr, &n) != 0)
+                n = 0;
+        if (n > len) { /* the validator bounds items by bytes; this is a second check */
+                set_err(errstr, errstr_size, "event: %zu items in %zu bytes", n, len);
+                return XS_ERR_DECODE;
+        }
+        if (grow((void **)&codec->raw_items, &codec->raw_items_cap, n * LI_NFIELDS,
+                 sizeof(struct raw)) != 0) {
+                set_err(errstr, errstr_size, "event: out of memory for %zu items", n);
+                return XS_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                avro_value_t item;
+                if (avro_value_get_by_index(&arr, i, &item, NULL) != 0 ||
+                    unwrap(&item) != AVRO_RECORD) {
+                        set_err(errstr, errstr_size, "event: item %zu is not a record", i);
+                        return XS_ERR_DECODE;
+                }
+                for (int k = 0; k < LI_NFIELDS; k++)
+                        if (raw_field(&item, ws->sub_idx[k], &codec->raw_items[i * LI_NFIELDS + k]))
+                                goto unreadable;
+        }
+        return map_event(codec, ws, f, n, out, errstr, errstr_size);
+unreadable:
+        set_err(errstr, errstr_size, "event: avro-c cannot give a decoded value");
+        return XS_ERR_DECODE;
+}
+
+/* An array of strings (product targets) into codec->strs from index at; *n_out the count. */
 static xs_err_t map_targets(struct mapctx *m, avro_value_t *rec, int idx, const char *name,
                             size_t at, size_t *n_out)
 {
         avro_value_t arr, elem;
+        struct raw r;
         size_t n = 0;
         *n_out = 0;
         if (!field(rec, idx, &arr) || avro_value_get_size(&arr, &n) != 0 || n == 0)
@@ -805,32 +861,15 @@ static xs_err_t map_targets(struct mapctx *m, avro_value_t *rec, int idx, const 
                 return XS_ERR_NOMEM;
         }
         for (size_t i = 0; i < n; i++) {
-                if (avro_value_get_by_index(&arr, i, &elem, NULL) != 0)
+                if (avro_value_get_by_index(&arr, i, &elem, NULL) != 0 || raw_value(&elem, &r))
                         return XS_ERR_DECODE;
-                /* map_str reads the field through an index; the element is the value itself */
-                const void *p;
-                size_t len;
-                if (avro_value_get_type(&elem) == AVRO_STRING) {
-                        const char *s;
-                        if (avro_value_get_string(&elem, &s, &len) != 0)
-                                return XS_ERR_DECODE;
-                        p = s;
-                        len = len ? len - 1 : 0;
-                } else if (avro_value_get_bytes(&elem, &p, &len) != 0) {
-                        return XS_ERR_DECODE;
-                }
-                struct xs_codec *c = m->codec;
-                if ((len && memchr(p, 0, len)) || c->arena_len + len + 1 > c->arena_cap) {
+                char *dst = NULL;
+                if ((r.n && memchr(r.p, 0, r.n)) || !(dst = arena_copy(m->codec, r.p, r.n))) {
                         set_err(m->errstr, m->errstr_size, "product: %s[%zu] is not a valid id",
                                 name, i);
                         return XS_ERR_INVALID;
                 }
-                char *dst = c->arena + c->arena_len;
-                if (len)
-                        memcpy(dst, p, len);
-                dst[len] = '\0';
-                c->arena_len += len + 1;
-                c->strs[at + i] = dst;
+                m->codec->strs[at + i] = dst;
         }
         *n_out = n;
         return XS_OK;
@@ -841,8 +880,8 @@ static xs_err_t decode_product(struct xs_codec *codec, const struct xs_wschema *
 {
         avro_value_t *rec;
         struct mapctx m = {codec, "product", errstr, errstr_size};
+        struct raw f[PR_NFIELDS];
         xs_err_t err;
-        int present;
 
         codec->last_tombstone = 0;
         if (!ws)
@@ -855,24 +894,30 @@ static xs_err_t decode_product(struct xs_codec *codec, const struct xs_wschema *
         memset(out, 0, sizeof(*out));
         if ((err = codec_read(codec, ws, buf, len, &rec, errstr, errstr_size)) != XS_OK)
                 return err;
-        const int *ix = ws->idx;
-        int deleted = 0;
-        map_bool(rec, ix[PR_DELETED], &deleted);
-        if ((err = map_id(&m, rec, ix[PR_PRODUCT_ID], "product_id", &out->product_id)) ||
-            (err = map_str(&m, rec, ix[PR_CATEGORY], "category", 0, &out->category)) ||
-            (err = map_str(&m, rec, ix[PR_BRAND], "brand", 0, &out->brand)) ||
-            (err = map_currency(&m, rec, ix[PR_CURRENCY], !deleted, out->currency)))
+        for (int i = 0; i < PR_NFIELDS; i++) {
+                if (i == PR_UPGRADES || i == PR_DOWNGRADES)
+                        continue; /* arrays: map_targets */
+                if (raw_field(rec, ws->idx[i], &f[i]) != 0) {
+                        set_err(errstr, errstr_size, "product: avro-c cannot give a decoded value");
+                        return XS_ERR_DECODE;
+                }
+        }
+        int deleted = f[PR_DELETED].present && f[PR_DELETED].v;
+        if ((err = raw_id(&m, &f[PR_PRODUCT_ID], "product_id", &out->product_id)) ||
+            (err = raw_str(&m, &f[PR_CATEGORY], "category", 0, &out->category)) ||
+            (err = raw_str(&m, &f[PR_BRAND], "brand", 0, &out->brand)) ||
+            (err = raw_currency(&m, &f[PR_CURRENCY], !deleted, out->currency)))
                 return err;
-        map_long(rec, ix[PR_PRICE], &out->price, &present);
-        if (!present && !deleted) {
+        if (!f[PR_PRICE].present && !deleted) {
                 set_err(errstr, errstr_size, "product: price is null");
                 return XS_ERR_INVALID;
         }
-        out->in_stock = 1;
-        map_bool(rec, ix[PR_IN_STOCK], &out->in_stock);
+        if (f[PR_PRICE].present)
+                out->price = f[PR_PRICE].v;
+        out->in_stock = f[PR_IN_STOCK].present ? f[PR_IN_STOCK].v != 0 : 1;
         size_t nu, nd;
-        if ((err = map_targets(&m, rec, ix[PR_UPGRADES], "upgrades", 0, &nu)) ||
-            (err = map_targets(&m, rec, ix[PR_DOWNGRADES], "downgrades", nu, &nd)))
+        if ((err = map_targets(&m, rec, ws->idx[PR_UPGRADES], "upgrades", 0, &nu)) ||
+            (err = map_targets(&m, rec, ws->idx[PR_DOWNGRADES], "downgrades", nu, &nd)))
                 return err;
         out->upgrades = nu ? codec->strs : NULL;
         out->n_upgrades = nu;
@@ -882,13 +927,12 @@ static xs_err_t decode_product(struct xs_codec *codec, const struct xs_wschema *
         return XS_OK;
 }
 
-
 /*
  * The fast path for events (the hot path): after xs_avro_validate has accepted the bytes, the
  * fields are read straight from them by the writer schema's plan, without avro-c's generic
  * values (which cost a dozen allocations and ~10,000 instructions per event). The fields we do
  * not use are skipped by the validator's own walker. Every read is still bounds-checked. The
- * mapping and its errors are those of the generic path, which stays as the reference that
+ * mapping (map_event) is the generic path's; that path stays as the reference that
  * tests/fuzz/fuzz_event_decode.c compares this one against on every input.
  */
 struct cursor {
@@ -1000,93 +1044,19 @@ static int read_items(struct xs_codec *codec, const struct xs_wschema *ws, struc
         return 0;
 }
 
-/* A string or bytes into the arena, NUL-terminated; the checks of map_str. */
-static xs_err_t raw_str(struct mapctx *m, const struct raw *r, const char *name, int required,
-                        const char **out)
-{
-        *out = NULL;
-        if (!r->present) {
-                if (required) {
-                        set_err(m->errstr, m->errstr_size, "%s: %s is missing or null", m->what,
-                                name);
-                        return XS_ERR_INVALID;
-                }
-                return XS_OK;
-        }
-        size_t n = r->n;
-        if (n && memchr(r->p, 0, n)) {
-                set_err(m->errstr, m->errstr_size, "%s: %s contains a NUL byte", m->what, name);
-                return XS_ERR_INVALID;
-        }
-        struct xs_codec *c = m->codec;
-        if (c->arena_len + n + 1 > c->arena_cap) {
-                set_err(m->errstr, m->errstr_size, "%s: string arena overflow", m->what);
-                return XS_ERR_DECODE;
-        }
-        char *dst = c->arena + c->arena_len;
-        if (n)
-                memcpy(dst, r->p, n);
-        dst[n] = '\0';
-        c->arena_len += n + 1;
-        *out = dst;
-        return XS_OK;
-}
-
-static xs_err_t raw_id(struct mapctx *m, const struct raw *r, const char *name, const char **out)
-{
-        xs_err_t err = raw_str(m, r, name, 1, out);
-        if (err == XS_OK && !**out) {
-                set_err(m->errstr, m->errstr_size, "%s: %s is empty", m->what, name);
-                return XS_ERR_INVALID;
-        }
-        return err;
-}
-
-static xs_err_t raw_currency(struct mapctx *m, const struct raw *r, char cur[XS_CURRENCY_LEN])
-{
-        const char *s;
-        xs_err_t err = raw_str(m, r, "currency", 0, &s);
-        cur[0] = '\0';
-        if (err != XS_OK || !s)
-                return err;
-        if (strlen(s) >= XS_CURRENCY_LEN) {
-                set_err(m->errstr, m->errstr_size,
-                        "%s: currency \"%.16s\" is longer than %d characters", m->what, s,
-                        XS_CURRENCY_LEN - 1);
-                return XS_ERR_INVALID;
-        }
-        strcpy(cur, s);
-        return XS_OK;
-}
-
 static xs_err_t decode_event_fast(struct xs_codec *codec, const struct xs_wschema *ws,
                                   const void *buf, size_t len, struct xs_event *out, char *errstr,
                                   size_t errstr_size)
 {
-        struct mapctx m = {codec, "event", errstr, errstr_size};
         struct raw f[EV_NFIELDS];
-        char why[256];
-        size_t consumed = 0, n = 0;
+        char why[256] = "";
+        size_t n = 0;
         xs_err_t err;
 
-        memset(out, 0, sizeof(*out));
-        if (xs_avro_validate_prog(ws->prog, buf, len, &consumed, why, sizeof(why)) != 0) {
-                set_err(errstr, errstr_size, "event: %s", why);
-                return XS_ERR_DECODE;
-        }
-        if (consumed != len) {
-                set_err(errstr, errstr_size, "event: %zu trailing bytes after the record",
-                        len - consumed);
-                return XS_ERR_DECODE;
-        }
-        if (grow((void **)&codec->arena, &codec->arena_cap, len + 1, 1) != 0) {
-                set_err(errstr, errstr_size, "event: out of memory");
-                return XS_ERR_NOMEM;
-        }
-        codec->arena_len = 0;
+        if ((err = codec_accept(codec, ws, buf, len, errstr, errstr_size)) != XS_OK)
+                return err;
         memset(f, 0, sizeof(f));
         struct cursor c = {buf, len, 0};
-        why[0] = '\0';
         for (int i = 0; i < ws->n_plan; i++) {
                 const struct wfield *wf = &ws->plan[i];
                 int rc = wf->our == EV_ITEMS  ? read_items(codec, ws, &c, &n, why, sizeof(why))
@@ -1108,57 +1078,30 @@ static xs_err_t decode_event_fast(struct xs_codec *codec, const struct xs_wschem
                 set_err(errstr, errstr_size, "event: cannot read validated bytes");
                 return XS_ERR_DECODE;
         }
-        if ((err = raw_id(&m, &f[EV_EVENT_ID], "event_id", &out->event_id)) ||
-            (err = raw_id(&m, &f[EV_CUSTOMER_ID], "customer_id", &out->customer_id)) ||
-            (err = raw_str(&m, &f[EV_SESSION_ID], "session_id", 0, &out->session_id)) ||
-            (err = raw_str(&m, &f[EV_ORDER_ID], "order_id", 0, &out->order_id)) ||
-            (err = raw_str(&m, &f[EV_OFFER_ID], "offer_id", 0, &out->offer_id)) ||
-            (err = raw_currency(&m, &f[EV_CURRENCY], out->currency)))
-                return err;
-        if (!f[EV_EVENT_TIME].present) {
-                set_err(errstr, errstr_size, "event: event_time is null");
-                return XS_ERR_INVALID;
+        return map_event(codec, ws, f, n, out, errstr, errstr_size);
+}
+
+/* The writer schema of an event decode (NULL: ours), or NULL when ws is for another kind. */
+static const struct xs_wschema *event_ws(struct xs_codec *codec, const struct xs_wschema *ws,
+                                         char *errstr, size_t errstr_size)
+{
+        if (!ws)
+                ws = codec->own[XS_KIND_EVENT];
+        if (ws->kind != XS_KIND_EVENT) {
+                set_err(errstr, errstr_size, "event: writer schema is for %s records",
+                        xs_record_kind_name(ws->kind));
+                return NULL;
         }
-        out->event_time = f[EV_EVENT_TIME].v;
-        out->type = XS_EV_UNKNOWN;
-        if (f[EV_TYPE].present && f[EV_TYPE].v >= 0 && f[EV_TYPE].v < ws->n_enum)
-                out->type = (enum xs_event_type)ws->enum_map[f[EV_TYPE].v];
-        if (n > len) {
-                set_err(errstr, errstr_size, "event: %zu items in %zu bytes", n, len);
-                return XS_ERR_DECODE;
-        }
-        if (grow((void **)&codec->items, &codec->items_cap, n, sizeof(*codec->items)) != 0) {
-                set_err(errstr, errstr_size, "event: out of memory for %zu items", n);
-                return XS_ERR_NOMEM;
-        }
-        for (size_t i = 0; i < n; i++) {
-                struct xs_line_item *it = &codec->items[i];
-                const struct raw *r = codec->raw_items + i * LI_NFIELDS;
-                memset(it, 0, sizeof(*it));
-                if ((err = raw_id(&m, &r[LI_PRODUCT_ID], "items.product_id", &it->product_id)) ||
-                    (err = raw_str(&m, &r[LI_CATEGORY], "items.category", 0, &it->category)) ||
-                    (err = raw_str(&m, &r[LI_BRAND], "items.brand", 0, &it->brand)))
-                        return err;
-                it->quantity = r[LI_QUANTITY].present ? (int32_t)r[LI_QUANTITY].v : 1;
-                it->unit_price = r[LI_UNIT_PRICE].present ? r[LI_UNIT_PRICE].v : -1;
-        }
-        out->items = n ? codec->items : NULL;
-        out->n_items = n;
-        return XS_OK;
+        return ws;
 }
 
 /* Takes nothing; *out points into codec memory, valid until the next decode on codec. */
 xs_err_t xs_codec_decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
                                size_t len, struct xs_event *out, char *errstr, size_t errstr_size)
 {
-        if (!ws)
-                ws = codec->own[XS_KIND_EVENT];
-        if (ws->kind != XS_KIND_EVENT) {
-                memset(out, 0, sizeof(*out));
-                set_err(errstr, errstr_size, "event: writer schema is for %s records",
-                        xs_record_kind_name(ws->kind));
+        memset(out, 0, sizeof(*out));
+        if (!(ws = event_ws(codec, ws, errstr, errstr_size)))
                 return XS_ERR_INVALID;
-        }
         return decode_event_fast(codec, ws, buf, len, out, errstr, errstr_size);
 }
 
@@ -1167,6 +1110,9 @@ xs_err_t xs_codec_decode_event_generic(struct xs_codec *codec, const struct xs_w
                                        const void *buf, size_t len, struct xs_event *out,
                                        char *errstr, size_t errstr_size)
 {
+        memset(out, 0, sizeof(*out));
+        if (!(ws = event_ws(codec, ws, errstr, errstr_size)))
+                return XS_ERR_INVALID;
         return codec_done(codec, decode_event(codec, ws, buf, len, out, errstr, errstr_size));
 }
 
