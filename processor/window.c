@@ -35,15 +35,98 @@ struct cell {
  * allocation per cell); the global table is sized for cooc.max_pairs up front, so it does not
  * relink on the hot path.
  */
+/*
+ * The storage both cell tables share: cells numbered from 1 in creation order, in chunks of
+ * CT_CHUNK (no malloc per cell, no per-entry handle), and 32-bit bucket heads. What a cell is,
+ * and how its chain link is kept, is each table's own.
+ */
 #define CT_CHUNK_SHIFT 9
 #define CT_CHUNK       (1u << CT_CHUNK_SHIFT)
 
-struct ctab {
+struct store {
         uint32_t *bucket; /* head cell of each chain, 0: empty */
         uint32_t mask;    /* buckets - 1 */
-        struct cell **chunk;
+        void **chunk;
         uint32_t n_chunks;
-        uint32_t used;  /* cells 1..used were handed out */
+        uint32_t used; /* cells 1..used were handed out */
+};
+
+static int store_init(struct store *s, uint32_t buckets, uint32_t max_buckets)
+{
+        uint32_t n = 64;
+        while (n < buckets && n < max_buckets)
+                n *= 2;
+        memset(s, 0, sizeof(*s));
+        s->bucket = calloc(n, sizeof(*s->bucket));
+        if (!s->bucket)
+                return -1;
+        s->mask = n - 1;
+        return 0;
+}
+
+static void store_free(struct store *s)
+{
+        for (uint32_t i = 0; i < s->n_chunks; i++)
+                free(s->chunk[i]);
+        free(s->chunk);
+        free(s->bucket);
+        memset(s, 0, sizeof(*s));
+}
+
+static size_t store_bytes(const struct store *s, size_t cell_size)
+{
+        return (size_t)(s->mask + 1) * sizeof(*s->bucket) +
+               (size_t)s->n_chunks * (CT_CHUNK * cell_size + sizeof(*s->chunk));
+}
+
+static inline void *store_at(const struct store *s, uint32_t i, size_t cell_size)
+{
+        return (unsigned char *)s->chunk[(i - 1) >> CT_CHUNK_SHIFT] +
+               (size_t)((i - 1) & (CT_CHUNK - 1)) * cell_size;
+}
+
+static inline uint32_t store_slot(const struct store *s, uint64_t key)
+{
+        return (uint32_t)xs_mix64(key) & s->mask;
+}
+
+/* The number of a new cell at the end (its memory not cleared); 0 when out of memory or when
+ * max cells are handed out already. */
+static uint32_t store_extend(struct store *s, size_t cell_size, uint32_t max)
+{
+        if (s->used >= max)
+                return 0;
+        uint32_t i = s->used + 1;
+        if (((i - 1) >> CT_CHUNK_SHIFT) >= s->n_chunks) {
+                void **chunk = realloc(s->chunk, (s->n_chunks + 1) * sizeof(*s->chunk));
+                if (!chunk)
+                        return 0;
+                s->chunk = chunk;
+                if (!(chunk[s->n_chunks] = malloc(CT_CHUNK * cell_size)))
+                        return 0;
+                s->n_chunks++;
+        }
+        s->used = i;
+        return i;
+}
+
+/* Installs twice as many empty buckets; the caller relinks its cells. -1 when out of memory
+ * (the old buckets stay: longer chains, still correct). */
+static int store_rebucket(struct store *s)
+{
+        uint32_t n = (s->mask + 1) * 2;
+        uint32_t *b = calloc(n, sizeof(*b));
+        if (!b)
+                return -1;
+        free(s->bucket);
+        s->bucket = b;
+        s->mask = n - 1;
+        return 0;
+}
+
+/* The global pair table: a free list reuses the cells of pairs that left the window. */
+struct ctab {
+        struct store s;
         uint32_t free;  /* free list through next */
         uint32_t count; /* live cells */
         uint32_t load;  /* buckets double when cells outnumber them this many times */
@@ -51,49 +134,22 @@ struct ctab {
 
 static inline struct cell *ct_cell(const struct ctab *t, uint32_t i)
 {
-        return &t->chunk[(i - 1) >> CT_CHUNK_SHIFT][(i - 1) & (CT_CHUNK - 1)];
-}
-
-static inline uint32_t ct_slot(const struct ctab *t, uint64_t key)
-{
-        return (uint32_t)xs_mix64(key) & t->mask;
+        return store_at(&t->s, i, sizeof(struct cell));
 }
 
 static int ct_init(struct ctab *t, uint32_t buckets, uint32_t load)
 {
-        uint32_t n = 64;
-        while (n < buckets && n < (1u << 30))
-                n *= 2;
         memset(t, 0, sizeof(*t));
-        t->bucket = calloc(n, sizeof(*t->bucket));
-        if (!t->bucket)
-                return -1;
-        t->mask = n - 1;
         t->load = load;
-        return 0;
-}
-
-static void ct_free(struct ctab *t)
-{
-        for (uint32_t i = 0; i < t->n_chunks; i++)
-                free(t->chunk[i]);
-        free(t->chunk);
-        free(t->bucket);
-        memset(t, 0, sizeof(*t));
-}
-
-static size_t ct_bytes(const struct ctab *t)
-{
-        return (size_t)(t->mask + 1) * sizeof(*t->bucket) +
-               (size_t)t->n_chunks * (CT_CHUNK * sizeof(struct cell) + sizeof(*t->chunk));
+        return store_init(&t->s, buckets, 1u << 30);
 }
 
 /* The cell of key, its number in *num (when num is not NULL); NULL if none. */
 static struct cell *ct_find_num(const struct ctab *t, uint64_t key, uint32_t *num)
 {
-        if (!t->bucket)
+        if (!t->s.bucket)
                 return NULL;
-        for (uint32_t i = t->bucket[ct_slot(t, key)]; i;) {
+        for (uint32_t i = t->s.bucket[store_slot(&t->s, key)]; i;) {
                 struct cell *c = ct_cell(t, i);
                 if (c->key == key) {
                         if (num)
@@ -113,20 +169,15 @@ static struct cell *ct_find(const struct ctab *t, uint64_t key)
 /* Doubles the buckets and relinks every live cell (chains keep no order that matters). */
 static void ct_grow(struct ctab *t)
 {
-        uint32_t n = (t->mask + 1) * 2;
-        uint32_t *b = calloc(n, sizeof(*b));
-        if (!b)
-                return; /* longer chains, still correct */
-        free(t->bucket);
-        t->bucket = b;
-        t->mask = n - 1;
-        for (uint32_t i = 1; i <= t->used; i++) {
+        if (store_rebucket(&t->s) != 0)
+                return;
+        for (uint32_t i = 1; i <= t->s.used; i++) {
                 struct cell *c = ct_cell(t, i);
                 if (!c->key)
                         continue; /* on the free list */
-                uint32_t slot = ct_slot(t, c->key);
-                c->next = b[slot];
-                b[slot] = i;
+                uint32_t slot = store_slot(&t->s, c->key);
+                c->next = t->s.bucket[slot];
+                t->s.bucket[slot] = i;
         }
 }
 
@@ -134,36 +185,20 @@ static void ct_grow(struct ctab *t)
  * memory. */
 static struct cell *ct_add(struct ctab *t, uint64_t key, uint32_t *num)
 {
-        uint32_t i;
-        struct cell *c;
-        if (t->free) {
-                i = t->free;
-                c = ct_cell(t, i);
-                t->free = c->next;
-        } else {
-                if (t->used == UINT32_MAX - 1)
-                        return NULL;
-                i = t->used + 1;
-                if (((i - 1) >> CT_CHUNK_SHIFT) >= t->n_chunks) {
-                        struct cell **chunk =
-                            realloc(t->chunk, (t->n_chunks + 1) * sizeof(*t->chunk));
-                        if (!chunk)
-                                return NULL;
-                        t->chunk = chunk;
-                        if (!(chunk[t->n_chunks] = malloc(CT_CHUNK * sizeof(struct cell))))
-                                return NULL;
-                        t->n_chunks++;
-                }
-                t->used = i;
-                c = ct_cell(t, i);
-        }
+        uint32_t i = t->free;
+        if (i)
+                t->free = ct_cell(t, i)->next;
+        else if (!(i = store_extend(&t->s, sizeof(struct cell), UINT32_MAX - 1)))
+                return NULL;
+        struct cell *c = ct_cell(t, i);
         memset(c, 0, sizeof(*c));
         c->key = key;
-        uint32_t slot = ct_slot(t, key);
-        c->next = t->bucket[slot];
-        t->bucket[slot] = i;
+        uint32_t slot = store_slot(&t->s, key);
+        c->next = t->s.bucket[slot];
+        t->s.bucket[slot] = i;
         t->count++;
-        if ((uint64_t)t->count > (uint64_t)(t->mask + 1) * t->load && t->mask < (1u << 30) - 1)
+        if ((uint64_t)t->count > (uint64_t)(t->s.mask + 1) * t->load &&
+            t->s.mask < (1u << 30) - 1)
                 ct_grow(t);
         if (num)
                 *num = i;
@@ -173,8 +208,7 @@ static struct cell *ct_add(struct ctab *t, uint64_t key, uint32_t *num)
 /* Unlinks c (in t) and puts it on the free list. */
 static void ct_del(struct ctab *t, struct cell *c)
 {
-        uint32_t slot = ct_slot(t, c->key);
-        uint32_t *link = &t->bucket[slot];
+        uint32_t *link = &t->s.bucket[store_slot(&t->s, c->key)];
         while (*link) {
                 struct cell *x = ct_cell(t, *link);
                 if (x == c) {
@@ -194,7 +228,7 @@ static void ct_del(struct ctab *t, struct cell *c)
  * A pane's table. A pane only adds (until it drains, whole), and most of its keys carry one
  * relation, so a pane cell is 16 bytes: the key, one relation's count, and a link whose top
  * three bits are the relation. A key's cells share a chain (the slot hashes the key alone), so
- * what a pane holds for a key is one chain walk. Cells are numbered from 1 in creation order.
+ * what a pane holds for a key is one chain walk.
  */
 #define PT_REL_SHIFT 29
 #define PT_MAX_CELLS ((1u << PT_REL_SHIFT) - 1)
@@ -205,17 +239,9 @@ struct pcell {
         uint32_t link; /* next cell of the chain (low 29 bits, 0: none) | relation << 29 */
 };
 
-struct ptab {
-        uint32_t *bucket;
-        uint32_t mask;
-        struct pcell **chunk;
-        uint32_t n_chunks;
-        uint32_t used;
-};
-
-static inline struct pcell *pt_cell(const struct ptab *t, uint32_t i)
+static inline struct pcell *pt_cell(const struct store *t, uint32_t i)
 {
-        return &t->chunk[(i - 1) >> CT_CHUNK_SHIFT][(i - 1) & (CT_CHUNK - 1)];
+        return store_at(t, i, sizeof(struct pcell));
 }
 
 static inline uint32_t pt_next(const struct pcell *c)
@@ -228,42 +254,9 @@ static inline int pt_rel(const struct pcell *c)
         return (int)(c->link >> PT_REL_SHIFT);
 }
 
-static int pt_init(struct ptab *t, uint32_t buckets)
+static struct pcell *pt_find(const struct store *t, uint64_t key, int rel)
 {
-        uint32_t n = 64;
-        while (n < buckets && n < (1u << 28))
-                n *= 2;
-        memset(t, 0, sizeof(*t));
-        t->bucket = calloc(n, sizeof(*t->bucket));
-        if (!t->bucket)
-                return -1;
-        t->mask = n - 1;
-        return 0;
-}
-
-static void pt_free(struct ptab *t)
-{
-        for (uint32_t i = 0; i < t->n_chunks; i++)
-                free(t->chunk[i]);
-        free(t->chunk);
-        free(t->bucket);
-        memset(t, 0, sizeof(*t));
-}
-
-static size_t pt_bytes(const struct ptab *t)
-{
-        return (size_t)(t->mask + 1) * sizeof(*t->bucket) +
-               (size_t)t->n_chunks * (CT_CHUNK * sizeof(struct pcell) + sizeof(*t->chunk));
-}
-
-static inline uint32_t pt_slot(const struct ptab *t, uint64_t key)
-{
-        return (uint32_t)xs_mix64(key) & t->mask;
-}
-
-static struct pcell *pt_find(const struct ptab *t, uint64_t key, int rel)
-{
-        for (uint32_t i = t->bucket[pt_slot(t, key)]; i;) {
+        for (uint32_t i = t->bucket[store_slot(t, key)]; i;) {
                 struct pcell *c = pt_cell(t, i);
                 if (c->key == key && pt_rel(c) == rel)
                         return c;
@@ -273,9 +266,9 @@ static struct pcell *pt_find(const struct ptab *t, uint64_t key, int rel)
 }
 
 /* Adds what the pane holds for key, over all relations, to out. */
-static void pt_sum(const struct ptab *t, uint64_t key, int64_t out[XS_REL_COUNT])
+static void pt_sum(const struct store *t, uint64_t key, int64_t out[XS_REL_COUNT])
 {
-        for (uint32_t i = t->bucket[pt_slot(t, key)]; i;) {
+        for (uint32_t i = t->bucket[store_slot(t, key)]; i;) {
                 const struct pcell *c = pt_cell(t, i);
                 if (c->key == key)
                         out[pt_rel(c)] += c->n;
@@ -283,41 +276,26 @@ static void pt_sum(const struct ptab *t, uint64_t key, int64_t out[XS_REL_COUNT]
         }
 }
 
-static void pt_grow(struct ptab *t)
+static void pt_grow(struct store *t)
 {
-        uint32_t n = (t->mask + 1) * 2;
-        uint32_t *b = calloc(n, sizeof(*b));
-        if (!b)
-                return; /* longer chains, still correct */
-        free(t->bucket);
-        t->bucket = b;
-        t->mask = n - 1;
+        if (store_rebucket(t) != 0)
+                return;
         for (uint32_t i = 1; i <= t->used; i++) {
                 struct pcell *c = pt_cell(t, i);
-                uint32_t slot = pt_slot(t, c->key);
-                c->link = (c->link & ~PT_MAX_CELLS) | b[slot];
-                b[slot] = i;
+                uint32_t slot = store_slot(t, c->key);
+                c->link = (c->link & ~PT_MAX_CELLS) | t->bucket[slot];
+                t->bucket[slot] = i;
         }
 }
 
 /* A new zeroed cell for (key, rel), not in t; NULL when out of memory or the pane is full. */
-static struct pcell *pt_add(struct ptab *t, uint64_t key, int rel)
+static struct pcell *pt_add(struct store *t, uint64_t key, int rel)
 {
-        if (t->used == PT_MAX_CELLS)
+        uint32_t i = store_extend(t, sizeof(struct pcell), PT_MAX_CELLS);
+        if (!i)
                 return NULL;
-        uint32_t i = t->used + 1;
-        if (((i - 1) >> CT_CHUNK_SHIFT) >= t->n_chunks) {
-                struct pcell **chunk = realloc(t->chunk, (t->n_chunks + 1) * sizeof(*t->chunk));
-                if (!chunk)
-                        return NULL;
-                t->chunk = chunk;
-                if (!(chunk[t->n_chunks] = malloc(CT_CHUNK * sizeof(struct pcell))))
-                        return NULL;
-                t->n_chunks++;
-        }
-        t->used = i;
         struct pcell *c = pt_cell(t, i);
-        uint32_t slot = pt_slot(t, key);
+        uint32_t slot = store_slot(t, key);
         c->key = key;
         c->n = 0;
         c->link = ((uint32_t)rel << PT_REL_SHIFT) | t->bucket[slot];
@@ -330,7 +308,7 @@ static struct pcell *pt_add(struct ptab *t, uint64_t key, int rel)
 struct xs_window_pane {
         int64_t index; /* pane start = index * pane_ms */
         int64_t pane_ms;
-        struct ptab cells;
+        struct store cells;           /* pcells */
         uint32_t drained;             /* expiring: cells 1..drained were subtracted */
         int64_t totals[XS_REL_COUNT]; /* pair totals added in this pane */
         int64_t orders;
@@ -429,7 +407,7 @@ struct xs_window *xs_window_new(const struct xs_window_params *p)
 
 static void pane_free(struct xs_window_pane *pane)
 {
-        pt_free(&pane->cells);
+        store_free(&pane->cells);
         free(pane);
 }
 
@@ -445,7 +423,7 @@ void xs_window_destroy(struct xs_window *w)
         }
         for (size_t i = 0; i < w->n_draining; i++)
                 pane_free(w->draining[i]);
-        ct_free(&w->cells);
+        store_free(&w->cells.s);
         for (uint32_t i = 0; i < w->n_items; i++)
                 free(w->items[i].nbr);
         free(w->items);
@@ -505,7 +483,7 @@ static void nbr_compact(struct xs_window *w, uint32_t a)
                         continue;
                 uint64_t key = a < b ? KEY_PAIR(a, b) : KEY_PAIR(b, a);
                 uint32_t hint = it->nbr[i].cell;
-                if (!(hint && hint <= w->cells.used && ct_cell(&w->cells, hint)->key == key) &&
+                if (!(hint && hint <= w->cells.s.used && ct_cell(&w->cells, hint)->key == key) &&
                     !ct_find_num(&w->cells, key, &hint)) {
                         int64_t pending[XS_REL_COUNT] = {0};
                         int nonzero = 0;
@@ -677,7 +655,7 @@ static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
                 return NULL;
         pane->index = index;
         pane->pane_ms = w->p.pane_ms;
-        if (pt_init(&pane->cells, 256) != 0) {
+        if (store_init(&pane->cells, 256, 1u << 28) != 0) {
                 free(pane);
                 return NULL;
         }
@@ -899,7 +877,7 @@ void xs_window_prefetch_pair(const struct xs_window *w, uint32_t a, uint32_t b, 
 {
         const struct ctab *t = &w->cells;
         uint64_t key = a < b ? KEY_PAIR(a, b) : KEY_PAIR(b, a);
-        const uint32_t *head = &t->bucket[ct_slot(t, key)];
+        const uint32_t *head = &t->s.bucket[store_slot(&t->s, key)];
         if (stage == 0) {
                 __builtin_prefetch(head);
                 return;
@@ -962,7 +940,7 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
         for (uint32_t i = 0; i < it->n_nbr; i++) {
                 if (i + 8 < it->n_nbr) { /* overlap the cache misses of the walk */
                         uint32_t h = it->nbr[i + 8].cell;
-                        if (h && h <= w->cells.used)
+                        if (h && h <= w->cells.s.used)
                                 __builtin_prefetch(ct_cell(&w->cells, h));
                         __builtin_prefetch(&w->marks[it->nbr[i + 8].id]);
                 }
@@ -972,7 +950,7 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
                 uint64_t key = a < b ? KEY_PAIR(a, b) : KEY_PAIR(b, a);
                 const struct cell *c = NULL;
                 uint32_t hint = it->nbr[i].cell;
-                if (hint && hint <= w->cells.used && ct_cell(&w->cells, hint)->key == key)
+                if (hint && hint <= w->cells.s.used && ct_cell(&w->cells, hint)->key == key)
                         c = ct_cell(&w->cells, hint);
                 else if (!(c = ct_find_num(&w->cells, key, &hint)))
                         hint = 0;
@@ -1002,11 +980,11 @@ uint32_t xs_window_max_id(const struct xs_window *w)
 void xs_window_stats(const struct xs_window *w, struct xs_window_stats *st)
 {
         *st = w->st;
-        uint64_t bytes = w->st.bytes + ct_bytes(&w->cells) + w->ring_size * sizeof(void *);
+        uint64_t bytes = w->st.bytes + store_bytes(&w->cells.s, sizeof(struct cell)) + w->ring_size * sizeof(void *);
         for (const struct xs_window_pane *p = w->head; p; p = p->next)
-                bytes += sizeof(*p) + pt_bytes(&p->cells);
+                bytes += sizeof(*p) + store_bytes(&p->cells, sizeof(struct pcell));
         for (size_t i = 0; i < w->n_draining; i++)
-                bytes += sizeof(*w->draining[i]) + pt_bytes(&w->draining[i]->cells);
+                bytes += sizeof(*w->draining[i]) + store_bytes(&w->draining[i]->cells, sizeof(struct pcell));
         st->bytes = bytes;
 }
 
@@ -1042,14 +1020,14 @@ void xs_window_pane_foreach(const struct xs_window_pane *pane,
 {
         /* one entry per key, at its first cell, with the counts of all its relations (a key's
          * cells share a chain; the other cells of it are later in creation order) */
-        const struct ptab *t = &pane->cells;
+        const struct store *t = &pane->cells;
         for (uint32_t i = 1; i <= t->used; i++) {
                 const struct pcell *c = pt_cell(t, i);
                 if (!is_pair_key(c->key) && KEY_A(c->key) != 0xffffffffu)
                         continue; /* rows: sums of the pairs */
                 int32_t n[XS_REL_COUNT] = {0};
                 int first = 1;
-                for (uint32_t j = t->bucket[pt_slot(t, c->key)]; j && first;) {
+                for (uint32_t j = t->bucket[store_slot(t, c->key)]; j && first;) {
                         const struct pcell *x = pt_cell(t, j);
                         if (x->key == c->key) {
                                 if (j < i)
