@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "avro_guard.h"
+#include "xs_uthash.h"
 
 #define XS_AVRO_MAX_DEPTH 64
 /* Items that take no bytes at all, summed over one record (they still cost memory to decode). */
@@ -147,13 +148,6 @@ static avro_schema_t resolve(avro_schema_t s)
  */
 #define XS_AVRO_MAX_NODES 100000
 
-static uint64_t xs_avro_mix(uint64_t x)
-{
-        x ^= x >> 33;
-        x *= 0xff51afd7ed558ccdULL;
-        x ^= x >> 33;
-        return x;
-}
 
 struct xs_avro_prog {
         struct xs_avro_node *root;
@@ -166,7 +160,7 @@ struct xs_avro_prog {
 
 static size_t memo_slot(const struct xs_avro_prog *p, avro_schema_t s)
 {
-        return (size_t)xs_avro_mix((uint64_t)(uintptr_t)s) & p->memo_mask;
+        return (size_t)xs_mix64((uint64_t)(uintptr_t)s) & p->memo_mask;
 }
 
 /* Records node number i for its schema; grows the memo to stay at most half full. */

@@ -1,10 +1,10 @@
 /*
  * Sliding co-occurrence window; see window.h for the model and its invariant.
  *
- * Memory: one global cell per live pair and one pane cell per key touched in each live pane,
- * 32 bytes each (key, 5 counters, a 32-bit chain link) in a cell table of our own (struct
- * ctab: chained hashing with 32-bit bucket heads and links into 512-cell chunks: no per-entry
- * handle or malloc, where uthash took 56 bytes of handle per entry); per-product rows in a
+ * Memory: one global cell per live pair (32 bytes: key, 5 counters, a 32-bit chain link) and
+ * one pane cell per key and relation touched in each live pane (16 bytes), in cell tables of
+ * our own (struct store: chained hashing with 32-bit bucket heads and links into 512-cell
+ * chunks: no per-entry handle or malloc, where uthash took 56 bytes per entry); per-product rows in a
  * dense array indexed by product id; and an adjacency list of neighbour ids per product
  * (cleaned lazily: a neighbour whose pair is gone is dropped when the list is next walked, or
  * when stale entries outnumber live ones).

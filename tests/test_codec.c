@@ -20,6 +20,7 @@
 
 #include "avro_guard.h"
 #include "xsell/codec.h"
+#include "test_rng.h"
 
 /* A hand encoder for Avro binary. */
 struct wb {
@@ -943,14 +944,6 @@ static void test_allocator_cap(void **state)
 /* The direct encoders against avro-c's generic values: same result, same length, same bytes,
  * for random records (NULL and empty strings, every count up to the maximum, enum values out
  * of range) into buffers of every kind of size (none, too small, exact, large). */
-static uint64_t rng_state = 88172645463325252ULL;
-static uint64_t rnd(void)
-{
-        rng_state ^= rng_state << 13;
-        rng_state ^= rng_state >> 7;
-        rng_state ^= rng_state << 17;
-        return rng_state;
-}
 
 static const char *rnd_str(void)
 {

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "window.h"
+#include "test_rng.h"
 
 struct inc {
         int64_t t;
@@ -21,14 +22,6 @@ struct inc {
         int32_t delta;
 };
 
-static uint64_t rng_state;
-static uint64_t rnd(void)
-{
-        rng_state ^= rng_state << 13;
-        rng_state ^= rng_state >> 7;
-        rng_state ^= rng_state << 17;
-        return rng_state;
-}
 
 static int64_t fdiv(int64_t a, int64_t b)
 {
