@@ -148,7 +148,6 @@ static avro_schema_t resolve(avro_schema_t s)
  */
 #define XS_AVRO_MAX_NODES 100000
 
-
 struct xs_avro_prog {
         struct xs_avro_node *root;
         struct xs_avro_node **nodes; /* all of them, for freeing */

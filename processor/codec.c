@@ -419,9 +419,10 @@ struct xs_codec {
          * such symbol), worked out on first use */
         int enc_maps_ready;
         int map_type[XS_OFFER_COUNT], map_stage[XS_STAGE_COUNT], map_channel[XS_CHANNEL_COUNT],
-            map_inc[XS_INC_COUNT];                                   /* offer.avsc */
-        int sig_from[XS_STAGE_COUNT], sig_to[XS_STAGE_COUNT];         /* journey_signal.avsc */
-        int out_type[XS_OFFER_COUNT], out_stage[XS_STAGE_COUNT];      /* offer_outcome.avsc */ /* the value last read into, reset once mapped */
+            map_inc[XS_INC_COUNT];                            /* offer.avsc */
+        int sig_from[XS_STAGE_COUNT], sig_to[XS_STAGE_COUNT]; /* journey_signal.avsc */
+        int out_type[XS_OFFER_COUNT], out_stage[XS_STAGE_COUNT];
+            /* offer_outcome.avsc */ /* the value last read into, reset once mapped */
 };
 
 static char encode_dummy[1];
@@ -762,9 +763,8 @@ static xs_err_t raw_currency(struct mapctx *m, const struct raw *r, int required
 
 /* An event from its raw fields f and its n line items (LI_NFIELDS raw fields each in
  * codec->raw_items). */
-static xs_err_t map_event(struct xs_codec *codec, const struct xs_wschema *ws,
-                          const struct raw *f, size_t n, struct xs_event *out, char *errstr,
-                          size_t errstr_size)
+static xs_err_t map_event(struct xs_codec *codec, const struct xs_wschema *ws, const struct raw *f,
+                          size_t n, struct xs_event *out, char *errstr, size_t errstr_size)
 {
         struct mapctx m = {codec, "event", errstr, errstr_size};
         xs_err_t err;
@@ -1003,8 +1003,7 @@ static int read_record(struct cursor *c, const struct wfield *plan, int n, struc
                 if (plan[i].our >= 0) {
                         if (read_scalar(c, plan[i].node, &raw[plan[i].our]) != 0)
                                 return -1;
-                } else if (xs_avro_skip(plan[i].node, c->b, c->len, &c->pos, why, why_size) !=
-                           0) {
+                } else if (xs_avro_skip(plan[i].node, c->b, c->len, &c->pos, why, why_size) != 0) {
                         return -1;
                 }
         }
@@ -1059,10 +1058,10 @@ static xs_err_t decode_event_fast(struct xs_codec *codec, const struct xs_wschem
         struct cursor c = {buf, len, 0};
         for (int i = 0; i < ws->n_plan; i++) {
                 const struct wfield *wf = &ws->plan[i];
-                int rc = wf->our == EV_ITEMS  ? read_items(codec, ws, &c, &n, why, sizeof(why))
-                         : wf->our >= 0       ? read_scalar(&c, wf->node, &f[wf->our])
-                                              : xs_avro_skip(wf->node, c.b, c.len, &c.pos, why,
-                                                             sizeof(why));
+                int rc = wf->our == EV_ITEMS ? read_items(codec, ws, &c, &n, why, sizeof(why))
+                         : wf->our >= 0
+                             ? read_scalar(&c, wf->node, &f[wf->our])
+                             : xs_avro_skip(wf->node, c.b, c.len, &c.pos, why, sizeof(why));
                 if (rc == -2) {
                         set_err(errstr, errstr_size, "event: out of memory");
                         return XS_ERR_NOMEM;
@@ -1299,7 +1298,7 @@ xs_err_t xs_codec_encode_product(struct xs_codec *codec, const struct xs_product
 }
 
 xs_err_t xs_codec_encode_offer_generic(struct xs_codec *codec, const struct xs_offer *o, void *buf,
-                               size_t cap, size_t *len)
+                                       size_t cap, size_t *len)
 {
         avro_value_t *r = enc_begin(codec, XS_KIND_OFFER);
         *len = 0;
@@ -1354,8 +1353,8 @@ xs_err_t xs_codec_encode_offer_generic(struct xs_codec *codec, const struct xs_o
         return enc_finish(codec, r, buf, cap, len);
 }
 
-xs_err_t xs_codec_encode_signal_generic(struct xs_codec *codec, const struct xs_signal *s, void *buf,
-                                size_t cap, size_t *len)
+xs_err_t xs_codec_encode_signal_generic(struct xs_codec *codec, const struct xs_signal *s,
+                                        void *buf, size_t cap, size_t *len)
 {
         avro_value_t *r = enc_begin(codec, XS_KIND_SIGNAL);
         *len = 0;
@@ -1372,8 +1371,8 @@ xs_err_t xs_codec_encode_signal_generic(struct xs_codec *codec, const struct xs_
         return enc_finish(codec, r, buf, cap, len);
 }
 
-xs_err_t xs_codec_encode_outcome_generic(struct xs_codec *codec, const struct xs_outcome *o, void *buf,
-                                 size_t cap, size_t *len)
+xs_err_t xs_codec_encode_outcome_generic(struct xs_codec *codec, const struct xs_outcome *o,
+                                         void *buf, size_t cap, size_t *len)
 {
         avro_value_t *r = enc_begin(codec, XS_KIND_OUTCOME);
         *len = 0;
@@ -1492,8 +1491,8 @@ static int enc_maps(struct xs_codec *codec)
         for (int v = 0; v < XS_CHANNEL_COUNT; v++)
                 codec->map_channel[v] = enum_index(offer, "channel", xs_channel_name(v));
         avro_schema_t incs = resolve(avro_schema_record_field_get(offer, "incentives"));
-        avro_schema_t inc = incs && is_avro_array(incs) ? resolve(avro_schema_array_items(incs))
-                                                        : NULL;
+        avro_schema_t inc =
+            incs && is_avro_array(incs) ? resolve(avro_schema_array_items(incs)) : NULL;
         for (int v = 0; v < XS_INC_COUNT; v++)
                 codec->map_inc[v] = enum_index(inc, "kind", xs_incentive_kind_name(v));
         codec->enc_maps_ready = 1;

@@ -48,7 +48,7 @@
           "weighted "                                                                              \
           "pair count, no significance: a baseline for `xsell evaluate`)")                         \
         X("cooc.rank", rank, STR, "score", "score|support", 0,                                     \
-          "Order of the products that pass cooc.min_score and cooc.min_support: by the score "    \
+          "Order of the products that pass cooc.min_score and cooc.min_support: by the score "     \
           "itself, or by support (the weighted pair count: significant first, then the most "      \
           "often seen together)")                                                                  \
         X("weight.view", weight_view, INT, "1", 0, 1000, "Weight of a co-view pair in scores")     \

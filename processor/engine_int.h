@@ -144,7 +144,7 @@ struct xs_engine {
         uint64_t control_threshold; /* hash(customer) below this: control group */
         uint64_t control_seed;
         int score_lift;
-        int score_count; /* cooc.score=count: the raw weighted pair count k11 */
+        int score_count;  /* cooc.score=count: the raw weighted pair count k11 */
         int rank_support; /* cooc.rank=support: pairs that pass the score rank by k11 */
 
         /* customers */

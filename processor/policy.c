@@ -596,11 +596,11 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
         memcpy(o.incentives, d->inc, sizeof(d->inc));
         o.n_incentives = d->n_inc;
         o.rule = d->rule;
-        o.score_kind = !any_evidence        ? "catalog"
-                       : eng->score_count   ? "count"
-                       : eng->rank_support  ? (eng->score_lift ? "lift+support" : "llr+support")
-                       : eng->score_lift    ? "lift"
-                                            : "llr";
+        o.score_kind = !any_evidence       ? "catalog"
+                       : eng->score_count  ? "count"
+                       : eng->rank_support ? (eng->score_lift ? "lift+support" : "llr+support")
+                       : eng->score_lift   ? "lift"
+                                           : "llr";
         o.window_ms = p->window_unbounded ? 0 : p->window_size;
         o.cart_value = xs_customer_cart_value(c);
         const struct xs_cat_product *ap =

@@ -4,10 +4,10 @@
  * Memory: one global cell per live pair (32 bytes: key, 5 counters, a 32-bit chain link) and
  * one pane cell per key and relation touched in each live pane (16 bytes), in cell tables of
  * our own (struct store: chained hashing with 32-bit bucket heads and links into 512-cell
- * chunks: no per-entry handle or malloc, where uthash took 56 bytes per entry); per-product rows in a
- * dense array indexed by product id; and an adjacency list of neighbour ids per product
- * (cleaned lazily: a neighbour whose pair is gone is dropped when the list is next walked, or
- * when stale entries outnumber live ones).
+ * chunks: no per-entry handle or malloc, where uthash took 56 bytes per entry); per-product rows in
+ * a dense array indexed by product id; and an adjacency list of neighbour ids per product (cleaned
+ * lazily: a neighbour whose pair is gone is dropped when the list is next walked, or when stale
+ * entries outnumber live ones).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -197,8 +197,7 @@ static struct cell *ct_add(struct ctab *t, uint64_t key, uint32_t *num)
         c->next = t->s.bucket[slot];
         t->s.bucket[slot] = i;
         t->count++;
-        if ((uint64_t)t->count > (uint64_t)(t->s.mask + 1) * t->load &&
-            t->s.mask < (1u << 30) - 1)
+        if ((uint64_t)t->count > (uint64_t)(t->s.mask + 1) * t->load && t->s.mask < (1u << 30) - 1)
                 ct_grow(t);
         if (num)
                 *num = i;
@@ -980,11 +979,13 @@ uint32_t xs_window_max_id(const struct xs_window *w)
 void xs_window_stats(const struct xs_window *w, struct xs_window_stats *st)
 {
         *st = w->st;
-        uint64_t bytes = w->st.bytes + store_bytes(&w->cells.s, sizeof(struct cell)) + w->ring_size * sizeof(void *);
+        uint64_t bytes = w->st.bytes + store_bytes(&w->cells.s, sizeof(struct cell)) +
+                         w->ring_size * sizeof(void *);
         for (const struct xs_window_pane *p = w->head; p; p = p->next)
                 bytes += sizeof(*p) + store_bytes(&p->cells, sizeof(struct pcell));
         for (size_t i = 0; i < w->n_draining; i++)
-                bytes += sizeof(*w->draining[i]) + store_bytes(&w->draining[i]->cells, sizeof(struct pcell));
+                bytes += sizeof(*w->draining[i]) +
+                         store_bytes(&w->draining[i]->cells, sizeof(struct pcell));
         st->bytes = bytes;
 }
 

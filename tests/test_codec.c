@@ -862,7 +862,6 @@ static void test_validator_depth_and_zero_width(void **state)
         avro_schema_decref(s);
 }
 
-
 /* Zero-width records shared by many fields: R0{a:R1,b:R1} ... R(n-1){x:null} has 2^n paths.
  * Compiling and walking must cost the number of types, not the number of paths. */
 static avro_schema_t shared_zero_width(int n)
@@ -884,8 +883,9 @@ static avro_schema_t shared_zero_width(int n)
         for (int i = n - 2; i >= 0; i--)
                 len += (size_t)snprintf(json + len, sizeof(json) - len,
                                         "},{\"name\":\"b\",\"type\":\"R%d\"}]}", i + 1);
-        len += (size_t)snprintf(json + len, sizeof(json) - len, "}},{\"name\":\"s\",\"type\":"
-                                                                "\"string\"}]}");
+        len += (size_t)snprintf(json + len, sizeof(json) - len,
+                                "}},{\"name\":\"s\",\"type\":"
+                                "\"string\"}]}");
         assert_true(len < sizeof(json) - 1);
         avro_schema_t s;
         assert_int_equal(avro_schema_from_json_length(json, len, &s), 0);
@@ -907,8 +907,7 @@ static void test_validator_shared_zero_width_types(void **state)
         assert_int_equal(xs_avro_validate(s, rec, sizeof(rec), &consumed, err, sizeof(err)), -1);
         assert_non_null(strstr(err, "nesting deeper"));
         unsigned char empty[] = {0, 4, 'o', 'k'}; /* no item: nothing nests */
-        assert_int_equal(xs_avro_validate(s, empty, sizeof(empty), &consumed, err, sizeof(err)),
-                         0);
+        assert_int_equal(xs_avro_validate(s, empty, sizeof(empty), &consumed, err, sizeof(err)), 0);
         avro_schema_decref(s);
 }
 
@@ -940,14 +939,17 @@ static void test_allocator_cap(void **state)
         free(w);
 }
 
-
 /* The direct encoders against avro-c's generic values: same result, same length, same bytes,
  * for random records (NULL and empty strings, every count up to the maximum, enum values out
  * of range) into buffers of every kind of size (none, too small, exact, large). */
 
 static const char *rnd_str(void)
 {
-        static const char *const pool[] = {NULL, "", "a", "customer-42", "P\xc3\xa9\xc3\xa8-9",
+        static const char *const pool[] = {NULL,
+                                           "",
+                                           "a",
+                                           "customer-42",
+                                           "P\xc3\xa9\xc3\xa8-9",
                                            "a rather longer string that needs a two-byte length "
                                            "prefix because it runs past sixty-three bytes"};
         return pool[rnd() % 6];
@@ -961,16 +963,15 @@ static const char *rnd_req(void)
 
 static int64_t rnd_long(void)
 {
-        static const int64_t edge[] = {0, 1, -1, 63, -64, 64, INT32_MAX, INT32_MIN,
-                                       INT64_MAX, INT64_MIN};
+        static const int64_t edge[] = {0,  1,         -1,        63,        -64,
+                                       64, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN};
         return rnd() % 2 ? edge[rnd() % 10] : (int64_t)rnd();
 }
 
-static void same_encoding(xs_err_t (*fast)(struct xs_codec *, const void *, void *, size_t,
-                                           size_t *),
-                          xs_err_t (*ref)(struct xs_codec *, const void *, void *, size_t,
-                                          size_t *),
-                          const void *rec)
+static void
+same_encoding(xs_err_t (*fast)(struct xs_codec *, const void *, void *, size_t, size_t *),
+              xs_err_t (*ref)(struct xs_codec *, const void *, void *, size_t, size_t *),
+              const void *rec)
 {
         static unsigned char a[1 << 16], b[1 << 16];
         size_t la = 0, lb = 0;
@@ -998,13 +999,11 @@ static xs_err_t enc_offer_ref(struct xs_codec *c, const void *r, void *buf, size
 {
         return xs_codec_encode_offer_generic(c, r, buf, cap, l);
 }
-static xs_err_t enc_signal_fast(struct xs_codec *c, const void *r, void *buf, size_t cap,
-                                size_t *l)
+static xs_err_t enc_signal_fast(struct xs_codec *c, const void *r, void *buf, size_t cap, size_t *l)
 {
         return xs_codec_encode_signal(c, r, buf, cap, l);
 }
-static xs_err_t enc_signal_ref(struct xs_codec *c, const void *r, void *buf, size_t cap,
-                               size_t *l)
+static xs_err_t enc_signal_ref(struct xs_codec *c, const void *r, void *buf, size_t cap, size_t *l)
 {
         return xs_codec_encode_signal_generic(c, r, buf, cap, l);
 }
@@ -1013,8 +1012,7 @@ static xs_err_t enc_outcome_fast(struct xs_codec *c, const void *r, void *buf, s
 {
         return xs_codec_encode_outcome(c, r, buf, cap, l);
 }
-static xs_err_t enc_outcome_ref(struct xs_codec *c, const void *r, void *buf, size_t cap,
-                                size_t *l)
+static xs_err_t enc_outcome_ref(struct xs_codec *c, const void *r, void *buf, size_t cap, size_t *l)
 {
         return xs_codec_encode_outcome_generic(c, r, buf, cap, l);
 }

@@ -88,7 +88,6 @@ static void test_llr_ranks_the_complement_above_the_best_seller(void **state)
         xs_engine_destroy(eng);
 }
 
-
 /* cooc.rank=support: the significance test still decides what may be offered (the best seller
  * that goes with everything is not), and what passes ranks by its weighted pair count */
 static void test_rank_support_ranks_significant_pairs_by_count(void **state)

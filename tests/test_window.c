@@ -22,7 +22,6 @@ struct inc {
         int32_t delta;
 };
 
-
 static int64_t fdiv(int64_t a, int64_t b)
 {
         int64_t q = a / b;
@@ -182,7 +181,6 @@ static void test_window_pair_cap_drops_new_pairs_and_counts(void **state)
         xs_window_destroy(w);
 }
 
-
 static void test_window_churning_pairs_keep_memory_bounded(void **state)
 {
         (void)state;
@@ -268,7 +266,6 @@ static void test_window_closed_pane_deltas_are_exported_once(void **state)
         assert_int_equal(st.panes_expired, 10);
         xs_window_destroy(w);
 }
-
 
 struct entry_list {
         int n;

@@ -46,8 +46,8 @@ static xs_err_t decode(struct xs_codec *codec, const struct xs_wschema *ws, cons
         struct xs_event ref;
         err[0] = '\0';
         xs_err_t e = xs_codec_decode_event(codec, ws, buf, len, ev, err, err_size);
-        xs_err_t r = xs_codec_decode_event_generic(reference, ws, buf, len, &ref, ref_err,
-                                                   sizeof(ref_err));
+        xs_err_t r =
+            xs_codec_decode_event_generic(reference, ws, buf, len, &ref, ref_err, sizeof(ref_err));
         check(e);
         /* inputs are far below avro-c's allocator cap: the two must agree exactly */
         if (e != r || (e != XS_OK && strcmp(err, ref_err) != 0))
