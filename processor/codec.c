@@ -414,15 +414,17 @@ struct xs_codec {
         struct raw *raw_items; /* fast path: LI_NFIELDS raw fields per line item */
         size_t raw_items_cap;
         int last_tombstone;
-        avro_value_t *live;
-        /* the direct encoders: our enum values -> symbol index in our output schemas (-1: no
+        avro_value_t *live; /* the value last read into, reset once mapped */
+        /* the direct encoders: our enum values -> symbol index in each output schema (-1: no
          * such symbol), worked out on first use */
         int enc_maps_ready;
-        int map_type[XS_OFFER_COUNT], map_stage[XS_STAGE_COUNT], map_channel[XS_CHANNEL_COUNT],
-            map_inc[XS_INC_COUNT];                            /* offer.avsc */
-        int sig_from[XS_STAGE_COUNT], sig_to[XS_STAGE_COUNT]; /* journey_signal.avsc */
+        /* offer.avsc */
+        int map_type[XS_OFFER_COUNT], map_stage[XS_STAGE_COUNT], map_channel[XS_CHANNEL_COUNT];
+        int map_inc[XS_INC_COUNT];
+        /* journey_signal.avsc */
+        int sig_from[XS_STAGE_COUNT], sig_to[XS_STAGE_COUNT];
+        /* offer_outcome.avsc */
         int out_type[XS_OFFER_COUNT], out_stage[XS_STAGE_COUNT];
-            /* offer_outcome.avsc */ /* the value last read into, reset once mapped */
 };
 
 static char encode_dummy[1];
