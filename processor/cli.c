@@ -32,6 +32,18 @@ int xs_cli_conf_set(struct xs_cli_conf *cc, const char *kv)
         return 0;
 }
 
+int xs_cli_format_opt(const char *cmd, const char *arg, int *fmt)
+{
+        int f = xs_format_parse(arg);
+        if (f < 0) {
+                fprintf(stderr, "xsell%s%s: unknown format \"%s\"\n", cmd ? " " : "",
+                        cmd ? cmd : "", arg);
+                return -1;
+        }
+        *fmt = f;
+        return 0;
+}
+
 int xs_cli_conf_opt(struct xs_cli_conf *cc, int opt, const char *arg)
 {
         return opt == 'F' ? xs_cli_conf_file(cc, arg) : xs_cli_conf_set(cc, arg);

@@ -25,6 +25,9 @@ int xs_cli_conf_set(struct xs_cli_conf *cc, const char *kv);
 /* The shared -F FILE / -X key=value options: opt is 'F' or 'X'. Returns 0, or -1 with the
  * message printed. */
 int xs_cli_conf_opt(struct xs_cli_conf *cc, int opt, const char *arg);
+/* An input format option (xs_format_parse) into *fmt; -1 with "xsell CMD: unknown format"
+ * printed (cmd NULL: "xsell: ...") when arg names none. */
+int xs_cli_format_opt(const char *cmd, const char *arg, int *fmt);
 /* defaults < files < environment < -X. Returns a new conf (caller destroys), or NULL with the
  * error printed to stderr as "xsell: ...". extra: settings applied before the files (command
  * defaults such as pairs' unbounded window), may be NULL. */

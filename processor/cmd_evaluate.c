@@ -939,16 +939,12 @@ int xs_cmd_evaluate(int argc, char **argv)
         while ((opt = getopt_long(argc, argv, "f:c:o:qF:X:h", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'f':
-                        if ((fmt = xs_format_parse(optarg)) < 0) {
-                                fprintf(stderr, "xsell evaluate: unknown format \"%s\"\n", optarg);
+                        if (xs_cli_format_opt("evaluate", optarg, &fmt) != 0)
                                 return 2;
-                        }
                         break;
                 case 4:
-                        if ((cat_fmt = xs_format_parse(optarg)) < 0) {
-                                fprintf(stderr, "xsell evaluate: unknown format \"%s\"\n", optarg);
+                        if (xs_cli_format_opt("evaluate", optarg, &cat_fmt) != 0)
                                 return 2;
-                        }
                         break;
                 case 'c':
                         catalog = optarg;

@@ -113,10 +113,8 @@ int xs_cmd_pairs(int argc, char **argv)
         while ((opt = getopt_long(argc, argv, "f:c:p:k:v:m:F:X:h", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'f':
-                        if ((fmt = xs_format_parse(optarg)) < 0) {
-                                fprintf(stderr, "xsell pairs: unknown format \"%s\"\n", optarg);
+                        if (xs_cli_format_opt("pairs", optarg, &fmt) != 0)
                                 return 2;
-                        }
                         break;
                 case 'c':
                         catalog = optarg;

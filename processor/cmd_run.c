@@ -354,10 +354,8 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                         events = optarg;
                         break;
                 case 'f':
-                        if ((fmt = xs_format_parse(optarg)) < 0) {
-                                fprintf(stderr, "xsell: unknown format \"%s\"\n", optarg);
+                        if (xs_cli_format_opt(NULL, optarg, &fmt) != 0)
                                 return 2;
-                        }
                         break;
                 case 'c':
                         catalog = optarg;
@@ -520,10 +518,8 @@ int xs_cmd_produce(int argc, char **argv)
                         topic = optarg;
                         break;
                 case 'f':
-                        if ((fmt = xs_format_parse(optarg)) < 0) {
-                                fprintf(stderr, "xsell produce: unknown format \"%s\"\n", optarg);
+                        if (xs_cli_format_opt("produce", optarg, &fmt) != 0)
                                 return 2;
-                        }
                         break;
                 case 'c':
                         is_catalog = 1;
