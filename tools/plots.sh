@@ -8,12 +8,21 @@ dir=$here/docs/bench
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 kv() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p"; }
+if [ ! -r "$res" ]; then
+        echo "plots: cannot read $res" >&2
+        exit 2
+fi
+if ! grep -q "^bench engine mode=full window=1d customers=" "$res" || ! grep -q '^bench latency' "$res"; then
+        echo "plots: $res lacks the throughput-by-window or latency rows: plot the full set" \
+                "(tools/bench.sh without --quick)" >&2
+        exit 2
+fi
 # throughput (events/s, decode + engine + encode) per window, one column per customer count
 for c in 10000 1000000 10000000; do
         for w in 1h 1d 7d; do
                 h=$(case $w in 1h) echo 1 ;; 1d) echo 24 ;; 7d) echo 168 ;; esac)
                 v=$(grep "^bench engine mode=full window=$w customers=$c " "$res" | head -1 | kv events_per_s)
-                [ -n "$v" ] && echo "$h $v"
+                if [ -n "$v" ]; then echo "$h $v"; fi
         done >"$tmp/tp_$c.dat"
 done
 # latency percentiles per offered rate
