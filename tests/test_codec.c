@@ -18,7 +18,7 @@
 
 #include <avro.h>
 
-#include "avro_guard.h"
+#include "codec/avro_guard.h"
 #include "xsell/codec.h"
 #include "test_rng.h"
 

@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "gen.h"
-#include "io_int.h"
+#include "io/gen.h"
+#include "io/io_int.h"
 #include "xsell/io.h"
 
 static char tmpdir[256];

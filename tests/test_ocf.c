@@ -17,7 +17,7 @@
 
 #include <avro.h>
 
-#include "ocf.h"
+#include "codec/ocf.h"
 #include "xsell/codec.h"
 
 static struct xs_codec *codec;

@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "catalog.h"
+#include "engine/catalog.h"
 #include "engine_fixture.h"
-#include "intern.h"
+#include "util/intern.h"
 
 static xs_err_t send_line(struct xs_engine *eng, enum xs_event_type type, const char *customer,
                           int64_t t, const char *product, int32_t qty, int64_t price)

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "window.h"
+#include "engine/window.h"
 #include "test_rng.h"
 
 struct inc {

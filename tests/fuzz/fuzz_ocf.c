@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ocf.h"
+#include "codec/ocf.h"
 #include "xsell/codec.h"
 
 /* One codec per input, destroyed before returning, so LeakSanitizer checks each input exactly. */

@@ -1,0 +1,1647 @@
+/*
+ * The Avro codec of the wire contract (PRODUCT.md §7): customer events and catalog products in,
+ * events, products, offers, signals and outcomes out.
+ *
+ * Decoding never trusts the bytes: xs_avro_validate walks the record against the writer schema
+ * first, and only then avro-c decodes it into a generic value that the codec keeps per writer
+ * schema (reset, not rebuilt, per record, so the hot path does not allocate once warm). Fields
+ * are then mapped BY NAME into our structs through a mapping computed once per writer schema
+ * (xs_wschema_new), which is where schema evolution is decided: extra writer fields are ignored,
+ * missing ones get our defaults (written here in code, since avro-c drops defaults), enum
+ * symbols are matched by name with unknown ones mapped to UNKNOWN, and int/long, string/bytes and
+ * nullable/plain variants of a field are accepted.
+ *
+ * Decoded strings live in an arena owned by the codec, sized before mapping so it never moves:
+ * every string in a record costs at least one length byte, so len + 1 bytes hold all strings
+ * and their NULs. Line items and product targets live in arrays owned by the codec; an array
+ * never holds more entries than the record has bytes (the validator bounds every count).
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <avro.h>
+
+#include "codec/avro_guard.h"
+#include "xsell/codec.h"
+
+/* Defined in the generated xs_schemas.c: the .avsc text for a schema file's basename. */
+const char *xs_schema_text(const char *basename);
+
+static const char *const kind_names[XS_KIND_COUNT] = {"event", "product", "offer", "signal",
+                                                      "outcome"};
+static const char *const kind_files[XS_KIND_COUNT] = {"customer_event", "catalog_product", "offer",
+                                                      "journey_signal", "offer_outcome"};
+
+const char *xs_record_kind_name(enum xs_record_kind kind)
+{
+        return (unsigned)kind < XS_KIND_COUNT ? kind_names[kind] : "?";
+}
+
+const char *xs_codec_schema_text(enum xs_record_kind kind)
+{
+        return (unsigned)kind < XS_KIND_COUNT ? xs_schema_text(kind_files[kind]) : NULL;
+}
+
+/*
+ * Field tables: what we read, by name, and what a writer may send for it.
+ */
+enum ftype {
+        FT_STRING,    /* string or bytes */
+        FT_LONG,      /* long or int (promoted) */
+        FT_INT,       /* int */
+        FT_BOOL,      /* boolean */
+        FT_ENUM,      /* enum, symbols mapped by name */
+        FT_STR_ARRAY, /* array of string/bytes */
+        FT_REC_ARRAY  /* array of records (line items) */
+};
+
+struct fspec {
+        const char *name;
+        enum ftype type;
+        int has_default; /* 0: the writer must have the field */
+};
+
+enum {
+        EV_EVENT_ID,
+        EV_CUSTOMER_ID,
+        EV_SESSION_ID,
+        EV_EVENT_TIME,
+        EV_TYPE,
+        EV_ITEMS,
+        EV_CURRENCY,
+        EV_ORDER_ID,
+        EV_OFFER_ID,
+        EV_NFIELDS
+};
+static const struct fspec event_fields[EV_NFIELDS] = {
+    {"event_id", FT_STRING, 0}, {"customer_id", FT_STRING, 0}, {"session_id", FT_STRING, 1},
+    {"event_time", FT_LONG, 0}, {"type", FT_ENUM, 0},          {"items", FT_REC_ARRAY, 1},
+    {"currency", FT_STRING, 1}, {"order_id", FT_STRING, 1},    {"offer_id", FT_STRING, 1},
+};
+
+enum { LI_PRODUCT_ID, LI_QUANTITY, LI_UNIT_PRICE, LI_CATEGORY, LI_BRAND, LI_NFIELDS };
+static const struct fspec item_fields[LI_NFIELDS] = {
+    {"product_id", FT_STRING, 0}, {"quantity", FT_INT, 1}, {"unit_price", FT_LONG, 1},
+    {"category", FT_STRING, 1},   {"brand", FT_STRING, 1},
+};
+
+enum {
+        PR_PRODUCT_ID,
+        PR_CATEGORY,
+        PR_BRAND,
+        PR_PRICE,
+        PR_CURRENCY,
+        PR_IN_STOCK,
+        PR_UPGRADES,
+        PR_DOWNGRADES,
+        PR_DELETED,
+        PR_NFIELDS
+};
+static const struct fspec product_fields[PR_NFIELDS] = {
+    {"product_id", FT_STRING, 0},  {"category", FT_STRING, 1},      {"brand", FT_STRING, 1},
+    {"price", FT_LONG, 0},         {"currency", FT_STRING, 0},      {"in_stock", FT_BOOL, 1},
+    {"upgrades", FT_STR_ARRAY, 1}, {"downgrades", FT_STR_ARRAY, 1}, {"deleted", FT_BOOL, 1},
+};
+
+#define XS_WS_MAX_FIELDS 16
+
+/* One field of a writer record in wire order: its (resolved) schema and the field of ours it
+ * fills, -1 when we skip it. */
+struct wfield {
+        const struct xs_avro_node *node;
+        int our;
+};
+
+struct xs_wschema {
+        enum xs_record_kind kind;
+        uint64_t id; /* unique per process: codecs cache decode values by it */
+        avro_schema_t schema;
+        struct xs_avro_prog *prog;     /* the schema compiled for validation and the fast path */
+        int idx[XS_WS_MAX_FIELDS];     /* our field -> writer field index, -1: absent */
+        int sub_idx[XS_WS_MAX_FIELDS]; /* line item field -> writer index, -1: absent */
+        int *enum_map;                 /* writer type symbol index -> enum xs_event_type */
+        int n_enum;
+        /* events: the writer's fields in wire order, each with the field of ours it fills */
+        struct wfield *plan, *item_plan;
+        int n_plan, n_item_plan;
+};
+
+static _Atomic uint64_t ws_next_id = 1;
+
+static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
+        if (!errstr || !errstr_size)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errstr, errstr_size, fmt, ap);
+        va_end(ap);
+}
+
+static avro_schema_t resolve(avro_schema_t s)
+{
+        for (int i = 0; i < 8 && s && is_avro_link(s); i++)
+                s = avro_schema_link_target(s);
+        return s;
+}
+
+/* 1 if a writer value of type s (not a union) can be read as t. */
+static int base_compatible(avro_schema_t s, enum ftype t)
+{
+        s = resolve(s);
+        if (!s)
+                return 0;
+        switch (t) {
+        case FT_STRING:
+                return is_avro_string(s) || is_avro_bytes(s);
+        case FT_LONG:
+                return is_avro_int64(s) || is_avro_int32(s);
+        case FT_INT:
+                return is_avro_int32(s);
+        case FT_BOOL:
+                return is_avro_boolean(s);
+        case FT_ENUM:
+                return is_avro_enum(s);
+        case FT_STR_ARRAY: {
+                if (!is_avro_array(s))
+                        return 0;
+                avro_schema_t items = resolve(avro_schema_array_items(s));
+                return items && (is_avro_string(items) || is_avro_bytes(items));
+        }
+        case FT_REC_ARRAY: {
+                if (!is_avro_array(s))
+                        return 0;
+                avro_schema_t items = resolve(avro_schema_array_items(s));
+                return items && is_avro_record(items);
+        }
+        }
+        return 0;
+}
+
+/* Checks a writer field against our spec. Scalars may come in a union whose every branch is
+ * null or compatible (a null at run time is then checked per record); enums and arrays must
+ * come plain. On success *base is the compatible writer type. */
+static int field_compatible(avro_schema_t s, const struct fspec *f, avro_schema_t *base)
+{
+        s = resolve(s);
+        if (!s)
+                return 0;
+        if (!is_avro_union(s)) {
+                *base = s;
+                return base_compatible(s, f->type);
+        }
+        if (f->type == FT_ENUM || f->type == FT_STR_ARRAY || f->type == FT_REC_ARRAY)
+                return 0;
+        size_t n = avro_schema_union_size(s);
+        int matched = 0;
+        for (size_t i = 0; i < n; i++) {
+                avro_schema_t b = resolve(avro_schema_union_branch(s, (int)i));
+                if (b && is_avro_null(b))
+                        continue;
+                if (!base_compatible(b, f->type))
+                        return 0;
+                *base = b;
+                matched = 1;
+        }
+        return matched;
+}
+
+static const char *ftype_name(enum ftype t)
+{
+        static const char *const names[] = {
+            "string", "long", "int", "boolean", "enum", "array of string", "array of records"};
+        return names[t];
+}
+
+/* Maps our fields onto the writer record rec; idx[i] = writer index or -1. */
+static int map_fields(avro_schema_t rec, const char *what, const struct fspec *fields, int n,
+                      int *idx, avro_schema_t *bases, char *errstr, size_t errstr_size)
+{
+        for (int i = 0; i < n; i++) {
+                int wi = avro_schema_record_field_get_index(rec, fields[i].name);
+                idx[i] = wi;
+                bases[i] = NULL;
+                if (wi < 0) {
+                        if (!fields[i].has_default) {
+                                set_err(errstr, errstr_size,
+                                        "writer schema %s has no field \"%s\" and ours has no "
+                                        "default for it",
+                                        what, fields[i].name);
+                                return -1;
+                        }
+                        continue;
+                }
+                avro_schema_t ftype = avro_schema_record_field_get_by_index(rec, wi);
+                if (!field_compatible(ftype, &fields[i], &bases[i])) {
+                        set_err(errstr, errstr_size,
+                                "writer schema %s field \"%s\" is %s, expected %s%s", what,
+                                fields[i].name, ftype ? avro_schema_type_name(ftype) : "?",
+                                ftype_name(fields[i].type),
+                                fields[i].type <= FT_BOOL ? " (or a union with null)" : "");
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* The decode plan of the compiled writer record rec, whose field idx[k] fills our field k. */
+static int build_plan(const struct xs_avro_node *rec, const int *idx, int n_ours,
+                      struct wfield **out, int *n_out)
+{
+        size_t n = rec->n;
+        struct wfield *plan = calloc(n ? n : 1, sizeof(*plan));
+        if (!plan)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                plan[i].node = rec->kid[i];
+                plan[i].our = -1;
+        }
+        for (int k = 0; k < n_ours; k++)
+                if (idx[k] >= 0 && (size_t)idx[k] < n)
+                        plan[idx[k]].our = k;
+        *out = plan;
+        *n_out = (int)n;
+        return 0;
+}
+
+/* Takes nothing from the caller; returns a new wschema the caller owns (xs_wschema_destroy). */
+struct xs_wschema *xs_wschema_new(enum xs_record_kind kind, const char *json, char *errstr,
+                                  size_t errstr_size)
+{
+        struct xs_wschema *ws = NULL;
+        avro_schema_t bases[XS_WS_MAX_FIELDS];
+
+        xs_avro_guard_init(0);
+        if (kind != XS_KIND_EVENT && kind != XS_KIND_PRODUCT) {
+                /* offers, signals and outcomes are only written by us */
+                set_err(errstr, errstr_size, "decoding %s records is not supported",
+                        xs_record_kind_name(kind));
+                return NULL;
+        }
+        if (!json) {
+                set_err(errstr, errstr_size, "no writer schema");
+                return NULL;
+        }
+        ws = calloc(1, sizeof(*ws));
+        if (!ws) {
+                set_err(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        ws->kind = kind;
+        ws->id = atomic_fetch_add(&ws_next_id, 1);
+        avro_set_error("%s", "");
+        if (avro_schema_from_json_length(json, strlen(json), &ws->schema) != 0) {
+                set_err(errstr, errstr_size, "writer schema for %s does not parse: %s",
+                        xs_record_kind_name(kind), avro_strerror());
+                goto fail;
+        }
+        avro_schema_t rec = resolve(ws->schema);
+        if (!rec || !is_avro_record(rec)) {
+                set_err(errstr, errstr_size, "writer schema for %s is not a record",
+                        xs_record_kind_name(kind));
+                goto fail;
+        }
+        if (!(ws->prog = xs_avro_compile(ws->schema))) {
+                set_err(errstr, errstr_size, "writer schema for %s cannot be compiled",
+                        xs_record_kind_name(kind));
+                goto fail;
+        }
+        const struct xs_avro_node *root = xs_avro_prog_root(ws->prog);
+        if (kind == XS_KIND_PRODUCT) {
+                if (map_fields(rec, "CatalogProduct", product_fields, PR_NFIELDS, ws->idx, bases,
+                               errstr, errstr_size) != 0)
+                        goto fail;
+                return ws;
+        }
+
+        if (map_fields(rec, "CustomerEvent", event_fields, EV_NFIELDS, ws->idx, bases, errstr,
+                       errstr_size) != 0)
+                goto fail;
+        for (int i = 0; i < LI_NFIELDS; i++)
+                ws->sub_idx[i] = -1;
+        if (ws->idx[EV_ITEMS] >= 0) {
+                avro_schema_t item = resolve(avro_schema_array_items(bases[EV_ITEMS]));
+                avro_schema_t sub_bases[XS_WS_MAX_FIELDS];
+                if (map_fields(item, "LineItem", item_fields, LI_NFIELDS, ws->sub_idx, sub_bases,
+                               errstr, errstr_size) != 0)
+                        goto fail;
+                const struct xs_avro_node *items = root->kid[ws->idx[EV_ITEMS]];
+                if (items->type == AVRO_UNION || items->kid[0]->type != AVRO_RECORD ||
+                    build_plan(items->kid[0], ws->sub_idx, LI_NFIELDS, &ws->item_plan,
+                               &ws->n_item_plan) != 0) {
+                        set_err(errstr, errstr_size, "out of memory");
+                        goto fail;
+                }
+        }
+        if (build_plan(root, ws->idx, EV_NFIELDS, &ws->plan, &ws->n_plan) != 0) {
+                set_err(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
+        avro_schema_t en = bases[EV_TYPE];
+        ws->n_enum = avro_schema_enum_number_of_symbols(en);
+        ws->enum_map = calloc(ws->n_enum > 0 ? (size_t)ws->n_enum : 1, sizeof(int));
+        if (!ws->enum_map) {
+                set_err(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
+        for (int i = 0; i < ws->n_enum; i++) {
+                int t = xs_event_type_parse(avro_schema_enum_get(en, i));
+                ws->enum_map[i] = t < 0 ? XS_EV_UNKNOWN : t;
+        }
+        return ws;
+fail:
+        xs_wschema_destroy(ws);
+        return NULL;
+}
+
+void xs_wschema_destroy(struct xs_wschema *ws)
+{
+        if (!ws)
+                return;
+        if (ws->schema)
+                avro_schema_decref(ws->schema);
+        xs_avro_prog_free(ws->prog);
+        free(ws->enum_map);
+        free(ws->plan);
+        free(ws->item_plan);
+        free(ws);
+}
+
+/*
+ * The codec.
+ */
+#define XS_CODEC_SLOTS 4 /* writer schemas with a live decode value per codec */
+
+struct decode_slot {
+        uint64_t ws_id; /* 0: empty */
+        avro_value_iface_t *iface;
+        avro_value_t value;
+};
+
+/* A field as read from the wire by the fast path, before it is mapped: a string or bytes
+ * (p, n: pointing into the record) or an int, long, boolean or enum index (v). */
+struct raw {
+        const char *p;
+        size_t n;
+        int64_t v;
+        int present; /* 0: absent from the writer schema, or null */
+};
+
+struct xs_codec {
+        struct xs_wschema *own[2]; /* our schemas for XS_KIND_EVENT, XS_KIND_PRODUCT */
+        struct decode_slot slots[XS_CODEC_SLOTS];
+        unsigned next_slot;
+        avro_reader_t reader;
+        avro_writer_t writer;
+        /* encode: our schema, its class and one value per kind */
+        avro_schema_t enc_schema[XS_KIND_COUNT];
+        avro_value_iface_t *enc_iface[XS_KIND_COUNT];
+        avro_value_t enc_value[XS_KIND_COUNT];
+        /* decoded records point into these until the next decode */
+        char *arena;
+        size_t arena_cap, arena_len;
+        struct xs_line_item *items;
+        size_t items_cap;
+        const char **strs;
+        size_t strs_cap;
+        struct raw *raw_items; /* fast path: LI_NFIELDS raw fields per line item */
+        size_t raw_items_cap;
+        int last_tombstone;
+        avro_value_t *live; /* the value last read into, reset once mapped */
+        /* the direct encoders: our enum values -> symbol index in each output schema (-1: no
+         * such symbol), worked out on first use */
+        int enc_maps_ready;
+        /* offer.avsc */
+        int map_type[XS_OFFER_COUNT], map_stage[XS_STAGE_COUNT], map_channel[XS_CHANNEL_COUNT];
+        int map_inc[XS_INC_COUNT];
+        /* journey_signal.avsc */
+        int sig_from[XS_STAGE_COUNT], sig_to[XS_STAGE_COUNT];
+        /* offer_outcome.avsc */
+        int out_type[XS_OFFER_COUNT], out_stage[XS_STAGE_COUNT];
+};
+
+static char encode_dummy[1];
+
+/* Returns a new codec the caller owns (xs_codec_destroy). */
+struct xs_codec *xs_codec_new(char *errstr, size_t errstr_size)
+{
+        struct xs_codec *codec;
+
+        xs_avro_guard_init(0);
+        codec = calloc(1, sizeof(*codec));
+        if (!codec) {
+                set_err(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        for (int k = 0; k < 2; k++) {
+                codec->own[k] = xs_wschema_new((enum xs_record_kind)k,
+                                               xs_codec_schema_text((enum xs_record_kind)k), errstr,
+                                               errstr_size);
+                if (!codec->own[k])
+                        goto fail;
+        }
+        codec->reader = avro_reader_memory(encode_dummy, 0);
+        codec->writer = avro_writer_memory(encode_dummy, sizeof(encode_dummy));
+        if (!codec->reader || !codec->writer) {
+                set_err(errstr, errstr_size, "out of memory");
+                goto fail;
+        }
+        return codec;
+fail:
+        xs_codec_destroy(codec);
+        return NULL;
+}
+
+static void slot_clear(struct decode_slot *slot)
+{
+        if (slot->iface) {
+                avro_value_decref(&slot->value);
+                avro_value_iface_decref(slot->iface);
+        }
+        memset(slot, 0, sizeof(*slot));
+}
+
+void xs_codec_destroy(struct xs_codec *codec)
+{
+        if (!codec)
+                return;
+        for (int i = 0; i < XS_CODEC_SLOTS; i++)
+                slot_clear(&codec->slots[i]);
+        for (int k = 0; k < XS_KIND_COUNT; k++) {
+                if (codec->enc_value[k].iface)
+                        avro_value_decref(&codec->enc_value[k]);
+                if (codec->enc_iface[k])
+                        avro_value_iface_decref(codec->enc_iface[k]);
+                if (codec->enc_schema[k])
+                        avro_schema_decref(codec->enc_schema[k]);
+        }
+        for (int k = 0; k < 2; k++)
+                xs_wschema_destroy(codec->own[k]);
+        if (codec->reader)
+                avro_reader_free(codec->reader);
+        if (codec->writer)
+                avro_writer_free(codec->writer);
+        free(codec->arena);
+        free(codec->items);
+        free(codec->strs);
+        free(codec->raw_items);
+        free(codec);
+}
+
+int xs_codec_last_tombstone(const struct xs_codec *codec)
+{
+        return codec->last_tombstone;
+}
+
+/* The decode value for ws, created on first use and kept (round robin over the slots). */
+static avro_value_t *codec_slot(struct xs_codec *codec, const struct xs_wschema *ws, char *errstr,
+                                size_t errstr_size)
+{
+        for (int i = 0; i < XS_CODEC_SLOTS; i++)
+                if (codec->slots[i].ws_id == ws->id)
+                        return &codec->slots[i].value;
+        struct decode_slot *slot = &codec->slots[codec->next_slot++ % XS_CODEC_SLOTS];
+        slot_clear(slot);
+        slot->iface = avro_generic_class_from_schema(ws->schema);
+        if (!slot->iface) {
+                set_err(errstr, errstr_size, "cannot build a decoder: %s", avro_strerror());
+                return NULL;
+        }
+        if (avro_generic_value_new(slot->iface, &slot->value) != 0) {
+                avro_value_iface_decref(slot->iface);
+                slot->iface = NULL;
+                set_err(errstr, errstr_size, "cannot build a decoder: %s", avro_strerror());
+                return NULL;
+        }
+        slot->ws_id = ws->id;
+        return &slot->value;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+        if (need <= *cap)
+                return 0;
+        size_t ncap = *cap ? *cap : 16;
+        while (ncap < need)
+                ncap *= 2;
+        void *np = realloc(*p, ncap * elem);
+        if (!np)
+                return -1;
+        *p = np;
+        *cap = ncap;
+        return 0;
+}
+
+/* Validates one record of ws (the whole buffer, nothing after it) and readies the string arena
+ * for it: the first step of both decoders. */
+static xs_err_t codec_accept(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                             size_t len, char *errstr, size_t errstr_size)
+{
+        char why[256];
+        size_t consumed = 0;
+        const char *what = xs_record_kind_name(ws->kind);
+
+        if (xs_avro_validate_prog(ws->prog, buf, len, &consumed, why, sizeof(why)) != 0) {
+                set_err(errstr, errstr_size, "%s: %s", what, why);
+                return XS_ERR_DECODE;
+        }
+        if (consumed != len) {
+                set_err(errstr, errstr_size, "%s: %zu trailing bytes after the record", what,
+                        len - consumed);
+                return XS_ERR_DECODE;
+        }
+        /* every string costs a length byte, so len + 1 holds all strings with their NULs */
+        if (grow((void **)&codec->arena, &codec->arena_cap, len + 1, 1) != 0) {
+                set_err(errstr, errstr_size, "%s: out of memory", what);
+                return XS_ERR_NOMEM;
+        }
+        codec->arena_len = 0;
+        return XS_OK;
+}
+
+/* Validates and reads one record into the slot value of ws. */
+static xs_err_t codec_read(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                           size_t len, avro_value_t **out, char *errstr, size_t errstr_size)
+{
+        avro_set_error("%s", "");
+        xs_err_t err = codec_accept(codec, ws, buf, len, errstr, errstr_size);
+        if (err != XS_OK)
+                return err;
+        avro_value_t *v = codec_slot(codec, ws, errstr, errstr_size);
+        if (!v)
+                return XS_ERR_NOMEM;
+        avro_value_reset(v);
+        avro_reader_memory_set_source(codec->reader, buf, (int64_t)len);
+        if (avro_value_read(codec->reader, v) != 0) {
+                set_err(errstr, errstr_size, "%s: avro-c cannot decode validated bytes: %s",
+                        xs_record_kind_name(ws->kind), avro_strerror());
+                /* the value may be half built; reset it so nothing of it is reused */
+                avro_value_reset(v);
+                return XS_ERR_DECODE;
+        }
+        *out = v;
+        codec->live = v;
+        return XS_OK;
+}
+
+/* Everything decoded was copied into the arena and the codec's arrays, so the avro-c value can
+ * give back its per-record memory at once (it keeps its containers for the next record). */
+static xs_err_t codec_done(struct xs_codec *codec, xs_err_t err)
+{
+        if (codec->live) {
+                avro_value_reset(codec->live);
+                codec->live = NULL;
+        }
+        return err;
+}
+
+/* Follows union branches to the value itself. */
+static avro_type_t unwrap(avro_value_t *v)
+{
+        for (int i = 0; i < 4 && avro_value_get_type(v) == AVRO_UNION; i++) {
+                avro_value_t branch;
+                if (avro_value_get_current_branch(v, &branch) != 0)
+                        return AVRO_NULL;
+                *v = branch;
+        }
+        return avro_value_get_type(v);
+}
+
+/* Field idx of rec (writer index, -1: absent) into *out, unwrapped. 0: absent or null. */
+static int field(avro_value_t *rec, int idx, avro_value_t *out)
+{
+        if (idx < 0 || avro_value_get_by_index(rec, (size_t)idx, out, NULL) != 0)
+                return 0;
+        return unwrap(out) != AVRO_NULL;
+}
+
+/* A decoded avro-c value (not a union) as a raw field. -1 if avro-c cannot give it. */
+static int raw_value(avro_value_t *v, struct raw *r)
+{
+        memset(r, 0, sizeof(*r));
+        switch (avro_value_get_type(v)) {
+        case AVRO_STRING: {
+                const char *str;
+                size_t n;
+                if (avro_value_get_string(v, &str, &n) != 0)
+                        return -1;
+                r->p = str;
+                r->n = n ? n - 1 : 0; /* avro-c counts the NUL */
+                break;
+        }
+        case AVRO_BYTES: {
+                const void *bytes;
+                if (avro_value_get_bytes(v, &bytes, &r->n) != 0)
+                        return -1;
+                r->p = bytes;
+                break;
+        }
+        case AVRO_INT32: {
+                int32_t i;
+                if (avro_value_get_int(v, &i) != 0)
+                        return -1;
+                r->v = i;
+                break;
+        }
+        case AVRO_INT64:
+                if (avro_value_get_long(v, &r->v) != 0)
+                        return -1;
+                break;
+        case AVRO_BOOLEAN: {
+                int b;
+                if (avro_value_get_boolean(v, &b) != 0)
+                        return -1;
+                r->v = b != 0;
+                break;
+        }
+        case AVRO_ENUM: {
+                int sym;
+                if (avro_value_get_enum(v, &sym) != 0)
+                        return -1;
+                r->v = sym;
+                break;
+        }
+        default:
+                return -1;
+        }
+        r->present = 1;
+        return 0;
+}
+
+/* Field idx of rec as a raw field (not present when absent or null). */
+static int raw_field(avro_value_t *rec, int idx, struct raw *r)
+{
+        avro_value_t v;
+        if (!field(rec, idx, &v)) {
+                memset(r, 0, sizeof(*r));
+                return 0;
+        }
+        return raw_value(&v, r);
+}
+
+/*
+ * Mapping raw fields into our structs, shared by both decoders: this is where our defaults and
+ * the contract checks (required ids, no NUL bytes, currency length) are applied.
+ */
+struct mapctx {
+        struct xs_codec *codec;
+        const char *what;
+        char *errstr;
+        size_t errstr_size;
+};
+
+/* n bytes copied into the arena with a NUL; NULL if it has no room (not for validated bytes:
+ * the arena is sized by the record). */
+static char *arena_copy(struct xs_codec *c, const char *p, size_t n)
+{
+        if (c->arena_len + n + 1 > c->arena_cap)
+                return NULL;
+        char *dst = c->arena + c->arena_len;
+        if (n)
+                memcpy(dst, p, n);
+        dst[n] = '\0';
+        c->arena_len += n + 1;
+        return dst;
+}
+
+/* A string or bytes field into the arena, NUL-terminated; *out NULL when absent or null. */
+static xs_err_t raw_str(struct mapctx *m, const struct raw *r, const char *name, int required,
+                        const char **out)
+{
+        *out = NULL;
+        if (!r->present) {
+                if (required) {
+                        set_err(m->errstr, m->errstr_size, "%s: %s is missing or null", m->what,
+                                name);
+                        return XS_ERR_INVALID;
+                }
+                return XS_OK;
+        }
+        if (r->n && memchr(r->p, 0, r->n)) {
+                set_err(m->errstr, m->errstr_size, "%s: %s contains a NUL byte", m->what, name);
+                return XS_ERR_INVALID;
+        }
+        if (!(*out = arena_copy(m->codec, r->p, r->n))) {
+                set_err(m->errstr, m->errstr_size, "%s: string arena overflow", m->what);
+                return XS_ERR_DECODE;
+        }
+        return XS_OK;
+}
+
+static xs_err_t raw_id(struct mapctx *m, const struct raw *r, const char *name, const char **out)
+{
+        xs_err_t err = raw_str(m, r, name, 1, out);
+        if (err == XS_OK && !**out) {
+                set_err(m->errstr, m->errstr_size, "%s: %s is empty", m->what, name);
+                return XS_ERR_INVALID;
+        }
+        return err;
+}
+
+static xs_err_t raw_currency(struct mapctx *m, const struct raw *r, int required,
+                             char cur[XS_CURRENCY_LEN])
+{
+        const char *s;
+        xs_err_t err = raw_str(m, r, "currency", required, &s);
+        cur[0] = '\0';
+        if (err != XS_OK || !s)
+                return err;
+        if (strlen(s) >= XS_CURRENCY_LEN) {
+                set_err(m->errstr, m->errstr_size,
+                        "%s: currency \"%.16s\" is longer than %d characters", m->what, s,
+                        XS_CURRENCY_LEN - 1);
+                return XS_ERR_INVALID;
+        }
+        strcpy(cur, s);
+        return XS_OK;
+}
+
+/* An event from its raw fields f and its n line items (LI_NFIELDS raw fields each in
+ * codec->raw_items). */
+static xs_err_t map_event(struct xs_codec *codec, const struct xs_wschema *ws, const struct raw *f,
+                          size_t n, struct xs_event *out, char *errstr, size_t errstr_size)
+{
+        struct mapctx m = {codec, "event", errstr, errstr_size};
+        xs_err_t err;
+        if ((err = raw_id(&m, &f[EV_EVENT_ID], "event_id", &out->event_id)) ||
+            (err = raw_id(&m, &f[EV_CUSTOMER_ID], "customer_id", &out->customer_id)) ||
+            (err = raw_str(&m, &f[EV_SESSION_ID], "session_id", 0, &out->session_id)) ||
+            (err = raw_str(&m, &f[EV_ORDER_ID], "order_id", 0, &out->order_id)) ||
+            (err = raw_str(&m, &f[EV_OFFER_ID], "offer_id", 0, &out->offer_id)) ||
+            (err = raw_currency(&m, &f[EV_CURRENCY], 0, out->currency)))
+                return err;
+        if (!f[EV_EVENT_TIME].present) {
+                set_err(errstr, errstr_size, "event: event_time is null");
+                return XS_ERR_INVALID;
+        }
+        out->event_time = f[EV_EVENT_TIME].v;
+        out->type = XS_EV_UNKNOWN;
+        if (f[EV_TYPE].present && f[EV_TYPE].v >= 0 && f[EV_TYPE].v < ws->n_enum)
+                out->type = (enum xs_event_type)ws->enum_map[f[EV_TYPE].v];
+        if (grow((void **)&codec->items, &codec->items_cap, n, sizeof(*codec->items)) != 0) {
+                set_err(errstr, errstr_size, "event: out of memory for %zu items", n);
+                return XS_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct xs_line_item *it = &codec->items[i];
+                const struct raw *r = codec->raw_items + i * LI_NFIELDS;
+                memset(it, 0, sizeof(*it));
+                if ((err = raw_id(&m, &r[LI_PRODUCT_ID], "items.product_id", &it->product_id)) ||
+                    (err = raw_str(&m, &r[LI_CATEGORY], "items.category", 0, &it->category)) ||
+                    (err = raw_str(&m, &r[LI_BRAND], "items.brand", 0, &it->brand)))
+                        return err;
+                it->quantity = r[LI_QUANTITY].present ? (int32_t)r[LI_QUANTITY].v : 1;
+                it->unit_price = r[LI_UNIT_PRICE].present ? r[LI_UNIT_PRICE].v : -1;
+        }
+        out->items = n ? codec->items : NULL;
+        out->n_items = n;
+        return XS_OK;
+}
+
+/* The generic decoder: avro-c reads the record, its fields become raw fields. */
+static xs_err_t decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                             size_t len, struct xs_event *out, char *errstr, size_t errstr_size)
+{
+        avro_value_t *rec, arr;
+        struct raw f[EV_NFIELDS];
+        size_t n = 0;
+        xs_err_t err;
+
+        if ((err = codec_read(codec, ws, buf, len, &rec, errstr, errstr_size)) != XS_OK)
+                return err;
+        memset(&f[EV_ITEMS], 0, sizeof(f[EV_ITEMS])); /* the array: below */
+        for (int i = 0; i < EV_NFIELDS; i++)
+                if (i != EV_ITEMS && raw_field(rec, ws->idx[i], &f[i]) != 0)
+                        goto unreadable;
+        if (field(rec, ws->idx[EV_ITEMS], &arr) && avro_value_get_size(&arr, &n) != 0)
+                n = 0;
+        if (n > len) { /* the validator bounds items by bytes; this is a second check */
+                set_err(errstr, errstr_size, "event: %zu items in %zu bytes", n, len);
+                return XS_ERR_DECODE;
+        }
+        if (grow((void **)&codec->raw_items, &codec->raw_items_cap, n * LI_NFIELDS,
+                 sizeof(struct raw)) != 0) {
+                set_err(errstr, errstr_size, "event: out of memory for %zu items", n);
+                return XS_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                avro_value_t item;
+                if (avro_value_get_by_index(&arr, i, &item, NULL) != 0 ||
+                    unwrap(&item) != AVRO_RECORD) {
+                        set_err(errstr, errstr_size, "event: item %zu is not a record", i);
+                        return XS_ERR_DECODE;
+                }
+                for (int k = 0; k < LI_NFIELDS; k++)
+                        if (raw_field(&item, ws->sub_idx[k], &codec->raw_items[i * LI_NFIELDS + k]))
+                                goto unreadable;
+        }
+        return map_event(codec, ws, f, n, out, errstr, errstr_size);
+unreadable:
+        set_err(errstr, errstr_size, "event: avro-c cannot give a decoded value");
+        return XS_ERR_DECODE;
+}
+
+/* An array of strings (product targets) into codec->strs from index at; *n_out the count. */
+static xs_err_t map_targets(struct mapctx *m, avro_value_t *rec, int idx, const char *name,
+                            size_t at, size_t *n_out)
+{
+        avro_value_t arr, elem;
+        struct raw r;
+        size_t n = 0;
+        *n_out = 0;
+        if (!field(rec, idx, &arr) || avro_value_get_size(&arr, &n) != 0 || n == 0)
+                return XS_OK;
+        if (grow((void **)&m->codec->strs, &m->codec->strs_cap, at + n, sizeof(char *)) != 0) {
+                set_err(m->errstr, m->errstr_size, "product: out of memory for %zu %s", n, name);
+                return XS_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (avro_value_get_by_index(&arr, i, &elem, NULL) != 0 || raw_value(&elem, &r))
+                        return XS_ERR_DECODE;
+                char *dst = NULL;
+                if ((r.n && memchr(r.p, 0, r.n)) || !(dst = arena_copy(m->codec, r.p, r.n))) {
+                        set_err(m->errstr, m->errstr_size, "product: %s[%zu] is not a valid id",
+                                name, i);
+                        return XS_ERR_INVALID;
+                }
+                m->codec->strs[at + i] = dst;
+        }
+        *n_out = n;
+        return XS_OK;
+}
+
+static xs_err_t decode_product(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                               size_t len, struct xs_product *out, char *errstr, size_t errstr_size)
+{
+        avro_value_t *rec;
+        struct mapctx m = {codec, "product", errstr, errstr_size};
+        struct raw f[PR_NFIELDS];
+        xs_err_t err;
+
+        codec->last_tombstone = 0;
+        if (!ws)
+                ws = codec->own[XS_KIND_PRODUCT];
+        if (ws->kind != XS_KIND_PRODUCT) {
+                set_err(errstr, errstr_size, "product: writer schema is for %s records",
+                        xs_record_kind_name(ws->kind));
+                return XS_ERR_INVALID;
+        }
+        memset(out, 0, sizeof(*out));
+        if ((err = codec_read(codec, ws, buf, len, &rec, errstr, errstr_size)) != XS_OK)
+                return err;
+        for (int i = 0; i < PR_NFIELDS; i++) {
+                if (i == PR_UPGRADES || i == PR_DOWNGRADES)
+                        continue; /* arrays: map_targets */
+                if (raw_field(rec, ws->idx[i], &f[i]) != 0) {
+                        set_err(errstr, errstr_size, "product: avro-c cannot give a decoded value");
+                        return XS_ERR_DECODE;
+                }
+        }
+        int deleted = f[PR_DELETED].present && f[PR_DELETED].v;
+        if ((err = raw_id(&m, &f[PR_PRODUCT_ID], "product_id", &out->product_id)) ||
+            (err = raw_str(&m, &f[PR_CATEGORY], "category", 0, &out->category)) ||
+            (err = raw_str(&m, &f[PR_BRAND], "brand", 0, &out->brand)) ||
+            (err = raw_currency(&m, &f[PR_CURRENCY], !deleted, out->currency)))
+                return err;
+        if (!f[PR_PRICE].present && !deleted) {
+                set_err(errstr, errstr_size, "product: price is null");
+                return XS_ERR_INVALID;
+        }
+        if (f[PR_PRICE].present)
+                out->price = f[PR_PRICE].v;
+        out->in_stock = f[PR_IN_STOCK].present ? f[PR_IN_STOCK].v != 0 : 1;
+        size_t nu, nd;
+        if ((err = map_targets(&m, rec, ws->idx[PR_UPGRADES], "upgrades", 0, &nu)) ||
+            (err = map_targets(&m, rec, ws->idx[PR_DOWNGRADES], "downgrades", nu, &nd)))
+                return err;
+        out->upgrades = nu ? codec->strs : NULL;
+        out->n_upgrades = nu;
+        out->downgrades = nd ? codec->strs + nu : NULL;
+        out->n_downgrades = nd;
+        codec->last_tombstone = deleted;
+        return XS_OK;
+}
+
+/*
+ * The fast path for events (the hot path): after xs_avro_validate has accepted the bytes, the
+ * fields are read straight from them by the writer schema's plan, without avro-c's generic
+ * values (which cost a dozen allocations and ~10,000 instructions per event). The fields we do
+ * not use are skipped by the validator's own walker. Every read is still bounds-checked. The
+ * mapping (map_event) is the generic path's; that path stays as the reference that
+ * tests/fuzz/fuzz_event_decode.c compares this one against on every input.
+ */
+struct cursor {
+        const unsigned char *b;
+        size_t len, pos;
+};
+
+static int cur_varint(struct cursor *c, int64_t *out)
+{
+        uint64_t v = 0;
+        for (int i = 0; i < 10; i++) {
+                if (c->pos >= c->len)
+                        return -1;
+                unsigned char b = c->b[c->pos++];
+                v |= (uint64_t)(b & 0x7f) << (7 * i);
+                if (!(b & 0x80)) {
+                        *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+                        return 0;
+                }
+        }
+        return -1;
+}
+
+/* A scalar we map (string, bytes, int, long, boolean, enum, maybe in a union with null). */
+static int read_scalar(struct cursor *c, const struct xs_avro_node *s, struct raw *r)
+{
+        int64_t v;
+        r->present = 0;
+        if (s->type == AVRO_UNION) {
+                if (cur_varint(c, &v) != 0 || v < 0 || (uint64_t)v >= s->n)
+                        return -1;
+                s = s->kid[v];
+        }
+        switch (s->type) {
+        case AVRO_NULL:
+                return 0;
+        case AVRO_STRING:
+        case AVRO_BYTES:
+                if (cur_varint(c, &v) != 0 || v < 0 || (uint64_t)v > c->len - c->pos)
+                        return -1;
+                r->p = (const char *)c->b + c->pos;
+                r->n = (size_t)v;
+                c->pos += (size_t)v;
+                break;
+        case AVRO_INT32:
+        case AVRO_INT64:
+        case AVRO_ENUM:
+                if (cur_varint(c, &r->v) != 0)
+                        return -1;
+                break;
+        case AVRO_BOOLEAN:
+                if (c->pos >= c->len)
+                        return -1;
+                r->v = c->b[c->pos++] != 0;
+                break;
+        default:
+                return -1;
+        }
+        r->present = 1;
+        return 0;
+}
+
+/* The fields of one record by plan into raw[our field]; the others skipped. */
+static int read_record(struct cursor *c, const struct wfield *plan, int n, struct raw *raw,
+                       char *why, size_t why_size)
+{
+        for (int i = 0; i < n; i++) {
+                if (plan[i].our >= 0) {
+                        if (read_scalar(c, plan[i].node, &raw[plan[i].our]) != 0)
+                                return -1;
+                } else if (xs_avro_skip(plan[i].node, c->b, c->len, &c->pos, why, why_size) != 0) {
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* The line items array: blocks of records, LI_NFIELDS raw fields each into codec->raw_items. */
+static int read_items(struct xs_codec *codec, const struct xs_wschema *ws, struct cursor *c,
+                      size_t *n_out, char *why, size_t why_size)
+{
+        size_t n = 0;
+        for (;;) {
+                int64_t count, block_size;
+                if (cur_varint(c, &count) != 0)
+                        return -1;
+                if (count == 0)
+                        break;
+                if (count < 0) {
+                        if (count == INT64_MIN || cur_varint(c, &block_size) != 0)
+                                return -1;
+                        count = -count;
+                }
+                /* an item holds a product_id string: at least one byte each */
+                if ((uint64_t)count > c->len - c->pos)
+                        return -1;
+                if (grow((void **)&codec->raw_items, &codec->raw_items_cap,
+                         (n + (size_t)count) * LI_NFIELDS, sizeof(struct raw)) != 0)
+                        return -2;
+                struct raw *r = codec->raw_items + n * LI_NFIELDS;
+                memset(r, 0, (size_t)count * LI_NFIELDS * sizeof(*r));
+                for (int64_t i = 0; i < count; i++, r += LI_NFIELDS)
+                        if (read_record(c, ws->item_plan, ws->n_item_plan, r, why, why_size) != 0)
+                                return -1;
+                n += (size_t)count;
+        }
+        *n_out = n;
+        return 0;
+}
+
+static xs_err_t decode_event_fast(struct xs_codec *codec, const struct xs_wschema *ws,
+                                  const void *buf, size_t len, struct xs_event *out, char *errstr,
+                                  size_t errstr_size)
+{
+        struct raw f[EV_NFIELDS];
+        char why[256] = "";
+        size_t n = 0;
+        xs_err_t err;
+
+        if ((err = codec_accept(codec, ws, buf, len, errstr, errstr_size)) != XS_OK)
+                return err;
+        memset(f, 0, sizeof(f));
+        struct cursor c = {buf, len, 0};
+        for (int i = 0; i < ws->n_plan; i++) {
+                const struct wfield *wf = &ws->plan[i];
+                int rc = wf->our == EV_ITEMS ? read_items(codec, ws, &c, &n, why, sizeof(why))
+                         : wf->our >= 0
+                             ? read_scalar(&c, wf->node, &f[wf->our])
+                             : xs_avro_skip(wf->node, c.b, c.len, &c.pos, why, sizeof(why));
+                if (rc == -2) {
+                        set_err(errstr, errstr_size, "event: out of memory");
+                        return XS_ERR_NOMEM;
+                }
+                if (rc != 0) {
+                        /* cannot happen for validated bytes */
+                        set_err(errstr, errstr_size, "event: cannot read validated bytes%s%s",
+                                why[0] ? ": " : "", why);
+                        return XS_ERR_DECODE;
+                }
+        }
+        if (c.pos != len) {
+                set_err(errstr, errstr_size, "event: cannot read validated bytes");
+                return XS_ERR_DECODE;
+        }
+        return map_event(codec, ws, f, n, out, errstr, errstr_size);
+}
+
+/* The writer schema of an event decode (NULL: ours), or NULL when ws is for another kind. */
+static const struct xs_wschema *event_ws(struct xs_codec *codec, const struct xs_wschema *ws,
+                                         char *errstr, size_t errstr_size)
+{
+        if (!ws)
+                ws = codec->own[XS_KIND_EVENT];
+        if (ws->kind != XS_KIND_EVENT) {
+                set_err(errstr, errstr_size, "event: writer schema is for %s records",
+                        xs_record_kind_name(ws->kind));
+                return NULL;
+        }
+        return ws;
+}
+
+/* Takes nothing; *out points into codec memory, valid until the next decode on codec. */
+xs_err_t xs_codec_decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                               size_t len, struct xs_event *out, char *errstr, size_t errstr_size)
+{
+        memset(out, 0, sizeof(*out));
+        if (!(ws = event_ws(codec, ws, errstr, errstr_size)))
+                return XS_ERR_INVALID;
+        return decode_event_fast(codec, ws, buf, len, out, errstr, errstr_size);
+}
+
+/* The same through avro-c's generic values: the reference the fast path is fuzzed against. */
+xs_err_t xs_codec_decode_event_generic(struct xs_codec *codec, const struct xs_wschema *ws,
+                                       const void *buf, size_t len, struct xs_event *out,
+                                       char *errstr, size_t errstr_size)
+{
+        memset(out, 0, sizeof(*out));
+        if (!(ws = event_ws(codec, ws, errstr, errstr_size)))
+                return XS_ERR_INVALID;
+        return codec_done(codec, decode_event(codec, ws, buf, len, out, errstr, errstr_size));
+}
+
+/* Takes nothing; *out points into codec memory, valid until the next decode on codec. Sets the
+ * tombstone flag read by xs_codec_last_tombstone(). */
+xs_err_t xs_codec_decode_product(struct xs_codec *codec, const struct xs_wschema *ws,
+                                 const void *buf, size_t len, struct xs_product *out, char *errstr,
+                                 size_t errstr_size)
+{
+        return codec_done(codec, decode_product(codec, ws, buf, len, out, errstr, errstr_size));
+}
+
+/*
+ * Encoding with our own schemas. Enum symbols are looked up by name in the schema, so the C
+ * enum order and the .avsc symbol order need not agree.
+ */
+static int put_str(avro_value_t *rec, const char *name, const char *s)
+{
+        avro_value_t f;
+        if (!s || avro_value_get_by_name(rec, name, &f, NULL) != 0)
+                return -1;
+        return avro_value_set_string(&f, s);
+}
+
+/* ["null", "string"]: NULL or "" (empty = none, for currencies) is null. */
+static int put_opt_str(avro_value_t *rec, const char *name, const char *s)
+{
+        avro_value_t f, b;
+        if (avro_value_get_by_name(rec, name, &f, NULL) != 0)
+                return -1;
+        if (!s || !*s)
+                return avro_value_set_branch(&f, 0, &b) || avro_value_set_null(&b);
+        return avro_value_set_branch(&f, 1, &b) || avro_value_set_string(&b, s);
+}
+
+static int put_long(avro_value_t *rec, const char *name, int64_t v)
+{
+        avro_value_t f;
+        return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_set_long(&f, v);
+}
+
+static int put_int(avro_value_t *rec, const char *name, int32_t v)
+{
+        avro_value_t f;
+        return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_set_int(&f, v);
+}
+
+static int put_double(avro_value_t *rec, const char *name, double v)
+{
+        avro_value_t f;
+        return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_set_double(&f, v);
+}
+
+static int put_bool(avro_value_t *rec, const char *name, int v)
+{
+        avro_value_t f;
+        return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_set_boolean(&f, v != 0);
+}
+
+static int put_enum(avro_value_t *rec, const char *name, const char *symbol)
+{
+        avro_value_t f;
+        if (avro_value_get_by_name(rec, name, &f, NULL) != 0)
+                return -1;
+        int i = avro_schema_enum_get_by_name(avro_value_get_schema(&f), symbol);
+        return i < 0 ? -1 : avro_value_set_enum(&f, i);
+}
+
+static int append(avro_value_t *rec, const char *name, avro_value_t *elem)
+{
+        avro_value_t f;
+        return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_append(&f, elem, NULL);
+}
+
+/* The encode value of kind, built on first use (a codec that only decodes never parses the
+ * output schemas); NULL only when avro-c runs out of memory. */
+static avro_value_t *enc_begin(struct xs_codec *codec, enum xs_record_kind kind)
+{
+        avro_value_t *v = &codec->enc_value[kind];
+        if (!v->iface) {
+                const char *text = xs_codec_schema_text(kind);
+                if (!codec->enc_schema[kind] &&
+                    avro_schema_from_json_length(text, strlen(text), &codec->enc_schema[kind]) != 0)
+                        return NULL;
+                if (!codec->enc_iface[kind] &&
+                    !(codec->enc_iface[kind] =
+                          avro_generic_class_from_schema(codec->enc_schema[kind])))
+                        return NULL;
+                if (avro_generic_value_new(codec->enc_iface[kind], v) != 0) {
+                        v->iface = NULL;
+                        return NULL;
+                }
+        }
+        avro_value_reset(v);
+        return v;
+}
+
+/* Writes the built value into buf; XS_ERR_NOMEM with *len = size needed when cap is short. */
+static xs_err_t enc_finish(struct xs_codec *codec, avro_value_t *v, void *buf, size_t cap,
+                           size_t *len)
+{
+        *len = 0;
+        if (!buf || cap == 0) {
+                size_t need = 0;
+                if (avro_value_sizeof(v, &need) == 0)
+                        *len = need;
+                return XS_ERR_NOMEM;
+        }
+        avro_writer_memory_set_dest(codec->writer, buf, (int64_t)cap);
+        if (avro_value_write(codec->writer, v) != 0) {
+                size_t need = 0;
+                if (avro_value_sizeof(v, &need) == 0)
+                        *len = need;
+                return XS_ERR_NOMEM;
+        }
+        *len = (size_t)avro_writer_tell(codec->writer);
+        return XS_OK;
+}
+
+/* Reads nothing after return; ev is only read. XS_ERR_INVALID for a required string that is
+ * NULL or an enum value out of range. */
+xs_err_t xs_codec_encode_event(struct xs_codec *codec, const struct xs_event *ev, void *buf,
+                               size_t cap, size_t *len)
+{
+        avro_value_t *r = enc_begin(codec, XS_KIND_EVENT);
+        *len = 0;
+        if (!r)
+                return XS_ERR_NOMEM;
+        if ((unsigned)ev->type >= XS_EV_COUNT)
+                return XS_ERR_INVALID;
+        if (put_str(r, "event_id", ev->event_id) || put_str(r, "customer_id", ev->customer_id) ||
+            put_opt_str(r, "session_id", ev->session_id) ||
+            put_long(r, "event_time", ev->event_time) ||
+            put_enum(r, "type", xs_event_type_name(ev->type)) ||
+            put_opt_str(r, "currency", ev->currency) || put_opt_str(r, "order_id", ev->order_id) ||
+            put_opt_str(r, "offer_id", ev->offer_id))
+                return XS_ERR_INVALID;
+        for (size_t i = 0; i < ev->n_items; i++) {
+                const struct xs_line_item *it = &ev->items[i];
+                avro_value_t e, f, b;
+                if (append(r, "items", &e) || put_str(&e, "product_id", it->product_id) ||
+                    put_int(&e, "quantity", it->quantity) ||
+                    put_opt_str(&e, "category", it->category) ||
+                    put_opt_str(&e, "brand", it->brand) ||
+                    avro_value_get_by_name(&e, "unit_price", &f, NULL))
+                        return XS_ERR_INVALID;
+                if (it->unit_price < 0 ? avro_value_set_branch(&f, 0, &b) || avro_value_set_null(&b)
+                                       : avro_value_set_branch(&f, 1, &b) ||
+                                             avro_value_set_long(&b, it->unit_price))
+                        return XS_ERR_INVALID;
+        }
+        return enc_finish(codec, r, buf, cap, len);
+}
+
+/* Like xs_codec_encode_product, with deleted = tombstone (the file form of a delete). */
+xs_err_t xs_codec_encode_product_ex(struct xs_codec *codec, const struct xs_product *p,
+                                    int tombstone, void *buf, size_t cap, size_t *len)
+{
+        avro_value_t *r = enc_begin(codec, XS_KIND_PRODUCT);
+        avro_value_t e;
+        *len = 0;
+        if (!r)
+                return XS_ERR_NOMEM;
+        if (put_str(r, "product_id", p->product_id) || put_opt_str(r, "category", p->category) ||
+            put_opt_str(r, "brand", p->brand) || put_long(r, "price", p->price) ||
+            put_str(r, "currency", p->currency) || put_bool(r, "in_stock", p->in_stock) ||
+            put_bool(r, "deleted", tombstone))
+                return XS_ERR_INVALID;
+        for (size_t i = 0; i < p->n_upgrades; i++)
+                if (!p->upgrades[i] || append(r, "upgrades", &e) ||
+                    avro_value_set_string(&e, p->upgrades[i]))
+                        return XS_ERR_INVALID;
+        for (size_t i = 0; i < p->n_downgrades; i++)
+                if (!p->downgrades[i] || append(r, "downgrades", &e) ||
+                    avro_value_set_string(&e, p->downgrades[i]))
+                        return XS_ERR_INVALID;
+        return enc_finish(codec, r, buf, cap, len);
+}
+
+xs_err_t xs_codec_encode_product(struct xs_codec *codec, const struct xs_product *p, void *buf,
+                                 size_t cap, size_t *len)
+{
+        return xs_codec_encode_product_ex(codec, p, 0, buf, cap, len);
+}
+
+xs_err_t xs_codec_encode_offer_generic(struct xs_codec *codec, const struct xs_offer *o, void *buf,
+                                       size_t cap, size_t *len)
+{
+        avro_value_t *r = enc_begin(codec, XS_KIND_OFFER);
+        *len = 0;
+        if (!r)
+                return XS_ERR_NOMEM;
+        if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT ||
+            (unsigned)o->channel >= XS_CHANNEL_COUNT || o->n_items > XS_OFFER_MAX_ITEMS ||
+            o->n_incentives > XS_OFFER_MAX_INCENTIVES)
+                return XS_ERR_INVALID;
+        if (put_str(r, "offer_id", o->offer_id) || put_str(r, "customer_id", o->customer_id) ||
+            put_enum(r, "type", xs_offer_type_name(o->type)) ||
+            put_enum(r, "stage", xs_stage_name(o->stage)) ||
+            put_enum(r, "channel", xs_channel_name(o->channel)) ||
+            put_str(r, "trigger_event_id", o->trigger_event_id) ||
+            put_opt_str(r, "anchor_product_id", o->anchor_product_id) ||
+            put_str(r, "rule", o->rule) || put_str(r, "score_kind", o->score_kind) ||
+            put_long(r, "window_ms", o->window_ms) || put_long(r, "cart_value", o->cart_value) ||
+            put_opt_str(r, "currency", o->currency) || put_long(r, "created_at", o->created_at) ||
+            put_long(r, "expires_at", o->expires_at))
+                return XS_ERR_INVALID;
+        for (size_t i = 0; i < o->n_items; i++) {
+                const struct xs_offer_item *it = &o->items[i];
+                const struct xs_evidence *ev = &it->evidence;
+                avro_value_t e, x;
+                if (append(r, "items", &e) || put_str(&e, "product_id", it->product_id) ||
+                    put_opt_str(&e, "category", it->category) ||
+                    put_opt_str(&e, "brand", it->brand) || put_long(&e, "price", it->price) ||
+                    put_double(&e, "score", it->score) ||
+                    avro_value_get_by_name(&e, "evidence", &x, NULL) ||
+                    put_long(&x, "k11", ev->k11) || put_long(&x, "k12", ev->k12) ||
+                    put_long(&x, "k21", ev->k21) || put_long(&x, "k22", ev->k22) ||
+                    put_double(&x, "llr", ev->llr) || put_double(&x, "lift", ev->lift) ||
+                    put_int(&x, "order_count", ev->rel[XS_REL_ORDER]) ||
+                    put_int(&x, "customer_count", ev->rel[XS_REL_CUSTOMER]) ||
+                    put_int(&x, "cart_count", ev->rel[XS_REL_CART]) ||
+                    put_int(&x, "view_count", ev->rel[XS_REL_VIEW]) ||
+                    put_int(&x, "view_buy_count", ev->rel[XS_REL_VIEW_BUY]))
+                        return XS_ERR_INVALID;
+        }
+        for (size_t i = 0; i < o->n_incentives; i++) {
+                const struct xs_incentive *inc = &o->incentives[i];
+                avro_value_t e;
+                if ((unsigned)inc->kind >= XS_INC_COUNT || append(r, "incentives", &e) ||
+                    put_enum(&e, "kind", xs_incentive_kind_name(inc->kind)) ||
+                    put_int(&e, "percent", inc->percent) ||
+                    put_long(&e, "threshold", inc->threshold) ||
+                    put_long(&e, "amount", inc->amount) ||
+                    put_opt_str(&e, "currency", inc->currency) ||
+                    put_long(&e, "valid_until", inc->valid_until))
+                        return XS_ERR_INVALID;
+        }
+        return enc_finish(codec, r, buf, cap, len);
+}
+
+xs_err_t xs_codec_encode_signal_generic(struct xs_codec *codec, const struct xs_signal *s,
+                                        void *buf, size_t cap, size_t *len)
+{
+        avro_value_t *r = enc_begin(codec, XS_KIND_SIGNAL);
+        *len = 0;
+        if (!r)
+                return XS_ERR_NOMEM;
+        if ((unsigned)s->from >= XS_STAGE_COUNT || (unsigned)s->to >= XS_STAGE_COUNT)
+                return XS_ERR_INVALID;
+        if (put_str(r, "customer_id", s->customer_id) ||
+            put_enum(r, "from_stage", xs_stage_name(s->from)) ||
+            put_enum(r, "to_stage", xs_stage_name(s->to)) || put_str(r, "reason", s->reason) ||
+            put_opt_str(r, "trigger_event_id", s->trigger_event_id) ||
+            put_long(r, "event_time", s->event_time))
+                return XS_ERR_INVALID;
+        return enc_finish(codec, r, buf, cap, len);
+}
+
+xs_err_t xs_codec_encode_outcome_generic(struct xs_codec *codec, const struct xs_outcome *o,
+                                         void *buf, size_t cap, size_t *len)
+{
+        avro_value_t *r = enc_begin(codec, XS_KIND_OUTCOME);
+        *len = 0;
+        if (!r)
+                return XS_ERR_NOMEM;
+        if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT)
+                return XS_ERR_INVALID;
+        if (put_str(r, "offer_id", o->offer_id) || put_str(r, "customer_id", o->customer_id) ||
+            put_enum(r, "offer_type", xs_offer_type_name(o->type)) ||
+            put_enum(r, "stage", xs_stage_name(o->stage)) ||
+            put_str(r, "product_id", o->product_id) || put_opt_str(r, "order_id", o->order_id) ||
+            put_str(r, "purchase_event_id", o->purchase_event_id) ||
+            put_long(r, "offer_created_at", o->offer_created_at) ||
+            put_long(r, "converted_at", o->converted_at) || put_bool(r, "control", o->control))
+                return XS_ERR_INVALID;
+        return enc_finish(codec, r, buf, cap, len);
+}
+
+/*
+ * Confluent Schema Registry framing.
+ */
+
+/*
+ * Direct encoders for what the engine emits on the hot path (offers, signals, outcomes): the
+ * bytes are written field by field in the order of our .avsc files, without avro-c's generic
+ * values (which look every field up by name in a hash table). The generic encoders stay as
+ * the reference: tests/test_codec.c checks that both give the same bytes and the same result
+ * for every record it builds, and reads the output back with avro-c.
+ */
+struct wbuf {
+        unsigned char *p;
+        size_t cap, len; /* len counts on past cap: it is the size needed */
+};
+
+static void wb_put(struct wbuf *w, const void *src, size_t n)
+{
+        if (w->len + n <= w->cap)
+                memcpy(w->p + w->len, src, n);
+        w->len += n;
+}
+
+static void wb_long(struct wbuf *w, int64_t v)
+{
+        unsigned char tmp[10];
+        uint64_t z = ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0); /* zig-zag */
+        size_t n = 0;
+        do {
+                unsigned char b = z & 0x7f;
+                z >>= 7;
+                tmp[n++] = z ? (unsigned char)(b | 0x80) : b;
+        } while (z);
+        wb_put(w, tmp, n);
+}
+
+static void wb_double(struct wbuf *w, double d)
+{
+        uint64_t u;
+        unsigned char tmp[8];
+        memcpy(&u, &d, sizeof(u));
+        for (int i = 0; i < 8; i++)
+                tmp[i] = (unsigned char)(u >> (8 * i));
+        wb_put(w, tmp, 8);
+}
+
+/* A required string: 0, or -1 when it is NULL (the record is invalid). */
+static int wb_str(struct wbuf *w, const char *str)
+{
+        if (!str)
+                return -1;
+        size_t n = strlen(str);
+        wb_long(w, (int64_t)n);
+        wb_put(w, str, n);
+        return 0;
+}
+
+/* ["null", "string"]: NULL and "" are null. */
+static void wb_opt_str(struct wbuf *w, const char *str)
+{
+        if (!str || !*str) {
+                wb_long(w, 0);
+                return;
+        }
+        wb_long(w, 1);
+        wb_str(w, str);
+}
+
+static int enum_index(avro_schema_t rec, const char *field, const char *symbol)
+{
+        avro_schema_t f = rec ? avro_schema_record_field_get(rec, field) : NULL;
+        f = resolve(f);
+        return f && is_avro_enum(f) ? avro_schema_enum_get_by_name(f, symbol) : -1;
+}
+
+static int enc_maps(struct xs_codec *codec)
+{
+        if (codec->enc_maps_ready)
+                return 0;
+        /* the generic encoders build (and keep) our output schemas */
+        if (!enc_begin(codec, XS_KIND_OFFER) || !enc_begin(codec, XS_KIND_SIGNAL) ||
+            !enc_begin(codec, XS_KIND_OUTCOME))
+                return -1;
+        avro_schema_t sig = resolve(codec->enc_schema[XS_KIND_SIGNAL]);
+        avro_schema_t out = resolve(codec->enc_schema[XS_KIND_OUTCOME]);
+        for (int v = 0; v < XS_STAGE_COUNT; v++) {
+                codec->sig_from[v] = enum_index(sig, "from_stage", xs_stage_name(v));
+                codec->sig_to[v] = enum_index(sig, "to_stage", xs_stage_name(v));
+                codec->out_stage[v] = enum_index(out, "stage", xs_stage_name(v));
+        }
+        for (int v = 0; v < XS_OFFER_COUNT; v++)
+                codec->out_type[v] = enum_index(out, "offer_type", xs_offer_type_name(v));
+        avro_schema_t offer = resolve(codec->enc_schema[XS_KIND_OFFER]);
+        for (int v = 0; v < XS_OFFER_COUNT; v++)
+                codec->map_type[v] = enum_index(offer, "type", xs_offer_type_name(v));
+        for (int v = 0; v < XS_STAGE_COUNT; v++)
+                codec->map_stage[v] = enum_index(offer, "stage", xs_stage_name(v));
+        for (int v = 0; v < XS_CHANNEL_COUNT; v++)
+                codec->map_channel[v] = enum_index(offer, "channel", xs_channel_name(v));
+        avro_schema_t incs = resolve(avro_schema_record_field_get(offer, "incentives"));
+        avro_schema_t inc =
+            incs && is_avro_array(incs) ? resolve(avro_schema_array_items(incs)) : NULL;
+        for (int v = 0; v < XS_INC_COUNT; v++)
+                codec->map_inc[v] = enum_index(inc, "kind", xs_incentive_kind_name(v));
+        codec->enc_maps_ready = 1;
+        return 0;
+}
+
+static xs_err_t wb_finish(const struct wbuf *w, size_t *len)
+{
+        *len = w->len;
+        return w->len <= w->cap && w->p ? XS_OK : XS_ERR_NOMEM;
+}
+
+xs_err_t xs_codec_encode_offer(struct xs_codec *codec, const struct xs_offer *o, void *buf,
+                               size_t cap, size_t *len)
+{
+        struct wbuf w = {buf, buf ? cap : 0, 0};
+        *len = 0;
+        if (enc_maps(codec) != 0)
+                return XS_ERR_NOMEM;
+        if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT ||
+            (unsigned)o->channel >= XS_CHANNEL_COUNT || o->n_items > XS_OFFER_MAX_ITEMS ||
+            o->n_incentives > XS_OFFER_MAX_INCENTIVES || codec->map_type[o->type] < 0 ||
+            codec->map_stage[o->stage] < 0 || codec->map_channel[o->channel] < 0)
+                return XS_ERR_INVALID;
+        if (wb_str(&w, o->offer_id) || wb_str(&w, o->customer_id))
+                return XS_ERR_INVALID;
+        wb_long(&w, codec->map_type[o->type]);
+        wb_long(&w, codec->map_stage[o->stage]);
+        wb_long(&w, codec->map_channel[o->channel]);
+        if (wb_str(&w, o->trigger_event_id))
+                return XS_ERR_INVALID;
+        wb_opt_str(&w, o->anchor_product_id);
+        if (o->n_items)
+                wb_long(&w, (int64_t)o->n_items);
+        for (size_t i = 0; i < o->n_items; i++) {
+                const struct xs_offer_item *it = &o->items[i];
+                const struct xs_evidence *ev = &it->evidence;
+                if (wb_str(&w, it->product_id))
+                        return XS_ERR_INVALID;
+                wb_opt_str(&w, it->category);
+                wb_opt_str(&w, it->brand);
+                wb_long(&w, it->price);
+                wb_double(&w, it->score);
+                wb_long(&w, ev->k11);
+                wb_long(&w, ev->k12);
+                wb_long(&w, ev->k21);
+                wb_long(&w, ev->k22);
+                wb_double(&w, ev->llr);
+                wb_double(&w, ev->lift);
+                wb_long(&w, ev->rel[XS_REL_ORDER]);
+                wb_long(&w, ev->rel[XS_REL_CUSTOMER]);
+                wb_long(&w, ev->rel[XS_REL_CART]);
+                wb_long(&w, ev->rel[XS_REL_VIEW]);
+                wb_long(&w, ev->rel[XS_REL_VIEW_BUY]);
+        }
+        wb_long(&w, 0);
+        for (size_t i = 0; i < o->n_incentives; i++)
+                if ((unsigned)o->incentives[i].kind >= XS_INC_COUNT ||
+                    codec->map_inc[o->incentives[i].kind] < 0)
+                        return XS_ERR_INVALID;
+        if (o->n_incentives)
+                wb_long(&w, (int64_t)o->n_incentives);
+        for (size_t i = 0; i < o->n_incentives; i++) {
+                const struct xs_incentive *inc = &o->incentives[i];
+                wb_long(&w, codec->map_inc[inc->kind]);
+                wb_long(&w, inc->percent);
+                wb_long(&w, inc->threshold);
+                wb_long(&w, inc->amount);
+                wb_opt_str(&w, inc->currency);
+                wb_long(&w, inc->valid_until);
+        }
+        wb_long(&w, 0);
+        if (wb_str(&w, o->rule) || wb_str(&w, o->score_kind))
+                return XS_ERR_INVALID;
+        wb_long(&w, o->window_ms);
+        wb_long(&w, o->cart_value);
+        wb_opt_str(&w, o->currency);
+        wb_long(&w, o->created_at);
+        wb_long(&w, o->expires_at);
+        return wb_finish(&w, len);
+}
+
+xs_err_t xs_codec_encode_signal(struct xs_codec *codec, const struct xs_signal *s, void *buf,
+                                size_t cap, size_t *len)
+{
+        struct wbuf w = {buf, buf ? cap : 0, 0};
+        *len = 0;
+        if (enc_maps(codec) != 0)
+                return XS_ERR_NOMEM;
+        if ((unsigned)s->from >= XS_STAGE_COUNT || (unsigned)s->to >= XS_STAGE_COUNT ||
+            codec->sig_from[s->from] < 0 || codec->sig_to[s->to] < 0)
+                return XS_ERR_INVALID;
+        if (wb_str(&w, s->customer_id))
+                return XS_ERR_INVALID;
+        wb_long(&w, codec->sig_from[s->from]);
+        wb_long(&w, codec->sig_to[s->to]);
+        if (wb_str(&w, s->reason))
+                return XS_ERR_INVALID;
+        wb_opt_str(&w, s->trigger_event_id);
+        wb_long(&w, s->event_time);
+        return wb_finish(&w, len);
+}
+
+xs_err_t xs_codec_encode_outcome(struct xs_codec *codec, const struct xs_outcome *o, void *buf,
+                                 size_t cap, size_t *len)
+{
+        struct wbuf w = {buf, buf ? cap : 0, 0};
+        *len = 0;
+        if (enc_maps(codec) != 0)
+                return XS_ERR_NOMEM;
+        if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT ||
+            codec->out_type[o->type] < 0 || codec->out_stage[o->stage] < 0)
+                return XS_ERR_INVALID;
+        if (wb_str(&w, o->offer_id) || wb_str(&w, o->customer_id))
+                return XS_ERR_INVALID;
+        wb_long(&w, codec->out_type[o->type]);
+        wb_long(&w, codec->out_stage[o->stage]);
+        if (wb_str(&w, o->product_id))
+                return XS_ERR_INVALID;
+        wb_opt_str(&w, o->order_id);
+        if (wb_str(&w, o->purchase_event_id))
+                return XS_ERR_INVALID;
+        wb_long(&w, o->offer_created_at);
+        wb_long(&w, o->converted_at);
+        unsigned char b = o->control ? 1 : 0;
+        wb_put(&w, &b, 1);
+        return wb_finish(&w, len);
+}
+
+void xs_frame_header(unsigned char hdr[XS_FRAME_HEADER], uint32_t schema_id)
+{
+        hdr[0] = 0;
+        hdr[1] = (unsigned char)(schema_id >> 24);
+        hdr[2] = (unsigned char)(schema_id >> 16);
+        hdr[3] = (unsigned char)(schema_id >> 8);
+        hdr[4] = (unsigned char)schema_id;
+}
+
+/* *body points into buf (nothing is copied or allocated). */
+xs_err_t xs_frame_parse(const void *buf, size_t len, uint32_t *schema_id, const void **body,
+                        size_t *body_len)
+{
+        const unsigned char *p = buf;
+        if (!p || len < XS_FRAME_HEADER || p[0] != 0)
+                return XS_ERR_DECODE;
+        *schema_id = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+        *body = p + XS_FRAME_HEADER;
+        *body_len = len - XS_FRAME_HEADER;
+        return XS_OK;
+}

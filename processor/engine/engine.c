@@ -1,0 +1,1117 @@
+/*
+ * The engine: validates an event against the contract, drops late and duplicate ones, moves
+ * the event-time watermark (closing and expiring panes, firing journey timers), advances the
+ * customer's journey, counts co-occurrence and lets the policy make offers.
+ *
+ * Order of work for one event (it is what makes a replay deterministic):
+ *   1. contract checks          -> XS_ERR_INVALID, counted by reason
+ *   2. late (before watermark)  -> counted, skipped
+ *   3. duplicate event_id       -> counted, skipped
+ *   4. watermark := max event time - allowed lateness; panes close/expire; due timers fire
+ *      (at most timers.max_fire_per_event; the rest on the next call)
+ *   5. the customer's own timers due at or before this event fire first (event time order
+ *      per customer, whatever the watermark)
+ *   6. journey + co-occurrence + policy for the event
+ *   7. window.expiry_batch entries of expired panes are subtracted
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+/* ---- customers ---------------------------------------------------------------------- */
+
+static void lru_unlink(struct xs_engine *eng, struct xs_customer *c)
+{
+        if (c->lru_prev)
+                c->lru_prev->lru_next = c->lru_next;
+        else
+                eng->lru_head = c->lru_next;
+        if (c->lru_next)
+                c->lru_next->lru_prev = c->lru_prev;
+        else
+                eng->lru_tail = c->lru_prev;
+        c->lru_prev = c->lru_next = NULL;
+}
+
+static void lru_push(struct xs_engine *eng, struct xs_customer *c)
+{
+        c->lru_next = eng->lru_head;
+        c->lru_prev = NULL;
+        if (eng->lru_head)
+                eng->lru_head->lru_prev = c;
+        eng->lru_head = c;
+        if (!eng->lru_tail)
+                eng->lru_tail = c;
+}
+
+void xs_customer_free(struct xs_customer *c)
+{
+        if (!c)
+                return;
+        free(c->id);
+        free(c->cart_event_id);
+        free(c->subscribe_event_id);
+        free(c->cart);
+        free(c->order_items);
+        free(c->hist);
+        free(c->views);
+        free(c->pending);
+        free(c);
+}
+
+/* Removes c and all of its state; its pending timers become stale (slot generation). */
+static void customer_drop(struct xs_engine *eng, struct xs_customer *c)
+{
+        HASH_DEL(eng->customers, c);
+        lru_unlink(eng, c);
+        eng->slots[c->slot] = NULL;
+        eng->slot_gen[c->slot]++;
+        eng->free_slots[eng->n_free++] = c->slot;
+        xs_customer_free(c);
+        eng->st.customers_live--;
+}
+
+static struct xs_customer *customer_find(struct xs_engine *eng, const char *id)
+{
+        struct xs_customer *c;
+        HASH_FIND_STR(eng->customers, id, c);
+        return c;
+}
+
+/* Makes sure a free slot exists (growing the slot arrays). Returns 0 or -1. */
+static int slot_reserve(struct xs_engine *eng)
+{
+        if (eng->n_free)
+                return 0;
+        if (eng->n_slots == eng->cap_slots) {
+                /* customers.max <= 2e9, so the capacity stays below 2^32 */
+                uint32_t cap = eng->cap_slots ? eng->cap_slots * 2 : 1024;
+                struct xs_customer **slots = realloc(eng->slots, cap * sizeof(*slots));
+                if (!slots)
+                        return -1;
+                eng->slots = slots;
+                uint32_t *gen = realloc(eng->slot_gen, cap * sizeof(*gen));
+                if (!gen)
+                        return -1;
+                eng->slot_gen = gen;
+                uint32_t *fr = realloc(eng->free_slots, cap * sizeof(*fr));
+                if (!fr)
+                        return -1;
+                eng->free_slots = fr;
+                eng->cap_slots = cap;
+        }
+        eng->slot_gen[eng->n_slots] = 0;
+        eng->free_slots[eng->n_free++] = eng->n_slots++;
+        return 0;
+}
+
+/* Links c (not yet in the engine) in: slot, id hash, head of the LRU. Evicts the least
+ * recently active customer when customers.max is reached. Returns 0 or -1 (c not linked). */
+static int customer_link(struct xs_engine *eng, struct xs_customer *c)
+{
+        if ((int64_t)eng->st.customers_live >= eng->p->max_customers && eng->lru_tail) {
+                customer_drop(eng, eng->lru_tail);
+                eng->st.customers_evicted++;
+        }
+        if (slot_reserve(eng) != 0)
+                return -1;
+        c->slot = eng->free_slots[--eng->n_free];
+        eng->slots[c->slot] = c;
+        HASH_ADD_KEYPTR(hh, eng->customers, c->id, strlen(c->id), c);
+        lru_push(eng, c);
+        eng->st.customers_live++;
+        return 0;
+}
+
+static struct xs_customer *customer_get(struct xs_engine *eng, const char *id)
+{
+        struct xs_customer *c = customer_find(eng, id);
+        if (c) {
+                lru_unlink(eng, c);
+                lru_push(eng, c);
+                return c;
+        }
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return NULL;
+        c->id = strdup(id);
+        c->stage = XS_STAGE_BROWSING;
+        c->email_ok = 1;
+        c->tag = eng->tag;
+        if (!c->id || customer_link(eng, c) != 0) {
+                xs_customer_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+int xs_engine_customer_install(struct xs_engine *eng, struct xs_customer *c)
+{
+        /* the slot first, so that out of memory leaves the old customer in place */
+        if (slot_reserve(eng) != 0)
+                return -1;
+        struct xs_customer *old = customer_find(eng, c->id);
+        if (old)
+                customer_drop(eng, old);
+        return customer_link(eng, c);
+}
+
+int xs_reserve(void **arr, uint16_t *cap, size_t elem, size_t need)
+{
+        if (need <= *cap)
+                return 0;
+        if (need > UINT16_MAX)
+                return -1;
+        size_t n = *cap ? *cap : 2;
+        while (n < need)
+                n *= 2;
+        if (n > UINT16_MAX)
+                n = UINT16_MAX;
+        void *p = realloc(*arr, n * elem);
+        if (!p)
+                return -1;
+        *arr = p;
+        *cap = (uint16_t)n;
+        return 0;
+}
+
+int xs_customer_in_cart(const struct xs_customer *c, uint32_t product)
+{
+        for (uint16_t i = 0; i < c->n_cart; i++)
+                if (c->cart[i].product == product)
+                        return 1;
+        return 0;
+}
+
+int xs_customer_bought_since(const struct xs_customer *c, uint32_t product, int64_t since)
+{
+        for (uint16_t i = 0; i < c->n_hist; i++)
+                if (c->hist[i].product == product && c->hist[i].t >= since)
+                        return 1;
+        return 0;
+}
+
+int64_t xs_customer_cart_value(const struct xs_customer *c)
+{
+        int64_t v = 0;
+        for (uint16_t i = 0; i < c->n_cart; i++)
+                if (c->cart[i].unit_price > 0)
+                        v = xs_money_add(v,
+                                         xs_money_mul(c->cart[i].unit_price, c->cart[i].quantity));
+        return v;
+}
+
+/* ---- timers ------------------------------------------------------------------------- */
+
+static int timer_less(const struct xs_timer *a, const struct xs_timer *b)
+{
+        return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static void heap_up(struct xs_timer *h, size_t i)
+{
+        while (i > 0) {
+                size_t parent = (i - 1) / 2;
+                if (!timer_less(&h[i], &h[parent]))
+                        break;
+                struct xs_timer tmp = h[i];
+                h[i] = h[parent];
+                h[parent] = tmp;
+                i = parent;
+        }
+}
+
+static void heap_down(struct xs_timer *h, size_t n, size_t i)
+{
+        for (;;) {
+                size_t l = 2 * i + 1, r = l + 1, m = i;
+                if (l < n && timer_less(&h[l], &h[m]))
+                        m = l;
+                if (r < n && timer_less(&h[r], &h[m]))
+                        m = r;
+                if (m == i)
+                        return;
+                struct xs_timer tmp = h[i];
+                h[i] = h[m];
+                h[m] = tmp;
+                i = m;
+        }
+}
+
+static int timer_live(const struct xs_engine *eng, const struct xs_timer *t)
+{
+        const struct xs_customer *c = t->slot < eng->n_slots ? eng->slots[t->slot] : NULL;
+        return c && eng->slot_gen[t->slot] == t->gen && c->timer_due[t->kind] == t->due;
+}
+
+/* Drops stale entries when they outnumber live ones, so the heap stays bounded by the number
+ * of armed timers (re-arming a cart timer on every cart change leaves stale entries). */
+static void heap_compact(struct xs_engine *eng)
+{
+        size_t keep = 0;
+        for (size_t i = 0; i < eng->n_timers; i++)
+                if (timer_live(eng, &eng->timers[i]))
+                        eng->timers[keep++] = eng->timers[i];
+        eng->n_timers = keep;
+        for (size_t i = keep / 2 + 1; i-- > 0;)
+                heap_down(eng->timers, eng->n_timers, i);
+}
+
+void xs_timer_arm(struct xs_engine *eng, struct xs_customer *c, enum xs_timer_kind kind,
+                  int64_t due)
+{
+        if (due <= 0)
+                due = 1;
+        c->timer_due[kind] = due;
+        if (eng->n_timers == eng->cap_timers) {
+                if (eng->n_timers > 3 * eng->st.customers_live + 1024) {
+                        heap_compact(eng);
+                }
+                if (eng->n_timers == eng->cap_timers) {
+                        size_t cap = eng->cap_timers ? eng->cap_timers * 2 : 1024;
+                        struct xs_timer *t = realloc(eng->timers, cap * sizeof(*t));
+                        if (!t) {
+                                c->timer_due[kind] = 0;
+                                return;
+                        }
+                        eng->timers = t;
+                        eng->cap_timers = cap;
+                }
+        }
+        struct xs_timer *t = &eng->timers[eng->n_timers];
+        t->due = due;
+        t->seq = eng->timer_seq++;
+        t->slot = c->slot;
+        t->gen = eng->slot_gen[c->slot];
+        t->kind = (uint8_t)kind;
+        heap_up(eng->timers, eng->n_timers++);
+}
+
+void xs_timer_cancel(struct xs_customer *c, enum xs_timer_kind kind)
+{
+        c->timer_due[kind] = 0;
+}
+
+static void timer_fire(struct xs_engine *eng, struct xs_customer *c, enum xs_timer_kind kind)
+{
+        int64_t due = c->timer_due[kind];
+        c->timer_due[kind] = 0;
+        eng->st.timers_fired++;
+        xs_policy_on_timer(eng, c, kind, due);
+}
+
+/* Fires timers due at or before the watermark, at most the configured number per call. */
+static void timers_run(struct xs_engine *eng)
+{
+        int64_t budget = eng->p->max_timer_fires;
+        while (eng->n_timers && eng->timers[0].due <= eng->watermark) {
+                struct xs_timer t = eng->timers[0];
+                eng->timers[0] = eng->timers[--eng->n_timers];
+                heap_down(eng->timers, eng->n_timers, 0);
+                if (!timer_live(eng, &t))
+                        continue;
+                if (budget-- <= 0) {
+                        /* put it back; it fires on the next call */
+                        eng->timers[eng->n_timers] = t;
+                        heap_up(eng->timers, eng->n_timers++);
+                        eng->st.timers_deferred++;
+                        break;
+                }
+                timer_fire(eng, eng->slots[t.slot], (enum xs_timer_kind)t.kind);
+        }
+}
+
+/* A customer's own due timers fire before its next event, in due order. */
+static void customer_timers_before(struct xs_engine *eng, struct xs_customer *c, int64_t t)
+{
+        for (;;) {
+                int next = -1;
+                for (int k = 0; k < XS_TIMER_COUNT; k++)
+                        if (c->timer_due[k] && c->timer_due[k] <= t &&
+                            (next < 0 || c->timer_due[k] < c->timer_due[next]))
+                                next = k;
+                if (next < 0)
+                        return;
+                timer_fire(eng, c, (enum xs_timer_kind)next);
+        }
+}
+
+/* ---- watermark, dedup --------------------------------------------------------------- */
+
+static void advance_to(struct xs_engine *eng, int64_t wm)
+{
+        if (wm <= eng->watermark)
+                return;
+        eng->watermark = wm;
+        eng->st.watermark_ms = (uint64_t)wm;
+        xs_window_advance(eng->window, wm);
+        timers_run(eng);
+}
+
+static void dedup_expire(struct xs_engine *eng)
+{
+        int64_t horizon = eng->p->dedup_horizon;
+        while (eng->dedup_count) {
+                struct xs_dedup_entry *e = eng->dedup_fifo[eng->dedup_head];
+                int over = (int64_t)eng->dedup_count > eng->p->dedup_capacity;
+                /* no watermark yet (external clock): only the capacity expires ids */
+                if (!over && (eng->watermark == INT64_MIN || e->t >= eng->watermark - horizon))
+                        break;
+                if (over)
+                        eng->st.dedup_evictions++;
+                HASH_DEL(eng->dedup, e);
+                xs_pool_free(&eng->dedup_pool, e);
+                eng->dedup_head = (eng->dedup_head + 1) % (size_t)eng->p->dedup_capacity;
+                eng->dedup_count--;
+        }
+}
+
+/* Returns 1 when event_id was seen within the horizon, else remembers it and returns 0. */
+static int dedup_seen(struct xs_engine *eng, const char *event_id, int64_t t)
+{
+        if (eng->p->dedup_capacity <= 0)
+                return 0;
+        uint64_t h = xs_hash_str(event_id, 0x5eed);
+        struct xs_dedup_entry *e;
+        HASH_FIND(hh, eng->dedup, &h, sizeof(h), e);
+        if (e)
+                return 1;
+        if ((int64_t)eng->dedup_count == eng->p->dedup_capacity) {
+                /* full: forget the oldest before its horizon */
+                struct xs_dedup_entry *old = eng->dedup_fifo[eng->dedup_head];
+                HASH_DEL(eng->dedup, old);
+                xs_pool_free(&eng->dedup_pool, old);
+                eng->dedup_head = (eng->dedup_head + 1) % (size_t)eng->p->dedup_capacity;
+                eng->dedup_count--;
+                eng->st.dedup_evictions++;
+        }
+        e = xs_pool_alloc(&eng->dedup_pool);
+        if (!e)
+                return 0;
+        e->hash = h;
+        e->t = t;
+        HASH_ADD(hh, eng->dedup, hash, sizeof(e->hash), e);
+        size_t tail = (eng->dedup_head + eng->dedup_count) % (size_t)eng->p->dedup_capacity;
+        eng->dedup_fifo[tail] = e;
+        eng->dedup_count++;
+        return 0;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+static void on_pane_close(void *opaque, const struct xs_window_pane *pane);
+
+struct xs_engine *xs_engine_new(const struct xs_conf *conf, const struct xs_sink *sink,
+                                char *errstr, size_t errstr_size)
+{
+        if (xs_conf_check(conf, errstr, errstr_size) != XS_OK)
+                return NULL;
+        struct xs_engine *eng = calloc(1, sizeof(*eng));
+        if (!eng)
+                goto nomem;
+        eng->conf = xs_conf_dup(conf);
+        if (!eng->conf)
+                goto nomem;
+        eng->p = xs_conf_params(eng->conf);
+        if (sink)
+                eng->sink = *sink;
+        const struct xs_params *p = eng->p;
+        eng->products = xs_intern_new();
+        eng->catalog = eng->products ? xs_catalog_new(eng->products, (size_t)p->max_products,
+                                                      p->event_max_unit_price)
+                                     : NULL;
+        struct xs_window_params wp = {.pane_ms = p->window_pane,
+                                      .window_ms = p->window_size,
+                                      .unbounded = p->window_unbounded,
+                                      .expiry_batch = (size_t)p->expiry_batch,
+                                      .max_draining = (size_t)p->max_draining,
+                                      .max_pairs = (size_t)p->max_pairs};
+        eng->window = xs_window_new(&wp);
+        if (!eng->catalog || !eng->window)
+                goto nomem;
+        xs_window_set_close_hook(eng->window, on_pane_close, eng);
+        if (p->dedup_capacity > 0) {
+                eng->dedup_fifo = calloc((size_t)p->dedup_capacity, sizeof(*eng->dedup_fifo));
+                if (!eng->dedup_fifo)
+                        goto nomem;
+        }
+        xs_pool_init(&eng->dedup_pool, sizeof(struct xs_dedup_entry));
+        eng->control_seed = xs_hash_str(p->control_salt, 0xc0de);
+        eng->control_threshold = p->control_share >= 1.0
+                                     ? UINT64_MAX
+                                     : (uint64_t)(p->control_share * 18446744073709551616.0);
+        eng->score_lift = strcmp(p->score, "lift") == 0;
+        eng->score_count = strcmp(p->score, "count") == 0;
+        eng->rank_support = strcmp(p->rank, "support") == 0;
+        eng->max_event_time = INT64_MIN;
+        eng->watermark = INT64_MIN;
+        return eng;
+nomem:
+        snprintf(errstr, errstr_size, "out of memory creating the engine");
+        xs_engine_destroy(eng);
+        return NULL;
+}
+
+void xs_engine_destroy(struct xs_engine *eng)
+{
+        if (!eng)
+                return;
+        while (eng->customers)
+                customer_drop(eng, eng->customers);
+        free(eng->slots);
+        free(eng->slot_gen);
+        free(eng->free_slots);
+        free(eng->timers);
+        free(eng->comp_cache);
+        HASH_CLEAR(hh, eng->dedup);
+        xs_pool_release(&eng->dedup_pool);
+        free(eng->dedup_fifo);
+        xs_window_destroy(eng->window);
+        xs_catalog_destroy(eng->catalog);
+        xs_intern_destroy(eng->products);
+        xs_conf_destroy(eng->conf);
+        free(eng);
+}
+
+/* ---- journey ------------------------------------------------------------------------ */
+
+void xs_engine_set_stage(struct xs_engine *eng, struct xs_customer *c, enum xs_stage to, int64_t t,
+                         const char *trigger_event_id, const char *reason)
+{
+        if (c->stage == to)
+                return;
+        struct xs_signal s = {.customer_id = c->id,
+                              .from = (enum xs_stage)c->stage,
+                              .to = to,
+                              .trigger_event_id = trigger_event_id,
+                              .reason = reason,
+                              .event_time = t};
+        c->stage = (uint8_t)to;
+        c->stage_since = t;
+        eng->st.stage_entries[to]++;
+        eng->st.signals++;
+        if (eng->sink.signal)
+                eng->sink.signal(eng->sink.opaque, &s);
+}
+
+static int onboarding_active(const struct xs_customer *c, int64_t t)
+{
+        return c->has_purchased && !c->value_realized && t < c->onboarding_until;
+}
+
+/* After a view: UNDECIDED when many distinct products of one category were viewed within the
+ * span and the cart is empty. */
+static int undecided(struct xs_engine *eng, const struct xs_customer *c, int64_t t)
+{
+        const struct xs_params *p = eng->p;
+        if (c->n_cart)
+                return 0;
+        for (uint16_t i = 0; i < c->n_views; i++) {
+                const struct xs_cat_product *pi = xs_catalog_get(eng->catalog, c->views[i].product);
+                if (!pi || !pi->category)
+                        continue;
+                int64_t same = 0;
+                for (uint16_t j = 0; j < c->n_views; j++) {
+                        const struct xs_cat_product *pj =
+                            xs_catalog_get(eng->catalog, c->views[j].product);
+                        if (pj && pj->category == pi->category &&
+                            t - c->views[j].t <= p->undecided_span)
+                                same++;
+                }
+                if (same >= p->undecided_min_products)
+                        return 1;
+        }
+        return 0;
+}
+
+/* A line's quantity saturates at event.max_quantity (max_qty): repeated additions of a legal
+ * quantity must not overflow. */
+static void cart_add(struct xs_customer *c, uint32_t product, int32_t qty, int64_t price,
+                     int64_t max_qty)
+{
+        for (uint16_t i = 0; i < c->n_cart; i++) {
+                if (c->cart[i].product == product) {
+                        int64_t sum = (int64_t)c->cart[i].quantity + qty;
+                        c->cart[i].quantity = (int32_t)(sum > max_qty ? max_qty : sum);
+                        if (price >= 0)
+                                c->cart[i].unit_price = price;
+                        return;
+                }
+        }
+        if (c->n_cart == XS_CART_MAX || XS_RESERVE(c->cart, c->cap_cart, c->n_cart + 1u) != 0)
+                return; /* a cart of 64 distinct lines: further lines are not tracked */
+        c->cart[c->n_cart].product = product;
+        c->cart[c->n_cart].quantity = qty;
+        c->cart[c->n_cart].unit_price = price;
+        c->n_cart++;
+}
+
+/* Returns 1 when the line was in the cart. */
+static int cart_remove(struct xs_customer *c, uint32_t product, int32_t qty)
+{
+        for (uint16_t i = 0; i < c->n_cart; i++) {
+                if (c->cart[i].product != product)
+                        continue;
+                c->cart[i].quantity -= qty;
+                if (c->cart[i].quantity <= 0) {
+                        memmove(&c->cart[i], &c->cart[i + 1],
+                                (size_t)(c->n_cart - i - 1) * sizeof(*c->cart));
+                        c->n_cart--;
+                }
+                return 1;
+        }
+        return 0;
+}
+
+static int set_str(char **dst, const char *src)
+{
+        char *copy = src ? strdup(src) : NULL;
+        if (src && !copy)
+                return -1;
+        free(*dst);
+        *dst = copy;
+        return 0;
+}
+
+static void unsubscribe(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev)
+{
+        c->subscribed = 0;
+        c->email_ok = 0;
+        xs_timer_cancel(c, XS_TIMER_LEAD);
+        if (c->stage == XS_STAGE_LEAD)
+                xs_engine_set_stage(eng, c, XS_STAGE_BROWSING, ev->event_time, ev->event_id,
+                                    "unsubscribe");
+}
+
+/* items[i] is the product of ev->items[i] (the event's lines compacted by the caller). */
+static void journey(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev,
+                    const uint32_t *items, size_t n)
+{
+        const struct xs_params *p = eng->p;
+        int64_t t = ev->event_time;
+        switch (ev->type) {
+        case XS_EV_PRODUCT_VIEW:
+                for (size_t i = 0; i < n; i++)
+                        xs_cooc_view(eng, c, t, items[i]);
+                if (c->n_cart || c->stage == XS_STAGE_LEAD || c->stage == XS_STAGE_VALUE_REALIZED)
+                        break;
+                if (onboarding_active(c, t))
+                        xs_engine_set_stage(eng, c, XS_STAGE_ONBOARDING, t, ev->event_id, "view");
+                else if (undecided(eng, c, t))
+                        xs_engine_set_stage(eng, c, XS_STAGE_UNDECIDED, t, ev->event_id,
+                                            "many_views_one_category");
+                else
+                        xs_engine_set_stage(eng, c, XS_STAGE_BROWSING, t, ev->event_id, "view");
+                break;
+        case XS_EV_ADD_TO_CART:
+                for (size_t i = 0; i < n; i++) {
+                        if (!xs_customer_in_cart(c, items[i]))
+                                xs_cooc_cart_add(eng, c, t, items[i]);
+                        cart_add(c, items[i], ev->items[i].quantity, ev->items[i].unit_price,
+                                 p->event_max_quantity);
+                }
+                if (ev->currency[0])
+                        memcpy(c->currency, ev->currency, XS_CURRENCY_LEN);
+                set_str(&c->cart_event_id, ev->event_id);
+                xs_timer_arm(eng, c, XS_TIMER_CART, t + p->cart_abandon_timeout);
+                xs_engine_set_stage(eng, c, XS_STAGE_CART, t, ev->event_id, "add_to_cart");
+                break;
+        case XS_EV_REMOVE_FROM_CART:
+                for (size_t i = 0; i < n; i++) {
+                        if (!xs_customer_in_cart(c, items[i]))
+                                continue;
+                        int32_t before = 0;
+                        for (uint16_t j = 0; j < c->n_cart; j++)
+                                if (c->cart[j].product == items[i])
+                                        before = c->cart[j].quantity;
+                        if (ev->items[i].quantity >= before)
+                                xs_cooc_cart_remove(eng, c, t, items[i]);
+                        cart_remove(c, items[i], ev->items[i].quantity);
+                }
+                set_str(&c->cart_event_id, ev->event_id);
+                if (c->n_cart) {
+                        xs_timer_arm(eng, c, XS_TIMER_CART, t + p->cart_abandon_timeout);
+                } else {
+                        xs_timer_cancel(c, XS_TIMER_CART);
+                        if (c->stage == XS_STAGE_CART || c->stage == XS_STAGE_CHECKOUT ||
+                            c->stage == XS_STAGE_CART_ABANDONED)
+                                xs_engine_set_stage(eng, c, XS_STAGE_BROWSING, t, ev->event_id,
+                                                    "cart_emptied");
+                }
+                break;
+        case XS_EV_CHECKOUT_START:
+                xs_timer_cancel(c, XS_TIMER_CART);
+                xs_engine_set_stage(eng, c, XS_STAGE_CHECKOUT, t, ev->event_id, "checkout_start");
+                break;
+        case XS_EV_PURCHASE: {
+                uint64_t order = ev->order_id && *ev->order_id ? xs_hash_str(ev->order_id, 1)
+                                                               : xs_hash_str(ev->event_id, 2);
+                xs_cooc_purchase(eng, c, t, order, items, n);
+                c->n_cart = 0;
+                xs_timer_cancel(c, XS_TIMER_CART);
+                xs_timer_cancel(c, XS_TIMER_LEAD);
+                c->has_purchased = 1;
+                c->value_realized = 0;
+                c->last_purchase_at = t;
+                if (ev->currency[0])
+                        memcpy(c->currency, ev->currency, XS_CURRENCY_LEN);
+                xs_engine_set_stage(eng, c, XS_STAGE_PURCHASED, t, ev->event_id, "purchase");
+                break;
+        }
+        case XS_EV_SUBSCRIBE:
+                c->subscribed = 1;
+                c->email_ok = 1;
+                set_str(&c->subscribe_event_id, ev->event_id);
+                if (!c->has_purchased)
+                        xs_timer_arm(eng, c, XS_TIMER_LEAD, t + p->lead_after);
+                break;
+        case XS_EV_UNSUBSCRIBE:
+                unsubscribe(eng, c, ev);
+                break;
+        case XS_EV_USAGE_MILESTONE:
+        case XS_EV_REFERRAL:
+                if (!c->has_purchased)
+                        break;
+                c->value_realized = 1;
+                xs_timer_cancel(c, XS_TIMER_ONBOARDING);
+                xs_engine_set_stage(eng, c, XS_STAGE_VALUE_REALIZED, t, ev->event_id,
+                                    ev->type == XS_EV_REFERRAL ? "referral" : "usage_milestone");
+                break;
+        case XS_EV_OFFER_DISMISSED:
+                c->cooldown_until = t + p->dismiss_cooldown;
+                break;
+        default:
+                break;
+        }
+}
+
+/* ---- processing --------------------------------------------------------------------- */
+
+static xs_err_t reject(struct xs_engine *eng, uint64_t *counter, char *errstr, size_t errstr_size,
+                       const struct xs_event *ev, const char *why)
+{
+        (*counter)++;
+        eng->st.events_rejected++;
+        snprintf(errstr, errstr_size, "event %s: %s", ev->event_id ? ev->event_id : "(no id)", why);
+        return XS_ERR_INVALID;
+}
+
+static int needs_items(enum xs_event_type t)
+{
+        return t == XS_EV_PRODUCT_VIEW || t == XS_EV_ADD_TO_CART || t == XS_EV_REMOVE_FROM_CART ||
+               t == XS_EV_PURCHASE;
+}
+
+static xs_err_t validate(struct xs_engine *eng, const struct xs_event *ev, char *errstr,
+                         size_t errstr_size)
+{
+        const struct xs_params *p = eng->p;
+        char why[192];
+        if (!ev->event_id || !*ev->event_id)
+                return reject(eng, &eng->st.rejected_missing_field, errstr, errstr_size, ev,
+                              "missing event_id");
+        if (!ev->customer_id || !*ev->customer_id)
+                return reject(eng, &eng->st.rejected_missing_field, errstr, errstr_size, ev,
+                              "missing customer_id");
+        if (ev->event_time <= 0)
+                return reject(eng, &eng->st.rejected_missing_field, errstr, errstr_size, ev,
+                              "event_time missing or not after 1970");
+        if (ev->event_time > XS_MAX_TIME)
+                return reject(eng, &eng->st.rejected_missing_field, errstr, errstr_size, ev,
+                              "event_time after the year 9999");
+        if ((unsigned)ev->type >= XS_EV_UNKNOWN)
+                return reject(eng, &eng->st.rejected_unknown_type, errstr, errstr_size, ev,
+                              "event type unknown to this version");
+        if (ev->n_items > (size_t)p->event_max_items) {
+                snprintf(why, sizeof(why), "%zu line items (event.max_items is %" PRId64 ")",
+                         ev->n_items, p->event_max_items);
+                return reject(eng, &eng->st.rejected_too_many_items, errstr, errstr_size, ev, why);
+        }
+        if (needs_items(ev->type) && ev->n_items == 0)
+                return reject(eng, &eng->st.rejected_no_items, errstr, errstr_size, ev,
+                              "no line items");
+        for (size_t i = 0; i < ev->n_items; i++) {
+                const struct xs_line_item *li = &ev->items[i];
+                if (!li->product_id || !*li->product_id)
+                        return reject(eng, &eng->st.rejected_missing_field, errstr, errstr_size, ev,
+                                      "line item without product_id");
+                if (li->quantity <= 0 || li->quantity > p->event_max_quantity) {
+                        snprintf(why, sizeof(why), "quantity %d of %.64s out of 1..%" PRId64,
+                                 li->quantity, li->product_id, p->event_max_quantity);
+                        return reject(eng, &eng->st.rejected_bad_quantity, errstr, errstr_size, ev,
+                                      why);
+                }
+                if (li->unit_price < -1 || li->unit_price > p->event_max_unit_price) {
+                        snprintf(why, sizeof(why), "unit price %" PRId64 " of %.64s out of range",
+                                 li->unit_price, li->product_id);
+                        return reject(eng, &eng->st.rejected_bad_price, errstr, errstr_size, ev,
+                                      why);
+                }
+        }
+        return XS_OK;
+}
+
+/* FORGET and UNSUBSCRIBE are the customer's requests: they apply whatever their event time (a
+ * late one is not dropped), and change no window or timer other than cancelling. */
+static xs_err_t customer_request(struct xs_engine *eng, const struct xs_event *ev, char *errstr,
+                                 size_t errstr_size)
+{
+        eng->st.events_processed++;
+        eng->st.events_by_type[ev->type]++;
+        if (ev->type == XS_EV_FORGET) {
+                struct xs_customer *gone = customer_find(eng, ev->customer_id);
+                if (gone) {
+                        customer_drop(eng, gone);
+                        eng->st.customers_forgotten++;
+                }
+                return XS_OK;
+        }
+        struct xs_customer *c = customer_get(eng, ev->customer_id);
+        if (!c) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return XS_ERR_NOMEM;
+        }
+        if (ev->event_time > c->last_event_time)
+                c->last_event_time = ev->event_time;
+        c->tag = eng->tag;
+        unsubscribe(eng, c, ev);
+        return XS_OK;
+}
+
+/* The event's products interned, distinct, in event order (items[k]), with their line items
+ * compacted in step (lines[k]): a product dropped by catalog.max_products is skipped, and a
+ * product listed twice is one line (quantities added, saturating; the first known price). */
+static size_t compact_lines(struct xs_engine *eng, const struct xs_event *ev, uint32_t *items,
+                            struct xs_line_item *lines)
+{
+        const struct xs_params *p = eng->p;
+        size_t n = 0;
+        for (size_t i = 0; i < ev->n_items; i++) {
+                const struct xs_line_item *li = &ev->items[i];
+                uint32_t id = xs_intern_put(eng->products, li->product_id, (size_t)p->max_products);
+                if (!id) {
+                        eng->st.catalog_cap_hits++;
+                        continue;
+                }
+                if (p->learn_from_events && xs_catalog_learn(eng->catalog, id, li, ev->currency))
+                        eng->st.catalog_learned++;
+                if (!xs_catalog_get(eng->catalog, id))
+                        eng->st.unknown_products++;
+                size_t k = 0;
+                while (k < n && items[k] != id)
+                        k++;
+                if (k < n) {
+                        int64_t q = (int64_t)lines[k].quantity + li->quantity;
+                        lines[k].quantity =
+                            (int32_t)(q > p->event_max_quantity ? p->event_max_quantity : q);
+                        if (lines[k].unit_price < 0)
+                                lines[k].unit_price = li->unit_price;
+                        continue;
+                }
+                items[n] = id;
+                lines[n] = *li;
+                n++;
+        }
+        return n;
+}
+
+xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, char *errstr,
+                           size_t errstr_size)
+{
+        const struct xs_params *p = eng->p;
+        xs_err_t err = validate(eng, ev, errstr, errstr_size);
+        if (err != XS_OK)
+                return err;
+        int64_t t = ev->event_time;
+        int request = ev->type == XS_EV_FORGET || ev->type == XS_EV_UNSUBSCRIBE;
+        if (request && t < eng->watermark)
+                return customer_request(eng, ev, errstr, errstr_size);
+        if (t < eng->watermark) {
+                eng->st.events_late++;
+                return XS_OK;
+        }
+        if (dedup_seen(eng, ev->event_id, t)) {
+                eng->st.events_duplicate++;
+                return XS_OK;
+        }
+        if (!eng->external_clock) {
+                if (t > eng->max_event_time)
+                        eng->max_event_time = t;
+                advance_to(eng, eng->max_event_time - p->allowed_lateness);
+        }
+        timers_run(eng); /* also those deferred by timers.max_fire_per_event */
+        dedup_expire(eng);
+
+        if (ev->type == XS_EV_FORGET) {
+                err = customer_request(eng, ev, errstr, errstr_size);
+                xs_window_maintain(eng->window, (size_t)p->expiry_batch);
+                return err;
+        }
+
+        eng->st.events_processed++;
+        eng->st.events_by_type[ev->type]++;
+
+        /* intern products (distinct, in event order); learn the catalog from line items */
+        uint32_t stack_items[64];
+        struct xs_line_item stack_lines[64];
+        uint32_t *items = stack_items;
+        struct xs_line_item *lines = stack_lines;
+        if (ev->n_items > 64) {
+                items = malloc(ev->n_items * sizeof(*items));
+                lines = malloc(ev->n_items * sizeof(*lines));
+        }
+        if (!items || !lines) {
+                if (items != stack_items) {
+                        free(items);
+                        free(lines);
+                }
+                snprintf(errstr, errstr_size, "out of memory");
+                return XS_ERR_NOMEM;
+        }
+        size_t n = compact_lines(eng, ev, items, lines);
+        struct xs_event compact = *ev;
+        compact.items = lines;
+        compact.n_items = n;
+
+        uint64_t increments_before = xs_window_increments(eng->window);
+        struct xs_customer *c = customer_get(eng, ev->customer_id);
+        if (!c) {
+                if (items != stack_items) {
+                        free(items);
+                        free(lines);
+                }
+                snprintf(errstr, errstr_size, "out of memory");
+                return XS_ERR_NOMEM;
+        }
+        customer_timers_before(eng, c, t);
+        c->last_event_time = t;
+        c->tag = eng->tag;
+        if (ev->type == XS_EV_PURCHASE)
+                xs_policy_attribute(eng, c, &compact, items, n);
+        journey(eng, c, &compact, items, n);
+        xs_policy_on_event(eng, c, &compact, items, n);
+        if (ev->type == XS_EV_PURCHASE) {
+                /* after the post-purchase offers: the quiet onboarding period begins */
+                c->onboarding_until = t + p->onboarding_period;
+                if (p->onboarding_period > 0) {
+                        xs_timer_arm(eng, c, XS_TIMER_ONBOARDING, c->onboarding_until);
+                        xs_engine_set_stage(eng, c, XS_STAGE_ONBOARDING, t, ev->event_id,
+                                            "purchase");
+                }
+        }
+        if (items != stack_items) {
+                free(items);
+                free(lines);
+        }
+        /* expiry keeps pace with what the event added (3 pane entries per pair increment), so
+         * draining never falls behind a stream of large baskets; the work stays proportional to
+         * the event's own */
+        uint64_t added = xs_window_increments(eng->window) - increments_before;
+        xs_window_maintain(eng->window, (size_t)p->expiry_batch + 3 * (size_t)added);
+        return XS_OK;
+}
+
+void xs_engine_set_external_clock(struct xs_engine *eng, int on)
+{
+        eng->external_clock = on;
+}
+
+void xs_engine_set_tag(struct xs_engine *eng, uint32_t tag)
+{
+        eng->tag = tag;
+}
+
+size_t xs_engine_drop_tag(struct xs_engine *eng, uint32_t tag)
+{
+        size_t n = 0;
+        struct xs_customer *c, *tmp;
+        HASH_ITER(hh, eng->customers, c, tmp)
+        {
+                if (c->tag == tag) {
+                        customer_drop(eng, c);
+                        n++;
+                }
+        }
+        return n;
+}
+
+void xs_engine_advance(struct xs_engine *eng, int64_t event_time)
+{
+        /* event time is 1..XS_MAX_TIME; a caller may add a drain period: clamp, so that
+         * nothing computed from the watermark overflows */
+        if (event_time > XS_MAX_DEADLINE)
+                event_time = XS_MAX_DEADLINE;
+        if (event_time > eng->max_event_time)
+                eng->max_event_time = event_time;
+        if (eng->max_event_time < 0)
+                return; /* no event time yet (or a meaningless one): nothing to move */
+        advance_to(eng, eng->max_event_time - eng->p->allowed_lateness);
+        timers_run(eng);
+        dedup_expire(eng);
+        xs_window_maintain(eng->window, (size_t)eng->p->expiry_batch);
+}
+
+xs_err_t xs_engine_catalog_put(struct xs_engine *eng, const struct xs_product *p, char *errstr,
+                               size_t errstr_size)
+{
+        int rc = xs_catalog_put(eng->catalog, p, errstr, errstr_size);
+        if (rc < 0) {
+                eng->st.catalog_rejected++;
+                return XS_ERR_INVALID;
+        }
+        if (rc > 0) {
+                eng->st.catalog_cap_hits++;
+                snprintf(errstr, errstr_size, "catalog.max_products reached");
+                return XS_ERR_NOMEM;
+        }
+        eng->st.catalog_upserts++;
+        return XS_OK;
+}
+
+void xs_engine_catalog_delete(struct xs_engine *eng, const char *product_id)
+{
+        if (xs_catalog_delete(eng->catalog, product_id) == 0)
+                eng->st.catalog_deletes++;
+}
+
+void xs_engine_stats(const struct xs_engine *eng, struct xs_stats *st)
+{
+        *st = eng->st;
+        struct xs_window_stats ws;
+        xs_window_stats(eng->window, &ws);
+        st->pairs_live = ws.pairs_live;
+        st->pairs_cap_hits = ws.pairs_cap_hits;
+        st->pair_increments = ws.pair_increments;
+        st->panes_closed = ws.panes_closed;
+        st->panes_expired = ws.panes_expired;
+        st->pane_entries_expired = ws.pane_entries_expired;
+        st->forced_drains = ws.forced_drains;
+        st->window_bytes = ws.bytes;
+        st->catalog_products = xs_catalog_count(eng->catalog);
+        st->catalog_bytes = xs_catalog_bytes(eng->catalog);
+        st->catalog_cap_hits += xs_catalog_label_cap_hits(eng->catalog);
+}
+
+/* ---- queries ------------------------------------------------------------------------ */
+
+struct related_ctx {
+        struct xs_engine *eng;
+        enum xs_score_view view;
+        uint32_t a;
+        struct xs_related *out;
+        size_t max, n;
+};
+
+static int related_better(const struct xs_related *x, const struct xs_related *y)
+{
+        if (x->score != y->score)
+                return x->score > y->score;
+        return strcmp(x->product_id, y->product_id) < 0;
+}
+
+static void related_visit(void *opaque, uint32_t b, const int32_t n[XS_REL_COUNT])
+{
+        struct related_ctx *ctx = opaque;
+        struct xs_related r = {0};
+        int64_t support;
+        r.score = xs_score_pair(ctx->eng, ctx->view, ctx->a, b, n, &r.evidence, &support);
+        if (support <= 0)
+                return;
+        r.product_id = xs_intern_str(ctx->eng->products, b);
+        if (ctx->view == XS_SCORE_ORDER) {
+                r.support_a = r.evidence.k11 + r.evidence.k12;
+                r.support_b = r.evidence.k11 + r.evidence.k21;
+                r.n_orders = r.evidence.k11 + r.evidence.k12 + r.evidence.k21 + r.evidence.k22;
+        }
+        /* keep the best max, sorted: insertion into a small array */
+        size_t pos = ctx->n;
+        while (pos > 0 && related_better(&r, &ctx->out[pos - 1]))
+                pos--;
+        if (pos >= ctx->max)
+                return;
+        size_t last = ctx->n < ctx->max ? ctx->n : ctx->max - 1;
+        memmove(&ctx->out[pos + 1], &ctx->out[pos], (last - pos) * sizeof(r));
+        ctx->out[pos] = r;
+        if (ctx->n < ctx->max)
+                ctx->n++;
+}
+
+size_t xs_engine_related(struct xs_engine *eng, const char *product_id, enum xs_score_view view,
+                         struct xs_related *out, size_t max)
+{
+        uint32_t a = xs_intern_find(eng->products, product_id);
+        if (!a || !max)
+                return 0;
+        struct related_ctx ctx = {eng, view, a, out, max, 0};
+        xs_window_neighbors(eng->window, a, related_visit, &ctx);
+        return ctx.n;
+}
+
+void xs_engine_foreach_product(struct xs_engine *eng,
+                               void (*cb)(void *opaque, const char *product_id), void *opaque)
+{
+        uint32_t max = xs_window_max_id(eng->window);
+        for (uint32_t id = 1; id <= max; id++) {
+                const char *s = xs_intern_str(eng->products, id);
+                if (s)
+                        cb(opaque, s);
+        }
+}
+
+/* ---- pane export -------------------------------------------------------------------- */
+
+void xs_engine_set_pane_hook(struct xs_engine *eng,
+                             void (*cb)(void *opaque, const struct xs_pane_delta *delta),
+                             void *opaque)
+{
+        eng->pane_hook = cb;
+        eng->pane_opaque = opaque;
+}
+
+struct export_ctx {
+        struct xs_engine *eng;
+        struct xs_pane_entry *entries;
+        size_t n, cap;
+        int oom;
+};
+
+static void export_entry(void *opaque, uint32_t a, uint32_t b, const int32_t n[XS_REL_COUNT])
+{
+        struct export_ctx *ctx = opaque;
+        if (ctx->oom)
+                return;
+        if (ctx->n == ctx->cap) {
+                size_t cap = ctx->cap ? ctx->cap * 2 : 256;
+                struct xs_pane_entry *e = realloc(ctx->entries, cap * sizeof(*e));
+                if (!e) {
+                        ctx->oom = 1;
+                        return;
+                }
+                ctx->entries = e;
+                ctx->cap = cap;
+        }
+        struct xs_pane_entry *e = &ctx->entries[ctx->n++];
+        e->a = xs_intern_str(ctx->eng->products, a);
+        e->b = b ? xs_intern_str(ctx->eng->products, b) : NULL;
+        memcpy(e->rel, n, sizeof(e->rel));
+}
+
+static void on_pane_close(void *opaque, const struct xs_window_pane *pane)
+{
+        struct xs_engine *eng = opaque;
+        if (!eng->pane_hook)
+                return;
+        struct export_ctx ctx = {.eng = eng};
+        xs_window_pane_foreach(pane, export_entry, &ctx);
+        struct xs_pane_delta d = {.pane_start = xs_window_pane_start(pane),
+                                  .pane_end = xs_window_pane_end(pane),
+                                  .n_entries = ctx.n,
+                                  .entries = ctx.entries,
+                                  .n_orders = xs_window_pane_orders(pane)};
+        if (!ctx.oom)
+                eng->pane_hook(eng->pane_opaque, &d);
+        free(ctx.entries);
+}

@@ -1,0 +1,400 @@
+/*
+ * Per-customer state as a self-contained byte string, for a changelog topic keyed by
+ * customer_id (restored on partition assignment). Products are written as their external ids,
+ * so a record means the same in every instance.
+ *
+ * Format (version 2): "XSC" 0x02, then fields in a fixed order; integers are zig-zag varints,
+ * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 1 differs only
+ * in the daily offer counters, single bytes there (still read). Import checks every length and
+ * count against the bytes left and the configured caps, and every number against what an event
+ * could have produced (quantities, prices, times): a corrupt record is XS_ERR_DECODE, never a
+ * crash, an oversized allocation or a value that overflows later.
+ *
+ * Import builds the customer privately and links it into the engine only when the whole
+ * record is valid, so a corrupt record leaves nothing half-built and leaves a customer of the
+ * same id exactly as it was.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+struct wbuf {
+        unsigned char *p;
+        size_t n, cap;
+        int oom;
+};
+
+static void put_bytes(struct wbuf *w, const void *src, size_t n)
+{
+        if (w->oom)
+                return;
+        if (w->n + n > w->cap) {
+                size_t cap = w->cap ? w->cap : 256;
+                while (cap < w->n + n)
+                        cap *= 2;
+                unsigned char *p = realloc(w->p, cap);
+                if (!p) {
+                        w->oom = 1;
+                        return;
+                }
+                w->p = p;
+                w->cap = cap;
+        }
+        memcpy(w->p + w->n, src, n);
+        w->n += n;
+}
+
+static void put_varint(struct wbuf *w, int64_t v)
+{
+        uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+        unsigned char b[10];
+        size_t n = 0;
+        do {
+                b[n] = (unsigned char)(z & 0x7f);
+                z >>= 7;
+                if (z)
+                        b[n] |= 0x80;
+                n++;
+        } while (z);
+        put_bytes(w, b, n);
+}
+
+static void put_str(struct wbuf *w, const char *s)
+{
+        size_t n = s ? strlen(s) : 0;
+        put_varint(w, s ? (int64_t)n : -1);
+        if (s)
+                put_bytes(w, s, n);
+}
+
+static void put_u64(struct wbuf *w, uint64_t v)
+{
+        unsigned char b[8];
+        for (int i = 0; i < 8; i++)
+                b[i] = (unsigned char)(v >> (8 * i));
+        put_bytes(w, b, 8);
+}
+
+xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_id,
+                                   unsigned char **buf, size_t *len)
+{
+        struct xs_customer *c;
+        HASH_FIND_STR(eng->customers, customer_id, c);
+        if (!c)
+                return XS_ERR_NOT_FOUND;
+        struct wbuf w = {0};
+        put_bytes(&w, "XSC\x02", 4);
+        put_str(&w, c->id);
+        unsigned char flags =
+            (unsigned char)(c->subscribed | c->email_ok << 1 | c->has_purchased << 2 |
+                            c->value_realized << 3 | c->onboarding_offered << 4);
+        put_bytes(&w, &c->stage, 1);
+        put_bytes(&w, &flags, 1);
+        int64_t times[] = {c->stage_since,      c->last_event_time, c->last_purchase_at,
+                           c->onboarding_until, c->cooldown_until,  c->lead_last_offer,
+                           c->cap_day};
+        for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+                put_varint(&w, times[i]);
+        put_varint(&w, c->offers_today);
+        for (int k = 0; k < XS_OFFER_COUNT; k++)
+                put_varint(&w, c->offers_type_today[k]);
+        for (int k = 0; k < XS_TIMER_COUNT; k++)
+                put_varint(&w, c->timer_due[k]);
+        put_str(&w, c->cart_event_id);
+        put_str(&w, c->subscribe_event_id);
+        put_bytes(&w, c->currency, XS_CURRENCY_LEN);
+        put_varint(&w, c->n_cart);
+        for (uint16_t i = 0; i < c->n_cart; i++) {
+                put_str(&w, xs_intern_str(eng->products, c->cart[i].product));
+                put_varint(&w, c->cart[i].quantity);
+                put_varint(&w, c->cart[i].unit_price);
+        }
+        put_u64(&w, c->open_order);
+        put_varint(&w, c->n_order);
+        for (uint16_t i = 0; i < c->n_order; i++)
+                put_str(&w, xs_intern_str(eng->products, c->order_items[i]));
+        put_varint(&w, c->n_hist);
+        for (uint16_t i = 0; i < c->n_hist; i++) {
+                put_str(&w, xs_intern_str(eng->products, c->hist[i].product));
+                put_varint(&w, c->hist[i].t);
+                put_u64(&w, c->hist[i].order);
+        }
+        put_varint(&w, c->n_views);
+        for (uint16_t i = 0; i < c->n_views; i++) {
+                put_str(&w, xs_intern_str(eng->products, c->views[i].product));
+                put_varint(&w, c->views[i].t);
+        }
+        put_varint(&w, c->n_pending);
+        for (uint16_t i = 0; i < c->n_pending; i++) {
+                const struct xs_pending *pd = &c->pending[i];
+                put_bytes(&w, pd->offer_id, XS_OFFER_ID_LEN - 1);
+                unsigned char b[4] = {pd->type, pd->stage, pd->control, pd->n};
+                put_bytes(&w, b, 4);
+                put_varint(&w, pd->created_at);
+                put_varint(&w, pd->attribution_until);
+                for (uint8_t k = 0; k < pd->n; k++)
+                        put_str(&w, xs_intern_str(eng->products, pd->products[k]));
+        }
+        if (w.oom) {
+                free(w.p);
+                return XS_ERR_NOMEM;
+        }
+        *buf = w.p;
+        *len = w.n;
+        return XS_OK;
+}
+
+struct rbuf {
+        const unsigned char *p;
+        size_t n, off;
+        int bad;
+        char str[4096];
+};
+
+static int get_bytes(struct rbuf *r, void *dst, size_t n)
+{
+        if (r->bad || r->n - r->off < n) {
+                r->bad = 1;
+                return -1;
+        }
+        memcpy(dst, r->p + r->off, n);
+        r->off += n;
+        return 0;
+}
+
+static int64_t get_varint(struct rbuf *r)
+{
+        uint64_t z = 0;
+        for (int shift = 0; shift < 70; shift += 7) {
+                unsigned char b;
+                if (get_bytes(r, &b, 1) != 0)
+                        return 0;
+                z |= (uint64_t)(b & 0x7f) << shift;
+                if (!(b & 0x80))
+                        return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+        }
+        r->bad = 1;
+        return 0;
+}
+
+/* Returns the string (in r->str) or NULL for a null string or an error. */
+static const char *get_str(struct rbuf *r)
+{
+        int64_t n = get_varint(r);
+        if (n < 0 || r->bad)
+                return NULL;
+        if ((size_t)n >= sizeof(r->str) || get_bytes(r, r->str, (size_t)n) != 0) {
+                r->bad = 1;
+                return NULL;
+        }
+        r->str[n] = '\0';
+        return r->str;
+}
+
+static uint64_t get_u64(struct rbuf *r)
+{
+        unsigned char b[8];
+        if (get_bytes(r, b, 8) != 0)
+                return 0;
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+                v |= (uint64_t)b[i] << (8 * i);
+        return v;
+}
+
+static uint32_t get_product(struct xs_engine *eng, struct rbuf *r)
+{
+        const char *s = get_str(r);
+        if (!s || !*s) {
+                r->bad = 1;
+                return 0;
+        }
+        uint32_t id = xs_intern_put(eng->products, s, (size_t)eng->p->max_products);
+        if (!id)
+                r->bad = 1;
+        return id;
+}
+
+static int64_t get_count(struct rbuf *r, int64_t max)
+{
+        int64_t n = get_varint(r);
+        if (n < 0 || n > max)
+                r->bad = 1;
+        return r->bad ? 0 : n;
+}
+
+/* A time that an event (max XS_MAX_TIME) or a deadline (XS_MAX_DEADLINE) could have set. */
+static int64_t get_time(struct rbuf *r, int64_t max)
+{
+        int64_t t = get_varint(r);
+        if (t < 0 || t > max)
+                r->bad = 1;
+        return r->bad ? 0 : t;
+}
+
+static uint16_t get_counter(struct rbuf *r, int version)
+{
+        if (version == 1) {
+                unsigned char b = 0;
+                get_bytes(r, &b, 1);
+                return b;
+        }
+        return (uint16_t)get_count(r, UINT16_MAX);
+}
+
+static char *dup_str(struct rbuf *r)
+{
+        const char *s = get_str(r);
+        if (!s)
+                return NULL;
+        char *copy = strdup(s);
+        if (!copy)
+                r->bad = 1;
+        return copy;
+}
+
+/* Parses the fields after the id into c (unlinked). Every n_* is set after its loop, so it
+ * never counts an entry that was not filled. */
+static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
+                           struct xs_customer *c, int64_t due[XS_TIMER_COUNT])
+{
+        const struct xs_params *p = eng->p;
+        unsigned char flags = 0, stage = 0;
+        get_bytes(r, &stage, 1);
+        get_bytes(r, &flags, 1);
+        if (stage >= XS_STAGE_COUNT)
+                r->bad = 1;
+        c->stage = stage;
+        c->subscribed = flags & 1;
+        c->email_ok = (flags >> 1) & 1;
+        c->has_purchased = (flags >> 2) & 1;
+        c->value_realized = (flags >> 3) & 1;
+        c->onboarding_offered = (flags >> 4) & 1;
+        c->stage_since = get_time(r, XS_MAX_DEADLINE);
+        c->last_event_time = get_time(r, XS_MAX_TIME);
+        c->last_purchase_at = get_time(r, XS_MAX_TIME);
+        c->onboarding_until = get_time(r, XS_MAX_DEADLINE);
+        c->cooldown_until = get_time(r, XS_MAX_DEADLINE);
+        c->lead_last_offer = get_time(r, XS_MAX_DEADLINE);
+        c->cap_day = get_time(r, XS_MAX_DEADLINE / XS_DAY_MS);
+        c->offers_today = get_counter(r, version);
+        for (int k = 0; k < XS_OFFER_COUNT; k++)
+                c->offers_type_today[k] = get_counter(r, version);
+        for (int k = 0; k < XS_TIMER_COUNT; k++)
+                due[k] = get_time(r, XS_MAX_DEADLINE);
+        c->cart_event_id = dup_str(r);
+        c->subscribe_event_id = dup_str(r);
+        get_bytes(r, c->currency, XS_CURRENCY_LEN);
+        c->currency[XS_CURRENCY_LEN - 1] = '\0';
+
+        int64_t n = get_count(r, XS_CART_MAX);
+        if (!r->bad && XS_RESERVE(c->cart, c->cap_cart, (size_t)n) != 0)
+                r->bad = 1;
+        for (int64_t i = 0; i < n && !r->bad; i++) {
+                struct xs_cart_line *l = &c->cart[i];
+                l->product = get_product(eng, r);
+                int64_t qty = get_varint(r);
+                l->unit_price = get_varint(r);
+                if (qty < 1 || qty > p->event_max_quantity || l->unit_price < -1 ||
+                    l->unit_price > p->event_max_unit_price)
+                        r->bad = 1;
+                l->quantity = (int32_t)(r->bad ? 0 : qty);
+        }
+        c->n_cart = r->bad ? 0 : (uint16_t)n;
+
+        c->open_order = get_u64(r);
+        int64_t order_cap = p->max_basket_items < XS_ORDER_MAX ? p->max_basket_items : XS_ORDER_MAX;
+        n = get_count(r, order_cap);
+        if (!r->bad && XS_RESERVE(c->order_items, c->cap_order, (size_t)n) != 0)
+                r->bad = 1;
+        for (int64_t i = 0; i < n && !r->bad; i++)
+                c->order_items[i] = get_product(eng, r);
+        c->n_order = r->bad ? 0 : (uint16_t)n;
+
+        n = get_count(r, p->max_history);
+        if (!r->bad && XS_RESERVE(c->hist, c->cap_hist, (size_t)n) != 0)
+                r->bad = 1;
+        for (int64_t i = 0; i < n && !r->bad; i++) {
+                c->hist[i].product = get_product(eng, r);
+                c->hist[i].t = get_time(r, XS_MAX_TIME);
+                c->hist[i].order = get_u64(r);
+        }
+        c->n_hist = r->bad ? 0 : (uint16_t)n;
+
+        int64_t view_cap = p->max_recent_views > p->undecided_min_products
+                               ? p->max_recent_views
+                               : p->undecided_min_products;
+        n = get_count(r, view_cap);
+        if (!r->bad && XS_RESERVE(c->views, c->cap_views, (size_t)n) != 0)
+                r->bad = 1;
+        for (int64_t i = 0; i < n && !r->bad; i++) {
+                c->views[i].product = get_product(eng, r);
+                c->views[i].t = get_time(r, XS_MAX_TIME);
+        }
+        c->n_views = r->bad ? 0 : (uint16_t)n;
+
+        n = get_count(r, p->attribution_max_pending);
+        if (!r->bad && XS_RESERVE(c->pending, c->cap_pending, (size_t)n) != 0)
+                r->bad = 1;
+        for (int64_t i = 0; i < n && !r->bad; i++) {
+                struct xs_pending *pd = &c->pending[i];
+                memset(pd, 0, sizeof(*pd));
+                get_bytes(r, pd->offer_id, XS_OFFER_ID_LEN - 1);
+                unsigned char b[4] = {0};
+                get_bytes(r, b, 4);
+                if (b[0] >= XS_OFFER_COUNT || b[1] >= XS_STAGE_COUNT || b[2] > 1 ||
+                    b[3] > XS_OFFER_MAX_ITEMS)
+                        r->bad = 1;
+                pd->type = b[0];
+                pd->stage = b[1];
+                pd->control = b[2];
+                pd->created_at = get_time(r, XS_MAX_DEADLINE);
+                pd->attribution_until = get_time(r, XS_MAX_DEADLINE);
+                for (uint8_t k = 0; k < b[3] && !r->bad; k++)
+                        pd->products[pd->n++] = get_product(eng, r);
+        }
+        c->n_pending = r->bad ? 0 : (uint16_t)n;
+}
+
+xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *buf, size_t len,
+                                   char *errstr, size_t errstr_size)
+{
+        struct rbuf r = {.p = buf, .n = len};
+        char magic[4];
+        if (get_bytes(&r, magic, 4) != 0 || memcmp(magic, "XSC", 3) != 0 ||
+            (magic[3] != 1 && magic[3] != 2)) {
+                snprintf(errstr, errstr_size, "customer state: not a version 1 or 2 record");
+                return XS_ERR_DECODE;
+        }
+        int version = magic[3];
+        const char *id = get_str(&r);
+        if (!id || !*id) {
+                snprintf(errstr, errstr_size, "customer state: no customer id");
+                return XS_ERR_DECODE;
+        }
+        struct xs_customer *c = calloc(1, sizeof(*c));
+        if (!c || !(c->id = strdup(id))) {
+                xs_customer_free(c);
+                snprintf(errstr, errstr_size, "customer state: out of memory");
+                return XS_ERR_NOMEM;
+        }
+        c->tag = eng->tag;
+        int64_t due[XS_TIMER_COUNT] = {0};
+        parse_customer(eng, &r, version, c, due);
+        if (r.bad || r.off != r.n) {
+                snprintf(errstr, errstr_size, "customer state: corrupt record (at byte %zu of %zu)",
+                         r.off, r.n);
+                xs_customer_free(c);
+                return XS_ERR_DECODE;
+        }
+        if (xs_engine_customer_install(eng, c) != 0) {
+                xs_customer_free(c);
+                snprintf(errstr, errstr_size, "customer state: out of memory");
+                return XS_ERR_NOMEM;
+        }
+        for (int k = 0; k < XS_TIMER_COUNT; k++)
+                if (due[k] > 0)
+                        xs_timer_arm(eng, c, (enum xs_timer_kind)k, due[k]);
+        return XS_OK;
+}

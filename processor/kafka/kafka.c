@@ -1,0 +1,1241 @@
+/*
+ * The Kafka runtime; see kafka.h. One thread, one engine.
+ *
+ * Delivery guarantees:
+ *  - at_least_once: an input offset is stored only after its record was processed, and offsets
+ *    are committed only after the producer has been flushed, i.e. after every record derived
+ *    from them was acknowledged. A crash re-delivers what was not committed; offer ids are
+ *    deterministic, so downstream can drop the repeats.
+ *  - exactly_once: outputs and input offsets are committed in one Kafka transaction every
+ *    commit.interval. The outputs of the open transaction are also kept here, so that when the
+ *    broker aborts it (an abortable error) they are produced again, unchanged, in a fresh
+ *    transaction with the same offsets: the engine's state never has to be rolled back.
+ *    Fencing and fatal errors stop the processor.
+ *
+ * State on start (state.restore=replay): the engine is rebuilt by replaying each assigned
+ * partition from its beginning up to the committed offset, merged in event-time order, with
+ * the outputs discarded (they were produced before). Partitions assigned later in the run start
+ * from their committed offsets; a revoked partition's customers are dropped (with their timers)
+ * so no two instances run the same journey.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codec/avro_guard.h"
+#include "util/conf_int.h"
+#include "kafka/kafka.h"
+#include "xsell/engine.h"
+#include "xsell/registry.h"
+
+struct txn_rec {
+        char *topic;
+        void *key, *value;
+        size_t klen, vlen;
+        rd_kafka_headers_t *hdrs;
+};
+
+struct restore_rec {
+        struct xs_event *ev;
+        int32_t partition;
+        int64_t offset;
+};
+
+struct xs_rt {
+        const struct xs_params *p;
+        const struct xs_conf *conf;
+        const struct xs_rt_opts *o;
+        rd_kafka_t *consumer, *producer, *catcons;
+        struct xs_engine *eng;
+        struct xs_codec *codec;
+        struct xs_registry *reg;
+        uint32_t out_ids[XS_KIND_COUNT];
+        int eos, tolerance_none;
+        unsigned char *buf;
+        size_t cap;
+        /* exactly-once: the open transaction and what it produced */
+        int txn_open;
+        struct txn_rec *txn;
+        size_t n_txn, cap_txn, txn_bytes;
+        rd_kafka_topic_partition_list_t *assigned;
+        int first_assignment_done, restoring;
+        double last_commit, last_input;
+        int fatal;
+        char fatal_msg[1024];
+        uint64_t consumed_bytes;
+        /* run.idle_exit: partitions assigned and those read to their end (bit per partition
+         * number below 1024) */
+        unsigned char at_eof[1024], assigned_p[1024];
+        int32_t parts[1024]; /* the assigned partition numbers, for per-record scans */
+        int n_parts;
+        /* a partition at its end still holds stream time back until then (see
+         * advance_stream_time) */
+        double eof_hold_until[1024];
+        int64_t part_max[1024]; /* newest event time per partition (stream time) */
+        int64_t stream_time;
+        struct xs_rt_stats st;
+};
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void set_fatal(struct xs_rt *rt, const char *fmt, const char *detail)
+{
+        if (rt->fatal)
+                return;
+        rt->fatal = 1;
+        snprintf(rt->fatal_msg, sizeof(rt->fatal_msg), fmt, detail);
+}
+
+rd_kafka_t *xs_rt_producer(struct xs_rt *rt)
+{
+        return rt->producer;
+}
+
+uint64_t xs_rt_consumed_bytes(const struct xs_rt *rt)
+{
+        return rt->consumed_bytes;
+}
+
+/* ---- configuration and encoding ------------------------------------------------------ */
+
+struct kconf_ctx {
+        rd_kafka_conf_t *kc;
+        char *errstr;
+        size_t errstr_size;
+        int bad;
+};
+
+static void kconf_set(void *opaque, const char *key, const char *value)
+{
+        struct kconf_ctx *ctx = opaque;
+        char err[256];
+        if (ctx->bad)
+                return;
+        if (rd_kafka_conf_set(ctx->kc, key, value, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+                snprintf(ctx->errstr, ctx->errstr_size, "kafka.%s: %s", key, err);
+                ctx->bad = 1;
+        }
+}
+
+rd_kafka_conf_t *xs_kafka_conf(const struct xs_conf *conf, const char *bootstrap,
+                               const char *const *extra, char *errstr, size_t errstr_size)
+{
+        rd_kafka_conf_t *kc = rd_kafka_conf_new();
+        struct kconf_ctx ctx = {kc, errstr, errstr_size, 0};
+        for (; extra && extra[0]; extra += 2)
+                kconf_set(&ctx, extra[0], extra[1]);
+        xs_conf_kafka_foreach(conf, kconf_set, &ctx); /* the user's settings win */
+        if (bootstrap)
+                kconf_set(&ctx, "bootstrap.servers", bootstrap);
+        if (ctx.bad) {
+                rd_kafka_conf_destroy(kc);
+                return NULL;
+        }
+        return kc;
+}
+
+size_t xs_kafka_encode(struct xs_codec *codec, enum xs_record_kind kind, uint32_t schema_id,
+                       const void *record, int tombstone, unsigned char **buf, size_t *cap,
+                       char *errstr, size_t errstr_size)
+{
+        for (int attempt = 0; attempt < 8; attempt++) {
+                if (*cap < 4096) {
+                        unsigned char *nb = realloc(*buf, 4096);
+                        if (!nb)
+                                break;
+                        *buf = nb;
+                        *cap = 4096;
+                }
+                size_t len = 0;
+                void *body = *buf + XS_FRAME_HEADER;
+                size_t room = *cap - XS_FRAME_HEADER;
+                xs_err_t e;
+                switch (kind) {
+                case XS_KIND_EVENT:
+                        e = xs_codec_encode_event(codec, record, body, room, &len);
+                        break;
+                case XS_KIND_PRODUCT:
+                        e = xs_codec_encode_product_ex(codec, record, tombstone, body, room, &len);
+                        break;
+                case XS_KIND_OFFER:
+                        e = xs_codec_encode_offer(codec, record, body, room, &len);
+                        break;
+                case XS_KIND_SIGNAL:
+                        e = xs_codec_encode_signal(codec, record, body, room, &len);
+                        break;
+                default:
+                        e = xs_codec_encode_outcome(codec, record, body, room, &len);
+                        break;
+                }
+                if (e == XS_OK) {
+                        xs_frame_header(*buf, schema_id);
+                        return len + XS_FRAME_HEADER;
+                }
+                if (e != XS_ERR_NOMEM) {
+                        snprintf(errstr, errstr_size, "cannot encode %s: %s",
+                                 xs_record_kind_name(kind), xs_err_name(e));
+                        return 0;
+                }
+                size_t want = len > room ? len + XS_FRAME_HEADER : *cap * 2;
+                unsigned char *nb = realloc(*buf, want);
+                if (!nb)
+                        break;
+                *buf = nb;
+                *cap = want;
+        }
+        snprintf(errstr, errstr_size, "cannot encode %s: out of memory", xs_record_kind_name(kind));
+        return 0;
+}
+
+/* ---- producing ---------------------------------------------------------------------- */
+
+static void txn_clear(struct xs_rt *rt)
+{
+        for (size_t i = 0; i < rt->n_txn; i++) {
+                free(rt->txn[i].topic);
+                free(rt->txn[i].key);
+                free(rt->txn[i].value);
+                if (rt->txn[i].hdrs)
+                        rd_kafka_headers_destroy(rt->txn[i].hdrs);
+        }
+        rt->n_txn = 0;
+        rt->txn_bytes = 0;
+}
+
+/* Produces one record; retries while the local queue is full. hdrs is copied. */
+static int produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
+                       const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque)
+{
+        for (;;) {
+                rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
+                rd_kafka_resp_err_t err = rd_kafka_producev(
+                    rt->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, klen),
+                    RD_KAFKA_V_VALUE((void *)value, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                if (!err) {
+                        rt->st.produced++;
+                        return 0;
+                }
+                if (h)
+                        rd_kafka_headers_destroy(h);
+                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                        rd_kafka_poll(rt->producer, 50);
+                        continue;
+                }
+                set_fatal(rt, "produce failed: %s", rd_kafka_err2str(err));
+                free(opaque);
+                return -1;
+        }
+}
+
+static int txn_begin(struct xs_rt *rt)
+{
+        if (!rt->eos || rt->txn_open)
+                return 0;
+        rd_kafka_error_t *error = rd_kafka_begin_transaction(rt->producer);
+        if (error) {
+                set_fatal(rt, "begin_transaction: %s", rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+                return -1;
+        }
+        rt->txn_open = 1;
+        return 0;
+}
+
+static int produce(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
+                   const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque)
+{
+        if (rt->restoring) {
+                free(opaque);
+                return 0;
+        }
+        if (txn_begin(rt) != 0) {
+                free(opaque);
+                return -1;
+        }
+        if (rt->eos) {
+                /* keep a copy: an aborted transaction is produced again, unchanged */
+                if (rt->n_txn == rt->cap_txn) {
+                        size_t cap = rt->cap_txn ? rt->cap_txn * 2 : 256;
+                        struct txn_rec *t = realloc(rt->txn, cap * sizeof(*t));
+                        if (!t) {
+                                set_fatal(rt, "%s", "out of memory");
+                                free(opaque);
+                                return -1;
+                        }
+                        rt->txn = t;
+                        rt->cap_txn = cap;
+                }
+                struct txn_rec *t = &rt->txn[rt->n_txn++];
+                t->topic = strdup(topic);
+                t->key = klen ? malloc(klen) : NULL;
+                t->value = vlen ? malloc(vlen) : NULL;
+                if (klen && t->key)
+                        memcpy(t->key, key, klen);
+                if (vlen && t->value)
+                        memcpy(t->value, value, vlen);
+                t->klen = klen;
+                t->vlen = vlen;
+                t->hdrs = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
+                rt->txn_bytes += klen + vlen;
+        }
+        return produce_raw(rt, topic, key, klen, value, vlen, hdrs, opaque);
+}
+
+/* delivery reports: printing acknowledged offers, counting failures */
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+        struct xs_rt *rt = opaque;
+        (void)rk;
+        char *line = m->_private;
+        if (m->err) {
+                rt->st.delivery_failed++;
+                /* with idempotence, a failed delivery is permanent: the at-least-once commit
+                 * must not pass it. Under exactly-once the transaction cannot commit either
+                 * (commit_transaction returns an abortable error), and the records of an
+                 * aborted transaction fail here as purged: txn_commit aborts and produces them
+                 * again, so neither is fatal. */
+                if (!rt->eos)
+                        set_fatal(rt, "delivery failed: %s", rd_kafka_err2str(m->err));
+        } else {
+                rt->st.delivered++;
+                if (line && rt->o->print)
+                        fputs(line, rt->o->print);
+        }
+        free(line);
+}
+
+/* ---- engine sink -------------------------------------------------------------------- */
+
+static char *offer_line(const struct xs_offer *o, int json)
+{
+        char buf[2048];
+        int n;
+        if (json) {
+                n = snprintf(buf, sizeof(buf),
+                             "{\"offer_id\":\"%s\",\"customer_id\":\"%s\",\"type\":\"%s\","
+                             "\"stage\":\"%s\",\"rule\":\"%s\",\"products\":[",
+                             o->offer_id, o->customer_id, xs_offer_type_name(o->type),
+                             xs_stage_name(o->stage), o->rule);
+                for (size_t i = 0; i < o->n_items && n > 0 && (size_t)n < sizeof(buf); i++)
+                        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s\"%s\"", i ? "," : "",
+                                      o->items[i].product_id);
+                if (n > 0 && (size_t)n < sizeof(buf))
+                        snprintf(buf + n, sizeof(buf) - (size_t)n, "]}\n");
+        } else {
+                n = snprintf(buf, sizeof(buf), "%-10s %-14s %-8s to %s (%s): anchor %s ->",
+                             xs_offer_type_name(o->type), xs_stage_name(o->stage),
+                             xs_channel_name(o->channel), o->customer_id, o->rule,
+                             o->anchor_product_id ? o->anchor_product_id : "-");
+                for (size_t i = 0; i < o->n_items && n > 0 && (size_t)n < sizeof(buf); i++)
+                        n += snprintf(buf + n, sizeof(buf) - (size_t)n, " %s (%s %.1f)",
+                                      o->items[i].product_id, o->score_kind, o->items[i].score);
+                if (n > 0 && (size_t)n < sizeof(buf))
+                        snprintf(buf + n, sizeof(buf) - (size_t)n, "\n");
+        }
+        return strdup(buf);
+}
+
+static void emit(struct xs_rt *rt, enum xs_record_kind kind, const char *topic, const char *key,
+                 const void *record, char *line)
+{
+        char err[256];
+        size_t len = xs_kafka_encode(rt->codec, kind, rt->out_ids[kind], record, 0, &rt->buf,
+                                     &rt->cap, err, sizeof(err));
+        if (!len) {
+                set_fatal(rt, "%s", err);
+                free(line);
+                return;
+        }
+        produce(rt, topic, key, strlen(key), rt->buf, len, NULL, line);
+}
+
+static void on_offer(void *opaque, const struct xs_offer *o)
+{
+        struct xs_rt *rt = opaque;
+        char *line = rt->o->print && !rt->restoring ? offer_line(o, rt->o->print_json) : NULL;
+        emit(rt, XS_KIND_OFFER, rt->p->topic_offers, o->customer_id, o, line);
+}
+
+static void on_signal(void *opaque, const struct xs_signal *s)
+{
+        struct xs_rt *rt = opaque;
+        if (*rt->p->topic_signals)
+                emit(rt, XS_KIND_SIGNAL, rt->p->topic_signals, s->customer_id, s, NULL);
+}
+
+static void on_outcome(void *opaque, const struct xs_outcome *o)
+{
+        struct xs_rt *rt = opaque;
+        if (*rt->p->topic_outcomes)
+                emit(rt, XS_KIND_OUTCOME, rt->p->topic_outcomes, o->customer_id, o, NULL);
+}
+
+/* ---- dead letters ------------------------------------------------------------------- */
+
+static void dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char *stage,
+                        xs_err_t err, const char *why)
+{
+        if (rt->restoring)
+                return;
+        if (rt->tolerance_none) {
+                char msg[600];
+                snprintf(msg, sizeof(msg), "%s [%" PRId32 "] offset %" PRId64 ": %s (%s)",
+                         rd_kafka_topic_name(m->rkt), m->partition, m->offset, why, stage);
+                set_fatal(rt, "errors.tolerance=none: %s", msg);
+                return;
+        }
+        rd_kafka_headers_t *orig = NULL, *h;
+        if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
+                h = rd_kafka_headers_copy(orig);
+        else
+                h = rd_kafka_headers_new(8);
+        char num[32];
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        rd_kafka_header_add(h, "__xsell.errors.topic", -1, topic, -1);
+        snprintf(num, sizeof(num), "%" PRId32, m->partition);
+        rd_kafka_header_add(h, "__xsell.errors.partition", -1, num, -1);
+        snprintf(num, sizeof(num), "%" PRId64, m->offset);
+        rd_kafka_header_add(h, "__xsell.errors.offset", -1, num, -1);
+        rd_kafka_header_add(h, "__xsell.errors.stage", -1, stage, -1);
+        rd_kafka_header_add(h, "__xsell.errors.error.code", -1, xs_err_name(err), -1);
+        rd_kafka_header_add(h, "__xsell.errors.error.message", -1, why, -1);
+        produce(rt, rt->p->topic_dead_letter, m->key, m->key_len, m->payload, m->len, h, NULL);
+        rd_kafka_headers_destroy(h);
+        rt->st.dead_lettered++;
+}
+
+/* ---- decoding input ----------------------------------------------------------------- */
+
+/* Resolves the writer schema of a framed record; registry outages are retried here (the
+ * record is not poison: nothing else can be processed until the registry answers). */
+static xs_err_t writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const void *payload,
+                              size_t len, const struct xs_wschema **ws, const void **body,
+                              size_t *blen, char *err, size_t errsize)
+{
+        uint32_t id;
+        xs_err_t e = xs_frame_parse(payload, len, &id, body, blen);
+        if (e != XS_OK) {
+                snprintf(err, errsize,
+                         "not in the Schema Registry wire format (magic byte 0 + "
+                         "4-byte schema id)");
+                return XS_ERR_DECODE;
+        }
+        for (int attempt = 0;; attempt++) {
+                e = xs_registry_wschema(rt->reg, kind, id, ws, err, errsize);
+                if (e != XS_ERR_RETRY)
+                        break;
+                if (rt->o->stop && *rt->o->stop)
+                        return XS_ERR_RETRY;
+                if (!rt->o->quiet)
+                        fprintf(stderr, "xsell run: schema registry unavailable, retrying: %s\n",
+                                err);
+                rd_kafka_poll(rt->producer, 0);
+                sleep(attempt < 5 ? 1 : 5);
+        }
+        if (e == XS_ERR_NOT_FOUND)
+                e = XS_ERR_DECODE; /* an unknown schema id: poison */
+        return e;
+}
+
+/* Decodes an input event message into *ev (valid until the next decode). */
+static xs_err_t decode_event(struct xs_rt *rt, const rd_kafka_message_t *m, struct xs_event *ev,
+                             const char **stage, char *err, size_t errsize)
+{
+        const struct xs_wschema *ws;
+        const void *body;
+        size_t blen;
+        *stage = "deserialize";
+        if (!m->payload) {
+                snprintf(err, errsize, "null value");
+                return XS_ERR_DECODE;
+        }
+        xs_err_t e =
+            writer_schema(rt, XS_KIND_EVENT, m->payload, m->len, &ws, &body, &blen, err, errsize);
+        if (e != XS_OK)
+                return e;
+        e = xs_codec_decode_event(rt->codec, ws, body, blen, ev, err, errsize);
+        if (e != XS_OK)
+                return e;
+        *stage = "contract";
+        if (m->key && (m->key_len != strlen(ev->customer_id) ||
+                       memcmp(m->key, ev->customer_id, m->key_len) != 0)) {
+                snprintf(err, errsize, "record key is not the customer_id \"%.64s\"",
+                         ev->customer_id);
+                return XS_ERR_INVALID;
+        }
+        return XS_OK;
+}
+
+static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
+{
+        char err[512];
+        const char *stage;
+        struct xs_event ev;
+        rt->st.consumed++;
+        rt->consumed_bytes += m->len + m->key_len;
+        if (txn_begin(rt) != 0)
+                return;
+        xs_err_t e = decode_event(rt, m, &ev, &stage, err, sizeof(err));
+        if (e == XS_ERR_RETRY)
+                return; /* stopping while the registry is down: not processed, not stored */
+        if (e == XS_OK) {
+                if (m->partition >= 0 && m->partition < 1024 &&
+                    ev.event_time > rt->part_max[m->partition])
+                        rt->part_max[m->partition] = ev.event_time;
+                xs_engine_set_tag(rt->eng, (uint32_t)m->partition);
+                e = xs_engine_process(rt->eng, &ev, err, sizeof(err));
+                if (e == XS_ERR_NOMEM) {
+                        set_fatal(rt, "engine: %s", err);
+                        return;
+                }
+        }
+        if (e != XS_OK)
+                dead_letter(rt, m, stage, e, err);
+        /* processed (or dead-lettered): its offset may be committed with what it produced
+         * (stores m->offset + 1; no allocation on this per-record path) */
+        rd_kafka_offset_store(m->rkt, m->partition, m->offset);
+}
+
+static void handle_catalog(struct xs_rt *rt, const rd_kafka_message_t *m)
+{
+        char err[512];
+        rt->st.catalog_records++;
+        if (!m->payload) { /* tombstone */
+                char id[512];
+                size_t n = m->key_len < sizeof(id) - 1 ? m->key_len : sizeof(id) - 1;
+                if (!m->key || !n) {
+                        dead_letter(rt, m, "contract", XS_ERR_INVALID, "tombstone without a key");
+                        return;
+                }
+                memcpy(id, m->key, n);
+                id[n] = '\0';
+                xs_engine_catalog_delete(rt->eng, id);
+                return;
+        }
+        const struct xs_wschema *ws;
+        const void *body;
+        size_t blen;
+        struct xs_product p;
+        xs_err_t e = writer_schema(rt, XS_KIND_PRODUCT, m->payload, m->len, &ws, &body, &blen, err,
+                                   sizeof(err));
+        if (e == XS_ERR_RETRY)
+                return;
+        if (e == XS_OK)
+                e = xs_codec_decode_product(rt->codec, ws, body, blen, &p, err, sizeof(err));
+        if (e != XS_OK) {
+                dead_letter(rt, m, "deserialize", e, err);
+                return;
+        }
+        if (xs_codec_last_tombstone(rt->codec)) {
+                xs_engine_catalog_delete(rt->eng, p.product_id);
+                return;
+        }
+        e = xs_engine_catalog_put(rt->eng, &p, err, sizeof(err));
+        if (e != XS_OK)
+                dead_letter(rt, m, "contract", e, err);
+}
+
+/* ---- commits ------------------------------------------------------------------------ */
+
+static int positions(struct xs_rt *rt, rd_kafka_topic_partition_list_t **out)
+{
+        rd_kafka_topic_partition_list_t *assigned = NULL;
+        if (rd_kafka_assignment(rt->consumer, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return -1;
+        rd_kafka_position(rt->consumer, assigned);
+        *out = assigned;
+        return 0;
+}
+
+static int txn_commit(struct xs_rt *rt)
+{
+        int timeout = (int)(rt->p->shutdown_timeout > 0 ? rt->p->shutdown_timeout : 30000);
+        for (int attempt = 0; attempt < 10 && !rt->fatal; attempt++) {
+                rd_kafka_error_t *error = NULL;
+                rd_kafka_topic_partition_list_t *offs = NULL;
+                if (positions(rt, &offs) == 0) {
+                        rd_kafka_consumer_group_metadata_t *cgmd =
+                            rd_kafka_consumer_group_metadata(rt->consumer);
+                        error =
+                            rd_kafka_send_offsets_to_transaction(rt->producer, offs, cgmd, timeout);
+                        rd_kafka_consumer_group_metadata_destroy(cgmd);
+                        rd_kafka_topic_partition_list_destroy(offs);
+                }
+                if (!error)
+                        error = rd_kafka_commit_transaction(rt->producer, timeout);
+                if (!error) {
+                        rt->txn_open = 0;
+                        txn_clear(rt);
+                        rt->st.txn_commits++;
+                        return 0;
+                }
+                if (rd_kafka_error_is_retriable(error)) {
+                        rd_kafka_error_destroy(error);
+                        continue;
+                }
+                if (rd_kafka_error_txn_requires_abort(error)) {
+                        rd_kafka_error_destroy(error);
+                        rt->st.txn_aborts++;
+                        error = rd_kafka_abort_transaction(rt->producer, timeout);
+                        if (error) {
+                                set_fatal(rt, "abort_transaction: %s",
+                                          rd_kafka_error_string(error));
+                                rd_kafka_error_destroy(error);
+                                return -1;
+                        }
+                        /* produce the same records again in a new transaction */
+                        rt->txn_open = 0;
+                        if (txn_begin(rt) != 0)
+                                return -1;
+                        for (size_t i = 0; i < rt->n_txn && !rt->fatal; i++) {
+                                struct txn_rec *t = &rt->txn[i];
+                                produce_raw(rt, t->topic, t->key, t->klen, t->value, t->vlen,
+                                            t->hdrs, NULL);
+                        }
+                        continue;
+                }
+                set_fatal(rt, "transaction failed (fenced or fatal): %s",
+                          rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+                return -1;
+        }
+        if (!rt->fatal)
+                set_fatal(rt, "%s", "transaction could not be committed after 10 attempts");
+        return -1;
+}
+
+/* Makes everything processed so far durable. Returns 0, or -1 (not committed yet). */
+static int commit_now(struct xs_rt *rt)
+{
+        rt->last_commit = now_s();
+        if (rt->eos)
+                return rt->txn_open ? txn_commit(rt) : 0;
+        /* every record derived from the stored offsets must be acknowledged first */
+        int timeout = (int)(rt->p->shutdown_timeout > 0 ? rt->p->shutdown_timeout : 30000);
+        if (rd_kafka_flush(rt->producer, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            rd_kafka_outq_len(rt->producer) > 0)
+                return -1;
+        if (rt->fatal)
+                return -1;
+        rd_kafka_resp_err_t err = rd_kafka_commit(rt->consumer, NULL, 0);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+                if (!rt->o->quiet)
+                        fprintf(stderr, "xsell run: commit failed: %s\n", rd_kafka_err2str(err));
+                return -1;
+        }
+        if (!err)
+                rt->st.commits++;
+        return 0;
+}
+
+/* ---- state restore ------------------------------------------------------------------ */
+
+static int restore_cmp(const void *x, const void *y)
+{
+        const struct restore_rec *a = x, *b = y;
+        if (a->ev->event_time != b->ev->event_time)
+                return a->ev->event_time < b->ev->event_time ? -1 : 1;
+        if (a->partition != b->partition)
+                return a->partition < b->partition ? -1 : 1;
+        return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* Replays each partition of parts from its start to its committed offset, in event-time
+ * order, with outputs discarded. Bounded by state.restore_max_events. */
+static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts)
+{
+        char err[512];
+        rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
+        if (rd_kafka_committed(rt->consumer, committed, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_topic_partition_list_destroy(committed);
+                return;
+        }
+        int64_t max_events = rt->p->state_restore_max_events;
+        rd_kafka_topic_partition_list_t *want = rd_kafka_topic_partition_list_new(parts->cnt);
+        int64_t total = 0;
+        for (int i = 0; i < committed->cnt; i++) {
+                rd_kafka_topic_partition_t *c = &committed->elems[i];
+                if (c->offset <= 0)
+                        continue;
+                int64_t lo = 0, hi = 0;
+                rd_kafka_query_watermark_offsets(rt->consumer, c->topic, c->partition, &lo, &hi,
+                                                 10000);
+                int64_t start = lo;
+                if (c->offset - start > max_events)
+                        start = c->offset - max_events; /* keep the most recent */
+                if (c->offset <= start)
+                        continue;
+                rd_kafka_topic_partition_list_add(want, c->topic, c->partition)->offset = start;
+                total += c->offset - start;
+        }
+        if (!want->cnt) {
+                rd_kafka_topic_partition_list_destroy(want);
+                rd_kafka_topic_partition_list_destroy(committed);
+                return;
+        }
+        if (!rt->o->quiet)
+                fprintf(stderr,
+                        "xsell run: restoring state from %d partition(s), up to %" PRId64
+                        " events\n",
+                        want->cnt, total);
+        rd_kafka_conf_t *kc =
+            xs_kafka_conf(rt->conf, rt->o->bootstrap,
+                          (const char *const[]){"group.id", "xsell-restore", "enable.auto.commit",
+                                                "false", "fetch.wait.max.ms", "10", NULL},
+                          err, sizeof(err));
+        rd_kafka_t *rc = kc ? rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)) : NULL;
+        if (!rc) {
+                if (kc)
+                        rd_kafka_conf_destroy(kc);
+                fprintf(stderr, "xsell run: restore: %s\n", err);
+                goto out;
+        }
+        rd_kafka_assign(rc, want);
+        struct restore_rec *recs = NULL;
+        size_t n = 0, cap = 0;
+        int open = want->cnt;
+        double deadline = now_s() + 600;
+        int64_t *ends = calloc((size_t)want->cnt, sizeof(*ends));
+        for (int i = 0; i < want->cnt; i++)
+                for (int k = 0; k < committed->cnt; k++)
+                        if (committed->elems[k].partition == want->elems[i].partition)
+                                ends[i] = committed->elems[k].offset;
+        while (open > 0 && now_s() < deadline && !(rt->o->stop && *rt->o->stop)) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rc, 200);
+                if (!m)
+                        continue;
+                int idx = -1;
+                for (int i = 0; i < want->cnt; i++)
+                        if (want->elems[i].partition == m->partition)
+                                idx = i;
+                if (m->err || idx < 0 || m->offset >= ends[idx]) {
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                if (m->offset == ends[idx] - 1)
+                        open--;
+                struct xs_event ev;
+                const char *stage;
+                if (decode_event(rt, m, &ev, &stage, err, sizeof(err)) == XS_OK) {
+                        if (n == cap) {
+                                cap = cap ? cap * 2 : 4096;
+                                struct restore_rec *r = realloc(recs, cap * sizeof(*r));
+                                if (!r) {
+                                        rd_kafka_message_destroy(m);
+                                        break;
+                                }
+                                recs = r;
+                        }
+                        recs[n].ev = xs_event_copy(&ev);
+                        recs[n].partition = m->partition;
+                        recs[n].offset = m->offset;
+                        if (recs[n].ev)
+                                n++;
+                }
+                rd_kafka_message_destroy(m);
+        }
+        free(ends);
+        rd_kafka_consumer_close(rc);
+        rd_kafka_destroy(rc);
+        qsort(recs, n, sizeof(*recs), restore_cmp);
+        rt->restoring = 1;
+        for (size_t i = 0; i < n; i++) {
+                /* in event-time order: the replayed events move time themselves */
+                int32_t part = recs[i].partition;
+                if (part >= 0 && part < 1024 && recs[i].ev->event_time > rt->part_max[part])
+                        rt->part_max[part] = recs[i].ev->event_time;
+                xs_engine_advance(rt->eng, recs[i].ev->event_time);
+                xs_engine_set_tag(rt->eng, (uint32_t)part);
+                xs_engine_process(rt->eng, recs[i].ev, err, sizeof(err));
+                xs_event_free(recs[i].ev);
+        }
+        rt->restoring = 0;
+        rt->st.restored += n;
+        free(recs);
+        if (!rt->o->quiet)
+                fprintf(stderr, "xsell run: restored %zu events\n", n);
+out:
+        rd_kafka_topic_partition_list_destroy(want);
+        rd_kafka_topic_partition_list_destroy(committed);
+}
+
+/* ---- rebalancing -------------------------------------------------------------------- */
+
+static void assigned_set(struct xs_rt *rt, int32_t part, int on);
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        struct xs_rt *rt = opaque;
+        int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+        rt->st.rebalances++;
+        /* run.idle_exit counts from the last change of the assignment too: an instance that
+         * waited for its group to form must not leave it the moment the assignment settles */
+        rt->last_input = now_s();
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                if (!rt->first_assignment_done && !strcmp(rt->p->state_restore, "replay"))
+                        restore(rt, parts);
+                rt->first_assignment_done = 1;
+                for (int i = 0; i < parts->cnt; i++)
+                        if (parts->elems[i].partition >= 0 && parts->elems[i].partition < 1024) {
+                                assigned_set(rt, parts->elems[i].partition, 1);
+                                rt->at_eof[parts->elems[i].partition] = 0;
+                        }
+                if (cooperative) {
+                        rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+                        if (e)
+                                rd_kafka_error_destroy(e);
+                } else {
+                        rd_kafka_assign(rk, parts);
+                }
+                if (!rt->o->quiet)
+                        fprintf(stderr, "xsell run: assigned %d partition(s)\n", parts->cnt);
+                return;
+        }
+        /* revoked or lost: make what was processed durable first (unless the assignment is
+         * lost: another member owns the partitions already and a commit would be refused) */
+        if (rd_kafka_assignment_lost(rk)) {
+                if (rt->eos && rt->txn_open) {
+                        rd_kafka_error_t *e = rd_kafka_abort_transaction(rt->producer, 30000);
+                        if (e)
+                                rd_kafka_error_destroy(e);
+                        rt->txn_open = 0;
+                        txn_clear(rt);
+                }
+        } else {
+                commit_now(rt);
+        }
+        for (int i = 0; i < parts->cnt; i++) {
+                rt->st.customers_dropped +=
+                    xs_engine_drop_tag(rt->eng, (uint32_t)parts->elems[i].partition);
+                assigned_set(rt, parts->elems[i].partition, 0);
+        }
+        if (cooperative) {
+                rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+                if (e)
+                        rd_kafka_error_destroy(e);
+        } else {
+                rd_kafka_assign(rk, NULL);
+        }
+        if (!rt->o->quiet)
+                fprintf(stderr, "xsell run: revoked %d partition(s)%s\n", parts->cnt,
+                        rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+}
+
+/* A partition read to its end is left out of stream time only once it has stayed there for
+ * XS_EOF_HOLD_S (like Kafka Streams' max.task.idle.ms): reaching the end of a partition often
+ * only means the consumer caught up with a producer that writes the partitions in turn, and
+ * the next batch is on its way. And when input resumes on partition part, the other partitions
+ * at their end may have new records of the same burst not fetched yet, so they are held again.
+ * Without this, stream time jumped to one partition's newest time and the other partitions'
+ * records of the same stretch of event time were late. */
+#define XS_EOF_HOLD_S 1.0
+static void hold_idle_partitions(struct xs_rt *rt, int32_t part)
+{
+        double until = now_s() + XS_EOF_HOLD_S;
+        for (int k = 0; k < rt->n_parts; k++) {
+                int32_t i = rt->parts[k];
+                if (i != part && rt->at_eof[i])
+                        rt->eof_hold_until[i] = until;
+        }
+}
+
+/* Stream time: the oldest of the assigned partitions' newest event times, leaving out the
+ * partitions read to their end (an idle partition must not hold time back), unless held (see
+ * hold_idle_partitions); a partition that has delivered nothing yet and is not at its end holds
+ * it back. */
+static void advance_stream_time(struct xs_rt *rt)
+{
+        int64_t low = INT64_MAX, high = INT64_MIN;
+        int waiting = 0;
+        double now = now_s();
+        for (int k = 0; k < rt->n_parts; k++) {
+                int32_t i = rt->parts[k];
+                if (rt->part_max[i] > high)
+                        high = rt->part_max[i];
+                if (rt->at_eof[i] && now >= rt->eof_hold_until[i])
+                        continue;
+                if (rt->part_max[i] == INT64_MIN)
+                        waiting = 1;
+                else if (rt->part_max[i] < low)
+                        low = rt->part_max[i];
+        }
+        int64_t t = waiting ? INT64_MIN : low != INT64_MAX ? low : high;
+        if (t != INT64_MIN && t > rt->stream_time) {
+                rt->stream_time = t;
+                xs_engine_advance(rt->eng, t);
+        }
+}
+
+/* Keeps assigned_p[] and the compact parts[] list in step. */
+static void assigned_set(struct xs_rt *rt, int32_t part, int on)
+{
+        if (part < 0 || part >= 1024 || rt->assigned_p[part] == on)
+                return;
+        rt->assigned_p[part] = (unsigned char)on;
+        if (on) {
+                rt->parts[rt->n_parts++] = part;
+                return;
+        }
+        for (int k = 0; k < rt->n_parts; k++)
+                if (rt->parts[k] == part) {
+                        rt->parts[k] = rt->parts[--rt->n_parts];
+                        break;
+                }
+}
+
+/* Every assigned partition has been read to its end (and at least one is assigned). */
+static int all_at_eof(const struct xs_rt *rt)
+{
+        for (int k = 0; k < rt->n_parts; k++)
+                if (!rt->at_eof[rt->parts[k]])
+                        return 0;
+        return rt->n_parts > 0;
+}
+
+/* ---- setup -------------------------------------------------------------------------- */
+
+static int catalog_bootstrap(struct xs_rt *rt)
+{
+        char err[512];
+        const char *topic = rt->p->topic_catalog;
+        rd_kafka_conf_t *kc = xs_kafka_conf(
+            rt->conf, rt->o->bootstrap,
+            (const char *const[]){"group.id", "xsell-catalog", "enable.auto.commit", "false",
+                                  "enable.partition.eof", "true", "fetch.wait.max.ms", "10", NULL},
+            err, sizeof(err));
+        if (!kc || !(rt->catcons = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
+                if (kc)
+                        rd_kafka_conf_destroy(kc);
+                fprintf(stderr, "xsell run: catalog consumer: %s\n", err);
+                return -1;
+        }
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rt->catcons, topic, NULL);
+        rd_kafka_resp_err_t e = rd_kafka_metadata(rt->catcons, 0, rkt, &md, 10000);
+        rd_kafka_topic_destroy(rkt);
+        if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
+                fprintf(stderr, "xsell run: catalog topic %s: %s\n", topic,
+                        e                     ? rd_kafka_err2str(e)
+                        : md && md->topic_cnt ? rd_kafka_err2str(md->topics[0].err)
+                                              : "no metadata");
+                if (md)
+                        rd_kafka_metadata_destroy(md);
+                return -1;
+        }
+        int n = md->topics[0].partition_cnt;
+        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
+        for (int i = 0; i < n; i++)
+                rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)
+                    ->offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_assign(rt->catcons, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+        /* read to the end of every partition before any event is processed */
+        int at_end = 0;
+        double deadline = now_s() + (double)rt->p->catalog_bootstrap_timeout / 1000.0;
+        while (at_end < n) {
+                if (now_s() > deadline) {
+                        fprintf(stderr,
+                                "xsell run: catalog topic %s not read to its end within "
+                                "catalog.bootstrap_timeout\n",
+                                topic);
+                        return -1;
+                }
+                if (rt->o->stop && *rt->o->stop)
+                        return -1;
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->catcons, 100);
+                if (!m)
+                        continue;
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                        at_end++;
+                else if (!m->err)
+                        handle_catalog(rt, m);
+                rd_kafka_message_destroy(m);
+        }
+        if (!rt->o->quiet)
+                fprintf(stderr, "xsell run: catalog %s read to its end: %" PRIu64 " records\n",
+                        topic, rt->st.catalog_records);
+        return 0;
+}
+
+static int registry_setup(struct xs_rt *rt)
+{
+        char err[512];
+        const struct xs_params *p = rt->p;
+        if (*p->registry_url) {
+                struct xs_registry_conf rc = {
+                    .url = p->registry_url,
+                    .basic_auth = *p->registry_basic_auth ? p->registry_basic_auth : NULL,
+                    .timeout_ms = p->registry_timeout,
+                    .retries = (int)p->registry_retries,
+                    .retry_backoff_ms = 200};
+                rt->reg = xs_registry_new(&rc, err, sizeof(err));
+        } else {
+                rt->reg = xs_registry_new_static(err, sizeof(err));
+        }
+        if (!rt->reg) {
+                fprintf(stderr, "xsell run: schema registry: %s\n", err);
+                return -1;
+        }
+        const int64_t static_ids[XS_KIND_COUNT] = {p->schema_id_event, p->schema_id_product,
+                                                   p->schema_id_offer, p->schema_id_signal,
+                                                   p->schema_id_outcome};
+        const char *topics[XS_KIND_COUNT] = {p->topic_events, p->topic_catalog, p->topic_offers,
+                                             p->topic_signals, p->topic_outcomes};
+        for (int k = 0; k < XS_KIND_COUNT; k++) {
+                const char *text = xs_codec_schema_text((enum xs_record_kind)k);
+                if (!*p->registry_url) {
+                        rt->out_ids[k] = (uint32_t)static_ids[k];
+                        if (xs_registry_static_add(rt->reg, rt->out_ids[k], text) != XS_OK) {
+                                fprintf(stderr, "xsell run: schema.id.*: ids must differ\n");
+                                return -1;
+                        }
+                        continue;
+                }
+                if (k < XS_KIND_OFFER || !*topics[k])
+                        continue; /* inputs: writer schemas come by id */
+                char subject[512];
+                snprintf(subject, sizeof(subject), "%s-value", topics[k]);
+                xs_err_t e;
+                while ((e = xs_registry_register(rt->reg, subject, text, &rt->out_ids[k], err,
+                                                 sizeof(err))) == XS_ERR_RETRY) {
+                        fprintf(stderr, "xsell run: registering %s: %s; retrying\n", subject, err);
+                        if (rt->o->stop && *rt->o->stop)
+                                return -1;
+                        sleep(2);
+                }
+                if (e != XS_OK) {
+                        fprintf(stderr, "xsell run: registering %s: %s\n", subject, err);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static void print_summary(struct xs_rt *rt)
+{
+        struct xs_stats st;
+        xs_engine_stats(rt->eng, &st);
+        fprintf(stderr,
+                "\n== xsell run ==\nconsumed %" PRIu64 ", catalog %" PRIu64 ", produced %" PRIu64
+                ", delivered %" PRIu64 ", dead letters %" PRIu64 ", commits %" PRIu64
+                ", transactions %" PRIu64 " (aborted and retried %" PRIu64 "), restored %" PRIu64
+                ", rebalances %" PRIu64 "\n",
+                rt->st.consumed, rt->st.catalog_records, rt->st.produced, rt->st.delivered,
+                rt->st.dead_lettered, rt->st.commits, rt->st.txn_commits, rt->st.txn_aborts,
+                rt->st.restored, rt->st.rebalances);
+        fprintf(stderr, "offers:");
+        for (int o = 0; o < XS_OFFER_COUNT; o++) {
+                uint64_t n = 0;
+                for (int s = 0; s < XS_STAGE_COUNT; s++)
+                        n += st.offers[o][s];
+                fprintf(stderr, " %s=%" PRIu64, xs_offer_type_name(o), n);
+        }
+        fprintf(stderr,
+                "; events processed %" PRIu64 ", rejected %" PRIu64 ", late %" PRIu64
+                ", duplicate %" PRIu64 "\n",
+                st.events_processed, st.events_rejected, st.events_late, st.events_duplicate);
+}
+
+int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
+{
+        char err[512];
+        int rc = 1;
+        struct xs_rt rtv = {0}, *rt = &rtv;
+        rt->conf = conf;
+        rt->p = xs_conf_params(conf);
+        rt->o = opts;
+        const struct xs_params *p = rt->p;
+        rt->eos = !strcmp(p->processing_guarantee, "exactly_once");
+        rt->tolerance_none = !strcmp(p->errors_tolerance, "none");
+        xs_avro_guard_init(0);
+        struct xs_sink sink = {on_offer, on_signal, on_outcome, rt};
+        rt->eng = xs_engine_new(conf, &sink, err, sizeof(err));
+        rt->codec = xs_codec_new(err, sizeof(err));
+        if (rt->eng)
+                xs_engine_set_external_clock(rt->eng, 1);
+        rt->stream_time = INT64_MIN;
+        for (int i = 0; i < 1024; i++)
+                rt->part_max[i] = INT64_MIN;
+        if (!rt->eng || !rt->codec) {
+                fprintf(stderr, "xsell run: %s\n", err);
+                rc = 2;
+                goto out;
+        }
+        if (registry_setup(rt) != 0)
+                goto out;
+
+        char client[300], txnid[320];
+        snprintf(client, sizeof(client), "%s-producer", p->application_id);
+        const char *host = getenv("HOSTNAME");
+        snprintf(txnid, sizeof(txnid), "%s-%s", p->application_id, host && *host ? host : "0");
+        rd_kafka_conf_t *pc = xs_kafka_conf(
+            conf, opts->bootstrap,
+            rt->eos ? (const char *const[]){"client.id", client, "enable.idempotence", "true",
+                                            "transactional.id", txnid, "linger.ms", "5", NULL}
+                    : (const char *const[]){"client.id", client, "enable.idempotence", "true",
+                                            "linger.ms", "5", NULL},
+            err, sizeof(err));
+        if (!pc) {
+                fprintf(stderr, "xsell run: %s\n", err);
+                rc = 2;
+                goto out;
+        }
+        rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
+        rd_kafka_conf_set_opaque(pc, rt);
+        if (!(rt->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof(err)))) {
+                rd_kafka_conf_destroy(pc);
+                fprintf(stderr, "xsell run: producer: %s\n", err);
+                rc = 2;
+                goto out;
+        }
+        if (rt->eos) {
+                rd_kafka_error_t *e = rd_kafka_init_transactions(rt->producer, 30000);
+                if (e) {
+                        fprintf(stderr, "xsell run: init_transactions: %s\n",
+                                rd_kafka_error_string(e));
+                        rd_kafka_error_destroy(e);
+                        goto out;
+                }
+        }
+        if (*p->topic_catalog && catalog_bootstrap(rt) != 0)
+                goto out;
+
+        snprintf(client, sizeof(client), "%s-consumer", p->application_id);
+        rd_kafka_conf_t *cc = xs_kafka_conf(
+            conf, opts->bootstrap,
+            (const char *const[]){"group.id", p->application_id, "client.id", client,
+                                  "partition.assignment.strategy", "cooperative-sticky",
+                                  "enable.auto.commit", "false", "enable.auto.offset.store",
+                                  "false", "auto.offset.reset", "earliest", "isolation.level",
+                                  "read_committed", "enable.partition.eof", "true",
+                                  /* the embedded broker holds empty fetches this long */
+                                  "fetch.wait.max.ms", opts->bootstrap ? "10" : "500", NULL},
+            err, sizeof(err));
+        if (!cc) {
+                fprintf(stderr, "xsell run: %s\n", err);
+                rc = 2;
+                goto out;
+        }
+        rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
+        rd_kafka_conf_set_opaque(cc, rt);
+        if (!(rt->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err)))) {
+                rd_kafka_conf_destroy(cc);
+                fprintf(stderr, "xsell run: consumer: %s\n", err);
+                rc = 2;
+                goto out;
+        }
+        rd_kafka_poll_set_consumer(rt->consumer);
+        rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(sub, p->topic_events, RD_KAFKA_PARTITION_UA);
+        rd_kafka_resp_err_t serr = rd_kafka_subscribe(rt->consumer, sub);
+        rd_kafka_topic_partition_list_destroy(sub);
+        if (serr) {
+                fprintf(stderr, "xsell run: subscribe %s: %s\n", p->topic_events,
+                        rd_kafka_err2str(serr));
+                goto out;
+        }
+        if (!opts->quiet)
+                fprintf(stderr, "xsell run: consuming %s as group %s (%s)\n", p->topic_events,
+                        p->application_id, p->processing_guarantee);
+
+        rt->last_commit = rt->last_input = now_s();
+        int feeding = opts->feed != NULL;
+        double idle_exit = (double)p->run_idle_exit / 1000.0;
+        while (!rt->fatal && !(opts->stop && *opts->stop)) {
+                if (feeding)
+                        feeding = opts->feed(opts->feed_opaque, rt);
+                for (int i = 0; rt->catcons && i < 100; i++) { /* follow the catalog */
+                        rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->catcons, 0);
+                        if (!m)
+                                break;
+                        if (!m->err)
+                                handle_catalog(rt, m);
+                        rd_kafka_message_destroy(m);
+                }
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, 100);
+                if (m) {
+                        int32_t part = m->partition;
+                        if (!m->err) {
+                                handle_event(rt, m);
+                                rt->last_input = now_s();
+                                if (part >= 0 && part < 1024) {
+                                        if (rt->at_eof[part])
+                                                hold_idle_partitions(rt, part);
+                                        rt->at_eof[part] = 0;
+                                }
+                        } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                                if (part >= 0 && part < 1024) {
+                                        rt->at_eof[part] = 1;
+                                        rt->eof_hold_until[part] = now_s() + XS_EOF_HOLD_S;
+                                }
+                        } else if (!opts->quiet) {
+                                fprintf(stderr, "xsell run: consumer: %s\n",
+                                        rd_kafka_message_errstr(m));
+                        }
+                        rd_kafka_message_destroy(m);
+                }
+                advance_stream_time(rt);
+                rd_kafka_poll(rt->producer, 0);
+                if (now_s() - rt->last_commit >= (double)p->commit_interval / 1000.0)
+                        commit_now(rt);
+                if (idle_exit > 0 && !feeding && now_s() - rt->last_input >= idle_exit &&
+                    all_at_eof(rt)) {
+                        /* the input is finished: no partition holds stream time back now */
+                        memset(rt->eof_hold_until, 0, sizeof(rt->eof_hold_until));
+                        advance_stream_time(rt);
+                        break;
+                }
+        }
+        /* the input is finished (idle exit): let what would be due by then fire */
+        if (!rt->fatal && opts->drain_ms > 0 && rt->stream_time != INT64_MIN &&
+            !(opts->stop && *opts->stop)) {
+                xs_engine_advance(rt->eng, rt->stream_time + p->allowed_lateness + opts->drain_ms);
+                rd_kafka_poll(rt->producer, 0);
+        }
+        /* graceful shutdown: stop consuming, make what was processed durable, close */
+        if (!rt->fatal) {
+                if (commit_now(rt) != 0 && !rt->fatal)
+                        fprintf(stderr, "xsell run: final commit did not complete\n");
+        }
+        if (rt->fatal)
+                fprintf(stderr, "xsell run: stopping: %s\n", rt->fatal_msg);
+        rc = rt->fatal ? 1 : 0;
+out:
+        if (rt->consumer) {
+                rd_kafka_consumer_close(rt->consumer);
+                rd_kafka_destroy(rt->consumer);
+        }
+        if (rt->catcons) {
+                rd_kafka_consumer_close(rt->catcons);
+                rd_kafka_destroy(rt->catcons);
+        }
+        if (rt->producer) {
+                if (rt->eos && rt->txn_open) {
+                        rd_kafka_error_t *e = rd_kafka_abort_transaction(rt->producer, 10000);
+                        if (e)
+                                rd_kafka_error_destroy(e);
+                }
+                rd_kafka_flush(rt->producer, (int)(p->shutdown_timeout));
+                rd_kafka_destroy(rt->producer);
+        }
+        if (rt->eng && !opts->quiet)
+                print_summary(rt);
+        txn_clear(rt);
+        free(rt->txn);
+        free(rt->buf);
+        xs_engine_destroy(rt->eng);
+        xs_codec_destroy(rt->codec);
+        xs_registry_destroy(rt->reg);
+        return rc;
+}

@@ -1,0 +1,76 @@
+/*
+ * The Kafka runtime around the engine (`xsell run`, `xsell demo`): a consumer group on the
+ * events topic, the catalog topic read to its end before any offer, a producer for offers,
+ * signals, outcomes and dead letters, at-least-once or exactly-once delivery, the Confluent
+ * wire format with a Schema Registry (or configured ids), and graceful shutdown.
+ */
+#ifndef XS_KAFKA_H
+#define XS_KAFKA_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "xsell/codec.h"
+#include "xsell/conf.h"
+
+struct xs_rt;
+
+/* Called once per loop iteration before the consumer is polled (the demo's paced loader).
+ * Returns 1 while it has more to do, 0 when it is done. */
+typedef int(xs_rt_feed_cb)(void *opaque, struct xs_rt *rt);
+
+struct xs_rt_opts {
+        const char *bootstrap;       /* overrides kafka.bootstrap.servers (embedded broker) */
+        volatile sig_atomic_t *stop; /* set by the signal handler; polled by the loop */
+        FILE *print;                 /* offers are printed here as they are acknowledged */
+        int print_json;              /* print offers as JSON lines instead of text */
+        xs_rt_feed_cb *feed;
+        void *feed_opaque;
+        int quiet;
+        int64_t drain_ms; /* at idle exit, move event time on this much first (the demo) */
+};
+
+/* Runs until *stop, run.idle_exit, or a fatal error. Returns the exit status (0 ok, 1 runtime
+ * failure, 2 configuration). conf is not taken. */
+int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
+
+/* Runtime counters (every one a future metric). */
+#define XS_RT_STATS(X)                                                                             \
+        X(consumed, "input records consumed")                                                      \
+        X(catalog_records, "catalog records applied")                                              \
+        X(produced, "records produced (offers, signals, outcomes, dead letters)")                  \
+        X(delivered, "records acknowledged by the broker")                                         \
+        X(delivery_failed, "records the broker did not take")                                      \
+        X(dead_lettered, "input records sent to the dead-letter topic")                            \
+        X(commits, "offset commits (at-least-once)")                                               \
+        X(txn_commits, "transactions committed (exactly-once)")                                    \
+        X(txn_aborts, "transactions aborted and retried (exactly-once)")                           \
+        X(restored, "events replayed to rebuild state on start")                                   \
+        X(rebalances, "partition assignments and revocations")                                     \
+        X(customers_dropped, "customers dropped with a revoked partition")
+
+struct xs_rt_stats {
+#define XS_RT_FIELD(name, help) uint64_t name;
+        XS_RT_STATS(XS_RT_FIELD)
+#undef XS_RT_FIELD
+};
+
+/* For the feeder: the embedded broker's producer handle and byte counts, to stay within what
+ * the mock keeps per partition. */
+rd_kafka_t *xs_rt_producer(struct xs_rt *rt);
+uint64_t xs_rt_consumed_bytes(const struct xs_rt *rt);
+
+/* Helpers shared with `xsell produce` and the demo. */
+/* Builds a librdkafka configuration from the kafka.* keys plus extra pairs (NULL-terminated
+ * key, value, key, value...). Returns NULL with errstr filled on an unknown property. */
+rd_kafka_conf_t *xs_kafka_conf(const struct xs_conf *conf, const char *bootstrap,
+                               const char *const *extra, char *errstr, size_t errstr_size);
+/* Frames and encodes one record of kind into buf (owned by the caller, grown as needed).
+ * Returns the length, or 0 with errstr filled. */
+size_t xs_kafka_encode(struct xs_codec *codec, enum xs_record_kind kind, uint32_t schema_id,
+                       const void *record, int tombstone, unsigned char **buf, size_t *cap,
+                       char *errstr, size_t errstr_size);
+
+#endif
