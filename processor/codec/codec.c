@@ -1290,10 +1290,6 @@ xs_err_t xs_codec_encode_outcome_generic(struct xs_codec *codec, const struct xs
 }
 
 /*
- * Confluent Schema Registry framing.
- */
-
-/*
  * Direct encoders for what the engine emits on the hot path (offers, signals, outcomes): the
  * bytes are written field by field in the order of our .avsc files, without avro-c's generic
  * values (which look every field up by name in a hash table). The generic encoders stay as
@@ -1518,26 +1514,4 @@ xs_err_t xs_codec_encode_outcome(struct xs_codec *codec, const struct xs_outcome
         unsigned char b = o->control ? 1 : 0;
         wb_put(&w, &b, 1);
         return wb_finish(&w, len);
-}
-
-void xs_frame_header(unsigned char hdr[XS_FRAME_HEADER], uint32_t schema_id)
-{
-        hdr[0] = 0;
-        hdr[1] = (unsigned char)(schema_id >> 24);
-        hdr[2] = (unsigned char)(schema_id >> 16);
-        hdr[3] = (unsigned char)(schema_id >> 8);
-        hdr[4] = (unsigned char)schema_id;
-}
-
-/* *body points into buf (nothing is copied or allocated). */
-xs_err_t xs_frame_parse(const void *buf, size_t len, uint32_t *schema_id, const void **body,
-                        size_t *body_len)
-{
-        const unsigned char *p = buf;
-        if (!p || len < XS_FRAME_HEADER || p[0] != 0)
-                return XS_ERR_DECODE;
-        *schema_id = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
-        *body = p + XS_FRAME_HEADER;
-        *body_len = len - XS_FRAME_HEADER;
-        return XS_OK;
 }

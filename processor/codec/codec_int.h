@@ -3,7 +3,8 @@
  * catalog products in, events, products, offers, signals and outcomes out. Its files, each
  * calling only the ones below it in this list:
  *
- *   codec.c           everything else: schemas, the codec, decoders, encoders, framing
+ *   codec.c           everything else: schemas, the codec, decoders, encoders
+ *   frame.c           Confluent Schema Registry framing (calls none of the above)
  *
  * Decoding never trusts the bytes: xs_avro_validate walks the record against the writer schema
  * before either decoder reads it. Decoded records point into memory the codec owns (a string
