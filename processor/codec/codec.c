@@ -94,7 +94,7 @@ static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
         va_end(ap);
 }
 
-static avro_schema_t resolve(avro_schema_t s)
+avro_schema_t xs_codec_resolve(avro_schema_t s)
 {
         for (int i = 0; i < 8 && s && is_avro_link(s); i++)
                 s = avro_schema_link_target(s);
@@ -104,7 +104,7 @@ static avro_schema_t resolve(avro_schema_t s)
 /* 1 if a writer value of type s (not a union) can be read as t. */
 static int base_compatible(avro_schema_t s, enum ftype t)
 {
-        s = resolve(s);
+        s = xs_codec_resolve(s);
         if (!s)
                 return 0;
         switch (t) {
@@ -121,13 +121,13 @@ static int base_compatible(avro_schema_t s, enum ftype t)
         case FT_STR_ARRAY: {
                 if (!is_avro_array(s))
                         return 0;
-                avro_schema_t items = resolve(avro_schema_array_items(s));
+                avro_schema_t items = xs_codec_resolve(avro_schema_array_items(s));
                 return items && (is_avro_string(items) || is_avro_bytes(items));
         }
         case FT_REC_ARRAY: {
                 if (!is_avro_array(s))
                         return 0;
-                avro_schema_t items = resolve(avro_schema_array_items(s));
+                avro_schema_t items = xs_codec_resolve(avro_schema_array_items(s));
                 return items && is_avro_record(items);
         }
         }
@@ -139,7 +139,7 @@ static int base_compatible(avro_schema_t s, enum ftype t)
  * come plain. On success *base is the compatible writer type. */
 static int field_compatible(avro_schema_t s, const struct fspec *f, avro_schema_t *base)
 {
-        s = resolve(s);
+        s = xs_codec_resolve(s);
         if (!s)
                 return 0;
         if (!is_avro_union(s)) {
@@ -151,7 +151,7 @@ static int field_compatible(avro_schema_t s, const struct fspec *f, avro_schema_
         size_t n = avro_schema_union_size(s);
         int matched = 0;
         for (size_t i = 0; i < n; i++) {
-                avro_schema_t b = resolve(avro_schema_union_branch(s, (int)i));
+                avro_schema_t b = xs_codec_resolve(avro_schema_union_branch(s, (int)i));
                 if (b && is_avro_null(b))
                         continue;
                 if (!base_compatible(b, f->type))
@@ -251,7 +251,7 @@ struct xs_wschema *xs_wschema_new(enum xs_record_kind kind, const char *json, ch
                         xs_record_kind_name(kind), avro_strerror());
                 goto fail;
         }
-        avro_schema_t rec = resolve(ws->schema);
+        avro_schema_t rec = xs_codec_resolve(ws->schema);
         if (!rec || !is_avro_record(rec)) {
                 set_err(errstr, errstr_size, "writer schema for %s is not a record",
                         xs_record_kind_name(kind));
@@ -276,7 +276,7 @@ struct xs_wschema *xs_wschema_new(enum xs_record_kind kind, const char *json, ch
         for (int i = 0; i < LI_NFIELDS; i++)
                 ws->sub_idx[i] = -1;
         if (ws->idx[EV_ITEMS] >= 0) {
-                avro_schema_t item = resolve(avro_schema_array_items(bases[EV_ITEMS]));
+                avro_schema_t item = xs_codec_resolve(avro_schema_array_items(bases[EV_ITEMS]));
                 avro_schema_t sub_bases[XS_WS_MAX_FIELDS];
                 if (map_fields(item, "LineItem", item_fields, LI_NFIELDS, ws->sub_idx, sub_bases,
                                errstr, errstr_size) != 0)
@@ -1020,498 +1020,4 @@ xs_err_t xs_codec_decode_product(struct xs_codec *codec, const struct xs_wschema
                                  size_t errstr_size)
 {
         return codec_done(codec, decode_product(codec, ws, buf, len, out, errstr, errstr_size));
-}
-
-/*
- * Encoding with our own schemas. Enum symbols are looked up by name in the schema, so the C
- * enum order and the .avsc symbol order need not agree.
- */
-static int put_str(avro_value_t *rec, const char *name, const char *s)
-{
-        avro_value_t f;
-        if (!s || avro_value_get_by_name(rec, name, &f, NULL) != 0)
-                return -1;
-        return avro_value_set_string(&f, s);
-}
-
-/* ["null", "string"]: NULL or "" (empty = none, for currencies) is null. */
-static int put_opt_str(avro_value_t *rec, const char *name, const char *s)
-{
-        avro_value_t f, b;
-        if (avro_value_get_by_name(rec, name, &f, NULL) != 0)
-                return -1;
-        if (!s || !*s)
-                return avro_value_set_branch(&f, 0, &b) || avro_value_set_null(&b);
-        return avro_value_set_branch(&f, 1, &b) || avro_value_set_string(&b, s);
-}
-
-static int put_long(avro_value_t *rec, const char *name, int64_t v)
-{
-        avro_value_t f;
-        return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_set_long(&f, v);
-}
-
-static int put_int(avro_value_t *rec, const char *name, int32_t v)
-{
-        avro_value_t f;
-        return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_set_int(&f, v);
-}
-
-static int put_double(avro_value_t *rec, const char *name, double v)
-{
-        avro_value_t f;
-        return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_set_double(&f, v);
-}
-
-static int put_bool(avro_value_t *rec, const char *name, int v)
-{
-        avro_value_t f;
-        return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_set_boolean(&f, v != 0);
-}
-
-static int put_enum(avro_value_t *rec, const char *name, const char *symbol)
-{
-        avro_value_t f;
-        if (avro_value_get_by_name(rec, name, &f, NULL) != 0)
-                return -1;
-        int i = avro_schema_enum_get_by_name(avro_value_get_schema(&f), symbol);
-        return i < 0 ? -1 : avro_value_set_enum(&f, i);
-}
-
-static int append(avro_value_t *rec, const char *name, avro_value_t *elem)
-{
-        avro_value_t f;
-        return avro_value_get_by_name(rec, name, &f, NULL) || avro_value_append(&f, elem, NULL);
-}
-
-/* The encode value of kind, built on first use (a codec that only decodes never parses the
- * output schemas); NULL only when avro-c runs out of memory. */
-static avro_value_t *enc_begin(struct xs_codec *codec, enum xs_record_kind kind)
-{
-        avro_value_t *v = &codec->enc_value[kind];
-        if (!v->iface) {
-                const char *text = xs_codec_schema_text(kind);
-                if (!codec->enc_schema[kind] &&
-                    avro_schema_from_json_length(text, strlen(text), &codec->enc_schema[kind]) != 0)
-                        return NULL;
-                if (!codec->enc_iface[kind] &&
-                    !(codec->enc_iface[kind] =
-                          avro_generic_class_from_schema(codec->enc_schema[kind])))
-                        return NULL;
-                if (avro_generic_value_new(codec->enc_iface[kind], v) != 0) {
-                        v->iface = NULL;
-                        return NULL;
-                }
-        }
-        avro_value_reset(v);
-        return v;
-}
-
-/* Writes the built value into buf; XS_ERR_NOMEM with *len = size needed when cap is short. */
-static xs_err_t enc_finish(struct xs_codec *codec, avro_value_t *v, void *buf, size_t cap,
-                           size_t *len)
-{
-        *len = 0;
-        if (!buf || cap == 0) {
-                size_t need = 0;
-                if (avro_value_sizeof(v, &need) == 0)
-                        *len = need;
-                return XS_ERR_NOMEM;
-        }
-        avro_writer_memory_set_dest(codec->writer, buf, (int64_t)cap);
-        if (avro_value_write(codec->writer, v) != 0) {
-                size_t need = 0;
-                if (avro_value_sizeof(v, &need) == 0)
-                        *len = need;
-                return XS_ERR_NOMEM;
-        }
-        *len = (size_t)avro_writer_tell(codec->writer);
-        return XS_OK;
-}
-
-/* Reads nothing after return; ev is only read. XS_ERR_INVALID for a required string that is
- * NULL or an enum value out of range. */
-xs_err_t xs_codec_encode_event(struct xs_codec *codec, const struct xs_event *ev, void *buf,
-                               size_t cap, size_t *len)
-{
-        avro_value_t *r = enc_begin(codec, XS_KIND_EVENT);
-        *len = 0;
-        if (!r)
-                return XS_ERR_NOMEM;
-        if ((unsigned)ev->type >= XS_EV_COUNT)
-                return XS_ERR_INVALID;
-        if (put_str(r, "event_id", ev->event_id) || put_str(r, "customer_id", ev->customer_id) ||
-            put_opt_str(r, "session_id", ev->session_id) ||
-            put_long(r, "event_time", ev->event_time) ||
-            put_enum(r, "type", xs_event_type_name(ev->type)) ||
-            put_opt_str(r, "currency", ev->currency) || put_opt_str(r, "order_id", ev->order_id) ||
-            put_opt_str(r, "offer_id", ev->offer_id))
-                return XS_ERR_INVALID;
-        for (size_t i = 0; i < ev->n_items; i++) {
-                const struct xs_line_item *it = &ev->items[i];
-                avro_value_t e, f, b;
-                if (append(r, "items", &e) || put_str(&e, "product_id", it->product_id) ||
-                    put_int(&e, "quantity", it->quantity) ||
-                    put_opt_str(&e, "category", it->category) ||
-                    put_opt_str(&e, "brand", it->brand) ||
-                    avro_value_get_by_name(&e, "unit_price", &f, NULL))
-                        return XS_ERR_INVALID;
-                if (it->unit_price < 0 ? avro_value_set_branch(&f, 0, &b) || avro_value_set_null(&b)
-                                       : avro_value_set_branch(&f, 1, &b) ||
-                                             avro_value_set_long(&b, it->unit_price))
-                        return XS_ERR_INVALID;
-        }
-        return enc_finish(codec, r, buf, cap, len);
-}
-
-/* Like xs_codec_encode_product, with deleted = tombstone (the file form of a delete). */
-xs_err_t xs_codec_encode_product_ex(struct xs_codec *codec, const struct xs_product *p,
-                                    int tombstone, void *buf, size_t cap, size_t *len)
-{
-        avro_value_t *r = enc_begin(codec, XS_KIND_PRODUCT);
-        avro_value_t e;
-        *len = 0;
-        if (!r)
-                return XS_ERR_NOMEM;
-        if (put_str(r, "product_id", p->product_id) || put_opt_str(r, "category", p->category) ||
-            put_opt_str(r, "brand", p->brand) || put_long(r, "price", p->price) ||
-            put_str(r, "currency", p->currency) || put_bool(r, "in_stock", p->in_stock) ||
-            put_bool(r, "deleted", tombstone))
-                return XS_ERR_INVALID;
-        for (size_t i = 0; i < p->n_upgrades; i++)
-                if (!p->upgrades[i] || append(r, "upgrades", &e) ||
-                    avro_value_set_string(&e, p->upgrades[i]))
-                        return XS_ERR_INVALID;
-        for (size_t i = 0; i < p->n_downgrades; i++)
-                if (!p->downgrades[i] || append(r, "downgrades", &e) ||
-                    avro_value_set_string(&e, p->downgrades[i]))
-                        return XS_ERR_INVALID;
-        return enc_finish(codec, r, buf, cap, len);
-}
-
-xs_err_t xs_codec_encode_product(struct xs_codec *codec, const struct xs_product *p, void *buf,
-                                 size_t cap, size_t *len)
-{
-        return xs_codec_encode_product_ex(codec, p, 0, buf, cap, len);
-}
-
-xs_err_t xs_codec_encode_offer_generic(struct xs_codec *codec, const struct xs_offer *o, void *buf,
-                                       size_t cap, size_t *len)
-{
-        avro_value_t *r = enc_begin(codec, XS_KIND_OFFER);
-        *len = 0;
-        if (!r)
-                return XS_ERR_NOMEM;
-        if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT ||
-            (unsigned)o->channel >= XS_CHANNEL_COUNT || o->n_items > XS_OFFER_MAX_ITEMS ||
-            o->n_incentives > XS_OFFER_MAX_INCENTIVES)
-                return XS_ERR_INVALID;
-        if (put_str(r, "offer_id", o->offer_id) || put_str(r, "customer_id", o->customer_id) ||
-            put_enum(r, "type", xs_offer_type_name(o->type)) ||
-            put_enum(r, "stage", xs_stage_name(o->stage)) ||
-            put_enum(r, "channel", xs_channel_name(o->channel)) ||
-            put_str(r, "trigger_event_id", o->trigger_event_id) ||
-            put_opt_str(r, "anchor_product_id", o->anchor_product_id) ||
-            put_str(r, "rule", o->rule) || put_str(r, "score_kind", o->score_kind) ||
-            put_long(r, "window_ms", o->window_ms) || put_long(r, "cart_value", o->cart_value) ||
-            put_opt_str(r, "currency", o->currency) || put_long(r, "created_at", o->created_at) ||
-            put_long(r, "expires_at", o->expires_at))
-                return XS_ERR_INVALID;
-        for (size_t i = 0; i < o->n_items; i++) {
-                const struct xs_offer_item *it = &o->items[i];
-                const struct xs_evidence *ev = &it->evidence;
-                avro_value_t e, x;
-                if (append(r, "items", &e) || put_str(&e, "product_id", it->product_id) ||
-                    put_opt_str(&e, "category", it->category) ||
-                    put_opt_str(&e, "brand", it->brand) || put_long(&e, "price", it->price) ||
-                    put_double(&e, "score", it->score) ||
-                    avro_value_get_by_name(&e, "evidence", &x, NULL) ||
-                    put_long(&x, "k11", ev->k11) || put_long(&x, "k12", ev->k12) ||
-                    put_long(&x, "k21", ev->k21) || put_long(&x, "k22", ev->k22) ||
-                    put_double(&x, "llr", ev->llr) || put_double(&x, "lift", ev->lift) ||
-                    put_int(&x, "order_count", ev->rel[XS_REL_ORDER]) ||
-                    put_int(&x, "customer_count", ev->rel[XS_REL_CUSTOMER]) ||
-                    put_int(&x, "cart_count", ev->rel[XS_REL_CART]) ||
-                    put_int(&x, "view_count", ev->rel[XS_REL_VIEW]) ||
-                    put_int(&x, "view_buy_count", ev->rel[XS_REL_VIEW_BUY]))
-                        return XS_ERR_INVALID;
-        }
-        for (size_t i = 0; i < o->n_incentives; i++) {
-                const struct xs_incentive *inc = &o->incentives[i];
-                avro_value_t e;
-                if ((unsigned)inc->kind >= XS_INC_COUNT || append(r, "incentives", &e) ||
-                    put_enum(&e, "kind", xs_incentive_kind_name(inc->kind)) ||
-                    put_int(&e, "percent", inc->percent) ||
-                    put_long(&e, "threshold", inc->threshold) ||
-                    put_long(&e, "amount", inc->amount) ||
-                    put_opt_str(&e, "currency", inc->currency) ||
-                    put_long(&e, "valid_until", inc->valid_until))
-                        return XS_ERR_INVALID;
-        }
-        return enc_finish(codec, r, buf, cap, len);
-}
-
-xs_err_t xs_codec_encode_signal_generic(struct xs_codec *codec, const struct xs_signal *s,
-                                        void *buf, size_t cap, size_t *len)
-{
-        avro_value_t *r = enc_begin(codec, XS_KIND_SIGNAL);
-        *len = 0;
-        if (!r)
-                return XS_ERR_NOMEM;
-        if ((unsigned)s->from >= XS_STAGE_COUNT || (unsigned)s->to >= XS_STAGE_COUNT)
-                return XS_ERR_INVALID;
-        if (put_str(r, "customer_id", s->customer_id) ||
-            put_enum(r, "from_stage", xs_stage_name(s->from)) ||
-            put_enum(r, "to_stage", xs_stage_name(s->to)) || put_str(r, "reason", s->reason) ||
-            put_opt_str(r, "trigger_event_id", s->trigger_event_id) ||
-            put_long(r, "event_time", s->event_time))
-                return XS_ERR_INVALID;
-        return enc_finish(codec, r, buf, cap, len);
-}
-
-xs_err_t xs_codec_encode_outcome_generic(struct xs_codec *codec, const struct xs_outcome *o,
-                                         void *buf, size_t cap, size_t *len)
-{
-        avro_value_t *r = enc_begin(codec, XS_KIND_OUTCOME);
-        *len = 0;
-        if (!r)
-                return XS_ERR_NOMEM;
-        if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT)
-                return XS_ERR_INVALID;
-        if (put_str(r, "offer_id", o->offer_id) || put_str(r, "customer_id", o->customer_id) ||
-            put_enum(r, "offer_type", xs_offer_type_name(o->type)) ||
-            put_enum(r, "stage", xs_stage_name(o->stage)) ||
-            put_str(r, "product_id", o->product_id) || put_opt_str(r, "order_id", o->order_id) ||
-            put_str(r, "purchase_event_id", o->purchase_event_id) ||
-            put_long(r, "offer_created_at", o->offer_created_at) ||
-            put_long(r, "converted_at", o->converted_at) || put_bool(r, "control", o->control))
-                return XS_ERR_INVALID;
-        return enc_finish(codec, r, buf, cap, len);
-}
-
-/*
- * Direct encoders for what the engine emits on the hot path (offers, signals, outcomes): the
- * bytes are written field by field in the order of our .avsc files, without avro-c's generic
- * values (which look every field up by name in a hash table). The generic encoders stay as
- * the reference: tests/test_codec.c checks that both give the same bytes and the same result
- * for every record it builds, and reads the output back with avro-c.
- */
-struct wbuf {
-        unsigned char *p;
-        size_t cap, len; /* len counts on past cap: it is the size needed */
-};
-
-static void wb_put(struct wbuf *w, const void *src, size_t n)
-{
-        if (w->len + n <= w->cap)
-                memcpy(w->p + w->len, src, n);
-        w->len += n;
-}
-
-static void wb_long(struct wbuf *w, int64_t v)
-{
-        unsigned char tmp[10];
-        uint64_t z = ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0); /* zig-zag */
-        size_t n = 0;
-        do {
-                unsigned char b = z & 0x7f;
-                z >>= 7;
-                tmp[n++] = z ? (unsigned char)(b | 0x80) : b;
-        } while (z);
-        wb_put(w, tmp, n);
-}
-
-static void wb_double(struct wbuf *w, double d)
-{
-        uint64_t u;
-        unsigned char tmp[8];
-        memcpy(&u, &d, sizeof(u));
-        for (int i = 0; i < 8; i++)
-                tmp[i] = (unsigned char)(u >> (8 * i));
-        wb_put(w, tmp, 8);
-}
-
-/* A required string: 0, or -1 when it is NULL (the record is invalid). */
-static int wb_str(struct wbuf *w, const char *str)
-{
-        if (!str)
-                return -1;
-        size_t n = strlen(str);
-        wb_long(w, (int64_t)n);
-        wb_put(w, str, n);
-        return 0;
-}
-
-/* ["null", "string"]: NULL and "" are null. */
-static void wb_opt_str(struct wbuf *w, const char *str)
-{
-        if (!str || !*str) {
-                wb_long(w, 0);
-                return;
-        }
-        wb_long(w, 1);
-        wb_str(w, str);
-}
-
-static int enum_index(avro_schema_t rec, const char *field, const char *symbol)
-{
-        avro_schema_t f = rec ? avro_schema_record_field_get(rec, field) : NULL;
-        f = resolve(f);
-        return f && is_avro_enum(f) ? avro_schema_enum_get_by_name(f, symbol) : -1;
-}
-
-static int enc_maps(struct xs_codec *codec)
-{
-        if (codec->enc_maps_ready)
-                return 0;
-        /* the generic encoders build (and keep) our output schemas */
-        if (!enc_begin(codec, XS_KIND_OFFER) || !enc_begin(codec, XS_KIND_SIGNAL) ||
-            !enc_begin(codec, XS_KIND_OUTCOME))
-                return -1;
-        avro_schema_t sig = resolve(codec->enc_schema[XS_KIND_SIGNAL]);
-        avro_schema_t out = resolve(codec->enc_schema[XS_KIND_OUTCOME]);
-        for (int v = 0; v < XS_STAGE_COUNT; v++) {
-                codec->sig_from[v] = enum_index(sig, "from_stage", xs_stage_name(v));
-                codec->sig_to[v] = enum_index(sig, "to_stage", xs_stage_name(v));
-                codec->out_stage[v] = enum_index(out, "stage", xs_stage_name(v));
-        }
-        for (int v = 0; v < XS_OFFER_COUNT; v++)
-                codec->out_type[v] = enum_index(out, "offer_type", xs_offer_type_name(v));
-        avro_schema_t offer = resolve(codec->enc_schema[XS_KIND_OFFER]);
-        for (int v = 0; v < XS_OFFER_COUNT; v++)
-                codec->map_type[v] = enum_index(offer, "type", xs_offer_type_name(v));
-        for (int v = 0; v < XS_STAGE_COUNT; v++)
-                codec->map_stage[v] = enum_index(offer, "stage", xs_stage_name(v));
-        for (int v = 0; v < XS_CHANNEL_COUNT; v++)
-                codec->map_channel[v] = enum_index(offer, "channel", xs_channel_name(v));
-        avro_schema_t incs = resolve(avro_schema_record_field_get(offer, "incentives"));
-        avro_schema_t inc =
-            incs && is_avro_array(incs) ? resolve(avro_schema_array_items(incs)) : NULL;
-        for (int v = 0; v < XS_INC_COUNT; v++)
-                codec->map_inc[v] = enum_index(inc, "kind", xs_incentive_kind_name(v));
-        codec->enc_maps_ready = 1;
-        return 0;
-}
-
-static xs_err_t wb_finish(const struct wbuf *w, size_t *len)
-{
-        *len = w->len;
-        return w->len <= w->cap && w->p ? XS_OK : XS_ERR_NOMEM;
-}
-
-xs_err_t xs_codec_encode_offer(struct xs_codec *codec, const struct xs_offer *o, void *buf,
-                               size_t cap, size_t *len)
-{
-        struct wbuf w = {buf, buf ? cap : 0, 0};
-        *len = 0;
-        if (enc_maps(codec) != 0)
-                return XS_ERR_NOMEM;
-        if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT ||
-            (unsigned)o->channel >= XS_CHANNEL_COUNT || o->n_items > XS_OFFER_MAX_ITEMS ||
-            o->n_incentives > XS_OFFER_MAX_INCENTIVES || codec->map_type[o->type] < 0 ||
-            codec->map_stage[o->stage] < 0 || codec->map_channel[o->channel] < 0)
-                return XS_ERR_INVALID;
-        if (wb_str(&w, o->offer_id) || wb_str(&w, o->customer_id))
-                return XS_ERR_INVALID;
-        wb_long(&w, codec->map_type[o->type]);
-        wb_long(&w, codec->map_stage[o->stage]);
-        wb_long(&w, codec->map_channel[o->channel]);
-        if (wb_str(&w, o->trigger_event_id))
-                return XS_ERR_INVALID;
-        wb_opt_str(&w, o->anchor_product_id);
-        if (o->n_items)
-                wb_long(&w, (int64_t)o->n_items);
-        for (size_t i = 0; i < o->n_items; i++) {
-                const struct xs_offer_item *it = &o->items[i];
-                const struct xs_evidence *ev = &it->evidence;
-                if (wb_str(&w, it->product_id))
-                        return XS_ERR_INVALID;
-                wb_opt_str(&w, it->category);
-                wb_opt_str(&w, it->brand);
-                wb_long(&w, it->price);
-                wb_double(&w, it->score);
-                wb_long(&w, ev->k11);
-                wb_long(&w, ev->k12);
-                wb_long(&w, ev->k21);
-                wb_long(&w, ev->k22);
-                wb_double(&w, ev->llr);
-                wb_double(&w, ev->lift);
-                wb_long(&w, ev->rel[XS_REL_ORDER]);
-                wb_long(&w, ev->rel[XS_REL_CUSTOMER]);
-                wb_long(&w, ev->rel[XS_REL_CART]);
-                wb_long(&w, ev->rel[XS_REL_VIEW]);
-                wb_long(&w, ev->rel[XS_REL_VIEW_BUY]);
-        }
-        wb_long(&w, 0);
-        for (size_t i = 0; i < o->n_incentives; i++)
-                if ((unsigned)o->incentives[i].kind >= XS_INC_COUNT ||
-                    codec->map_inc[o->incentives[i].kind] < 0)
-                        return XS_ERR_INVALID;
-        if (o->n_incentives)
-                wb_long(&w, (int64_t)o->n_incentives);
-        for (size_t i = 0; i < o->n_incentives; i++) {
-                const struct xs_incentive *inc = &o->incentives[i];
-                wb_long(&w, codec->map_inc[inc->kind]);
-                wb_long(&w, inc->percent);
-                wb_long(&w, inc->threshold);
-                wb_long(&w, inc->amount);
-                wb_opt_str(&w, inc->currency);
-                wb_long(&w, inc->valid_until);
-        }
-        wb_long(&w, 0);
-        if (wb_str(&w, o->rule) || wb_str(&w, o->score_kind))
-                return XS_ERR_INVALID;
-        wb_long(&w, o->window_ms);
-        wb_long(&w, o->cart_value);
-        wb_opt_str(&w, o->currency);
-        wb_long(&w, o->created_at);
-        wb_long(&w, o->expires_at);
-        return wb_finish(&w, len);
-}
-
-xs_err_t xs_codec_encode_signal(struct xs_codec *codec, const struct xs_signal *s, void *buf,
-                                size_t cap, size_t *len)
-{
-        struct wbuf w = {buf, buf ? cap : 0, 0};
-        *len = 0;
-        if (enc_maps(codec) != 0)
-                return XS_ERR_NOMEM;
-        if ((unsigned)s->from >= XS_STAGE_COUNT || (unsigned)s->to >= XS_STAGE_COUNT ||
-            codec->sig_from[s->from] < 0 || codec->sig_to[s->to] < 0)
-                return XS_ERR_INVALID;
-        if (wb_str(&w, s->customer_id))
-                return XS_ERR_INVALID;
-        wb_long(&w, codec->sig_from[s->from]);
-        wb_long(&w, codec->sig_to[s->to]);
-        if (wb_str(&w, s->reason))
-                return XS_ERR_INVALID;
-        wb_opt_str(&w, s->trigger_event_id);
-        wb_long(&w, s->event_time);
-        return wb_finish(&w, len);
-}
-
-xs_err_t xs_codec_encode_outcome(struct xs_codec *codec, const struct xs_outcome *o, void *buf,
-                                 size_t cap, size_t *len)
-{
-        struct wbuf w = {buf, buf ? cap : 0, 0};
-        *len = 0;
-        if (enc_maps(codec) != 0)
-                return XS_ERR_NOMEM;
-        if ((unsigned)o->type >= XS_OFFER_COUNT || (unsigned)o->stage >= XS_STAGE_COUNT ||
-            codec->out_type[o->type] < 0 || codec->out_stage[o->stage] < 0)
-                return XS_ERR_INVALID;
-        if (wb_str(&w, o->offer_id) || wb_str(&w, o->customer_id))
-                return XS_ERR_INVALID;
-        wb_long(&w, codec->out_type[o->type]);
-        wb_long(&w, codec->out_stage[o->stage]);
-        if (wb_str(&w, o->product_id))
-                return XS_ERR_INVALID;
-        wb_opt_str(&w, o->order_id);
-        if (wb_str(&w, o->purchase_event_id))
-                return XS_ERR_INVALID;
-        wb_long(&w, o->offer_created_at);
-        wb_long(&w, o->converted_at);
-        unsigned char b = o->control ? 1 : 0;
-        wb_put(&w, &b, 1);
-        return wb_finish(&w, len);
 }

@@ -3,7 +3,9 @@
  * catalog products in, events, products, offers, signals and outcomes out. Its files, each
  * calling only the ones below it in this list:
  *
- *   codec.c           everything else: schemas, the codec, decoders, encoders
+ *   encode_direct.c   offers, signals and outcomes written field by field (the hot path)
+ *   encode_generic.c  events and products, and the reference encoders, through avro-c
+ *   codec.c           everything else: schemas, the codec, decoders
  *   frame.c           Confluent Schema Registry framing (calls none of the above)
  *
  * Decoding never trusts the bytes: xs_avro_validate walks the record against the writer schema
@@ -126,5 +128,12 @@ struct xs_codec {
         /* offer_outcome.avsc */
         int out_type[XS_OFFER_COUNT], out_stage[XS_STAGE_COUNT];
 };
+
+/* codec.c */
+/* s with its links followed (at most 8), or NULL. */
+avro_schema_t xs_codec_resolve(avro_schema_t s);
+
+/* encode_generic.c */
+avro_value_t *xs_codec_enc_begin(struct xs_codec *codec, enum xs_record_kind kind);
 
 #endif
