@@ -3,9 +3,13 @@
  * catalog products in, events, products, offers, signals and outcomes out. Its files, each
  * calling only the ones below it in this list:
  *
+ *   decode.c          the public decode entry points
+ *   decode_plan.c     events on the hot path: fields read from validated bytes by a plan
+ *   decode_generic.c  products, and events for reference, through avro-c's generic values
+ *   decode_map.c      what all decoders share: accepting a record, mapping raw fields
  *   encode_direct.c   offers, signals and outcomes written field by field (the hot path)
  *   encode_generic.c  events and products, and the reference encoders, through avro-c
- *   codec.c           everything else: schemas, the codec, decoders
+ *   codec.c           the codec, record kinds, our schema texts, writer schemas mapped by name
  *   frame.c           Confluent Schema Registry framing (calls none of the above)
  *
  * Decoding never trusts the bytes: xs_avro_validate walks the record against the writer schema
@@ -129,9 +133,49 @@ struct xs_codec {
         int out_type[XS_OFFER_COUNT], out_stage[XS_STAGE_COUNT];
 };
 
+/* What the mapping helpers of decode_map.c report errors with. */
+struct mapctx {
+        struct xs_codec *codec;
+        const char *what;
+        char *errstr;
+        size_t errstr_size;
+};
+
 /* codec.c */
+void xs_codec_set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* s with its links followed (at most 8), or NULL. */
 avro_schema_t xs_codec_resolve(avro_schema_t s);
+avro_value_t *xs_codec_slot(struct xs_codec *codec, const struct xs_wschema *ws, char *errstr,
+                            size_t errstr_size);
+/* Grows the array *p of *cap elements of elem bytes to hold need; 0, or -1 out of memory. */
+int xs_codec_grow(void **p, size_t *cap, size_t need, size_t elem);
+
+/* decode_map.c */
+xs_err_t xs_codec_accept(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                         size_t len, char *errstr, size_t errstr_size);
+char *xs_codec_arena_copy(struct xs_codec *c, const char *p, size_t n);
+xs_err_t xs_codec_raw_str(struct mapctx *m, const struct raw *r, const char *name, int required,
+                          const char **out);
+xs_err_t xs_codec_raw_id(struct mapctx *m, const struct raw *r, const char *name, const char **out);
+xs_err_t xs_codec_raw_currency(struct mapctx *m, const struct raw *r, int required,
+                               char cur[XS_CURRENCY_LEN]);
+xs_err_t xs_codec_map_event(struct xs_codec *codec, const struct xs_wschema *ws,
+                            const struct raw *f, size_t n, struct xs_event *out, char *errstr,
+                            size_t errstr_size);
+
+/* decode_plan.c: ws is for events (the caller checks) */
+xs_err_t xs_codec_plan_decode_event(struct xs_codec *codec, const struct xs_wschema *ws,
+                                    const void *buf, size_t len, struct xs_event *out, char *errstr,
+                                    size_t errstr_size);
+
+/* decode_generic.c: the value avro-c reads into is left to the caller to reset (codec->live) */
+xs_err_t xs_codec_generic_decode_event(struct xs_codec *codec, const struct xs_wschema *ws,
+                                       const void *buf, size_t len, struct xs_event *out,
+                                       char *errstr, size_t errstr_size);
+xs_err_t xs_codec_generic_decode_product(struct xs_codec *codec, const struct xs_wschema *ws,
+                                         const void *buf, size_t len, struct xs_product *out,
+                                         char *errstr, size_t errstr_size);
 
 /* encode_generic.c */
 avro_value_t *xs_codec_enc_begin(struct xs_codec *codec, enum xs_record_kind kind);
