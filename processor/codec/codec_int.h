@@ -9,7 +9,8 @@
  *   decode_map.c      what all decoders share: accepting a record, mapping raw fields
  *   encode_direct.c   offers, signals and outcomes written field by field (the hot path)
  *   encode_generic.c  events and products, and the reference encoders, through avro-c
- *   codec.c           the codec, record kinds, our schema texts, writer schemas mapped by name
+ *   codec.c           the codec: new/destroy, its decode values and growable arrays
+ *   schema.c          record kinds, our schema texts, writer schemas mapped by name, plans
  *   frame.c           Confluent Schema Registry framing (calls none of the above)
  *
  * Decoding never trusts the bytes: xs_avro_validate walks the record against the writer schema
@@ -27,7 +28,7 @@
 #include "codec/avro_guard.h"
 #include "xsell/codec.h"
 
-/* Our fields of each record kind, by index: the field tables of codec.c name them, the
+/* Our fields of each record kind, by index: the field tables of schema.c name them, the
  * decoders read raw fields into arrays in this order. */
 enum {
         EV_EVENT_ID,
@@ -141,11 +142,13 @@ struct mapctx {
         size_t errstr_size;
 };
 
-/* codec.c */
+/* schema.c */
 void xs_codec_set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* s with its links followed (at most 8), or NULL. */
 avro_schema_t xs_codec_resolve(avro_schema_t s);
+
+/* codec.c */
 avro_value_t *xs_codec_slot(struct xs_codec *codec, const struct xs_wschema *ws, char *errstr,
                             size_t errstr_size);
 /* Grows the array *p of *cap elements of elem bytes to hold need; 0, or -1 out of memory. */
