@@ -21,189 +21,6 @@
 
 #include "engine/engine_int.h"
 
-/* ---- customers ---------------------------------------------------------------------- */
-
-static void lru_unlink(struct xs_engine *eng, struct xs_customer *c)
-{
-        if (c->lru_prev)
-                c->lru_prev->lru_next = c->lru_next;
-        else
-                eng->lru_head = c->lru_next;
-        if (c->lru_next)
-                c->lru_next->lru_prev = c->lru_prev;
-        else
-                eng->lru_tail = c->lru_prev;
-        c->lru_prev = c->lru_next = NULL;
-}
-
-static void lru_push(struct xs_engine *eng, struct xs_customer *c)
-{
-        c->lru_next = eng->lru_head;
-        c->lru_prev = NULL;
-        if (eng->lru_head)
-                eng->lru_head->lru_prev = c;
-        eng->lru_head = c;
-        if (!eng->lru_tail)
-                eng->lru_tail = c;
-}
-
-void xs_customer_free(struct xs_customer *c)
-{
-        if (!c)
-                return;
-        free(c->id);
-        free(c->cart_event_id);
-        free(c->subscribe_event_id);
-        free(c->cart);
-        free(c->order_items);
-        free(c->hist);
-        free(c->views);
-        free(c->pending);
-        free(c);
-}
-
-/* Removes c and all of its state; its pending timers become stale (slot generation). */
-static void customer_drop(struct xs_engine *eng, struct xs_customer *c)
-{
-        HASH_DEL(eng->customers, c);
-        lru_unlink(eng, c);
-        eng->slots[c->slot] = NULL;
-        eng->slot_gen[c->slot]++;
-        eng->free_slots[eng->n_free++] = c->slot;
-        xs_customer_free(c);
-        eng->st.customers_live--;
-}
-
-static struct xs_customer *customer_find(struct xs_engine *eng, const char *id)
-{
-        struct xs_customer *c;
-        HASH_FIND_STR(eng->customers, id, c);
-        return c;
-}
-
-/* Makes sure a free slot exists (growing the slot arrays). Returns 0 or -1. */
-static int slot_reserve(struct xs_engine *eng)
-{
-        if (eng->n_free)
-                return 0;
-        if (eng->n_slots == eng->cap_slots) {
-                /* customers.max <= 2e9, so the capacity stays below 2^32 */
-                uint32_t cap = eng->cap_slots ? eng->cap_slots * 2 : 1024;
-                struct xs_customer **slots = realloc(eng->slots, cap * sizeof(*slots));
-                if (!slots)
-                        return -1;
-                eng->slots = slots;
-                uint32_t *gen = realloc(eng->slot_gen, cap * sizeof(*gen));
-                if (!gen)
-                        return -1;
-                eng->slot_gen = gen;
-                uint32_t *fr = realloc(eng->free_slots, cap * sizeof(*fr));
-                if (!fr)
-                        return -1;
-                eng->free_slots = fr;
-                eng->cap_slots = cap;
-        }
-        eng->slot_gen[eng->n_slots] = 0;
-        eng->free_slots[eng->n_free++] = eng->n_slots++;
-        return 0;
-}
-
-/* Links c (not yet in the engine) in: slot, id hash, head of the LRU. Evicts the least
- * recently active customer when customers.max is reached. Returns 0 or -1 (c not linked). */
-static int customer_link(struct xs_engine *eng, struct xs_customer *c)
-{
-        if ((int64_t)eng->st.customers_live >= eng->p->max_customers && eng->lru_tail) {
-                customer_drop(eng, eng->lru_tail);
-                eng->st.customers_evicted++;
-        }
-        if (slot_reserve(eng) != 0)
-                return -1;
-        c->slot = eng->free_slots[--eng->n_free];
-        eng->slots[c->slot] = c;
-        HASH_ADD_KEYPTR(hh, eng->customers, c->id, strlen(c->id), c);
-        lru_push(eng, c);
-        eng->st.customers_live++;
-        return 0;
-}
-
-static struct xs_customer *customer_get(struct xs_engine *eng, const char *id)
-{
-        struct xs_customer *c = customer_find(eng, id);
-        if (c) {
-                lru_unlink(eng, c);
-                lru_push(eng, c);
-                return c;
-        }
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return NULL;
-        c->id = strdup(id);
-        c->stage = XS_STAGE_BROWSING;
-        c->email_ok = 1;
-        c->tag = eng->tag;
-        if (!c->id || customer_link(eng, c) != 0) {
-                xs_customer_free(c);
-                return NULL;
-        }
-        return c;
-}
-
-int xs_engine_customer_install(struct xs_engine *eng, struct xs_customer *c)
-{
-        /* the slot first, so that out of memory leaves the old customer in place */
-        if (slot_reserve(eng) != 0)
-                return -1;
-        struct xs_customer *old = customer_find(eng, c->id);
-        if (old)
-                customer_drop(eng, old);
-        return customer_link(eng, c);
-}
-
-int xs_reserve(void **arr, uint16_t *cap, size_t elem, size_t need)
-{
-        if (need <= *cap)
-                return 0;
-        if (need > UINT16_MAX)
-                return -1;
-        size_t n = *cap ? *cap : 2;
-        while (n < need)
-                n *= 2;
-        if (n > UINT16_MAX)
-                n = UINT16_MAX;
-        void *p = realloc(*arr, n * elem);
-        if (!p)
-                return -1;
-        *arr = p;
-        *cap = (uint16_t)n;
-        return 0;
-}
-
-int xs_customer_in_cart(const struct xs_customer *c, uint32_t product)
-{
-        for (uint16_t i = 0; i < c->n_cart; i++)
-                if (c->cart[i].product == product)
-                        return 1;
-        return 0;
-}
-
-int xs_customer_bought_since(const struct xs_customer *c, uint32_t product, int64_t since)
-{
-        for (uint16_t i = 0; i < c->n_hist; i++)
-                if (c->hist[i].product == product && c->hist[i].t >= since)
-                        return 1;
-        return 0;
-}
-
-int64_t xs_customer_cart_value(const struct xs_customer *c)
-{
-        int64_t v = 0;
-        for (uint16_t i = 0; i < c->n_cart; i++)
-                if (c->cart[i].unit_price > 0)
-                        v = xs_money_add(v,
-                                         xs_money_mul(c->cart[i].unit_price, c->cart[i].quantity));
-        return v;
-}
-
 /* ---- timers ------------------------------------------------------------------------- */
 
 static int timer_less(const struct xs_timer *a, const struct xs_timer *b)
@@ -460,7 +277,7 @@ void xs_engine_destroy(struct xs_engine *eng)
         if (!eng)
                 return;
         while (eng->customers)
-                customer_drop(eng, eng->customers);
+                xs_customer_drop(eng, eng->customers);
         free(eng->slots);
         free(eng->slot_gen);
         free(eng->free_slots);
@@ -527,45 +344,6 @@ static int undecided(struct xs_engine *eng, const struct xs_customer *c, int64_t
         return 0;
 }
 
-/* A line's quantity saturates at event.max_quantity (max_qty): repeated additions of a legal
- * quantity must not overflow. */
-static void cart_add(struct xs_customer *c, uint32_t product, int32_t qty, int64_t price,
-                     int64_t max_qty)
-{
-        for (uint16_t i = 0; i < c->n_cart; i++) {
-                if (c->cart[i].product == product) {
-                        int64_t sum = (int64_t)c->cart[i].quantity + qty;
-                        c->cart[i].quantity = (int32_t)(sum > max_qty ? max_qty : sum);
-                        if (price >= 0)
-                                c->cart[i].unit_price = price;
-                        return;
-                }
-        }
-        if (c->n_cart == XS_CART_MAX || XS_RESERVE(c->cart, c->cap_cart, c->n_cart + 1u) != 0)
-                return; /* a cart of 64 distinct lines: further lines are not tracked */
-        c->cart[c->n_cart].product = product;
-        c->cart[c->n_cart].quantity = qty;
-        c->cart[c->n_cart].unit_price = price;
-        c->n_cart++;
-}
-
-/* Returns 1 when the line was in the cart. */
-static int cart_remove(struct xs_customer *c, uint32_t product, int32_t qty)
-{
-        for (uint16_t i = 0; i < c->n_cart; i++) {
-                if (c->cart[i].product != product)
-                        continue;
-                c->cart[i].quantity -= qty;
-                if (c->cart[i].quantity <= 0) {
-                        memmove(&c->cart[i], &c->cart[i + 1],
-                                (size_t)(c->n_cart - i - 1) * sizeof(*c->cart));
-                        c->n_cart--;
-                }
-                return 1;
-        }
-        return 0;
-}
-
 static int set_str(char **dst, const char *src)
 {
         char *copy = src ? strdup(src) : NULL;
@@ -610,8 +388,8 @@ static void journey(struct xs_engine *eng, struct xs_customer *c, const struct x
                 for (size_t i = 0; i < n; i++) {
                         if (!xs_customer_in_cart(c, items[i]))
                                 xs_cooc_cart_add(eng, c, t, items[i]);
-                        cart_add(c, items[i], ev->items[i].quantity, ev->items[i].unit_price,
-                                 p->event_max_quantity);
+                        xs_customer_cart_add(c, items[i], ev->items[i].quantity,
+                                             ev->items[i].unit_price, p->event_max_quantity);
                 }
                 if (ev->currency[0])
                         memcpy(c->currency, ev->currency, XS_CURRENCY_LEN);
@@ -629,7 +407,7 @@ static void journey(struct xs_engine *eng, struct xs_customer *c, const struct x
                                         before = c->cart[j].quantity;
                         if (ev->items[i].quantity >= before)
                                 xs_cooc_cart_remove(eng, c, t, items[i]);
-                        cart_remove(c, items[i], ev->items[i].quantity);
+                        xs_customer_cart_remove(c, items[i], ev->items[i].quantity);
                 }
                 set_str(&c->cart_event_id, ev->event_id);
                 if (c->n_cart) {
@@ -762,14 +540,14 @@ static xs_err_t customer_request(struct xs_engine *eng, const struct xs_event *e
         eng->st.events_processed++;
         eng->st.events_by_type[ev->type]++;
         if (ev->type == XS_EV_FORGET) {
-                struct xs_customer *gone = customer_find(eng, ev->customer_id);
+                struct xs_customer *gone = xs_customer_find(eng, ev->customer_id);
                 if (gone) {
-                        customer_drop(eng, gone);
+                        xs_customer_drop(eng, gone);
                         eng->st.customers_forgotten++;
                 }
                 return XS_OK;
         }
-        struct xs_customer *c = customer_get(eng, ev->customer_id);
+        struct xs_customer *c = xs_customer_get(eng, ev->customer_id);
         if (!c) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return XS_ERR_NOMEM;
@@ -877,7 +655,7 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
         compact.n_items = n;
 
         uint64_t increments_before = xs_window_increments(eng->window);
-        struct xs_customer *c = customer_get(eng, ev->customer_id);
+        struct xs_customer *c = xs_customer_get(eng, ev->customer_id);
         if (!c) {
                 if (items != stack_items) {
                         free(items);
@@ -931,7 +709,7 @@ size_t xs_engine_drop_tag(struct xs_engine *eng, uint32_t tag)
         HASH_ITER(hh, eng->customers, c, tmp)
         {
                 if (c->tag == tag) {
-                        customer_drop(eng, c);
+                        xs_customer_drop(eng, c);
                         n++;
                 }
         }

@@ -388,7 +388,7 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
                 xs_customer_free(c);
                 return XS_ERR_DECODE;
         }
-        if (xs_engine_customer_install(eng, c) != 0) {
+        if (xs_customer_install(eng, c) != 0) {
                 xs_customer_free(c);
                 snprintf(errstr, errstr_size, "customer state: out of memory");
                 return XS_ERR_NOMEM;
