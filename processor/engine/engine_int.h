@@ -1,7 +1,7 @@
 /*
- * Engine internals shared by engine.c (events, journey, timers), cooc.c (what an event adds to
- * the window), score.c (significance) and policy.c (offers and guardrails). Customers are
- * customer.h, the engine's struct engine_ctx.h.
+ * Engine internals shared by engine.c (events, journey, timers) and policy.c (offers and
+ * guardrails). Customers are customer.h, the engine's struct engine_ctx.h, co-occurrence
+ * cooc.h, significance score.h.
  */
 #ifndef XS_ENGINE_INT_H
 #define XS_ENGINE_INT_H
@@ -9,8 +9,10 @@
 #include <stdint.h>
 
 #include "engine/catalog.h"
+#include "engine/cooc.h"
 #include "engine/customer.h"
 #include "engine/engine_ctx.h"
+#include "engine/score.h"
 #include "util/conf_int.h"
 #include "util/intern.h"
 #include "util/pool.h"
@@ -48,21 +50,6 @@ struct xs_comp_cache {
 /* engine.c */
 void xs_engine_set_stage(struct xs_engine *eng, struct xs_customer *c, enum xs_stage to, int64_t t,
                          const char *trigger_event_id, const char *reason);
-
-/* cooc.c: what an event adds to the window */
-void xs_cooc_view(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint32_t product);
-void xs_cooc_cart_add(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint32_t product);
-void xs_cooc_cart_remove(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint32_t product);
-/* items: distinct products of one PURCHASE event (already capped) */
-void xs_cooc_purchase(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint64_t order,
-                      const uint32_t *items, size_t n);
-
-/* score.c */
-double xs_llr(int64_t k11, int64_t k12, int64_t k21, int64_t k22);
-/* Fills evidence for the pair (a, b) under view v and returns its ranking score (signed llr or
- * lift per cooc.score). *support gets the raw pair count of the view's relations. */
-double xs_score_pair(struct xs_engine *eng, enum xs_score_view v, uint32_t a, uint32_t b,
-                     const int32_t n[XS_REL_COUNT], struct xs_evidence *ev, int64_t *support);
 
 /* policy.c */
 void xs_policy_on_event(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev,
