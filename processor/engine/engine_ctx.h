@@ -5,7 +5,7 @@
  * others only read it.
  *
  * Bounds: customers at most customers.max (customer.c evicts the least recently active); the
- * timer heap proportional to the armed timers (engine.c drops stale entries when they
+ * timer heap proportional to the armed timers (journey.c drops stale entries when they
  * outnumber live ones); dedup ids at most dedup.capacity; the complement cache one entry per
  * product id.
  */
@@ -40,7 +40,7 @@ struct xs_engine {
         uint32_t *free_slots;
         uint32_t n_free;
 
-        /* timers (engine.c): binary min-heap by (due, seq) */
+        /* timers (journey.c): binary min-heap by (due, seq) */
         struct xs_timer *timers;
         size_t n_timers, cap_timers;
         uint64_t timer_seq;

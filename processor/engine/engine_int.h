@@ -1,7 +1,7 @@
 /*
- * Engine internals shared by engine.c (events, journey, timers) and policy.c (offers and
- * guardrails). Customers are customer.h, the engine's struct engine_ctx.h, co-occurrence
- * cooc.h, significance score.h.
+ * Engine internals shared by engine.c (the event pipeline) and policy.c (offers and
+ * guardrails). Customers are customer.h, the journey journey.h, the engine's struct
+ * engine_ctx.h, co-occurrence cooc.h, significance score.h.
  */
 #ifndef XS_ENGINE_INT_H
 #define XS_ENGINE_INT_H
@@ -12,6 +12,7 @@
 #include "engine/cooc.h"
 #include "engine/customer.h"
 #include "engine/engine_ctx.h"
+#include "engine/journey.h"
 #include "engine/score.h"
 #include "util/conf_int.h"
 #include "util/intern.h"
@@ -19,13 +20,6 @@
 #include "engine/window.h"
 #include "util/xs_uthash.h"
 #include "xsell/engine.h"
-
-struct xs_timer {
-        int64_t due;
-        uint64_t seq; /* ties fire in arming order: deterministic */
-        uint32_t slot, gen;
-        uint8_t kind;
-};
 
 struct xs_dedup_entry {
         uint64_t hash;
@@ -47,10 +41,6 @@ struct xs_comp_cache {
         int64_t row_at;
 };
 
-/* engine.c */
-void xs_engine_set_stage(struct xs_engine *eng, struct xs_customer *c, enum xs_stage to, int64_t t,
-                         const char *trigger_event_id, const char *reason);
-
 /* policy.c */
 void xs_policy_on_event(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev,
                         const uint32_t *items, size_t n_items);
@@ -58,9 +48,5 @@ void xs_policy_on_timer(struct xs_engine *eng, struct xs_customer *c, enum xs_ti
                         int64_t due);
 void xs_policy_attribute(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev,
                          const uint32_t *items, size_t n_items);
-
-void xs_timer_arm(struct xs_engine *eng, struct xs_customer *c, enum xs_timer_kind kind,
-                  int64_t due);
-void xs_timer_cancel(struct xs_customer *c, enum xs_timer_kind kind);
 
 #endif

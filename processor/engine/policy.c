@@ -860,7 +860,7 @@ void xs_policy_on_timer(struct xs_engine *eng, struct xs_customer *c, enum xs_ti
         case XS_TIMER_CART: {
                 if (!c->n_cart || c->stage != XS_STAGE_CART)
                         return;
-                xs_engine_set_stage(eng, c, XS_STAGE_CART_ABANDONED, due, NULL, "cart_timeout");
+                xs_journey_set_stage(eng, c, XS_STAGE_CART_ABANDONED, due, NULL, "cart_timeout");
                 uint32_t ids[XS_CART_MAX];
                 for (uint16_t i = 0; i < c->n_cart; i++)
                         ids[i] = c->cart[i].product;
@@ -871,12 +871,13 @@ void xs_policy_on_timer(struct xs_engine *eng, struct xs_customer *c, enum xs_ti
         }
         case XS_TIMER_ONBOARDING:
                 if (c->stage == XS_STAGE_ONBOARDING)
-                        xs_engine_set_stage(eng, c, XS_STAGE_BROWSING, due, NULL, "onboarding_end");
+                        xs_journey_set_stage(eng, c, XS_STAGE_BROWSING, due, NULL,
+                                             "onboarding_end");
                 return;
         case XS_TIMER_LEAD: {
                 if (!c->subscribed || c->has_purchased || !c->email_ok)
                         return;
-                xs_engine_set_stage(eng, c, XS_STAGE_LEAD, due, NULL, "subscribed_no_purchase");
+                xs_journey_set_stage(eng, c, XS_STAGE_LEAD, due, NULL, "subscribed_no_purchase");
                 if (!c->lead_last_offer || due - c->lead_last_offer >= p->lead_interval) {
                         uint32_t ids[256];
                         size_t n = 0;
@@ -891,7 +892,7 @@ void xs_policy_on_timer(struct xs_engine *eng, struct xs_customer *c, enum xs_ti
                                 eng->st.offers_no_candidate++;
                         }
                 }
-                xs_timer_arm(eng, c, XS_TIMER_LEAD, due + p->lead_interval);
+                xs_journey_timer_arm(eng, c, XS_TIMER_LEAD, due + p->lead_interval);
                 return;
         }
         default:

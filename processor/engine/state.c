@@ -395,6 +395,6 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
         }
         for (int k = 0; k < XS_TIMER_COUNT; k++)
                 if (due[k] > 0)
-                        xs_timer_arm(eng, c, (enum xs_timer_kind)k, due[k]);
+                        xs_journey_timer_arm(eng, c, (enum xs_timer_kind)k, due[k]);
         return XS_OK;
 }
