@@ -25,8 +25,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "engine/catalog.h"
+#include "engine/customer.h"
+#include "engine/engine_ctx.h"
 #include "engine/journey.h"
+#include "engine/policy.h"
+#include "engine/score.h"
+#include "engine/window.h"
+#include "util/conf_int.h"
+#include "util/intern.h"
+#include "util/pool.h"
+#include "util/xs_uthash.h"
+
+struct xs_dedup_entry {
+        uint64_t hash;
+        int64_t t;
+        UT_hash_handle hh;
+};
 
 /* ---- timers: the journey's due timers, into the policy ----------------------------- */
 

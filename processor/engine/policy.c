@@ -29,7 +29,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "engine/catalog.h"
+#include "engine/customer.h"
+#include "engine/engine_ctx.h"
+#include "engine/journey.h"
+#include "engine/policy.h"
+#include "engine/score.h"
+#include "engine/window.h"
+#include "util/conf_int.h"
+#include "util/intern.h"
+#include "util/xs_uthash.h"
+
+/* The best complement candidates of one anchor, before the customer's guardrails. Walking all
+ * of a popular product's neighbours on every offer would cost thousands of lookups; the list
+ * is recomputed when the anchor's counts have moved: on any change while its row total is
+ * below 64; once larger, after it has moved 10% (growth or expiry) and at most once per pane.
+ * So a newly significant pair of a popular product can wait up to a pane to enter the list;
+ * the scores and evidence of the products finally offered are always recomputed exactly. */
+#define XS_COMP_CACHE_MAX 32
+struct xs_comp_cache {
+        uint32_t ids[XS_COMP_CACHE_MAX];
+        uint8_t n, valid;
+        uint64_t epoch;
+        int64_t row_at;
+};
 
 #define MAX_CANDS 64
 

@@ -14,10 +14,16 @@
  * record is valid, so a corrupt record leaves nothing half-built and leaves a customer of the
  * same id exactly as it was.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "engine/customer.h"
+#include "engine/engine_ctx.h"
+#include "engine/journey.h"
+#include "util/conf_int.h"
+#include "util/intern.h"
+#include "util/xs_uthash.h"
 
 struct wbuf {
         unsigned char *p;
