@@ -32,8 +32,11 @@
 
 #include "cli/cli.h"
 #include "cli/cmd.h"
-#include "engine/engine_int.h"
+#include "engine/catalog.h"
+#include "engine/engine_ctx.h"
 #include "io/io_int.h"
+#include "util/conf_int.h"
+#include "util/xs_uthash.h"
 
 #define EV_TOP      64 /* popularity candidates kept, before the per-offer guardrails */
 #define EV_HIT_K    3  /* hit@3 */

@@ -4,7 +4,13 @@
  * only (recent views, cart lines, the open order, recent purchases), so the pairs one event
  * creates are bounded by those caps, whatever the input.
  */
-#include "engine/engine_int.h"
+#include <string.h>
+
+#include "engine/cooc.h"
+#include "engine/customer.h"
+#include "engine/engine_ctx.h"
+#include "engine/window.h"
+#include "util/conf_int.h"
 
 static void add_pair(struct xs_engine *eng, int64_t t, uint32_t a, uint32_t b, enum xs_relation rel,
                      int32_t delta)

@@ -1,7 +1,8 @@
 /*
- * The engine: validates an event against the contract, drops late and duplicate ones, moves
- * the event-time watermark (closing and expiring panes, firing journey timers), advances the
- * customer's journey, counts co-occurrence and lets the policy make offers.
+ * The engine's event pipeline: validates an event against the contract, drops late and
+ * duplicate ones, moves the event-time watermark (closing and expiring panes, firing journey
+ * timers), then hands the event to the customer's journey (journey.c, which also counts its
+ * co-occurrences) and the policy (policy.c) for offers. The customer store is customer.c.
  *
  * Order of work for one event (it is what makes a replay deterministic):
  *   1. contract checks          -> XS_ERR_INVALID, counted by reason
@@ -13,287 +14,36 @@
  *      per customer, whatever the watermark)
  *   6. journey + co-occurrence + policy for the event
  *   7. window.expiry_batch entries of expired panes are subtracted
+ *
+ * Bounds: dedup remembers at most dedup.capacity event ids, each for dedup.horizon of event
+ * time; one event fires at most timers.max_fire_per_event timers from the heap (and then the
+ * customer's own due ones) and subtracts window.expiry_batch pane entries plus three per pair
+ * increment it made.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "engine/catalog.h"
+#include "engine/customer.h"
+#include "engine/engine_ctx.h"
+#include "engine/journey.h"
+#include "engine/policy.h"
+#include "engine/score.h"
+#include "engine/window.h"
+#include "util/conf_int.h"
+#include "util/intern.h"
+#include "util/pool.h"
+#include "util/xs_uthash.h"
 
-/* ---- customers ---------------------------------------------------------------------- */
+struct xs_dedup_entry {
+        uint64_t hash;
+        int64_t t;
+        UT_hash_handle hh;
+};
 
-static void lru_unlink(struct xs_engine *eng, struct xs_customer *c)
-{
-        if (c->lru_prev)
-                c->lru_prev->lru_next = c->lru_next;
-        else
-                eng->lru_head = c->lru_next;
-        if (c->lru_next)
-                c->lru_next->lru_prev = c->lru_prev;
-        else
-                eng->lru_tail = c->lru_prev;
-        c->lru_prev = c->lru_next = NULL;
-}
-
-static void lru_push(struct xs_engine *eng, struct xs_customer *c)
-{
-        c->lru_next = eng->lru_head;
-        c->lru_prev = NULL;
-        if (eng->lru_head)
-                eng->lru_head->lru_prev = c;
-        eng->lru_head = c;
-        if (!eng->lru_tail)
-                eng->lru_tail = c;
-}
-
-void xs_customer_free(struct xs_customer *c)
-{
-        if (!c)
-                return;
-        free(c->id);
-        free(c->cart_event_id);
-        free(c->subscribe_event_id);
-        free(c->cart);
-        free(c->order_items);
-        free(c->hist);
-        free(c->views);
-        free(c->pending);
-        free(c);
-}
-
-/* Removes c and all of its state; its pending timers become stale (slot generation). */
-static void customer_drop(struct xs_engine *eng, struct xs_customer *c)
-{
-        HASH_DEL(eng->customers, c);
-        lru_unlink(eng, c);
-        eng->slots[c->slot] = NULL;
-        eng->slot_gen[c->slot]++;
-        eng->free_slots[eng->n_free++] = c->slot;
-        xs_customer_free(c);
-        eng->st.customers_live--;
-}
-
-static struct xs_customer *customer_find(struct xs_engine *eng, const char *id)
-{
-        struct xs_customer *c;
-        HASH_FIND_STR(eng->customers, id, c);
-        return c;
-}
-
-/* Makes sure a free slot exists (growing the slot arrays). Returns 0 or -1. */
-static int slot_reserve(struct xs_engine *eng)
-{
-        if (eng->n_free)
-                return 0;
-        if (eng->n_slots == eng->cap_slots) {
-                /* customers.max <= 2e9, so the capacity stays below 2^32 */
-                uint32_t cap = eng->cap_slots ? eng->cap_slots * 2 : 1024;
-                struct xs_customer **slots = realloc(eng->slots, cap * sizeof(*slots));
-                if (!slots)
-                        return -1;
-                eng->slots = slots;
-                uint32_t *gen = realloc(eng->slot_gen, cap * sizeof(*gen));
-                if (!gen)
-                        return -1;
-                eng->slot_gen = gen;
-                uint32_t *fr = realloc(eng->free_slots, cap * sizeof(*fr));
-                if (!fr)
-                        return -1;
-                eng->free_slots = fr;
-                eng->cap_slots = cap;
-        }
-        eng->slot_gen[eng->n_slots] = 0;
-        eng->free_slots[eng->n_free++] = eng->n_slots++;
-        return 0;
-}
-
-/* Links c (not yet in the engine) in: slot, id hash, head of the LRU. Evicts the least
- * recently active customer when customers.max is reached. Returns 0 or -1 (c not linked). */
-static int customer_link(struct xs_engine *eng, struct xs_customer *c)
-{
-        if ((int64_t)eng->st.customers_live >= eng->p->max_customers && eng->lru_tail) {
-                customer_drop(eng, eng->lru_tail);
-                eng->st.customers_evicted++;
-        }
-        if (slot_reserve(eng) != 0)
-                return -1;
-        c->slot = eng->free_slots[--eng->n_free];
-        eng->slots[c->slot] = c;
-        HASH_ADD_KEYPTR(hh, eng->customers, c->id, strlen(c->id), c);
-        lru_push(eng, c);
-        eng->st.customers_live++;
-        return 0;
-}
-
-static struct xs_customer *customer_get(struct xs_engine *eng, const char *id)
-{
-        struct xs_customer *c = customer_find(eng, id);
-        if (c) {
-                lru_unlink(eng, c);
-                lru_push(eng, c);
-                return c;
-        }
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return NULL;
-        c->id = strdup(id);
-        c->stage = XS_STAGE_BROWSING;
-        c->email_ok = 1;
-        c->tag = eng->tag;
-        if (!c->id || customer_link(eng, c) != 0) {
-                xs_customer_free(c);
-                return NULL;
-        }
-        return c;
-}
-
-int xs_engine_customer_install(struct xs_engine *eng, struct xs_customer *c)
-{
-        /* the slot first, so that out of memory leaves the old customer in place */
-        if (slot_reserve(eng) != 0)
-                return -1;
-        struct xs_customer *old = customer_find(eng, c->id);
-        if (old)
-                customer_drop(eng, old);
-        return customer_link(eng, c);
-}
-
-int xs_reserve(void **arr, uint16_t *cap, size_t elem, size_t need)
-{
-        if (need <= *cap)
-                return 0;
-        if (need > UINT16_MAX)
-                return -1;
-        size_t n = *cap ? *cap : 2;
-        while (n < need)
-                n *= 2;
-        if (n > UINT16_MAX)
-                n = UINT16_MAX;
-        void *p = realloc(*arr, n * elem);
-        if (!p)
-                return -1;
-        *arr = p;
-        *cap = (uint16_t)n;
-        return 0;
-}
-
-int xs_customer_in_cart(const struct xs_customer *c, uint32_t product)
-{
-        for (uint16_t i = 0; i < c->n_cart; i++)
-                if (c->cart[i].product == product)
-                        return 1;
-        return 0;
-}
-
-int xs_customer_bought_since(const struct xs_customer *c, uint32_t product, int64_t since)
-{
-        for (uint16_t i = 0; i < c->n_hist; i++)
-                if (c->hist[i].product == product && c->hist[i].t >= since)
-                        return 1;
-        return 0;
-}
-
-int64_t xs_customer_cart_value(const struct xs_customer *c)
-{
-        int64_t v = 0;
-        for (uint16_t i = 0; i < c->n_cart; i++)
-                if (c->cart[i].unit_price > 0)
-                        v = xs_money_add(v,
-                                         xs_money_mul(c->cart[i].unit_price, c->cart[i].quantity));
-        return v;
-}
-
-/* ---- timers ------------------------------------------------------------------------- */
-
-static int timer_less(const struct xs_timer *a, const struct xs_timer *b)
-{
-        return a->due < b->due || (a->due == b->due && a->seq < b->seq);
-}
-
-static void heap_up(struct xs_timer *h, size_t i)
-{
-        while (i > 0) {
-                size_t parent = (i - 1) / 2;
-                if (!timer_less(&h[i], &h[parent]))
-                        break;
-                struct xs_timer tmp = h[i];
-                h[i] = h[parent];
-                h[parent] = tmp;
-                i = parent;
-        }
-}
-
-static void heap_down(struct xs_timer *h, size_t n, size_t i)
-{
-        for (;;) {
-                size_t l = 2 * i + 1, r = l + 1, m = i;
-                if (l < n && timer_less(&h[l], &h[m]))
-                        m = l;
-                if (r < n && timer_less(&h[r], &h[m]))
-                        m = r;
-                if (m == i)
-                        return;
-                struct xs_timer tmp = h[i];
-                h[i] = h[m];
-                h[m] = tmp;
-                i = m;
-        }
-}
-
-static int timer_live(const struct xs_engine *eng, const struct xs_timer *t)
-{
-        const struct xs_customer *c = t->slot < eng->n_slots ? eng->slots[t->slot] : NULL;
-        return c && eng->slot_gen[t->slot] == t->gen && c->timer_due[t->kind] == t->due;
-}
-
-/* Drops stale entries when they outnumber live ones, so the heap stays bounded by the number
- * of armed timers (re-arming a cart timer on every cart change leaves stale entries). */
-static void heap_compact(struct xs_engine *eng)
-{
-        size_t keep = 0;
-        for (size_t i = 0; i < eng->n_timers; i++)
-                if (timer_live(eng, &eng->timers[i]))
-                        eng->timers[keep++] = eng->timers[i];
-        eng->n_timers = keep;
-        for (size_t i = keep / 2 + 1; i-- > 0;)
-                heap_down(eng->timers, eng->n_timers, i);
-}
-
-void xs_timer_arm(struct xs_engine *eng, struct xs_customer *c, enum xs_timer_kind kind,
-                  int64_t due)
-{
-        if (due <= 0)
-                due = 1;
-        c->timer_due[kind] = due;
-        if (eng->n_timers == eng->cap_timers) {
-                if (eng->n_timers > 3 * eng->st.customers_live + 1024) {
-                        heap_compact(eng);
-                }
-                if (eng->n_timers == eng->cap_timers) {
-                        size_t cap = eng->cap_timers ? eng->cap_timers * 2 : 1024;
-                        struct xs_timer *t = realloc(eng->timers, cap * sizeof(*t));
-                        if (!t) {
-                                c->timer_due[kind] = 0;
-                                return;
-                        }
-                        eng->timers = t;
-                        eng->cap_timers = cap;
-                }
-        }
-        struct xs_timer *t = &eng->timers[eng->n_timers];
-        t->due = due;
-        t->seq = eng->timer_seq++;
-        t->slot = c->slot;
-        t->gen = eng->slot_gen[c->slot];
-        t->kind = (uint8_t)kind;
-        heap_up(eng->timers, eng->n_timers++);
-}
-
-void xs_timer_cancel(struct xs_customer *c, enum xs_timer_kind kind)
-{
-        c->timer_due[kind] = 0;
-}
+/* ---- timers: the journey's due timers, into the policy ----------------------------- */
 
 static void timer_fire(struct xs_engine *eng, struct xs_customer *c, enum xs_timer_kind kind)
 {
@@ -307,20 +57,16 @@ static void timer_fire(struct xs_engine *eng, struct xs_customer *c, enum xs_tim
 static void timers_run(struct xs_engine *eng)
 {
         int64_t budget = eng->p->max_timer_fires;
-        while (eng->n_timers && eng->timers[0].due <= eng->watermark) {
-                struct xs_timer t = eng->timers[0];
-                eng->timers[0] = eng->timers[--eng->n_timers];
-                heap_down(eng->timers, eng->n_timers, 0);
-                if (!timer_live(eng, &t))
-                        continue;
+        struct xs_timer t;
+        struct xs_customer *c;
+        while ((c = xs_journey_timer_pop(eng, eng->watermark, &t))) {
                 if (budget-- <= 0) {
                         /* put it back; it fires on the next call */
-                        eng->timers[eng->n_timers] = t;
-                        heap_up(eng->timers, eng->n_timers++);
+                        xs_journey_timer_defer(eng, &t);
                         eng->st.timers_deferred++;
                         break;
                 }
-                timer_fire(eng, eng->slots[t.slot], (enum xs_timer_kind)t.kind);
+                timer_fire(eng, c, (enum xs_timer_kind)t.kind);
         }
 }
 
@@ -460,7 +206,7 @@ void xs_engine_destroy(struct xs_engine *eng)
         if (!eng)
                 return;
         while (eng->customers)
-                customer_drop(eng, eng->customers);
+                xs_customer_drop(eng, eng->customers);
         free(eng->slots);
         free(eng->slot_gen);
         free(eng->free_slots);
@@ -474,218 +220,6 @@ void xs_engine_destroy(struct xs_engine *eng)
         xs_intern_destroy(eng->products);
         xs_conf_destroy(eng->conf);
         free(eng);
-}
-
-/* ---- journey ------------------------------------------------------------------------ */
-
-void xs_engine_set_stage(struct xs_engine *eng, struct xs_customer *c, enum xs_stage to, int64_t t,
-                         const char *trigger_event_id, const char *reason)
-{
-        if (c->stage == to)
-                return;
-        struct xs_signal s = {.customer_id = c->id,
-                              .from = (enum xs_stage)c->stage,
-                              .to = to,
-                              .trigger_event_id = trigger_event_id,
-                              .reason = reason,
-                              .event_time = t};
-        c->stage = (uint8_t)to;
-        c->stage_since = t;
-        eng->st.stage_entries[to]++;
-        eng->st.signals++;
-        if (eng->sink.signal)
-                eng->sink.signal(eng->sink.opaque, &s);
-}
-
-static int onboarding_active(const struct xs_customer *c, int64_t t)
-{
-        return c->has_purchased && !c->value_realized && t < c->onboarding_until;
-}
-
-/* After a view: UNDECIDED when many distinct products of one category were viewed within the
- * span and the cart is empty. */
-static int undecided(struct xs_engine *eng, const struct xs_customer *c, int64_t t)
-{
-        const struct xs_params *p = eng->p;
-        if (c->n_cart)
-                return 0;
-        for (uint16_t i = 0; i < c->n_views; i++) {
-                const struct xs_cat_product *pi = xs_catalog_get(eng->catalog, c->views[i].product);
-                if (!pi || !pi->category)
-                        continue;
-                int64_t same = 0;
-                for (uint16_t j = 0; j < c->n_views; j++) {
-                        const struct xs_cat_product *pj =
-                            xs_catalog_get(eng->catalog, c->views[j].product);
-                        if (pj && pj->category == pi->category &&
-                            t - c->views[j].t <= p->undecided_span)
-                                same++;
-                }
-                if (same >= p->undecided_min_products)
-                        return 1;
-        }
-        return 0;
-}
-
-/* A line's quantity saturates at event.max_quantity (max_qty): repeated additions of a legal
- * quantity must not overflow. */
-static void cart_add(struct xs_customer *c, uint32_t product, int32_t qty, int64_t price,
-                     int64_t max_qty)
-{
-        for (uint16_t i = 0; i < c->n_cart; i++) {
-                if (c->cart[i].product == product) {
-                        int64_t sum = (int64_t)c->cart[i].quantity + qty;
-                        c->cart[i].quantity = (int32_t)(sum > max_qty ? max_qty : sum);
-                        if (price >= 0)
-                                c->cart[i].unit_price = price;
-                        return;
-                }
-        }
-        if (c->n_cart == XS_CART_MAX || XS_RESERVE(c->cart, c->cap_cart, c->n_cart + 1u) != 0)
-                return; /* a cart of 64 distinct lines: further lines are not tracked */
-        c->cart[c->n_cart].product = product;
-        c->cart[c->n_cart].quantity = qty;
-        c->cart[c->n_cart].unit_price = price;
-        c->n_cart++;
-}
-
-/* Returns 1 when the line was in the cart. */
-static int cart_remove(struct xs_customer *c, uint32_t product, int32_t qty)
-{
-        for (uint16_t i = 0; i < c->n_cart; i++) {
-                if (c->cart[i].product != product)
-                        continue;
-                c->cart[i].quantity -= qty;
-                if (c->cart[i].quantity <= 0) {
-                        memmove(&c->cart[i], &c->cart[i + 1],
-                                (size_t)(c->n_cart - i - 1) * sizeof(*c->cart));
-                        c->n_cart--;
-                }
-                return 1;
-        }
-        return 0;
-}
-
-static int set_str(char **dst, const char *src)
-{
-        char *copy = src ? strdup(src) : NULL;
-        if (src && !copy)
-                return -1;
-        free(*dst);
-        *dst = copy;
-        return 0;
-}
-
-static void unsubscribe(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev)
-{
-        c->subscribed = 0;
-        c->email_ok = 0;
-        xs_timer_cancel(c, XS_TIMER_LEAD);
-        if (c->stage == XS_STAGE_LEAD)
-                xs_engine_set_stage(eng, c, XS_STAGE_BROWSING, ev->event_time, ev->event_id,
-                                    "unsubscribe");
-}
-
-/* items[i] is the product of ev->items[i] (the event's lines compacted by the caller). */
-static void journey(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev,
-                    const uint32_t *items, size_t n)
-{
-        const struct xs_params *p = eng->p;
-        int64_t t = ev->event_time;
-        switch (ev->type) {
-        case XS_EV_PRODUCT_VIEW:
-                for (size_t i = 0; i < n; i++)
-                        xs_cooc_view(eng, c, t, items[i]);
-                if (c->n_cart || c->stage == XS_STAGE_LEAD || c->stage == XS_STAGE_VALUE_REALIZED)
-                        break;
-                if (onboarding_active(c, t))
-                        xs_engine_set_stage(eng, c, XS_STAGE_ONBOARDING, t, ev->event_id, "view");
-                else if (undecided(eng, c, t))
-                        xs_engine_set_stage(eng, c, XS_STAGE_UNDECIDED, t, ev->event_id,
-                                            "many_views_one_category");
-                else
-                        xs_engine_set_stage(eng, c, XS_STAGE_BROWSING, t, ev->event_id, "view");
-                break;
-        case XS_EV_ADD_TO_CART:
-                for (size_t i = 0; i < n; i++) {
-                        if (!xs_customer_in_cart(c, items[i]))
-                                xs_cooc_cart_add(eng, c, t, items[i]);
-                        cart_add(c, items[i], ev->items[i].quantity, ev->items[i].unit_price,
-                                 p->event_max_quantity);
-                }
-                if (ev->currency[0])
-                        memcpy(c->currency, ev->currency, XS_CURRENCY_LEN);
-                set_str(&c->cart_event_id, ev->event_id);
-                xs_timer_arm(eng, c, XS_TIMER_CART, t + p->cart_abandon_timeout);
-                xs_engine_set_stage(eng, c, XS_STAGE_CART, t, ev->event_id, "add_to_cart");
-                break;
-        case XS_EV_REMOVE_FROM_CART:
-                for (size_t i = 0; i < n; i++) {
-                        if (!xs_customer_in_cart(c, items[i]))
-                                continue;
-                        int32_t before = 0;
-                        for (uint16_t j = 0; j < c->n_cart; j++)
-                                if (c->cart[j].product == items[i])
-                                        before = c->cart[j].quantity;
-                        if (ev->items[i].quantity >= before)
-                                xs_cooc_cart_remove(eng, c, t, items[i]);
-                        cart_remove(c, items[i], ev->items[i].quantity);
-                }
-                set_str(&c->cart_event_id, ev->event_id);
-                if (c->n_cart) {
-                        xs_timer_arm(eng, c, XS_TIMER_CART, t + p->cart_abandon_timeout);
-                } else {
-                        xs_timer_cancel(c, XS_TIMER_CART);
-                        if (c->stage == XS_STAGE_CART || c->stage == XS_STAGE_CHECKOUT ||
-                            c->stage == XS_STAGE_CART_ABANDONED)
-                                xs_engine_set_stage(eng, c, XS_STAGE_BROWSING, t, ev->event_id,
-                                                    "cart_emptied");
-                }
-                break;
-        case XS_EV_CHECKOUT_START:
-                xs_timer_cancel(c, XS_TIMER_CART);
-                xs_engine_set_stage(eng, c, XS_STAGE_CHECKOUT, t, ev->event_id, "checkout_start");
-                break;
-        case XS_EV_PURCHASE: {
-                uint64_t order = ev->order_id && *ev->order_id ? xs_hash_str(ev->order_id, 1)
-                                                               : xs_hash_str(ev->event_id, 2);
-                xs_cooc_purchase(eng, c, t, order, items, n);
-                c->n_cart = 0;
-                xs_timer_cancel(c, XS_TIMER_CART);
-                xs_timer_cancel(c, XS_TIMER_LEAD);
-                c->has_purchased = 1;
-                c->value_realized = 0;
-                c->last_purchase_at = t;
-                if (ev->currency[0])
-                        memcpy(c->currency, ev->currency, XS_CURRENCY_LEN);
-                xs_engine_set_stage(eng, c, XS_STAGE_PURCHASED, t, ev->event_id, "purchase");
-                break;
-        }
-        case XS_EV_SUBSCRIBE:
-                c->subscribed = 1;
-                c->email_ok = 1;
-                set_str(&c->subscribe_event_id, ev->event_id);
-                if (!c->has_purchased)
-                        xs_timer_arm(eng, c, XS_TIMER_LEAD, t + p->lead_after);
-                break;
-        case XS_EV_UNSUBSCRIBE:
-                unsubscribe(eng, c, ev);
-                break;
-        case XS_EV_USAGE_MILESTONE:
-        case XS_EV_REFERRAL:
-                if (!c->has_purchased)
-                        break;
-                c->value_realized = 1;
-                xs_timer_cancel(c, XS_TIMER_ONBOARDING);
-                xs_engine_set_stage(eng, c, XS_STAGE_VALUE_REALIZED, t, ev->event_id,
-                                    ev->type == XS_EV_REFERRAL ? "referral" : "usage_milestone");
-                break;
-        case XS_EV_OFFER_DISMISSED:
-                c->cooldown_until = t + p->dismiss_cooldown;
-                break;
-        default:
-                break;
-        }
 }
 
 /* ---- processing --------------------------------------------------------------------- */
@@ -762,14 +296,14 @@ static xs_err_t customer_request(struct xs_engine *eng, const struct xs_event *e
         eng->st.events_processed++;
         eng->st.events_by_type[ev->type]++;
         if (ev->type == XS_EV_FORGET) {
-                struct xs_customer *gone = customer_find(eng, ev->customer_id);
+                struct xs_customer *gone = xs_customer_find(eng, ev->customer_id);
                 if (gone) {
-                        customer_drop(eng, gone);
+                        xs_customer_drop(eng, gone);
                         eng->st.customers_forgotten++;
                 }
                 return XS_OK;
         }
-        struct xs_customer *c = customer_get(eng, ev->customer_id);
+        struct xs_customer *c = xs_customer_get(eng, ev->customer_id);
         if (!c) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return XS_ERR_NOMEM;
@@ -777,7 +311,7 @@ static xs_err_t customer_request(struct xs_engine *eng, const struct xs_event *e
         if (ev->event_time > c->last_event_time)
                 c->last_event_time = ev->event_time;
         c->tag = eng->tag;
-        unsubscribe(eng, c, ev);
+        xs_journey_unsubscribe(eng, c, ev);
         return XS_OK;
 }
 
@@ -877,7 +411,7 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
         compact.n_items = n;
 
         uint64_t increments_before = xs_window_increments(eng->window);
-        struct xs_customer *c = customer_get(eng, ev->customer_id);
+        struct xs_customer *c = xs_customer_get(eng, ev->customer_id);
         if (!c) {
                 if (items != stack_items) {
                         free(items);
@@ -891,15 +425,15 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
         c->tag = eng->tag;
         if (ev->type == XS_EV_PURCHASE)
                 xs_policy_attribute(eng, c, &compact, items, n);
-        journey(eng, c, &compact, items, n);
+        xs_journey_on_event(eng, c, &compact, items, n);
         xs_policy_on_event(eng, c, &compact, items, n);
         if (ev->type == XS_EV_PURCHASE) {
                 /* after the post-purchase offers: the quiet onboarding period begins */
                 c->onboarding_until = t + p->onboarding_period;
                 if (p->onboarding_period > 0) {
-                        xs_timer_arm(eng, c, XS_TIMER_ONBOARDING, c->onboarding_until);
-                        xs_engine_set_stage(eng, c, XS_STAGE_ONBOARDING, t, ev->event_id,
-                                            "purchase");
+                        xs_journey_timer_arm(eng, c, XS_TIMER_ONBOARDING, c->onboarding_until);
+                        xs_journey_set_stage(eng, c, XS_STAGE_ONBOARDING, t, ev->event_id,
+                                             "purchase");
                 }
         }
         if (items != stack_items) {
@@ -931,7 +465,7 @@ size_t xs_engine_drop_tag(struct xs_engine *eng, uint32_t tag)
         HASH_ITER(hh, eng->customers, c, tmp)
         {
                 if (c->tag == tag) {
-                        customer_drop(eng, c);
+                        xs_customer_drop(eng, c);
                         n++;
                 }
         }

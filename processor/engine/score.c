@@ -19,7 +19,10 @@
  */
 #include <math.h>
 
-#include "engine/engine_int.h"
+#include "engine/engine_ctx.h"
+#include "engine/score.h"
+#include "engine/window.h"
+#include "util/conf_int.h"
 
 static double xlogx(int64_t x)
 {

@@ -14,10 +14,16 @@
  * record is valid, so a corrupt record leaves nothing half-built and leaves a customer of the
  * same id exactly as it was.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "engine/customer.h"
+#include "engine/engine_ctx.h"
+#include "engine/journey.h"
+#include "util/conf_int.h"
+#include "util/intern.h"
+#include "util/xs_uthash.h"
 
 struct wbuf {
         unsigned char *p;
@@ -388,13 +394,13 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
                 xs_customer_free(c);
                 return XS_ERR_DECODE;
         }
-        if (xs_engine_customer_install(eng, c) != 0) {
+        if (xs_customer_install(eng, c) != 0) {
                 xs_customer_free(c);
                 snprintf(errstr, errstr_size, "customer state: out of memory");
                 return XS_ERR_NOMEM;
         }
         for (int k = 0; k < XS_TIMER_COUNT; k++)
                 if (due[k] > 0)
-                        xs_timer_arm(eng, c, (enum xs_timer_kind)k, due[k]);
+                        xs_journey_timer_arm(eng, c, (enum xs_timer_kind)k, due[k]);
         return XS_OK;
 }

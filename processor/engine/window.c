@@ -8,6 +8,11 @@
  * a dense array indexed by product id; and an adjacency list of neighbour ids per product (cleaned
  * lazily: a neighbour whose pair is gone is dropped when the list is next walked, or when stale
  * entries outnumber live ones).
+ *
+ * One file: the window is one data structure. Its cell tables, panes, draining and queries
+ * share one representation and one invariant (a query returns the sum of the increments of
+ * unexpired panes), and the hot path inlines the cell lookups; split, each part would only
+ * expose the others' internals.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,145 @@
+/*
+ * Per-customer state and the customer store.
+ *
+ * Per-customer state is everything in struct xs_customer: bounded arrays only (cart lines,
+ * purchase history, recent views, open offers), so a customer's cost is bounded and the whole
+ * of it can be serialized (xs_engine_customer_export, state.c). The store finds a customer by
+ * id, gives it a slot (timers name a customer by slot and generation, so a dropped customer's
+ * timers go stale) and keeps the customers in LRU order: at customers.max the least recently
+ * active one is evicted.
+ */
+#ifndef XS_CUSTOMER_H
+#define XS_CUSTOMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/conf_table.h"
+#include "util/xs_uthash.h"
+#include "xsell/common.h"
+#include "xsell/event.h"
+#include "xsell/offer.h"
+
+struct xs_engine;
+
+#define XS_CART_MAX 64 /* cart lines kept per customer */
+/* The latest deadline: an event time plus the longest configurable duration (3660 days) and a
+ * margin. Timers, cooldowns and attribution windows are below it; so is xs_engine_advance. */
+#define XS_MAX_DEADLINE (XS_MAX_TIME + 4000 * XS_DAY_MS)
+#define XS_ORDER_MAX    256 /* items of the open order kept for same-order pairs */
+
+/* A customer's journey timers (journey.c arms them; engine.c fires them into the policy). */
+enum xs_timer_kind { XS_TIMER_CART, XS_TIMER_ONBOARDING, XS_TIMER_LEAD, XS_TIMER_COUNT };
+
+struct xs_cart_line {
+        uint32_t product;
+        int32_t quantity;
+        int64_t unit_price;
+};
+
+struct xs_hist {
+        uint32_t product;
+        int64_t t;
+        uint64_t order; /* hash of the order id */
+};
+
+struct xs_view {
+        uint32_t product;
+        int64_t t;
+};
+
+struct xs_pending {
+        char offer_id[XS_OFFER_ID_LEN];
+        uint8_t type, stage, control, n;
+        int64_t created_at, attribution_until;
+        uint32_t products[XS_OFFER_MAX_ITEMS];
+};
+
+struct xs_customer {
+        char *id;
+        UT_hash_handle hh;
+        uint32_t slot;
+        struct xs_customer *lru_prev, *lru_next; /* most recent at the head */
+        uint8_t stage;
+        uint8_t subscribed, email_ok, has_purchased, value_realized;
+        uint8_t onboarding_offered; /* the one onboarding complement offer of a purchase */
+        uint32_t tag;               /* input partition (xs_engine_set_tag) */
+        int64_t stage_since, last_event_time;
+        int64_t last_purchase_at, onboarding_until, cooldown_until, lead_last_offer;
+        int64_t cap_day;
+        uint16_t offers_today, offers_type_today[XS_OFFER_COUNT]; /* caps.* allow 1000 */
+        int64_t timer_due[XS_TIMER_COUNT];                        /* 0: not armed */
+        char *cart_event_id;      /* last cart change (trigger of the abandonment offer) */
+        char *subscribe_event_id; /* trigger of lead offers */
+        char currency[XS_CURRENCY_LEN];
+        struct xs_cart_line *cart;
+        uint16_t n_cart;
+        uint64_t open_order;   /* hash of the order being assembled; 0 none */
+        uint32_t *order_items; /* its distinct items, at most cooc.max_basket_items */
+        uint16_t n_order;
+        struct xs_hist *hist; /* ring of recent purchases, oldest first */
+        uint16_t n_hist;
+        struct xs_view *views; /* ring of recent views, oldest first */
+        uint16_t n_views;
+        struct xs_pending *pending; /* open offers for attribution, oldest first */
+        uint16_t n_pending;
+        /* allocated lengths: arrays grow on demand up to their caps, so a customer who only
+         * browses costs a few views, not the cart, history and offer arrays at full size */
+        uint16_t cap_cart, cap_order, cap_hist, cap_views, cap_pending;
+};
+
+/* Money arithmetic saturates at INT64_MAX / INT64_MIN: a cart of legal lines (unit price up to
+ * event.max_unit_price, 4e18) can exceed int64, and the offer then shows the largest value
+ * rather than a wrapped one. */
+static inline int64_t xs_money_add(int64_t a, int64_t b)
+{
+        int64_t r;
+        if (__builtin_add_overflow(a, b, &r))
+                return b > 0 ? INT64_MAX : INT64_MIN;
+        return r;
+}
+
+static inline int64_t xs_money_mul(int64_t a, int64_t b)
+{
+        int64_t r;
+        if (__builtin_mul_overflow(a, b, &r))
+                return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+        return r;
+}
+
+/* Grows *arr (elements of elem bytes, *cap allocated) to hold need; returns 0 or -1. */
+int xs_reserve(void **arr, uint16_t *cap, size_t elem, size_t need);
+#define XS_RESERVE(arr, cap, need) xs_reserve((void **)&(arr), &(cap), sizeof(*(arr)), (need))
+
+/* ---- the store ---------------------------------------------------------------------- */
+
+/* The customer of id, or NULL; does not touch the LRU order. */
+struct xs_customer *xs_customer_find(struct xs_engine *eng, const char *id);
+/* The customer of id, now the most recently active; a new one (BROWSING, tagged with the
+ * engine's tag) if it was not tracked. NULL when out of memory. */
+struct xs_customer *xs_customer_get(struct xs_engine *eng, const char *id);
+/* Removes c and all of its state; its pending timers become stale (slot generation). */
+void xs_customer_drop(struct xs_engine *eng, struct xs_customer *c);
+/* Frees a customer that is not linked into an engine (and its arrays). */
+void xs_customer_free(struct xs_customer *c);
+/* Links c, built unlinked by state import, into the engine: an existing customer of the same
+ * id is dropped first, then c takes a slot, the id hash and the head of the LRU. Timers are
+ * not armed. Returns 0 (c is now owned by the engine) or -1 out of memory (c is still the
+ * caller's, and the old customer of that id, if any, is still in place). */
+int xs_customer_install(struct xs_engine *eng, struct xs_customer *c);
+
+/* ---- the cart and what the policy reads --------------------------------------------- */
+
+/* Adds qty of product to the cart. The line's quantity saturates at max_qty
+ * (event.max_quantity); a price below 0 (unknown) keeps the line's price; a product beyond
+ * XS_CART_MAX lines is not tracked. */
+void xs_customer_cart_add(struct xs_customer *c, uint32_t product, int32_t qty, int64_t price,
+                          int64_t max_qty);
+/* Takes qty of product out of the cart. Returns 1 when the line was in the cart. */
+int xs_customer_cart_remove(struct xs_customer *c, uint32_t product, int32_t qty);
+int xs_customer_in_cart(const struct xs_customer *c, uint32_t product);
+int xs_customer_bought_since(const struct xs_customer *c, uint32_t product, int64_t since);
+/* The cart's value: the sum of quantity * unit price of the priced lines (saturating). */
+int64_t xs_customer_cart_value(const struct xs_customer *c);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * The engine's state: struct xs_engine, the one struct behind the public handle. Only the
+ * struct, no functions: the modules of engine/ that work on the engine include it, and
+ * including it ties no module to another. Each part names the module that changes it; the
+ * others only read it.
+ *
+ * Bounds: customers at most customers.max (customer.c evicts the least recently active); the
+ * timer heap proportional to the armed timers (journey.c drops stale entries when they
+ * outnumber live ones); dedup ids at most dedup.capacity; the complement cache one entry per
+ * product id.
+ */
+#ifndef XS_ENGINE_CTX_H
+#define XS_ENGINE_CTX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/pool.h"
+#include "xsell/engine.h"
+
+struct xs_engine {
+        const struct xs_params *p; /* of conf */
+        struct xs_conf *conf;      /* owned copy */
+        struct xs_sink sink;
+        struct xs_intern *products;
+        struct xs_catalog *catalog;
+        struct xs_window *window;
+        uint64_t control_threshold; /* hash(customer) below this: control group */
+        uint64_t control_seed;
+        int score_lift;
+        int score_count;  /* cooc.score=count: the raw weighted pair count k11 */
+        int rank_support; /* cooc.rank=support: pairs that pass the score rank by k11 */
+
+        /* customers (customer.c) */
+        struct xs_customer *customers; /* hash by id */
+        struct xs_customer *lru_head, *lru_tail;
+        struct xs_customer **slots;
+        uint32_t *slot_gen;
+        uint32_t n_slots, cap_slots;
+        uint32_t *free_slots;
+        uint32_t n_free;
+
+        /* timers (journey.c): binary min-heap by (due, seq) */
+        struct xs_timer *timers;
+        size_t n_timers, cap_timers;
+        uint64_t timer_seq;
+
+        /* duplicate suppression (engine.c): set of event id hashes + FIFO of insertion */
+        struct xs_dedup_entry *dedup;
+        struct xs_dedup_entry **dedup_fifo;
+        size_t dedup_head, dedup_count;
+        struct xs_pool dedup_pool;
+
+        int64_t max_event_time;
+        int64_t watermark;
+        uint32_t tag; /* applied to the customers of the events that follow */
+        int external_clock;
+
+        void (*pane_hook)(void *opaque, const struct xs_pane_delta *delta);
+        void *pane_opaque;
+
+        struct xs_comp_cache *comp_cache; /* [product id] (cand.c) */
+        uint32_t n_comp_cache;
+
+        struct xs_stats st;
+};
+
+#endif
