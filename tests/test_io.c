@@ -18,6 +18,7 @@
 
 #include "io/gen.h"
 #include "io/io_int.h"
+#include "io/text.h"
 #include "xsell/io.h"
 
 static char tmpdir[256];

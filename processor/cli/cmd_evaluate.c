@@ -33,7 +33,7 @@
 #include "cli/cli.h"
 #include "cli/cmd.h"
 #include "engine/engine_int.h"
-#include "io/io_int.h"
+#include "io/text.h"
 
 #define EV_TOP      64 /* popularity candidates kept, before the per-offer guardrails */
 #define EV_HIT_K    3  /* hit@3 */

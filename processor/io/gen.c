@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "io/gen.h"
-#include "io/io_int.h"
+#include "io/text.h"
 
 #define START_MS        1709251200000LL /* 2024-03-01 00:00:00 UTC */
 #define N_GRADES        4

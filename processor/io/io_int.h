@@ -1,8 +1,7 @@
 /*
  * Private parts of the file readers and writers (include/xsell/io.h): the reader struct shared
  * by the format modules (io.c: byte source, bounded lines, record memory; io_json.c: JSON
- * lines; io_csv.c: REES46, UCI Online Retail, Groceries; io_avro.c: container files), and the
- * text helpers they share (UTC timestamps and decimal money without floating point).
+ * lines; io_csv.c: REES46, UCI Online Retail, Groceries; io_avro.c: container files).
  *
  * Bounds: a line is at most XS_IO_MAX_LINE bytes (a longer one is skipped with an error, never
  * buffered whole); a record has at most XS_IO_MAX_ITEMS line items; the memory of one record
@@ -124,17 +123,5 @@ struct xs_avro_out *xs_avro_out_new(FILE *f, enum xs_record_kind kind, char *err
 xs_err_t xs_avro_out_write(struct xs_avro_out *ao, enum xs_record_kind kind, const void *rec,
                            int tombstone);
 xs_err_t xs_avro_out_close(struct xs_avro_out *ao);
-
-/* Text helpers (io_csv.c), exposed for tests. */
-/* "YYYY-MM-DD HH:MM:SS" optionally followed by " UTC", as UTC, to ms since the epoch.
- * Years 1900..9999; every field range-checked. Returns 0 or -1. */
-int xs_io_parse_utc(const char *s, size_t n, int64_t *ms);
-/* Formats ms as "YYYY-MM-DD HH:MM:SS" (UTC, seconds truncated toward -inf); buf >= 20. */
-void xs_io_format_utc(int64_t ms, char *buf, size_t size);
-/* Decimal text ("2574.07", "-0.5", "3", ".5") to minor units with 2 decimals, exactly: digits
- * past the second decimal must be zeros. Returns 0 or -1 (also on overflow). */
-int xs_io_parse_money(const char *s, size_t n, int64_t *minor);
-/* Days since 1970-01-01 of a proleptic Gregorian civil date. */
-int64_t xs_io_days_from_civil(int64_t y, unsigned m, unsigned d);
 
 #endif
