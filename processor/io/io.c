@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "io/io_int.h"
+#include "io/csv.h"
 
 /* ---- opening and detection ---- */
 

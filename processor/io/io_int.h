@@ -1,8 +1,7 @@
 /*
  * Private parts of the file readers and writers (include/xsell/io.h) above the reader
- * (reader.h): the format modules io.c dispatches to (io_json.c: JSON lines; io_csv.c: REES46,
- * UCI Online Retail, Groceries; io_avro.c: container files) and the writers' JSON text and
- * Avro glue.
+ * (reader.h): the format modules io.c dispatches to (io_json.c: JSON lines; io_avro.c: container
+ * files) and the writers' JSON text and Avro glue.
  */
 #ifndef XS_IO_INT_H
 #define XS_IO_INT_H
@@ -17,11 +16,6 @@ int xs_jsonl_open(struct xs_reader *r, char *errstr, size_t errstr_size);
 xs_err_t xs_jsonl_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
                        size_t errstr_size);
 void xs_jsonl_close(struct xs_reader *r);
-
-int xs_csv_open(struct xs_reader *r, char *errstr, size_t errstr_size);
-xs_err_t xs_csv_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
-                     size_t errstr_size);
-void xs_csv_close(struct xs_reader *r);
 
 int xs_avro_open(struct xs_reader *r, char *errstr, size_t errstr_size);
 xs_err_t xs_avro_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io_int.h"
+#include "io/csv.h"
 #include "io/text.h"
 
 #define REES46_HEADER                                                                              \
