@@ -21,6 +21,8 @@
 
 #include "io/io_int.h"
 #include "io/csv.h"
+#include "io/json_write.h"
+#include "io/jsonl.h"
 
 /* ---- opening and detection ---- */
 

@@ -1,7 +1,7 @@
 /*
  * Private parts of the file readers and writers (include/xsell/io.h) above the reader
- * (reader.h): the format modules io.c dispatches to (io_json.c: JSON lines; io_avro.c: container
- * files) and the writers' JSON text and Avro glue.
+ * (reader.h): the Avro container-file format module io.c dispatches to (io_avro.c) and its
+ * writer glue.
  */
 #ifndef XS_IO_INT_H
 #define XS_IO_INT_H
@@ -12,28 +12,10 @@
 
 /* Format modules. open: parse a header if the format has one (0 or -1 with errstr); next: as
  * xs_reader_next; close: free the state. */
-int xs_jsonl_open(struct xs_reader *r, char *errstr, size_t errstr_size);
-xs_err_t xs_jsonl_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
-                       size_t errstr_size);
-void xs_jsonl_close(struct xs_reader *r);
-
 int xs_avro_open(struct xs_reader *r, char *errstr, size_t errstr_size);
 xs_err_t xs_avro_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
                       size_t errstr_size);
 void xs_avro_close(struct xs_reader *r);
-
-/* Writers: JSON text of one record into a growing buffer (io_json.c). */
-struct xs_strbuf {
-        char *p;
-        size_t len, cap;
-        int oom;
-};
-void xs_strbuf_free(struct xs_strbuf *sb);
-void xs_json_event(struct xs_strbuf *sb, const struct xs_event *ev);
-void xs_json_product(struct xs_strbuf *sb, const struct xs_product *p, int tombstone);
-void xs_json_offer(struct xs_strbuf *sb, const struct xs_offer *o);
-void xs_json_signal(struct xs_strbuf *sb, const struct xs_signal *s);
-void xs_json_outcome(struct xs_strbuf *sb, const struct xs_outcome *o);
 
 /* Avro writer glue (io_avro.c). */
 struct xs_avro_out;
