@@ -17,7 +17,6 @@
 #include <cmocka.h>
 
 #include "io/gen.h"
-#include "io/io_int.h"
 #include "io/text.h"
 #include "xsell/io.h"
 

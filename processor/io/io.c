@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "io/io_int.h"
+#include "io/avro_file.h"
 #include "io/csv.h"
 #include "io/json_write.h"
 #include "io/jsonl.h"
