@@ -10,9 +10,8 @@
 
 #include "io/reader.h"
 
-/* Reading. open: the container header and the file's writer schema (0, or -1 with errstr);
- * next: as xs_reader_next (include/xsell/io.h); close: frees the state (safe when open failed
- * or never ran). */
+/* Reading, with the contract of reader.h; open reads the container header and the file's
+ * writer schema. */
 int xs_avro_open(struct xs_reader *r, char *errstr, size_t errstr_size);
 xs_err_t xs_avro_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
                       size_t errstr_size);

@@ -1,12 +1,8 @@
 /*
  * Readers of the CSV layouts of the public data sets (csv.c): REES46 events, UCI Online Retail
  * invoices (plain or gzip), Groceries baskets. Events only; a record is one line (one basket,
- * one event) or, for retail, the consecutive lines of one invoice.
- *
- * Called by io.c for r->fmt XS_FMT_REES46, XS_FMT_RETAIL or XS_FMT_GROCERIES, with the
- * contract of every format module: open parses the header if the format has one (0, or -1 with
- * errstr); next is xs_reader_next (include/xsell/io.h) for this format; close frees the state
- * (safe when open failed or never ran).
+ * one event) or, for retail, the consecutive lines of one invoice. The format module io.c
+ * calls for XS_FMT_REES46, XS_FMT_RETAIL and XS_FMT_GROCERIES (the contract is reader.h's).
  */
 #ifndef XS_IO_CSV_H
 #define XS_IO_CSV_H

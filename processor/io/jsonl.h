@@ -1,8 +1,6 @@
 /*
- * JSON lines reader of events and catalog products (jsonl.c). Called by io.c for
- * r->fmt == XS_FMT_JSONL with the contract of every format module: open (0, or -1 with errstr;
- * JSON lines have no header), next as xs_reader_next (include/xsell/io.h) for this format,
- * close frees the state (safe when open failed or never ran).
+ * JSON lines reader of events and catalog products (jsonl.c): the format module io.c calls for
+ * XS_FMT_JSONL (the contract is reader.h's; JSON lines have no header).
  */
 #ifndef XS_IO_JSONL_H
 #define XS_IO_JSONL_H

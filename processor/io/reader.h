@@ -4,6 +4,10 @@
  * per-format state each format module hangs on it. io.c opens a reader, picks the format and
  * hands each call to that format's module (csv.h, jsonl.h, avro_file.h).
  *
+ * Every format module has the same three calls: xs_<format>_open parses the header if the
+ * format has one (0, or -1 with errstr); xs_<format>_next is xs_reader_next (include/xsell/io.h)
+ * for that format; xs_<format>_close frees the state (safe when open failed or never ran).
+ *
  * Records handed out point into this memory (the line, the arena, the items array), reused by
  * the next call, so a reader never holds more than one record.
  *
