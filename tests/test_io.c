@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "io/gen.h"
-#include "io/io_int.h"
+#include "io/text.h"
 #include "xsell/io.h"
 
 static char tmpdir[256];

@@ -21,13 +21,18 @@
  * Everything pending is a task in one binary heap ordered by (time, sequence), so events come
  * out in non-decreasing time and ties are broken by creation order: the output depends only on
  * the configuration. One RNG (xoshiro256**) is drawn from in heap order.
+ *
+ * One file: the catalog, the sessions and the follow-ups are one model drawn from one RNG
+ * stream in one order over one struct xs_gen (the output of a seed is that order of draws);
+ * splitting it would expose the struct and the RNG to other files without making any part
+ * simpler.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/gen.h"
-#include "io/io_int.h"
+#include "io/text.h"
 
 #define START_MS        1709251200000LL /* 2024-03-01 00:00:00 UTC */
 #define N_GRADES        4

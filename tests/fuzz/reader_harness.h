@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io_int.h"
+#include "io/reader.h"
 
 /* Called for every decoded event (may be NULL). */
 static void (*harness_event_hook)(const struct xs_event *ev);

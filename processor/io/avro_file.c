@@ -1,6 +1,6 @@
 /*
- * Avro object container files for the readers and writers of io.h: records are split by the
- * container reader (ocf.h) and decoded by the guarded codec (codec.h) against the file's own
+ * Avro object container files for the readers and writers of io.h (avro_file.h): records are split
+ * by the container reader (ocf.h) and decoded by the guarded codec (codec.h) against the file's own
  * writer schema, so files written with an older or newer version of our schemas still read.
  * Writing encodes with our schema and appends to a container whose sync marker is derived from
  * the schema, so the same records give the same bytes.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io_int.h"
+#include "io/avro_file.h"
 #include "codec/ocf.h"
 
 struct xs_avro_state {

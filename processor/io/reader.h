@@ -1,15 +1,22 @@
 /*
- * Private parts of the file readers and writers (include/xsell/io.h): the reader struct shared
- * by the format modules (io.c: byte source, bounded lines, record memory; io_json.c: JSON
- * lines; io_csv.c: REES46, UCI Online Retail, Groceries; io_avro.c: container files), and the
- * text helpers they share (UTC timestamps and decimal money without floating point).
+ * The reader every format module reads through (reader.c): struct xs_reader with its byte
+ * source (plain or gzip) and current line, the memory of the record being built, and the
+ * per-format state each format module hangs on it. io.c opens a reader, picks the format and
+ * hands each call to that format's module (csv.h, jsonl.h, avro_file.h).
+ *
+ * Every format module has the same three calls: xs_<format>_open parses the header if the
+ * format has one (0, or -1 with errstr); xs_<format>_next is xs_reader_next (include/xsell/io.h)
+ * for that format; xs_<format>_close frees the state (safe when open failed or never ran).
+ *
+ * Records handed out point into this memory (the line, the arena, the items array), reused by
+ * the next call, so a reader never holds more than one record.
  *
  * Bounds: a line is at most XS_IO_MAX_LINE bytes (a longer one is skipped with an error, never
  * buffered whole); a record has at most XS_IO_MAX_ITEMS line items; the memory of one record
  * is at most XS_IO_MAX_RECORD bytes.
  */
-#ifndef XS_IO_INT_H
-#define XS_IO_INT_H
+#ifndef XS_IO_READER_H
+#define XS_IO_READER_H
 
 #include <stdio.h>
 #include <zlib.h>
@@ -86,55 +93,11 @@ struct xs_reader {
  * consumed and dropped, r->line is empty. */
 int xs_reader_line(struct xs_reader *r, int *too_long, char *errstr, size_t errstr_size);
 
-/* Format modules. open: parse a header if the format has one (0 or -1 with errstr); next: as
- * xs_reader_next; close: free the state. */
-int xs_jsonl_open(struct xs_reader *r, char *errstr, size_t errstr_size);
-xs_err_t xs_jsonl_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
-                       size_t errstr_size);
-void xs_jsonl_close(struct xs_reader *r);
-
-int xs_csv_open(struct xs_reader *r, char *errstr, size_t errstr_size);
-xs_err_t xs_csv_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
-                     size_t errstr_size);
-void xs_csv_close(struct xs_reader *r);
-
-int xs_avro_open(struct xs_reader *r, char *errstr, size_t errstr_size);
-xs_err_t xs_avro_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
-                      size_t errstr_size);
-void xs_avro_close(struct xs_reader *r);
-
-/* Writers: JSON text of one record into a growing buffer (io_json.c). */
-struct xs_strbuf {
-        char *p;
-        size_t len, cap;
-        int oom;
-};
-void xs_strbuf_free(struct xs_strbuf *sb);
-void xs_json_event(struct xs_strbuf *sb, const struct xs_event *ev);
-void xs_json_product(struct xs_strbuf *sb, const struct xs_product *p, int tombstone);
-void xs_json_offer(struct xs_strbuf *sb, const struct xs_offer *o);
-void xs_json_signal(struct xs_strbuf *sb, const struct xs_signal *s);
-void xs_json_outcome(struct xs_strbuf *sb, const struct xs_outcome *o);
-
-/* Avro writer glue (io_avro.c). */
-struct xs_avro_out;
-struct xs_avro_out *xs_avro_out_new(FILE *f, enum xs_record_kind kind, char *errstr,
-                                    size_t errstr_size);
-/* kind selects which of ev/p/o/s/oc is read; returns XS_OK, XS_ERR_NOMEM, XS_ERR_INVALID. */
-xs_err_t xs_avro_out_write(struct xs_avro_out *ao, enum xs_record_kind kind, const void *rec,
-                           int tombstone);
-xs_err_t xs_avro_out_close(struct xs_avro_out *ao);
-
-/* Text helpers (io_csv.c), exposed for tests. */
-/* "YYYY-MM-DD HH:MM:SS" optionally followed by " UTC", as UTC, to ms since the epoch.
- * Years 1900..9999; every field range-checked. Returns 0 or -1. */
-int xs_io_parse_utc(const char *s, size_t n, int64_t *ms);
-/* Formats ms as "YYYY-MM-DD HH:MM:SS" (UTC, seconds truncated toward -inf); buf >= 20. */
-void xs_io_format_utc(int64_t ms, char *buf, size_t size);
-/* Decimal text ("2574.07", "-0.5", "3", ".5") to minor units with 2 decimals, exactly: digits
- * past the second decimal must be zeros. Returns 0 or -1 (also on overflow). */
-int xs_io_parse_money(const char *s, size_t n, int64_t *minor);
-/* Days since 1970-01-01 of a proleptic Gregorian civil date. */
-int64_t xs_io_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* Reads up to n raw bytes of the file (compressed ones for gzip) into dst, counting them in
+ * r->bytes_in. Returns the count; sets *err on a read error. */
+size_t xs_reader_raw_read(struct xs_reader *r, unsigned char *dst, size_t n, int *err);
+/* Moves the unread bytes of r->buf to its front and appends decoded bytes after them, up to
+ * XS_IO_BUF. Returns 0 (r->src_eof set at the end of the file) or -1 with errstr filled. */
+int xs_reader_fill(struct xs_reader *r, char *errstr, size_t errstr_size);
 
 #endif

@@ -1,0 +1,436 @@
+/*
+ * The measuring part of `xsell evaluate` (evaluate.h): the command's own record of offers,
+ * purchases and popularity, the hits, the rules check, and the figures of the report. The
+ * definitions (hit@1, hit@3, coverage, conversion, the popularity baseline, the rules) are those
+ * of cmd_evaluate.c's top comment.
+ *
+ * Bounds: as evaluate.h; popularity expiry is amortised (each purchase enters and leaves the
+ * window once), the top list is rebuilt at most once per offer after a change, over the
+ * distinct products.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/evaluate.h"
+#include "engine/catalog.h"
+#include "engine/engine_ctx.h"
+#include "util/conf_int.h"
+#include "util/xs_uthash.h"
+
+#define EV_RESERVE(arr, cap, need)                                                                 \
+        ((need) <= (cap) ? 0 : ev_grow((void **)&(arr), &(cap), (need), sizeof(*(arr))))
+
+static int ev_grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+        size_t n = *cap ? *cap : 16;
+        while (n < need)
+                n *= 2;
+        void *p = realloc(*arr, n * size);
+        if (!p)
+                return -1;
+        memset((char *)p + *cap * size, 0, (n - *cap) * size);
+        *arr = p;
+        *cap = n;
+        return 0;
+}
+
+uint32_t xs_evaluate_product(struct evaluate *ev, const char *id)
+{
+        uint32_t pid = xs_intern_put(ev->products, id, 0);
+        if (!pid || EV_RESERVE(ev->pop_count, ev->cap_pop, (size_t)pid + 1) != 0) {
+                ev->nomem = 1;
+                return 0;
+        }
+        return pid;
+}
+
+struct ev_cust *xs_evaluate_customer(struct evaluate *ev, const char *id, uint32_t *out)
+{
+        uint32_t cid = xs_intern_put(ev->customers, id, 0);
+        if (!cid || EV_RESERVE(ev->cust, ev->cap_cust, (size_t)cid + 1) != 0) {
+                ev->nomem = 1;
+                return NULL;
+        }
+        if (out)
+                *out = cid;
+        return &ev->cust[cid];
+}
+
+/* ---- popularity --------------------------------------------------------------------- */
+
+static void pop_expire(struct evaluate *ev, int64_t now)
+{
+        if (ev->p->window_unbounded)
+                return;
+        while (ev->pq_n && ev->pq[ev->pq_head].t <= now - ev->p->window_size) {
+                ev->pop_count[ev->pq[ev->pq_head].product]--;
+                ev->pq_head = (ev->pq_head + 1) % ev->pq_cap;
+                ev->pq_n--;
+                ev->top_dirty = 1;
+        }
+}
+
+static void pop_add(struct evaluate *ev, int64_t t, uint32_t product)
+{
+        if (ev->pq_n == ev->pq_cap) {
+                size_t n = ev->pq_cap ? 2 * ev->pq_cap : 4096;
+                struct pop_entry *q = malloc(n * sizeof(*q));
+                if (!q) {
+                        ev->nomem = 1;
+                        return;
+                }
+                for (size_t i = 0; i < ev->pq_n; i++)
+                        q[i] = ev->pq[(ev->pq_head + i) % ev->pq_cap];
+                free(ev->pq);
+                ev->pq = q;
+                ev->pq_cap = n;
+                ev->pq_head = 0;
+        }
+        ev->pq[(ev->pq_head + ev->pq_n) % ev->pq_cap] = (struct pop_entry){t, product};
+        ev->pq_n++;
+        ev->pop_count[product]++;
+        ev->top_dirty = 1;
+}
+
+/* The EV_TOP most purchased products, most first, ties by first appearance. */
+static void pop_top(struct evaluate *ev)
+{
+        if (!ev->top_dirty)
+                return;
+        ev->n_top = 0;
+        size_t n = xs_intern_count(ev->products);
+        for (uint32_t id = 1; id <= n; id++) {
+                int64_t c = ev->pop_count[id];
+                if (c <= 0)
+                        continue;
+                size_t pos = ev->n_top;
+                while (pos > 0 && ev->pop_count[ev->top[pos - 1]] < c)
+                        pos--;
+                if (pos >= EV_TOP)
+                        continue;
+                size_t last = ev->n_top < EV_TOP ? ev->n_top : EV_TOP - 1;
+                memmove(&ev->top[pos + 1], &ev->top[pos], (last - pos) * sizeof(ev->top[0]));
+                ev->top[pos] = id;
+                if (ev->n_top < EV_TOP)
+                        ev->n_top++;
+        }
+        ev->top_dirty = 0;
+}
+
+static int bought_since(const struct ev_cust *c, uint32_t product, int64_t since)
+{
+        for (size_t i = 0; i < c->n_hist; i++)
+                if (c->hist[i].product == product)
+                        return c->hist[i].t >= since;
+        return 0;
+}
+
+/* The popularity baseline for the moment of offer o (customer c), into eo->pop. */
+static void pop_offer(struct evaluate *ev, const struct xs_offer *o, const struct ev_cust *c,
+                      struct ev_offer *eo)
+{
+        pop_expire(ev, o->created_at);
+        pop_top(ev);
+        uint32_t anchor =
+            o->anchor_product_id ? xs_intern_find(ev->products, o->anchor_product_id) : 0;
+        int own_trigger = ev->cur && !strcmp(o->trigger_event_id, ev->cur->event_id);
+        eo->pn = 0;
+        for (size_t i = 0; i < ev->n_top && eo->pn < eo->n; i++) {
+                uint32_t id = ev->top[i];
+                int skip =
+                    id == anchor || bought_since(c, id, o->created_at - ev->p->bought_horizon);
+                for (size_t k = 0; own_trigger && k < ev->n_cur_items && !skip; k++)
+                        skip = ev->cur_items[k] == id;
+                for (size_t k = 0; k < c->n_cart && !skip; k++)
+                        skip = c->cart[k] == id;
+                if (!skip)
+                        eo->pop[eo->pn++] = id;
+        }
+}
+
+/* ---- the rules check ---------------------------------------------------------------- */
+
+static int is_target(const uint32_t *targets, int n, uint32_t id)
+{
+        for (int i = 0; i < n; i++)
+                if (targets[i] == id)
+                        return 1;
+        return 0;
+}
+
+/* Same category within the price ratios, or an explicit target on the right side of the
+ * price: checked from the engine's catalog at the moment of the offer, with the ratios applied
+ * here (not policy.c's integer bounds), half a minor unit of rounding allowed. */
+static void rules_check(struct ev_engine *ee, const struct xs_offer *o)
+{
+        struct xs_engine *eng = ee->eng;
+        const struct xs_params *p = ee->ev->p;
+        if (o->type != XS_OFFER_UPSELL && o->type != XS_OFFER_DOWNSELL)
+                return;
+        struct ev_rules *r = &ee->rules[o->type];
+        int up = o->type == XS_OFFER_UPSELL;
+        uint32_t aid =
+            o->anchor_product_id ? xs_intern_find(eng->products, o->anchor_product_id) : 0;
+        const struct xs_cat_product *a = aid ? xs_catalog_get(eng->catalog, aid) : NULL;
+        const char *acat = a && a->category ? xs_catalog_label(eng->catalog, a->category) : NULL;
+        for (size_t i = 0; i < o->n_items; i++) {
+                const struct xs_offer_item *it = &o->items[i];
+                r->items++;
+                if (!a || a->price <= 0) {
+                        r->no_anchor++;
+                        continue;
+                }
+                uint32_t id = xs_intern_find(eng->products, it->product_id);
+                double ap = (double)a->price, price = (double)it->price;
+                int ok;
+                if (is_target(up ? a->up : a->down, up ? a->n_up : a->n_down, id))
+                        ok = up ? it->price > a->price : it->price < a->price;
+                else if (up)
+                        ok = acat && it->category && !strcmp(acat, it->category) &&
+                             it->price > a->price && price >= ap * p->upsell_min_ratio - 0.5 &&
+                             price <= ap * p->upsell_max_ratio + 1e-6;
+                else
+                        ok = acat && it->category && !strcmp(acat, it->category) &&
+                             it->price < a->price && price >= ap * p->downsell_min_ratio - 0.5 &&
+                             price <= ap * p->downsell_max_ratio + 1e-6;
+                ok = ok && id != aid;
+                if (ok)
+                        r->compliant++;
+                else if (ee->ev->verbose_rules)
+                        fprintf(stderr,
+                                "xsell evaluate: rule broken: %s %s anchor %s [%s] %" PRId64
+                                " -> %s [%s] %" PRId64 "\n",
+                                ee->which ? "count" : "engine", xs_offer_type_name(o->type),
+                                o->anchor_product_id, acat ? acat : "-", a->price, it->product_id,
+                                it->category ? it->category : "-", it->price);
+        }
+}
+
+/* ---- sink --------------------------------------------------------------------------- */
+
+static uint64_t moment_key(const struct xs_offer *o)
+{
+        uint64_t h = xs_hash_str(o->customer_id, 0x5eed);
+        h = xs_hash_str(o->trigger_event_id, h);
+        h = xs_hash_str(o->rule, h);
+        return xs_hash_bytes(&o->created_at, sizeof(o->created_at), h);
+}
+
+void xs_evaluate_on_offer(void *opaque, const struct xs_offer *o)
+{
+        struct ev_engine *ee = opaque;
+        struct evaluate *ev = ee->ev;
+        rules_check(ee, o);
+        if (o->created_at < ev->split || o->control)
+                return; /* the learning period is muted */
+        uint32_t cid;
+        struct ev_cust *c = xs_evaluate_customer(ev, o->customer_id, &cid);
+        if (!c || EV_RESERVE(ee->offers, ee->cap_offers, ee->n_offers + 1) != 0 ||
+            EV_RESERVE(c->pend, c->cap_pend, c->n_pend + 1) != 0) {
+                ev->nomem = 1;
+                return;
+        }
+        struct ev_offer *eo = &ee->offers[ee->n_offers];
+        memset(eo, 0, sizeof(*eo));
+        eo->cust = cid;
+        eo->type = (uint8_t)o->type;
+        eo->stage = (uint8_t)o->stage;
+        eo->created_at = o->created_at;
+        eo->key = moment_key(o);
+        eo->anchor = o->anchor_product_id ? xs_evaluate_product(ev, o->anchor_product_id) : 0;
+        for (size_t i = 0; i < o->n_items && eo->n < EV_HIT_K; i++)
+                eo->items[eo->n++] = xs_evaluate_product(ev, o->items[i].product_id);
+        if (ev->cur && !strcmp(o->trigger_event_id, ev->cur->event_id)) {
+                eo->skip_seq = ev->seq;
+                if (ev->cur->type == XS_EV_PURCHASE && ee->last_order_seq != ev->seq) {
+                        ee->last_order_seq = ev->seq;
+                        ee->orders_offered++;
+                }
+        }
+        if (ee->which == EV_ENGINE)
+                pop_offer(ev, o, c, eo);
+        c->pend[c->n_pend++] = (uint32_t)ee->which << 31 | (uint32_t)ee->n_offers;
+        c->mask[ee->which] |= 1u << (o->type * XS_STAGE_COUNT + o->stage);
+        ee->rows[o->type * XS_STAGE_COUNT + o->stage].offers++;
+        if (o->created_at + ev->p->attribution_window > ev->t_max)
+                ee->rows[o->type * XS_STAGE_COUNT + o->stage].censored++;
+        ee->n_offers++;
+}
+
+void xs_evaluate_on_outcome(void *opaque, const struct xs_outcome *o)
+{
+        struct ev_engine *ee = opaque;
+        if (o->offer_created_at >= ee->ev->split && !o->control)
+                ee->rows[o->type * XS_STAGE_COUNT + o->stage].conv++;
+}
+
+/* ---- hits --------------------------------------------------------------------------- */
+
+int xs_evaluate_in_items(const uint32_t *items, size_t n, uint32_t id)
+{
+        for (size_t i = 0; i < n; i++)
+                if (items[i] == id)
+                        return 1;
+        return 0;
+}
+
+/* After a PURCHASE was processed by both engines: the open offers of its customer that it
+ * hits, within attribution.window after the offer was made. */
+static void hits(struct evaluate *ev, struct ev_cust *c, int64_t t)
+{
+        size_t keep = 0;
+        for (size_t i = 0; i < c->n_pend; i++) {
+                struct ev_engine *ee = &ev->e[c->pend[i] >> 31];
+                struct ev_offer *eo = &ee->offers[c->pend[i] & 0x7fffffffu];
+                if (t > eo->created_at + ev->p->attribution_window)
+                        continue; /* closed */
+                if (t < eo->created_at || eo->skip_seq == ev->seq) {
+                        c->pend[keep++] = c->pend[i];
+                        continue;
+                }
+                if (eo->n && xs_evaluate_in_items(ev->cur_items, ev->n_cur_items, eo->items[0]))
+                        eo->flags |= F_HIT1;
+                for (uint8_t k = 0; k < eo->n; k++)
+                        if (xs_evaluate_in_items(ev->cur_items, ev->n_cur_items, eo->items[k]))
+                                eo->flags |= F_HIT3;
+                if (eo->pn && xs_evaluate_in_items(ev->cur_items, ev->n_cur_items, eo->pop[0]))
+                        eo->flags |= F_POP_HIT1;
+                for (uint8_t k = 0; k < eo->pn; k++)
+                        if (xs_evaluate_in_items(ev->cur_items, ev->n_cur_items, eo->pop[k]))
+                                eo->flags |= F_POP_HIT3;
+                unsigned all = ee->which == EV_ENGINE ? 15u : 3u;
+                if ((eo->flags & all) != all)
+                        c->pend[keep++] = c->pend[i];
+        }
+        c->n_pend = keep;
+}
+
+/* What the command itself keeps of an accepted event: customers of the evaluation period,
+ * carts and purchase histories (the popularity guardrails), popularity counts, hits. */
+void xs_evaluate_observe(struct evaluate *ev, const struct xs_event *e)
+{
+        struct ev_cust *c = &ev->cust[ev->cur_cust];
+        int eval = e->event_time >= ev->split;
+        if (eval && !c->seen_eval) {
+                c->seen_eval = 1;
+                ev->customers_eval++;
+        }
+        switch (e->type) {
+        case XS_EV_ADD_TO_CART:
+                for (size_t i = 0; i < ev->n_cur_items && c->n_cart < EV_CART_MAX; i++)
+                        if (!xs_evaluate_in_items(c->cart, c->n_cart, ev->cur_items[i]))
+                                c->cart[c->n_cart++] = ev->cur_items[i];
+                break;
+        case XS_EV_REMOVE_FROM_CART: {
+                size_t keep = 0;
+                for (size_t i = 0; i < c->n_cart; i++)
+                        if (!xs_evaluate_in_items(ev->cur_items, ev->n_cur_items, c->cart[i]))
+                                c->cart[keep++] = c->cart[i];
+                c->n_cart = keep;
+                break;
+        }
+        case XS_EV_PURCHASE:
+                if (eval) {
+                        ev->orders_eval++;
+                        hits(ev, c, e->event_time);
+                }
+                c->n_cart = 0;
+                for (size_t i = 0; i < ev->n_cur_items; i++) {
+                        uint32_t id = ev->cur_items[i];
+                        pop_add(ev, e->event_time, id);
+                        size_t k = 0;
+                        while (k < c->n_hist && c->hist[k].product != id)
+                                k++;
+                        if (k == c->n_hist) {
+                                if (EV_RESERVE(c->hist, c->cap_hist, c->n_hist + 1) != 0) {
+                                        ev->nomem = 1;
+                                        return;
+                                }
+                                c->hist[c->n_hist++].product = id;
+                        }
+                        if (e->event_time > c->hist[k].t)
+                                c->hist[k].t = e->event_time;
+                }
+                break;
+        default:
+                break;
+        }
+}
+
+/* ---- the figures of the report ------------------------------------------------------ */
+
+static int key_cmp(const void *x, const void *y)
+{
+        const uint64_t *a = x, *b = y;
+        return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+/* Per (type, stage) and in total (index EV_ROWS): offers, hits, customers, and the moments
+ * both engines offered at (matched by customer, trigger, rule and time). */
+int xs_evaluate_build_report(struct evaluate *ev, struct ev_report_row *rep)
+{
+        memset(rep, 0, (EV_ROWS + 1) * sizeof(*rep));
+        for (int w = 0; w < EV_N; w++) {
+                struct ev_engine *ee = &ev->e[w];
+                for (size_t i = 0; i < ee->n_offers; i++) {
+                        const struct ev_offer *eo = &ee->offers[i];
+                        int row = eo->type * XS_STAGE_COUNT + eo->stage;
+                        for (int t = 0; t < 2; t++) {
+                                struct ev_row *r = &rep[t ? EV_ROWS : row].r[w];
+                                r->hit1 += !!(eo->flags & F_HIT1);
+                                r->hit3 += !!(eo->flags & F_HIT3);
+                                r->pop_hit1 += !!(eo->flags & F_POP_HIT1);
+                                r->pop_hit3 += !!(eo->flags & F_POP_HIT3);
+                        }
+                }
+                for (int row = 0; row < EV_ROWS; row++) {
+                        rep[row].r[w].offers = ee->rows[row].offers;
+                        rep[row].r[w].conv = ee->rows[row].conv;
+                        rep[row].r[w].censored = ee->rows[row].censored;
+                        rep[EV_ROWS].r[w].offers += ee->rows[row].offers;
+                        rep[EV_ROWS].r[w].conv += ee->rows[row].conv;
+                        rep[EV_ROWS].r[w].censored += ee->rows[row].censored;
+                }
+        }
+        size_t nc = xs_intern_count(ev->customers);
+        for (uint32_t id = 1; id <= nc; id++)
+                for (int w = 0; w < EV_N; w++) {
+                        uint32_t m = ev->cust[id].mask[w];
+                        for (int row = 0; row < EV_ROWS; row++)
+                                rep[row].cust[w] += (m >> row) & 1u;
+                        rep[EV_ROWS].cust[w] += m != 0;
+                }
+        /* same moments: sort the count baseline's keys, look the engine's up */
+        struct ev_engine *eb = &ev->e[EV_COUNT_BASELINE], *ea = &ev->e[EV_ENGINE];
+        uint64_t(*keys)[2] = malloc((eb->n_offers + 1) * sizeof(*keys));
+        if (!keys)
+                return -1;
+        for (size_t i = 0; i < eb->n_offers; i++) {
+                keys[i][0] = eb->offers[i].key;
+                keys[i][1] = i;
+        }
+        qsort(keys, eb->n_offers, sizeof(*keys), key_cmp);
+        for (size_t i = 0; i < ea->n_offers; i++) {
+                const struct ev_offer *a = &ea->offers[i];
+                uint64_t k[2] = {a->key, 0};
+                uint64_t(*hit)[2] = bsearch(k, keys, eb->n_offers, sizeof(*keys), key_cmp);
+                if (!hit)
+                        continue;
+                const struct ev_offer *b = &eb->offers[(*hit)[1]];
+                if (b->type != a->type)
+                        continue;
+                int row = a->type * XS_STAGE_COUNT + a->stage;
+                for (int t = 0; t < 2; t++) {
+                        struct ev_report_row *rr = &rep[t ? EV_ROWS : row];
+                        rr->matched++;
+                        rr->m_hit1[EV_ENGINE] += !!(a->flags & F_HIT1);
+                        rr->m_hit3[EV_ENGINE] += !!(a->flags & F_HIT3);
+                        rr->m_hit1[EV_COUNT_BASELINE] += !!(b->flags & F_HIT1);
+                        rr->m_hit3[EV_COUNT_BASELINE] += !!(b->flags & F_HIT3);
+                }
+        }
+        free(keys);
+        return 0;
+}
