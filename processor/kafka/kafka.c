@@ -18,75 +18,28 @@
  * from their committed offsets; a revoked partition's customers are dropped (with their timers)
  * so no two instances run the same journey.
  */
-#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "codec/avro_guard.h"
-#include "util/conf_int.h"
 #include "kafka/kafka.h"
+#include "kafka/kafka_int.h"
+#include "xsell/codec.h"
 #include "xsell/engine.h"
+#include "xsell/event.h"
 #include "xsell/registry.h"
 
-struct txn_rec {
-        char *topic;
-        void *key, *value;
-        size_t klen, vlen;
-        rd_kafka_headers_t *hdrs;
-};
-
-struct restore_rec {
-        struct xs_event *ev;
-        int32_t partition;
-        int64_t offset;
-};
-
-struct xs_rt {
-        const struct xs_params *p;
-        const struct xs_conf *conf;
-        const struct xs_rt_opts *o;
-        rd_kafka_t *consumer, *producer, *catcons;
-        struct xs_engine *eng;
-        struct xs_codec *codec;
-        struct xs_registry *reg;
-        uint32_t out_ids[XS_KIND_COUNT];
-        int eos, tolerance_none;
-        unsigned char *buf;
-        size_t cap;
-        /* exactly-once: the open transaction and what it produced */
-        int txn_open;
-        struct txn_rec *txn;
-        size_t n_txn, cap_txn, txn_bytes;
-        rd_kafka_topic_partition_list_t *assigned;
-        int first_assignment_done, restoring;
-        double last_commit, last_input;
-        int fatal;
-        char fatal_msg[1024];
-        uint64_t consumed_bytes;
-        /* run.idle_exit: partitions assigned and those read to their end (bit per partition
-         * number below 1024) */
-        unsigned char at_eof[1024], assigned_p[1024];
-        int32_t parts[1024]; /* the assigned partition numbers, for per-record scans */
-        int n_parts;
-        /* a partition at its end still holds stream time back until then (see
-         * advance_stream_time) */
-        double eof_hold_until[1024];
-        int64_t part_max[1024]; /* newest event time per partition (stream time) */
-        int64_t stream_time;
-        struct xs_rt_stats st;
-};
-
-static double now_s(void)
+double xs_rt_now(void)
 {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void set_fatal(struct xs_rt *rt, const char *fmt, const char *detail)
+void xs_rt_set_fatal(struct xs_rt *rt, const char *fmt, const char *detail)
 {
         if (rt->fatal)
                 return;
@@ -197,7 +150,7 @@ size_t xs_kafka_encode(struct xs_codec *codec, enum xs_record_kind kind, uint32_
 
 /* ---- producing ---------------------------------------------------------------------- */
 
-static void txn_clear(struct xs_rt *rt)
+void xs_rt_txn_clear(struct xs_rt *rt)
 {
         for (size_t i = 0; i < rt->n_txn; i++) {
                 free(rt->txn[i].topic);
@@ -211,8 +164,8 @@ static void txn_clear(struct xs_rt *rt)
 }
 
 /* Produces one record; retries while the local queue is full. hdrs is copied. */
-static int produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
-                       const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque)
+int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
+                      const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque)
 {
         for (;;) {
                 rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
@@ -230,19 +183,19 @@ static int produce_raw(struct xs_rt *rt, const char *topic, const void *key, siz
                         rd_kafka_poll(rt->producer, 50);
                         continue;
                 }
-                set_fatal(rt, "produce failed: %s", rd_kafka_err2str(err));
+                xs_rt_set_fatal(rt, "produce failed: %s", rd_kafka_err2str(err));
                 free(opaque);
                 return -1;
         }
 }
 
-static int txn_begin(struct xs_rt *rt)
+int xs_rt_txn_begin(struct xs_rt *rt)
 {
         if (!rt->eos || rt->txn_open)
                 return 0;
         rd_kafka_error_t *error = rd_kafka_begin_transaction(rt->producer);
         if (error) {
-                set_fatal(rt, "begin_transaction: %s", rd_kafka_error_string(error));
+                xs_rt_set_fatal(rt, "begin_transaction: %s", rd_kafka_error_string(error));
                 rd_kafka_error_destroy(error);
                 return -1;
         }
@@ -257,7 +210,7 @@ static int produce(struct xs_rt *rt, const char *topic, const void *key, size_t 
                 free(opaque);
                 return 0;
         }
-        if (txn_begin(rt) != 0) {
+        if (xs_rt_txn_begin(rt) != 0) {
                 free(opaque);
                 return -1;
         }
@@ -267,7 +220,7 @@ static int produce(struct xs_rt *rt, const char *topic, const void *key, size_t 
                         size_t cap = rt->cap_txn ? rt->cap_txn * 2 : 256;
                         struct txn_rec *t = realloc(rt->txn, cap * sizeof(*t));
                         if (!t) {
-                                set_fatal(rt, "%s", "out of memory");
+                                xs_rt_set_fatal(rt, "%s", "out of memory");
                                 free(opaque);
                                 return -1;
                         }
@@ -287,11 +240,11 @@ static int produce(struct xs_rt *rt, const char *topic, const void *key, size_t 
                 t->hdrs = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
                 rt->txn_bytes += klen + vlen;
         }
-        return produce_raw(rt, topic, key, klen, value, vlen, hdrs, opaque);
+        return xs_rt_produce_raw(rt, topic, key, klen, value, vlen, hdrs, opaque);
 }
 
 /* delivery reports: printing acknowledged offers, counting failures */
-static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+void xs_rt_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
         struct xs_rt *rt = opaque;
         (void)rk;
@@ -304,7 +257,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
                  * aborted transaction fail here as purged: txn_commit aborts and produces them
                  * again, so neither is fatal. */
                 if (!rt->eos)
-                        set_fatal(rt, "delivery failed: %s", rd_kafka_err2str(m->err));
+                        xs_rt_set_fatal(rt, "delivery failed: %s", rd_kafka_err2str(m->err));
         } else {
                 rt->st.delivered++;
                 if (line && rt->o->print)
@@ -351,28 +304,28 @@ static void emit(struct xs_rt *rt, enum xs_record_kind kind, const char *topic, 
         size_t len = xs_kafka_encode(rt->codec, kind, rt->out_ids[kind], record, 0, &rt->buf,
                                      &rt->cap, err, sizeof(err));
         if (!len) {
-                set_fatal(rt, "%s", err);
+                xs_rt_set_fatal(rt, "%s", err);
                 free(line);
                 return;
         }
         produce(rt, topic, key, strlen(key), rt->buf, len, NULL, line);
 }
 
-static void on_offer(void *opaque, const struct xs_offer *o)
+void xs_rt_on_offer(void *opaque, const struct xs_offer *o)
 {
         struct xs_rt *rt = opaque;
         char *line = rt->o->print && !rt->restoring ? offer_line(o, rt->o->print_json) : NULL;
         emit(rt, XS_KIND_OFFER, rt->p->topic_offers, o->customer_id, o, line);
 }
 
-static void on_signal(void *opaque, const struct xs_signal *s)
+void xs_rt_on_signal(void *opaque, const struct xs_signal *s)
 {
         struct xs_rt *rt = opaque;
         if (*rt->p->topic_signals)
                 emit(rt, XS_KIND_SIGNAL, rt->p->topic_signals, s->customer_id, s, NULL);
 }
 
-static void on_outcome(void *opaque, const struct xs_outcome *o)
+void xs_rt_on_outcome(void *opaque, const struct xs_outcome *o)
 {
         struct xs_rt *rt = opaque;
         if (*rt->p->topic_outcomes)
@@ -381,8 +334,8 @@ static void on_outcome(void *opaque, const struct xs_outcome *o)
 
 /* ---- dead letters ------------------------------------------------------------------- */
 
-static void dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char *stage,
-                        xs_err_t err, const char *why)
+void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char *stage,
+                       xs_err_t err, const char *why)
 {
         if (rt->restoring)
                 return;
@@ -390,7 +343,7 @@ static void dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const cha
                 char msg[600];
                 snprintf(msg, sizeof(msg), "%s [%" PRId32 "] offset %" PRId64 ": %s (%s)",
                          rd_kafka_topic_name(m->rkt), m->partition, m->offset, why, stage);
-                set_fatal(rt, "errors.tolerance=none: %s", msg);
+                xs_rt_set_fatal(rt, "errors.tolerance=none: %s", msg);
                 return;
         }
         rd_kafka_headers_t *orig = NULL, *h;
@@ -413,13 +366,11 @@ static void dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const cha
         rt->st.dead_lettered++;
 }
 
-/* ---- decoding input ----------------------------------------------------------------- */
-
 /* Resolves the writer schema of a framed record; registry outages are retried here (the
  * record is not poison: nothing else can be processed until the registry answers). */
-static xs_err_t writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const void *payload,
-                              size_t len, const struct xs_wschema **ws, const void **body,
-                              size_t *blen, char *err, size_t errsize)
+xs_err_t xs_rt_writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const void *payload,
+                             size_t len, const struct xs_wschema **ws, const void **body,
+                             size_t *blen, char *err, size_t errsize)
 {
         uint32_t id;
         xs_err_t e = xs_frame_parse(payload, len, &id, body, blen);
@@ -447,8 +398,8 @@ static xs_err_t writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const 
 }
 
 /* Decodes an input event message into *ev (valid until the next decode). */
-static xs_err_t decode_event(struct xs_rt *rt, const rd_kafka_message_t *m, struct xs_event *ev,
-                             const char **stage, char *err, size_t errsize)
+xs_err_t xs_rt_decode_event(struct xs_rt *rt, const rd_kafka_message_t *m, struct xs_event *ev,
+                            const char **stage, char *err, size_t errsize)
 {
         const struct xs_wschema *ws;
         const void *body;
@@ -458,8 +409,8 @@ static xs_err_t decode_event(struct xs_rt *rt, const rd_kafka_message_t *m, stru
                 snprintf(err, errsize, "null value");
                 return XS_ERR_DECODE;
         }
-        xs_err_t e =
-            writer_schema(rt, XS_KIND_EVENT, m->payload, m->len, &ws, &body, &blen, err, errsize);
+        xs_err_t e = xs_rt_writer_schema(rt, XS_KIND_EVENT, m->payload, m->len, &ws, &body, &blen,
+                                         err, errsize);
         if (e != XS_OK)
                 return e;
         e = xs_codec_decode_event(rt->codec, ws, body, blen, ev, err, errsize);
@@ -474,77 +425,6 @@ static xs_err_t decode_event(struct xs_rt *rt, const rd_kafka_message_t *m, stru
         }
         return XS_OK;
 }
-
-static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
-{
-        char err[512];
-        const char *stage;
-        struct xs_event ev;
-        rt->st.consumed++;
-        rt->consumed_bytes += m->len + m->key_len;
-        if (txn_begin(rt) != 0)
-                return;
-        xs_err_t e = decode_event(rt, m, &ev, &stage, err, sizeof(err));
-        if (e == XS_ERR_RETRY)
-                return; /* stopping while the registry is down: not processed, not stored */
-        if (e == XS_OK) {
-                if (m->partition >= 0 && m->partition < 1024 &&
-                    ev.event_time > rt->part_max[m->partition])
-                        rt->part_max[m->partition] = ev.event_time;
-                xs_engine_set_tag(rt->eng, (uint32_t)m->partition);
-                e = xs_engine_process(rt->eng, &ev, err, sizeof(err));
-                if (e == XS_ERR_NOMEM) {
-                        set_fatal(rt, "engine: %s", err);
-                        return;
-                }
-        }
-        if (e != XS_OK)
-                dead_letter(rt, m, stage, e, err);
-        /* processed (or dead-lettered): its offset may be committed with what it produced
-         * (stores m->offset + 1; no allocation on this per-record path) */
-        rd_kafka_offset_store(m->rkt, m->partition, m->offset);
-}
-
-static void handle_catalog(struct xs_rt *rt, const rd_kafka_message_t *m)
-{
-        char err[512];
-        rt->st.catalog_records++;
-        if (!m->payload) { /* tombstone */
-                char id[512];
-                size_t n = m->key_len < sizeof(id) - 1 ? m->key_len : sizeof(id) - 1;
-                if (!m->key || !n) {
-                        dead_letter(rt, m, "contract", XS_ERR_INVALID, "tombstone without a key");
-                        return;
-                }
-                memcpy(id, m->key, n);
-                id[n] = '\0';
-                xs_engine_catalog_delete(rt->eng, id);
-                return;
-        }
-        const struct xs_wschema *ws;
-        const void *body;
-        size_t blen;
-        struct xs_product p;
-        xs_err_t e = writer_schema(rt, XS_KIND_PRODUCT, m->payload, m->len, &ws, &body, &blen, err,
-                                   sizeof(err));
-        if (e == XS_ERR_RETRY)
-                return;
-        if (e == XS_OK)
-                e = xs_codec_decode_product(rt->codec, ws, body, blen, &p, err, sizeof(err));
-        if (e != XS_OK) {
-                dead_letter(rt, m, "deserialize", e, err);
-                return;
-        }
-        if (xs_codec_last_tombstone(rt->codec)) {
-                xs_engine_catalog_delete(rt->eng, p.product_id);
-                return;
-        }
-        e = xs_engine_catalog_put(rt->eng, &p, err, sizeof(err));
-        if (e != XS_OK)
-                dead_letter(rt, m, "contract", e, err);
-}
-
-/* ---- commits ------------------------------------------------------------------------ */
 
 static int positions(struct xs_rt *rt, rd_kafka_topic_partition_list_t **out)
 {
@@ -574,7 +454,7 @@ static int txn_commit(struct xs_rt *rt)
                         error = rd_kafka_commit_transaction(rt->producer, timeout);
                 if (!error) {
                         rt->txn_open = 0;
-                        txn_clear(rt);
+                        xs_rt_txn_clear(rt);
                         rt->st.txn_commits++;
                         return 0;
                 }
@@ -587,36 +467,36 @@ static int txn_commit(struct xs_rt *rt)
                         rt->st.txn_aborts++;
                         error = rd_kafka_abort_transaction(rt->producer, timeout);
                         if (error) {
-                                set_fatal(rt, "abort_transaction: %s",
-                                          rd_kafka_error_string(error));
+                                xs_rt_set_fatal(rt, "abort_transaction: %s",
+                                                rd_kafka_error_string(error));
                                 rd_kafka_error_destroy(error);
                                 return -1;
                         }
                         /* produce the same records again in a new transaction */
                         rt->txn_open = 0;
-                        if (txn_begin(rt) != 0)
+                        if (xs_rt_txn_begin(rt) != 0)
                                 return -1;
                         for (size_t i = 0; i < rt->n_txn && !rt->fatal; i++) {
                                 struct txn_rec *t = &rt->txn[i];
-                                produce_raw(rt, t->topic, t->key, t->klen, t->value, t->vlen,
-                                            t->hdrs, NULL);
+                                xs_rt_produce_raw(rt, t->topic, t->key, t->klen, t->value, t->vlen,
+                                                  t->hdrs, NULL);
                         }
                         continue;
                 }
-                set_fatal(rt, "transaction failed (fenced or fatal): %s",
-                          rd_kafka_error_string(error));
+                xs_rt_set_fatal(rt, "transaction failed (fenced or fatal): %s",
+                                rd_kafka_error_string(error));
                 rd_kafka_error_destroy(error);
                 return -1;
         }
         if (!rt->fatal)
-                set_fatal(rt, "%s", "transaction could not be committed after 10 attempts");
+                xs_rt_set_fatal(rt, "%s", "transaction could not be committed after 10 attempts");
         return -1;
 }
 
 /* Makes everything processed so far durable. Returns 0, or -1 (not committed yet). */
-static int commit_now(struct xs_rt *rt)
+int xs_rt_commit_now(struct xs_rt *rt)
 {
-        rt->last_commit = now_s();
+        rt->last_commit = xs_rt_now();
         if (rt->eos)
                 return rt->txn_open ? txn_commit(rt) : 0;
         /* every record derived from the stored offsets must be acknowledged first */
@@ -637,7 +517,117 @@ static int commit_now(struct xs_rt *rt)
         return 0;
 }
 
+void xs_rt_handle_catalog(struct xs_rt *rt, const rd_kafka_message_t *m)
+{
+        char err[512];
+        rt->st.catalog_records++;
+        if (!m->payload) { /* tombstone */
+                char id[512];
+                size_t n = m->key_len < sizeof(id) - 1 ? m->key_len : sizeof(id) - 1;
+                if (!m->key || !n) {
+                        xs_rt_dead_letter(rt, m, "contract", XS_ERR_INVALID,
+                                          "tombstone without a key");
+                        return;
+                }
+                memcpy(id, m->key, n);
+                id[n] = '\0';
+                xs_engine_catalog_delete(rt->eng, id);
+                return;
+        }
+        const struct xs_wschema *ws;
+        const void *body;
+        size_t blen;
+        struct xs_product p;
+        xs_err_t e = xs_rt_writer_schema(rt, XS_KIND_PRODUCT, m->payload, m->len, &ws, &body, &blen,
+                                         err, sizeof(err));
+        if (e == XS_ERR_RETRY)
+                return;
+        if (e == XS_OK)
+                e = xs_codec_decode_product(rt->codec, ws, body, blen, &p, err, sizeof(err));
+        if (e != XS_OK) {
+                xs_rt_dead_letter(rt, m, "deserialize", e, err);
+                return;
+        }
+        if (xs_codec_last_tombstone(rt->codec)) {
+                xs_engine_catalog_delete(rt->eng, p.product_id);
+                return;
+        }
+        e = xs_engine_catalog_put(rt->eng, &p, err, sizeof(err));
+        if (e != XS_OK)
+                xs_rt_dead_letter(rt, m, "contract", e, err);
+}
+
+int xs_rt_catalog_bootstrap(struct xs_rt *rt)
+{
+        char err[512];
+        const char *topic = rt->p->topic_catalog;
+        rd_kafka_conf_t *kc = xs_kafka_conf(
+            rt->conf, rt->o->bootstrap,
+            (const char *const[]){"group.id", "xsell-catalog", "enable.auto.commit", "false",
+                                  "enable.partition.eof", "true", "fetch.wait.max.ms", "10", NULL},
+            err, sizeof(err));
+        if (!kc || !(rt->catcons = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
+                if (kc)
+                        rd_kafka_conf_destroy(kc);
+                fprintf(stderr, "xsell run: catalog consumer: %s\n", err);
+                return -1;
+        }
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rt->catcons, topic, NULL);
+        rd_kafka_resp_err_t e = rd_kafka_metadata(rt->catcons, 0, rkt, &md, 10000);
+        rd_kafka_topic_destroy(rkt);
+        if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
+                fprintf(stderr, "xsell run: catalog topic %s: %s\n", topic,
+                        e                     ? rd_kafka_err2str(e)
+                        : md && md->topic_cnt ? rd_kafka_err2str(md->topics[0].err)
+                                              : "no metadata");
+                if (md)
+                        rd_kafka_metadata_destroy(md);
+                return -1;
+        }
+        int n = md->topics[0].partition_cnt;
+        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
+        for (int i = 0; i < n; i++)
+                rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)
+                    ->offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_assign(rt->catcons, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+        /* read to the end of every partition before any event is processed */
+        int at_end = 0;
+        double deadline = xs_rt_now() + (double)rt->p->catalog_bootstrap_timeout / 1000.0;
+        while (at_end < n) {
+                if (xs_rt_now() > deadline) {
+                        fprintf(stderr,
+                                "xsell run: catalog topic %s not read to its end within "
+                                "catalog.bootstrap_timeout\n",
+                                topic);
+                        return -1;
+                }
+                if (rt->o->stop && *rt->o->stop)
+                        return -1;
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->catcons, 100);
+                if (!m)
+                        continue;
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                        at_end++;
+                else if (!m->err)
+                        xs_rt_handle_catalog(rt, m);
+                rd_kafka_message_destroy(m);
+        }
+        if (!rt->o->quiet)
+                fprintf(stderr, "xsell run: catalog %s read to its end: %" PRIu64 " records\n",
+                        topic, rt->st.catalog_records);
+        return 0;
+}
+
 /* ---- state restore ------------------------------------------------------------------ */
+
+struct restore_rec {
+        struct xs_event *ev;
+        int32_t partition;
+        int64_t offset;
+};
 
 static int restore_cmp(const void *x, const void *y)
 {
@@ -703,13 +693,13 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
         struct restore_rec *recs = NULL;
         size_t n = 0, cap = 0;
         int open = want->cnt;
-        double deadline = now_s() + 600;
+        double deadline = xs_rt_now() + 600;
         int64_t *ends = calloc((size_t)want->cnt, sizeof(*ends));
         for (int i = 0; i < want->cnt; i++)
                 for (int k = 0; k < committed->cnt; k++)
                         if (committed->elems[k].partition == want->elems[i].partition)
                                 ends[i] = committed->elems[k].offset;
-        while (open > 0 && now_s() < deadline && !(rt->o->stop && *rt->o->stop)) {
+        while (open > 0 && xs_rt_now() < deadline && !(rt->o->stop && *rt->o->stop)) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rc, 200);
                 if (!m)
                         continue;
@@ -725,7 +715,7 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                         open--;
                 struct xs_event ev;
                 const char *stage;
-                if (decode_event(rt, m, &ev, &stage, err, sizeof(err)) == XS_OK) {
+                if (xs_rt_decode_event(rt, m, &ev, &stage, err, sizeof(err)) == XS_OK) {
                         if (n == cap) {
                                 cap = cap ? cap * 2 : 4096;
                                 struct restore_rec *r = realloc(recs, cap * sizeof(*r));
@@ -770,17 +760,32 @@ out:
 
 /* ---- rebalancing -------------------------------------------------------------------- */
 
-static void assigned_set(struct xs_rt *rt, int32_t part, int on);
+/* Keeps assigned_p[] and the compact parts[] list in step. */
+static void assigned_set(struct xs_rt *rt, int32_t part, int on)
+{
+        if (part < 0 || part >= 1024 || rt->assigned_p[part] == on)
+                return;
+        rt->assigned_p[part] = (unsigned char)on;
+        if (on) {
+                rt->parts[rt->n_parts++] = part;
+                return;
+        }
+        for (int k = 0; k < rt->n_parts; k++)
+                if (rt->parts[k] == part) {
+                        rt->parts[k] = rt->parts[--rt->n_parts];
+                        break;
+                }
+}
 
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
         struct xs_rt *rt = opaque;
         int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
         rt->st.rebalances++;
         /* run.idle_exit counts from the last change of the assignment too: an instance that
          * waited for its group to form must not leave it the moment the assignment settles */
-        rt->last_input = now_s();
+        rt->last_input = xs_rt_now();
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 if (!rt->first_assignment_done && !strcmp(rt->p->state_restore, "replay"))
                         restore(rt, parts);
@@ -809,10 +814,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         if (e)
                                 rd_kafka_error_destroy(e);
                         rt->txn_open = 0;
-                        txn_clear(rt);
+                        xs_rt_txn_clear(rt);
                 }
         } else {
-                commit_now(rt);
+                xs_rt_commit_now(rt);
         }
         for (int i = 0; i < parts->cnt; i++) {
                 rt->st.customers_dropped +=
@@ -829,413 +834,4 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (!rt->o->quiet)
                 fprintf(stderr, "xsell run: revoked %d partition(s)%s\n", parts->cnt,
                         rd_kafka_assignment_lost(rk) ? " (lost)" : "");
-}
-
-/* A partition read to its end is left out of stream time only once it has stayed there for
- * XS_EOF_HOLD_S (like Kafka Streams' max.task.idle.ms): reaching the end of a partition often
- * only means the consumer caught up with a producer that writes the partitions in turn, and
- * the next batch is on its way. And when input resumes on partition part, the other partitions
- * at their end may have new records of the same burst not fetched yet, so they are held again.
- * Without this, stream time jumped to one partition's newest time and the other partitions'
- * records of the same stretch of event time were late. */
-#define XS_EOF_HOLD_S 1.0
-static void hold_idle_partitions(struct xs_rt *rt, int32_t part)
-{
-        double until = now_s() + XS_EOF_HOLD_S;
-        for (int k = 0; k < rt->n_parts; k++) {
-                int32_t i = rt->parts[k];
-                if (i != part && rt->at_eof[i])
-                        rt->eof_hold_until[i] = until;
-        }
-}
-
-/* Stream time: the oldest of the assigned partitions' newest event times, leaving out the
- * partitions read to their end (an idle partition must not hold time back), unless held (see
- * hold_idle_partitions); a partition that has delivered nothing yet and is not at its end holds
- * it back. */
-static void advance_stream_time(struct xs_rt *rt)
-{
-        int64_t low = INT64_MAX, high = INT64_MIN;
-        int waiting = 0;
-        double now = now_s();
-        for (int k = 0; k < rt->n_parts; k++) {
-                int32_t i = rt->parts[k];
-                if (rt->part_max[i] > high)
-                        high = rt->part_max[i];
-                if (rt->at_eof[i] && now >= rt->eof_hold_until[i])
-                        continue;
-                if (rt->part_max[i] == INT64_MIN)
-                        waiting = 1;
-                else if (rt->part_max[i] < low)
-                        low = rt->part_max[i];
-        }
-        int64_t t = waiting ? INT64_MIN : low != INT64_MAX ? low : high;
-        if (t != INT64_MIN && t > rt->stream_time) {
-                rt->stream_time = t;
-                xs_engine_advance(rt->eng, t);
-        }
-}
-
-/* Keeps assigned_p[] and the compact parts[] list in step. */
-static void assigned_set(struct xs_rt *rt, int32_t part, int on)
-{
-        if (part < 0 || part >= 1024 || rt->assigned_p[part] == on)
-                return;
-        rt->assigned_p[part] = (unsigned char)on;
-        if (on) {
-                rt->parts[rt->n_parts++] = part;
-                return;
-        }
-        for (int k = 0; k < rt->n_parts; k++)
-                if (rt->parts[k] == part) {
-                        rt->parts[k] = rt->parts[--rt->n_parts];
-                        break;
-                }
-}
-
-/* Every assigned partition has been read to its end (and at least one is assigned). */
-static int all_at_eof(const struct xs_rt *rt)
-{
-        for (int k = 0; k < rt->n_parts; k++)
-                if (!rt->at_eof[rt->parts[k]])
-                        return 0;
-        return rt->n_parts > 0;
-}
-
-/* ---- setup -------------------------------------------------------------------------- */
-
-static int catalog_bootstrap(struct xs_rt *rt)
-{
-        char err[512];
-        const char *topic = rt->p->topic_catalog;
-        rd_kafka_conf_t *kc = xs_kafka_conf(
-            rt->conf, rt->o->bootstrap,
-            (const char *const[]){"group.id", "xsell-catalog", "enable.auto.commit", "false",
-                                  "enable.partition.eof", "true", "fetch.wait.max.ms", "10", NULL},
-            err, sizeof(err));
-        if (!kc || !(rt->catcons = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
-                if (kc)
-                        rd_kafka_conf_destroy(kc);
-                fprintf(stderr, "xsell run: catalog consumer: %s\n", err);
-                return -1;
-        }
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rt->catcons, topic, NULL);
-        rd_kafka_resp_err_t e = rd_kafka_metadata(rt->catcons, 0, rkt, &md, 10000);
-        rd_kafka_topic_destroy(rkt);
-        if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
-                fprintf(stderr, "xsell run: catalog topic %s: %s\n", topic,
-                        e                     ? rd_kafka_err2str(e)
-                        : md && md->topic_cnt ? rd_kafka_err2str(md->topics[0].err)
-                                              : "no metadata");
-                if (md)
-                        rd_kafka_metadata_destroy(md);
-                return -1;
-        }
-        int n = md->topics[0].partition_cnt;
-        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
-        for (int i = 0; i < n; i++)
-                rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)
-                    ->offset = RD_KAFKA_OFFSET_BEGINNING;
-        rd_kafka_metadata_destroy(md);
-        rd_kafka_assign(rt->catcons, parts);
-        rd_kafka_topic_partition_list_destroy(parts);
-        /* read to the end of every partition before any event is processed */
-        int at_end = 0;
-        double deadline = now_s() + (double)rt->p->catalog_bootstrap_timeout / 1000.0;
-        while (at_end < n) {
-                if (now_s() > deadline) {
-                        fprintf(stderr,
-                                "xsell run: catalog topic %s not read to its end within "
-                                "catalog.bootstrap_timeout\n",
-                                topic);
-                        return -1;
-                }
-                if (rt->o->stop && *rt->o->stop)
-                        return -1;
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->catcons, 100);
-                if (!m)
-                        continue;
-                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                        at_end++;
-                else if (!m->err)
-                        handle_catalog(rt, m);
-                rd_kafka_message_destroy(m);
-        }
-        if (!rt->o->quiet)
-                fprintf(stderr, "xsell run: catalog %s read to its end: %" PRIu64 " records\n",
-                        topic, rt->st.catalog_records);
-        return 0;
-}
-
-static int registry_setup(struct xs_rt *rt)
-{
-        char err[512];
-        const struct xs_params *p = rt->p;
-        if (*p->registry_url) {
-                struct xs_registry_conf rc = {
-                    .url = p->registry_url,
-                    .basic_auth = *p->registry_basic_auth ? p->registry_basic_auth : NULL,
-                    .timeout_ms = p->registry_timeout,
-                    .retries = (int)p->registry_retries,
-                    .retry_backoff_ms = 200};
-                rt->reg = xs_registry_new(&rc, err, sizeof(err));
-        } else {
-                rt->reg = xs_registry_new_static(err, sizeof(err));
-        }
-        if (!rt->reg) {
-                fprintf(stderr, "xsell run: schema registry: %s\n", err);
-                return -1;
-        }
-        const int64_t static_ids[XS_KIND_COUNT] = {p->schema_id_event, p->schema_id_product,
-                                                   p->schema_id_offer, p->schema_id_signal,
-                                                   p->schema_id_outcome};
-        const char *topics[XS_KIND_COUNT] = {p->topic_events, p->topic_catalog, p->topic_offers,
-                                             p->topic_signals, p->topic_outcomes};
-        for (int k = 0; k < XS_KIND_COUNT; k++) {
-                const char *text = xs_codec_schema_text((enum xs_record_kind)k);
-                if (!*p->registry_url) {
-                        rt->out_ids[k] = (uint32_t)static_ids[k];
-                        if (xs_registry_static_add(rt->reg, rt->out_ids[k], text) != XS_OK) {
-                                fprintf(stderr, "xsell run: schema.id.*: ids must differ\n");
-                                return -1;
-                        }
-                        continue;
-                }
-                if (k < XS_KIND_OFFER || !*topics[k])
-                        continue; /* inputs: writer schemas come by id */
-                char subject[512];
-                snprintf(subject, sizeof(subject), "%s-value", topics[k]);
-                xs_err_t e;
-                while ((e = xs_registry_register(rt->reg, subject, text, &rt->out_ids[k], err,
-                                                 sizeof(err))) == XS_ERR_RETRY) {
-                        fprintf(stderr, "xsell run: registering %s: %s; retrying\n", subject, err);
-                        if (rt->o->stop && *rt->o->stop)
-                                return -1;
-                        sleep(2);
-                }
-                if (e != XS_OK) {
-                        fprintf(stderr, "xsell run: registering %s: %s\n", subject, err);
-                        return -1;
-                }
-        }
-        return 0;
-}
-
-static void print_summary(struct xs_rt *rt)
-{
-        struct xs_stats st;
-        xs_engine_stats(rt->eng, &st);
-        fprintf(stderr,
-                "\n== xsell run ==\nconsumed %" PRIu64 ", catalog %" PRIu64 ", produced %" PRIu64
-                ", delivered %" PRIu64 ", dead letters %" PRIu64 ", commits %" PRIu64
-                ", transactions %" PRIu64 " (aborted and retried %" PRIu64 "), restored %" PRIu64
-                ", rebalances %" PRIu64 "\n",
-                rt->st.consumed, rt->st.catalog_records, rt->st.produced, rt->st.delivered,
-                rt->st.dead_lettered, rt->st.commits, rt->st.txn_commits, rt->st.txn_aborts,
-                rt->st.restored, rt->st.rebalances);
-        fprintf(stderr, "offers:");
-        for (int o = 0; o < XS_OFFER_COUNT; o++) {
-                uint64_t n = 0;
-                for (int s = 0; s < XS_STAGE_COUNT; s++)
-                        n += st.offers[o][s];
-                fprintf(stderr, " %s=%" PRIu64, xs_offer_type_name(o), n);
-        }
-        fprintf(stderr,
-                "; events processed %" PRIu64 ", rejected %" PRIu64 ", late %" PRIu64
-                ", duplicate %" PRIu64 "\n",
-                st.events_processed, st.events_rejected, st.events_late, st.events_duplicate);
-}
-
-int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
-{
-        char err[512];
-        int rc = 1;
-        struct xs_rt rtv = {0}, *rt = &rtv;
-        rt->conf = conf;
-        rt->p = xs_conf_params(conf);
-        rt->o = opts;
-        const struct xs_params *p = rt->p;
-        rt->eos = !strcmp(p->processing_guarantee, "exactly_once");
-        rt->tolerance_none = !strcmp(p->errors_tolerance, "none");
-        xs_avro_guard_init(0);
-        struct xs_sink sink = {on_offer, on_signal, on_outcome, rt};
-        rt->eng = xs_engine_new(conf, &sink, err, sizeof(err));
-        rt->codec = xs_codec_new(err, sizeof(err));
-        if (rt->eng)
-                xs_engine_set_external_clock(rt->eng, 1);
-        rt->stream_time = INT64_MIN;
-        for (int i = 0; i < 1024; i++)
-                rt->part_max[i] = INT64_MIN;
-        if (!rt->eng || !rt->codec) {
-                fprintf(stderr, "xsell run: %s\n", err);
-                rc = 2;
-                goto out;
-        }
-        if (registry_setup(rt) != 0)
-                goto out;
-
-        char client[300], txnid[320];
-        snprintf(client, sizeof(client), "%s-producer", p->application_id);
-        const char *host = getenv("HOSTNAME");
-        snprintf(txnid, sizeof(txnid), "%s-%s", p->application_id, host && *host ? host : "0");
-        rd_kafka_conf_t *pc = xs_kafka_conf(
-            conf, opts->bootstrap,
-            rt->eos ? (const char *const[]){"client.id", client, "enable.idempotence", "true",
-                                            "transactional.id", txnid, "linger.ms", "5", NULL}
-                    : (const char *const[]){"client.id", client, "enable.idempotence", "true",
-                                            "linger.ms", "5", NULL},
-            err, sizeof(err));
-        if (!pc) {
-                fprintf(stderr, "xsell run: %s\n", err);
-                rc = 2;
-                goto out;
-        }
-        rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
-        rd_kafka_conf_set_opaque(pc, rt);
-        if (!(rt->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof(err)))) {
-                rd_kafka_conf_destroy(pc);
-                fprintf(stderr, "xsell run: producer: %s\n", err);
-                rc = 2;
-                goto out;
-        }
-        if (rt->eos) {
-                rd_kafka_error_t *e = rd_kafka_init_transactions(rt->producer, 30000);
-                if (e) {
-                        fprintf(stderr, "xsell run: init_transactions: %s\n",
-                                rd_kafka_error_string(e));
-                        rd_kafka_error_destroy(e);
-                        goto out;
-                }
-        }
-        if (*p->topic_catalog && catalog_bootstrap(rt) != 0)
-                goto out;
-
-        snprintf(client, sizeof(client), "%s-consumer", p->application_id);
-        rd_kafka_conf_t *cc = xs_kafka_conf(
-            conf, opts->bootstrap,
-            (const char *const[]){"group.id", p->application_id, "client.id", client,
-                                  "partition.assignment.strategy", "cooperative-sticky",
-                                  "enable.auto.commit", "false", "enable.auto.offset.store",
-                                  "false", "auto.offset.reset", "earliest", "isolation.level",
-                                  "read_committed", "enable.partition.eof", "true",
-                                  /* the embedded broker holds empty fetches this long */
-                                  "fetch.wait.max.ms", opts->bootstrap ? "10" : "500", NULL},
-            err, sizeof(err));
-        if (!cc) {
-                fprintf(stderr, "xsell run: %s\n", err);
-                rc = 2;
-                goto out;
-        }
-        rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
-        rd_kafka_conf_set_opaque(cc, rt);
-        if (!(rt->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err)))) {
-                rd_kafka_conf_destroy(cc);
-                fprintf(stderr, "xsell run: consumer: %s\n", err);
-                rc = 2;
-                goto out;
-        }
-        rd_kafka_poll_set_consumer(rt->consumer);
-        rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(sub, p->topic_events, RD_KAFKA_PARTITION_UA);
-        rd_kafka_resp_err_t serr = rd_kafka_subscribe(rt->consumer, sub);
-        rd_kafka_topic_partition_list_destroy(sub);
-        if (serr) {
-                fprintf(stderr, "xsell run: subscribe %s: %s\n", p->topic_events,
-                        rd_kafka_err2str(serr));
-                goto out;
-        }
-        if (!opts->quiet)
-                fprintf(stderr, "xsell run: consuming %s as group %s (%s)\n", p->topic_events,
-                        p->application_id, p->processing_guarantee);
-
-        rt->last_commit = rt->last_input = now_s();
-        int feeding = opts->feed != NULL;
-        double idle_exit = (double)p->run_idle_exit / 1000.0;
-        while (!rt->fatal && !(opts->stop && *opts->stop)) {
-                if (feeding)
-                        feeding = opts->feed(opts->feed_opaque, rt);
-                for (int i = 0; rt->catcons && i < 100; i++) { /* follow the catalog */
-                        rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->catcons, 0);
-                        if (!m)
-                                break;
-                        if (!m->err)
-                                handle_catalog(rt, m);
-                        rd_kafka_message_destroy(m);
-                }
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, 100);
-                if (m) {
-                        int32_t part = m->partition;
-                        if (!m->err) {
-                                handle_event(rt, m);
-                                rt->last_input = now_s();
-                                if (part >= 0 && part < 1024) {
-                                        if (rt->at_eof[part])
-                                                hold_idle_partitions(rt, part);
-                                        rt->at_eof[part] = 0;
-                                }
-                        } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                                if (part >= 0 && part < 1024) {
-                                        rt->at_eof[part] = 1;
-                                        rt->eof_hold_until[part] = now_s() + XS_EOF_HOLD_S;
-                                }
-                        } else if (!opts->quiet) {
-                                fprintf(stderr, "xsell run: consumer: %s\n",
-                                        rd_kafka_message_errstr(m));
-                        }
-                        rd_kafka_message_destroy(m);
-                }
-                advance_stream_time(rt);
-                rd_kafka_poll(rt->producer, 0);
-                if (now_s() - rt->last_commit >= (double)p->commit_interval / 1000.0)
-                        commit_now(rt);
-                if (idle_exit > 0 && !feeding && now_s() - rt->last_input >= idle_exit &&
-                    all_at_eof(rt)) {
-                        /* the input is finished: no partition holds stream time back now */
-                        memset(rt->eof_hold_until, 0, sizeof(rt->eof_hold_until));
-                        advance_stream_time(rt);
-                        break;
-                }
-        }
-        /* the input is finished (idle exit): let what would be due by then fire */
-        if (!rt->fatal && opts->drain_ms > 0 && rt->stream_time != INT64_MIN &&
-            !(opts->stop && *opts->stop)) {
-                xs_engine_advance(rt->eng, rt->stream_time + p->allowed_lateness + opts->drain_ms);
-                rd_kafka_poll(rt->producer, 0);
-        }
-        /* graceful shutdown: stop consuming, make what was processed durable, close */
-        if (!rt->fatal) {
-                if (commit_now(rt) != 0 && !rt->fatal)
-                        fprintf(stderr, "xsell run: final commit did not complete\n");
-        }
-        if (rt->fatal)
-                fprintf(stderr, "xsell run: stopping: %s\n", rt->fatal_msg);
-        rc = rt->fatal ? 1 : 0;
-out:
-        if (rt->consumer) {
-                rd_kafka_consumer_close(rt->consumer);
-                rd_kafka_destroy(rt->consumer);
-        }
-        if (rt->catcons) {
-                rd_kafka_consumer_close(rt->catcons);
-                rd_kafka_destroy(rt->catcons);
-        }
-        if (rt->producer) {
-                if (rt->eos && rt->txn_open) {
-                        rd_kafka_error_t *e = rd_kafka_abort_transaction(rt->producer, 10000);
-                        if (e)
-                                rd_kafka_error_destroy(e);
-                }
-                rd_kafka_flush(rt->producer, (int)(p->shutdown_timeout));
-                rd_kafka_destroy(rt->producer);
-        }
-        if (rt->eng && !opts->quiet)
-                print_summary(rt);
-        txn_clear(rt);
-        free(rt->txn);
-        free(rt->buf);
-        xs_engine_destroy(rt->eng);
-        xs_codec_destroy(rt->codec);
-        xs_registry_destroy(rt->reg);
-        return rc;
 }

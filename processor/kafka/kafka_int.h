@@ -1,0 +1,132 @@
+/*
+ * The Kafka runtime's handle, private to kafka/: struct xs_rt, which every file of the
+ * runtime (produce, decode, commit, catalog_feed, rebalance, run) works on, from one thread;
+ * and the functions of kafka.c that they call. The map of the files is in kafka.c.
+ */
+#ifndef XS_KAFKA_INT_H
+#define XS_KAFKA_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "kafka/kafka.h"
+#include "util/conf_int.h"
+#include "xsell/codec.h"
+#include "xsell/registry.h"
+
+struct xs_engine;
+struct xs_registry;
+
+/* A record of the open transaction, kept to produce it again if the broker aborts it
+ * (exactly-once, see commit.c). */
+struct txn_rec {
+        char *topic;
+        void *key, *value;
+        size_t klen, vlen;
+        rd_kafka_headers_t *hdrs;
+};
+
+struct xs_rt {
+        const struct xs_params *p;
+        const struct xs_conf *conf;
+        const struct xs_rt_opts *o;
+        rd_kafka_t *consumer, *producer, *catcons;
+        struct xs_engine *eng;
+        struct xs_codec *codec;
+        struct xs_registry *reg;
+        uint32_t out_ids[XS_KIND_COUNT];
+        int eos, tolerance_none;
+        unsigned char *buf;
+        size_t cap;
+        /* exactly-once: the open transaction and what it produced */
+        int txn_open;
+        struct txn_rec *txn;
+        size_t n_txn, cap_txn, txn_bytes;
+        rd_kafka_topic_partition_list_t *assigned;
+        int first_assignment_done, restoring;
+        double last_commit, last_input;
+        int fatal;
+        char fatal_msg[1024];
+        uint64_t consumed_bytes;
+        /* run.idle_exit: partitions assigned and those read to their end (bit per partition
+         * number below 1024) */
+        unsigned char at_eof[1024], assigned_p[1024];
+        int32_t parts[1024]; /* the assigned partition numbers, for per-record scans */
+        int n_parts;
+        /* a partition at its end still holds stream time back until then (see
+         * advance_stream_time) */
+        double eof_hold_until[1024];
+        int64_t part_max[1024]; /* newest event time per partition (stream time) */
+        int64_t stream_time;
+        struct xs_rt_stats st;
+};
+
+/* Seconds on the monotonic clock: wall-clock for commits, timeouts and idle exit, never
+ * event time. */
+double xs_rt_now(void);
+
+/* Stops the runtime: the loop ends on the next iteration and xs_rt_run returns 1. Only the
+ * first fatal error is kept; its message is fmt with detail for its one %s. */
+void xs_rt_set_fatal(struct xs_rt *rt, const char *fmt, const char *detail);
+
+/* Exactly-once: opens a transaction unless one is open (nothing under at-least-once).
+ * Returns 0, or -1 with the runtime stopped (xs_rt_set_fatal). */
+int xs_rt_txn_begin(struct xs_rt *rt);
+
+/* Frees the kept copies of the open transaction's records. */
+void xs_rt_txn_clear(struct xs_rt *rt);
+
+/* Produces one record, without keeping a copy (commit.c uses it to produce an aborted
+ * transaction's records again). key, value and hdrs are copied. opaque is taken: the delivery
+ * report frees it, or this call on failure. Returns 0, or -1 with the runtime stopped. */
+int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
+                      const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque);
+
+/* The producer's delivery report callback (opaque is the runtime). */
+void xs_rt_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+
+/* The engine sink (opaque is the runtime): each output is encoded and produced. */
+void xs_rt_on_offer(void *opaque, const struct xs_offer *o);
+void xs_rt_on_signal(void *opaque, const struct xs_signal *s);
+void xs_rt_on_outcome(void *opaque, const struct xs_outcome *o);
+
+/* Sends input record m to the dead-letter topic, saying where (stage) and why (err, why) in
+ * its headers; under errors.tolerance=none stops the runtime instead. Nothing while
+ * restoring. m is not taken. */
+void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char *stage,
+                       xs_err_t err, const char *why);
+
+/* Parses the frame of a record of kind and finds its writer schema (*ws) and body (*body,
+ * *blen, inside payload). Returns XS_OK, XS_ERR_DECODE (poison), or XS_ERR_RETRY (stopped
+ * while the registry was down), with err filled. */
+xs_err_t xs_rt_writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const void *payload,
+                             size_t len, const struct xs_wschema **ws, const void **body,
+                             size_t *blen, char *err, size_t errsize);
+
+/* Decodes event record m into *ev (valid until the next decode). On failure *stage says which
+ * step failed ("deserialize" or "contract") and err why. */
+xs_err_t xs_rt_decode_event(struct xs_rt *rt, const rd_kafka_message_t *m, struct xs_event *ev,
+                            const char **stage, char *err, size_t errsize);
+
+/* Commits the stored offsets after a flush (at-least-once) or the open transaction with the
+ * consumer's positions (exactly-once). Returns 0, or -1 when not committed yet (or the runtime
+ * stopped). */
+int xs_rt_commit_now(struct xs_rt *rt);
+
+/* Creates the catalog consumer (rt->catcons) and reads every partition of catalog topic to its
+ * end. Returns 0, or -1 (said on stderr) on a client or topic error, on timeout, or when
+ * stopped. */
+int xs_rt_catalog_bootstrap(struct xs_rt *rt);
+
+/* Applies catalog record m to the engine's catalog: a put, or a delete for a tombstone; a bad
+ * record is dead-lettered. m is not taken. */
+void xs_rt_handle_catalog(struct xs_rt *rt, const rd_kafka_message_t *m);
+
+/* The consumer's rebalance callback (opaque is the runtime): restores state on the first
+ * assignment, commits before a revocation, drops the revoked partitions' customers. */
+void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t *parts, void *opaque);
+
+#endif
