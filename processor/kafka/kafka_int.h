@@ -124,9 +124,4 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt);
  * record is dead-lettered. m is not taken. */
 void xs_rt_handle_catalog(struct xs_rt *rt, const rd_kafka_message_t *m);
 
-/* The consumer's rebalance callback (opaque is the runtime): restores state on the first
- * assignment, commits before a revocation, drops the revoked partitions' customers. */
-void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                        rd_kafka_topic_partition_list_t *parts, void *opaque);
-
 #endif

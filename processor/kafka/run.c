@@ -24,6 +24,7 @@
 #include "codec/avro_guard.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
+#include "kafka/rebalance.h"
 #include "util/conf_int.h"
 #include "xsell/engine.h"
 #include "xsell/registry.h"
