@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "codec/avro_guard.h"
+#include "kafka/catalog_feed.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/rebalance.h"
