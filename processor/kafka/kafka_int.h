@@ -110,9 +110,4 @@ xs_err_t xs_rt_writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const v
 xs_err_t xs_rt_decode_event(struct xs_rt *rt, const rd_kafka_message_t *m, struct xs_event *ev,
                             const char **stage, char *err, size_t errsize);
 
-/* Commits the stored offsets after a flush (at-least-once) or the open transaction with the
- * consumer's positions (exactly-once). Returns 0, or -1 when not committed yet (or the runtime
- * stopped). */
-int xs_rt_commit_now(struct xs_rt *rt);
-
 #endif

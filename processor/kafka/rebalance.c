@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka/commit.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/rebalance.h"

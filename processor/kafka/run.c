@@ -23,6 +23,7 @@
 
 #include "codec/avro_guard.h"
 #include "kafka/catalog_feed.h"
+#include "kafka/commit.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/rebalance.h"
