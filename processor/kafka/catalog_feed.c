@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kafka/catalog_feed.h"
+#include "kafka/decode.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "xsell/codec.h"

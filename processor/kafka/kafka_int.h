@@ -14,7 +14,6 @@
 #include "kafka/kafka.h"
 #include "util/conf_int.h"
 #include "xsell/codec.h"
-#include "xsell/registry.h"
 
 struct xs_engine;
 struct xs_registry;
@@ -97,17 +96,5 @@ void xs_rt_on_outcome(void *opaque, const struct xs_outcome *o);
  * restoring. m is not taken. */
 void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char *stage,
                        xs_err_t err, const char *why);
-
-/* Parses the frame of a record of kind and finds its writer schema (*ws) and body (*body,
- * *blen, inside payload). Returns XS_OK, XS_ERR_DECODE (poison), or XS_ERR_RETRY (stopped
- * while the registry was down), with err filled. */
-xs_err_t xs_rt_writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const void *payload,
-                             size_t len, const struct xs_wschema **ws, const void **body,
-                             size_t *blen, char *err, size_t errsize);
-
-/* Decodes event record m into *ev (valid until the next decode). On failure *stage says which
- * step failed ("deserialize" or "contract") and err why. */
-xs_err_t xs_rt_decode_event(struct xs_rt *rt, const rd_kafka_message_t *m, struct xs_event *ev,
-                            const char **stage, char *err, size_t errsize);
 
 #endif

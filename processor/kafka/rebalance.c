@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "kafka/commit.h"
+#include "kafka/decode.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/rebalance.h"

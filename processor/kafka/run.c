@@ -24,6 +24,7 @@
 #include "codec/avro_guard.h"
 #include "kafka/catalog_feed.h"
 #include "kafka/commit.h"
+#include "kafka/decode.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/rebalance.h"
