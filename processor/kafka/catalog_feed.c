@@ -14,6 +14,7 @@
 #include "kafka/decode.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
+#include "kafka/produce.h"
 #include "xsell/codec.h"
 #include "xsell/engine.h"
 

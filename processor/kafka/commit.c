@@ -19,6 +19,7 @@
 
 #include "kafka/commit.h"
 #include "kafka/kafka_int.h"
+#include "kafka/produce.h"
 
 static int positions(struct xs_rt *rt, rd_kafka_topic_partition_list_t **out)
 {

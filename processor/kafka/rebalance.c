@@ -24,6 +24,7 @@
 #include "kafka/decode.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
+#include "kafka/produce.h"
 #include "kafka/rebalance.h"
 #include "xsell/engine.h"
 #include "xsell/event.h"

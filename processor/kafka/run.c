@@ -27,6 +27,7 @@
 #include "kafka/decode.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
+#include "kafka/produce.h"
 #include "kafka/rebalance.h"
 #include "util/conf_int.h"
 #include "xsell/engine.h"
