@@ -1,0 +1,123 @@
+/*
+ * The catalog topic: before any event is processed, every partition of it is read from its
+ * beginning to its end (within catalog.bootstrap_timeout), and then the loop (run.c) follows
+ * it, up to 100 records an iteration. No offsets are committed: each start reads it all again.
+ * A record puts its product into the engine's catalog; a tombstone (a null value keyed by the
+ * product id, or a record the codec reads as one) deletes it; a record that cannot be decoded
+ * or is invalid is dead-lettered.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kafka/catalog_feed.h"
+#include "kafka/decode.h"
+#include "kafka/kafka.h"
+#include "kafka/kafka_int.h"
+#include "kafka/produce.h"
+#include "xsell/codec.h"
+#include "xsell/engine.h"
+
+void xs_rt_handle_catalog(struct xs_rt *rt, const rd_kafka_message_t *m)
+{
+        char err[512];
+        rt->st.catalog_records++;
+        if (!m->payload) { /* tombstone */
+                char id[512];
+                size_t n = m->key_len < sizeof(id) - 1 ? m->key_len : sizeof(id) - 1;
+                if (!m->key || !n) {
+                        xs_rt_dead_letter(rt, m, "contract", XS_ERR_INVALID,
+                                          "tombstone without a key");
+                        return;
+                }
+                memcpy(id, m->key, n);
+                id[n] = '\0';
+                xs_engine_catalog_delete(rt->eng, id);
+                return;
+        }
+        const struct xs_wschema *ws;
+        const void *body;
+        size_t blen;
+        struct xs_product p;
+        xs_err_t e = xs_rt_writer_schema(rt, XS_KIND_PRODUCT, m->payload, m->len, &ws, &body, &blen,
+                                         err, sizeof(err));
+        if (e == XS_ERR_RETRY)
+                return;
+        if (e == XS_OK)
+                e = xs_codec_decode_product(rt->codec, ws, body, blen, &p, err, sizeof(err));
+        if (e != XS_OK) {
+                xs_rt_dead_letter(rt, m, "deserialize", e, err);
+                return;
+        }
+        if (xs_codec_last_tombstone(rt->codec)) {
+                xs_engine_catalog_delete(rt->eng, p.product_id);
+                return;
+        }
+        e = xs_engine_catalog_put(rt->eng, &p, err, sizeof(err));
+        if (e != XS_OK)
+                xs_rt_dead_letter(rt, m, "contract", e, err);
+}
+
+int xs_rt_catalog_bootstrap(struct xs_rt *rt)
+{
+        char err[512];
+        const char *topic = rt->p->topic_catalog;
+        rd_kafka_conf_t *kc = xs_kafka_conf(
+            rt->conf, rt->o->bootstrap,
+            (const char *const[]){"group.id", "xsell-catalog", "enable.auto.commit", "false",
+                                  "enable.partition.eof", "true", "fetch.wait.max.ms", "10", NULL},
+            err, sizeof(err));
+        if (!kc || !(rt->catcons = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
+                if (kc)
+                        rd_kafka_conf_destroy(kc);
+                fprintf(stderr, "xsell run: catalog consumer: %s\n", err);
+                return -1;
+        }
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rt->catcons, topic, NULL);
+        rd_kafka_resp_err_t e = rd_kafka_metadata(rt->catcons, 0, rkt, &md, 10000);
+        rd_kafka_topic_destroy(rkt);
+        if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
+                fprintf(stderr, "xsell run: catalog topic %s: %s\n", topic,
+                        e                     ? rd_kafka_err2str(e)
+                        : md && md->topic_cnt ? rd_kafka_err2str(md->topics[0].err)
+                                              : "no metadata");
+                if (md)
+                        rd_kafka_metadata_destroy(md);
+                return -1;
+        }
+        int n = md->topics[0].partition_cnt;
+        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
+        for (int i = 0; i < n; i++)
+                rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)
+                    ->offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_metadata_destroy(md);
+        rd_kafka_assign(rt->catcons, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+        /* read to the end of every partition before any event is processed */
+        int at_end = 0;
+        double deadline = xs_rt_now() + (double)rt->p->catalog_bootstrap_timeout / 1000.0;
+        while (at_end < n) {
+                if (xs_rt_now() > deadline) {
+                        fprintf(stderr,
+                                "xsell run: catalog topic %s not read to its end within "
+                                "catalog.bootstrap_timeout\n",
+                                topic);
+                        return -1;
+                }
+                if (rt->o->stop && *rt->o->stop)
+                        return -1;
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->catcons, 100);
+                if (!m)
+                        continue;
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                        at_end++;
+                else if (!m->err)
+                        xs_rt_handle_catalog(rt, m);
+                rd_kafka_message_destroy(m);
+        }
+        if (!rt->o->quiet)
+                fprintf(stderr, "xsell run: catalog %s read to its end: %" PRIu64 " records\n",
+                        topic, rt->st.catalog_records);
+        return 0;
+}

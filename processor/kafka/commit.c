@@ -1,0 +1,113 @@
+/*
+ * Making what the Kafka runtime processed durable, every commit.interval, on revocation and at
+ * shutdown.
+ *
+ *  - at_least_once: an input offset is stored only after its record was processed, and offsets
+ *    are committed only after the producer has been flushed, i.e. after every record derived
+ *    from them was acknowledged. A crash re-delivers what was not committed; offer ids are
+ *    deterministic, so downstream can drop the repeats.
+ *  - exactly_once: outputs and input offsets are committed in one Kafka transaction every
+ *    commit.interval. The outputs of the open transaction are also kept (produce.c), so that
+ *    when the broker aborts it (an abortable error) they are produced again, unchanged, in a
+ *    fresh transaction with the same offsets: the engine's state never has to be rolled back.
+ *    Fencing and fatal errors stop the processor.
+ *
+ * Bounds: a transaction is tried at most 10 times; the flush and each transaction call wait at
+ * most shutdown.timeout (30 s when it is 0).
+ */
+#include <stdio.h>
+
+#include "kafka/commit.h"
+#include "kafka/kafka_int.h"
+#include "kafka/produce.h"
+
+static int positions(struct xs_rt *rt, rd_kafka_topic_partition_list_t **out)
+{
+        rd_kafka_topic_partition_list_t *assigned = NULL;
+        if (rd_kafka_assignment(rt->consumer, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return -1;
+        rd_kafka_position(rt->consumer, assigned);
+        *out = assigned;
+        return 0;
+}
+
+static int txn_commit(struct xs_rt *rt)
+{
+        int timeout = (int)(rt->p->shutdown_timeout > 0 ? rt->p->shutdown_timeout : 30000);
+        for (int attempt = 0; attempt < 10 && !rt->fatal; attempt++) {
+                rd_kafka_error_t *error = NULL;
+                rd_kafka_topic_partition_list_t *offs = NULL;
+                if (positions(rt, &offs) == 0) {
+                        rd_kafka_consumer_group_metadata_t *cgmd =
+                            rd_kafka_consumer_group_metadata(rt->consumer);
+                        error =
+                            rd_kafka_send_offsets_to_transaction(rt->producer, offs, cgmd, timeout);
+                        rd_kafka_consumer_group_metadata_destroy(cgmd);
+                        rd_kafka_topic_partition_list_destroy(offs);
+                }
+                if (!error)
+                        error = rd_kafka_commit_transaction(rt->producer, timeout);
+                if (!error) {
+                        rt->txn_open = 0;
+                        xs_rt_txn_clear(rt);
+                        rt->st.txn_commits++;
+                        return 0;
+                }
+                if (rd_kafka_error_is_retriable(error)) {
+                        rd_kafka_error_destroy(error);
+                        continue;
+                }
+                if (rd_kafka_error_txn_requires_abort(error)) {
+                        rd_kafka_error_destroy(error);
+                        rt->st.txn_aborts++;
+                        error = rd_kafka_abort_transaction(rt->producer, timeout);
+                        if (error) {
+                                xs_rt_set_fatal(rt, "abort_transaction: %s",
+                                                rd_kafka_error_string(error));
+                                rd_kafka_error_destroy(error);
+                                return -1;
+                        }
+                        /* produce the same records again in a new transaction */
+                        rt->txn_open = 0;
+                        if (xs_rt_txn_begin(rt) != 0)
+                                return -1;
+                        for (size_t i = 0; i < rt->n_txn && !rt->fatal; i++) {
+                                struct txn_rec *t = &rt->txn[i];
+                                xs_rt_produce_raw(rt, t->topic, t->key, t->klen, t->value, t->vlen,
+                                                  t->hdrs, NULL);
+                        }
+                        continue;
+                }
+                xs_rt_set_fatal(rt, "transaction failed (fenced or fatal): %s",
+                                rd_kafka_error_string(error));
+                rd_kafka_error_destroy(error);
+                return -1;
+        }
+        if (!rt->fatal)
+                xs_rt_set_fatal(rt, "%s", "transaction could not be committed after 10 attempts");
+        return -1;
+}
+
+/* Makes everything processed so far durable. Returns 0, or -1 (not committed yet). */
+int xs_rt_commit_now(struct xs_rt *rt)
+{
+        rt->last_commit = xs_rt_now();
+        if (rt->eos)
+                return rt->txn_open ? txn_commit(rt) : 0;
+        /* every record derived from the stored offsets must be acknowledged first */
+        int timeout = (int)(rt->p->shutdown_timeout > 0 ? rt->p->shutdown_timeout : 30000);
+        if (rd_kafka_flush(rt->producer, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            rd_kafka_outq_len(rt->producer) > 0)
+                return -1;
+        if (rt->fatal)
+                return -1;
+        rd_kafka_resp_err_t err = rd_kafka_commit(rt->consumer, NULL, 0);
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+                if (!rt->o->quiet)
+                        fprintf(stderr, "xsell run: commit failed: %s\n", rd_kafka_err2str(err));
+                return -1;
+        }
+        if (!err)
+                rt->st.commits++;
+        return 0;
+}

@@ -1,0 +1,73 @@
+/*
+ * The Kafka runtime's handle, private to kafka/: struct xs_rt, which every file of the
+ * runtime (produce, decode, commit, catalog_feed, rebalance, run) works on, from one thread;
+ * and the two helpers they share (kafka.c). The map of the files is in kafka.c.
+ */
+#ifndef XS_KAFKA_INT_H
+#define XS_KAFKA_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "kafka/kafka.h"
+#include "util/conf_int.h"
+#include "xsell/codec.h"
+
+struct xs_engine;
+struct xs_registry;
+
+/* A record of the open transaction, kept to produce it again if the broker aborts it
+ * (exactly-once, see commit.c). */
+struct txn_rec {
+        char *topic;
+        void *key, *value;
+        size_t klen, vlen;
+        rd_kafka_headers_t *hdrs;
+};
+
+struct xs_rt {
+        const struct xs_params *p;
+        const struct xs_conf *conf;
+        const struct xs_rt_opts *o;
+        rd_kafka_t *consumer, *producer, *catcons;
+        struct xs_engine *eng;
+        struct xs_codec *codec;
+        struct xs_registry *reg;
+        uint32_t out_ids[XS_KIND_COUNT];
+        int eos, tolerance_none;
+        unsigned char *buf;
+        size_t cap;
+        /* exactly-once: the open transaction and what it produced */
+        int txn_open;
+        struct txn_rec *txn;
+        size_t n_txn, cap_txn, txn_bytes;
+        rd_kafka_topic_partition_list_t *assigned;
+        int first_assignment_done, restoring;
+        double last_commit, last_input;
+        int fatal;
+        char fatal_msg[1024];
+        uint64_t consumed_bytes;
+        /* run.idle_exit: partitions assigned and those read to their end (bit per partition
+         * number below 1024) */
+        unsigned char at_eof[1024], assigned_p[1024];
+        int32_t parts[1024]; /* the assigned partition numbers, for per-record scans */
+        int n_parts;
+        /* a partition at its end still holds stream time back until then (see
+         * advance_stream_time) */
+        double eof_hold_until[1024];
+        int64_t part_max[1024]; /* newest event time per partition (stream time) */
+        int64_t stream_time;
+        struct xs_rt_stats st;
+};
+
+/* Seconds on the monotonic clock: wall-clock for commits, timeouts and idle exit, never
+ * event time. */
+double xs_rt_now(void);
+
+/* Stops the runtime: the loop ends on the next iteration and xs_rt_run returns 1. Only the
+ * first fatal error is kept; its message is fmt with detail for its one %s. */
+void xs_rt_set_fatal(struct xs_rt *rt, const char *fmt, const char *detail);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * Producing for the Kafka runtime (produce.c): the engine sink, dead letters, delivery
+ * reports, and the exactly-once transaction's copies of what it produced.
+ */
+#ifndef XS_KAFKA_PRODUCE_H
+#define XS_KAFKA_PRODUCE_H
+
+#include <stddef.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "kafka/kafka.h"
+
+/* Exactly-once: opens a transaction unless one is open (nothing under at-least-once).
+ * Returns 0, or -1 with the runtime stopped (xs_rt_set_fatal). */
+int xs_rt_txn_begin(struct xs_rt *rt);
+
+/* Frees the kept copies of the open transaction's records. */
+void xs_rt_txn_clear(struct xs_rt *rt);
+
+/* Produces one record, without keeping a copy (commit.c uses it to produce an aborted
+ * transaction's records again). key, value and hdrs are copied. opaque is taken: the delivery
+ * report frees it, or this call on failure. Returns 0, or -1 with the runtime stopped. */
+int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
+                      const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque);
+
+/* The producer's delivery report callback (opaque is the runtime). */
+void xs_rt_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+
+/* The engine sink (opaque is the runtime): each output is encoded and produced. */
+void xs_rt_on_offer(void *opaque, const struct xs_offer *o);
+void xs_rt_on_signal(void *opaque, const struct xs_signal *s);
+void xs_rt_on_outcome(void *opaque, const struct xs_outcome *o);
+
+/* Sends input record m to the dead-letter topic, saying where (stage) and why (err, why) in
+ * its headers; under errors.tolerance=none stops the runtime instead. Nothing while
+ * restoring. m is not taken. */
+void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char *stage,
+                       xs_err_t err, const char *why);
+
+#endif

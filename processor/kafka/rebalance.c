@@ -1,0 +1,245 @@
+/*
+ * Partitions of the events topic assigned to this instance and revoked from it, with the
+ * cooperative (incremental) or the eager protocol; and the engine's state rebuilt on start.
+ *
+ * Assigned: the first assignment restores state (below); each partition joins the assigned set
+ * that stream time and run.idle_exit scan (numbers below 1024). Revoked: what was processed is
+ * made durable first (commit.c), unless the assignment is lost, when another member owns the
+ * partitions already and a commit would be refused (the open transaction is aborted instead);
+ * then the partitions' customers are dropped with their timers, so that no two instances run
+ * the same journey.
+ *
+ * State on start (state.restore=replay): the engine is rebuilt by replaying each assigned
+ * partition from its beginning up to the committed offset, merged in event-time order, with
+ * the outputs discarded (they were produced before). Partitions assigned later in the run start
+ * from their committed offsets. Bounds: at most state.restore_max_events per partition (the
+ * most recent), read within 600 s and held in memory until they are replayed.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka/commit.h"
+#include "kafka/decode.h"
+#include "kafka/kafka.h"
+#include "kafka/kafka_int.h"
+#include "kafka/produce.h"
+#include "kafka/rebalance.h"
+#include "xsell/engine.h"
+#include "xsell/event.h"
+
+/* ---- state restore ------------------------------------------------------------------ */
+
+struct restore_rec {
+        struct xs_event *ev;
+        int32_t partition;
+        int64_t offset;
+};
+
+static int restore_cmp(const void *x, const void *y)
+{
+        const struct restore_rec *a = x, *b = y;
+        if (a->ev->event_time != b->ev->event_time)
+                return a->ev->event_time < b->ev->event_time ? -1 : 1;
+        if (a->partition != b->partition)
+                return a->partition < b->partition ? -1 : 1;
+        return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* Replays each partition of parts from its start to its committed offset, in event-time
+ * order, with outputs discarded. Bounded by state.restore_max_events. */
+static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts)
+{
+        char err[512];
+        rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
+        if (rd_kafka_committed(rt->consumer, committed, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_topic_partition_list_destroy(committed);
+                return;
+        }
+        int64_t max_events = rt->p->state_restore_max_events;
+        rd_kafka_topic_partition_list_t *want = rd_kafka_topic_partition_list_new(parts->cnt);
+        int64_t total = 0;
+        for (int i = 0; i < committed->cnt; i++) {
+                rd_kafka_topic_partition_t *c = &committed->elems[i];
+                if (c->offset <= 0)
+                        continue;
+                int64_t lo = 0, hi = 0;
+                rd_kafka_query_watermark_offsets(rt->consumer, c->topic, c->partition, &lo, &hi,
+                                                 10000);
+                int64_t start = lo;
+                if (c->offset - start > max_events)
+                        start = c->offset - max_events; /* keep the most recent */
+                if (c->offset <= start)
+                        continue;
+                rd_kafka_topic_partition_list_add(want, c->topic, c->partition)->offset = start;
+                total += c->offset - start;
+        }
+        if (!want->cnt) {
+                rd_kafka_topic_partition_list_destroy(want);
+                rd_kafka_topic_partition_list_destroy(committed);
+                return;
+        }
+        if (!rt->o->quiet)
+                fprintf(stderr,
+                        "xsell run: restoring state from %d partition(s), up to %" PRId64
+                        " events\n",
+                        want->cnt, total);
+        rd_kafka_conf_t *kc =
+            xs_kafka_conf(rt->conf, rt->o->bootstrap,
+                          (const char *const[]){"group.id", "xsell-restore", "enable.auto.commit",
+                                                "false", "fetch.wait.max.ms", "10", NULL},
+                          err, sizeof(err));
+        rd_kafka_t *rc = kc ? rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)) : NULL;
+        if (!rc) {
+                if (kc)
+                        rd_kafka_conf_destroy(kc);
+                fprintf(stderr, "xsell run: restore: %s\n", err);
+                goto out;
+        }
+        rd_kafka_assign(rc, want);
+        struct restore_rec *recs = NULL;
+        size_t n = 0, cap = 0;
+        int open = want->cnt;
+        double deadline = xs_rt_now() + 600;
+        int64_t *ends = calloc((size_t)want->cnt, sizeof(*ends));
+        for (int i = 0; i < want->cnt; i++)
+                for (int k = 0; k < committed->cnt; k++)
+                        if (committed->elems[k].partition == want->elems[i].partition)
+                                ends[i] = committed->elems[k].offset;
+        while (open > 0 && xs_rt_now() < deadline && !(rt->o->stop && *rt->o->stop)) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rc, 200);
+                if (!m)
+                        continue;
+                int idx = -1;
+                for (int i = 0; i < want->cnt; i++)
+                        if (want->elems[i].partition == m->partition)
+                                idx = i;
+                if (m->err || idx < 0 || m->offset >= ends[idx]) {
+                        rd_kafka_message_destroy(m);
+                        continue;
+                }
+                if (m->offset == ends[idx] - 1)
+                        open--;
+                struct xs_event ev;
+                const char *stage;
+                if (xs_rt_decode_event(rt, m, &ev, &stage, err, sizeof(err)) == XS_OK) {
+                        if (n == cap) {
+                                cap = cap ? cap * 2 : 4096;
+                                struct restore_rec *r = realloc(recs, cap * sizeof(*r));
+                                if (!r) {
+                                        rd_kafka_message_destroy(m);
+                                        break;
+                                }
+                                recs = r;
+                        }
+                        recs[n].ev = xs_event_copy(&ev);
+                        recs[n].partition = m->partition;
+                        recs[n].offset = m->offset;
+                        if (recs[n].ev)
+                                n++;
+                }
+                rd_kafka_message_destroy(m);
+        }
+        free(ends);
+        rd_kafka_consumer_close(rc);
+        rd_kafka_destroy(rc);
+        qsort(recs, n, sizeof(*recs), restore_cmp);
+        rt->restoring = 1;
+        for (size_t i = 0; i < n; i++) {
+                /* in event-time order: the replayed events move time themselves */
+                int32_t part = recs[i].partition;
+                if (part >= 0 && part < 1024 && recs[i].ev->event_time > rt->part_max[part])
+                        rt->part_max[part] = recs[i].ev->event_time;
+                xs_engine_advance(rt->eng, recs[i].ev->event_time);
+                xs_engine_set_tag(rt->eng, (uint32_t)part);
+                xs_engine_process(rt->eng, recs[i].ev, err, sizeof(err));
+                xs_event_free(recs[i].ev);
+        }
+        rt->restoring = 0;
+        rt->st.restored += n;
+        free(recs);
+        if (!rt->o->quiet)
+                fprintf(stderr, "xsell run: restored %zu events\n", n);
+out:
+        rd_kafka_topic_partition_list_destroy(want);
+        rd_kafka_topic_partition_list_destroy(committed);
+}
+
+/* ---- rebalancing -------------------------------------------------------------------- */
+
+/* Keeps assigned_p[] and the compact parts[] list in step. */
+static void assigned_set(struct xs_rt *rt, int32_t part, int on)
+{
+        if (part < 0 || part >= 1024 || rt->assigned_p[part] == on)
+                return;
+        rt->assigned_p[part] = (unsigned char)on;
+        if (on) {
+                rt->parts[rt->n_parts++] = part;
+                return;
+        }
+        for (int k = 0; k < rt->n_parts; k++)
+                if (rt->parts[k] == part) {
+                        rt->parts[k] = rt->parts[--rt->n_parts];
+                        break;
+                }
+}
+
+void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+        struct xs_rt *rt = opaque;
+        int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+        rt->st.rebalances++;
+        /* run.idle_exit counts from the last change of the assignment too: an instance that
+         * waited for its group to form must not leave it the moment the assignment settles */
+        rt->last_input = xs_rt_now();
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                if (!rt->first_assignment_done && !strcmp(rt->p->state_restore, "replay"))
+                        restore(rt, parts);
+                rt->first_assignment_done = 1;
+                for (int i = 0; i < parts->cnt; i++)
+                        if (parts->elems[i].partition >= 0 && parts->elems[i].partition < 1024) {
+                                assigned_set(rt, parts->elems[i].partition, 1);
+                                rt->at_eof[parts->elems[i].partition] = 0;
+                        }
+                if (cooperative) {
+                        rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+                        if (e)
+                                rd_kafka_error_destroy(e);
+                } else {
+                        rd_kafka_assign(rk, parts);
+                }
+                if (!rt->o->quiet)
+                        fprintf(stderr, "xsell run: assigned %d partition(s)\n", parts->cnt);
+                return;
+        }
+        /* revoked or lost: make what was processed durable first (unless the assignment is
+         * lost: another member owns the partitions already and a commit would be refused) */
+        if (rd_kafka_assignment_lost(rk)) {
+                if (rt->eos && rt->txn_open) {
+                        rd_kafka_error_t *e = rd_kafka_abort_transaction(rt->producer, 30000);
+                        if (e)
+                                rd_kafka_error_destroy(e);
+                        rt->txn_open = 0;
+                        xs_rt_txn_clear(rt);
+                }
+        } else {
+                xs_rt_commit_now(rt);
+        }
+        for (int i = 0; i < parts->cnt; i++) {
+                rt->st.customers_dropped +=
+                    xs_engine_drop_tag(rt->eng, (uint32_t)parts->elems[i].partition);
+                assigned_set(rt, parts->elems[i].partition, 0);
+        }
+        if (cooperative) {
+                rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+                if (e)
+                        rd_kafka_error_destroy(e);
+        } else {
+                rd_kafka_assign(rk, NULL);
+        }
+        if (!rt->o->quiet)
+                fprintf(stderr, "xsell run: revoked %d partition(s)%s\n", parts->cnt,
+                        rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+}
