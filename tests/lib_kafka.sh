@@ -53,7 +53,8 @@ start_broker() {
         PIDS+=("$BROKER_PID")
         local i
         for i in $(seq 100); do
-                B="$(sed -n 's/^bootstrap.servers=//p' "$out" 2>/dev/null)"
+                # the background shell may not have created $out yet: not an error
+                B="$(sed -n 's/^bootstrap.servers=//p' "$out" 2>/dev/null || true)"
                 [ -n "$B" ] && return 0
                 sleep 0.1
         done
