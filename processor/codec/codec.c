@@ -20,7 +20,7 @@ struct xs_codec *xs_codec_new(char *errstr, size_t errstr_size)
         xs_avro_guard_init(0);
         codec = calloc(1, sizeof(*codec));
         if (!codec) {
-                xs_codec_set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         for (int k = 0; k < 2; k++) {
@@ -33,7 +33,7 @@ struct xs_codec *xs_codec_new(char *errstr, size_t errstr_size)
         codec->reader = avro_reader_memory(encode_dummy, 0);
         codec->writer = avro_writer_memory(encode_dummy, sizeof(encode_dummy));
         if (!codec->reader || !codec->writer) {
-                xs_codec_set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 goto fail;
         }
         return codec;
@@ -89,14 +89,14 @@ avro_value_t *xs_codec_slot(struct xs_codec *codec, const struct xs_wschema *ws,
         slot_clear(slot);
         slot->iface = avro_generic_class_from_schema(ws->schema);
         if (!slot->iface) {
-                xs_codec_set_err(errstr, errstr_size, "cannot build a decoder: %s",
+                xs_set_err(errstr, errstr_size, "cannot build a decoder: %s",
                                  avro_strerror());
                 return NULL;
         }
         if (avro_generic_value_new(slot->iface, &slot->value) != 0) {
                 avro_value_iface_decref(slot->iface);
                 slot->iface = NULL;
-                xs_codec_set_err(errstr, errstr_size, "cannot build a decoder: %s",
+                xs_set_err(errstr, errstr_size, "cannot build a decoder: %s",
                                  avro_strerror());
                 return NULL;
         }

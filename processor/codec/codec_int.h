@@ -26,6 +26,7 @@
 #include <avro.h>
 
 #include "codec/avro_guard.h"
+#include "util/err.h"
 #include "xsell/codec.h"
 
 /* Our fields of each record kind, by index: the field tables of schema.c name them, the
@@ -143,8 +144,6 @@ struct mapctx {
 };
 
 /* schema.c */
-void xs_codec_set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* s with its links followed (at most 8), or NULL. */
 avro_schema_t xs_codec_resolve(avro_schema_t s);
 

@@ -26,7 +26,7 @@ static const struct xs_wschema *event_ws(struct xs_codec *codec, const struct xs
         if (!ws)
                 ws = codec->own[XS_KIND_EVENT];
         if (ws->kind != XS_KIND_EVENT) {
-                xs_codec_set_err(errstr, errstr_size, "event: writer schema is for %s records",
+                xs_set_err(errstr, errstr_size, "event: writer schema is for %s records",
                                  xs_record_kind_name(ws->kind));
                 return NULL;
         }

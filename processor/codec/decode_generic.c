@@ -27,7 +27,7 @@ static xs_err_t codec_read(struct xs_codec *codec, const struct xs_wschema *ws, 
         avro_value_reset(v);
         avro_reader_memory_set_source(codec->reader, buf, (int64_t)len);
         if (avro_value_read(codec->reader, v) != 0) {
-                xs_codec_set_err(errstr, errstr_size,
+                xs_set_err(errstr, errstr_size,
                                  "%s: avro-c cannot decode validated bytes: %s",
                                  xs_record_kind_name(ws->kind), avro_strerror());
                 /* the value may be half built; reset it so nothing of it is reused */
@@ -142,19 +142,19 @@ xs_err_t xs_codec_generic_decode_event(struct xs_codec *codec, const struct xs_w
         if (field(rec, ws->idx[EV_ITEMS], &arr) && avro_value_get_size(&arr, &n) != 0)
                 n = 0;
         if (n > len) { /* the validator bounds items by bytes; this is a second check */
-                xs_codec_set_err(errstr, errstr_size, "event: %zu items in %zu bytes", n, len);
+                xs_set_err(errstr, errstr_size, "event: %zu items in %zu bytes", n, len);
                 return XS_ERR_DECODE;
         }
         if (xs_codec_grow((void **)&codec->raw_items, &codec->raw_items_cap, n * LI_NFIELDS,
                           sizeof(struct raw)) != 0) {
-                xs_codec_set_err(errstr, errstr_size, "event: out of memory for %zu items", n);
+                xs_set_err(errstr, errstr_size, "event: out of memory for %zu items", n);
                 return XS_ERR_NOMEM;
         }
         for (size_t i = 0; i < n; i++) {
                 avro_value_t item;
                 if (avro_value_get_by_index(&arr, i, &item, NULL) != 0 ||
                     unwrap(&item) != AVRO_RECORD) {
-                        xs_codec_set_err(errstr, errstr_size, "event: item %zu is not a record", i);
+                        xs_set_err(errstr, errstr_size, "event: item %zu is not a record", i);
                         return XS_ERR_DECODE;
                 }
                 for (int k = 0; k < LI_NFIELDS; k++)
@@ -163,7 +163,7 @@ xs_err_t xs_codec_generic_decode_event(struct xs_codec *codec, const struct xs_w
         }
         return xs_codec_map_event(codec, ws, f, n, out, errstr, errstr_size);
 unreadable:
-        xs_codec_set_err(errstr, errstr_size, "event: avro-c cannot give a decoded value");
+        xs_set_err(errstr, errstr_size, "event: avro-c cannot give a decoded value");
         return XS_ERR_DECODE;
 }
 
@@ -179,7 +179,7 @@ static xs_err_t map_targets(struct mapctx *m, avro_value_t *rec, int idx, const 
                 return XS_OK;
         if (xs_codec_grow((void **)&m->codec->strs, &m->codec->strs_cap, at + n, sizeof(char *)) !=
             0) {
-                xs_codec_set_err(m->errstr, m->errstr_size, "product: out of memory for %zu %s", n,
+                xs_set_err(m->errstr, m->errstr_size, "product: out of memory for %zu %s", n,
                                  name);
                 return XS_ERR_NOMEM;
         }
@@ -189,7 +189,7 @@ static xs_err_t map_targets(struct mapctx *m, avro_value_t *rec, int idx, const 
                 char *dst = NULL;
                 if ((r.n && memchr(r.p, 0, r.n)) ||
                     !(dst = xs_codec_arena_copy(m->codec, r.p, r.n))) {
-                        xs_codec_set_err(m->errstr, m->errstr_size,
+                        xs_set_err(m->errstr, m->errstr_size,
                                          "product: %s[%zu] is not a valid id", name, i);
                         return XS_ERR_INVALID;
                 }
@@ -212,7 +212,7 @@ xs_err_t xs_codec_generic_decode_product(struct xs_codec *codec, const struct xs
         if (!ws)
                 ws = codec->own[XS_KIND_PRODUCT];
         if (ws->kind != XS_KIND_PRODUCT) {
-                xs_codec_set_err(errstr, errstr_size, "product: writer schema is for %s records",
+                xs_set_err(errstr, errstr_size, "product: writer schema is for %s records",
                                  xs_record_kind_name(ws->kind));
                 return XS_ERR_INVALID;
         }
@@ -223,7 +223,7 @@ xs_err_t xs_codec_generic_decode_product(struct xs_codec *codec, const struct xs
                 if (i == PR_UPGRADES || i == PR_DOWNGRADES)
                         continue; /* arrays: map_targets */
                 if (raw_field(rec, ws->idx[i], &f[i]) != 0) {
-                        xs_codec_set_err(errstr, errstr_size,
+                        xs_set_err(errstr, errstr_size,
                                          "product: avro-c cannot give a decoded value");
                         return XS_ERR_DECODE;
                 }
@@ -235,7 +235,7 @@ xs_err_t xs_codec_generic_decode_product(struct xs_codec *codec, const struct xs
             (err = xs_codec_raw_currency(&m, &f[PR_CURRENCY], !deleted, out->currency)))
                 return err;
         if (!f[PR_PRICE].present && !deleted) {
-                xs_codec_set_err(errstr, errstr_size, "product: price is null");
+                xs_set_err(errstr, errstr_size, "product: price is null");
                 return XS_ERR_INVALID;
         }
         if (f[PR_PRICE].present)

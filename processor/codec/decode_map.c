@@ -23,17 +23,17 @@ xs_err_t xs_codec_accept(struct xs_codec *codec, const struct xs_wschema *ws, co
         const char *what = xs_record_kind_name(ws->kind);
 
         if (xs_avro_validate_prog(ws->prog, buf, len, &consumed, why, sizeof(why)) != 0) {
-                xs_codec_set_err(errstr, errstr_size, "%s: %s", what, why);
+                xs_set_err(errstr, errstr_size, "%s: %s", what, why);
                 return XS_ERR_DECODE;
         }
         if (consumed != len) {
-                xs_codec_set_err(errstr, errstr_size, "%s: %zu trailing bytes after the record",
+                xs_set_err(errstr, errstr_size, "%s: %zu trailing bytes after the record",
                                  what, len - consumed);
                 return XS_ERR_DECODE;
         }
         /* every string costs a length byte, so len + 1 holds all strings with their NULs */
         if (xs_codec_grow((void **)&codec->arena, &codec->arena_cap, len + 1, 1) != 0) {
-                xs_codec_set_err(errstr, errstr_size, "%s: out of memory", what);
+                xs_set_err(errstr, errstr_size, "%s: out of memory", what);
                 return XS_ERR_NOMEM;
         }
         codec->arena_len = 0;
@@ -61,19 +61,19 @@ xs_err_t xs_codec_raw_str(struct mapctx *m, const struct raw *r, const char *nam
         *out = NULL;
         if (!r->present) {
                 if (required) {
-                        xs_codec_set_err(m->errstr, m->errstr_size, "%s: %s is missing or null",
+                        xs_set_err(m->errstr, m->errstr_size, "%s: %s is missing or null",
                                          m->what, name);
                         return XS_ERR_INVALID;
                 }
                 return XS_OK;
         }
         if (r->n && memchr(r->p, 0, r->n)) {
-                xs_codec_set_err(m->errstr, m->errstr_size, "%s: %s contains a NUL byte", m->what,
+                xs_set_err(m->errstr, m->errstr_size, "%s: %s contains a NUL byte", m->what,
                                  name);
                 return XS_ERR_INVALID;
         }
         if (!(*out = xs_codec_arena_copy(m->codec, r->p, r->n))) {
-                xs_codec_set_err(m->errstr, m->errstr_size, "%s: string arena overflow", m->what);
+                xs_set_err(m->errstr, m->errstr_size, "%s: string arena overflow", m->what);
                 return XS_ERR_DECODE;
         }
         return XS_OK;
@@ -83,7 +83,7 @@ xs_err_t xs_codec_raw_id(struct mapctx *m, const struct raw *r, const char *name
 {
         xs_err_t err = xs_codec_raw_str(m, r, name, 1, out);
         if (err == XS_OK && !**out) {
-                xs_codec_set_err(m->errstr, m->errstr_size, "%s: %s is empty", m->what, name);
+                xs_set_err(m->errstr, m->errstr_size, "%s: %s is empty", m->what, name);
                 return XS_ERR_INVALID;
         }
         return err;
@@ -98,7 +98,7 @@ xs_err_t xs_codec_raw_currency(struct mapctx *m, const struct raw *r, int requir
         if (err != XS_OK || !s)
                 return err;
         if (strlen(s) >= XS_CURRENCY_LEN) {
-                xs_codec_set_err(m->errstr, m->errstr_size,
+                xs_set_err(m->errstr, m->errstr_size,
                                  "%s: currency \"%.16s\" is longer than %d characters", m->what, s,
                                  XS_CURRENCY_LEN - 1);
                 return XS_ERR_INVALID;
@@ -123,7 +123,7 @@ xs_err_t xs_codec_map_event(struct xs_codec *codec, const struct xs_wschema *ws,
             (err = xs_codec_raw_currency(&m, &f[EV_CURRENCY], 0, out->currency)))
                 return err;
         if (!f[EV_EVENT_TIME].present) {
-                xs_codec_set_err(errstr, errstr_size, "event: event_time is null");
+                xs_set_err(errstr, errstr_size, "event: event_time is null");
                 return XS_ERR_INVALID;
         }
         out->event_time = f[EV_EVENT_TIME].v;
@@ -132,7 +132,7 @@ xs_err_t xs_codec_map_event(struct xs_codec *codec, const struct xs_wschema *ws,
                 out->type = (enum xs_event_type)ws->enum_map[f[EV_TYPE].v];
         if (xs_codec_grow((void **)&codec->items, &codec->items_cap, n, sizeof(*codec->items)) !=
             0) {
-                xs_codec_set_err(errstr, errstr_size, "event: out of memory for %zu items", n);
+                xs_set_err(errstr, errstr_size, "event: out of memory for %zu items", n);
                 return XS_ERR_NOMEM;
         }
         for (size_t i = 0; i < n; i++) {

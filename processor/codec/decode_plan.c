@@ -141,19 +141,19 @@ xs_err_t xs_codec_plan_decode_event(struct xs_codec *codec, const struct xs_wsch
                              ? read_scalar(&c, wf->node, &f[wf->our])
                              : xs_avro_skip(wf->node, c.b, c.len, &c.pos, why, sizeof(why));
                 if (rc == -2) {
-                        xs_codec_set_err(errstr, errstr_size, "event: out of memory");
+                        xs_set_err(errstr, errstr_size, "event: out of memory");
                         return XS_ERR_NOMEM;
                 }
                 if (rc != 0) {
                         /* cannot happen for validated bytes */
-                        xs_codec_set_err(errstr, errstr_size,
+                        xs_set_err(errstr, errstr_size,
                                          "event: cannot read validated bytes%s%s",
                                          why[0] ? ": " : "", why);
                         return XS_ERR_DECODE;
                 }
         }
         if (c.pos != len) {
-                xs_codec_set_err(errstr, errstr_size, "event: cannot read validated bytes");
+                xs_set_err(errstr, errstr_size, "event: cannot read validated bytes");
                 return XS_ERR_DECODE;
         }
         return xs_codec_map_event(codec, ws, f, n, out, errstr, errstr_size);

@@ -19,6 +19,7 @@
 #include <avro.h>
 #include <zlib.h>
 
+#include "util/err.h"
 #include "codec/avro_guard.h"
 #include "codec/ocf.h"
 
@@ -29,19 +30,6 @@
 #define XS_OCF_FLUSH_RECS 4096
 
 static const unsigned char ocf_magic[4] = {'O', 'b', 'j', 1};
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-        if (!errstr || !errstr_size)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-}
 
 struct xs_ocf_reader {
         FILE *f;
@@ -125,7 +113,7 @@ static int read_header(struct xs_ocf_reader *r, char *errstr, size_t errstr_size
         size_t tmp_cap = 0;
 
         if (rd(r, magic, 4) != 0 || memcmp(magic, ocf_magic, 4) != 0) {
-                set_err(errstr, errstr_size, "not an Avro object container file (bad magic)");
+                xs_set_err(errstr, errstr_size, "not an Avro object container file (bad magic)");
                 goto fail;
         }
         for (;;) {
@@ -145,9 +133,9 @@ static int read_header(struct xs_ocf_reader *r, char *errstr, size_t errstr_size
                         if (rd_long(r, &klen) != 0)
                                 goto truncated;
                         if (klen < 0 || (total += klen) > XS_OCF_MAX_META) {
-                                set_err(errstr, errstr_size,
-                                        "header metadata key length %" PRId64 " out of range",
-                                        klen);
+                                xs_set_err(errstr, errstr_size,
+                                           "header metadata key length %" PRId64 " out of range",
+                                           klen);
                                 goto fail;
                         }
                         if (rd_grow(r, &tmp, &tmp_cap, (size_t)klen) != 0)
@@ -159,9 +147,9 @@ static int read_header(struct xs_ocf_reader *r, char *errstr, size_t errstr_size
                         if (rd_long(r, &vlen) != 0)
                                 goto truncated;
                         if (vlen < 0 || (total += vlen) > XS_OCF_MAX_META) {
-                                set_err(errstr, errstr_size,
-                                        "header metadata value length %" PRId64 " out of range",
-                                        vlen);
+                                xs_set_err(errstr, errstr_size,
+                                           "header metadata value length %" PRId64 " out of range",
+                                           vlen);
                                 goto fail;
                         }
                         if (rd_grow(r, &tmp, &tmp_cap, (size_t)vlen) != 0)
@@ -176,7 +164,7 @@ static int read_header(struct xs_ocf_reader *r, char *errstr, size_t errstr_size
                         free(*dst);
                         *dst = malloc((size_t)vlen + 1);
                         if (!*dst) {
-                                set_err(errstr, errstr_size, "out of memory");
+                                xs_set_err(errstr, errstr_size, "out of memory");
                                 goto fail;
                         }
                         if (vlen)
@@ -187,31 +175,31 @@ static int read_header(struct xs_ocf_reader *r, char *errstr, size_t errstr_size
         if (rd(r, r->sync, XS_OCF_SYNC) != 0)
                 goto truncated;
         if (!r->schema_text) {
-                set_err(errstr, errstr_size, "container header has no avro.schema");
+                xs_set_err(errstr, errstr_size, "container header has no avro.schema");
                 goto fail;
         }
         if (codec && !strcmp(codec, "deflate")) {
                 r->deflate = 1;
         } else if (codec && strcmp(codec, "null") != 0) {
-                set_err(errstr, errstr_size, "unsupported container codec \"%.32s\"", codec);
+                xs_set_err(errstr, errstr_size, "unsupported container codec \"%.32s\"", codec);
                 goto fail;
         }
         avro_set_error("%s", "");
         if (avro_schema_from_json_length(r->schema_text, strlen(r->schema_text), &r->schema)) {
-                set_err(errstr, errstr_size, "container schema does not parse: %s",
-                        avro_strerror());
+                xs_set_err(errstr, errstr_size, "container schema does not parse: %s",
+                           avro_strerror());
                 goto fail;
         }
         if (!(r->prog = xs_avro_compile(r->schema))) {
-                set_err(errstr, errstr_size, "container schema cannot be compiled");
+                xs_set_err(errstr, errstr_size, "container schema cannot be compiled");
                 goto fail;
         }
         free(codec);
         free(tmp);
         return 0;
 truncated:
-        set_err(errstr, errstr_size, "container header truncated or malformed at byte %" PRIu64,
-                r->pos);
+        xs_set_err(errstr, errstr_size, "container header truncated or malformed at byte %" PRIu64,
+                   r->pos);
 fail:
         free(codec);
         free(tmp);
@@ -226,7 +214,7 @@ struct xs_ocf_reader *xs_ocf_reader_open(FILE *f, char *errstr, size_t errstr_si
         xs_avro_guard_init(0);
         r = calloc(1, sizeof(*r));
         if (!r) {
-                set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         r->f = f;
@@ -273,7 +261,8 @@ static int inflate_block(struct xs_ocf_reader *r, size_t n, char *errstr, size_t
         int rc;
         memset(&zs, 0, sizeof(zs));
         if (inflateInit2(&zs, -15) != Z_OK) {
-                set_err(errstr, errstr_size, "block %" PRIu64 ": inflate init failed", r->block_no);
+                xs_set_err(errstr, errstr_size, "block %" PRIu64 ": inflate init failed",
+                           r->block_no);
                 return -1;
         }
         zs.next_in = r->raw;
@@ -285,15 +274,15 @@ static int inflate_block(struct xs_ocf_reader *r, size_t n, char *errstr, size_t
                         if (ncap > (size_t)XS_OCF_MAX_BLOCK)
                                 ncap = (size_t)XS_OCF_MAX_BLOCK;
                         if (out >= ncap) {
-                                set_err(errstr, errstr_size,
-                                        "block %" PRIu64 ": inflates to more than %" PRId64
-                                        " bytes",
-                                        r->block_no, XS_OCF_MAX_BLOCK);
+                                xs_set_err(errstr, errstr_size,
+                                           "block %" PRIu64 ": inflates to more than %" PRId64
+                                           " bytes",
+                                           r->block_no, XS_OCF_MAX_BLOCK);
                                 goto fail;
                         }
                         unsigned char *nb = realloc(r->inflated, ncap);
                         if (!nb) {
-                                set_err(errstr, errstr_size, "out of memory");
+                                xs_set_err(errstr, errstr_size, "out of memory");
                                 goto fail;
                         }
                         r->inflated = nb;
@@ -304,8 +293,9 @@ static int inflate_block(struct xs_ocf_reader *r, size_t n, char *errstr, size_t
                 rc = inflate(&zs, Z_NO_FLUSH);
                 out = r->inflated_cap - zs.avail_out;
                 if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) {
-                        set_err(errstr, errstr_size, "block %" PRIu64 ": corrupt deflate data (%s)",
-                                r->block_no, zs.msg ? zs.msg : "truncated");
+                        xs_set_err(errstr, errstr_size,
+                                   "block %" PRIu64 ": corrupt deflate data (%s)", r->block_no,
+                                   zs.msg ? zs.msg : "truncated");
                         goto fail;
                 }
         } while (rc != Z_STREAM_END);
@@ -353,24 +343,24 @@ static int load_block(struct xs_ocf_reader *r, char *errstr, size_t errstr_size)
         if (rc != 0 || rd_long(r, &size) != 0)
                 goto truncated;
         if (count <= 0 || size < 0 || size > XS_OCF_MAX_BLOCK || count > size + 65536) {
-                set_err(errstr, errstr_size,
-                        "block %" PRIu64 " at byte %" PRIu64 ": count %" PRId64 " / size %" PRId64
-                        " out of range",
-                        r->block_no, r->pos, count, size);
+                xs_set_err(errstr, errstr_size,
+                           "block %" PRIu64 " at byte %" PRIu64 ": count %" PRId64
+                           " / size %" PRId64 " out of range",
+                           r->block_no, r->pos, count, size);
                 goto corrupt;
         }
         rc = rd_grow(r, &r->raw, &r->raw_cap, (size_t)size);
         if (rc == -2) {
-                set_err(errstr, errstr_size, "out of memory for block %" PRIu64, r->block_no);
+                xs_set_err(errstr, errstr_size, "out of memory for block %" PRIu64, r->block_no);
                 r->eof = 1;
                 return -2;
         }
         if (rc != 0 || rd(r, sync, XS_OCF_SYNC) != 0)
                 goto truncated;
         if (memcmp(sync, r->sync, XS_OCF_SYNC) != 0) {
-                set_err(errstr, errstr_size,
-                        "block %" PRIu64 ": sync marker missing at byte %" PRIu64, r->block_no,
-                        r->pos - XS_OCF_SYNC);
+                xs_set_err(errstr, errstr_size,
+                           "block %" PRIu64 ": sync marker missing at byte %" PRIu64, r->block_no,
+                           r->pos - XS_OCF_SYNC);
                 goto corrupt;
         }
         if (r->deflate) {
@@ -384,8 +374,8 @@ static int load_block(struct xs_ocf_reader *r, char *errstr, size_t errstr_size)
         r->block_left = count;
         return 0;
 truncated:
-        set_err(errstr, errstr_size, "file truncated in block %" PRIu64 " at byte %" PRIu64 "%s",
-                r->block_no, r->pos, ferror(r->f) ? " (read error)" : "");
+        xs_set_err(errstr, errstr_size, "file truncated in block %" PRIu64 " at byte %" PRIu64 "%s",
+                   r->block_no, r->pos, ferror(r->f) ? " (read error)" : "");
         r->eof = 1;
         return -2;
 corrupt:
@@ -406,9 +396,9 @@ xs_err_t xs_ocf_reader_next(struct xs_ocf_reader *r, const void **buf, size_t *l
                 if (r->data && r->data_pos != r->data_len) {
                         size_t extra = r->data_len - r->data_pos;
                         r->data_pos = r->data_len;
-                        set_err(errstr, errstr_size,
-                                "block %" PRIu64 ": %zu bytes after its last record", r->block_no,
-                                extra);
+                        xs_set_err(errstr, errstr_size,
+                                   "block %" PRIu64 ": %zu bytes after its last record",
+                                   r->block_no, extra);
                         return XS_ERR_DECODE;
                 }
                 if (r->eof) {
@@ -433,8 +423,8 @@ xs_err_t xs_ocf_reader_next(struct xs_ocf_reader *r, const void **buf, size_t *l
         size_t consumed = 0;
         if (xs_avro_validate_prog(r->prog, r->data + r->data_pos, r->data_len - r->data_pos,
                                   &consumed, why, sizeof(why)) != 0) {
-                set_err(errstr, errstr_size, "block %" PRIu64 ", record %" PRIu64 ": %s",
-                        r->block_no, r->record_no + 1, why);
+                xs_set_err(errstr, errstr_size, "block %" PRIu64 ", record %" PRIu64 ": %s",
+                           r->block_no, r->record_no + 1, why);
                 r->block_left = 0;
                 r->data_pos = r->data_len; /* skip the rest of the block */
                 r->record_no++;
@@ -512,7 +502,7 @@ struct xs_ocf_writer *xs_ocf_writer_open(FILE *f, const char *schema_json, char 
 {
         struct xs_ocf_writer *w = calloc(1, sizeof(*w));
         if (!w) {
-                set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         w->f = f;
@@ -520,8 +510,8 @@ struct xs_ocf_writer *xs_ocf_writer_open(FILE *f, const char *schema_json, char 
         if (wr(w, ocf_magic, 4) || wr_long(w, 2) || wr_str(w, "avro.codec") || wr_str(w, "null") ||
             wr_str(w, "avro.schema") || wr_str(w, schema_json) || wr_long(w, 0) ||
             wr(w, w->sync, XS_OCF_SYNC)) {
-                set_err(errstr, errstr_size, "cannot write the container header: %s",
-                        strerror(errno));
+                xs_set_err(errstr, errstr_size, "cannot write the container header: %s",
+                           strerror(errno));
                 goto fail;
         }
         return w;

@@ -76,16 +76,6 @@ static const struct fspec product_fields[PR_NFIELDS] = {
 
 static _Atomic uint64_t ws_next_id = 1;
 
-void xs_codec_set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-        if (!errstr || !errstr_size)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-}
-
 avro_schema_t xs_codec_resolve(avro_schema_t s)
 {
         for (int i = 0; i < 8 && s && is_avro_link(s); i++)
@@ -171,23 +161,21 @@ static int map_fields(avro_schema_t rec, const char *what, const struct fspec *f
                 bases[i] = NULL;
                 if (wi < 0) {
                         if (!fields[i].has_default) {
-                                xs_codec_set_err(
-                                    errstr, errstr_size,
-                                    "writer schema %s has no field \"%s\" and ours has no "
-                                    "default for it",
-                                    what, fields[i].name);
+                                xs_set_err(errstr, errstr_size,
+                                           "writer schema %s has no field \"%s\" and ours has no "
+                                           "default for it",
+                                           what, fields[i].name);
                                 return -1;
                         }
                         continue;
                 }
                 avro_schema_t ftype = avro_schema_record_field_get_by_index(rec, wi);
                 if (!field_compatible(ftype, &fields[i], &bases[i])) {
-                        xs_codec_set_err(errstr, errstr_size,
-                                         "writer schema %s field \"%s\" is %s, expected %s%s", what,
-                                         fields[i].name, ftype ? avro_schema_type_name(ftype) : "?",
-                                         ftype_name(fields[i].type),
-                                         fields[i].type <= FT_BOOL ? " (or a union with null)"
-                                                                   : "");
+                        xs_set_err(errstr, errstr_size,
+                                   "writer schema %s field \"%s\" is %s, expected %s%s", what,
+                                   fields[i].name, ftype ? avro_schema_type_name(ftype) : "?",
+                                   ftype_name(fields[i].type),
+                                   fields[i].type <= FT_BOOL ? " (or a union with null)" : "");
                         return -1;
                 }
         }
@@ -224,36 +212,36 @@ struct xs_wschema *xs_wschema_new(enum xs_record_kind kind, const char *json, ch
         xs_avro_guard_init(0);
         if (kind != XS_KIND_EVENT && kind != XS_KIND_PRODUCT) {
                 /* offers, signals and outcomes are only written by us */
-                xs_codec_set_err(errstr, errstr_size, "decoding %s records is not supported",
-                                 xs_record_kind_name(kind));
+                xs_set_err(errstr, errstr_size, "decoding %s records is not supported",
+                           xs_record_kind_name(kind));
                 return NULL;
         }
         if (!json) {
-                xs_codec_set_err(errstr, errstr_size, "no writer schema");
+                xs_set_err(errstr, errstr_size, "no writer schema");
                 return NULL;
         }
         ws = calloc(1, sizeof(*ws));
         if (!ws) {
-                xs_codec_set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 return NULL;
         }
         ws->kind = kind;
         ws->id = atomic_fetch_add(&ws_next_id, 1);
         avro_set_error("%s", "");
         if (avro_schema_from_json_length(json, strlen(json), &ws->schema) != 0) {
-                xs_codec_set_err(errstr, errstr_size, "writer schema for %s does not parse: %s",
-                                 xs_record_kind_name(kind), avro_strerror());
+                xs_set_err(errstr, errstr_size, "writer schema for %s does not parse: %s",
+                           xs_record_kind_name(kind), avro_strerror());
                 goto fail;
         }
         avro_schema_t rec = xs_codec_resolve(ws->schema);
         if (!rec || !is_avro_record(rec)) {
-                xs_codec_set_err(errstr, errstr_size, "writer schema for %s is not a record",
-                                 xs_record_kind_name(kind));
+                xs_set_err(errstr, errstr_size, "writer schema for %s is not a record",
+                           xs_record_kind_name(kind));
                 goto fail;
         }
         if (!(ws->prog = xs_avro_compile(ws->schema))) {
-                xs_codec_set_err(errstr, errstr_size, "writer schema for %s cannot be compiled",
-                                 xs_record_kind_name(kind));
+                xs_set_err(errstr, errstr_size, "writer schema for %s cannot be compiled",
+                           xs_record_kind_name(kind));
                 goto fail;
         }
         const struct xs_avro_node *root = xs_avro_prog_root(ws->prog);
@@ -279,19 +267,19 @@ struct xs_wschema *xs_wschema_new(enum xs_record_kind kind, const char *json, ch
                 if (items->type == AVRO_UNION || items->kid[0]->type != AVRO_RECORD ||
                     build_plan(items->kid[0], ws->sub_idx, LI_NFIELDS, &ws->item_plan,
                                &ws->n_item_plan) != 0) {
-                        xs_codec_set_err(errstr, errstr_size, "out of memory");
+                        xs_set_err(errstr, errstr_size, "out of memory");
                         goto fail;
                 }
         }
         if (build_plan(root, ws->idx, EV_NFIELDS, &ws->plan, &ws->n_plan) != 0) {
-                xs_codec_set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 goto fail;
         }
         avro_schema_t en = bases[EV_TYPE];
         ws->n_enum = avro_schema_enum_number_of_symbols(en);
         ws->enum_map = calloc(ws->n_enum > 0 ? (size_t)ws->n_enum : 1, sizeof(int));
         if (!ws->enum_map) {
-                xs_codec_set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 goto fail;
         }
         for (int i = 0; i < ws->n_enum; i++) {

@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "util/err.h"
 #include "util/xs_uthash.h"
 #include "xsell/registry.h"
 
@@ -69,19 +70,6 @@ struct xs_registry {
         struct xs_registry_stats st;
 };
 
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
-{
-        if (!errstr || !errstr_size)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
-        va_end(ap);
-}
-
 static pthread_once_t reg_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode reg_curl_init_rc = CURLE_FAILED_INIT;
 
@@ -103,7 +91,7 @@ static struct xs_registry *reg_alloc(char *errstr, size_t errstr_size)
 {
         struct xs_registry *r = calloc(1, sizeof(*r));
         if (!r)
-                set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
         return r;
 }
 
@@ -135,41 +123,41 @@ struct xs_registry *xs_registry_new(const struct xs_registry_conf *conf, char *e
         struct xs_registry *r = NULL;
 
         if (!conf || !conf->url || !*conf->url) {
-                set_err(errstr, errstr_size, "registry: no URL");
+                xs_set_err(errstr, errstr_size, "registry: no URL");
                 return NULL;
         }
         if (strncasecmp(conf->url, "http://", 7) != 0 &&
             strncasecmp(conf->url, "https://", 8) != 0) {
-                set_err(errstr, errstr_size, "registry: URL %s is not http:// or https://",
-                        conf->url);
+                xs_set_err(errstr, errstr_size, "registry: URL %s is not http:// or https://",
+                           conf->url);
                 return NULL;
         }
         if (conf->timeout_ms <= 0 || conf->timeout_ms > XS_REG_MAX_TIMEOUT_MS) {
-                set_err(errstr, errstr_size,
-                        "registry: timeout %" PRId64 " ms is out of range 1..%d", conf->timeout_ms,
-                        XS_REG_MAX_TIMEOUT_MS);
+                xs_set_err(errstr, errstr_size,
+                           "registry: timeout %" PRId64 " ms is out of range 1..%d",
+                           conf->timeout_ms, XS_REG_MAX_TIMEOUT_MS);
                 return NULL;
         }
         if (conf->retries < 0 || conf->retries > XS_REG_MAX_RETRIES) {
-                set_err(errstr, errstr_size, "registry: retries %d is out of range 0..%d",
-                        conf->retries, XS_REG_MAX_RETRIES);
+                xs_set_err(errstr, errstr_size, "registry: retries %d is out of range 0..%d",
+                           conf->retries, XS_REG_MAX_RETRIES);
                 return NULL;
         }
         if (conf->retry_backoff_ms < 0 || conf->retry_backoff_ms > XS_REG_MAX_BACKOFF_MS) {
-                set_err(errstr, errstr_size,
-                        "registry: retry backoff %" PRId64 " ms is out of range 0..%d",
-                        conf->retry_backoff_ms, XS_REG_MAX_BACKOFF_MS);
+                xs_set_err(errstr, errstr_size,
+                           "registry: retry backoff %" PRId64 " ms is out of range 0..%d",
+                           conf->retry_backoff_ms, XS_REG_MAX_BACKOFF_MS);
                 return NULL;
         }
         if (conf->basic_auth && !strchr(conf->basic_auth, ':')) {
-                set_err(errstr, errstr_size, "registry: basic auth is not user:password");
+                xs_set_err(errstr, errstr_size, "registry: basic auth is not user:password");
                 return NULL;
         }
 
         pthread_once(&reg_curl_once, reg_curl_init);
         if (reg_curl_init_rc != CURLE_OK) {
-                set_err(errstr, errstr_size, "registry: curl_global_init: %s",
-                        curl_easy_strerror(reg_curl_init_rc));
+                xs_set_err(errstr, errstr_size, "registry: curl_global_init: %s",
+                           curl_easy_strerror(reg_curl_init_rc));
                 return NULL;
         }
 
@@ -201,7 +189,7 @@ struct xs_registry *xs_registry_new(const struct xs_registry_conf *conf, char *e
         }
 
         if (!(r->curl = curl_easy_init())) {
-                set_err(errstr, errstr_size, "registry: curl_easy_init failed");
+                xs_set_err(errstr, errstr_size, "registry: curl_easy_init failed");
                 goto fail;
         }
         CURL *c = r->curl;
@@ -216,19 +204,19 @@ struct xs_registry *xs_registry_new(const struct xs_registry_conf *conf, char *e
             curl_easy_setopt(c, CURLOPT_USERAGENT,
                              "xsell/"
                              "0.1") != CURLE_OK) {
-                set_err(errstr, errstr_size, "registry: libcurl lacks a needed option");
+                xs_set_err(errstr, errstr_size, "registry: libcurl lacks a needed option");
                 goto fail;
         }
         if (r->basic_auth &&
             (curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
              curl_easy_setopt(c, CURLOPT_USERPWD, r->basic_auth) != CURLE_OK)) {
-                set_err(errstr, errstr_size, "registry: libcurl cannot do basic auth");
+                xs_set_err(errstr, errstr_size, "registry: libcurl cannot do basic auth");
                 goto fail;
         }
         return r;
 
 nomem:
-        set_err(errstr, errstr_size, "out of memory");
+        xs_set_err(errstr, errstr_size, "out of memory");
 fail:
         xs_registry_destroy(r);
         return NULL;
@@ -428,12 +416,12 @@ static xs_err_t reg_perform(struct xs_registry *r, const char *url, const char *
         CURLcode rc = curl_easy_perform(c);
         if (rc != CURLE_OK) {
                 if (r->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-                        set_err(errstr, errstr_size, "registry %s: answer larger than %zu bytes",
-                                shown, XS_REGISTRY_MAX_ANSWER);
+                        xs_set_err(errstr, errstr_size, "registry %s: answer larger than %zu bytes",
+                                   shown, XS_REGISTRY_MAX_ANSWER);
                         return XS_ERR_DECODE;
                 }
-                set_err(errstr, errstr_size, "registry %s: %s", shown,
-                        r->curl_err[0] ? r->curl_err : curl_easy_strerror(rc));
+                xs_set_err(errstr, errstr_size, "registry %s: %s", shown,
+                           r->curl_err[0] ? r->curl_err : curl_easy_strerror(rc));
                 if (rc == CURLE_OUT_OF_MEMORY)
                         return XS_ERR_NOMEM;
                 if (reg_curl_is_conf(rc))
@@ -448,9 +436,9 @@ static xs_err_t reg_perform(struct xs_registry *r, const char *url, const char *
                 json_error_t jerr;
                 json_t *root = json_loadb(r->buf ? r->buf : "", r->len, 0, &jerr);
                 if (!json_is_object(root)) {
-                        set_err(errstr, errstr_size,
-                                "registry %s: HTTP %ld with a malformed answer: %s", shown, status,
-                                root ? "not a JSON object" : jerr.text);
+                        xs_set_err(errstr, errstr_size,
+                                   "registry %s: HTTP %ld with a malformed answer: %s", shown,
+                                   status, root ? "not a JSON object" : jerr.text);
                         json_decref(root);
                         return XS_ERR_DECODE;
                 }
@@ -478,7 +466,7 @@ static xs_err_t reg_perform(struct xs_registry *r, const char *url, const char *
         } else if (status >= 300 && status < 400) {
                 why = " redirect (set the registry URL to where it points)";
         }
-        set_err(errstr, errstr_size, "registry %s: HTTP %ld%s%s", shown, status, why, detail);
+        xs_set_err(errstr, errstr_size, "registry %s: HTTP %ld%s%s", shown, status, why, detail);
         return err;
 }
 
@@ -492,7 +480,7 @@ static xs_err_t reg_call(struct xs_registry *r, const char *path, const char *bo
         char *shown = malloc(slen + plen + 1);
         xs_err_t err = XS_ERR_NOMEM;
         if (!url || !shown) {
-                set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 goto done;
         }
         memcpy(url, r->url, ulen);
@@ -515,8 +503,8 @@ static xs_err_t reg_call(struct xs_registry *r, const char *path, const char *bo
                 if (attempt >= r->retries) {
                         if (attempt > 0 && errstr && errstr_size) {
                                 size_t n = strlen(errstr);
-                                set_err(errstr + n, errstr_size - n, " (after %d attempts)",
-                                        attempt + 1);
+                                xs_set_err(errstr + n, errstr_size - n, " (after %d attempts)",
+                                           attempt + 1);
                         }
                         break;
                 }
@@ -551,8 +539,9 @@ xs_err_t xs_registry_schema_text(struct xs_registry *r, uint32_t id, const char 
                 return XS_OK;
         }
         if (r->is_static) {
-                set_err(errstr, errstr_size,
-                        "registry: schema id %" PRIu32 " is not configured (static registry)", id);
+                xs_set_err(errstr, errstr_size,
+                           "registry: schema id %" PRIu32 " is not configured (static registry)",
+                           id);
                 return XS_ERR_NOT_FOUND;
         }
 
@@ -563,22 +552,22 @@ xs_err_t xs_registry_schema_text(struct xs_registry *r, uint32_t id, const char 
         json_t *schema = json_object_get(answer, "schema");
         if (!json_is_string(schema) ||
             strlen(json_string_value(schema)) != json_string_length(schema)) {
-                set_err(errstr, errstr_size,
-                        "registry %s%s: malformed answer: no \"schema\" string", r->shown_url,
-                        path);
+                xs_set_err(errstr, errstr_size,
+                           "registry %s%s: malformed answer: no \"schema\" string", r->shown_url,
+                           path);
                 err = XS_ERR_DECODE;
                 goto fail;
         }
         json_t *type = json_object_get(answer, "schemaType");
         if (type && !(json_is_string(type) && strcmp(json_string_value(type), "AVRO") == 0)) {
-                set_err(errstr, errstr_size, "registry %s%s: schema %" PRIu32 " is %s, not AVRO",
-                        r->shown_url, path, id,
-                        json_is_string(type) ? json_string_value(type) : "of no known type");
+                xs_set_err(errstr, errstr_size, "registry %s%s: schema %" PRIu32 " is %s, not AVRO",
+                           r->shown_url, path, id,
+                           json_is_string(type) ? json_string_value(type) : "of no known type");
                 err = XS_ERR_INVALID;
                 goto fail;
         }
         if (!(s = reg_add(r, id, json_string_value(schema)))) {
-                set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 err = XS_ERR_NOMEM;
                 goto fail;
         }
@@ -596,7 +585,7 @@ xs_err_t xs_registry_wschema(struct xs_registry *r, enum xs_record_kind kind, ui
                              const struct xs_wschema **ws, char *errstr, size_t errstr_size)
 {
         if ((int)kind < 0 || kind >= XS_KIND_COUNT) {
-                set_err(errstr, errstr_size, "registry: no record kind %d", (int)kind);
+                xs_set_err(errstr, errstr_size, "registry: no record kind %d", (int)kind);
                 return XS_ERR_CONF;
         }
         uint64_t key = (uint64_t)kind << 32 | id;
@@ -605,7 +594,7 @@ xs_err_t xs_registry_wschema(struct xs_registry *r, enum xs_record_kind kind, ui
         if (w) {
                 r->st.cache_hits++;
                 if (!w->ws) {
-                        set_err(errstr, errstr_size, "%s", w->err);
+                        xs_set_err(errstr, errstr_size, "%s", w->err);
                         return XS_ERR_INVALID;
                 }
                 *ws = w->ws;
@@ -631,7 +620,7 @@ xs_err_t xs_registry_wschema(struct xs_registry *r, enum xs_record_kind kind, ui
         }
         HASH_ADD(hh, r->wschemas, key, sizeof(w->key), w);
         if (!parsed) {
-                set_err(errstr, errstr_size, "%s", w->err);
+                xs_set_err(errstr, errstr_size, "%s", w->err);
                 return XS_ERR_INVALID;
         }
         *ws = parsed;
@@ -640,7 +629,7 @@ xs_err_t xs_registry_wschema(struct xs_registry *r, enum xs_record_kind kind, ui
 nomem:
         free(w);
         xs_wschema_destroy(parsed);
-        set_err(errstr, errstr_size, "out of memory");
+        xs_set_err(errstr, errstr_size, "out of memory");
         return XS_ERR_NOMEM;
 }
 
@@ -654,7 +643,7 @@ static xs_err_t reg_subject_call(struct xs_registry *r, const char *what, const 
         xs_err_t err = XS_ERR_CONF;
 
         if (!subject || !*subject || !schema_json || !id) {
-                set_err(errstr, errstr_size, "registry: %s needs a subject and a schema", what);
+                xs_set_err(errstr, errstr_size, "registry: %s needs a subject and a schema", what);
                 return XS_ERR_CONF;
         }
         if (r->is_static) {
@@ -666,26 +655,26 @@ static xs_err_t reg_subject_call(struct xs_registry *r, const char *what, const 
                                 return XS_OK;
                         }
                 }
-                set_err(errstr, errstr_size,
-                        "registry: %s %s: the schema is not configured (static registry)", what,
-                        subject);
+                xs_set_err(errstr, errstr_size,
+                           "registry: %s %s: the schema is not configured (static registry)", what,
+                           subject);
                 return XS_ERR_NOT_FOUND;
         }
 
         if (!(req = json_pack("{s:s}", "schema", schema_json))) {
-                set_err(errstr, errstr_size, "registry: %s %s: the schema is not UTF-8 text", what,
-                        subject);
+                xs_set_err(errstr, errstr_size, "registry: %s %s: the schema is not UTF-8 text",
+                           what, subject);
                 goto fail;
         }
         if (!(body = json_dumps(req, JSON_COMPACT)) ||
             !(escaped = curl_easy_escape(r->curl, subject, 0))) {
-                set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 err = XS_ERR_NOMEM;
                 goto fail;
         }
         size_t plen = strlen("/subjects/") + strlen(escaped) + strlen(suffix) + 1;
         if (!(path = malloc(plen))) {
-                set_err(errstr, errstr_size, "out of memory");
+                xs_set_err(errstr, errstr_size, "out of memory");
                 err = XS_ERR_NOMEM;
                 goto fail;
         }
@@ -693,8 +682,8 @@ static xs_err_t reg_subject_call(struct xs_registry *r, const char *what, const 
         if ((err = reg_call(r, path, body, &answer, errstr, errstr_size)) != XS_OK)
                 goto fail;
         if (reg_answer_id(answer, id) != 0) {
-                set_err(errstr, errstr_size, "registry %s%s: malformed answer: no \"id\" number",
-                        r->shown_url, path);
+                xs_set_err(errstr, errstr_size, "registry %s%s: malformed answer: no \"id\" number",
+                           r->shown_url, path);
                 err = XS_ERR_DECODE;
                 goto fail;
         }
