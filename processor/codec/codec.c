@@ -89,15 +89,13 @@ avro_value_t *xs_codec_slot(struct xs_codec *codec, const struct xs_wschema *ws,
         slot_clear(slot);
         slot->iface = avro_generic_class_from_schema(ws->schema);
         if (!slot->iface) {
-                xs_set_err(errstr, errstr_size, "cannot build a decoder: %s",
-                                 avro_strerror());
+                xs_set_err(errstr, errstr_size, "cannot build a decoder: %s", avro_strerror());
                 return NULL;
         }
         if (avro_generic_value_new(slot->iface, &slot->value) != 0) {
                 avro_value_iface_decref(slot->iface);
                 slot->iface = NULL;
-                xs_set_err(errstr, errstr_size, "cannot build a decoder: %s",
-                                 avro_strerror());
+                xs_set_err(errstr, errstr_size, "cannot build a decoder: %s", avro_strerror());
                 return NULL;
         }
         slot->ws_id = ws->id;
@@ -117,4 +115,9 @@ int xs_codec_grow(void **p, size_t *cap, size_t need, size_t elem)
         *p = np;
         *cap = ncap;
         return 0;
+}
+
+int xs_codec_last_tombstone(const struct xs_codec *codec)
+{
+        return codec->last_tombstone;
 }

@@ -3,9 +3,10 @@
  * catalog products in, events, products, offers, signals and outcomes out. Its files, each
  * calling only the ones below it in this list:
  *
- *   decode.c          the public decode entry points
- *   decode_plan.c     events on the hot path: fields read from validated bytes by a plan
- *   decode_generic.c  products, and events for reference, through avro-c's generic values
+ *   decode_plan.c     events on the hot path (xs_codec_decode_event): fields read from
+ *                     validated bytes by a plan
+ *   decode_generic.c  products (xs_codec_decode_product), and events for reference
+ *                     (xs_codec_decode_event_generic), through avro-c's generic values
  *   decode_map.c      what all decoders share: accepting a record, mapping raw fields
  *   encode_direct.c   offers, signals and outcomes written field by field (the hot path)
  *   encode_generic.c  events and products, and the reference encoders, through avro-c
@@ -165,19 +166,10 @@ xs_err_t xs_codec_raw_currency(struct mapctx *m, const struct raw *r, int requir
 xs_err_t xs_codec_map_event(struct xs_codec *codec, const struct xs_wschema *ws,
                             const struct raw *f, size_t n, struct xs_event *out, char *errstr,
                             size_t errstr_size);
-
-/* decode_plan.c: ws is for events (the caller checks) */
-xs_err_t xs_codec_plan_decode_event(struct xs_codec *codec, const struct xs_wschema *ws,
-                                    const void *buf, size_t len, struct xs_event *out, char *errstr,
-                                    size_t errstr_size);
-
-/* decode_generic.c: the value avro-c reads into is left to the caller to reset (codec->live) */
-xs_err_t xs_codec_generic_decode_event(struct xs_codec *codec, const struct xs_wschema *ws,
-                                       const void *buf, size_t len, struct xs_event *out,
-                                       char *errstr, size_t errstr_size);
-xs_err_t xs_codec_generic_decode_product(struct xs_codec *codec, const struct xs_wschema *ws,
-                                         const void *buf, size_t len, struct xs_product *out,
-                                         char *errstr, size_t errstr_size);
+/* The writer schema of an event decode (NULL: ours), or NULL with errstr when ws is for
+ * another kind. */
+const struct xs_wschema *xs_codec_event_ws(struct xs_codec *codec, const struct xs_wschema *ws,
+                                           char *errstr, size_t errstr_size);
 
 /* encode_generic.c */
 avro_value_t *xs_codec_enc_begin(struct xs_codec *codec, enum xs_record_kind kind);

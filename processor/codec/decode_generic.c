@@ -1,9 +1,9 @@
 /*
  * The generic decoder: once xs_avro_validate has accepted the bytes, avro-c decodes them into
  * the generic value the codec keeps for the writer schema, and its fields become raw fields
- * for the shared mapping (decode_map.c). Products are decoded only this way; for events it is
- * the reference that tests/fuzz/fuzz_event_decode.c compares the fast path (decode_plan.c)
- * against on every input.
+ * for the shared mapping (decode_map.c). Products are decoded only this way
+ * (xs_codec_decode_product); for events (xs_codec_decode_event_generic) it is the reference that
+ * tests/fuzz/fuzz_event_decode.c compares the fast path (decode_plan.c) against on every input.
  *
  * Bounds: avro-c is only given validated bytes, so it allocates at most a bounded multiple of
  * the record; an event has no more items than the record has bytes (checked again here);
@@ -27,9 +27,8 @@ static xs_err_t codec_read(struct xs_codec *codec, const struct xs_wschema *ws, 
         avro_value_reset(v);
         avro_reader_memory_set_source(codec->reader, buf, (int64_t)len);
         if (avro_value_read(codec->reader, v) != 0) {
-                xs_set_err(errstr, errstr_size,
-                                 "%s: avro-c cannot decode validated bytes: %s",
-                                 xs_record_kind_name(ws->kind), avro_strerror());
+                xs_set_err(errstr, errstr_size, "%s: avro-c cannot decode validated bytes: %s",
+                           xs_record_kind_name(ws->kind), avro_strerror());
                 /* the value may be half built; reset it so nothing of it is reused */
                 avro_value_reset(v);
                 return XS_ERR_DECODE;
@@ -124,9 +123,9 @@ static int raw_field(avro_value_t *rec, int idx, struct raw *r)
 }
 
 /* The generic decoder: avro-c reads the record, its fields become raw fields. */
-xs_err_t xs_codec_generic_decode_event(struct xs_codec *codec, const struct xs_wschema *ws,
-                                       const void *buf, size_t len, struct xs_event *out,
-                                       char *errstr, size_t errstr_size)
+static xs_err_t generic_decode_event(struct xs_codec *codec, const struct xs_wschema *ws,
+                                     const void *buf, size_t len, struct xs_event *out,
+                                     char *errstr, size_t errstr_size)
 {
         avro_value_t *rec, arr;
         struct raw f[EV_NFIELDS];
@@ -179,8 +178,7 @@ static xs_err_t map_targets(struct mapctx *m, avro_value_t *rec, int idx, const 
                 return XS_OK;
         if (xs_codec_grow((void **)&m->codec->strs, &m->codec->strs_cap, at + n, sizeof(char *)) !=
             0) {
-                xs_set_err(m->errstr, m->errstr_size, "product: out of memory for %zu %s", n,
-                                 name);
+                xs_set_err(m->errstr, m->errstr_size, "product: out of memory for %zu %s", n, name);
                 return XS_ERR_NOMEM;
         }
         for (size_t i = 0; i < n; i++) {
@@ -189,8 +187,8 @@ static xs_err_t map_targets(struct mapctx *m, avro_value_t *rec, int idx, const 
                 char *dst = NULL;
                 if ((r.n && memchr(r.p, 0, r.n)) ||
                     !(dst = xs_codec_arena_copy(m->codec, r.p, r.n))) {
-                        xs_set_err(m->errstr, m->errstr_size,
-                                         "product: %s[%zu] is not a valid id", name, i);
+                        xs_set_err(m->errstr, m->errstr_size, "product: %s[%zu] is not a valid id",
+                                   name, i);
                         return XS_ERR_INVALID;
                 }
                 m->codec->strs[at + i] = dst;
@@ -199,9 +197,9 @@ static xs_err_t map_targets(struct mapctx *m, avro_value_t *rec, int idx, const 
         return XS_OK;
 }
 
-xs_err_t xs_codec_generic_decode_product(struct xs_codec *codec, const struct xs_wschema *ws,
-                                         const void *buf, size_t len, struct xs_product *out,
-                                         char *errstr, size_t errstr_size)
+static xs_err_t generic_decode_product(struct xs_codec *codec, const struct xs_wschema *ws,
+                                       const void *buf, size_t len, struct xs_product *out,
+                                       char *errstr, size_t errstr_size)
 {
         avro_value_t *rec;
         struct mapctx m = {codec, "product", errstr, errstr_size};
@@ -213,7 +211,7 @@ xs_err_t xs_codec_generic_decode_product(struct xs_codec *codec, const struct xs
                 ws = codec->own[XS_KIND_PRODUCT];
         if (ws->kind != XS_KIND_PRODUCT) {
                 xs_set_err(errstr, errstr_size, "product: writer schema is for %s records",
-                                 xs_record_kind_name(ws->kind));
+                           xs_record_kind_name(ws->kind));
                 return XS_ERR_INVALID;
         }
         memset(out, 0, sizeof(*out));
@@ -224,7 +222,7 @@ xs_err_t xs_codec_generic_decode_product(struct xs_codec *codec, const struct xs
                         continue; /* arrays: map_targets */
                 if (raw_field(rec, ws->idx[i], &f[i]) != 0) {
                         xs_set_err(errstr, errstr_size,
-                                         "product: avro-c cannot give a decoded value");
+                                   "product: avro-c cannot give a decoded value");
                         return XS_ERR_DECODE;
                 }
         }
@@ -251,4 +249,37 @@ xs_err_t xs_codec_generic_decode_product(struct xs_codec *codec, const struct xs
         out->n_downgrades = nd;
         codec->last_tombstone = deleted;
         return XS_OK;
+}
+
+/* Everything decoded was copied into the arena and the codec's arrays, so the avro-c value can
+ * give back its per-record memory at once (it keeps its containers for the next record). */
+static xs_err_t codec_done(struct xs_codec *codec, xs_err_t err)
+{
+        if (codec->live) {
+                avro_value_reset(codec->live);
+                codec->live = NULL;
+        }
+        return err;
+}
+
+/* The same through avro-c's generic values: the reference the fast path is fuzzed against. */
+xs_err_t xs_codec_decode_event_generic(struct xs_codec *codec, const struct xs_wschema *ws,
+                                       const void *buf, size_t len, struct xs_event *out,
+                                       char *errstr, size_t errstr_size)
+{
+        memset(out, 0, sizeof(*out));
+        if (!(ws = xs_codec_event_ws(codec, ws, errstr, errstr_size)))
+                return XS_ERR_INVALID;
+        return codec_done(codec,
+                          generic_decode_event(codec, ws, buf, len, out, errstr, errstr_size));
+}
+
+/* Takes nothing; *out points into codec memory, valid until the next decode on codec. Sets the
+ * tombstone flag read by xs_codec_last_tombstone(). */
+xs_err_t xs_codec_decode_product(struct xs_codec *codec, const struct xs_wschema *ws,
+                                 const void *buf, size_t len, struct xs_product *out, char *errstr,
+                                 size_t errstr_size)
+{
+        return codec_done(codec,
+                          generic_decode_product(codec, ws, buf, len, out, errstr, errstr_size));
 }

@@ -27,8 +27,8 @@ xs_err_t xs_codec_accept(struct xs_codec *codec, const struct xs_wschema *ws, co
                 return XS_ERR_DECODE;
         }
         if (consumed != len) {
-                xs_set_err(errstr, errstr_size, "%s: %zu trailing bytes after the record",
-                                 what, len - consumed);
+                xs_set_err(errstr, errstr_size, "%s: %zu trailing bytes after the record", what,
+                           len - consumed);
                 return XS_ERR_DECODE;
         }
         /* every string costs a length byte, so len + 1 holds all strings with their NULs */
@@ -61,15 +61,14 @@ xs_err_t xs_codec_raw_str(struct mapctx *m, const struct raw *r, const char *nam
         *out = NULL;
         if (!r->present) {
                 if (required) {
-                        xs_set_err(m->errstr, m->errstr_size, "%s: %s is missing or null",
-                                         m->what, name);
+                        xs_set_err(m->errstr, m->errstr_size, "%s: %s is missing or null", m->what,
+                                   name);
                         return XS_ERR_INVALID;
                 }
                 return XS_OK;
         }
         if (r->n && memchr(r->p, 0, r->n)) {
-                xs_set_err(m->errstr, m->errstr_size, "%s: %s contains a NUL byte", m->what,
-                                 name);
+                xs_set_err(m->errstr, m->errstr_size, "%s: %s contains a NUL byte", m->what, name);
                 return XS_ERR_INVALID;
         }
         if (!(*out = xs_codec_arena_copy(m->codec, r->p, r->n))) {
@@ -99,8 +98,8 @@ xs_err_t xs_codec_raw_currency(struct mapctx *m, const struct raw *r, int requir
                 return err;
         if (strlen(s) >= XS_CURRENCY_LEN) {
                 xs_set_err(m->errstr, m->errstr_size,
-                                 "%s: currency \"%.16s\" is longer than %d characters", m->what, s,
-                                 XS_CURRENCY_LEN - 1);
+                           "%s: currency \"%.16s\" is longer than %d characters", m->what, s,
+                           XS_CURRENCY_LEN - 1);
                 return XS_ERR_INVALID;
         }
         strcpy(cur, s);
@@ -151,4 +150,18 @@ xs_err_t xs_codec_map_event(struct xs_codec *codec, const struct xs_wschema *ws,
         out->items = n ? codec->items : NULL;
         out->n_items = n;
         return XS_OK;
+}
+
+/* The writer schema of an event decode (NULL: ours), or NULL when ws is for another kind. */
+const struct xs_wschema *xs_codec_event_ws(struct xs_codec *codec, const struct xs_wschema *ws,
+                                           char *errstr, size_t errstr_size)
+{
+        if (!ws)
+                ws = codec->own[XS_KIND_EVENT];
+        if (ws->kind != XS_KIND_EVENT) {
+                xs_set_err(errstr, errstr_size, "event: writer schema is for %s records",
+                           xs_record_kind_name(ws->kind));
+                return NULL;
+        }
+        return ws;
 }

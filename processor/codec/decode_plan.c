@@ -1,10 +1,11 @@
 /*
- * The fast path for events (the hot path): after xs_avro_validate has accepted the bytes, the
- * fields are read straight from them by the writer schema's plan, without avro-c's generic
- * values (which cost a dozen allocations and ~10,000 instructions per event). The fields we do
- * not use are skipped by the validator's own walker. Every read is still bounds-checked. The
- * mapping (decode_map.c) is the generic path's; that path (decode_generic.c) stays as the
- * reference that tests/fuzz/fuzz_event_decode.c compares this one against on every input.
+ * The fast path for events (the hot path, xs_codec_decode_event): after xs_avro_validate has
+ * accepted the bytes, the fields are read straight from them by the writer schema's plan, without
+ * avro-c's generic values (which cost a dozen allocations and ~10,000 instructions per event). The
+ * fields we do not use are skipped by the validator's own walker. Every read is still
+ * bounds-checked. The mapping (decode_map.c) is the generic path's; that path (decode_generic.c)
+ * stays as the reference that tests/fuzz/fuzz_event_decode.c compares this one against on every
+ * input.
  *
  * Bounds: an item holds at least one byte, so an array block counting more items than the
  * bytes left is refused before anything is allocated for it.
@@ -121,9 +122,9 @@ static int read_items(struct xs_codec *codec, const struct xs_wschema *ws, struc
         return 0;
 }
 
-xs_err_t xs_codec_plan_decode_event(struct xs_codec *codec, const struct xs_wschema *ws,
-                                    const void *buf, size_t len, struct xs_event *out, char *errstr,
-                                    size_t errstr_size)
+static xs_err_t plan_decode_event(struct xs_codec *codec, const struct xs_wschema *ws,
+                                  const void *buf, size_t len, struct xs_event *out, char *errstr,
+                                  size_t errstr_size)
 {
         struct raw f[EV_NFIELDS];
         char why[256] = "";
@@ -146,9 +147,8 @@ xs_err_t xs_codec_plan_decode_event(struct xs_codec *codec, const struct xs_wsch
                 }
                 if (rc != 0) {
                         /* cannot happen for validated bytes */
-                        xs_set_err(errstr, errstr_size,
-                                         "event: cannot read validated bytes%s%s",
-                                         why[0] ? ": " : "", why);
+                        xs_set_err(errstr, errstr_size, "event: cannot read validated bytes%s%s",
+                                   why[0] ? ": " : "", why);
                         return XS_ERR_DECODE;
                 }
         }
@@ -157,4 +157,14 @@ xs_err_t xs_codec_plan_decode_event(struct xs_codec *codec, const struct xs_wsch
                 return XS_ERR_DECODE;
         }
         return xs_codec_map_event(codec, ws, f, n, out, errstr, errstr_size);
+}
+
+/* Takes nothing; *out points into codec memory, valid until the next decode on codec. */
+xs_err_t xs_codec_decode_event(struct xs_codec *codec, const struct xs_wschema *ws, const void *buf,
+                               size_t len, struct xs_event *out, char *errstr, size_t errstr_size)
+{
+        memset(out, 0, sizeof(*out));
+        if (!(ws = xs_codec_event_ws(codec, ws, errstr, errstr_size)))
+                return XS_ERR_INVALID;
+        return plan_decode_event(codec, ws, buf, len, out, errstr, errstr_size);
 }

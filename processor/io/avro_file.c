@@ -17,7 +17,7 @@ struct xs_avro_state {
         struct xs_codec *codec;
 };
 
-int xs_avro_open(struct xs_reader *r, char *errstr, size_t errstr_size)
+static int avro_open(struct xs_reader *r, char *errstr, size_t errstr_size)
 {
         struct xs_avro_state *as = calloc(1, sizeof(*as));
         char why[256] = "";
@@ -44,7 +44,7 @@ int xs_avro_open(struct xs_reader *r, char *errstr, size_t errstr_size)
         return 0;
 }
 
-void xs_avro_close(struct xs_reader *r)
+static void avro_close(struct xs_reader *r)
 {
         struct xs_avro_state *as = r->avro;
         if (!as)
@@ -56,8 +56,8 @@ void xs_avro_close(struct xs_reader *r)
         r->avro = NULL;
 }
 
-xs_err_t xs_avro_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
-                      size_t errstr_size)
+static xs_err_t avro_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
+                          size_t errstr_size)
 {
         struct xs_avro_state *as = r->avro;
         const void *buf;
@@ -176,3 +176,5 @@ xs_err_t xs_avro_out_close(struct xs_avro_out *ao)
         free(ao);
         return err;
 }
+
+const struct xs_format_ops xs_avro_format = {avro_open, avro_next, avro_close};

@@ -12,10 +12,7 @@
 
 /* Reading, with the contract of reader.h; open reads the container header and the file's
  * writer schema. */
-int xs_avro_open(struct xs_reader *r, char *errstr, size_t errstr_size);
-xs_err_t xs_avro_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
-                      size_t errstr_size);
-void xs_avro_close(struct xs_reader *r);
+extern const struct xs_format_ops xs_avro_format;
 
 /* Writing: records of one kind appended to a container on f (the caller keeps f and closes it
  * after xs_avro_out_close). new: writes the header, NULL with errstr on failure. close: flushes

@@ -133,7 +133,7 @@ static int csv_split(char *line, char **fields, int max)
 
 /* ---- open / close ---- */
 
-int xs_csv_open(struct xs_reader *r, char *errstr, size_t errstr_size)
+static int csv_open(struct xs_reader *r, char *errstr, size_t errstr_size)
 {
         r->csv = calloc(1, sizeof(*r->csv));
         if (!r->csv) {
@@ -159,7 +159,7 @@ int xs_csv_open(struct xs_reader *r, char *errstr, size_t errstr_size)
         return 0;
 }
 
-void xs_csv_close(struct xs_reader *r)
+static void csv_close(struct xs_reader *r)
 {
         if (r->csv)
                 free(r->csv->scratch);
@@ -385,8 +385,8 @@ static xs_err_t retail_row(struct xs_reader *r, int *emit, char *errstr, size_t 
         return XS_OK;
 }
 
-xs_err_t xs_csv_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
-                     size_t errstr_size)
+static xs_err_t csv_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
+                         size_t errstr_size)
 {
         for (;;) {
                 int too_long = 0;
@@ -434,3 +434,5 @@ xs_err_t xs_csv_next(struct xs_reader *r, struct xs_record *rec, int *eof, char 
                 }
         }
 }
+
+const struct xs_format_ops xs_csv_format = {csv_open, csv_next, csv_close};

@@ -9,9 +9,6 @@
 
 #include "io/reader.h"
 
-int xs_csv_open(struct xs_reader *r, char *errstr, size_t errstr_size);
-xs_err_t xs_csv_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
-                     size_t errstr_size);
-void xs_csv_close(struct xs_reader *r);
+extern const struct xs_format_ops xs_csv_format;
 
 #endif

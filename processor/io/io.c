@@ -166,19 +166,18 @@ static struct xs_reader *reader_new(FILE *f, int own_f, const char *name, enum x
                          name, xs_format_name(fmt));
                 goto fail;
         }
-        int rc;
         switch (fmt) {
         case XS_FMT_AVRO:
-                rc = xs_avro_open(r, errstr, errstr_size);
+                r->ops = &xs_avro_format;
                 break;
         case XS_FMT_JSONL:
-                rc = xs_jsonl_open(r, errstr, errstr_size);
+                r->ops = &xs_jsonl_format;
                 break;
         default:
-                rc = xs_csv_open(r, errstr, errstr_size);
+                r->ops = &xs_csv_format;
                 break;
         }
-        if (rc != 0)
+        if (r->ops->open(r, errstr, errstr_size) != 0)
                 goto fail;
         return r;
 fail:
@@ -221,18 +220,7 @@ xs_err_t xs_reader_next(struct xs_reader *r, struct xs_record *rec, int *eof, ch
         }
         memset(rec, 0, sizeof(*rec));
         rec->kind = r->kind;
-        xs_err_t err;
-        switch (r->fmt) {
-        case XS_FMT_AVRO:
-                err = xs_avro_next(r, rec, eof, errstr, errstr_size);
-                break;
-        case XS_FMT_JSONL:
-                err = xs_jsonl_next(r, rec, eof, errstr, errstr_size);
-                break;
-        default:
-                err = xs_csv_next(r, rec, eof, errstr, errstr_size);
-                break;
-        }
+        xs_err_t err = r->ops->next(r, rec, eof, errstr, errstr_size);
         if (err == XS_OK && !*eof)
                 r->record_out = 1;
         return err;
@@ -257,9 +245,8 @@ void xs_reader_close(struct xs_reader *r)
 {
         if (!r)
                 return;
-        xs_jsonl_close(r);
-        xs_csv_close(r);
-        xs_avro_close(r);
+        if (r->ops)
+                r->ops->close(r);
         if (r->gz)
                 inflateEnd(&r->zs);
         free(r->zin);

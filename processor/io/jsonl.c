@@ -22,7 +22,7 @@ struct xs_jsonl_state {
         size_t n_strs, cap_strs;
 };
 
-int xs_jsonl_open(struct xs_reader *r, char *errstr, size_t errstr_size)
+static int jsonl_open(struct xs_reader *r, char *errstr, size_t errstr_size)
 {
         r->jsonl = calloc(1, sizeof(*r->jsonl));
         if (!r->jsonl) {
@@ -32,7 +32,7 @@ int xs_jsonl_open(struct xs_reader *r, char *errstr, size_t errstr_size)
         return 0;
 }
 
-void xs_jsonl_close(struct xs_reader *r)
+static void jsonl_close(struct xs_reader *r)
 {
         if (!r->jsonl)
                 return;
@@ -256,8 +256,8 @@ static xs_err_t decode_product(struct xs_reader *r, json_t *o, struct xs_record 
         return XS_OK;
 }
 
-xs_err_t xs_jsonl_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
-                       size_t errstr_size)
+static xs_err_t jsonl_next(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
+                           size_t errstr_size)
 {
         struct xs_jsonl_state *js = r->jsonl;
         json_decref(js->doc);
@@ -293,3 +293,5 @@ xs_err_t xs_jsonl_next(struct xs_reader *r, struct xs_record *rec, int *eof, cha
                 return decode_product(r, js->doc, rec, errstr, errstr_size);
         }
 }
+
+const struct xs_format_ops xs_jsonl_format = {jsonl_open, jsonl_next, jsonl_close};

@@ -4,9 +4,7 @@
  * per-format state each format module hangs on it. io.c opens a reader, picks the format and
  * hands each call to that format's module (csv.h, jsonl.h, avro_file.h).
  *
- * Every format module has the same three calls: xs_<format>_open parses the header if the
- * format has one (0, or -1 with errstr); xs_<format>_next is xs_reader_next (include/xsell/io.h)
- * for that format; xs_<format>_close frees the state (safe when open failed or never ran).
+ * Every format module exports one struct xs_format_ops (below) and nothing else to io.c.
  *
  * Records handed out point into this memory (the line, the arena, the items array), reused by
  * the next call, so a reader never holds more than one record.
@@ -58,9 +56,21 @@ long xs_items_find(struct xs_items *it, const char *product_id);
 struct xs_jsonl_state;
 struct xs_csv_state;
 struct xs_avro_state;
+struct xs_reader;
+
+/* What a format module does for a reader: open parses the header if the format has one (0, or
+ * -1 with errstr); next is xs_reader_next (include/xsell/io.h) for that format; close frees the
+ * module's state (safe when open failed or never ran). */
+struct xs_format_ops {
+        int (*open)(struct xs_reader *r, char *errstr, size_t errstr_size);
+        xs_err_t (*next)(struct xs_reader *r, struct xs_record *rec, int *eof, char *errstr,
+                         size_t errstr_size);
+        void (*close)(struct xs_reader *r);
+};
 
 struct xs_reader {
         enum xs_format fmt;
+        const struct xs_format_ops *ops; /* of fmt; NULL until the format is known */
         enum xs_record_kind kind;
         char *name; /* for messages; owned */
         FILE *f;
