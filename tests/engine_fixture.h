@@ -188,6 +188,7 @@ static xs_err_t fx_send(struct xs_engine *eng, enum xs_event_type type, const ch
                 items[n].unit_price = p ? p->price : 500;
                 items[n].category = NULL;
                 items[n].brand = NULL;
+                items[n].category_label = NULL;
                 n++;
         }
         va_end(ap);

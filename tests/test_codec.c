@@ -79,6 +79,7 @@ static void w_event(struct wb *w, const char *event_id, int64_t type, int n_item
                         w_long(w, 1999);
                         w_null_str(w, "audio");
                         w_null_str(w, NULL);
+                        w_null_str(w, NULL); /* category_label */
                 }
         }
         w_long(w, 0);
@@ -120,8 +121,8 @@ static void test_kind_names_and_schemas(void **state)
 static void test_event_roundtrip(void **state)
 {
         struct xs_line_item items[2] = {
-            {"p-1", 2, 1999, "audio", "acme"},
-            {"p-2", 1, -1, NULL, NULL},
+            {"p-1", 2, 1999, "2053013555631882655", "acme", "electronics.audio"},
+            {"p-2", 1, -1, NULL, NULL, NULL},
         };
         struct xs_event ev = {
             .event_id = "e-1",
@@ -153,8 +154,10 @@ static void test_event_roundtrip(void **state)
         assert_string_equal(out.items[0].product_id, "p-1");
         assert_int_equal(out.items[0].quantity, 2);
         assert_true(out.items[0].unit_price == 1999);
-        assert_string_equal(out.items[0].category, "audio");
+        assert_string_equal(out.items[0].category, "2053013555631882655");
         assert_string_equal(out.items[0].brand, "acme");
+        assert_string_equal(out.items[0].category_label, "electronics.audio");
+        assert_null(out.items[1].category_label);
         assert_string_equal(out.items[1].product_id, "p-2");
         assert_true(out.items[1].unit_price == -1);
         assert_null(out.items[1].category);
@@ -208,7 +211,9 @@ static void test_product_roundtrip(void **state)
                                .upgrades = ups,
                                .n_upgrades = 2,
                                .downgrades = downs,
-                               .n_downgrades = 1};
+                               .n_downgrades = 1,
+                               .category_label = "electronics.smartphone",
+                               .addon = NULL};
         unsigned char buf[512];
         size_t len;
         char err[256] = "";
@@ -229,6 +234,14 @@ static void test_product_roundtrip(void **state)
         assert_string_equal(out.upgrades[1], "p-up2");
         assert_int_equal(out.n_downgrades, 1);
         assert_string_equal(out.downgrades[0], "p-down");
+        assert_string_equal(out.category_label, "electronics.smartphone");
+        assert_null(out.addon);
+        p.addon = "warranty";
+        assert_int_equal(xs_codec_encode_product(codec, &p, buf, sizeof(buf), &len), XS_OK);
+        assert_int_equal(xs_codec_decode_product(codec, NULL, buf, len, &out, err, sizeof(err)),
+                         XS_OK);
+        assert_string_equal(out.addon, "warranty");
+        p.addon = NULL;
 
         assert_int_equal(xs_codec_encode_product_ex(codec, &p, 1, buf, sizeof(buf), &len), XS_OK);
         assert_int_equal(xs_codec_decode_product(codec, NULL, buf, len, &out, err, sizeof(err)),
@@ -307,9 +320,15 @@ static void test_offer_encode(void **state)
         o.trigger_event_id = "e-9";
         o.anchor_product_id = "p-1";
         o.n_items = 2;
-        o.items[0] = (struct xs_offer_item){
-            "p-2", "phones", "acme", 59900, 3.5, {10, 20, 30, 40, 2.25, 1.5, {1, 2, 3, 4, 5}}};
-        o.items[1] = (struct xs_offer_item){"p-3", NULL, NULL, 69900, 1.0, {0}};
+        o.items[0] = (struct xs_offer_item){"p-2",
+                                            "phones",
+                                            "acme",
+                                            59900,
+                                            3.5,
+                                            {10, 20, 30, 40, 2.25, 1.5, {1, 2, 3, 4, 5}},
+                                            "electronics.phones",
+                                            NULL};
+        o.items[1] = (struct xs_offer_item){"p-3", NULL, NULL, 69900, 1.0, {0}, NULL, "warranty"};
         o.n_incentives = 1;
         o.incentives[0] = (struct xs_incentive){XS_INC_FREE_SHIPPING, 0, 5000, 120, "EUR", 99};
         o.rule = "cart_upsell";
@@ -355,8 +374,12 @@ static void test_offer_encode(void **state)
         assert_int_equal(avro_value_get_by_name(&ev, "llr", &f, NULL), 0);
         assert_int_equal(avro_value_get_double(&f, &d), 0);
         assert_true(d == 2.25);
+        assert_string_equal(get_str(&it, "category_label"), "electronics.phones");
+        assert_null(get_str(&it, "addon"));
         assert_int_equal(avro_value_get_by_index(&items, 1, &it, NULL), 0);
         assert_null(get_str(&it, "category"));
+        assert_null(get_str(&it, "category_label"));
+        assert_string_equal(get_str(&it, "addon"), "warranty");
         assert_int_equal(avro_value_get_by_name(&v, "incentives", &incs, NULL), 0);
         assert_int_equal(avro_value_get_size(&incs, &n), 0);
         assert_int_equal(n, 1);
@@ -692,6 +715,7 @@ static void test_malformed_counts_and_indexes(void **state)
         w_long(&item, 0);
         w_null_str(&item, NULL);
         w_null_str(&item, NULL);
+        w_null_str(&item, NULL); /* category_label */
         w.n = 0;
         w_str(&w, "e1");
         w_str(&w, "c1");

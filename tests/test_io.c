@@ -207,8 +207,8 @@ static void test_jsonl_roundtrip_events(void **state)
         char errstr[256];
         const char *path = tmp_path("rt.jsonl");
         struct xs_line_item items[2] = {
-            {"p1", 2, 1999, "electronics.smartphone", "acme"},
-            {"p\"2\\\n\xc3\xa9", 1, -1, NULL, NULL},
+            {"p1", 2, 1999, "electronics.smartphone", "acme", "Smartphones"},
+            {"p\"2\\\n\xc3\xa9", 1, -1, NULL, NULL, NULL},
         };
         struct xs_event evs[3] = {
             {.event_id = "e1",
@@ -245,9 +245,11 @@ static void test_jsonl_roundtrip_events(void **state)
             strtok(text, "\n"),
             "{\"event_id\":\"e1\",\"customer_id\":\"c1\",\"session_id\":\"s1\",\"event_time\":"
             "1700000000123,\"type\":\"PURCHASE\",\"items\":[{\"product_id\":\"p1\",\"quantity\":2,"
-            "\"unit_price\":1999,\"category\":\"electronics.smartphone\",\"brand\":\"acme\"},{"
+            "\"unit_price\":1999,\"category\":\"electronics.smartphone\",\"brand\":\"acme\","
+            "\"category_label\":\"Smartphones\"},{"
             "\"product_id\":\"p\\\"2\\\\\\u000a\xc3\xa9\",\"quantity\":1,\"unit_price\":null,"
-            "\"category\":null,\"brand\":null}],\"currency\":\"EUR\",\"order_id\":\"o1\","
+            "\"category\":null,\"brand\":null,\"category_label\":null}],\"currency\":\"EUR\","
+            "\"order_id\":\"o1\","
             "\"offer_id\":null}");
         free(text);
 
@@ -266,6 +268,8 @@ static void test_jsonl_roundtrip_events(void **state)
         assert_null(e->items[1].category);
         assert_int_equal(e->items[0].quantity, 2);
         assert_string_equal(e->items[0].brand, "acme");
+        assert_string_equal(e->items[0].category_label, "Smartphones");
+        assert_null(e->items[1].category_label);
         assert_string_equal(e->currency, "EUR");
         assert_string_equal(e->order_id, "o1");
         assert_null(e->offer_id);
@@ -293,7 +297,9 @@ static void test_jsonl_roundtrip_products(void **state)
              .upgrades = ups,
              .n_upgrades = 2,
              .downgrades = downs,
-             .n_downgrades = 1},
+             .n_downgrades = 1,
+             .category_label = "Cases",
+             .addon = "warranty"},
             {.product_id = "p2", .price = 0, .currency = "USD", .in_stock = 0},
         };
         struct xs_writer *w =
@@ -319,6 +325,9 @@ static void test_jsonl_roundtrip_products(void **state)
         assert_int_equal(b.p[0]->n_upgrades, 2);
         assert_string_equal(b.p[0]->upgrades[1], "u2");
         assert_string_equal(b.p[0]->downgrades[0], "d1");
+        assert_string_equal(b.p[0]->category_label, "Cases");
+        assert_string_equal(b.p[0]->addon, "warranty");
+        assert_null(b.p[1]->addon);
         assert_int_equal(b.p[0]->in_stock, 1);
         assert_int_equal(b.tomb[0], 0);
         assert_int_equal(b.p[1]->in_stock, 0);
@@ -461,7 +470,8 @@ static void test_rees46(void **state)
         assert_int_equal(e->type, XS_EV_PRODUCT_VIEW);
         assert_int_equal(e->n_items, 1);
         assert_string_equal(e->items[0].product_id, "44600062");
-        assert_string_equal(e->items[0].category, "2103807459595387724"); /* no code: the id */
+        assert_string_equal(e->items[0].category, "2103807459595387724"); /* always the id */
+        assert_null(e->items[0].category_label);                          /* no code */
         assert_string_equal(e->items[0].brand, "shiseido");
         assert_int_equal(e->items[0].unit_price, 3579);
         assert_int_equal(e->items[0].quantity, 1);
@@ -469,7 +479,9 @@ static void test_rees46(void **state)
         assert_null(e->order_id);
         e = b.ev[1];
         assert_int_equal(e->type, XS_EV_ADD_TO_CART);
-        assert_string_equal(e->items[0].category, "furniture.living_room.sofa");
+        /* the finest category is the key, the coarser code its readable label (issue 9 item 4) */
+        assert_string_equal(e->items[0].category, "2053013559792632471");
+        assert_string_equal(e->items[0].category_label, "furniture.living_room.sofa");
         assert_null(e->items[0].brand);
         assert_int_equal(e->items[0].unit_price, 257407);
         assert_string_equal(e->session_id, "566511c2"); /* CR stripped */
@@ -482,7 +494,8 @@ static void test_rees46(void **state)
         assert_null(e->items[0].category);
         assert_null(e->session_id);
         assert_int_equal(e->items[0].unit_price, 150);
-        assert_string_equal(b.ev[4]->items[0].category, "a,b");
+        assert_string_equal(b.ev[4]->items[0].category, "2");
+        assert_string_equal(b.ev[4]->items[0].category_label, "a,b");
         assert_string_equal(b.ev[4]->items[0].brand, "x\"y");
         assert_string_equal(b.ev[5]->event_id, "rees46:15");
         assert_true(has_err(&b, "r.csv:6: expected 9 fields"));
@@ -726,7 +739,8 @@ static void test_write_outputs(void **state)
             "\"anchor_product_id\":\"p1\",\"items\":[{\"product_id\":\"p2\",\"category\":null,"
             "\"brand\":null,\"price\":2999,\"score\":12.3457,\"evidence\":{\"k11\":3,\"k12\":0,"
             "\"k21\":0,\"k22\":0,\"llr\":-0.5,\"lift\":null,\"order_count\":3,\"customer_count\":0,"
-            "\"cart_count\":0,\"view_count\":0,\"view_buy_count\":7}}],\"incentives\":[{\"kind\":"
+            "\"cart_count\":0,\"view_count\":0,\"view_buy_count\":7},\"category_label\":null,"
+            "\"addon\":null}],\"incentives\":[{\"kind\":"
             "\"FREE_SHIPPING\",\"percent\":0,\"threshold\":5000,\"amount\":120,\"currency\":"
             "\"EUR\","
             "\"valid_until\":99}],\"rule\":\"cart_upsell\",\"score_kind\":\"catalog\",\"window_"
@@ -785,7 +799,7 @@ static void avro_ev_cb(const struct xs_record *rec, void *opaque)
 static void test_avro_roundtrip(void **state)
 {
         char errstr[256];
-        struct xs_line_item items[1] = {{"p1", 3, 250, "cat", NULL}};
+        struct xs_line_item items[1] = {{"p1", 3, 250, "cat", NULL, NULL}};
         struct xs_event ev = {.event_id = "e1",
                               .customer_id = "c1",
                               .session_id = "s",

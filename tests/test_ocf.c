@@ -42,7 +42,8 @@ static void make_event(int i, struct xs_event *ev, struct xs_line_item *item, ch
         snprintf(ids, 32, "e-%d", i);
         snprintf(ids + 32, 32, "c-%d", i % 7);
         snprintf(ids + 64, 32, "p-%d", i % 11);
-        *item = (struct xs_line_item){ids + 64, 1 + i % 3, 100 * i, i % 2 ? "cat" : NULL, NULL};
+        *item =
+            (struct xs_line_item){ids + 64, 1 + i % 3, 100 * i, i % 2 ? "cat" : NULL, NULL, NULL};
         ev->event_id = ids;
         ev->customer_id = ids + 32;
         ev->event_time = 1000 + i;

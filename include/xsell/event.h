@@ -22,8 +22,13 @@ struct xs_line_item {
         const char *product_id; /* required */
         int32_t quantity;       /* > 0 */
         int64_t unit_price;     /* minor units, >= 0; -1 = not given */
-        const char *category;   /* optional (NULL) */
-        const char *brand;      /* optional (NULL) */
+        /* optional (NULL): the finest category known, the key of every same-category rule
+         * (REES46: category_id) */
+        const char *category;
+        const char *brand; /* optional (NULL) */
+        /* optional (NULL): a readable name of the category, never compared (REES46:
+         * category_code, which may be coarser than category) */
+        const char *category_label;
 };
 
 struct xs_event {
@@ -41,7 +46,7 @@ struct xs_event {
 
 struct xs_product {
         const char *product_id; /* required */
-        const char *category;   /* optional */
+        const char *category;   /* optional: the finest category (the same-category key) */
         const char *brand;      /* optional */
         int64_t price;          /* minor units, >= 0 */
         char currency[XS_CURRENCY_LEN];
@@ -50,6 +55,9 @@ struct xs_product {
         size_t n_upgrades;
         const char *const *downgrades; /* explicit downgrade targets, best first */
         size_t n_downgrades;
+        const char *category_label; /* optional: a readable name of the category */
+        const char *addon; /* optional: an add-on of another product (warranty, plan, accessory:
+                            * its kind, free text); NULL or "" for a product of its own */
 };
 
 /* Deep copies of decoded records, for readers that hand out owned records.

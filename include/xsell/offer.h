@@ -33,6 +33,9 @@ struct xs_offer_item {
         int64_t price;        /* minor units */
         double score;         /* the ranking score (see the offer's rule) */
         struct xs_evidence evidence;
+        const char *category_label; /* readable name of category (REES46: category_code) or NULL */
+        const char *addon; /* the add-on kind (warranty, plan...) if the catalog marks the product
+                            * as an add-on, else NULL */
 };
 
 struct xs_incentive {

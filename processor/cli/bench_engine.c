@@ -418,7 +418,7 @@ int xs_bench_memory(struct bopts *o)
                 snprintf(oid, sizeof(oid), "o%" PRIu64, i);
                 for (int k = 0; k < 4; k++) {
                         snprintf(pid[k], sizeof(pid[k]), "p%" PRIu64, i * 4 + (uint64_t)k);
-                        items[k] = (struct xs_line_item){pid[k], 1, 1000 + k, "cat", "brand"};
+                        items[k] = (struct xs_line_item){pid[k], 1, 1000 + k, "cat", "brand", NULL};
                 }
                 ev.event_time = 1700000000000LL + (int64_t)i * 1000;
                 xs_engine_process(eng, &ev, err, sizeof(err));

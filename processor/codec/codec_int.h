@@ -45,7 +45,15 @@ enum {
         EV_NFIELDS
 };
 
-enum { LI_PRODUCT_ID, LI_QUANTITY, LI_UNIT_PRICE, LI_CATEGORY, LI_BRAND, LI_NFIELDS };
+enum {
+        LI_PRODUCT_ID,
+        LI_QUANTITY,
+        LI_UNIT_PRICE,
+        LI_CATEGORY,
+        LI_BRAND,
+        LI_CATEGORY_LABEL,
+        LI_NFIELDS
+};
 
 enum {
         PR_PRODUCT_ID,
@@ -57,6 +65,8 @@ enum {
         PR_UPGRADES,
         PR_DOWNGRADES,
         PR_DELETED,
+        PR_CATEGORY_LABEL,
+        PR_ADDON,
         PR_NFIELDS
 };
 

@@ -230,6 +230,9 @@ static xs_err_t generic_decode_product(struct xs_codec *codec, const struct xs_w
         if ((err = xs_codec_raw_id(&m, &f[PR_PRODUCT_ID], "product_id", &out->product_id)) ||
             (err = xs_codec_raw_str(&m, &f[PR_CATEGORY], "category", 0, &out->category)) ||
             (err = xs_codec_raw_str(&m, &f[PR_BRAND], "brand", 0, &out->brand)) ||
+            (err = xs_codec_raw_str(&m, &f[PR_CATEGORY_LABEL], "category_label", 0,
+                                    &out->category_label)) ||
+            (err = xs_codec_raw_str(&m, &f[PR_ADDON], "addon", 0, &out->addon)) ||
             (err = xs_codec_raw_currency(&m, &f[PR_CURRENCY], !deleted, out->currency)))
                 return err;
         if (!f[PR_PRICE].present && !deleted) {

@@ -142,7 +142,9 @@ xs_err_t xs_codec_map_event(struct xs_codec *codec, const struct xs_wschema *ws,
                                            &it->product_id)) ||
                     (err = xs_codec_raw_str(&m, &r[LI_CATEGORY], "items.category", 0,
                                             &it->category)) ||
-                    (err = xs_codec_raw_str(&m, &r[LI_BRAND], "items.brand", 0, &it->brand)))
+                    (err = xs_codec_raw_str(&m, &r[LI_BRAND], "items.brand", 0, &it->brand)) ||
+                    (err = xs_codec_raw_str(&m, &r[LI_CATEGORY_LABEL], "items.category_label", 0,
+                                            &it->category_label)))
                         return err;
                 it->quantity = r[LI_QUANTITY].present ? (int32_t)r[LI_QUANTITY].v : 1;
                 it->unit_price = r[LI_UNIT_PRICE].present ? r[LI_UNIT_PRICE].v : -1;

@@ -159,6 +159,8 @@ xs_err_t xs_codec_encode_offer(struct xs_codec *codec, const struct xs_offer *o,
                 wb_long(&w, ev->rel[XS_REL_CART]);
                 wb_long(&w, ev->rel[XS_REL_VIEW]);
                 wb_long(&w, ev->rel[XS_REL_VIEW_BUY]);
+                wb_opt_str(&w, it->category_label);
+                wb_opt_str(&w, it->addon);
         }
         wb_long(&w, 0);
         for (size_t i = 0; i < o->n_incentives; i++)

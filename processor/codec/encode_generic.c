@@ -139,6 +139,7 @@ xs_err_t xs_codec_encode_event(struct xs_codec *codec, const struct xs_event *ev
                     put_int(&e, "quantity", it->quantity) ||
                     put_opt_str(&e, "category", it->category) ||
                     put_opt_str(&e, "brand", it->brand) ||
+                    put_opt_str(&e, "category_label", it->category_label) ||
                     avro_value_get_by_name(&e, "unit_price", &f, NULL))
                         return XS_ERR_INVALID;
                 if (it->unit_price < 0 ? avro_value_set_branch(&f, 0, &b) || avro_value_set_null(&b)
@@ -161,7 +162,9 @@ xs_err_t xs_codec_encode_product_ex(struct xs_codec *codec, const struct xs_prod
         if (put_str(r, "product_id", p->product_id) || put_opt_str(r, "category", p->category) ||
             put_opt_str(r, "brand", p->brand) || put_long(r, "price", p->price) ||
             put_str(r, "currency", p->currency) || put_bool(r, "in_stock", p->in_stock) ||
-            put_bool(r, "deleted", tombstone))
+            put_bool(r, "deleted", tombstone) ||
+            put_opt_str(r, "category_label", p->category_label) ||
+            put_opt_str(r, "addon", p->addon))
                 return XS_ERR_INVALID;
         for (size_t i = 0; i < p->n_upgrades; i++)
                 if (!p->upgrades[i] || append(r, "upgrades", &e) ||
@@ -218,7 +221,9 @@ xs_err_t xs_codec_encode_offer_generic(struct xs_codec *codec, const struct xs_o
                     put_int(&x, "customer_count", ev->rel[XS_REL_CUSTOMER]) ||
                     put_int(&x, "cart_count", ev->rel[XS_REL_CART]) ||
                     put_int(&x, "view_count", ev->rel[XS_REL_VIEW]) ||
-                    put_int(&x, "view_buy_count", ev->rel[XS_REL_VIEW_BUY]))
+                    put_int(&x, "view_buy_count", ev->rel[XS_REL_VIEW_BUY]) ||
+                    put_opt_str(&e, "category_label", it->category_label) ||
+                    put_opt_str(&e, "addon", it->addon))
                         return XS_ERR_INVALID;
         }
         for (size_t i = 0; i < o->n_incentives; i++) {

@@ -65,13 +65,16 @@ static const struct fspec event_fields[EV_NFIELDS] = {
 
 static const struct fspec item_fields[LI_NFIELDS] = {
     {"product_id", FT_STRING, 0}, {"quantity", FT_INT, 1}, {"unit_price", FT_LONG, 1},
-    {"category", FT_STRING, 1},   {"brand", FT_STRING, 1},
+    {"category", FT_STRING, 1},   {"brand", FT_STRING, 1}, {"category_label", FT_STRING, 1},
 };
 
 static const struct fspec product_fields[PR_NFIELDS] = {
-    {"product_id", FT_STRING, 0},  {"category", FT_STRING, 1},      {"brand", FT_STRING, 1},
-    {"price", FT_LONG, 0},         {"currency", FT_STRING, 0},      {"in_stock", FT_BOOL, 1},
-    {"upgrades", FT_STR_ARRAY, 1}, {"downgrades", FT_STR_ARRAY, 1}, {"deleted", FT_BOOL, 1},
+    {"product_id", FT_STRING, 0},  {"category", FT_STRING, 1},
+    {"brand", FT_STRING, 1},       {"price", FT_LONG, 0},
+    {"currency", FT_STRING, 0},    {"in_stock", FT_BOOL, 1},
+    {"upgrades", FT_STR_ARRAY, 1}, {"downgrades", FT_STR_ARRAY, 1},
+    {"deleted", FT_BOOL, 1},       {"category_label", FT_STRING, 1},
+    {"addon", FT_STRING, 1},
 };
 
 static _Atomic uint64_t ws_next_id = 1;

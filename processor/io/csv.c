@@ -7,7 +7,9 @@
  * PRODUCT_VIEW/ADD_TO_CART/REMOVE_FROM_CART/PURCHASE; event_id "rees46:<line>"; customer_id
  * user_id; session_id user_session; a purchase's order_id is user_session (the source says the
  * purchase rows of one session are one order); one line item (product_id, quantity 1, price in
- * cents, category_code or else category_id, brand or NULL); currency USD.
+ * cents, category category_id or else category_code, category_label category_code or NULL, brand
+ * or NULL); currency USD. category_id is the finer of the two (one category_code covers several
+ * category_ids), and category is the key of every same-category rule (PRODUCT.md §5).
  *
  * UCI Online Retail (header InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,
  * CustomerID,Country; plain or gzip): consecutive rows of one InvoiceNo are one PURCHASE.
@@ -216,7 +218,10 @@ static xs_err_t rees46_row(struct xs_reader *r, struct xs_event *ev, char *errst
         cs->item.product_id = f[2];
         cs->item.quantity = 1;
         cs->item.unit_price = price;
-        cs->item.category = f[4][0] ? f[4] : (f[3][0] ? f[3] : NULL);
+        /* the finest category is the same-category key: category_id (category_code is coarser:
+         * electronics.tablet holds graphics tablets and tablet computers), the code its label */
+        cs->item.category = f[3][0] ? f[3] : (f[4][0] ? f[4] : NULL);
+        cs->item.category_label = f[4][0] ? f[4] : NULL;
         cs->item.brand = f[5][0] ? f[5] : NULL;
         ev->items = &cs->item;
         ev->n_items = 1;
@@ -236,7 +241,7 @@ static xs_err_t groceries_row(struct xs_reader *r, struct xs_event *ev, char *er
                 if (comma)
                         *comma = '\0';
                 if (*p && xs_items_find(&r->items, p) < 0) {
-                        struct xs_line_item li = {p, 1, -1, NULL, NULL};
+                        struct xs_line_item li = {p, 1, -1, NULL, NULL, NULL};
                         if (xs_items_add(&r->items, &li) < 0)
                                 ROW_ERR(XS_ERR_INVALID, "more than %u items or out of memory",
                                         XS_IO_MAX_ITEMS);

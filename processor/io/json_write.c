@@ -192,6 +192,7 @@ void xs_json_event(struct xs_strbuf *sb, const struct xs_event *ev)
                         sb_i64(sb, li->unit_price);
                 kv_str(sb, 0, "category", li->category);
                 kv_str(sb, 0, "brand", li->brand);
+                kv_str(sb, 0, "category_label", li->category_label);
                 sb_put(sb, "}", 1);
         }
         sb_put(sb, "]", 1);
@@ -226,6 +227,8 @@ void xs_json_product(struct xs_strbuf *sb, const struct xs_product *p, int tombs
         key(sb, 0, "downgrades");
         str_array(sb, p->downgrades, p->n_downgrades);
         kv_bool(sb, 0, "deleted", tombstone);
+        kv_str(sb, 0, "category_label", p->category_label);
+        kv_str(sb, 0, "addon", p->addon && *p->addon ? p->addon : NULL);
         sb_put(sb, "}", 1);
 }
 
@@ -269,7 +272,10 @@ void xs_json_offer(struct xs_strbuf *sb, const struct xs_offer *o)
                 kv_i64(sb, 0, "cart_count", e->rel[XS_REL_CART]);
                 kv_i64(sb, 0, "view_count", e->rel[XS_REL_VIEW]);
                 kv_i64(sb, 0, "view_buy_count", e->rel[XS_REL_VIEW_BUY]);
-                sb_put(sb, "}}", 2);
+                sb_put(sb, "}", 1);
+                kv_str(sb, 0, "category_label", it->category_label);
+                kv_str(sb, 0, "addon", it->addon);
+                sb_put(sb, "}", 1);
         }
         sb_put(sb, "]", 1);
         key(sb, 0, "incentives");

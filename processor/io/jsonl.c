@@ -165,6 +165,8 @@ static xs_err_t decode_event(struct xs_reader *r, json_t *o, struct xs_event *ev
                                 BAD(XS_ERR_INVALID, "items.category", why);
                         if (get_str(it, "brand", 0, &li.brand, &why))
                                 BAD(XS_ERR_INVALID, "items.brand", why);
+                        if (get_str(it, "category_label", 0, &li.category_label, &why))
+                                BAD(XS_ERR_INVALID, "items.category_label", why);
                         if (xs_items_add(&r->items, &li) < 0)
                                 BAD(XS_ERR_NOMEM, "items", "out of memory");
                 }
@@ -230,6 +232,10 @@ static xs_err_t decode_product(struct xs_reader *r, json_t *o, struct xs_record 
                 BAD(XS_ERR_INVALID, "category", why);
         if (get_str(o, "brand", 0, &p->brand, &why))
                 BAD(XS_ERR_INVALID, "brand", why);
+        if (get_str(o, "category_label", 0, &p->category_label, &why))
+                BAD(XS_ERR_INVALID, "category_label", why);
+        if (get_str(o, "addon", 0, &p->addon, &why))
+                BAD(XS_ERR_INVALID, "addon", why);
         if (get_int(o, "price", !tomb, 0, &p->price, &why))
                 BAD(XS_ERR_INVALID, "price", why);
         if (p->price < 0)

@@ -30,7 +30,7 @@ struct xs_event *xs_event_copy(const struct xs_event *ev)
                 slen(ev->order_id) + slen(ev->offer_id);
         for (size_t i = 0; i < ev->n_items; i++)
                 size += slen(ev->items[i].product_id) + slen(ev->items[i].category) +
-                        slen(ev->items[i].brand);
+                        slen(ev->items[i].brand) + slen(ev->items[i].category_label);
         struct xs_event *copy = malloc(size);
         if (!copy)
                 return NULL;
@@ -48,6 +48,7 @@ struct xs_event *xs_event_copy(const struct xs_event *ev)
                 items[i].product_id = put(&cursor, ev->items[i].product_id);
                 items[i].category = put(&cursor, ev->items[i].category);
                 items[i].brand = put(&cursor, ev->items[i].brand);
+                items[i].category_label = put(&cursor, ev->items[i].category_label);
         }
         return copy;
 }
@@ -60,7 +61,8 @@ void xs_event_free(struct xs_event *ev)
 struct xs_product *xs_product_copy(const struct xs_product *p)
 {
         size_t size = sizeof(*p) + (p->n_upgrades + p->n_downgrades) * sizeof(char *);
-        size += slen(p->product_id) + slen(p->category) + slen(p->brand);
+        size += slen(p->product_id) + slen(p->category) + slen(p->brand) + slen(p->category_label) +
+                slen(p->addon);
         for (size_t i = 0; i < p->n_upgrades; i++)
                 size += slen(p->upgrades[i]);
         for (size_t i = 0; i < p->n_downgrades; i++)
@@ -75,6 +77,8 @@ struct xs_product *xs_product_copy(const struct xs_product *p)
         copy->product_id = put(&cursor, p->product_id);
         copy->category = put(&cursor, p->category);
         copy->brand = put(&cursor, p->brand);
+        copy->category_label = put(&cursor, p->category_label);
+        copy->addon = put(&cursor, p->addon);
         for (size_t i = 0; i < p->n_upgrades; i++)
                 ups[i] = put(&cursor, p->upgrades[i]);
         for (size_t i = 0; i < p->n_downgrades; i++)
