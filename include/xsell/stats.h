@@ -30,6 +30,8 @@ extern "C" {
         X(catalog_rejected, counter, "catalog records rejected (bad price, missing id)")           \
         X(catalog_cap_hits, counter, "products not added because catalog.max_products bit")        \
         X(catalog_products, gauge, "products known")                                               \
+        X(catalog_records, gauge,                                                                  \
+          "products with a catalog record; when > 0 only these are offered, else learned ones")    \
         X(catalog_bytes, gauge, "bytes held by the catalog: products, labels, ladders")            \
         X(unknown_products, counter, "line items naming a product the catalog does not know")      \
         X(pairs_live, gauge, "distinct pairs in the window")                                       \

@@ -163,8 +163,9 @@ void xs_cli_summary(FILE *f, const struct xs_stats *st, const char *source, uint
         if (json) {
                 fprintf(f,
                         "{\"source\":\"%s\",\"records\":%" PRIu64 ",\"read_errors\":%" PRIu64
-                        ",\"seconds\":%.3f",
-                        source, records, read_errors, seconds);
+                        ",\"seconds\":%.3f,\"offerable\":\"%s\"",
+                        source, records, read_errors, seconds,
+                        st->catalog_records ? "catalog" : "learned");
                 fprintf(f, ",\"events_by_type\":{");
                 for (int t = 0; t < XS_EV_COUNT; t++)
                         fprintf(f, "%s\"%s\":%" PRIu64, t ? "," : "", xs_event_type_name(t),
@@ -255,6 +256,14 @@ void xs_cli_summary(FILE *f, const struct xs_stats *st, const char *source, uint
                 st->pairs_live, st->panes_closed, st->panes_expired, st->customers_live,
                 st->customers_evicted, st->customers_forgotten, st->catalog_products,
                 st->catalog_learned);
+        /* which products may be offered (PRODUCT.md §3: never unknown products) */
+        if (st->catalog_records)
+                fprintf(f,
+                        "offerable: the %" PRIu64 " catalog products only; products seen only in "
+                        "events are not offered\n",
+                        st->catalog_records);
+        else
+                fprintf(f, "offerable: products learned from events (no catalog loaded)\n");
         if (st->pairs_cap_hits || st->basket_items_truncated || st->customers_evicted ||
             st->catalog_cap_hits || st->timers_deferred || st->forced_drains || st->dedup_evictions)
                 fprintf(f,

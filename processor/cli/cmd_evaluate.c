@@ -18,8 +18,8 @@
  * what the customer bought within guard.bought_horizon.
  *
  * Every UPSELL and DOWNSELL item of both engines is also checked against the catalog rules
- * (same category within the price ratios, or an explicit target on the right side of the
- * price); the share that complies must be 1.
+ * (same finest category or an explicit target, within the price ratios; an explicit add-on
+ * upgrade at any price); the share that complies must be 1.
  *
  * Bounds: one pass over the file (two with a fractional --split, to find the time span);
  * memory grows with the distinct customers and products and the evaluation-period offers,

@@ -160,9 +160,10 @@ static int is_target(const uint32_t *targets, int n, uint32_t id)
         return 0;
 }
 
-/* Same category within the price ratios, or an explicit target on the right side of the
- * price: checked from the engine's catalog at the moment of the offer, with the ratios applied
- * here (not policy.c's integer bounds), half a minor unit of rounding allowed. */
+/* Same (finest) category or an explicit target, within the price ratios; or an explicit
+ * upgrade target the catalog marks as an add-on, whatever its price: checked from the engine's
+ * catalog at the moment of the offer, with the ratios applied here (not policy.c's integer
+ * bounds), half a minor unit of rounding allowed. */
 static void rules_check(struct ev_engine *ee, const struct xs_offer *o)
 {
         struct xs_engine *eng = ee->eng;
@@ -184,16 +185,19 @@ static void rules_check(struct ev_engine *ee, const struct xs_offer *o)
                 }
                 uint32_t id = xs_intern_find(eng->products, it->product_id);
                 double ap = (double)a->price, price = (double)it->price;
+                int target = is_target(up ? a->up : a->down, up ? a->n_up : a->n_down, id);
+                /* categories are the finest known (REES46: category_id) */
+                int same = acat && it->category && !strcmp(acat, it->category);
                 int ok;
-                if (is_target(up ? a->up : a->down, up ? a->n_up : a->n_down, id))
-                        ok = up ? it->price > a->price : it->price < a->price;
+                if (up && target && it->addon)
+                        ok = 1; /* an add-on listed as an upgrade: offered whatever its price */
                 else if (up)
-                        ok = acat && it->category && !strcmp(acat, it->category) &&
-                             it->price > a->price && price >= ap * p->upsell_min_ratio - 0.5 &&
+                        ok = (same || target) && it->price > a->price &&
+                             price >= ap * p->upsell_min_ratio - 0.5 &&
                              price <= ap * p->upsell_max_ratio + 1e-6;
                 else
-                        ok = acat && it->category && !strcmp(acat, it->category) &&
-                             it->price < a->price && price >= ap * p->downsell_min_ratio - 0.5 &&
+                        ok = (same || target) && !it->addon && it->price < a->price &&
+                             price >= ap * p->downsell_min_ratio - 0.5 &&
                              price <= ap * p->downsell_max_ratio + 1e-6;
                 ok = ok && id != aid;
                 if (ok)

@@ -3,8 +3,12 @@
  *
  * Candidates pass every guardrail: known, in stock, priced, not in the cart, not bought within
  * guard.bought_horizon, not the anchor, same currency; cross-sell from another category with a
- * positive significant score and minimum support; upsell/downsell from the same category within
- * the price ratios (explicit targets first), ranked by the alternative (co-view) score.
+ * positive significant score and minimum support; upsell/downsell within the price ratios, from
+ * the same category or an explicit target of the anchor (explicit targets first), ranked by the
+ * alternative (co-view) score. "Category" is the finest one known (REES46: category_id). An
+ * explicit upgrade target that the catalog marks as an add-on (warranty, plan, accessory) is
+ * the one exception to the ratios: it improves the purchase rather than replacing it, so it is
+ * put whatever its price (and never as a downsell).
  *
  * Bounds: a set holds at most XS_CAND_MAX candidates (an offer's set only as many as can be
  * offered); a cross-sell looks at offer.max_anchors anchors and at most XS_COMP_CACHE_MAX
@@ -274,24 +278,28 @@ void xs_cand_complements(struct xs_engine *eng, const struct xs_customer *c, con
 
 /* ---- upsell / downsell candidates --------------------------------------------------- */
 
-/* up: 1 for upsell, 0 for downsell. Every candidate, explicit target or not, is on the right
- * side of the anchor's price: an upsell costs more, a downsell less. */
+/* up: 1 for upsell, 0 for downsell. Every candidate, explicit target or not, is within
+ * [min_price, max_price] (the ratios, on the right side of the anchor's price: an upsell costs
+ * more, a downsell less), except an explicit upgrade target marked as an add-on. */
 static int grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
-                     uint32_t id, int up, int explicit_rank, int64_t t, struct xs_cand_set *out)
+                     uint32_t id, int up, int explicit_rank, int64_t min_price, int64_t max_price,
+                     int64_t t, struct xs_cand_set *out)
 {
         if (!guard_ok(eng, c, anchor, id, t))
                 return 0;
-        const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
         const struct xs_cat_product *b = xs_catalog_get(eng->catalog, id);
-        if (a && (up ? b->price <= a->price : b->price >= a->price)) {
+        int addon = b->addon != 0 && explicit_rank > 0;
+        if (addon ? !up : (b->price < min_price || b->price > max_price)) {
                 eng->st.candidates_filtered++;
                 return 0;
         }
+        const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
         /* the ranking fields first: a candidate that cannot enter a full set costs no more */
         struct xs_cand cd;
         cd.id = id;
         cd.name = xs_intern_str(eng->products, id);
         cd.explicit_rank = explicit_rank;
+        cd.addon = addon;
         cd.same_brand = a && a->brand && a->brand == b->brand;
         cd.score = 0;
         cd.has_evidence = 0;
@@ -353,16 +361,6 @@ void xs_cand_grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t
          * duplicate target or a ladder product that is also a target is skipped), then the
          * ladder, whose ids are unique. */
         out->cap = up ? (size_t)p->offer_max_items : 1;
-        uint32_t done[XS_CATALOG_MAX_TARGETS];
-        int n_done = 0;
-        for (int i = 0; i < n_targets; i++) {
-                if (is_item(done, (size_t)n_done, targets[i]))
-                        continue;
-                if (grade_add(eng, c, anchor, targets[i], up, i + 1, t, out))
-                        done[n_done++] = targets[i];
-        }
-        if (!a->category)
-                return;
         double lo = up ? p->upsell_min_ratio : p->downsell_min_ratio;
         double hi = up ? p->upsell_max_ratio : p->downsell_max_ratio;
         int64_t min_price = price_scale(a->price, lo, 0.5);
@@ -371,6 +369,18 @@ void xs_cand_grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t
                 max_price = a->price - 1; /* never the same price: not a downsell */
         if (up && min_price <= a->price)
                 min_price = a->price < INT64_MAX ? a->price + 1 : INT64_MAX;
+        /* explicit targets respect the ratios too (until 0.1 an upgrade at 3x or a downgrade at
+         * 0.2x was offered), add-ons excepted */
+        uint32_t done[XS_CATALOG_MAX_TARGETS];
+        int n_done = 0;
+        for (int i = 0; i < n_targets; i++) {
+                if (is_item(done, (size_t)n_done, targets[i]))
+                        continue;
+                if (grade_add(eng, c, anchor, targets[i], up, i + 1, min_price, max_price, t, out))
+                        done[n_done++] = targets[i];
+        }
+        if (!a->category)
+                return;
         size_t n;
         const uint32_t *ladder =
             xs_catalog_ladder(eng->catalog, a->category, min_price, max_price, &n);
@@ -386,7 +396,7 @@ void xs_cand_grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t
                         xs_window_prefetch_pair(eng->window, anchor,
                                                 ladder[up ? i + 4 : n - 1 - (i + 4)], 1);
                 if (!is_item(done, (size_t)n_done, ladder[k]))
-                        grade_add(eng, c, anchor, ladder[k], up, 0, t, out);
+                        grade_add(eng, c, anchor, ladder[k], up, 0, min_price, max_price, t, out);
         }
 }
 

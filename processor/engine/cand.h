@@ -25,6 +25,7 @@ struct xs_cand {
         int has_evidence;
         int same_brand;
         int lazy_evidence; /* never seen together: evidence computed only if offered */
+        int addon;         /* an explicit upgrade target the catalog marks as an add-on */
         int64_t price;
         struct xs_evidence ev;
 };
@@ -47,7 +48,8 @@ struct xs_cand_set {
 void xs_cand_complements(struct xs_engine *eng, const struct xs_customer *c, const uint32_t *all,
                          size_t n_all, int64_t t, int64_t min_price, struct xs_cand_set *out);
 /* Puts into out the upsell (up 1) or downsell (up 0) candidates of anchor: its explicit
- * targets first, then its category's ladder within the price ratios. */
+ * targets first, then its category's ladder, all within the price ratios; an explicit upgrade
+ * target marked as an add-on is put whatever its price (cd->addon), and never downsold. */
 void xs_cand_grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor, int up,
                     int64_t t, struct xs_cand_set *out);
 /* Sorts s best first: by grade (upsell/downsell) or by score (cross-sell). */

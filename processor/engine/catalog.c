@@ -17,6 +17,7 @@ struct xs_catalog {
         struct xs_cat_product *items; /* [product id] */
         size_t n_items;
         size_t count, max_products;
+        size_t records;          /* products with a record: non-zero means catalog-only offers */
         int64_t max_price;       /* event.max_unit_price: a dearer record is invalid */
         size_t max_labels;       /* 2 * max_products: categories and brands together */
         uint64_t label_cap_hits; /* labels not added because max_labels bit */
@@ -145,11 +146,15 @@ int xs_catalog_put(struct xs_catalog *cat, const struct xs_product *in, char *er
                 return -1;
         if (p->source == XS_SRC_NONE)
                 cat->count++;
+        if (p->source != XS_SRC_RECORD)
+                cat->records++;
         uint32_t category = label_put(cat, in->category);
         if (ladder_update(cat, id, p, category, in->price) != 0)
                 return -1;
         p->category = category;
         p->brand = label_put(cat, in->brand);
+        p->category_label = label_put(cat, in->category_label);
+        p->addon = label_put(cat, in->addon);
         p->price = in->price;
         memcpy(p->currency, in->currency, XS_CURRENCY_LEN);
         p->currency[XS_CURRENCY_LEN - 1] = '\0';
@@ -202,6 +207,8 @@ int xs_catalog_learn(struct xs_catalog *cat, uint32_t id, const struct xs_line_i
         p->category = category;
         if (!p->brand && li->brand && *li->brand)
                 p->brand = label_put(cat, li->brand);
+        if (!p->category_label && li->category_label && *li->category_label)
+                p->category_label = label_put(cat, li->category_label);
         p->price = price;
         if (currency && *currency)
                 memcpy(p->currency, currency, XS_CURRENCY_LEN);
@@ -222,7 +229,8 @@ const struct xs_cat_product *xs_catalog_get(const struct xs_catalog *cat, uint32
 int xs_catalog_offerable(const struct xs_catalog *cat, uint32_t id)
 {
         const struct xs_cat_product *p = xs_catalog_get(cat, id);
-        return p && !p->deleted && p->in_stock && p->price >= 0;
+        return p && !p->deleted && p->in_stock && p->price >= 0 &&
+               (p->source == XS_SRC_RECORD || !cat->records);
 }
 
 const char *xs_catalog_label(const struct xs_catalog *cat, uint32_t label)
@@ -300,6 +308,16 @@ uint64_t xs_catalog_label_cap_hits(const struct xs_catalog *cat)
 size_t xs_catalog_count(const struct xs_catalog *cat)
 {
         return cat->count;
+}
+
+size_t xs_catalog_records(const struct xs_catalog *cat)
+{
+        return cat->records;
+}
+
+int xs_catalog_has_records(const struct xs_catalog *cat)
+{
+        return cat->records != 0;
 }
 
 size_t xs_catalog_bytes(const struct xs_catalog *cat)

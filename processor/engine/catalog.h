@@ -6,8 +6,16 @@
  * Products are indexed by their interned id (the same ids the window uses). A product comes
  * from a catalog record, or is learned from event line items that carry a category or a price;
  * a catalog record always wins over learning, and a tombstone is final for learning (an event
- * never brings a deleted product back). Ladders are rebuilt lazily, only for a category whose
- * membership or prices changed since it was last read.
+ * never brings a deleted product back). Once the catalog has had a record, only products with a
+ * record are offerable (PRODUCT.md §3 "never offer unknown products"): learning then only
+ * serves anchors (price, category), and offering learned products is for setups with no catalog
+ * at all (the REES46 demo). Ladders are rebuilt lazily, only for a category whose membership or
+ * prices changed since it was last read.
+ *
+ * A category is the finest one known (REES46: category_id); a coarser readable name is kept as
+ * the category label (REES46: category_code) and never compared. An add-on (warranty, plan,
+ * accessory) is a product whose record names its kind; listed as an upgrade target it is
+ * offered as an add-on upsell whatever its price.
  */
 #ifndef XS_CATALOG_H
 #define XS_CATALOG_H
@@ -23,9 +31,11 @@
 enum xs_product_source { XS_SRC_NONE, XS_SRC_RECORD, XS_SRC_LEARNED };
 
 struct xs_cat_product {
-        uint32_t category; /* label id, 0 = unknown */
-        uint32_t brand;    /* label id, 0 = unknown */
-        int64_t price;     /* minor units, -1 = unknown */
+        uint32_t category;       /* label id, 0 = unknown: the finest category, the same-line key */
+        uint32_t brand;          /* label id, 0 = unknown */
+        uint32_t category_label; /* label id, 0 = none: a readable name of category */
+        uint32_t addon;          /* label id of the add-on kind, 0 = not an add-on */
+        int64_t price;           /* minor units, -1 = unknown */
         char currency[XS_CURRENCY_LEN];
         uint8_t source; /* enum xs_product_source */
         uint8_t in_stock;
@@ -58,7 +68,8 @@ int xs_catalog_learn(struct xs_catalog *cat, uint32_t id, const struct xs_line_i
 
 /* The product (NULL if id has no catalog entry at all). */
 const struct xs_cat_product *xs_catalog_get(const struct xs_catalog *cat, uint32_t id);
-/* Offerable: known, not deleted, in stock, with a price. */
+/* Offerable: known, not deleted, in stock, with a price; from a catalog record once the catalog
+ * has had one (xs_catalog_has_records). */
 int xs_catalog_offerable(const struct xs_catalog *cat, uint32_t id);
 const char *xs_catalog_label(const struct xs_catalog *cat, uint32_t label);
 /* Products of category with price in [min_price, max_price], cheapest first (ties by id).
@@ -66,6 +77,10 @@ const char *xs_catalog_label(const struct xs_catalog *cat, uint32_t label);
 const uint32_t *xs_catalog_ladder(struct xs_catalog *cat, uint32_t category, int64_t min_price,
                                   int64_t max_price, size_t *n);
 size_t xs_catalog_count(const struct xs_catalog *cat);
+/* Products with a catalog record (deleted ones included). */
+size_t xs_catalog_records(const struct xs_catalog *cat);
+/* 1 once any catalog record was put: from then on only record products are offerable. */
+int xs_catalog_has_records(const struct xs_catalog *cat);
 uint64_t xs_catalog_label_cap_hits(const struct xs_catalog *cat);
 size_t xs_catalog_bytes(const struct xs_catalog *cat);
 

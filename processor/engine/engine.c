@@ -525,6 +525,7 @@ void xs_engine_stats(const struct xs_engine *eng, struct xs_stats *st)
         st->forced_drains = ws.forced_drains;
         st->window_bytes = ws.bytes;
         st->catalog_products = xs_catalog_count(eng->catalog);
+        st->catalog_records = xs_catalog_records(eng->catalog);
         st->catalog_bytes = xs_catalog_bytes(eng->catalog);
         st->catalog_cap_hits += xs_catalog_label_cap_hits(eng->catalog);
 }

@@ -12,6 +12,8 @@
  *   view within the onboarding   CROSS_SELL of short-lived complements    onboarding_complement
  *   complement horizon           (once per purchase)
  *   USAGE_MILESTONE / REFERRAL   UPSELL of a higher tier                  value_realized_upsell
+ *   any of the three upsells     UPSELL of add-ons (warranty, plan...)    <moment>_addon_upsell
+ *                                when the best candidate is an add-on
  *   cart timer                   one DOWNSELL of the priciest cart item   cart_abandoned_downsell
  *   lead timer (weekly)          one DOWNSELL by e-mail                   lead_downsell
  *   view while BROWSING          CROSS_SELL, only if journey.browsing_offers  browsing_cross_sell
@@ -183,6 +185,8 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
                 it->product_id = xs_intern_str(eng->products, cd->id);
                 it->category = xs_catalog_label(eng->catalog, pr->category);
                 it->brand = xs_catalog_label(eng->catalog, pr->brand);
+                it->category_label = xs_catalog_label(eng->catalog, pr->category_label);
+                it->addon = cd->addon ? xs_catalog_label(eng->catalog, pr->addon) : NULL;
                 it->price = pr->price;
                 it->score = cd->score;
                 it->evidence = cd->ev;
@@ -263,6 +267,32 @@ static uint32_t priciest(struct xs_engine *eng, const uint32_t *ids, size_t n)
 
 /* ---- the moments -------------------------------------------------------------------- */
 
+/* An add-on upsell is an offer of its own kind: when the best candidate (the catalog's first
+ * listed upgrade target that passed) is an add-on, the offer carries only add-ons and its rule
+ * says so; otherwise only upgrades. An offer never mixes "a better one instead" with "this on
+ * top". Keeps the order of cands. Returns the rule. */
+static const char *upsell_kind(struct xs_cand_set *cands, const char *rule)
+{
+        static const char *const addon_rules[][2] = {
+            {"cart_upsell", "cart_addon_upsell"},
+            {"post_purchase_upsell", "post_purchase_addon_upsell"},
+            {"value_realized_upsell", "value_realized_addon_upsell"},
+        };
+        if (!cands->n)
+                return rule;
+        int addon = cands->c[0].addon;
+        size_t keep = 0;
+        for (size_t i = 0; i < cands->n; i++)
+                if (cands->c[i].addon == addon)
+                        cands->c[keep++] = cands->c[i];
+        cands->n = keep;
+        if (addon)
+                for (size_t i = 0; i < sizeof(addon_rules) / sizeof(addon_rules[0]); i++)
+                        if (!strcmp(rule, addon_rules[i][0]))
+                                return addon_rules[i][1];
+        return rule;
+}
+
 static void upsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anchor, int64_t t,
                    const char *trigger, const char *rule, int64_t basis_value, int with_shipping)
 {
@@ -270,6 +300,7 @@ static void upsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anchor
         struct xs_cand_set cands = {0};
         xs_cand_grades(eng, c, anchor, 1, t, &cands);
         xs_cand_rank(eng, &cands, 1);
+        rule = upsell_kind(&cands, rule);
         struct draft d = {.type = XS_OFFER_UPSELL,
                           .channel = XS_CHANNEL_ONSITE,
                           .rule = rule,
@@ -283,7 +314,9 @@ static void upsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anchor
                           0, cur, 0);
         if (with_shipping && cands.n && a && p->free_shipping_threshold > 0 &&
             basis_value < p->free_shipping_threshold) {
-                int64_t upgraded = xs_money_add(basis_value - a->price, cands.c[0].price);
+                /* an add-on comes on top of the anchor; an upgrade replaces it */
+                int64_t upgraded = xs_money_add(
+                    cands.c[0].addon ? basis_value : basis_value - a->price, cands.c[0].price);
                 if (upgraded >= p->free_shipping_threshold)
                         incentive(&d, XS_INC_FREE_SHIPPING, 0, p->free_shipping_threshold,
                                   p->free_shipping_threshold - basis_value, cur, 0);
