@@ -29,6 +29,8 @@ struct cap_offer {
         int64_t prices[XS_OFFER_MAX_ITEMS];
         struct xs_evidence ev[XS_OFFER_MAX_ITEMS];
         double score[XS_OFFER_MAX_ITEMS];
+        char category[XS_OFFER_MAX_ITEMS][32], category_label[XS_OFFER_MAX_ITEMS][32];
+        char addon[XS_OFFER_MAX_ITEMS][32]; /* "" when not an add-on */
         size_t n_inc;
         struct xs_incentive inc[XS_OFFER_MAX_INCENTIVES];
         int64_t created_at, expires_at, cart_value;
@@ -79,6 +81,12 @@ static void cap_offer_cb(void *opaque, const struct xs_offer *o)
                 c->prices[i] = o->items[i].price;
                 c->ev[i] = o->items[i].evidence;
                 c->score[i] = o->items[i].score;
+                snprintf(c->category[i], sizeof(c->category[i]), "%s",
+                         o->items[i].category ? o->items[i].category : "");
+                snprintf(c->category_label[i], sizeof(c->category_label[i]), "%s",
+                         o->items[i].category_label ? o->items[i].category_label : "");
+                snprintf(c->addon[i], sizeof(c->addon[i]), "%s",
+                         o->items[i].addon ? o->items[i].addon : "");
         }
         c->n_inc = o->n_incentives;
         memcpy(c->inc, o->incentives, sizeof(c->inc));

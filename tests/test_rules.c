@@ -962,6 +962,235 @@ static void test_same_offer_is_not_repeated_while_open(void **state)
         xs_engine_destroy(eng);
 }
 
+/* ---- issue 9 items 4, 5, 6 ------------------------------------------------------------ */
+
+static void put_product(struct xs_engine *eng, const struct xs_product *p)
+{
+        char err[256];
+        assert_int_equal(xs_engine_catalog_put(eng, p, err, sizeof(err)), XS_OK);
+}
+
+/* REES46-like records: the category is the category_id, the category_code only a label. A Wacom
+ * graphics tablet and a Samsung tablet computer share "electronics.tablet" but not the id. */
+static void put_tablets(struct xs_engine *eng)
+{
+        static const struct {
+                const char *id, *category, *brand;
+                int64_t price;
+        } tabs[] = {
+            {"18500020", "2053013552695869677", "wacom", 7851},    /* graphics tablet */
+            {"18500019", "2053013552695869677", "wacom", 10863},   /* graphics tablet, 1.38x */
+            {"1200957", "2172371436436455782", "samsung", 11541},  /* tablet computer, 1.47x */
+            {"1900001", "2172371436436455782", "prestigio", 9000}, /* tablet computer */
+        };
+        for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
+                struct xs_product p = {.product_id = tabs[i].id,
+                                       .category = tabs[i].category,
+                                       .category_label = "electronics.tablet",
+                                       .brand = tabs[i].brand,
+                                       .price = tabs[i].price,
+                                       .currency = "EUR",
+                                       .in_stock = 1};
+                put_product(eng, &p);
+        }
+}
+
+/* item 4: every same-category rule compares the finest category (REES46 category_id); the
+ * coarser category_code travels as the offer item's readable label */
+static void test_item4_same_category_is_category_id(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        put_tablets(eng);
+        /* upsell of the graphics tablet: the dearer graphics tablet, never a tablet computer */
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "18500020", NULL);
+        const struct cap_offer *o = fx_last("c1");
+        assert_non_null(o);
+        assert_int_equal(o->type, XS_OFFER_UPSELL);
+        assert_int_equal(o->n, 1);
+        assert_string_equal(o->items[0], "18500019");
+        assert_false(fx_has_item(o, "1200957"));
+        assert_string_equal(o->category[0], "2053013552695869677");
+        assert_string_equal(o->category_label[0], "electronics.tablet");
+        /* downsell of an abandoned tablet computer: a cheaper tablet computer, not the cheaper
+         * graphics tablet ("18500020" would win the name tie-break under the code) */
+        fx_send(eng, XS_EV_ADD_TO_CART, "c2", T0 + MIN_MS, NULL, "1200957", NULL);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "other", T0 + 45 * MIN_MS, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "c2"), 1);
+        o = fx_last("c2");
+        assert_int_equal(o->type, XS_OFFER_DOWNSELL);
+        assert_string_equal(o->items[0], "1900001");
+        xs_engine_destroy(eng);
+}
+
+/* item 5: explicit upgrade and downgrade targets respect upsell/downsell ratios (1.1x..2.0x,
+ * 0.4x..0.9x): an upgrade at 2.5x and a downgrade at 0.3x are not offered */
+static void test_item5_explicit_upgrade_respects_ratio(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        const char *ups[] = {"p250", "p180"}, *downs[] = {"p030", "p070"};
+        struct xs_product p = {.product_id = "p100",
+                               .category = "phone",
+                               .brand = "acme",
+                               .price = 10000,
+                               .currency = "EUR",
+                               .in_stock = 1,
+                               .upgrades = ups,
+                               .n_upgrades = 2,
+                               .downgrades = downs,
+                               .n_downgrades = 2};
+        put_product(eng, &p);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL);
+        const struct cap_offer *o = fx_last("c1");
+        assert_non_null(o);
+        assert_int_equal(o->type, XS_OFFER_UPSELL);
+        assert_string_equal(o->rule, "cart_upsell");
+        assert_string_equal(o->items[0], "p180"); /* the explicit target within the step */
+        assert_false(fx_has_item(o, "p250"));
+        for (size_t i = 0; i < o->n; i++)
+                assert_true(o->prices[i] >= 11000 && o->prices[i] <= 20000);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "other", T0 + 45 * MIN_MS, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "c1"), 1);
+        o = fx_last("c1");
+        assert_int_equal(o->type, XS_OFFER_DOWNSELL);
+        assert_string_equal(o->items[0], "p070");
+        xs_engine_destroy(eng);
+}
+
+/* item 5: an explicit upgrade target the catalog marks as an add-on (an extended warranty at
+ * 0.15x) is offered, as an add-on upsell that says so: its own rule, the item's addon kind,
+ * never mixed with upgrades, never a downsell */
+static void test_item5_addon_offered_as_addon_upsell(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        struct xs_product w = {.product_id = "wty2y",
+                               .category = "warranty",
+                               .category_label = "Extended warranty",
+                               .price = 1500,
+                               .currency = "EUR",
+                               .in_stock = 1,
+                               .addon = "warranty"};
+        put_product(eng, &w);
+        const char *ups[] = {"wty2y", "p150"}, *downs[] = {"wty2y"};
+        struct xs_product p = {.product_id = "p100",
+                               .category = "phone",
+                               .brand = "acme",
+                               .price = 10000,
+                               .currency = "EUR",
+                               .in_stock = 1,
+                               .upgrades = ups,
+                               .n_upgrades = 2,
+                               .downgrades = downs,
+                               .n_downgrades = 1};
+        put_product(eng, &p);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL);
+        const struct cap_offer *o = fx_last("c1");
+        assert_non_null(o);
+        assert_int_equal(o->type, XS_OFFER_UPSELL);
+        assert_string_equal(o->rule, "cart_addon_upsell");
+        assert_int_equal(o->n, 1); /* add-ons only: p150 is another kind of offer */
+        assert_string_equal(o->items[0], "wty2y");
+        assert_string_equal(o->addon[0], "warranty");
+        assert_string_equal(o->category_label[0], "Extended warranty");
+        /* after a purchase too */
+        fx_send(eng, XS_EV_PURCHASE, "c2", T0 + MIN_MS, "o2", "p100", NULL);
+        int post = 0;
+        for (size_t i = 0; i < cap.n_offers; i++)
+                post |= !strcmp(cap.offers[i].customer, "c2") &&
+                        !strcmp(cap.offers[i].rule, "post_purchase_addon_upsell") &&
+                        fx_has_item(&cap.offers[i], "wty2y");
+        assert_true(post);
+        /* an add-on is never a downsell: c1's abandoned cart gets none of it */
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "other", T0 + 45 * MIN_MS, NULL, "mug", NULL);
+        for (size_t i = 0; i < cap.n_offers; i++)
+                if (cap.offers[i].type == XS_OFFER_DOWNSELL)
+                        assert_false(fx_has_item(&cap.offers[i], "wty2y"));
+        /* the catalog's order decides: an upgrade listed first makes an upgrade offer, with no
+         * add-on in it */
+        const char *ups2[] = {"p150", "wty2y"};
+        p.upgrades = ups2;
+        put_product(eng, &p);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c3", T0 + HOUR, NULL, "p100", NULL);
+        o = fx_last("c3");
+        assert_non_null(o);
+        assert_string_equal(o->rule, "cart_upsell");
+        assert_string_equal(o->items[0], "p150");
+        assert_false(fx_has_item(o, "wty2y"));
+        for (size_t i = 0; i < o->n; i++)
+                assert_string_equal(o->addon[i], "");
+        xs_engine_destroy(eng);
+}
+
+/* An engine like fx_engine's, with no catalog record at all. */
+static struct xs_engine *bare_engine(void)
+{
+        char err[256];
+        struct xs_conf *conf = xs_conf_new();
+        xs_conf_set(conf, "control.share", "0", err, sizeof(err));
+        struct xs_sink sink = {cap_offer_cb, cap_signal_cb, cap_outcome_cb, NULL};
+        struct xs_engine *eng = xs_engine_new(conf, &sink, err, sizeof(err));
+        xs_conf_destroy(conf);
+        assert_non_null(eng);
+        memset(&cap, 0, sizeof(cap));
+        return eng;
+}
+
+/* mug and "ghost" (priced in the events, so learned) bought together 20 times */
+static void train_ghost(struct xs_engine *eng)
+{
+        char cust[16], order[16];
+        struct xs_line_item li[2] = {{.product_id = "mug", .quantity = 1, .unit_price = 1200},
+                                     {.product_id = "ghost", .quantity = 1, .unit_price = 900}};
+        for (int i = 0; i < 20; i++) {
+                snprintf(cust, sizeof(cust), "g%d", i);
+                snprintf(order, sizeof(order), "go%d", i);
+                struct xs_event ev = {.event_id = cust,
+                                      .customer_id = cust,
+                                      .event_time = T0 - DAY + i,
+                                      .type = XS_EV_PURCHASE,
+                                      .items = li,
+                                      .n_items = 2,
+                                      .currency = "EUR",
+                                      .order_id = order};
+                char err[128];
+                assert_int_equal(xs_engine_process(eng, &ev, err, sizeof(err)), XS_OK);
+                snprintf(cust, sizeof(cust), "k%d", i);
+                fx_send(eng, XS_EV_PURCHASE, cust, T0 - DAY + 100 + i, "k", "pan", "cable", NULL);
+        }
+        memset(&cap, 0, sizeof(cap));
+}
+
+/* item 6: with a catalog, a product seen only in events (learned, with a price) is never
+ * offered, however strongly it co-occurs; with no catalog at all, learning still offers it */
+static void test_item6_unknown_products_not_offered_with_catalog(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        train_ghost(eng);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_true(st.catalog_learned >= 1); /* ghost was learned... */
+        assert_int_equal(st.catalog_records, sizeof(fx_catalog) / sizeof(fx_catalog[0]));
+        fx_send(eng, XS_EV_PURCHASE, "buyer", T0, "ob", "mug", NULL);
+        for (size_t i = 0; i < cap.n_offers; i++)
+                assert_false(fx_has_item(&cap.offers[i], "ghost")); /* ...and not offered */
+        xs_engine_destroy(eng);
+
+        eng = bare_engine();
+        train_ghost(eng);
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.catalog_records, 0);
+        fx_send(eng, XS_EV_PURCHASE, "buyer", T0, "ob", "mug", NULL);
+        int offered = 0;
+        for (size_t i = 0; i < cap.n_offers; i++)
+                offered |= cap.offers[i].type == XS_OFFER_CROSS_SELL &&
+                           fx_has_item(&cap.offers[i], "ghost");
+        assert_true(offered);
+        xs_engine_destroy(eng);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1003,6 +1232,10 @@ int main(void)
             cmocka_unit_test(test_customer_and_view_then_buy_relations_are_counted),
             cmocka_unit_test(test_minimum_support_before_a_pair_is_offered),
             cmocka_unit_test(test_upsell_free_shipping_when_upgrade_crosses_threshold),
+            cmocka_unit_test(test_item4_same_category_is_category_id),
+            cmocka_unit_test(test_item5_explicit_upgrade_respects_ratio),
+            cmocka_unit_test(test_item5_addon_offered_as_addon_upsell),
+            cmocka_unit_test(test_item6_unknown_products_not_offered_with_catalog),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
