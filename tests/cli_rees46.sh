@@ -34,4 +34,63 @@ for line in open(sys.argv[1]):
         assert it["product_id"] != o["anchor_product_id"], o
 PYEOF
 ok "offers of all three types, each with a rule and evidence; downsells carry one product"
+
+# issue 9 item 4: the same product line is the category_id (category_code is coarser:
+# electronics.tablet holds Wacom graphics tablets and Samsung tablet computers)
+"$PY" - "$rees46" "$TMP/offers.jsonl" "$TMP/summary.json" <<'PYEOF' || fail "item 4: same category_id"
+import csv, json, sys
+cat = {}
+for row in csv.DictReader(open(sys.argv[1])):
+    cat.setdefault(row["product_id"], (row["category_id"], row["category_code"]))
+graded = 0
+wacom = None
+for line in open(sys.argv[2]):
+    o = json.loads(line)
+    for it in o["items"]:
+        cid, code = cat[it["product_id"]]
+        assert it["category"] == cid, it
+        assert it["category_label"] == (code or None), it
+    if o["type"] in ("UPSELL", "DOWNSELL"):
+        for it in o["items"]:
+            graded += 1
+            assert it["category"] == cat[o["anchor_product_id"]][0], (o["anchor_product_id"], it)
+    if o["anchor_product_id"] == "18500020" and o["type"] == "UPSELL":
+        wacom = [it["product_id"] for it in o["items"]]
+assert graded > 100, graded
+assert wacom == ["18500019"], wacom  # the dearer Wacom, no Samsung tablet computer
+assert json.load(open(sys.argv[3]))["offerable"] == "learned"
+PYEOF
+ok "item 4: every upsell/downsell item has its anchor's category_id; the Wacom tablet's upsell is a Wacom"
+
+# issue 9 item 6: with a catalog, only its products are offered (here: the products of the first
+# 3000 rows); without one, learned products are, and the summary says which
+"$PY" - "$rees46" "$TMP/cat.jsonl" <<'PYEOF'
+import csv, json, sys
+seen = {}
+for i, row in enumerate(csv.DictReader(open(sys.argv[1]))):
+    if i >= 3000:
+        break
+    seen.setdefault(row["product_id"], row)
+with open(sys.argv[2], "w") as f:
+    for pid, r in seen.items():
+        f.write(json.dumps({"product_id": pid, "category": r["category_id"] or None,
+                            "category_label": r["category_code"] or None, "brand": r["brand"] or None,
+                            "price": round(float(r["price"]) * 100), "currency": "USD"}) + "\n")
+PYEOF
+"$XSELL" replay -f rees46 "$rees46" -c "$TMP/cat.jsonl" --drain 1h -o "$TMP/offers_cat.jsonl" \
+        --summary "$TMP/summary_cat.json" --summary-format json
+"$PY" - "$TMP/cat.jsonl" "$TMP/offers_cat.jsonl" "$TMP/summary_cat.json" <<'PYEOF' || fail "item 6: catalog only"
+import json, sys
+ids = {json.loads(l)["product_id"] for l in open(sys.argv[1])}
+n = 0
+for line in open(sys.argv[2]):
+    o = json.loads(line)
+    for it in o["items"]:
+        n += 1
+        assert it["product_id"] in ids, it["product_id"]
+assert n > 0
+s = json.load(open(sys.argv[3]))
+assert s["offerable"] == "catalog" and s["counters"]["catalog_records"] == len(ids), s["counters"]
+PYEOF
+ok "item 6: with a catalog only catalog products are offered; the summary says which"
 done_testing
