@@ -1,6 +1,7 @@
 """Produces JSON-lines events to customer-events with an EVOLVED writer schema, encoded here
-(independently of xsell's codec): our customer_event.avsc with `offer_id` (optional) dropped and
-a new field `source` (string, default "web") added at the end. Registers it with the registry
+(independently of xsell's codec): our customer_event.avsc with `offer_id` (optional) and the line
+items' `category_label` (optional, newer) dropped and a new field `source` (string, default "web")
+added at the end. Registers it with the registry
 under customer-events-value, then produces one more record framed with an unknown schema id.
 
 argv: bootstrap, registry url, events.jsonl, customer_event.avsc
@@ -16,6 +17,10 @@ bootstrap, registry, events_path, avsc_path = sys.argv[1:5]
 schema = json.load(open(avsc_path))
 schema["fields"] = [f for f in schema["fields"] if f["name"] != "offer_id"]
 schema["fields"].append({"name": "source", "type": "string", "default": "web"})
+# an older writer: its line items have no category_label (added later, with a default)
+items_field = next(f for f in schema["fields"] if f["name"] == "items")
+item_rec = items_field["type"]["items"]
+item_rec["fields"] = [f for f in item_rec["fields"] if f["name"] != "category_label"]
 symbols = next(f for f in schema["fields"] if f["name"] == "type")["type"]["symbols"]
 text = json.dumps(schema)
 req = urllib.request.Request(registry + "/subjects/customer-events-value/versions",
