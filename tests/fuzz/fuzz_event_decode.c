@@ -67,6 +67,7 @@ static xs_err_t decode(struct xs_codec *codec, const struct xs_wschema *ws, cons
                 same_str(a->product_id, b->product_id);
                 same_str(a->category, b->category);
                 same_str(a->brand, b->brand);
+                same_str(a->category_label, b->category_label);
                 if (a->quantity != b->quantity || a->unit_price != b->unit_price)
                         abort();
         }

@@ -47,6 +47,8 @@ static void read_to_end(FILE *f, enum xs_format fmt, enum xs_record_kind kind)
                 if (kind == XS_KIND_PRODUCT) {
                         touch(rec.product.product_id);
                         touch(rec.product.category);
+                        touch(rec.product.category_label);
+                        touch(rec.product.addon);
                         for (size_t i = 0; i < rec.product.n_upgrades; i++)
                                 touch(rec.product.upgrades[i]);
                         continue;
@@ -64,6 +66,7 @@ static void read_to_end(FILE *f, enum xs_format fmt, enum xs_record_kind kind)
                         touch(ev->items[i].product_id);
                         touch(ev->items[i].category);
                         touch(ev->items[i].brand);
+                        touch(ev->items[i].category_label);
                 }
                 if (harness_event_hook)
                         harness_event_hook(ev);
