@@ -27,8 +27,9 @@
           "Never expire panes (all-time counts, e.g. for `xsell pairs` on basket files)")          \
         X("cooc.max_pairs", max_pairs, INT, "4000000", 1000, 2000000000,                           \
           "Cap on distinct pairs in the window; increments for new pairs beyond it are dropped")   \
-        X("cooc.max_basket_items", max_basket_items, INT, "50", 2, 100000,                         \
-          "Items of one order or cart paired with each other; further items are not paired")       \
+        X("cooc.max_basket_items", max_basket_items, INT, "50", 2, 65535,                          \
+          "Items of one order or cart paired with each other; further items are not paired "       \
+          "(counted in basket_items_truncated)")                                                   \
         X("cooc.customer_horizon", customer_horizon, DUR, "7d", 0, 366 * XS_DAY_MS,                \
           "Purchases by one customer this close in event time count as a customer pair")           \
         X("cooc.max_history", max_history, INT, "32", 1, 4096,                                     \
