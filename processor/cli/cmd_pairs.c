@@ -33,7 +33,11 @@ static void usage(FILE *f)
                 "  product related count support_product support_related transactions\n"
                 "  confidence lift llr\n"
                 "(order view: support = orders holding the product, transactions = orders,\n"
-                "confidence = count / support_product; other views: weighted row totals.)\n");
+                "confidence = count / support_product; complement view: the same transaction\n"
+                "table summed over the relations with weight.* (orders, customer episodes,\n"
+                "carts, view-buy purchases), llr divided by the sum of the weights;\n"
+                "alternative view: weighted pair-mass row totals.) On stderr: the caps that\n"
+                "bit (none by default: the counts are exact).\n");
 }
 
 struct pairs_ctx {
@@ -172,6 +176,8 @@ int xs_cmd_pairs(int argc, char **argv)
                                    "cooc.max_pairs=2000000000",
                                    "cooc.max_history=4096",
                                    "event.max_items=1000000",
+                                   "event.max_quantity=1000000000",
+                                   "event.max_unit_price=4000000000000000000",
                                    "dedup.capacity=0",
                                    NULL};
         struct xs_conf *conf = xs_cli_conf_build(&cc, windowed ? NULL : extra_all);
