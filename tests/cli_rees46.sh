@@ -19,9 +19,19 @@ assert (e["PRODUCT_VIEW"], e["ADD_TO_CART"], e["PURCHASE"]) == (11313, 110, 139)
 assert s["counters"]["events_rejected"] == 0
 PYEOF
 ok "all 11,562 REES46 rows read: 11,313 views, 110 carts, 139 purchases"
-for t in CROSS_SELL UPSELL DOWNSELL; do
+for t in UPSELL DOWNSELL; do
         grep -q "\"type\":\"$t\"" "$TMP/offers.jsonl" || fail "no $t offer on REES46"
 done
+# Cross-sell needs a significant complement: on transaction tables (issue 9 item 1) no pair of
+# these 2h40m is one at p < 0.05 (the strongest, 5100816 / 5100719, is one customer's purchase:
+# llr 1.4), so none is offered by default; with the significance relaxed, one is.
+! grep -q '"type":"CROSS_SELL"' "$TMP/offers.jsonl" ||
+        fail "item 1: a CROSS_SELL on REES46 from one customer's purchase"
+"$XSELL" replay -f rees46 "$rees46" --drain 1h -o "$TMP/offers_relaxed.jsonl" -q \
+        -X cooc.min_score=1 -X cooc.min_support=1 2>/dev/null
+grep -q '"type":"CROSS_SELL"' "$TMP/offers_relaxed.jsonl" ||
+        fail "no CROSS_SELL offer on REES46 with cooc.min_score=1"
+cat "$TMP/offers_relaxed.jsonl" >>"$TMP/offers.jsonl"
 "$PY" - "$TMP/offers.jsonl" <<'PYEOF' || fail "offer contract"
 import json, sys
 for line in open(sys.argv[1]):

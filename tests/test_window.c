@@ -17,7 +17,7 @@
 
 struct inc {
         int64_t t;
-        uint32_t a, b; /* b == 0: occurrence */
+        uint32_t a, b; /* b == 0: occurrence; a == 0: a transaction of rel */
         int rel;
         int32_t delta;
 };
@@ -36,7 +36,7 @@ static void check_against_oracle(struct xs_window *w, const struct inc *incs, si
         int64_t expire_below = fdiv(wm - window, pane);
         int64_t pair[N_IDS + 1][N_IDS + 1][XS_REL_COUNT];
         int64_t row[N_IDS + 1][XS_REL_COUNT], occ[N_IDS + 1][XS_REL_COUNT];
-        int64_t tot[XS_REL_COUNT] = {0};
+        int64_t tot[XS_REL_COUNT] = {0}, tx[XS_REL_COUNT] = {0};
         memset(pair, 0, sizeof(pair));
         memset(row, 0, sizeof(row));
         memset(occ, 0, sizeof(occ));
@@ -44,6 +44,10 @@ static void check_against_oracle(struct xs_window *w, const struct inc *incs, si
                 if (wm != INT64_MIN && fdiv(incs[i].t, pane) < expire_below)
                         continue;
                 uint32_t a = incs[i].a, b = incs[i].b;
+                if (a == 0) {
+                        tx[incs[i].rel] += incs[i].delta;
+                        continue;
+                }
                 if (b == 0) {
                         occ[a][incs[i].rel] += incs[i].delta;
                         continue;
@@ -69,10 +73,12 @@ static void check_against_oracle(struct xs_window *w, const struct inc *incs, si
                                 assert_int_equal(n32[r], pair[a][b][r]);
                 }
         }
-        int64_t t2[XS_REL_COUNT], orders;
-        xs_window_totals(w, t2, &orders);
-        for (int r = 0; r < XS_REL_COUNT; r++)
+        int64_t t2[XS_REL_COUNT], tx2[XS_REL_COUNT];
+        xs_window_totals(w, t2, tx2);
+        for (int r = 0; r < XS_REL_COUNT; r++) {
                 assert_int_equal(t2[r], tot[r]);
+                assert_int_equal(tx2[r], tx[r]);
+        }
 }
 
 struct nbr_ctx {
@@ -123,9 +129,12 @@ static void test_window_counts_equal_bruteforce_recount(void **state)
                                                  .delta = (int32_t)(rnd() % 5) - 1};
                                 if (in.b == in.a)
                                         in.b = 0;
+                                if (rnd() % 8 == 0)
+                                        in.a = in.b = 0; /* a transaction (item 1) */
                                 int rc =
-                                    in.b ? xs_window_add_pair(w, t, in.a, in.b, in.rel, in.delta)
-                                         : xs_window_add_occurrence(w, t, in.a, in.rel, in.delta);
+                                    !in.a  ? xs_window_add_transactions(w, t, in.rel, in.delta)
+                                    : in.b ? xs_window_add_pair(w, t, in.a, in.b, in.rel, in.delta)
+                                           : xs_window_add_occurrence(w, t, in.a, in.rel, in.delta);
                                 assert_int_equal(rc, 0);
                                 incs[n++] = in;
                         }

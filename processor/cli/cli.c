@@ -265,12 +265,13 @@ void xs_cli_summary(FILE *f, const struct xs_stats *st, const char *source, uint
         else
                 fprintf(f, "offerable: products learned from events (no catalog loaded)\n");
         if (st->pairs_cap_hits || st->basket_items_truncated || st->customers_evicted ||
-            st->catalog_cap_hits || st->timers_deferred || st->forced_drains || st->dedup_evictions)
+            st->catalog_cap_hits || st->timers_deferred || st->forced_drains ||
+            st->dedup_evictions || st->history_evictions)
                 fprintf(f,
                         "caps that bit: pairs %" PRIu64 ", basket items %" PRIu64
                         ", customers %" PRIu64 ", products %" PRIu64 ", timers deferred %" PRIu64
-                        ", forced drains %" PRIu64 ", dedup %" PRIu64 "\n",
+                        ", forced drains %" PRIu64 ", dedup %" PRIu64 ", history %" PRIu64 "\n",
                         st->pairs_cap_hits, st->basket_items_truncated, st->customers_evicted,
                         st->catalog_cap_hits, st->timers_deferred, st->forced_drains,
-                        st->dedup_evictions);
+                        st->dedup_evictions, st->history_evictions);
 }

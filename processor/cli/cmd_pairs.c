@@ -33,7 +33,11 @@ static void usage(FILE *f)
                 "  product related count support_product support_related transactions\n"
                 "  confidence lift llr\n"
                 "(order view: support = orders holding the product, transactions = orders,\n"
-                "confidence = count / support_product; other views: weighted row totals.)\n");
+                "confidence = count / support_product; complement view: the same transaction\n"
+                "table summed over the relations with weight.* (orders, customer episodes,\n"
+                "carts, view-buy purchases), llr divided by the sum of the weights;\n"
+                "alternative view: weighted pair-mass row totals.) On stderr: the caps that\n"
+                "bit (none by default: the counts are exact).\n");
 }
 
 struct pairs_ctx {
@@ -165,8 +169,17 @@ int xs_cmd_pairs(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
-        const char *extra_all[] = {"window.unbounded=true", "cooc.max_basket_items=100000",
-                                   "dedup.capacity=0", NULL};
+        /* all time and exact: no cap bites on the shared data sets (the summary on stderr
+         * says when one does) */
+        const char *extra_all[] = {"window.unbounded=true",
+                                   "cooc.max_basket_items=65535",
+                                   "cooc.max_pairs=2000000000",
+                                   "cooc.max_history=4096",
+                                   "event.max_items=1000000",
+                                   "event.max_quantity=1000000000",
+                                   "event.max_unit_price=4000000000000000000",
+                                   "dedup.capacity=0",
+                                   NULL};
         struct xs_conf *conf = xs_cli_conf_build(&cc, windowed ? NULL : extra_all);
         if (!conf)
                 return 2;
@@ -230,6 +243,14 @@ int xs_cmd_pairs(int argc, char **argv)
         fprintf(stderr,
                 "xsell pairs: %" PRIu64 " records (%" PRIu64 " rejected), %" PRIu64 " lines\n",
                 records, bad, ctx.lines);
+        struct xs_stats st;
+        xs_engine_stats(ctx.eng, &st);
+        fprintf(stderr,
+                "xsell pairs: caps: pairs dropped %" PRIu64 " (cooc.max_pairs), basket items "
+                "not paired %" PRIu64 " (cooc.max_basket_items), history evictions %" PRIu64
+                " (cooc.max_history)%s\n",
+                st.pairs_cap_hits, st.basket_items_truncated, st.history_evictions,
+                st.pairs_cap_hits || st.basket_items_truncated ? ": counts are NOT exact" : "");
         rc = 0;
 out:
         free(ctx.buf);

@@ -4,6 +4,7 @@
  * only (recent views, cart lines, the open order, recent purchases), so the pairs one event
  * creates are bounded by those caps, whatever the input.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/cooc.h"
@@ -60,6 +61,8 @@ void xs_cooc_view(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint3
 
 void xs_cooc_cart_add(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint32_t product)
 {
+        if (!c->n_cart) /* a new cart: one transaction until it is emptied or bought */
+                xs_window_add_transactions(eng->window, t, XS_REL_CART, 1);
         xs_window_add_occurrence(eng->window, t, product, XS_REL_CART, 1);
         int64_t paired = 0;
         for (uint16_t i = 0; i < c->n_cart; i++) {
@@ -87,25 +90,85 @@ void xs_cooc_cart_remove(struct xs_engine *eng, struct xs_customer *c, int64_t t
         }
 }
 
+/* Scratch of n ids in eng (grown, never shrunk: bounded by the largest event); NULL when out
+ * of memory. */
+static uint32_t *scratch(struct xs_engine *eng, size_t n)
+{
+        if (n > eng->cap_scratch) {
+                uint32_t *s = realloc(eng->scratch, n * sizeof(*s));
+                if (!s)
+                        return NULL;
+                eng->scratch = s;
+                eng->cap_scratch = n;
+        }
+        return eng->scratch;
+}
+
+static int in_list(const uint32_t *list, size_t n, uint32_t x)
+{
+        for (size_t i = 0; i < n; i++)
+                if (list[i] == x)
+                        return 1;
+        return 0;
+}
+
+/* Is x in c's current customer episode (bought at or after its start)? */
+static int in_episode(const struct xs_customer *c, uint32_t x)
+{
+        for (uint16_t j = 0; j < c->n_hist; j++)
+                if (c->hist[j].product == x && c->hist[j].t >= c->episode_start)
+                        return 1;
+        return 0;
+}
+
 void xs_cooc_purchase(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint64_t order,
                       const uint32_t *items, size_t n)
 {
         const struct xs_params *p = eng->p;
+        struct xs_window *w = eng->window;
         size_t cap = (size_t)p->max_basket_items;
         if (order != c->open_order || order == 0) {
                 /* a new order: the previous one is complete */
                 c->open_order = order;
                 c->n_order = 0;
-                xs_window_add_orders(eng->window, t, 1);
+                xs_window_add_transactions(w, t, XS_REL_ORDER, 1);
+        }
+        if (!c->episode_start || t - c->episode_start > p->customer_horizon) {
+                /* a new customer episode: this purchase and the customer's purchases of the
+                 * next cooc.customer_horizon */
+                c->episode_start = t;
+                xs_window_add_transactions(w, t, XS_REL_CUSTOMER, 1);
+        }
+        /* scratch: the view side of this purchase (products viewed within cooc.view_span
+         * before it, distinct: the view ring holds each product once), a flag per viewed
+         * product (bought in this event already), then the items new to the episode */
+        size_t nv = 0;
+        for (uint16_t j = 0; j < c->n_views; j++)
+                nv += c->views[j].t <= t && t - c->views[j].t <= p->view_span;
+        uint32_t *sv = scratch(eng, 2 * nv + n);
+        if (!sv) {
+                eng->st.basket_items_truncated += n;
+                goto history;
+        }
+        uint32_t *vdone = sv + nv, *ep_new = sv + 2 * nv;
+        size_t n_ep_new = 0;
+        nv = 0;
+        for (uint16_t j = 0; j < c->n_views; j++)
+                if (c->views[j].t <= t && t - c->views[j].t <= p->view_span) {
+                        vdone[nv] = 0;
+                        sv[nv++] = c->views[j].product;
+                }
+        if (nv) {
+                /* a view-buy transaction: this purchase with its view side */
+                xs_window_add_transactions(w, t, XS_REL_VIEW_BUY, 1);
+                for (size_t k = 0; k < nv; k++)
+                        xs_window_add_occurrence(w, t, sv[k], XS_REL_VIEW_BUY, 1);
         }
         for (size_t i = 0; i < n; i++) {
                 uint32_t x = items[i];
-                int in_order = 0;
-                for (uint16_t j = 0; j < c->n_order; j++)
-                        in_order |= c->order_items[j] == x;
-                if (in_order)
+                if (in_list(c->order_items, c->n_order, x))
                         continue;
-                if (c->n_order >= cap || c->n_order >= XS_ORDER_MAX ||
+                if (c->n_order >= cap ||
                     XS_RESERVE(c->order_items, c->cap_order, c->n_order + 1u) != 0) {
                         eng->st.basket_items_truncated++;
                         continue;
@@ -114,26 +177,37 @@ void xs_cooc_purchase(struct xs_engine *eng, struct xs_customer *c, int64_t t, u
                 for (uint16_t j = 0; j < c->n_order; j++)
                         add_pair(eng, t, x, c->order_items[j], XS_REL_ORDER, 1);
                 c->order_items[c->n_order++] = x;
-                xs_window_add_occurrence(eng->window, t, x, XS_REL_ORDER, 1);
-                xs_window_add_occurrence(eng->window, t, x, XS_REL_CUSTOMER, 1);
-                /* same customer, other orders, within the horizon: each product once */
-                for (uint16_t j = 0; j < c->n_hist; j++) {
-                        const struct xs_hist *h = &c->hist[j];
-                        if (h->order == order || h->product == x || t - h->t > p->customer_horizon)
-                                continue;
-                        int dup = 0;
-                        for (uint16_t k = j + 1; k < c->n_hist && !dup; k++)
-                                dup = c->hist[k].product == h->product && c->hist[k].order != order;
-                        if (!dup)
-                                add_pair(eng, t, x, h->product, XS_REL_CUSTOMER, 1);
+                xs_window_add_occurrence(w, t, x, XS_REL_ORDER, 1);
+                /* same customer episode: a product enters it once, pairing with everything in
+                 * it (earlier orders of the episode, and this one) */
+                if (!in_episode(c, x)) {
+                        xs_window_add_occurrence(w, t, x, XS_REL_CUSTOMER, 1);
+                        for (uint16_t j = 0; j < c->n_hist; j++)
+                                if (c->hist[j].t >= c->episode_start)
+                                        add_pair(eng, t, x, c->hist[j].product, XS_REL_CUSTOMER, 1);
+                        for (size_t k = 0; k < n_ep_new; k++)
+                                add_pair(eng, t, x, ep_new[k], XS_REL_CUSTOMER, 1);
+                        ep_new[n_ep_new++] = x;
                 }
-                /* viewed one, bought the other */
-                for (uint16_t j = 0; j < c->n_views; j++) {
-                        const struct xs_view *v = &c->views[j];
-                        if (v->product != x && t - v->t <= p->customer_horizon && t >= v->t)
-                                add_pair(eng, t, x, v->product, XS_REL_VIEW_BUY, 1);
+                /* viewed one, bought the other, once per purchase: {x, v} was counted already
+                 * when v was bought earlier in this event and x was viewed */
+                if (nv) {
+                        int x_viewed = 0;
+                        for (size_t k = 0; k < nv; k++)
+                                x_viewed |= sv[k] == x;
+                        if (!x_viewed)
+                                xs_window_add_occurrence(w, t, x, XS_REL_VIEW_BUY, 1);
+                        for (size_t k = 0; k < nv; k++) {
+                                if (sv[k] == x) {
+                                        vdone[k] = 1;
+                                        continue;
+                                }
+                                if (!(vdone[k] && x_viewed))
+                                        add_pair(eng, t, x, sv[k], XS_REL_VIEW_BUY, 1);
+                        }
                 }
         }
+history:
         /* history: newest at the end, one entry per product (a repeat purchase moves it to
          * the end with the new time, so repeats do not push other products out); drop the
          * oldest when full */

@@ -26,7 +26,6 @@ struct xs_engine;
 /* The latest deadline: an event time plus the longest configurable duration (3660 days) and a
  * margin. Timers, cooldowns and attribution windows are below it; so is xs_engine_advance. */
 #define XS_MAX_DEADLINE (XS_MAX_TIME + 4000 * XS_DAY_MS)
-#define XS_ORDER_MAX    256 /* items of the open order kept for same-order pairs */
 
 /* A customer's journey timers (journey.c arms them; engine.c fires them into the policy). */
 enum xs_timer_kind { XS_TIMER_CART, XS_TIMER_ONBOARDING, XS_TIMER_LEAD, XS_TIMER_COUNT };
@@ -77,7 +76,8 @@ struct xs_customer {
         uint64_t open_order;   /* hash of the order being assembled; 0 none */
         uint32_t *order_items; /* its distinct items, at most cooc.max_basket_items */
         uint16_t n_order;
-        struct xs_hist *hist; /* ring of recent purchases, oldest first */
+        int64_t episode_start; /* the customer episode (cooc.c) began here; 0 none */
+        struct xs_hist *hist;  /* ring of recent purchases, oldest first */
         uint16_t n_hist;
         struct xs_view *views; /* ring of recent views, oldest first */
         uint16_t n_views;

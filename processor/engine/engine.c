@@ -212,6 +212,7 @@ void xs_engine_destroy(struct xs_engine *eng)
         free(eng->free_slots);
         free(eng->timers);
         free(eng->comp_cache);
+        free(eng->scratch);
         HASH_CLEAR(hh, eng->dedup);
         xs_pool_release(&eng->dedup_pool);
         free(eng->dedup_fifo);

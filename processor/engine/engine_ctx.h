@@ -62,6 +62,9 @@ struct xs_engine {
         struct xs_comp_cache *comp_cache; /* [product id] (cand.c) */
         uint32_t n_comp_cache;
 
+        uint32_t *scratch; /* per-event work list of cooc.c (bounded by the largest event) */
+        size_t cap_scratch;
+
         struct xs_stats st;
 };
 

@@ -310,7 +310,7 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
         c->n_cart = r->bad ? 0 : (uint16_t)n;
 
         c->open_order = get_u64(r);
-        int64_t order_cap = p->max_basket_items < XS_ORDER_MAX ? p->max_basket_items : XS_ORDER_MAX;
+        int64_t order_cap = p->max_basket_items;
         n = get_count(r, order_cap);
         if (!r->bad && XS_RESERVE(c->order_items, c->cap_order, (size_t)n) != 0)
                 r->bad = 1;

@@ -315,7 +315,7 @@ struct xs_window_pane {
         struct store cells;           /* pcells */
         uint32_t drained;             /* expiring: cells 1..drained were subtracted */
         int64_t totals[XS_REL_COUNT]; /* pair totals added in this pane */
-        int64_t orders;
+        int64_t tx[XS_REL_COUNT];     /* transactions begun in this pane, per relation */
         int closed;
         struct xs_window_pane *prev, *next; /* live list, by index */
 };
@@ -345,7 +345,7 @@ struct xs_window {
         uint32_t max_id;
         uint32_t epoch;
         int64_t totals[XS_REL_COUNT];
-        int64_t orders;
+        int64_t tx[XS_REL_COUNT]; /* transactions per relation (orders, customer episodes...) */
         /* live panes, by index; ring[index % ring_size] finds one */
         struct xs_window_pane **ring;
         size_t ring_size;
@@ -725,13 +725,13 @@ int xs_window_add_occurrence(struct xs_window *w, int64_t t, uint32_t a, enum xs
         return 0;
 }
 
-int xs_window_add_orders(struct xs_window *w, int64_t t, int32_t delta)
+int xs_window_add_transactions(struct xs_window *w, int64_t t, enum xs_relation rel, int32_t delta)
 {
         struct xs_window_pane *pane = pane_get(w, t);
         if (!pane)
                 return -1;
-        pane->orders += delta;
-        w->orders += delta;
+        pane->tx[rel] += delta;
+        w->tx[rel] += delta;
         return 0;
 }
 
@@ -782,9 +782,10 @@ static void pane_expire(struct xs_window *w, struct xs_window_pane *pane)
         pane_unlink(w, pane);
         w->st.panes_expired++;
         /* scalars go at once (O(1)); cells are given back over the following calls */
-        for (int r = 0; r < XS_REL_COUNT; r++)
+        for (int r = 0; r < XS_REL_COUNT; r++) {
                 w->totals[r] -= pane->totals[r];
-        w->orders -= pane->orders;
+                w->tx[r] -= pane->tx[r];
+        }
         if (w->n_draining == w->p.max_draining) {
                 pane_drain(w, w->draining[0], NULL);
                 draining_pop(w);
@@ -925,11 +926,13 @@ void xs_window_occurrence(struct xs_window *w, uint32_t a, int64_t out[XS_REL_CO
         item_query(w, KEY_OCC(a), out);
 }
 
-void xs_window_totals(struct xs_window *w, int64_t pair_total[XS_REL_COUNT], int64_t *n_orders)
+void xs_window_totals(struct xs_window *w, int64_t pair_total[XS_REL_COUNT],
+                      int64_t tx[XS_REL_COUNT])
 {
-        for (int r = 0; r < XS_REL_COUNT; r++)
+        for (int r = 0; r < XS_REL_COUNT; r++) {
                 pair_total[r] = w->totals[r];
-        *n_orders = w->orders;
+                tx[r] = w->tx[r];
+        }
 }
 
 void xs_window_neighbors(struct xs_window *w, uint32_t a,
@@ -1016,7 +1019,7 @@ int64_t xs_window_pane_end(const struct xs_window_pane *pane)
 
 int64_t xs_window_pane_orders(const struct xs_window_pane *pane)
 {
-        return pane->orders;
+        return pane->tx[XS_REL_ORDER];
 }
 
 void xs_window_pane_foreach(const struct xs_window_pane *pane,

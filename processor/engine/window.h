@@ -14,9 +14,10 @@
  * Invariant (checked by the property test): for every key, the value a query returns equals
  * the sum of the increments whose pane has not expired.
  *
- * Keys: a pair of products (a < b), a product's row (sum of its pair counts, for the
- * contingency table of the score) and a product's occurrences (orders holding it, views of it,
- * ...). Ids are interned product ids (>= 1).
+ * Keys: a pair of products (a < b), a product's row (sum of its pair counts) and a product's
+ * occurrences (transactions holding it, per relation); beside them, scalar transaction totals
+ * per relation. Pair, occurrence and transaction counts together are the contingency table of
+ * a pair in each relation (score.c), O(1) per lookup. Ids are interned product ids (>= 1).
  */
 #ifndef XS_WINDOW_H
 #define XS_WINDOW_H
@@ -69,7 +70,9 @@ int xs_window_add_pair(struct xs_window *w, int64_t t, uint32_t a, uint32_t b, e
                        int32_t delta);
 int xs_window_add_occurrence(struct xs_window *w, int64_t t, uint32_t a, enum xs_relation rel,
                              int32_t delta);
-int xs_window_add_orders(struct xs_window *w, int64_t t, int32_t delta);
+/* A transaction of relation rel begins at t (an order, a customer episode, a cart, a
+ * view-buy purchase: see cooc.c): the N of that relation's contingency table. */
+int xs_window_add_transactions(struct xs_window *w, int64_t t, enum xs_relation rel, int32_t delta);
 
 /* Queries (exact: draining panes are accounted for). */
 void xs_window_pair(struct xs_window *w, uint32_t a, uint32_t b, int32_t out[XS_REL_COUNT]);
@@ -79,7 +82,9 @@ void xs_window_pair(struct xs_window *w, uint32_t a, uint32_t b, int32_t out[XS_
 void xs_window_prefetch_pair(const struct xs_window *w, uint32_t a, uint32_t b, int stage);
 void xs_window_row(struct xs_window *w, uint32_t a, int64_t out[XS_REL_COUNT]);
 void xs_window_occurrence(struct xs_window *w, uint32_t a, int64_t out[XS_REL_COUNT]);
-void xs_window_totals(struct xs_window *w, int64_t pair_total[XS_REL_COUNT], int64_t *n_orders);
+/* Pair mass and transactions per relation in the window. */
+void xs_window_totals(struct xs_window *w, int64_t pair_total[XS_REL_COUNT],
+                      int64_t tx[XS_REL_COUNT]);
 /* Calls cb for every product b paired with a (any non-zero count), each once (a pair whose
  * counts are all negative may be missed while a pane drains; no offer uses those). Order is the
  * order in which the pairs first appeared (deterministic). */

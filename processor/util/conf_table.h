@@ -27,17 +27,20 @@
           "Never expire panes (all-time counts, e.g. for `xsell pairs` on basket files)")          \
         X("cooc.max_pairs", max_pairs, INT, "4000000", 1000, 2000000000,                           \
           "Cap on distinct pairs in the window; increments for new pairs beyond it are dropped")   \
-        X("cooc.max_basket_items", max_basket_items, INT, "50", 2, 100000,                         \
-          "Items of one order or cart paired with each other; further items are not paired")       \
+        X("cooc.max_basket_items", max_basket_items, INT, "50", 2, 65535,                          \
+          "Items of one order or cart paired with each other; further items are not paired "       \
+          "(counted in basket_items_truncated)")                                                   \
         X("cooc.customer_horizon", customer_horizon, DUR, "7d", 0, 366 * XS_DAY_MS,                \
-          "Purchases by one customer this close in event time count as a customer pair")           \
+          "A customer episode: a customer's purchases this long from the first are one "           \
+          "transaction of the customer relation")                                                  \
         X("cooc.max_history", max_history, INT, "32", 1, 4096,                                     \
           "Distinct purchased products remembered per customer, newest purchase of each (pairs, "  \
           "recent-purchase guardrail)")                                                            \
         X("cooc.max_recent_views", max_recent_views, INT, "8", 0, 256,                             \
           "Viewed products remembered per customer for co-view and view-then-buy pairs")           \
         X("cooc.view_span", view_span, DUR, "30m", 0, 7 * XS_DAY_MS,                               \
-          "Views this close in event time form a co-view pair; a view this recent, a view-buy")    \
+          "Views this close in event time form a co-view pair; views this recent before a "        \
+          "purchase are its view-buy side")                                                        \
         X("cooc.min_support", min_support, INT, "2", 1, 1000000000,                                \
           "Minimum pair count (purchase relations for cross-sell) before a pair may be offered")   \
         X("cooc.min_score", min_score, DBL, "3.84", -1e9, 1e9,                                     \
