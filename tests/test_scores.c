@@ -135,7 +135,8 @@ static void test_count_min_score_is_a_count(void **state)
 /* Item 1: the complement table counts transactions, not pair mass. 40 orders of 40 customers:
  * phone_a with case_1 in 10, 30 single-item orders of other products. The order view says lift
  * 4 and llr 44.99; the complement view (order + customer tables, weight.purchase each) must say
- * the same, and a buyer of phone_a gets case_1 offered. On pair mass it said lift 1, llr 0 (the
+ * the same, and a buyer of phone_a gets case_1 offered (phone_a and case_1 are the fixture's
+ * catalog products p100 and case1: with a catalog only catalog products are offered). On pair mass it said lift 1, llr 0 (the
  * single-item orders never entered the table) and offered nothing. */
 static void test_item1_complement_table_counts_orders(void **state)
 {
@@ -149,14 +150,14 @@ static void test_item1_complement_table_counts_orders(void **state)
                 snprintf(order, sizeof(order), "o%d", i);
                 snprintf(other, sizeof(other), "other%d", i);
                 if (i % 4 == 0)
-                        fx_send(eng, XS_EV_PURCHASE, cust, t, order, "phone_a", "case_1", NULL);
+                        fx_send(eng, XS_EV_PURCHASE, cust, t, order, "p100", "case1", NULL);
                 else
                         fx_send(eng, XS_EV_PURCHASE, cust, t, order, other, NULL);
                 t += MIN_MS;
         }
         struct xs_related ord[4], comp[4];
-        assert_int_equal(xs_engine_related(eng, "phone_a", XS_SCORE_ORDER, ord, 4), 1);
-        assert_int_equal(xs_engine_related(eng, "phone_a", XS_SCORE_COMPLEMENT, comp, 4), 1);
+        assert_int_equal(xs_engine_related(eng, "p100", XS_SCORE_ORDER, ord, 4), 1);
+        assert_int_equal(xs_engine_related(eng, "p100", XS_SCORE_COMPLEMENT, comp, 4), 1);
         const struct xs_evidence *o = &ord[0].evidence, *c = &comp[0].evidence;
         assert_int_equal(o->k11, 10);
         assert_int_equal(o->k12, 0);
@@ -174,11 +175,11 @@ static void test_item1_complement_table_counts_orders(void **state)
         assert_int_equal(c->rel[XS_REL_ORDER], 10);
         assert_int_equal(c->rel[XS_REL_CUSTOMER], 10);
         memset(&cap, 0, sizeof(cap));
-        fx_send(eng, XS_EV_PURCHASE, "buyer", T0, "ob", "phone_a", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "buyer", T0, "ob", "p100", NULL);
         int offered = 0;
         for (size_t i = 0; i < cap.n_offers; i++)
                 if (cap.offers[i].type == XS_OFFER_CROSS_SELL && cap.offers[i].n &&
-                    !strcmp(cap.offers[i].items[0], "case_1"))
+                    !strcmp(cap.offers[i].items[0], "case1"))
                         offered = 1;
         assert_true(offered);
         xs_engine_destroy(eng);
