@@ -407,7 +407,8 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
         c->bought_floor = get_time(r, XS_MAX_TIME);
         c->bought_bits = get_u64(r);
         /* product ids are this instance's: sort again; a product twice is a corrupt record */
-        qsort(c->bought, c->n_bought, sizeof(*c->bought), bought_cmp);
+        if (c->n_bought > 1)
+                qsort(c->bought, c->n_bought, sizeof(*c->bought), bought_cmp);
         for (uint16_t i = 1; i < c->n_bought; i++)
                 if (c->bought[i].product == c->bought[i - 1].product)
                         r->bad = 1;
