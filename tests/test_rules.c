@@ -9,7 +9,10 @@
 
 #include <cmocka.h>
 
+#include "engine/customer.h"
+#include "engine/engine_ctx.h"
 #include "engine_fixture.h"
+#include "util/intern.h"
 
 double xs_llr(int64_t k11, int64_t k12, int64_t k21, int64_t k22);
 
@@ -386,6 +389,143 @@ static void test_never_offer_cart_bought_out_of_stock_or_unknown(void **state)
                 for (size_t k = 0; k < o->n; k++)
                         assert_non_null(fx_find(o->items[k])); /* known */
         }
+        xs_engine_destroy(eng);
+}
+
+/* issue 9 item 2: is product (external id) guarded for customer at t, by the engine's rule? */
+static int item2_guarded(struct xs_engine *eng, const char *customer, const char *product,
+                         int64_t t)
+{
+        struct xs_customer *c = xs_customer_find(eng, customer);
+        uint32_t id = xs_intern_find(eng->products, product);
+        assert_non_null(c);
+        assert_true(id != 0);
+        return xs_customer_bought_recently(eng, c, id, t);
+}
+
+/* issue 9 item 2: the "bought within guard.bought_horizon" guard is exact, however many products
+ * were bought since: it no longer looks only at the last cooc.max_history products */
+static void test_item2_bought_guard_exact_beyond_history(void **state)
+{
+        (void)state;
+        const char *small[] = {"cooc.max_history=2", NULL};
+        struct xs_engine *eng = fx_engine(small);
+        /* c1 bought the charger 10 days ago, then four other products; c2 only the four */
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 - 10 * DAY, "o1", "chg1", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 - 9 * DAY, "o2", "mug", "pan", "cable", "case2",
+                NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c2", T0 - 9 * DAY, "o3", "mug", "pan", "cable", "case2",
+                NULL);
+        fx_train(eng);
+        for (int k = 0; k < 2; k++) {
+                const char *cust = k ? "c2" : "c1";
+                fx_send(eng, XS_EV_ADD_TO_CART, cust, T0, NULL, "p100", NULL);
+                fx_send(eng, XS_EV_CHECKOUT_START, cust, T0 + MIN_MS, NULL, NULL);
+        }
+        int c1_chg = 0, c2_chg = 0, c1_cross = 0;
+        for (size_t i = 0; i < cap.n_offers; i++) {
+                const struct cap_offer *o = &cap.offers[i];
+                int is_c1 = !strcmp(o->customer, "c1");
+                c1_cross += is_c1 && o->type == XS_OFFER_CROSS_SELL;
+                *(is_c1 ? &c1_chg : &c2_chg) += fx_has_item(o, "chg1");
+        }
+        assert_true(c1_cross > 0);   /* c1 gets a cross-sell ... */
+        assert_int_equal(c1_chg, 0); /* ... without the charger bought 10 days ago */
+        assert_true(c2_chg > 0);     /* the charger is a candidate: c2 is offered it */
+
+        /* the rule itself: bought at T0 - 10d, guarded until exactly T0 - 10d + 30d */
+        assert_true(item2_guarded(eng, "c1", "chg1", T0 + 20 * DAY));
+        assert_false(item2_guarded(eng, "c1", "chg1", T0 + 20 * DAY + MIN_MS));
+        assert_true(item2_guarded(eng, "c1", "cable", T0));
+        assert_false(item2_guarded(eng, "c1", "p150", T0));
+
+        /* 40 distinct products in 40 orders: every one of them stays guarded */
+        char prod[16], order[16];
+        for (int i = 0; i < 40; i++) {
+                snprintf(prod, sizeof(prod), "x%d", i);
+                snprintf(order, sizeof(order), "ox%d", i);
+                fx_send(eng, XS_EV_PURCHASE, "c3", T0 + i * MIN_MS, order, prod, NULL);
+        }
+        for (int i = 0; i < 40; i++) {
+                snprintf(prod, sizeof(prod), "x%d", i);
+                assert_true(item2_guarded(eng, "c3", prod, T0 + 40 * MIN_MS));
+        }
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.guard_bought_evictions, 0);
+        xs_engine_destroy(eng);
+}
+
+/* issue 9 item 2: a guard.max_bought cap that bites is counted and makes the guard stricter,
+ * never looser: every evicted product stays guarded for its whole horizon */
+static void test_item2_bought_guard_cap_bites_stricter_and_counted(void **state)
+{
+        (void)state;
+        const char *capped[] = {"guard.max_bought=4", NULL};
+        struct xs_engine *eng = fx_engine(capped);
+        char prod[16], order[16];
+        for (int i = 0; i < 10; i++) {
+                snprintf(prod, sizeof(prod), "x%d", i);
+                snprintf(order, sizeof(order), "ox%d", i);
+                fx_send(eng, XS_EV_PURCHASE, "c1", T0 + i * MIN_MS, order, prod, NULL);
+        }
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.guard_bought_evictions, 6);
+        struct xs_customer *c = xs_customer_find(eng, "c1");
+        assert_int_equal(c->n_bought, 4);
+        /* x5, the latest evicted, at the end of its minute */
+        int64_t floor5 = (int64_t)xs_customer_bought_minute(T0 + 5 * MIN_MS) * MIN_MS;
+        assert_int_equal(c->bought_floor, floor5);
+        assert_true(floor5 >= T0 + 5 * MIN_MS && floor5 < T0 + 6 * MIN_MS);
+        /* x0 was bought at T0: guarded until T0 + 30d, evicted or not */
+        for (int i = 0; i < 10; i++) {
+                snprintf(prod, sizeof(prod), "x%d", i);
+                assert_true(item2_guarded(eng, "c1", prod, T0 + 30 * DAY));
+        }
+        /* once the latest evicted purchase is past the horizon, the rule is exact again */
+        int64_t after = floor5 + 30 * DAY + 1;
+        for (int i = 0; i < 10; i++) {
+                snprintf(prod, sizeof(prod), "x%d", i);
+                assert_int_equal(item2_guarded(eng, "c1", prod, after), i >= 6);
+        }
+
+        /* in offers: max_bought=1, the charger is evicted by a later purchase, still not offered */
+        xs_engine_destroy(eng);
+        const char *one[] = {"guard.max_bought=1", NULL};
+        eng = fx_engine(one);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 - 10 * DAY, "o1", "chg1", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 - 9 * DAY, "o2", "mug", NULL);
+        fx_train(eng);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_CHECKOUT_START, "c1", T0 + MIN_MS, NULL, NULL);
+        xs_engine_stats(eng, &st);
+        assert_true(st.guard_bought_evictions >= 1);
+        for (size_t i = 0; i < cap.n_offers; i++)
+                if (!strcmp(cap.offers[i].customer, "c1"))
+                        assert_false(fx_has_item(&cap.offers[i], "chg1"));
+        xs_engine_destroy(eng);
+}
+
+/* issue 9 item 2: the set is bounded by what the horizon needs: older purchases are pruned on
+ * the next purchase, without counting as cap evictions */
+static void test_item2_bought_set_prunes_expired_purchases(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        char prod[16], order[16];
+        for (int i = 0; i < 20; i++) {
+                snprintf(prod, sizeof(prod), "x%d", i);
+                snprintf(order, sizeof(order), "ox%d", i);
+                fx_send(eng, XS_EV_PURCHASE, "c1", T0 + i * MIN_MS, order, prod, NULL);
+        }
+        struct xs_customer *c = xs_customer_find(eng, "c1");
+        assert_int_equal(c->n_bought, 20);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + 31 * DAY, "later", "mug", NULL);
+        assert_int_equal(c->n_bought, 1);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.guard_bought_evictions, 0);
         xs_engine_destroy(eng);
 }
 
@@ -1213,6 +1353,9 @@ int main(void)
             cmocka_unit_test(test_cooldown_after_offer_dismissed),
             cmocka_unit_test(test_same_offer_is_not_repeated_while_open),
             cmocka_unit_test(test_never_offer_cart_bought_out_of_stock_or_unknown),
+            cmocka_unit_test(test_item2_bought_guard_exact_beyond_history),
+            cmocka_unit_test(test_item2_bought_guard_cap_bites_stricter_and_counted),
+            cmocka_unit_test(test_item2_bought_set_prunes_expired_purchases),
             cmocka_unit_test(test_unknown_products_are_counted_and_never_offered),
             cmocka_unit_test(test_unsubscribe_removes_email_channel),
             cmocka_unit_test(test_forget_removes_all_customer_state),

@@ -136,9 +136,11 @@ static void test_corrupt_state_is_rejected_at_every_truncation_and_flip(void **s
         free(buf);
 }
 
-/* a record for customer_id, with hand-made fields: the layout of state.c, version 2 (daily
- * offer counters as varints) or 1 (as bytes) */
-static int rec_version = 2;
+/* a record for customer_id, with hand-made fields: the layout of state.c, version 3 (with the
+ * bought guard's set), 2 (without) or 1 (daily offer counters as bytes, not varints) */
+static int rec_version = 3;
+static const char *rec_hist_product; /* a purchase in the history, when set */
+static int64_t rec_hist_t;
 struct rec {
         unsigned char b[16384];
         size_t n;
@@ -175,7 +177,7 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
                         int64_t price, int64_t view_t, int64_t cart_due)
 {
         r->n = 0;
-        r_bytes(r, rec_version == 1 ? "XSC\x01" : "XSC\x02", 4);
+        r_bytes(r, rec_version == 1 ? "XSC\x01" : rec_version == 2 ? "XSC\x02" : "XSC\x03", 4);
         r_str(r, id);
         unsigned char stage = XS_STAGE_CART, flags = 2;
         r_bytes(r, &stage, 1);
@@ -200,13 +202,25 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
         r_varint(r, qty);
         r_varint(r, price);
         unsigned char zero8[8] = {0};
-        r_bytes(r, zero8, 8); /* open order */
-        r_varint(r, 0);       /* order items */
-        r_varint(r, 0);       /* history */
-        r_varint(r, 1);       /* views */
+        r_bytes(r, zero8, 8);   /* open order */
+        r_varint(r, 0);         /* order items */
+        if (rec_hist_product) { /* history: one purchase */
+                r_varint(r, 1);
+                r_str(r, rec_hist_product);
+                r_varint(r, rec_hist_t);
+                r_bytes(r, zero8, 8);
+        } else {
+                r_varint(r, 0);
+        }
+        r_varint(r, 1); /* views */
         r_str(r, "mug");
         r_varint(r, view_t);
         r_varint(r, 0); /* pending */
+        if (rec_version >= 3) {
+                r_varint(r, 0); /* bought set */
+                r_varint(r, 0); /* bought_floor */
+                r_bytes(r, zero8, 8);
+        }
 }
 
 /* a hand-made record is accepted (the layout above is the real one) */
@@ -220,7 +234,12 @@ static void test_hand_made_record_is_accepted(void **state)
         char err[256];
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
         xs_engine_destroy(eng);
-        rec_version = 2;
+        rec_version = 2; /* and version 2 */
+        make_record(&r, "c1", "p100", 1, 10000, T0, T0 + HOUR);
+        eng = fx_engine(caps);
+        assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
+        xs_engine_destroy(eng);
+        rec_version = 3;
         make_record(&r, "c1", "p100", 1, 10000, T0, T0 + HOUR);
         eng = fx_engine(caps);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
@@ -301,17 +320,17 @@ static void out_of_range_numbers_are_rejected(void)
 static void test_corrupt_record_leaves_no_customer_and_keeps_the_old_one(void **state)
 {
         (void)state;
-        for (rec_version = 1; rec_version <= 2; rec_version++)
+        for (rec_version = 1; rec_version <= 3; rec_version++)
                 corrupt_record_leaves_no_customer_and_keeps_the_old_one();
-        rec_version = 2;
+        rec_version = 3;
 }
 
 static void test_out_of_range_numbers_are_rejected(void **state)
 {
         (void)state;
-        for (rec_version = 1; rec_version <= 2; rec_version++)
+        for (rec_version = 1; rec_version <= 3; rec_version++)
                 out_of_range_numbers_are_rejected();
-        rec_version = 2;
+        rec_version = 3;
 }
 
 /* version 2 keeps daily offer counters above 255 */
@@ -349,6 +368,57 @@ static void test_offer_counters_above_255_survive_export(void **state)
         xs_engine_destroy(eng);
 }
 
+/* issue 9 item 2: the bought guard's set survives export and import (version 3), beyond the
+ * history; a version 2 record (no set) gets one rebuilt from its history */
+static void test_item2_bought_set_survives_export_and_v2_rebuilds_it(void **state)
+{
+        (void)state;
+        const char *small[] = {"cooc.max_history=2", "guard.max_bought=3", NULL};
+        struct xs_engine *eng = fx_engine(small);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 - 10 * DAY, "o1", "chg1", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 - 9 * DAY, "o2", "mug", "pan", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 - 8 * DAY, "o3", "cable", NULL); /* evicts chg1 */
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
+        assert_memory_equal(buf, "XSC\x03", 4);
+        xs_engine_destroy(eng);
+
+        eng = fx_engine(small);
+        fx_train(eng);
+        char err[256];
+        assert_int_equal(xs_engine_customer_import(eng, buf, len, err, sizeof(err)), XS_OK);
+        unsigned char *again = NULL;
+        size_t again_len = 0;
+        assert_int_equal(xs_engine_customer_export(eng, "c1", &again, &again_len), XS_OK);
+        assert_int_equal(again_len, len); /* same set, floor and bits (ids re-sorted) */
+        free(again);
+        free(buf);
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_CHECKOUT_START, "c1", T0 + MIN_MS, NULL, NULL);
+        assert_true(fx_count(XS_OFFER_CROSS_SELL, "c1") > 0);
+        for (size_t i = 0; i < cap.n_offers; i++)
+                assert_false(fx_has_item(&cap.offers[i], "chg1")); /* evicted, still guarded */
+        xs_engine_destroy(eng);
+
+        /* version 2: the charger in the history, bought 10 days ago */
+        struct rec r;
+        rec_version = 2;
+        rec_hist_product = "chg1";
+        rec_hist_t = T0 - 10 * DAY;
+        make_record(&r, "c1", "p100", 1, 10000, T0, 0);
+        rec_hist_product = NULL;
+        rec_version = 3;
+        eng = fx_engine(caps);
+        fx_train(eng);
+        assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
+        fx_send(eng, XS_EV_CHECKOUT_START, "c1", T0 + MIN_MS, NULL, NULL);
+        assert_true(fx_count(XS_OFFER_CROSS_SELL, "c1") > 0);
+        for (size_t i = 0; i < cap.n_offers; i++)
+                assert_false(fx_has_item(&cap.offers[i], "chg1"));
+        xs_engine_destroy(eng);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -358,6 +428,7 @@ int main(void)
             cmocka_unit_test(test_corrupt_record_leaves_no_customer_and_keeps_the_old_one),
             cmocka_unit_test(test_out_of_range_numbers_are_rejected),
             cmocka_unit_test(test_offer_counters_above_255_survive_export),
+            cmocka_unit_test(test_item2_bought_set_survives_export_and_v2_rebuilds_it),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,6 +40,8 @@ extern "C" {
         X(pair_increments, counter, "pair count increments applied")                               \
         X(basket_items_truncated, counter, "basket items not paired: cooc.max_basket_items")       \
         X(history_evictions, counter, "items dropped from a customer's bounded history")           \
+        X(guard_bought_evictions, counter,                                                         \
+          "products within guard.bought_horizon evicted by guard.max_bought (guard stricter)")     \
         X(panes_closed, counter, "panes closed (their deltas became final)")                       \
         X(panes_expired, counter, "panes that left the window and were subtracted")                \
         X(pane_entries_expired, counter, "pane entries subtracted")                                \

@@ -14,8 +14,17 @@
  *
  * A third ranking, global popularity, is computed for the same offer moments as the engine:
  * the most purchased products over the last window.size (counts kept here), as many as the
- * engine offered, skipping the anchor, the trigger event's items, the customer's cart and
- * what the customer bought within guard.bought_horizon.
+ * engine offered, skipping the trigger event's items and whatever the engine's own guardrails
+ * refuse for that customer at that moment (xs_cand_guard_ok: the anchor, unknown or out of
+ * stock, the cart, bought within guard.bought_horizon by the exact rule). The count engine runs
+ * the same code, so all three rankings are held to one guard.
+ *
+ * The protocol table (first in the report) gives per moment (stage) and offer type, for the
+ * engine, popularity and the count engine: offers, customers with an offer, coverage, hit@1
+ * and hit@3 with 95% percentile intervals from --bootstrap resamples of the customers with an
+ * offer (customers, not offers, are the independent unit), and the hit@3 ratios engine /
+ * popularity and engine / count with paired intervals (the same resamples). The evaluation
+ * protocol on Online Retail is `-f retail --split 2011-09-01` (BENCHMARKS.md).
  *
  * Every UPSELL and DOWNSELL item of both engines is also checked against the catalog rules
  * (same finest category or an explicit target, within the price ratios; an explicit add-on
@@ -25,9 +34,9 @@
  * memory grows with the distinct customers and products and the evaluation-period offers,
  * which is what the command reports on. Nothing here reads the clock except progress lines.
  *
- * This file is the command: options, the reading loop that feeds both engines, and the report
- * (markdown tables or JSON, and the offers file); what is kept and scored along the way is
- * evaluate.c's.
+ * This file is the command: options and the reading loop that feeds both engines; what is kept
+ * and scored along the way is evaluate.c's, the report (markdown tables or JSON, and the offers
+ * file) evaluate_report.c's.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -37,285 +46,10 @@
 #include "cli/cli.h"
 #include "cli/cmd.h"
 #include "cli/evaluate.h"
+#include "cli/evaluate_report.h"
 #include "io/text.h"
 #include "util/conf_int.h"
 #include "util/intern.h"
-
-/* ---- report ------------------------------------------------------------------------- */
-
-static double ratio(uint64_t a, uint64_t b)
-{
-        return b ? (double)a / (double)b : 0.0;
-}
-
-static const char *const param_keys[] = {"cooc.score",
-                                         "cooc.rank",
-                                         "cooc.min_support",
-                                         "cooc.min_score",
-                                         "window.size",
-                                         "window.pane",
-                                         "attribution.window",
-                                         "weight.view",
-                                         "weight.cart",
-                                         "weight.purchase",
-                                         "offer.max_items",
-                                         "upsell.min_ratio",
-                                         "upsell.max_ratio",
-                                         "downsell.min_ratio",
-                                         "downsell.max_ratio",
-                                         "caps.per_day",
-                                         "caps.per_type_per_day",
-                                         "guard.bought_horizon",
-                                         "control.share",
-                                         NULL};
-
-static void row_name(int row, char *buf, size_t size)
-{
-        if (row == EV_ROWS)
-                snprintf(buf, size, "total");
-        else
-                snprintf(buf, size, "%s / %s",
-                         xs_offer_type_name((enum xs_offer_type)(row / XS_STAGE_COUNT)),
-                         xs_stage_name((enum xs_stage)(row % XS_STAGE_COUNT)));
-}
-
-static uint64_t rules_total(const struct evaluate *ev, int field)
-{
-        uint64_t n = 0;
-        for (int w = 0; w < EV_N; w++)
-                for (int t = 0; t < XS_OFFER_COUNT; t++)
-                        n += field == 0 ? ev->e[w].rules[t].items : ev->e[w].rules[t].compliant;
-        return n;
-}
-
-static void report_text(FILE *f, struct evaluate *ev, const struct xs_conf *conf,
-                        const char *source, const struct ev_report_row *rep)
-{
-        char a[32], b[32], c[32];
-        xs_io_format_utc(ev->t_min, a, sizeof(a));
-        xs_io_format_utc(ev->split, b, sizeof(b));
-        xs_io_format_utc(ev->t_max, c, sizeof(c));
-        fprintf(f, "### %s\n\n", source);
-        fprintf(f,
-                "Learning %s .. %s (%" PRIu64 " events), evaluation %s .. %s (%" PRIu64
-                " events, %" PRIu64 " customers, %" PRIu64 " orders).\n\n",
-                a, b, ev->events_learn, b, c, ev->events_eval, ev->customers_eval, ev->orders_eval);
-        fprintf(f, "Parameters:");
-        for (const char *const *k = param_keys; *k; k++) {
-                char v[64];
-                if (xs_conf_get(conf, *k, v, sizeof(v)) == XS_OK)
-                        fprintf(f, " `%s=%s`", *k, v);
-        }
-        fprintf(f, "\n\n");
-        fprintf(f, "| type / stage | offers | hit@1 | hit@3 | customers | conv. | "
-                   "pop. hit@1 | pop. hit@3 | count: offers | hit@1 | hit@3 | customers | conv. "
-                   "|\n");
-        fprintf(f, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (int row = 0; row <= EV_ROWS; row++) {
-                const struct ev_report_row *rr = &rep[row];
-                if (!rr->r[0].offers && !rr->r[1].offers && row != EV_ROWS)
-                        continue;
-                char name[64];
-                row_name(row, name, sizeof(name));
-                const struct ev_row *x = &rr->r[EV_ENGINE], *y = &rr->r[EV_COUNT_BASELINE];
-                fprintf(f,
-                        "| %s%s%s | %" PRIu64
-                        " | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %" PRIu64
-                        " | %.3f | %.3f | %.3f | %.3f |\n",
-                        row == EV_ROWS ? "**" : "", name, row == EV_ROWS ? "**" : "", x->offers,
-                        ratio(x->hit1, x->offers), ratio(x->hit3, x->offers),
-                        ratio(rr->cust[EV_ENGINE], ev->customers_eval), ratio(x->conv, x->offers),
-                        ratio(x->pop_hit1, x->offers), ratio(x->pop_hit3, x->offers), y->offers,
-                        ratio(y->hit1, y->offers), ratio(y->hit3, y->offers),
-                        ratio(rr->cust[EV_COUNT_BASELINE], ev->customers_eval),
-                        ratio(y->conv, y->offers));
-        }
-        fprintf(f,
-                "\nSame moments (offers both engines made, by customer, trigger, rule, time):\n\n");
-        fprintf(f, "| type / stage | moments | engine hit@1 | engine hit@3 | count hit@1 | "
-                   "count hit@3 |\n|---|---:|---:|---:|---:|---:|\n");
-        for (int row = 0; row <= EV_ROWS; row++) {
-                const struct ev_report_row *rr = &rep[row];
-                if (!rr->matched && row != EV_ROWS)
-                        continue;
-                char name[64];
-                row_name(row, name, sizeof(name));
-                fprintf(f, "| %s | %" PRIu64 " | %.3f | %.3f | %.3f | %.3f |\n", name, rr->matched,
-                        ratio(rr->m_hit1[0], rr->matched), ratio(rr->m_hit3[0], rr->matched),
-                        ratio(rr->m_hit1[1], rr->matched), ratio(rr->m_hit3[1], rr->matched));
-        }
-        const struct ev_row *tot = &rep[EV_ROWS].r[EV_ENGINE];
-        fprintf(f,
-                "\nOrders with an offer: engine %.3f, count %.3f of %" PRIu64
-                ". Offers whose attribution window runs past the end of the data: %.3f.\n",
-                ratio(ev->e[0].orders_offered, ev->orders_eval),
-                ratio(ev->e[1].orders_offered, ev->orders_eval), ev->orders_eval,
-                ratio(tot->censored, tot->offers));
-        uint64_t items = rules_total(ev, 0), comp = rules_total(ev, 1);
-        fprintf(f,
-                "Upsell/downsell rule compliance (both engines, both periods): %" PRIu64
-                " of %" PRIu64 " items (%.1f%%).\n\n",
-                comp, items, items ? 100.0 * ratio(comp, items) : 100.0);
-}
-
-static void json_string(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (; *s; s++) {
-                unsigned char ch = (unsigned char)*s;
-                if (ch == '"' || ch == '\\')
-                        fprintf(f, "\\%c", ch);
-                else if (ch < 0x20)
-                        fprintf(f, "\\u%04x", ch);
-                else
-                        fputc(ch, f);
-        }
-        fputc('"', f);
-}
-
-static void json_figures(FILE *f, const struct ev_row *x, uint64_t cust, uint64_t customers,
-                         int with_pop)
-{
-        fprintf(f,
-                "{\"offers\":%" PRIu64 ",\"hit1\":%" PRIu64 ",\"hit3\":%" PRIu64
-                ",\"hit_rate_1\":%.6f,\"hit_rate_3\":%.6f,\"customers\":%" PRIu64
-                ",\"coverage\":%.6f,\"conversions\":%" PRIu64 ",\"conversion_rate\":%.6f"
-                ",\"censored\":%" PRIu64 "}",
-                x->offers, x->hit1, x->hit3, ratio(x->hit1, x->offers), ratio(x->hit3, x->offers),
-                cust, ratio(cust, customers), x->conv, ratio(x->conv, x->offers), x->censored);
-        if (with_pop)
-                fprintf(f,
-                        ",\"popularity\":{\"offers\":%" PRIu64 ",\"hit1\":%" PRIu64
-                        ",\"hit3\":%" PRIu64 ",\"hit_rate_1\":%.6f,\"hit_rate_3\":%.6f}",
-                        x->offers, x->pop_hit1, x->pop_hit3, ratio(x->pop_hit1, x->offers),
-                        ratio(x->pop_hit3, x->offers));
-}
-
-static void report_json(FILE *f, struct evaluate *ev, const struct xs_conf *conf,
-                        const char *source, const struct ev_report_row *rep)
-{
-        char a[32], b[32], c[32];
-        xs_io_format_utc(ev->t_min, a, sizeof(a));
-        xs_io_format_utc(ev->split, b, sizeof(b));
-        xs_io_format_utc(ev->t_max, c, sizeof(c));
-        fprintf(f, "{\"source\":");
-        json_string(f, source);
-        fprintf(f,
-                ",\"start\":\"%s\",\"split\":\"%s\",\"end\":\"%s\",\"split_ms\":%" PRId64
-                ",\"events_learning\":%" PRIu64 ",\"events_evaluation\":%" PRIu64
-                ",\"customers_evaluation\":%" PRIu64 ",\"orders_evaluation\":%" PRIu64
-                ",\"orders_offered\":{\"engine\":%" PRIu64 ",\"count\":%" PRIu64
-                "},\"parameters\":{",
-                a, b, c, ev->split, ev->events_learn, ev->events_eval, ev->customers_eval,
-                ev->orders_eval, ev->e[0].orders_offered, ev->e[1].orders_offered);
-        int first = 1;
-        for (const char *const *k = param_keys; *k; k++) {
-                char v[64];
-                if (xs_conf_get(conf, *k, v, sizeof(v)) != XS_OK)
-                        continue;
-                fprintf(f, "%s\"%s\":", first ? "" : ",", *k);
-                json_string(f, v);
-                first = 0;
-        }
-        fprintf(f, "},\"rows\":[");
-        first = 1;
-        for (int row = 0; row <= EV_ROWS; row++) {
-                const struct ev_report_row *rr = &rep[row];
-                if (!rr->r[0].offers && !rr->r[1].offers && row != EV_ROWS)
-                        continue;
-                fprintf(f, "%s{", first ? "" : ",");
-                first = 0;
-                if (row == EV_ROWS)
-                        fprintf(f, "\"type\":\"TOTAL\",\"stage\":\"TOTAL\"");
-                else
-                        fprintf(f, "\"type\":\"%s\",\"stage\":\"%s\"",
-                                xs_offer_type_name((enum xs_offer_type)(row / XS_STAGE_COUNT)),
-                                xs_stage_name((enum xs_stage)(row % XS_STAGE_COUNT)));
-                fprintf(f, ",\"engine\":");
-                json_figures(f, &rr->r[EV_ENGINE], rr->cust[EV_ENGINE], ev->customers_eval, 0);
-                fprintf(f,
-                        ",\"popularity\":{\"offers\":%" PRIu64 ",\"hit1\":%" PRIu64
-                        ",\"hit3\":%" PRIu64 ",\"hit_rate_1\":%.6f,\"hit_rate_3\":%.6f}",
-                        rr->r[0].offers, rr->r[0].pop_hit1, rr->r[0].pop_hit3,
-                        ratio(rr->r[0].pop_hit1, rr->r[0].offers),
-                        ratio(rr->r[0].pop_hit3, rr->r[0].offers));
-                fprintf(f, ",\"count\":");
-                json_figures(f, &rr->r[EV_COUNT_BASELINE], rr->cust[EV_COUNT_BASELINE],
-                             ev->customers_eval, 0);
-                fprintf(f,
-                        ",\"same_moments\":{\"n\":%" PRIu64 ",\"engine_hit1\":%" PRIu64
-                        ",\"engine_hit3\":%" PRIu64 ",\"count_hit1\":%" PRIu64
-                        ",\"count_hit3\":%" PRIu64 "}}",
-                        rr->matched, rr->m_hit1[0], rr->m_hit3[0], rr->m_hit1[1], rr->m_hit3[1]);
-        }
-        fprintf(f, "],\"rules\":{");
-        for (int w = 0; w < EV_N; w++) {
-                fprintf(f, "%s\"%s\":{", w ? "," : "", w ? "count" : "engine");
-                for (int t = XS_OFFER_UPSELL; t < XS_OFFER_COUNT; t++) {
-                        const struct ev_rules *r = &ev->e[w].rules[t];
-                        fprintf(f,
-                                "%s\"%s\":{\"items\":%" PRIu64 ",\"compliant\":%" PRIu64
-                                ",\"no_anchor\":%" PRIu64 ",\"share\":%.6f}",
-                                t == XS_OFFER_UPSELL ? "" : ",",
-                                xs_offer_type_name((enum xs_offer_type)t), r->items, r->compliant,
-                                r->no_anchor, r->items ? ratio(r->compliant, r->items) : 1.0);
-                }
-                fprintf(f, "}");
-        }
-        uint64_t items = rules_total(ev, 0), comp = rules_total(ev, 1);
-        fprintf(f, ",\"items\":%" PRIu64 ",\"compliant\":%" PRIu64 ",\"share\":%.6f}}\n", items,
-                comp, items ? ratio(comp, items) : 1.0);
-}
-
-/* Every evaluated offer as a JSON line: which ranking, whom, what, and what hit. */
-static int write_offers(struct evaluate *ev, const char *path)
-{
-        FILE *f = !strcmp(path, "-") ? stdout : fopen(path, "w");
-        if (!f) {
-                fprintf(stderr, "xsell evaluate: %s: cannot open\n", path);
-                return -1;
-        }
-        for (int w = 0; w < EV_N; w++)
-                for (size_t i = 0; i < ev->e[w].n_offers; i++) {
-                        const struct ev_offer *eo = &ev->e[w].offers[i];
-                        fprintf(f, "{\"ranking\":\"%s\",\"customer_id\":", w ? "count" : "engine");
-                        json_string(f, xs_intern_str(ev->customers, eo->cust));
-                        fprintf(f,
-                                ",\"type\":\"%s\",\"stage\":\"%s\",\"created_at\":%" PRId64
-                                ",\"items\":[",
-                                xs_offer_type_name((enum xs_offer_type)eo->type),
-                                xs_stage_name((enum xs_stage)eo->stage), eo->created_at);
-                        for (uint8_t k = 0; k < eo->n; k++) {
-                                fprintf(f, k ? "," : "");
-                                json_string(f, xs_intern_str(ev->products, eo->items[k]));
-                        }
-                        fprintf(f, "],\"anchor\":");
-                        if (eo->anchor)
-                                json_string(f, xs_intern_str(ev->products, eo->anchor));
-                        else
-                                fprintf(f, "null");
-                        fprintf(f, ",\"hit1\":%s,\"hit3\":%s",
-                                eo->flags & F_HIT1 ? "true" : "false",
-                                eo->flags & F_HIT3 ? "true" : "false");
-                        if (w == EV_ENGINE) {
-                                fprintf(f, ",\"popularity\":[");
-                                for (uint8_t k = 0; k < eo->pn; k++) {
-                                        fprintf(f, k ? "," : "");
-                                        json_string(f, xs_intern_str(ev->products, eo->pop[k]));
-                                }
-                                fprintf(f, "],\"popularity_hit1\":%s,\"popularity_hit3\":%s",
-                                        eo->flags & F_POP_HIT1 ? "true" : "false",
-                                        eo->flags & F_POP_HIT3 ? "true" : "false");
-                        }
-                        fprintf(f, "}\n");
-                }
-        int bad = ferror(f);
-        if (f != stdout)
-                bad |= fclose(f) != 0;
-        if (bad)
-                fprintf(stderr, "xsell evaluate: %s: write failed\n", path);
-        return bad ? -1 : 0;
-}
 
 /* ---- the command -------------------------------------------------------------------- */
 
@@ -333,6 +67,11 @@ static void usage(FILE *f)
                 "      --split S         where evaluation starts: a fraction of the time span\n"
                 "                        (0 < S < 1, default 0.7) or a UTC time\n"
                 "                        (\"2011-08-01\", \"2011-08-01 12:00:00\")\n"
+                "                        The protocol of BENCHMARKS.md on Online Retail:\n"
+                "                        -f retail --split 2011-09-01 (learn until September,\n"
+                "                        evaluate September and October)\n"
+                "      --bootstrap N     resamples of the customers for the 95%% intervals\n"
+                "                        (default 1000; 0: no intervals)\n"
                 "      --format FMT      report: text (default; markdown tables) or json\n"
                 "  -o, --offers FILE     every evaluated offer as a JSON line (ranking, items,\n"
                 "                        popularity items, hits)\n"
@@ -417,6 +156,7 @@ int xs_cmd_evaluate(int argc, char **argv)
                                              {"rules-verbose", no_argument, 0, 3},
                                              {"offers", required_argument, 0, 'o'},
                                              {"catalog-format", required_argument, 0, 4},
+                                             {"bootstrap", required_argument, 0, 5},
                                              {"quiet", no_argument, 0, 'q'},
                                              {"config", required_argument, 0, 'F'},
                                              {"help", no_argument, 0, 'h'},
@@ -425,6 +165,7 @@ int xs_cmd_evaluate(int argc, char **argv)
         struct xs_cli_conf cc = {0};
         const char *catalog = NULL, *offers_path = NULL;
         int fmt = XS_FMT_AUTO, cat_fmt = XS_FMT_AUTO, quiet = 0, json = 0, verbose_rules = 0;
+        int resamples = 1000;
         double frac = 0.7;
         int64_t split_t = 0;
         int opt;
@@ -463,6 +204,16 @@ int xs_cmd_evaluate(int argc, char **argv)
                 case 3:
                         verbose_rules = 1;
                         break;
+                case 5: {
+                        char *end;
+                        long n = strtol(optarg, &end, 10);
+                        if (*end || end == optarg || n < 0 || n > 100000) {
+                                fprintf(stderr, "xsell evaluate: --bootstrap: 0 to 100000\n");
+                                return 2;
+                        }
+                        resamples = (int)n;
+                        break;
+                }
                 case 'q':
                         quiet = 1;
                         break;
@@ -498,6 +249,7 @@ int xs_cmd_evaluate(int argc, char **argv)
         }
         int rc = 1;
         struct ev_report_row *rep = NULL;
+        struct ev_boot_row *boot = NULL;
         struct xs_reader *rd = NULL;
         struct evaluate *ev = calloc(1, sizeof(*ev));
         if (!ev) {
@@ -506,6 +258,7 @@ int xs_cmd_evaluate(int argc, char **argv)
         }
         ev->p = xs_conf_params(conf);
         ev->verbose_rules = verbose_rules;
+        ev->resamples = resamples;
         ev->customers = xs_intern_new();
         ev->products = xs_intern_new();
         if (!ev->customers || !ev->products) {
@@ -596,14 +349,16 @@ int xs_cmd_evaluate(int argc, char **argv)
         if (ev->nomem)
                 goto nomem;
         rep = calloc(EV_ROWS + 1, sizeof(*rep));
-        if (!rep || xs_evaluate_build_report(ev, rep) != 0)
+        boot = calloc(EV_ROWS + 1, sizeof(*boot));
+        if (!rep || !boot || xs_evaluate_build_report(ev, rep) != 0 ||
+            xs_evaluate_bootstrap(ev, resamples, boot) != 0)
                 goto nomem;
         if (json)
-                report_json(stdout, ev, conf, path, rep);
+                xs_evaluate_report_json(stdout, ev, conf, path, rep, boot);
         else
-                report_text(stdout, ev, conf, path, rep);
+                xs_evaluate_report_text(stdout, ev, conf, path, rep, boot);
         rc = fflush(stdout) == 0 ? 0 : 1;
-        if (offers_path && write_offers(ev, offers_path) != 0)
+        if (offers_path && xs_evaluate_write_offers(ev, offers_path) != 0)
                 rc = 1;
         goto out;
 nomem:
@@ -617,7 +372,6 @@ out:
                 }
                 for (size_t i = 0; i < ev->cap_cust; i++) {
                         free(ev->cust[i].pend);
-                        free(ev->cust[i].hist);
                 }
                 free(ev->cust);
                 free(ev->pq);
@@ -627,6 +381,7 @@ out:
                 free(ev);
         }
         free(rep);
+        free(boot);
         xs_conf_destroy(conf_count);
         xs_conf_destroy(conf);
         return rc;

@@ -9,12 +9,15 @@
  * distinct products.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/evaluate.h"
+#include "engine/cand.h"
 #include "engine/catalog.h"
+#include "engine/customer.h"
 #include "engine/engine_ctx.h"
 #include "util/conf_int.h"
 #include "util/xs_uthash.h"
@@ -119,32 +122,26 @@ static void pop_top(struct evaluate *ev)
         ev->top_dirty = 0;
 }
 
-static int bought_since(const struct ev_cust *c, uint32_t product, int64_t since)
-{
-        for (size_t i = 0; i < c->n_hist; i++)
-                if (c->hist[i].product == product)
-                        return c->hist[i].t >= since;
-        return 0;
-}
-
-/* The popularity baseline for the moment of offer o (customer c), into eo->pop. */
-static void pop_offer(struct evaluate *ev, const struct xs_offer *o, const struct ev_cust *c,
+/* The popularity baseline for the moment of offer o, into eo->pop: the top products that pass
+ * the engine's own guardrails for this customer at this moment (xs_cand_guard_ok on the
+ * engine's customer state: anchor, catalog, cart, bought within guard.bought_horizon), so that
+ * popularity, the engine and the count engine (the same code) are held to exactly one rule. */
+static void pop_offer(struct evaluate *ev, struct xs_engine *eng, const struct xs_offer *o,
                       struct ev_offer *eo)
 {
         pop_expire(ev, o->created_at);
         pop_top(ev);
+        const struct xs_customer *ec = xs_customer_find(eng, o->customer_id);
         uint32_t anchor =
-            o->anchor_product_id ? xs_intern_find(ev->products, o->anchor_product_id) : 0;
+            o->anchor_product_id ? xs_intern_find(eng->products, o->anchor_product_id) : 0;
         int own_trigger = ev->cur && !strcmp(o->trigger_event_id, ev->cur->event_id);
         eo->pn = 0;
-        for (size_t i = 0; i < ev->n_top && eo->pn < eo->n; i++) {
+        for (size_t i = 0; ec && i < ev->n_top && eo->pn < eo->n; i++) {
                 uint32_t id = ev->top[i];
-                int skip =
-                    id == anchor || bought_since(c, id, o->created_at - ev->p->bought_horizon);
+                uint32_t eid = xs_intern_find(eng->products, xs_intern_str(ev->products, id));
+                int skip = !eid || !xs_cand_guard_ok(eng, ec, anchor, eid, o->created_at);
                 for (size_t k = 0; own_trigger && k < ev->n_cur_items && !skip; k++)
                         skip = ev->cur_items[k] == id;
-                for (size_t k = 0; k < c->n_cart && !skip; k++)
-                        skip = c->cart[k] == id;
                 if (!skip)
                         eo->pop[eo->pn++] = id;
         }
@@ -254,7 +251,7 @@ void xs_evaluate_on_offer(void *opaque, const struct xs_offer *o)
                 }
         }
         if (ee->which == EV_ENGINE)
-                pop_offer(ev, o, c, eo);
+                pop_offer(ev, ee->eng, o, eo);
         c->pend[c->n_pend++] = (uint32_t)ee->which << 31 | (uint32_t)ee->n_offers;
         c->mask[ee->which] |= 1u << (o->type * XS_STAGE_COUNT + o->stage);
         ee->rows[o->type * XS_STAGE_COUNT + o->stage].offers++;
@@ -312,7 +309,7 @@ static void hits(struct evaluate *ev, struct ev_cust *c, int64_t t)
 }
 
 /* What the command itself keeps of an accepted event: customers of the evaluation period,
- * carts and purchase histories (the popularity guardrails), popularity counts, hits. */
+ * popularity counts, hits. */
 void xs_evaluate_observe(struct evaluate *ev, const struct xs_event *e)
 {
         struct ev_cust *c = &ev->cust[ev->cur_cust];
@@ -321,46 +318,14 @@ void xs_evaluate_observe(struct evaluate *ev, const struct xs_event *e)
                 c->seen_eval = 1;
                 ev->customers_eval++;
         }
-        switch (e->type) {
-        case XS_EV_ADD_TO_CART:
-                for (size_t i = 0; i < ev->n_cur_items && c->n_cart < EV_CART_MAX; i++)
-                        if (!xs_evaluate_in_items(c->cart, c->n_cart, ev->cur_items[i]))
-                                c->cart[c->n_cart++] = ev->cur_items[i];
-                break;
-        case XS_EV_REMOVE_FROM_CART: {
-                size_t keep = 0;
-                for (size_t i = 0; i < c->n_cart; i++)
-                        if (!xs_evaluate_in_items(ev->cur_items, ev->n_cur_items, c->cart[i]))
-                                c->cart[keep++] = c->cart[i];
-                c->n_cart = keep;
-                break;
+        if (e->type != XS_EV_PURCHASE)
+                return;
+        if (eval) {
+                ev->orders_eval++;
+                hits(ev, c, e->event_time);
         }
-        case XS_EV_PURCHASE:
-                if (eval) {
-                        ev->orders_eval++;
-                        hits(ev, c, e->event_time);
-                }
-                c->n_cart = 0;
-                for (size_t i = 0; i < ev->n_cur_items; i++) {
-                        uint32_t id = ev->cur_items[i];
-                        pop_add(ev, e->event_time, id);
-                        size_t k = 0;
-                        while (k < c->n_hist && c->hist[k].product != id)
-                                k++;
-                        if (k == c->n_hist) {
-                                if (EV_RESERVE(c->hist, c->cap_hist, c->n_hist + 1) != 0) {
-                                        ev->nomem = 1;
-                                        return;
-                                }
-                                c->hist[c->n_hist++].product = id;
-                        }
-                        if (e->event_time > c->hist[k].t)
-                                c->hist[k].t = e->event_time;
-                }
-                break;
-        default:
-                break;
-        }
+        for (size_t i = 0; i < ev->n_cur_items; i++)
+                pop_add(ev, e->event_time, ev->cur_items[i]);
 }
 
 /* ---- the figures of the report ------------------------------------------------------ */
@@ -436,5 +401,155 @@ int xs_evaluate_build_report(struct evaluate *ev, struct ev_report_row *rep)
                 }
         }
         free(keys);
+        return 0;
+}
+
+/* ---- the protocol table: bootstrap over customers ------------------------------------ */
+
+/* Per customer of one row: offers and hits of each ranking. */
+struct boot_cust {
+        uint32_t off[EV_R_N], h1[EV_R_N], h3[EV_R_N];
+};
+
+static uint64_t splitmix64(uint64_t *s)
+{
+        uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+}
+
+static int dbl_cmp(const void *x, const void *y)
+{
+        double a = *(const double *)x, b = *(const double *)y;
+        return a < b ? -1 : a > b;
+}
+
+/* The 2.5% and 97.5% percentiles of v[0..n) (sorted in place; NaNs, the undefined resamples,
+ * sort to the end and count as missing: more than 2.5% of them and the interval is NaN). */
+static void percentiles(double *v, int n, double *lo, double *hi)
+{
+        int ok = 0;
+        for (int i = 0; i < n; i++)
+                if (!isnan(v[i]))
+                        v[ok++] = v[i];
+        if (n == 0 || ok < n - n / 40) {
+                *lo = *hi = NAN;
+                return;
+        }
+        qsort(v, (size_t)ok, sizeof(*v), dbl_cmp);
+        int a = (int)(0.025 * n), b = (int)(0.975 * n + 0.999999) - 1;
+        if (b >= ok)
+                b = ok - 1;
+        *lo = v[a];
+        *hi = v[b];
+}
+
+static double rate(uint64_t h, uint64_t n)
+{
+        return n ? (double)h / (double)n : NAN;
+}
+
+/* The customers with an offer in row (EV_ROWS: any), with their counts, into *out. */
+static int boot_gather(struct evaluate *ev, int row, int32_t *slot, struct boot_cust **out,
+                       size_t *n_out, struct ev_boot_row *br)
+{
+        size_t n = 0, cap = 0;
+        struct boot_cust *bc = NULL;
+        for (int w = 0; w < EV_N; w++) {
+                const struct ev_engine *ee = &ev->e[w];
+                for (size_t i = 0; i < ee->n_offers; i++) {
+                        const struct ev_offer *eo = &ee->offers[i];
+                        if (row != EV_ROWS && eo->type * XS_STAGE_COUNT + eo->stage != row)
+                                continue;
+                        if (slot[eo->cust] < 0) {
+                                if (EV_RESERVE(bc, cap, n + 1) != 0) {
+                                        free(bc);
+                                        return -1;
+                                }
+                                slot[eo->cust] = (int32_t)n++;
+                        }
+                        struct boot_cust *b = &bc[slot[eo->cust]];
+                        int r = w == EV_ENGINE ? EV_R_ENGINE : EV_R_COUNT;
+                        for (int k = 0; k < (w == EV_ENGINE ? 2 : 1); k++, r = EV_R_POP) {
+                                unsigned f1 = k ? F_POP_HIT1 : F_HIT1, f3 = k ? F_POP_HIT3 : F_HIT3;
+                                b->off[r]++;
+                                b->h1[r] += !!(eo->flags & f1);
+                                b->h3[r] += !!(eo->flags & f3);
+                        }
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                for (int r = 0; r < EV_R_N; r++) {
+                        br->offers[r] += bc[i].off[r];
+                        br->hit1[r] += bc[i].h1[r];
+                        br->hit3[r] += bc[i].h3[r];
+                        br->cust[r] += bc[i].off[r] != 0;
+                }
+        *out = bc;
+        *n_out = n;
+        return 0;
+}
+
+int xs_evaluate_bootstrap(struct evaluate *ev, int resamples, struct ev_boot_row *boot)
+{
+        size_t nc = xs_intern_count(ev->customers);
+        int32_t *slot = malloc((nc + 1) * sizeof(*slot));
+        double *v = malloc(((size_t)resamples + 1) * (2 * EV_R_N + 2) * sizeof(*v));
+        if (!slot || !v) {
+                free(slot);
+                free(v);
+                return -1;
+        }
+        memset(boot, 0, (EV_ROWS + 1) * sizeof(*boot));
+        size_t B = (size_t)resamples;
+        for (int row = 0; row <= EV_ROWS; row++) {
+                struct ev_boot_row *br = &boot[row];
+                for (size_t i = 0; i <= nc; i++)
+                        slot[i] = -1;
+                struct boot_cust *bc = NULL;
+                size_t n = 0;
+                if (boot_gather(ev, row, slot, &bc, &n, br) != 0) {
+                        free(slot);
+                        free(v);
+                        return -1;
+                }
+                br->pop_ratio = rate(br->hit3[EV_R_ENGINE], br->offers[EV_R_ENGINE]) /
+                                rate(br->hit3[EV_R_POP], br->offers[EV_R_POP]);
+                br->count_ratio = rate(br->hit3[EV_R_ENGINE], br->offers[EV_R_ENGINE]) /
+                                  rate(br->hit3[EV_R_COUNT], br->offers[EV_R_COUNT]);
+                /* v: B values each of hit@1 and hit@3 per ranking, then the two ratios */
+                uint64_t seed = 0x5eedb007ull + (uint64_t)row;
+                for (size_t b = 0; b < B && n; b++) {
+                        uint64_t off[EV_R_N] = {0}, h1[EV_R_N] = {0}, h3[EV_R_N] = {0};
+                        for (size_t i = 0; i < n; i++) {
+                                const struct boot_cust *x = &bc[splitmix64(&seed) % n];
+                                for (int r = 0; r < EV_R_N; r++) {
+                                        off[r] += x->off[r];
+                                        h1[r] += x->h1[r];
+                                        h3[r] += x->h3[r];
+                                }
+                        }
+                        for (int r = 0; r < EV_R_N; r++) {
+                                v[(2 * r) * B + b] = rate(h1[r], off[r]);
+                                v[(2 * r + 1) * B + b] = rate(h3[r], off[r]);
+                        }
+                        double e3 = rate(h3[EV_R_ENGINE], off[EV_R_ENGINE]);
+                        double p3 = rate(h3[EV_R_POP], off[EV_R_POP]);
+                        double c3 = rate(h3[EV_R_COUNT], off[EV_R_COUNT]);
+                        v[(2 * EV_R_N) * B + b] = p3 > 0 ? e3 / p3 : NAN;
+                        v[(2 * EV_R_N + 1) * B + b] = c3 > 0 ? e3 / c3 : NAN;
+                }
+                int nb = n ? resamples : 0;
+                for (int r = 0; r < EV_R_N; r++) {
+                        percentiles(v + (2 * r) * B, nb, &br->lo1[r], &br->hi1[r]);
+                        percentiles(v + (2 * r + 1) * B, nb, &br->lo3[r], &br->hi3[r]);
+                }
+                percentiles(v + (2 * EV_R_N) * B, nb, &br->pop_lo, &br->pop_hi);
+                percentiles(v + (2 * EV_R_N + 1) * B, nb, &br->count_lo, &br->count_hi);
+                free(bc);
+        }
+        free(slot);
+        free(v);
         return 0;
 }

@@ -3,8 +3,10 @@
  * are replayed through the two engines (the configured one and cooc.score=count), and the
  * figures of its report. Per evaluation-period offer: its products, the popularity baseline for
  * the same moment, and the hits of the purchases that follow within attribution.window; per
- * customer: the offers still open, the cart and the purchase history (the popularity
- * guardrails); and the catalog-rules check of every upsell/downsell item.
+ * customer: the offers still open; the catalog-rules check of every upsell/downsell item; and
+ * the protocol table's bootstrap intervals over customers. Popularity is filtered by the
+ * engine's own guardrails (xs_cand_guard_ok on the engine's customer state), so all three
+ * rankings are held to one guard, the exact bought-within-horizon rule included.
  *
  * cmd_evaluate.c owns the options, the reading loop and the printing: it feeds each event
  * (xs_evaluate_customer / xs_evaluate_product for its ids, the engines with the sink callbacks
@@ -12,9 +14,9 @@
  * here prints but the --rules-verbose lines on stderr, and nothing reads the clock.
  *
  * Bounds: memory grows with the distinct customers and products and the evaluation-period
- * offers; popularity keeps the purchases of the last window.size and EV_TOP candidates; a
- * customer's cart keeps at most EV_CART_MAX products, the current event at most 1024 distinct
- * items.
+ * offers; popularity keeps the purchases of the last window.size and EV_TOP candidates; the
+ * current event at most 1024 distinct items. The bootstrap draws --bootstrap resamples of the
+ * customers with an offer, per row: O(rows x B x customers) time, O(customers + B) memory.
  */
 #ifndef XS_CLI_EVALUATE_H
 #define XS_CLI_EVALUATE_H
@@ -26,10 +28,9 @@
 
 struct xs_intern;
 
-#define EV_TOP      64 /* popularity candidates kept, before the per-offer guardrails */
-#define EV_HIT_K    3  /* hit@3 */
-#define EV_CART_MAX 64
-#define EV_ROWS     (XS_OFFER_COUNT * XS_STAGE_COUNT)
+#define EV_TOP   64 /* popularity candidates kept, before the per-offer guardrails */
+#define EV_HIT_K 3  /* hit@3 */
+#define EV_ROWS  (XS_OFFER_COUNT * XS_STAGE_COUNT)
 
 enum { EV_ENGINE, EV_COUNT_BASELINE, EV_N };
 
@@ -49,20 +50,11 @@ struct ev_offer {
         uint64_t key;      /* customer, trigger, rule, time: the same moment in both engines */
 };
 
-struct ev_hist {
-        uint32_t product;
-        int64_t t;
-};
-
 struct ev_cust {
         uint32_t mask[EV_N]; /* bit per (type, stage) offered in the evaluation period */
         uint8_t seen_eval;
         uint32_t *pend; /* open offers: engine << 31 | index */
         size_t n_pend, cap_pend;
-        struct ev_hist *hist;
-        size_t n_hist, cap_hist;
-        uint32_t cart[EV_CART_MAX];
-        size_t n_cart;
 };
 
 struct ev_row {
@@ -117,6 +109,7 @@ struct evaluate {
         uint64_t customers_eval, orders_eval, events_learn, events_eval;
         int64_t t_min, t_max;
         int verbose_rules;
+        int resamples; /* --bootstrap */
 };
 
 /* The figures of one report row, for both engines. */
@@ -125,6 +118,26 @@ struct ev_report_row {
         uint64_t cust[EV_N];
         uint64_t matched, m_hit1[EV_N], m_hit3[EV_N];
 };
+
+/* The rankings of the protocol table: the engine, popularity at the engine's moments, and the
+ * cooc.score=count engine's own offers. */
+enum { EV_R_ENGINE, EV_R_POP, EV_R_COUNT, EV_R_N };
+
+/* One row of the protocol table (a moment and offer type, or the total): per ranking its
+ * offers, hits, customers with an offer, and the 95% percentile intervals of hit@1 and hit@3
+ * from resampling the customers with replacement; and the hit@3 ratios engine / popularity and
+ * engine / count with their intervals from the same resamples (paired). An interval is NaN when
+ * it is undefined (no offers; a ratio whose denominator is 0 in more than 2.5% of resamples). */
+struct ev_boot_row {
+        uint64_t offers[EV_R_N], hit1[EV_R_N], hit3[EV_R_N], cust[EV_R_N];
+        double lo1[EV_R_N], hi1[EV_R_N], lo3[EV_R_N], hi3[EV_R_N];
+        double pop_ratio, pop_lo, pop_hi, count_ratio, count_lo, count_hi;
+};
+
+/* Fills boot[0..EV_ROWS] (per type and stage, then the total) with resamples resamples of the
+ * customers (deterministic: a fixed seed per row; 0 resamples: intervals NaN). Returns 0, or -1
+ * when out of memory. */
+int xs_evaluate_bootstrap(struct evaluate *ev, int resamples, struct ev_boot_row *boot);
 
 /* Ids of the command's interning (1..n), growing the per-id arrays; 0 / NULL with ev->nomem set
  * when out of memory. xs_evaluate_customer also gives the id in *out (may be NULL). */

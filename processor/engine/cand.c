@@ -45,19 +45,22 @@ struct xs_comp_cache {
 static int grade_cmp(const void *x, const void *y);
 static int score_cmp(const void *x, const void *y);
 
+int xs_cand_guard_ok(const struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
+                     uint32_t id, int64_t t)
+{
+        if (id == anchor || !xs_catalog_offerable(eng->catalog, id) || xs_customer_in_cart(c, id) ||
+            xs_customer_bought_recently(eng, c, id, t))
+                return 0;
+        const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
+        const struct xs_cat_product *b = xs_catalog_get(eng->catalog, id);
+        return !(a && a->currency[0] && b->currency[0] && strcmp(a->currency, b->currency) != 0);
+}
+
 static int guard_ok(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
                     uint32_t id, int64_t t)
 {
-        const struct xs_params *p = eng->p;
-        if (id == anchor || !xs_catalog_offerable(eng->catalog, id) || xs_customer_in_cart(c, id) ||
-            xs_customer_bought_since(c, id, t - p->bought_horizon))
-                goto filtered;
-        const struct xs_cat_product *a = xs_catalog_get(eng->catalog, anchor);
-        const struct xs_cat_product *b = xs_catalog_get(eng->catalog, id);
-        if (a && a->currency[0] && b->currency[0] && strcmp(a->currency, b->currency) != 0)
-                goto filtered;
-        return 1;
-filtered:
+        if (xs_cand_guard_ok(eng, c, anchor, id, t))
+                return 1;
         eng->st.candidates_filtered++;
         return 0;
 }

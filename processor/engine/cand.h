@@ -43,6 +43,12 @@ struct xs_cand_set {
         int heap;     /* c[] is a heap (weakest first): set when it fills, cleared by ranking */
 };
 
+/* The guardrails every offered product passes (PRODUCT.md §3), whatever ranked it: not the
+ * anchor, known and in stock, not in c's cart, not bought within guard.bought_horizon before t
+ * (xs_customer_bought_recently), the anchor's currency. 1 when id may be offered. The engine's
+ * candidates and the baselines of `xsell evaluate` are filtered by this one function. */
+int xs_cand_guard_ok(const struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor,
+                     uint32_t id, int64_t t);
 /* Puts into out (cap 0: offer.max_items) the best complements of the offer.max_anchors
  * priciest of all[0..n_all) that cost at least min_price; all's own items are never put. */
 void xs_cand_complements(struct xs_engine *eng, const struct xs_customer *c, const uint32_t *all,

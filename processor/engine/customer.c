@@ -2,11 +2,27 @@
  * The customer store and the customer's own state (customer.h): customers by id (uthash), in
  * slots (a timer names its customer by slot and generation) and in LRU order, so that at
  * customers.max the least recently active one is evicted; the cart; and the reads the policy
- * makes of a customer (in the cart, bought since, cart value).
+ * makes of a customer (in the cart, bought recently, cart value).
+ *
+ * The bought guard (PRODUCT.md §3: never offer what the customer bought within
+ * guard.bought_horizon) is exact: a per-customer set of every product bought within the
+ * horizon with its last purchase minute, sorted by product id (8 bytes a product), rather than
+ * the pair history, which keeps only the last cooc.max_history products (an Online Retail order
+ * alone holds about 25). Entries are pruned on write once no lookup can need them. The cap
+ * guard.max_bought bounds it; when the cap evicts a product still within the horizon the guard
+ * becomes stricter, never looser: bought_floor is the latest purchase time evicted and
+ * bought_bits has one of 64 bits set per evicted product (the hash of its external id, so the
+ * bits mean the same after a state restore in another instance). A product not in the set whose
+ * bit is set counts as bought at bought_floor: every evicted product was bought at or before
+ * it, so each is still guarded for as long as it could need to be; other products that share
+ * its bit are guarded too, until t - horizon passes bought_floor and the bits are cleared.
  *
  * Bounds: at most customers.max customers, in slot arrays (they double) of at most about twice
  * that; a customer's arrays grow on demand (xs_reserve) up to their caps (XS_CART_MAX cart
- * lines, the history, view and pending caps of the configuration), never above UINT16_MAX.
+ * lines, the history, view, pending and bought caps of the configuration), never above
+ * UINT16_MAX. Recording a purchase of k products costs O(n) for the prune and O(log n + n) per
+ * new product (binary search, insertion; a cap eviction scans for the oldest), n <=
+ * guard.max_bought; a lookup O(log n).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +30,8 @@
 #include "engine/customer.h"
 #include "engine/engine_ctx.h"
 #include "util/conf_int.h"
+#include "util/intern.h"
+#include "util/xs_uthash.h"
 
 static void lru_unlink(struct xs_engine *eng, struct xs_customer *c)
 {
@@ -49,6 +67,7 @@ void xs_customer_free(struct xs_customer *c)
         free(c->cart);
         free(c->order_items);
         free(c->hist);
+        free(c->bought);
         free(c->views);
         free(c->pending);
         free(c);
@@ -178,12 +197,123 @@ int xs_customer_in_cart(const struct xs_customer *c, uint32_t product)
         return 0;
 }
 
-int xs_customer_bought_since(const struct xs_customer *c, uint32_t product, int64_t since)
+/* ---- the bought guard ---------------------------------------------------------------- */
+
+#define XS_MINUTE_MS 60000LL
+
+uint32_t xs_customer_bought_minute(int64_t t)
 {
-        for (uint16_t i = 0; i < c->n_hist; i++)
-                if (c->hist[i].product == product && c->hist[i].t >= since)
-                        return 1;
+        if (t <= 0)
+                return 0;
+        /* XS_MAX_TIME / 60000 rounded up is 4,223,371,680 < 2^32 */
+        return (uint32_t)((t + XS_MINUTE_MS - 1) / XS_MINUTE_MS);
+}
+
+uint64_t xs_customer_bought_bit(const char *product_id)
+{
+        return 1ull << (xs_hash_str(product_id, 0xb0 /* bought */) & 63);
+}
+
+/* The index of product in c->bought, or the insertion point (~index) when it is absent. */
+static long bought_find(const struct xs_customer *c, uint32_t product)
+{
+        long lo = 0, hi = (long)c->n_bought;
+        while (lo < hi) {
+                long mid = lo + (hi - lo) / 2;
+                if (c->bought[mid].product < product)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo < (long)c->n_bought && c->bought[lo].product == product)
+                return lo;
+        return ~lo;
+}
+
+int xs_customer_bought_recently(const struct xs_engine *eng, const struct xs_customer *c,
+                                uint32_t product, int64_t t)
+{
+        int64_t since = t - eng->p->bought_horizon;
+        long i = c->n_bought ? bought_find(c, product) : -1;
+        if (i >= 0)
+                return (int64_t)c->bought[i].minute * XS_MINUTE_MS >= since;
+        if (c->bought_bits && c->bought_floor >= since) {
+                const char *id = xs_intern_str(eng->products, product);
+                return id && (c->bought_bits & xs_customer_bought_bit(id)) != 0;
+        }
         return 0;
+}
+
+/* Puts a product that the set cannot hold (evicted, or no memory) into the cap rule. */
+static void bought_overflow(struct xs_engine *eng, struct xs_customer *c, uint32_t product,
+                            int64_t t_ms)
+{
+        const char *id = xs_intern_str(eng->products, product);
+        c->bought_bits |= id ? xs_customer_bought_bit(id) : ~0ull;
+        if (t_ms > c->bought_floor)
+                c->bought_floor = t_ms;
+}
+
+void xs_customer_bought_add(struct xs_engine *eng, struct xs_customer *c, int64_t t,
+                            const uint32_t *items, size_t n)
+{
+        const struct xs_params *p = eng->p;
+        /* Lookups for c come at its later events (not before the watermark: later ones are
+         * dropped as late) and at its timers, each due after the event that armed it; those
+         * due by t fired before this event. So no lookup is earlier than min(t, watermark),
+         * and an entry older than that minus the horizon can go. No watermark yet (external
+         * clock): nothing is pruned, the cap rule bounds the set. */
+        if (eng->watermark != INT64_MIN) {
+                int64_t cutoff = (t < eng->watermark ? t : eng->watermark) - p->bought_horizon;
+                uint16_t keep = 0;
+                for (uint16_t i = 0; i < c->n_bought; i++)
+                        if ((int64_t)c->bought[i].minute * XS_MINUTE_MS >= cutoff)
+                                c->bought[keep++] = c->bought[i];
+                c->n_bought = keep;
+                if (c->bought_floor < cutoff) {
+                        c->bought_floor = 0;
+                        c->bought_bits = 0;
+                }
+        }
+        uint32_t m = xs_customer_bought_minute(t);
+        uint16_t cap = (uint16_t)p->max_bought;
+        for (size_t k = 0; k < n; k++) {
+                long i = bought_find(c, items[k]);
+                if (i >= 0) {
+                        if (m > c->bought[i].minute)
+                                c->bought[i].minute = m;
+                        continue;
+                }
+                if (c->n_bought >= cap) {
+                        /* the cap bites: the oldest purchase leaves for the cap rule */
+                        uint16_t old = 0;
+                        for (uint16_t j = 1; j < c->n_bought; j++)
+                                if (c->bought[j].minute < c->bought[old].minute)
+                                        old = j;
+                        if (c->bought[old].minute > m) {
+                                /* a late purchase older than everything kept */
+                                bought_overflow(eng, c, items[k], (int64_t)m * XS_MINUTE_MS);
+                                eng->st.guard_bought_evictions++;
+                                continue;
+                        }
+                        bought_overflow(eng, c, c->bought[old].product,
+                                        (int64_t)c->bought[old].minute * XS_MINUTE_MS);
+                        eng->st.guard_bought_evictions++;
+                        memmove(&c->bought[old], &c->bought[old + 1],
+                                (size_t)(c->n_bought - old - 1) * sizeof(*c->bought));
+                        c->n_bought--;
+                        i = bought_find(c, items[k]);
+                } else if (XS_RESERVE(c->bought, c->cap_bought, c->n_bought + 1u) != 0) {
+                        bought_overflow(eng, c, items[k], (int64_t)m * XS_MINUTE_MS);
+                        continue;
+                }
+                size_t at = (size_t)~i;
+                memmove(&c->bought[at + 1], &c->bought[at],
+                        (size_t)(c->n_bought - at) * sizeof(*c->bought));
+                c->bought[at].product = items[k];
+                c->bought[at].minute = m;
+                c->n_bought++;
+        }
 }
 
 int64_t xs_customer_cart_value(const struct xs_customer *c)

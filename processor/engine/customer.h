@@ -47,6 +47,15 @@ struct xs_view {
         int64_t t;
 };
 
+/* One product of the bought guard's set: the customer's last purchase of it, in minutes since
+ * the epoch rounded up (a purchase counts as made at the end of its minute, so the guard is at
+ * most a minute stricter than the millisecond rule, never looser; XS_MAX_TIME fits in 32 bits
+ * of minutes). 8 bytes. */
+struct xs_bought {
+        uint32_t product;
+        uint32_t minute;
+};
+
 struct xs_pending {
         char offer_id[XS_OFFER_ID_LEN];
         uint8_t type, stage, control, n;
@@ -77,15 +86,24 @@ struct xs_customer {
         uint32_t *order_items; /* its distinct items, at most cooc.max_basket_items */
         uint16_t n_order;
         int64_t episode_start; /* the customer episode (cooc.c) began here; 0 none */
-        struct xs_hist *hist;  /* ring of recent purchases, oldest first */
+        struct xs_hist *hist;  /* ring of recent purchases, oldest first (pairs, buy-again) */
         uint16_t n_hist;
+        /* the bought guard (xs_customer_bought_recently): every product bought within
+         * guard.bought_horizon, sorted by product id, at most guard.max_bought; when that cap
+         * evicts a product still within the horizon, bought_floor (the latest purchase time
+         * evicted, 0: none) and bought_bits (one of 64 bits per evicted product, by the hash
+         * of its external id) keep the guard stricter, never looser: see customer.c */
+        struct xs_bought *bought;
+        uint16_t n_bought;
+        int64_t bought_floor;
+        uint64_t bought_bits;
         struct xs_view *views; /* ring of recent views, oldest first */
         uint16_t n_views;
         struct xs_pending *pending; /* open offers for attribution, oldest first */
         uint16_t n_pending;
         /* allocated lengths: arrays grow on demand up to their caps, so a customer who only
          * browses costs a few views, not the cart, history and offer arrays at full size */
-        uint16_t cap_cart, cap_order, cap_hist, cap_views, cap_pending;
+        uint16_t cap_cart, cap_order, cap_hist, cap_views, cap_pending, cap_bought;
 };
 
 /* Money arithmetic saturates at INT64_MAX / INT64_MIN: a cart of legal lines (unit price up to
@@ -138,7 +156,22 @@ void xs_customer_cart_add(struct xs_customer *c, uint32_t product, int32_t qty, 
 /* Takes qty of product out of the cart. Returns 1 when the line was in the cart. */
 int xs_customer_cart_remove(struct xs_customer *c, uint32_t product, int32_t qty);
 int xs_customer_in_cart(const struct xs_customer *c, uint32_t product);
-int xs_customer_bought_since(const struct xs_customer *c, uint32_t product, int64_t since);
+/* 1 when c bought product within guard.bought_horizon before t (t - horizon <= purchase time),
+ * from the exact bought set: the rule of the engine's guardrail and of every baseline of
+ * `xsell evaluate`. When guard.max_bought has bitten it may also answer 1 for a product not
+ * bought within the horizon (stricter), never 0 for one that was. */
+int xs_customer_bought_recently(const struct xs_engine *eng, const struct xs_customer *c,
+                                uint32_t product, int64_t t);
+/* Records the purchase at t of items[0..n) (distinct) in the bought set. Entries no lookup can
+ * need any more are pruned first; at guard.max_bought the oldest entry is evicted into the cap
+ * rule (bought_floor, bought_bits) and counted in guard_bought_evictions. Out of memory: the
+ * product goes into the cap rule, so the guard stays on the safe side. */
+void xs_customer_bought_add(struct xs_engine *eng, struct xs_customer *c, int64_t t,
+                            const uint32_t *items, size_t n);
+/* The minute xs_bought keeps for a purchase at t (ms): rounded up. */
+uint32_t xs_customer_bought_minute(int64_t t);
+/* The bit of bought_bits for a product's external id. */
+uint64_t xs_customer_bought_bit(const char *product_id);
 /* The cart's value: the sum of quantity * unit price of the priced lines (saturating). */
 int64_t xs_customer_cart_value(const struct xs_customer *c);
 

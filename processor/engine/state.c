@@ -3,12 +3,14 @@
  * customer_id (restored on partition assignment). Products are written as their external ids,
  * so a record means the same in every instance.
  *
- * Format (version 2): "XSC" 0x02, then fields in a fixed order; integers are zig-zag varints,
- * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 1 differs only
- * in the daily offer counters, single bytes there (still read). Import checks every length and
- * count against the bytes left and the configured caps, and every number against what an event
- * could have produced (quantities, prices, times): a corrupt record is XS_ERR_DECODE, never a
- * crash, an oversized allocation or a value that overflows later.
+ * Format (version 3): "XSC" 0x03, then fields in a fixed order; integers are zig-zag varints,
+ * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 3 ends with
+ * the bought guard's set (count, then product and minute of each; bought_floor; bought_bits as
+ * 8 bytes). Version 2 has no set: it is rebuilt from the purchase history, all that version
+ * knew (still read). Version 1 also differs in the daily offer counters, single bytes there. Import
+ * checks every length and count against the bytes left and the configured caps, and every number
+ * against what an event could have produced (quantities, prices, times): a corrupt record is
+ * XS_ERR_DECODE, never a crash, an oversized allocation or a value that overflows later.
  *
  * Import builds the customer privately and links it into the engine only when the whole
  * record is valid, so a corrupt record leaves nothing half-built and leaves a customer of the
@@ -90,7 +92,7 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         if (!c)
                 return XS_ERR_NOT_FOUND;
         struct wbuf w = {0};
-        put_bytes(&w, "XSC\x02", 4);
+        put_bytes(&w, "XSC\x03", 4);
         put_str(&w, c->id);
         unsigned char flags =
             (unsigned char)(c->subscribed | c->email_ok << 1 | c->has_purchased << 2 |
@@ -142,6 +144,13 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
                 for (uint8_t k = 0; k < pd->n; k++)
                         put_str(&w, xs_intern_str(eng->products, pd->products[k]));
         }
+        put_varint(&w, c->n_bought);
+        for (uint16_t i = 0; i < c->n_bought; i++) {
+                put_str(&w, xs_intern_str(eng->products, c->bought[i].product));
+                put_varint(&w, c->bought[i].minute);
+        }
+        put_varint(&w, c->bought_floor);
+        put_u64(&w, c->bought_bits);
         if (w.oom) {
                 free(w.p);
                 return XS_ERR_NOMEM;
@@ -260,6 +269,24 @@ static char *dup_str(struct rbuf *r)
         return copy;
 }
 
+static int bought_cmp(const void *x, const void *y)
+{
+        const struct xs_bought *a = x, *b = y;
+        return a->product < b->product ? -1 : a->product > b->product;
+}
+
+/* A version 1 or 2 record has no bought set: it is rebuilt from the history, the products that
+ * version's guard looked at, each at its last purchase. */
+static void parse_bought_v2(struct xs_engine *eng, struct rbuf *r, struct xs_customer *c)
+{
+        if (r->bad)
+                return;
+        for (uint16_t i = 0; i < c->n_hist; i++) {
+                uint32_t one = c->hist[i].product;
+                xs_customer_bought_add(eng, c, c->hist[i].t, &one, 1);
+        }
+}
+
 /* Parses the fields after the id into c (unlinked). Every n_* is set after its loop, so it
  * never counts an entry that was not filled. */
 static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
@@ -361,6 +388,30 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
                         pd->products[pd->n++] = get_product(eng, r);
         }
         c->n_pending = r->bad ? 0 : (uint16_t)n;
+
+        if (version < 3) {
+                parse_bought_v2(eng, r, c);
+                return;
+        }
+        n = get_count(r, p->max_bought);
+        if (!r->bad && XS_RESERVE(c->bought, c->cap_bought, (size_t)n) != 0)
+                r->bad = 1;
+        for (int64_t i = 0; i < n && !r->bad; i++) {
+                c->bought[i].product = get_product(eng, r);
+                int64_t m = get_varint(r);
+                if (m < 0 || m > xs_customer_bought_minute(XS_MAX_TIME))
+                        r->bad = 1;
+                c->bought[i].minute = (uint32_t)(r->bad ? 0 : m);
+        }
+        c->n_bought = r->bad ? 0 : (uint16_t)n;
+        c->bought_floor = get_time(r, XS_MAX_TIME);
+        c->bought_bits = get_u64(r);
+        /* product ids are this instance's: sort again; a product twice is a corrupt record */
+        if (c->n_bought > 1)
+                qsort(c->bought, c->n_bought, sizeof(*c->bought), bought_cmp);
+        for (uint16_t i = 1; i < c->n_bought; i++)
+                if (c->bought[i].product == c->bought[i - 1].product)
+                        r->bad = 1;
 }
 
 xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *buf, size_t len,
@@ -368,9 +419,9 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
 {
         struct rbuf r = {.p = buf, .n = len};
         char magic[4];
-        if (get_bytes(&r, magic, 4) != 0 || memcmp(magic, "XSC", 3) != 0 ||
-            (magic[3] != 1 && magic[3] != 2)) {
-                snprintf(errstr, errstr_size, "customer state: not a version 1 or 2 record");
+        if (get_bytes(&r, magic, 4) != 0 || memcmp(magic, "XSC", 3) != 0 || magic[3] < 1 ||
+            magic[3] > 3) {
+                snprintf(errstr, errstr_size, "customer state: not a version 1, 2 or 3 record");
                 return XS_ERR_DECODE;
         }
         int version = magic[3];

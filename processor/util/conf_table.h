@@ -34,8 +34,8 @@
           "A customer episode: a customer's purchases this long from the first are one "           \
           "transaction of the customer relation")                                                  \
         X("cooc.max_history", max_history, INT, "32", 1, 4096,                                     \
-          "Distinct purchased products remembered per customer, newest purchase of each (pairs, "  \
-          "recent-purchase guardrail)")                                                            \
+          "Distinct purchased products remembered per customer, newest purchase of each "          \
+          "(customer pairs, buy-again)")                                                           \
         X("cooc.max_recent_views", max_recent_views, INT, "8", 0, 256,                             \
           "Viewed products remembered per customer for co-view and view-then-buy pairs")           \
         X("cooc.view_span", view_span, DUR, "30m", 0, 7 * XS_DAY_MS,                               \
@@ -118,6 +118,9 @@
           "No offers for this long after OFFER_DISMISSED")                                         \
         X("guard.bought_horizon", bought_horizon, DUR, "30d", 0, 3660 * XS_DAY_MS,                 \
           "Never offer a product the customer bought this recently")                               \
+        X("guard.max_bought", max_bought, INT, "1024", 1, 65535,                                   \
+          "Products remembered per customer for guard.bought_horizon; beyond it the oldest are "   \
+          "evicted and the guard turns stricter, never looser (guard_bought_evictions)")           \
         X("incentive.upgrade_percent", upgrade_percent, INT, "10", 0, 100,                         \
           "Percent off an upsell when the cart is at least incentive.upgrade_min_cart (0: off)")   \
         X("incentive.upgrade_min_cart", upgrade_min_cart, MONEY, "5000", 0, 4000000000000000000LL, \
