@@ -241,6 +241,10 @@ static void test_onboarding_offers_short_lived_complements_only_early(void **sta
         (void)state;
         struct xs_engine *eng = fx_engine(NULL);
         fx_train(eng);
+        /* no e-mail channel: the post-purchase e-mail would carry these very complements, and
+         * they are not offered again while it lives (issue 9 item 8) */
+        fx_send(eng, XS_EV_UNSUBSCRIBE, "c1", T0 - MIN_MS, NULL, NULL);
+        fx_send(eng, XS_EV_UNSUBSCRIBE, "c2", T0 - MIN_MS, NULL, NULL);
         fx_send(eng, XS_EV_PURCHASE, "c1", T0, "o1", "p100", NULL);
         fx_send(eng, XS_EV_PURCHASE, "c2", T0, "o2", "p100", NULL);
         memset(&cap, 0, sizeof(cap));
@@ -309,6 +313,7 @@ static void test_lead_downsell_by_email_at_most_weekly(void **state)
         (void)state;
         struct xs_engine *eng = fx_engine(NULL);
         fx_send(eng, XS_EV_PRODUCT_VIEW, "lead", T0, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "lead", T0, NULL, "p150", NULL);
         fx_send(eng, XS_EV_SUBSCRIBE, "lead", T0 + MIN_MS, NULL, NULL);
         for (int d = 1; d <= 18; d++)
                 xs_engine_advance(eng, T0 + d * DAY + HOUR);
@@ -1103,6 +1108,146 @@ static void test_same_offer_is_not_repeated_while_open(void **state)
         xs_engine_destroy(eng);
 }
 
+/* ---- issue 9 item 8: repeats ---------------------------------------------------------- */
+
+/* An e-mail offer lives offer.email_ttl (7 days): its products are in the inbox, so no offer of
+ * any type or channel carries them while it lives, even after attribution.window (here 1 day)
+ * has ended; once it has expired they may come again. */
+static void test_item8_email_offer_products_not_repeated_within_email_ttl(void **state)
+{
+        (void)state;
+        /* (a 30-day pair window keeps the fixture's pairs until day 8) */
+        const char *short_attr[] = {"attribution.window=1d", "window.size=30d", NULL};
+        struct xs_engine *eng = fx_engine(short_attr);
+        fx_train(eng);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "o1", "p100", NULL);
+        struct cap_offer mail = {0};
+        for (size_t i = 0; i < cap.n_offers; i++)
+                if (!strcmp(cap.offers[i].rule, "post_purchase_email_cross_sell"))
+                        mail = cap.offers[i];
+        assert_int_equal(mail.channel, XS_CHANNEL_EMAIL);
+        assert_int_equal(mail.expires_at, T0 + 7 * DAY);
+        assert_true(mail.n >= 1);
+        memset(&cap, 0, sizeof(cap));
+        /* the next day on site: the onboarding complements would be the e-mail's products */
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0 + DAY, NULL, "mug", NULL);
+        assert_int_equal(fx_count(XS_OFFER_CROSS_SELL, "c1"), 0);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_true(st.offers_suppressed_repeat >= 1);
+        /* day 2 (attribution over, e-mail alive): a checkout of another phone */
+        fx_send(eng, XS_EV_ADD_TO_CART, "c1", T0 + 2 * DAY, NULL, "p150", NULL);
+        fx_send(eng, XS_EV_CHECKOUT_START, "c1", T0 + 2 * DAY + MIN_MS, NULL, NULL);
+        for (size_t i = 0; i < cap.n_offers; i++)
+                for (size_t k = 0; k < mail.n; k++)
+                        assert_false(fx_has_item(&cap.offers[i], mail.items[k]));
+        /* day 8: the e-mail has expired, its products may be offered again */
+        memset(&cap, 0, sizeof(cap));
+        fx_send(eng, XS_EV_CHECKOUT_START, "c1", T0 + 8 * DAY, NULL, NULL);
+        int again = 0;
+        for (size_t i = 0; i < cap.n_offers; i++)
+                for (size_t k = 0; k < mail.n; k++)
+                        again |= fx_has_item(&cap.offers[i], mail.items[k]);
+        assert_true(again);
+        xs_engine_destroy(eng);
+
+        /* the same with a pending cap of 1: an on-site offer pushes the e-mail out early, and
+         * that cap biting is counted */
+        const char *one[] = {"attribution.max_pending=1", NULL};
+        eng = fx_engine(one);
+        fx_train(eng);
+        xs_engine_stats(eng, &st);
+        uint64_t before = st.offers_pending_evicted; /* the training customers' */
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "o1", "p100", NULL);
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.offers_pending_evicted - before, 1); /* the upsell, by the e-mail */
+        xs_engine_destroy(eng);
+}
+
+static void lead_views(struct xs_engine *eng, const char *id, int64_t t)
+{
+        fx_send(eng, XS_EV_PRODUCT_VIEW, id, t, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, id, t, NULL, "p150", NULL);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, id, t, NULL, "p250", NULL);
+        fx_send(eng, XS_EV_SUBSCRIBE, id, t + MIN_MS, NULL, NULL);
+}
+
+/* The LEAD downsell e-mails of one lead period each carry another product, and after
+ * journey.lead_max_emails (default 4) with no purchase they stop (lead_stopped). A purchase
+ * answers; UNSUBSCRIBE then SUBSCRIBE starts a new lead period. */
+static void test_item8_lead_downsell_rotates_and_stops(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        lead_views(eng, "lead", T0);
+        lead_views(eng, "buyer", T0);
+        for (int d = 1; d <= 12; d++) {
+                xs_engine_advance(eng, T0 + d * DAY + HOUR);
+                if (d == 11) /* after two e-mails (day 3, day 10) */
+                        fx_send(eng, XS_EV_PURCHASE, "buyer", T0 + d * DAY + 2 * HOUR, "o1", "mug",
+                                NULL);
+        }
+        for (int d = 13; d <= 90; d++)
+                xs_engine_advance(eng, T0 + d * DAY + HOUR);
+        /* day 3, 10, 17, 24; stopped on day 31 */
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "lead"), 4);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "buyer"), 2);
+        const char *seen[8];
+        size_t n_seen = 0;
+        for (size_t i = 0; i < cap.n_offers; i++) {
+                const struct cap_offer *o = &cap.offers[i];
+                if (strcmp(o->customer, "lead") != 0)
+                        continue;
+                assert_string_equal(o->rule, "lead_downsell");
+                assert_int_equal(o->channel, XS_CHANNEL_EMAIL);
+                assert_int_equal(o->n, 1);
+                for (size_t k = 0; k < n_seen; k++)
+                        assert_string_not_equal(seen[k], o->items[0]); /* rotates */
+                seen[n_seen++] = o->items[0];
+        }
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.lead_stopped, 1); /* lead; the buyer answered */
+
+        /* a new subscription after UNSUBSCRIBE is a new lead period; a SUBSCRIBE repeated
+         * while subscribed is not */
+        memset(&cap, 0, sizeof(cap));
+        fx_send(eng, XS_EV_SUBSCRIBE, "lead", T0 + 91 * DAY, NULL, NULL);
+        xs_engine_advance(eng, T0 + 100 * DAY);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "lead"), 0);
+        fx_send(eng, XS_EV_UNSUBSCRIBE, "lead", T0 + 101 * DAY, NULL, NULL);
+        fx_send(eng, XS_EV_SUBSCRIBE, "lead", T0 + 102 * DAY, NULL, NULL);
+        xs_engine_advance(eng, T0 + 106 * DAY);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "lead"), 1);
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.lead_stopped, 1); /* counted once per series */
+        xs_engine_destroy(eng);
+
+        /* configurable; and with too few products to rotate to, no repeat either */
+        const char *two[] = {"journey.lead_max_emails=2", NULL};
+        eng = fx_engine(two);
+        lead_views(eng, "lead", T0);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "narrow", T0, NULL, "p100", NULL); /* p085, p070 */
+        fx_send(eng, XS_EV_SUBSCRIBE, "narrow", T0 + MIN_MS, NULL, NULL);
+        for (int d = 1; d <= 60; d++)
+                xs_engine_advance(eng, T0 + d * DAY + HOUR);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "lead"), 2);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "narrow"), 2);
+        xs_engine_destroy(eng);
+        const char *six[] = {"journey.lead_max_emails=6", NULL};
+        eng = fx_engine(six);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "narrow", T0, NULL, "p100", NULL);
+        fx_send(eng, XS_EV_SUBSCRIBE, "narrow", T0 + MIN_MS, NULL, NULL);
+        for (int d = 1; d <= 60; d++)
+                xs_engine_advance(eng, T0 + d * DAY + HOUR);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "narrow"), 2); /* then nothing new */
+        assert_string_not_equal(cap.offers[0].items[0], cap.offers[1].items[0]);
+        xs_engine_stats(eng, &st);
+        assert_true(st.offers_suppressed_repeat >= 1);
+        assert_int_equal(st.lead_stopped, 0);
+        xs_engine_destroy(eng);
+}
+
 /* ---- issue 9 items 4, 5, 6 ------------------------------------------------------------ */
 
 static void put_product(struct xs_engine *eng, const struct xs_product *p)
@@ -1380,6 +1525,8 @@ int main(void)
             cmocka_unit_test(test_item5_explicit_upgrade_respects_ratio),
             cmocka_unit_test(test_item5_addon_offered_as_addon_upsell),
             cmocka_unit_test(test_item6_unknown_products_not_offered_with_catalog),
+            cmocka_unit_test(test_item8_email_offer_products_not_repeated_within_email_ttl),
+            cmocka_unit_test(test_item8_lead_downsell_rotates_and_stops),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

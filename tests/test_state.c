@@ -136,10 +136,12 @@ static void test_corrupt_state_is_rejected_at_every_truncation_and_flip(void **s
         free(buf);
 }
 
-/* a record for customer_id, with hand-made fields: the layout of state.c, version 3 (with the
- * bought guard's set), 2 (without) or 1 (daily offer counters as bytes, not varints) */
-static int rec_version = 3;
-static const char *rec_hist_product; /* a purchase in the history, when set */
+/* a record for customer_id, with hand-made fields: the layout of state.c, version 4 (open
+ * offers with channel and expiry, the lead period), 3 (with the bought guard's set), 2
+ * (without) or 1 (daily offer counters as bytes, not varints) */
+static int rec_version = 4;
+static const char *rec_hist_product;    /* a purchase in the history, when set */
+static const char *rec_pending_product; /* a post-purchase cross-sell open since T0, when set */
 static int64_t rec_hist_t;
 struct rec {
         unsigned char b[16384];
@@ -177,7 +179,8 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
                         int64_t price, int64_t view_t, int64_t cart_due)
 {
         r->n = 0;
-        r_bytes(r, rec_version == 1 ? "XSC\x01" : rec_version == 2 ? "XSC\x02" : "XSC\x03", 4);
+        const char *magic[] = {"", "XSC\x01", "XSC\x02", "XSC\x03", "XSC\x04"};
+        r_bytes(r, magic[rec_version], 4);
         r_str(r, id);
         unsigned char stage = XS_STAGE_CART, flags = 2;
         r_bytes(r, &stage, 1);
@@ -215,12 +218,29 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
         r_varint(r, 1); /* views */
         r_str(r, "mug");
         r_varint(r, view_t);
-        r_varint(r, 0); /* pending */
+        if (rec_pending_product) { /* pending: one e-mail cross-sell (v4 says so) */
+                r_varint(r, 1);
+                r_bytes(r, "0123456789abcdef0123456789abcdef", XS_OFFER_ID_LEN - 1);
+                unsigned char b[4] = {XS_OFFER_CROSS_SELL, XS_STAGE_PURCHASED, 0, 1};
+                r_bytes(r, b, 4);
+                r_varint(r, T0);
+                r_varint(r, T0 + 7 * DAY);
+                if (rec_version >= 4) {
+                        unsigned char ch = XS_CHANNEL_EMAIL;
+                        r_bytes(r, &ch, 1);
+                        r_varint(r, T0 + 7 * DAY);
+                }
+                r_str(r, rec_pending_product);
+        } else {
+                r_varint(r, 0);
+        }
         if (rec_version >= 3) {
                 r_varint(r, 0); /* bought set */
                 r_varint(r, 0); /* bought_floor */
                 r_bytes(r, zero8, 8);
         }
+        if (rec_version >= 4)
+                r_varint(r, 0); /* lead period's products */
 }
 
 /* a hand-made record is accepted (the layout above is the real one) */
@@ -239,7 +259,12 @@ static void test_hand_made_record_is_accepted(void **state)
         eng = fx_engine(caps);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
         xs_engine_destroy(eng);
-        rec_version = 3;
+        rec_version = 3; /* and version 3 */
+        make_record(&r, "c1", "p100", 1, 10000, T0, T0 + HOUR);
+        eng = fx_engine(caps);
+        assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
+        xs_engine_destroy(eng);
+        rec_version = 4;
         make_record(&r, "c1", "p100", 1, 10000, T0, T0 + HOUR);
         eng = fx_engine(caps);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
@@ -320,17 +345,17 @@ static void out_of_range_numbers_are_rejected(void)
 static void test_corrupt_record_leaves_no_customer_and_keeps_the_old_one(void **state)
 {
         (void)state;
-        for (rec_version = 1; rec_version <= 3; rec_version++)
+        for (rec_version = 1; rec_version <= 4; rec_version++)
                 corrupt_record_leaves_no_customer_and_keeps_the_old_one();
-        rec_version = 3;
+        rec_version = 4;
 }
 
 static void test_out_of_range_numbers_are_rejected(void **state)
 {
         (void)state;
-        for (rec_version = 1; rec_version <= 3; rec_version++)
+        for (rec_version = 1; rec_version <= 4; rec_version++)
                 out_of_range_numbers_are_rejected();
-        rec_version = 3;
+        rec_version = 4;
 }
 
 /* version 2 keeps daily offer counters above 255 */
@@ -381,7 +406,7 @@ static void test_item2_bought_set_survives_export_and_v2_rebuilds_it(void **stat
         unsigned char *buf = NULL;
         size_t len = 0;
         assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
-        assert_memory_equal(buf, "XSC\x03", 4);
+        assert_memory_equal(buf, "XSC\x04", 4);
         xs_engine_destroy(eng);
 
         eng = fx_engine(small);
@@ -408,7 +433,7 @@ static void test_item2_bought_set_survives_export_and_v2_rebuilds_it(void **stat
         rec_hist_t = T0 - 10 * DAY;
         make_record(&r, "c1", "p100", 1, 10000, T0, 0);
         rec_hist_product = NULL;
-        rec_version = 3;
+        rec_version = 4;
         eng = fx_engine(caps);
         fx_train(eng);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
@@ -416,6 +441,68 @@ static void test_item2_bought_set_survives_export_and_v2_rebuilds_it(void **stat
         assert_true(fx_count(XS_OFFER_CROSS_SELL, "c1") > 0);
         for (size_t i = 0; i < cap.n_offers; i++)
                 assert_false(fx_has_item(&cap.offers[i], "chg1"));
+        xs_engine_destroy(eng);
+}
+
+/* issue 9 item 8: open offers keep their channel and expiry (version 4), so the e-mail repeat
+ * guard survives a restore; a version 3 record's post-purchase cross-sell is taken for the
+ * e-mail it was; the lead period's products and its stop survive too */
+static void test_item8_email_guard_and_lead_period_survive_export(void **state)
+{
+        (void)state;
+        char err[256];
+        for (rec_version = 3; rec_version <= 4; rec_version++) {
+                struct rec r;
+                rec_pending_product = "case1";
+                make_record(&r, "c1", "p100", 1, 10000, T0, 0);
+                rec_pending_product = NULL;
+                struct xs_engine *eng = fx_engine(caps);
+                fx_train(eng);
+                assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
+                /* day 2: on site it would have expired (offer.ttl 1d); the e-mail lives 7d */
+                fx_send(eng, XS_EV_CHECKOUT_START, "c1", T0 + 2 * DAY, NULL, NULL);
+                assert_true(fx_count(XS_OFFER_CROSS_SELL, "c1") > 0);
+                for (size_t i = 0; i < cap.n_offers; i++)
+                        assert_false(fx_has_item(&cap.offers[i], "case1"));
+                xs_engine_destroy(eng);
+        }
+        rec_version = 4;
+
+        /* a lead who got two e-mails (journey.lead_max_emails=2), restored before the stop */
+        const char *two[] = {"journey.lead_max_emails=2", NULL};
+        struct xs_engine *eng = fx_engine(two);
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "lead", T0, NULL, "p150", NULL);
+        fx_send(eng, XS_EV_SUBSCRIBE, "lead", T0 + MIN_MS, NULL, NULL);
+        xs_engine_advance(eng, T0 + 11 * DAY);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "lead"), 2);
+        char first[64], second[64];
+        snprintf(first, sizeof(first), "%s", cap.offers[0].items[0]);
+        snprintf(second, sizeof(second), "%s", cap.offers[1].items[0]);
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(xs_engine_customer_export(eng, "lead", &buf, &len), XS_OK);
+        xs_engine_destroy(eng);
+        /* restored with a higher limit: the third e-mail is neither earlier product */
+        const char *three[] = {"journey.lead_max_emails=3", NULL};
+        eng = fx_engine(three);
+        assert_int_equal(xs_engine_customer_import(eng, buf, len, err, sizeof(err)), XS_OK);
+        free(buf);
+        xs_engine_advance(eng, T0 + 40 * DAY);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "lead"), 1);
+        assert_string_not_equal(cap.offers[0].items[0], first);
+        assert_string_not_equal(cap.offers[0].items[0], second);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.lead_stopped, 1);
+        /* and the stop itself survives */
+        assert_int_equal(xs_engine_customer_export(eng, "lead", &buf, &len), XS_OK);
+        xs_engine_destroy(eng);
+        eng = fx_engine(three);
+        assert_int_equal(xs_engine_customer_import(eng, buf, len, err, sizeof(err)), XS_OK);
+        free(buf);
+        fx_send(eng, XS_EV_SUBSCRIBE, "lead", T0 + 41 * DAY, NULL, NULL); /* still subscribed */
+        xs_engine_advance(eng, T0 + 60 * DAY);
+        assert_int_equal(fx_count(XS_OFFER_DOWNSELL, "lead"), 0);
         xs_engine_destroy(eng);
 }
 
@@ -429,6 +516,7 @@ int main(void)
             cmocka_unit_test(test_out_of_range_numbers_are_rejected),
             cmocka_unit_test(test_offer_counters_above_255_survive_export),
             cmocka_unit_test(test_item2_bought_set_survives_export_and_v2_rebuilds_it),
+            cmocka_unit_test(test_item8_email_guard_and_lead_period_survive_export),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,7 +59,13 @@ extern "C" {
         X(offers_suppressed_channel, counter, "email offers suppressed: no email channel")         \
         X(offers_suppressed_onboarding, counter, "upsells suppressed in the onboarding period")    \
         X(offers_suppressed_repeat, counter,                                                       \
-          "offers not sent because the same offer to the customer is still open")                  \
+          "offers not made: the same offer is still open, or every product is in a live e-mail "   \
+          "offer or was in an earlier LEAD e-mail")                                                \
+        X(offers_pending_evicted, counter,                                                         \
+          "open offers dropped by attribution.max_pending before their attribution window and "    \
+          "lifetime ended (their repeat guard goes with them)")                                    \
+        X(lead_stopped, counter,                                                                   \
+          "LEAD e-mail series stopped after journey.lead_max_emails unanswered e-mails")           \
         X(offers_no_candidate, counter, "offer opportunities with no eligible product")            \
         X(candidates_filtered, counter, "candidates removed by guardrails (cart, bought, stock)")  \
         X(outcomes, counter, "offer conversions attributed (treatment and control)")               \

@@ -362,8 +362,10 @@ void xs_cand_grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t
         /* Only the first max_items of the ranked set are offered (one for a downsell), so the
          * set keeps only those. A product is graded once: the explicit targets first (a
          * duplicate target or a ladder product that is also a target is skipped), then the
-         * ladder, whose ids are unique. */
-        out->cap = up ? (size_t)p->offer_max_items : 1;
+         * ladder, whose ids are unique. A caller that will drop some (the LEAD rotation) sets a
+         * larger cap first. */
+        if (!out->cap)
+                out->cap = up ? (size_t)p->offer_max_items : 1;
         double lo = up ? p->upsell_min_ratio : p->downsell_min_ratio;
         double hi = up ? p->upsell_max_ratio : p->downsell_max_ratio;
         int64_t min_price = price_scale(a->price, lo, 0.5);

@@ -19,7 +19,7 @@
  *
  * Bounds: at most customers.max customers, in slot arrays (they double) of at most about twice
  * that; a customer's arrays grow on demand (xs_reserve) up to their caps (XS_CART_MAX cart
- * lines, the history, view, pending and bought caps of the configuration), never above
+ * lines, the history, view, pending, bought and LEAD e-mail caps of the configuration), never above
  * UINT16_MAX. Recording a purchase of k products costs O(n) for the prune and O(log n + n) per
  * new product (binary search, insertion; a cap eviction scans for the oldest), n <=
  * guard.max_bought; a lookup O(log n).
@@ -70,7 +70,17 @@ void xs_customer_free(struct xs_customer *c)
         free(c->bought);
         free(c->views);
         free(c->pending);
+        free(c->lead_products);
         free(c);
+}
+
+void xs_customer_lead_reset(struct xs_customer *c)
+{
+        free(c->lead_products);
+        c->lead_products = NULL;
+        c->cap_lead = 0;
+        c->n_lead = 0;
+        c->lead_done = 0;
 }
 
 /* Removes c and all of its state; its pending timers become stale (slot generation). */

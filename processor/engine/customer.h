@@ -22,7 +22,8 @@
 
 struct xs_engine;
 
-#define XS_CART_MAX 64 /* cart lines kept per customer */
+#define XS_CART_MAX        64 /* cart lines kept per customer */
+#define XS_LEAD_MAX_EMAILS 64 /* the largest journey.lead_max_emails */
 /* The latest deadline: an event time plus the longest configurable duration (3660 days) and a
  * margin. Timers, cooldowns and attribution windows are below it; so is xs_engine_advance. */
 #define XS_MAX_DEADLINE (XS_MAX_TIME + 4000 * XS_DAY_MS)
@@ -56,10 +57,13 @@ struct xs_bought {
         uint32_t minute;
 };
 
+/* An open offer: attributable until attribution_until, alive (the repeat guard, policy.c) until
+ * expires_at, the offer's own expiry (offer.ttl on site, offer.email_ttl by e-mail). */
 struct xs_pending {
         char offer_id[XS_OFFER_ID_LEN];
         uint8_t type, stage, control, n;
-        int64_t created_at, attribution_until;
+        uint8_t channel;
+        int64_t created_at, attribution_until, expires_at;
         uint32_t products[XS_OFFER_MAX_ITEMS];
 };
 
@@ -71,6 +75,7 @@ struct xs_customer {
         uint8_t stage;
         uint8_t subscribed, email_ok, has_purchased, value_realized;
         uint8_t onboarding_offered; /* the one onboarding complement offer of a purchase */
+        uint8_t lead_done;          /* the LEAD e-mails stopped: journey.lead_max_emails */
         uint32_t tag;               /* input partition (xs_engine_set_tag) */
         int64_t stage_since, last_event_time;
         int64_t last_purchase_at, onboarding_until, cooldown_until, lead_last_offer;
@@ -101,9 +106,15 @@ struct xs_customer {
         uint16_t n_views;
         struct xs_pending *pending; /* open offers for attribution, oldest first */
         uint16_t n_pending;
+        /* the LEAD e-mails of this lead period (SUBSCRIBE to purchase or UNSUBSCRIBE), all
+         * unanswered (a purchase ends the period): the product of each, so a later one rotates
+         * to another, at most journey.lead_max_emails (the series stops there, so the cap never
+         * drops one); policy.c */
+        uint32_t *lead_products;
+        uint8_t n_lead;
         /* allocated lengths: arrays grow on demand up to their caps, so a customer who only
          * browses costs a few views, not the cart, history and offer arrays at full size */
-        uint16_t cap_cart, cap_order, cap_hist, cap_views, cap_pending, cap_bought;
+        uint16_t cap_cart, cap_order, cap_hist, cap_views, cap_pending, cap_bought, cap_lead;
 };
 
 /* Money arithmetic saturates at INT64_MAX / INT64_MIN: a cart of legal lines (unit price up to
@@ -145,6 +156,9 @@ void xs_customer_free(struct xs_customer *c);
  * not armed. Returns 0 (c is now owned by the engine) or -1 out of memory (c is still the
  * caller's, and the old customer of that id, if any, is still in place). */
 int xs_customer_install(struct xs_engine *eng, struct xs_customer *c);
+
+/* Ends c's lead period: its LEAD e-mail series and memory start again from nothing. */
+void xs_customer_lead_reset(struct xs_customer *c);
 
 /* ---- the cart and what the policy reads --------------------------------------------- */
 

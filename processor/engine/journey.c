@@ -92,6 +92,7 @@ void xs_journey_unsubscribe(struct xs_engine *eng, struct xs_customer *c, const 
         c->subscribed = 0;
         c->email_ok = 0;
         xs_journey_timer_cancel(c, XS_TIMER_LEAD);
+        xs_customer_lead_reset(c); /* a later SUBSCRIBE starts a new lead period */
         if (c->stage == XS_STAGE_LEAD)
                 xs_journey_set_stage(eng, c, XS_STAGE_BROWSING, ev->event_time, ev->event_id,
                                      "unsubscribe");

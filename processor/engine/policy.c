@@ -25,9 +25,24 @@
  * customers get nothing but are counted exactly as if they had. Attribution: a purchase, within
  * attribution.window after an offer, of one of the offer's products is that offer's outcome.
  *
+ * Repeats (issue 9 item 8). An offer lives until its own expiry: offer.ttl on site,
+ * offer.email_ttl by e-mail. While an e-mail offer lives its products sit in the customer's
+ * inbox, so no later offer of any type or channel carries them (they are taken out of the
+ * candidates; an offer left with none is not made). While any offer lives, no offer of the same
+ * type leads with the same product again. The LEAD e-mails of a lead period (SUBSCRIBE until a
+ * purchase or UNSUBSCRIBE) each carry another product, and after journey.lead_max_emails of
+ * them with no purchase the series stops (lead_stopped). Only a purchase answers a LEAD e-mail:
+ * OFFER_DISMISSED is a "no" that sets the dismissal cooldown and does not restart the count;
+ * UNSUBSCRIBE ends the period, and a later SUBSCRIBE starts a new one.
+ *
  * Bounds: an offer carries at most offer.max_items products (one for a downsell) and
  * XS_OFFER_MAX_INCENTIVES incentives; a customer keeps at most attribution.max_pending open
- * offers, the oldest dropped first.
+ * offers, each until both its attribution window and its lifetime are over (so the repeat
+ * guard holds for the whole e-mail lifetime whatever attribution.window is); at that cap the
+ * one that ends first is dropped, with its guard (offers_pending_evicted). A converted offer is
+ * dropped at once: the product bought is kept out by the bought guard, its other products may
+ * be offered again. A lead period remembers at most journey.lead_max_emails products; a LEAD
+ * e-mail tries at most XS_LEAD_ANCHORS viewed products as its anchor.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -95,13 +110,30 @@ static int in_control(const struct xs_engine *eng, const struct xs_customer *c)
         return xs_hash_str(c->id, eng->control_seed) < eng->control_threshold;
 }
 
+/* The last moment an open offer is of use: attribution or the repeat guard. */
+static int64_t pending_end(const struct xs_pending *pd)
+{
+        return pd->attribution_until > pd->expires_at ? pd->attribution_until : pd->expires_at;
+}
+
 static void pending_add(struct xs_engine *eng, struct xs_customer *c, const struct xs_offer *o)
 {
         const struct xs_params *p = eng->p;
+        uint16_t keep = 0;
+        for (uint16_t i = 0; i < c->n_pending; i++)
+                if (o->created_at <= pending_end(&c->pending[i]))
+                        c->pending[keep++] = c->pending[i];
+        c->n_pending = keep;
         if (c->n_pending == p->attribution_max_pending) {
-                memmove(&c->pending[0], &c->pending[1],
-                        (size_t)(c->n_pending - 1) * sizeof(*c->pending));
+                /* the one that ends first (the oldest under equal windows) */
+                uint16_t drop = 0;
+                for (uint16_t i = 1; i < c->n_pending; i++)
+                        if (pending_end(&c->pending[i]) < pending_end(&c->pending[drop]))
+                                drop = i;
+                memmove(&c->pending[drop], &c->pending[drop + 1],
+                        (size_t)(c->n_pending - drop - 1) * sizeof(*c->pending));
                 c->n_pending--;
+                eng->st.offers_pending_evicted++;
         }
         if (XS_RESERVE(c->pending, c->cap_pending, c->n_pending + 1u) != 0)
                 return;
@@ -111,24 +143,62 @@ static void pending_add(struct xs_engine *eng, struct xs_customer *c, const stru
         pd->type = (uint8_t)o->type;
         pd->stage = (uint8_t)o->stage;
         pd->control = (uint8_t)o->control;
+        pd->channel = (uint8_t)o->channel;
         pd->created_at = o->created_at;
         pd->attribution_until = o->created_at + p->attribution_window;
+        pd->expires_at = o->expires_at;
         for (size_t i = 0; i < o->n_items; i++)
                 pd->products[pd->n++] = xs_intern_find(eng->products, o->items[i].product_id);
 }
 
-/* The same offer again (same type, same leading product) while an earlier one is still open
- * (within offer.ttl): a customer who adds an item twice is not shown the same upgrade twice. */
-static int repeats_open_offer(const struct xs_engine *eng, const struct xs_customer *c,
-                              const struct draft *d, const struct xs_cand_set *cands)
+/* The same offer again (same type, same leading product) while an earlier one still lives
+ * (until its expires_at: offer.ttl on site, offer.email_ttl by e-mail): a customer who adds an
+ * item twice is not shown the same upgrade twice. */
+static int repeats_open_offer(const struct xs_customer *c, const struct draft *d,
+                              const struct xs_cand_set *cands)
 {
         for (uint16_t i = 0; i < c->n_pending; i++) {
                 const struct xs_pending *pd = &c->pending[i];
                 if (pd->type == d->type && pd->n && pd->products[0] == cands->c[0].id &&
-                    d->t - pd->created_at < eng->p->offer_ttl)
+                    d->t < pd->expires_at)
                         return 1;
         }
         return 0;
+}
+
+/* 1 when product is in an e-mail offer to c that still lives at t. */
+static int in_live_email(const struct xs_customer *c, uint32_t product, int64_t t)
+{
+        for (uint16_t i = 0; i < c->n_pending; i++) {
+                const struct xs_pending *pd = &c->pending[i];
+                if (pd->channel != XS_CHANNEL_EMAIL || t >= pd->expires_at)
+                        continue;
+                for (uint8_t k = 0; k < pd->n; k++)
+                        if (pd->products[k] == product)
+                                return 1;
+        }
+        return 0;
+}
+
+static int in_lead_period(const struct xs_customer *c, uint32_t product)
+{
+        for (uint8_t i = 0; i < c->n_lead; i++)
+                if (c->lead_products[i] == product)
+                        return 1;
+        return 0;
+}
+
+/* Takes out of cands (keeping their order) the products of c's live e-mail offers and, for a
+ * LEAD e-mail (lead), those of the lead period's earlier e-mails. */
+static void drop_repeated(const struct xs_customer *c, int64_t t, int lead,
+                          struct xs_cand_set *cands)
+{
+        size_t keep = 0;
+        for (size_t i = 0; i < cands->n; i++)
+                if (!in_live_email(c, cands->c[i].id, t) &&
+                    !(lead && in_lead_period(c, cands->c[i].id)))
+                        cands->c[keep++] = cands->c[i];
+        cands->n = keep;
 }
 
 /* Applies caps, cooldown, channel and control group; sends or withholds. Returns 1 if the
@@ -162,7 +232,8 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
                 eng->st.offers_suppressed_channel++;
                 return 0;
         }
-        if (repeats_open_offer(eng, c, d, cands)) {
+        drop_repeated(c, d->t, 0, cands);
+        if (cands->n == 0 || repeats_open_offer(c, d, cands)) {
                 eng->st.offers_suppressed_repeat++;
                 return 0;
         }
@@ -339,6 +410,67 @@ static void downsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anch
         offer_send(eng, c, &d, &cands);
 }
 
+#define XS_LEAD_ANCHORS 8 /* viewed products a LEAD e-mail tries as its anchor */
+
+/* The LEAD e-mail: one DOWNSELL of a cheaper grade of a recently viewed product, of another
+ * product than every earlier LEAD e-mail of this lead period (and than any live e-mail offer).
+ * The anchor is the priciest viewed product that has such a grade (ties: the first viewed); at
+ * most XS_LEAD_ANCHORS are tried. An e-mail that counted (sent or withheld for the control
+ * group) is remembered in c->lead_products. */
+static void lead_downsell(struct xs_engine *eng, struct xs_customer *c, int64_t due)
+{
+        uint32_t tried[XS_LEAD_ANCHORS];
+        size_t n_tried = 0;
+        int had_candidates = 0;
+        while (n_tried < XS_LEAD_ANCHORS) {
+                uint32_t anchor = 0;
+                int64_t best_price = -2;
+                for (uint16_t i = 0; i < c->n_views; i++) {
+                        uint32_t id = c->views[i].product;
+                        int seen = 0;
+                        for (size_t k = 0; k < n_tried && !seen; k++)
+                                seen = tried[k] == id;
+                        const struct xs_cat_product *pr = xs_catalog_get(eng->catalog, id);
+                        int64_t price = pr ? pr->price : -1;
+                        if (!seen && price > best_price) {
+                                anchor = id;
+                                best_price = price;
+                        }
+                }
+                if (!anchor)
+                        break;
+                if (!n_tried)
+                        c->lead_last_offer = due; /* a week starts when there is a view */
+                tried[n_tried++] = anchor;
+                /* enough of the best to hold one that drop_repeated keeps, if any exists */
+                size_t excluded = c->n_lead + (size_t)c->n_pending * XS_OFFER_MAX_ITEMS;
+                struct xs_cand_set cands = {.cap = excluded + 1 < XS_CAND_MAX ? excluded + 1
+                                                                              : XS_CAND_MAX};
+                xs_cand_grades(eng, c, anchor, 0, due, &cands);
+                xs_cand_rank(eng, &cands, 1);
+                had_candidates |= cands.n > 0;
+                drop_repeated(c, due, 1, &cands);
+                if (!cands.n)
+                        continue;
+                /* room for the product first: no e-mail that the series could not count */
+                if (XS_RESERVE(c->lead_products, c->cap_lead, c->n_lead + 1u) != 0)
+                        return;
+                struct draft d = {.type = XS_OFFER_DOWNSELL,
+                                  .channel = XS_CHANNEL_EMAIL,
+                                  .rule = "lead_downsell",
+                                  .trigger_event_id = c->subscribe_event_id,
+                                  .anchor = anchor,
+                                  .t = due};
+                if (offer_send(eng, c, &d, &cands))
+                        c->lead_products[c->n_lead++] = cands.c[0].id;
+                return;
+        }
+        if (had_candidates)
+                eng->st.offers_suppressed_repeat++; /* every grade was e-mailed already */
+        else
+                eng->st.offers_no_candidate++;
+}
+
 static void checkout(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev)
 {
         const struct xs_params *p = eng->p;
@@ -469,6 +601,7 @@ void xs_policy_on_event(struct xs_engine *eng, struct xs_customer *c, const stru
                 checkout(eng, c, ev);
                 break;
         case XS_EV_PURCHASE:
+                xs_customer_lead_reset(c); /* the answer: the lead period is over */
                 purchase(eng, c, ev, items, n);
                 break;
         case XS_EV_USAGE_MILESTONE:
@@ -508,23 +641,19 @@ void xs_policy_on_timer(struct xs_engine *eng, struct xs_customer *c, enum xs_ti
                                              "onboarding_end");
                 return;
         case XS_TIMER_LEAD: {
-                if (!c->subscribed || c->has_purchased || !c->email_ok)
+                if (!c->subscribed || c->has_purchased || !c->email_ok || c->lead_done)
                         return;
                 xs_journey_set_stage(eng, c, XS_STAGE_LEAD, due, NULL, "subscribed_no_purchase");
-                if (!c->lead_last_offer || due - c->lead_last_offer >= p->lead_interval) {
-                        uint32_t ids[256];
-                        size_t n = 0;
-                        for (uint16_t i = 0; i < c->n_views && n < 256; i++)
-                                ids[n++] = c->views[i].product;
-                        uint32_t anchor = priciest(eng, ids, n);
-                        if (anchor) {
-                                c->lead_last_offer = due;
-                                downsell(eng, c, anchor, due, c->subscribe_event_id,
-                                         "lead_downsell", XS_CHANNEL_EMAIL);
-                        } else {
-                                eng->st.offers_no_candidate++;
-                        }
+                if (c->n_lead >= p->lead_max_emails) {
+                        /* journey.lead_max_emails e-mails and no purchase since the first (a
+                         * purchase would have ended the period): the series stops, the timer is
+                         * not re-armed; the customer stays a LEAD */
+                        c->lead_done = 1;
+                        eng->st.lead_stopped++;
+                        return;
                 }
+                if (!c->lead_last_offer || due - c->lead_last_offer >= p->lead_interval)
+                        lead_downsell(eng, c, due);
                 xs_journey_timer_arm(eng, c, XS_TIMER_LEAD, due + p->lead_interval);
                 return;
         }
@@ -540,10 +669,11 @@ void xs_policy_attribute(struct xs_engine *eng, struct xs_customer *c, const str
         uint16_t keep = 0;
         for (uint16_t i = 0; i < c->n_pending; i++) {
                 struct xs_pending *pd = &c->pending[i];
-                if (t > pd->attribution_until)
-                        continue; /* expired: forget it */
-                if (t < pd->created_at) {
-                        /* a late purchase made before the offer: the offer did not cause it */
+                if (t > pending_end(pd))
+                        continue; /* attribution and lifetime over: forget it */
+                if (t < pd->created_at || t > pd->attribution_until) {
+                        /* a late purchase made before the offer did not come from it; after
+                         * the attribution window the offer only guards against repeats */
                         c->pending[keep++] = *pd;
                         continue;
                 }

@@ -3,11 +3,16 @@
  * customer_id (restored on partition assignment). Products are written as their external ids,
  * so a record means the same in every instance.
  *
- * Format (version 3): "XSC" 0x03, then fields in a fixed order; integers are zig-zag varints,
- * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 3 ends with
- * the bought guard's set (count, then product and minute of each; bought_floor; bought_bits as
- * 8 bytes). Version 2 has no set: it is rebuilt from the purchase history, all that version
- * knew (still read). Version 1 also differs in the daily offer counters, single bytes there. Import
+ * Format (version 4): "XSC" 0x04, then fields in a fixed order; integers are zig-zag varints,
+ * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 4 (issue 9
+ * item 8) adds to each open offer its channel (1 byte) and expires_at after attribution_until,
+ * the flag lead_done (bit 5 of the flags), and ends with the lead period's e-mailed products
+ * (count, then each). Version 3 has none of these: an open offer's channel is inferred from its
+ * type and stage (the e-mail rules of that version) and its expiry from that channel's lifetime,
+ * and the LEAD series starts counting from zero. Version 3 and 4 have, before that, the bought
+ * guard's set (count, then product and minute of each; bought_floor; bought_bits as 8 bytes).
+ * Version 2 has no set: it is rebuilt from the purchase history, all that version knew (still
+ * read). Version 1 also differs in the daily offer counters, single bytes there. Import
  * checks every length and count against the bytes left and the configured caps, and every number
  * against what an event could have produced (quantities, prices, times): a corrupt record is
  * XS_ERR_DECODE, never a crash, an oversized allocation or a value that overflows later.
@@ -92,11 +97,11 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         if (!c)
                 return XS_ERR_NOT_FOUND;
         struct wbuf w = {0};
-        put_bytes(&w, "XSC\x03", 4);
+        put_bytes(&w, "XSC\x04", 4);
         put_str(&w, c->id);
-        unsigned char flags =
-            (unsigned char)(c->subscribed | c->email_ok << 1 | c->has_purchased << 2 |
-                            c->value_realized << 3 | c->onboarding_offered << 4);
+        unsigned char flags = (unsigned char)(c->subscribed | c->email_ok << 1 |
+                                              c->has_purchased << 2 | c->value_realized << 3 |
+                                              c->onboarding_offered << 4 | c->lead_done << 5);
         put_bytes(&w, &c->stage, 1);
         put_bytes(&w, &flags, 1);
         int64_t times[] = {c->stage_since,      c->last_event_time, c->last_purchase_at,
@@ -141,6 +146,8 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
                 put_bytes(&w, b, 4);
                 put_varint(&w, pd->created_at);
                 put_varint(&w, pd->attribution_until);
+                put_bytes(&w, &pd->channel, 1);
+                put_varint(&w, pd->expires_at);
                 for (uint8_t k = 0; k < pd->n; k++)
                         put_str(&w, xs_intern_str(eng->products, pd->products[k]));
         }
@@ -151,6 +158,9 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         }
         put_varint(&w, c->bought_floor);
         put_u64(&w, c->bought_bits);
+        put_varint(&w, c->n_lead);
+        for (uint8_t i = 0; i < c->n_lead; i++)
+                put_str(&w, xs_intern_str(eng->products, c->lead_products[i]));
         if (w.oom) {
                 free(w.p);
                 return XS_ERR_NOMEM;
@@ -287,6 +297,31 @@ static void parse_bought_v2(struct xs_engine *eng, struct rbuf *r, struct xs_cus
         }
 }
 
+/* A version 1-3 open offer has no channel or expiry: that version's e-mails were the LEAD
+ * downsell, the post-purchase cross-sell and the abandoned-cart downsell to a subscriber; the
+ * rest was on site. */
+static void pending_v3(const struct xs_params *p, const struct xs_customer *c,
+                       struct xs_pending *pd)
+{
+        int email = pd->stage == XS_STAGE_LEAD ||
+                    (pd->type == XS_OFFER_CROSS_SELL && pd->stage == XS_STAGE_PURCHASED) ||
+                    (pd->type == XS_OFFER_DOWNSELL && pd->stage == XS_STAGE_CART_ABANDONED &&
+                     c->subscribed && c->email_ok);
+        pd->channel = email ? XS_CHANNEL_EMAIL : XS_CHANNEL_ONSITE;
+        pd->expires_at = pd->created_at + (email ? p->offer_email_ttl : p->offer_ttl);
+}
+
+/* Version 4's lead period: the products of its LEAD e-mails. */
+static void parse_lead(struct xs_engine *eng, struct rbuf *r, struct xs_customer *c)
+{
+        int64_t n = get_count(r, XS_LEAD_MAX_EMAILS);
+        if (!r->bad && XS_RESERVE(c->lead_products, c->cap_lead, (size_t)n) != 0)
+                r->bad = 1;
+        for (int64_t i = 0; i < n && !r->bad; i++)
+                c->lead_products[i] = get_product(eng, r);
+        c->n_lead = r->bad ? 0 : (uint8_t)n;
+}
+
 /* Parses the fields after the id into c (unlinked). Every n_* is set after its loop, so it
  * never counts an entry that was not filled. */
 static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
@@ -304,6 +339,7 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
         c->has_purchased = (flags >> 2) & 1;
         c->value_realized = (flags >> 3) & 1;
         c->onboarding_offered = (flags >> 4) & 1;
+        c->lead_done = version >= 4 ? (flags >> 5) & 1 : 0;
         c->stage_since = get_time(r, XS_MAX_DEADLINE);
         c->last_event_time = get_time(r, XS_MAX_TIME);
         c->last_purchase_at = get_time(r, XS_MAX_TIME);
@@ -384,6 +420,14 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
                 pd->control = b[2];
                 pd->created_at = get_time(r, XS_MAX_DEADLINE);
                 pd->attribution_until = get_time(r, XS_MAX_DEADLINE);
+                if (version >= 4) {
+                        get_bytes(r, &pd->channel, 1);
+                        if (pd->channel >= XS_CHANNEL_COUNT)
+                                r->bad = 1;
+                        pd->expires_at = get_time(r, XS_MAX_DEADLINE);
+                } else {
+                        pending_v3(p, c, pd);
+                }
                 for (uint8_t k = 0; k < b[3] && !r->bad; k++)
                         pd->products[pd->n++] = get_product(eng, r);
         }
@@ -412,6 +456,8 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
         for (uint16_t i = 1; i < c->n_bought; i++)
                 if (c->bought[i].product == c->bought[i - 1].product)
                         r->bad = 1;
+        if (version >= 4)
+                parse_lead(eng, r, c);
 }
 
 xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *buf, size_t len,
@@ -420,8 +466,8 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
         struct rbuf r = {.p = buf, .n = len};
         char magic[4];
         if (get_bytes(&r, magic, 4) != 0 || memcmp(magic, "XSC", 3) != 0 || magic[3] < 1 ||
-            magic[3] > 3) {
-                snprintf(errstr, errstr_size, "customer state: not a version 1, 2 or 3 record");
+            magic[3] > 4) {
+                snprintf(errstr, errstr_size, "customer state: not a version 1 to 4 record");
                 return XS_ERR_DECODE;
         }
         int version = magic[3];

@@ -79,6 +79,9 @@
           "A subscriber with no purchase this long after SUBSCRIBE becomes a LEAD")                \
         X("journey.lead_interval", lead_interval, DUR, "7d", XS_HOUR_MS, 366 * XS_DAY_MS,          \
           "At most one LEAD downsell e-mail per this interval")                                    \
+        X("journey.lead_max_emails", lead_max_emails, INT, "4", 1, 64,                             \
+          "LEAD downsell e-mails, each of another product, before the series stops unanswered "    \
+          "(no purchase); counted in lead_stopped")                                                \
         X("journey.browsing_offers", browsing_offers, BOOL, "false", 0, 0,                         \
           "Offer complements on product views while BROWSING (off: it annoys)")                    \
         X("timers.max_fire_per_event", max_timer_fires, INT, "1000", 1, 1000000000,                \
