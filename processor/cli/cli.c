@@ -241,9 +241,14 @@ void xs_cli_summary(FILE *f, const struct xs_stats *st, const char *source, uint
                 rate(conv, sent));
         fprintf(f,
                 "suppressed: caps/cooldown %" PRIu64 ", e-mail channel %" PRIu64
-                ", onboarding %" PRIu64 ", no candidate %" PRIu64 "\n",
+                ", onboarding %" PRIu64 ", repeat %" PRIu64 ", no candidate %" PRIu64 "\n",
                 st->offers_suppressed_cap, st->offers_suppressed_channel,
-                st->offers_suppressed_onboarding, st->offers_no_candidate);
+                st->offers_suppressed_onboarding, st->offers_suppressed_repeat,
+                st->offers_no_candidate);
+        fprintf(f,
+                "LEAD e-mail series stopped unanswered %" PRIu64 "; open offers evicted by "
+                "attribution.max_pending %" PRIu64 "\n",
+                st->lead_stopped, st->offers_pending_evicted);
         fprintf(f, "stage entries:");
         for (int s = 0; s < XS_STAGE_COUNT; s++)
                 if (st->stage_entries[s])
