@@ -239,8 +239,10 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
                 r_varint(r, 0); /* bought_floor */
                 r_bytes(r, zero8, 8);
         }
-        if (rec_version >= 4)
+        if (rec_version >= 4) {
                 r_varint(r, 0); /* lead period's products */
+                r_varint(r, 0); /* purchase episode start: none */
+        }
 }
 
 /* a hand-made record is accepted (the layout above is the real one) */

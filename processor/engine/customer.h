@@ -22,8 +22,7 @@
 
 struct xs_engine;
 
-#define XS_CART_MAX        64 /* cart lines kept per customer */
-#define XS_LEAD_MAX_EMAILS 64 /* the largest journey.lead_max_emails */
+#define XS_CART_MAX 64 /* cart lines kept per customer */
 /* The latest deadline: an event time plus the longest configurable duration (3660 days) and a
  * margin. Timers, cooldowns and attribution windows are below it; so is xs_engine_advance. */
 #define XS_MAX_DEADLINE (XS_MAX_TIME + 4000 * XS_DAY_MS)

@@ -42,7 +42,7 @@
  * one that ends first is dropped, with its guard (offers_pending_evicted). A converted offer is
  * dropped at once: the product bought is kept out by the bought guard, its other products may
  * be offered again. A lead period remembers at most journey.lead_max_emails products; a LEAD
- * e-mail tries at most XS_LEAD_ANCHORS viewed products as its anchor.
+ * e-mail tries every recently viewed product as its anchor, priciest first.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -410,38 +410,40 @@ static void downsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anch
         offer_send(eng, c, &d, &cands);
 }
 
-#define XS_LEAD_ANCHORS 8 /* viewed products a LEAD e-mail tries as its anchor */
-
 /* The LEAD e-mail: one DOWNSELL of a cheaper grade of a recently viewed product, of another
  * product than every earlier LEAD e-mail of this lead period (and than any live e-mail offer).
- * The anchor is the priciest viewed product that has such a grade (ties: the first viewed); at
- * most XS_LEAD_ANCHORS are tried. An e-mail that counted (sent or withheld for the control
- * group) is remembered in c->lead_products. */
+ * The anchor is the priciest viewed product that has such a grade (ties: the first viewed);
+ * the viewed products are tried in that order, all of them if need be (at most the recent
+ * views a customer keeps: cooc.max_recent_views or journey.undecided_min_products). An e-mail
+ * that counted (sent or withheld for the control group) is remembered in c->lead_products. */
 static void lead_downsell(struct xs_engine *eng, struct xs_customer *c, int64_t due)
 {
-        uint32_t tried[XS_LEAD_ANCHORS];
+        /* the previous anchor's place in the order (price descending, then position) */
+        int64_t last_price = INT64_MAX;
+        long last_pos = -1;
         size_t n_tried = 0;
         int had_candidates = 0;
-        while (n_tried < XS_LEAD_ANCHORS) {
+        for (;;) {
                 uint32_t anchor = 0;
                 int64_t best_price = -2;
+                long best_pos = -1;
                 for (uint16_t i = 0; i < c->n_views; i++) {
                         uint32_t id = c->views[i].product;
-                        int seen = 0;
-                        for (size_t k = 0; k < n_tried && !seen; k++)
-                                seen = tried[k] == id;
                         const struct xs_cat_product *pr = xs_catalog_get(eng->catalog, id);
                         int64_t price = pr ? pr->price : -1;
-                        if (!seen && price > best_price) {
+                        int after = price < last_price || (price == last_price && i > last_pos);
+                        if (after && price > best_price) {
                                 anchor = id;
                                 best_price = price;
+                                best_pos = i;
                         }
                 }
                 if (!anchor)
                         break;
-                if (!n_tried)
+                if (!n_tried++)
                         c->lead_last_offer = due; /* a week starts when there is a view */
-                tried[n_tried++] = anchor;
+                last_price = best_price;
+                last_pos = best_pos;
                 /* enough of the best to hold one that drop_repeated keeps, if any exists */
                 size_t excluded = c->n_lead + (size_t)c->n_pending * XS_OFFER_MAX_ITEMS;
                 struct xs_cand_set cands = {.cap = excluded + 1 < XS_CAND_MAX ? excluded + 1

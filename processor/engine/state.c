@@ -7,12 +7,13 @@
  * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 4 (issue 9
  * item 8) adds to each open offer its channel (1 byte) and expires_at after attribution_until,
  * the flag lead_done (bit 5 of the flags), and ends with the lead period's e-mailed products
- * (count, then each). Version 3 has none of these: an open offer's channel is inferred from its
- * type and stage (the e-mail rules of that version) and its expiry from that channel's lifetime,
- * and the LEAD series starts counting from zero. Version 3 and 4 have, before that, the bought
- * guard's set (count, then product and minute of each; bought_floor; bought_bits as 8 bytes).
- * Version 2 has no set: it is rebuilt from the purchase history, all that version knew (still
- * read). Version 1 also differs in the daily offer counters, single bytes there. Import
+ * (count, then each) and the start of the customer's purchase episode (cooc.c; 0 none). Version 3
+ * has none of these: an open offer's channel is inferred from its type and stage (the e-mail rules
+ * of that version) and its expiry from that channel's lifetime, the LEAD series starts counting
+ * from zero, and the next purchase starts a new episode. Version 3 and 4 have, before that, the
+ * bought guard's set (count, then product and minute of each; bought_floor; bought_bits as 8
+ * bytes). Version 2 has no set: it is rebuilt from the purchase history, all that version knew
+ * (still read). Version 1 also differs in the daily offer counters, single bytes there. Import
  * checks every length and count against the bytes left and the configured caps, and every number
  * against what an event could have produced (quantities, prices, times): a corrupt record is
  * XS_ERR_DECODE, never a crash, an oversized allocation or a value that overflows later.
@@ -161,6 +162,7 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         put_varint(&w, c->n_lead);
         for (uint8_t i = 0; i < c->n_lead; i++)
                 put_str(&w, xs_intern_str(eng->products, c->lead_products[i]));
+        put_varint(&w, c->episode_start);
         if (w.oom) {
                 free(w.p);
                 return XS_ERR_NOMEM;
@@ -456,8 +458,10 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
         for (uint16_t i = 1; i < c->n_bought; i++)
                 if (c->bought[i].product == c->bought[i - 1].product)
                         r->bad = 1;
-        if (version >= 4)
+        if (version >= 4) {
                 parse_lead(eng, r, c);
+                c->episode_start = get_time(r, XS_MAX_TIME);
+        }
 }
 
 xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *buf, size_t len,

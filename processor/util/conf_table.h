@@ -11,6 +11,8 @@
 
 #define XS_DAY_MS  (86400000LL)
 #define XS_HOUR_MS (3600000LL)
+/* The largest journey.lead_max_emails: the per-customer list of a lead period's products. */
+#define XS_LEAD_MAX_EMAILS 64
 
 #define XS_CONF_TABLE(X)                                                                           \
         X("window.size", window_size, DUR, "7d", 60000, 366 * XS_DAY_MS,                           \
@@ -79,7 +81,7 @@
           "A subscriber with no purchase this long after SUBSCRIBE becomes a LEAD")                \
         X("journey.lead_interval", lead_interval, DUR, "7d", XS_HOUR_MS, 366 * XS_DAY_MS,          \
           "At most one LEAD downsell e-mail per this interval")                                    \
-        X("journey.lead_max_emails", lead_max_emails, INT, "4", 1, 64,                             \
+        X("journey.lead_max_emails", lead_max_emails, INT, "4", 1, XS_LEAD_MAX_EMAILS,             \
           "LEAD downsell e-mails, each of another product, before the series stops unanswered "    \
           "(no purchase); counted in lead_stopped")                                                \
         X("journey.browsing_offers", browsing_offers, BOOL, "false", 0, 0,                         \
