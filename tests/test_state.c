@@ -76,6 +76,13 @@ static void test_restored_customer_continues_as_if_never_stopped(void **state)
         eng = fx_engine(caps);
         char err[256];
         assert_int_equal(xs_engine_customer_import(eng, buf, len, err, sizeof(err)), XS_OK);
+        /* every field came back: the restored customer exports to the same bytes */
+        unsigned char *same = NULL;
+        size_t same_len = 0;
+        assert_int_equal(xs_engine_customer_export(eng, "c1", &same, &same_len), XS_OK);
+        assert_int_equal(same_len, len);
+        assert_memory_equal(same, buf, len);
+        free(same);
         /* the restored engine has not seen time pass: move it to where the first one was */
         xs_engine_advance(eng, T0 + MIN_MS);
         memset(&cap, 0, sizeof(cap));
