@@ -325,7 +325,7 @@ static void test_offer_encode(void **state)
                                             "acme",
                                             59900,
                                             3.5,
-                                            {10, 20, 30, 40, 2.25, 1.5, {1, 2, 3, 4, 5}},
+                                            {10, 20, 30, 40, 2.25, 1.5, {1, 2, 3, 4, 5}, 0, 0, 0},
                                             "electronics.phones",
                                             NULL};
         o.items[1] = (struct xs_offer_item){"p-3", NULL, NULL, 69900, 1.0, {0}, NULL, "warranty"};

@@ -3,8 +3,12 @@
  * customer_id (restored on partition assignment). Products are written as their external ids,
  * so a record means the same in every instance.
  *
- * Format (version 3): "XSC" 0x03, then fields in a fixed order; integers are zig-zag varints,
- * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 3 ends with
+ * Format (version 4): "XSC" 0x04, then fields in a fixed order; integers are zig-zag varints,
+ * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 4 (buy again)
+ * writes the number of daily per-type offer counters and of timer dues before them (so a new
+ * offer type or timer needs no new version: a reader keeps those it knows, older records have
+ * none of the new ones) and ends with reorder_at after the bought set. Versions 1-3 have 3 of
+ * each and no reorder_at (0: nothing handled yet). Version 3 ends with
  * the bought guard's set (count, then product and minute of each; bought_floor; bought_bits as
  * 8 bytes). Version 2 has no set: it is rebuilt from the purchase history, all that version
  * knew (still read). Version 1 also differs in the daily offer counters, single bytes there. Import
@@ -92,7 +96,7 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         if (!c)
                 return XS_ERR_NOT_FOUND;
         struct wbuf w = {0};
-        put_bytes(&w, "XSC\x03", 4);
+        put_bytes(&w, "XSC\x04", 4);
         put_str(&w, c->id);
         unsigned char flags =
             (unsigned char)(c->subscribed | c->email_ok << 1 | c->has_purchased << 2 |
@@ -105,8 +109,10 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
                 put_varint(&w, times[i]);
         put_varint(&w, c->offers_today);
+        put_varint(&w, XS_OFFER_COUNT);
         for (int k = 0; k < XS_OFFER_COUNT; k++)
                 put_varint(&w, c->offers_type_today[k]);
+        put_varint(&w, XS_TIMER_COUNT);
         for (int k = 0; k < XS_TIMER_COUNT; k++)
                 put_varint(&w, c->timer_due[k]);
         put_str(&w, c->cart_event_id);
@@ -151,6 +157,7 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         }
         put_varint(&w, c->bought_floor);
         put_u64(&w, c->bought_bits);
+        put_varint(&w, c->reorder_at);
         if (w.oom) {
                 free(w.p);
                 return XS_ERR_NOMEM;
@@ -312,10 +319,19 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
         c->lead_last_offer = get_time(r, XS_MAX_DEADLINE);
         c->cap_day = get_time(r, XS_MAX_DEADLINE / XS_DAY_MS);
         c->offers_today = get_counter(r, version);
-        for (int k = 0; k < XS_OFFER_COUNT; k++)
-                c->offers_type_today[k] = get_counter(r, version);
-        for (int k = 0; k < XS_TIMER_COUNT; k++)
-                due[k] = get_time(r, XS_MAX_DEADLINE);
+        /* versions 1-3: CROSS_SELL, UPSELL, DOWNSELL; CART, ONBOARDING, LEAD */
+        int64_t n_types = version >= 4 ? get_count(r, 64) : 3;
+        for (int64_t k = 0; k < n_types && !r->bad; k++) {
+                uint16_t v = get_counter(r, version);
+                if (k < XS_OFFER_COUNT)
+                        c->offers_type_today[k] = v;
+        }
+        int64_t n_timers = version >= 4 ? get_count(r, 64) : 3;
+        for (int64_t k = 0; k < n_timers && !r->bad; k++) {
+                int64_t v = get_time(r, XS_MAX_DEADLINE);
+                if (k < XS_TIMER_COUNT)
+                        due[k] = v;
+        }
         c->cart_event_id = dup_str(r);
         c->subscribe_event_id = dup_str(r);
         get_bytes(r, c->currency, XS_CURRENCY_LEN);
@@ -412,6 +428,8 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
         for (uint16_t i = 1; i < c->n_bought; i++)
                 if (c->bought[i].product == c->bought[i - 1].product)
                         r->bad = 1;
+        if (version >= 4)
+                c->reorder_at = get_time(r, XS_MAX_DEADLINE);
 }
 
 xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *buf, size_t len,
@@ -420,8 +438,8 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
         struct rbuf r = {.p = buf, .n = len};
         char magic[4];
         if (get_bytes(&r, magic, 4) != 0 || memcmp(magic, "XSC", 3) != 0 || magic[3] < 1 ||
-            magic[3] > 3) {
-                snprintf(errstr, errstr_size, "customer state: not a version 1, 2 or 3 record");
+            magic[3] > 4) {
+                snprintf(errstr, errstr_size, "customer state: not a version 1 to 4 record");
                 return XS_ERR_DECODE;
         }
         int version = magic[3];
