@@ -257,10 +257,10 @@ static int64_t dist(int64_t a, int64_t b)
 static int item_before(const struct xs_reorder_item *x, const struct xs_reorder_item *y, int64_t at)
 {
         int64_t dx = dist(x->due, at), dy = dist(y->due, at);
-        if (dx != dy)
-                return dx < dy;
         if (x->buyers != y->buyers)
                 return x->buyers > y->buyers;
+        if (dx != dy)
+                return dx < dy;
         return x->product < y->product;
 }
 
