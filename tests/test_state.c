@@ -138,7 +138,7 @@ static void test_corrupt_state_is_rejected_at_every_truncation_and_flip(void **s
 
 /* a record for customer_id, with hand-made fields: the layout of state.c, version 3 (with the
  * bought guard's set), 2 (without) or 1 (daily offer counters as bytes, not varints) */
-static int rec_version = 3;
+static int rec_version = 4;
 static const char *rec_hist_product; /* a purchase in the history, when set */
 static int64_t rec_hist_t;
 struct rec {
@@ -177,7 +177,8 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
                         int64_t price, int64_t view_t, int64_t cart_due)
 {
         r->n = 0;
-        r_bytes(r, rec_version == 1 ? "XSC\x01" : rec_version == 2 ? "XSC\x02" : "XSC\x03", 4);
+        static const char *const magic[] = {"", "XSC\x01", "XSC\x02", "XSC\x03", "XSC\x04"};
+        r_bytes(r, magic[rec_version], 4);
         r_str(r, id);
         unsigned char stage = XS_STAGE_CART, flags = 2;
         r_bytes(r, &stage, 1);
@@ -185,15 +186,23 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
         for (int i = 0; i < 7; i++) /* stage_since .. cap_day */
                 r_varint(r, i == 1 ? T0 : 0);
         unsigned char zero = 0;
-        for (int i = 0; i < 1 + XS_OFFER_COUNT; i++) { /* offers_today, per type */
+        /* offers_today, then per type: 3 types before version 4, which writes the count */
+        int n_types = rec_version >= 4 ? XS_OFFER_COUNT : 3;
+        for (int i = 0; i < 1 + n_types; i++) {
                 if (rec_version == 1)
                         r_bytes(r, &zero, 1);
                 else
                         r_varint(r, 0);
+                if (i == 0 && rec_version >= 4)
+                        r_varint(r, n_types);
         }
-        r_varint(r, cart_due); /* timers: cart, onboarding, lead */
+        if (rec_version >= 4)
+                r_varint(r, 4); /* timers: cart, onboarding, lead, reorder */
+        r_varint(r, cart_due);
         r_varint(r, 0);
         r_varint(r, 0);
+        if (rec_version >= 4)
+                r_varint(r, 0);
         r_str(r, "ev-cart");
         r_str(r, NULL);
         r_bytes(r, "EUR", 4);
@@ -221,6 +230,8 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
                 r_varint(r, 0); /* bought_floor */
                 r_bytes(r, zero8, 8);
         }
+        if (rec_version >= 4)
+                r_varint(r, 0); /* reorder_at */
 }
 
 /* a hand-made record is accepted (the layout above is the real one) */
@@ -239,7 +250,12 @@ static void test_hand_made_record_is_accepted(void **state)
         eng = fx_engine(caps);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
         xs_engine_destroy(eng);
-        rec_version = 3;
+        rec_version = 3; /* and version 3 */
+        make_record(&r, "c1", "p100", 1, 10000, T0, T0 + HOUR);
+        eng = fx_engine(caps);
+        assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
+        xs_engine_destroy(eng);
+        rec_version = 4;
         make_record(&r, "c1", "p100", 1, 10000, T0, T0 + HOUR);
         eng = fx_engine(caps);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
@@ -320,17 +336,17 @@ static void out_of_range_numbers_are_rejected(void)
 static void test_corrupt_record_leaves_no_customer_and_keeps_the_old_one(void **state)
 {
         (void)state;
-        for (rec_version = 1; rec_version <= 3; rec_version++)
+        for (rec_version = 1; rec_version <= 4; rec_version++)
                 corrupt_record_leaves_no_customer_and_keeps_the_old_one();
-        rec_version = 3;
+        rec_version = 4;
 }
 
 static void test_out_of_range_numbers_are_rejected(void **state)
 {
         (void)state;
-        for (rec_version = 1; rec_version <= 3; rec_version++)
+        for (rec_version = 1; rec_version <= 4; rec_version++)
                 out_of_range_numbers_are_rejected();
-        rec_version = 3;
+        rec_version = 4;
 }
 
 /* version 2 keeps daily offer counters above 255 */
@@ -381,7 +397,7 @@ static void test_item2_bought_set_survives_export_and_v2_rebuilds_it(void **stat
         unsigned char *buf = NULL;
         size_t len = 0;
         assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
-        assert_memory_equal(buf, "XSC\x03", 4);
+        assert_memory_equal(buf, "XSC\x04", 4);
         xs_engine_destroy(eng);
 
         eng = fx_engine(small);
@@ -408,7 +424,7 @@ static void test_item2_bought_set_survives_export_and_v2_rebuilds_it(void **stat
         rec_hist_t = T0 - 10 * DAY;
         make_record(&r, "c1", "p100", 1, 10000, T0, 0);
         rec_hist_product = NULL;
-        rec_version = 3;
+        rec_version = 4;
         eng = fx_engine(caps);
         fx_train(eng);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);

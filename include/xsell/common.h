@@ -86,10 +86,10 @@ enum xs_offer_type {
 enum xs_channel { XS_CHANNEL_ONSITE, XS_CHANNEL_EMAIL, XS_CHANNEL_COUNT };
 
 enum xs_incentive_kind {
-        XS_INC_PERCENT_OFF,           /* percent off the upgrade when the cart is above a value */
-        XS_INC_FREE_SHIPPING,         /* the offer lifts the cart over the shipping threshold */
-        XS_INC_BUNDLE_DISCOUNT,       /* percent off a complementary set */
-        XS_INC_NEXT_PURCHASE_COUPON,  /* coupon for the next order after a purchase */
+        XS_INC_PERCENT_OFF,          /* percent off the upgrade when the cart is above a value */
+        XS_INC_FREE_SHIPPING,        /* the offer lifts the cart over the shipping threshold */
+        XS_INC_BUNDLE_DISCOUNT,      /* percent off a complementary set */
+        XS_INC_NEXT_PURCHASE_COUPON, /* coupon for the next order after a purchase */
         XS_INC_COUNT
 };
 

@@ -271,8 +271,8 @@ void xs_customer_bought_add(struct xs_engine *eng, struct xs_customer *c, int64_
         int64_t guard_cutoff = INT64_MIN;
         if (eng->watermark != INT64_MIN) {
                 int64_t low = t < eng->watermark ? t : eng->watermark;
-                int64_t keep_for = p->bought_horizon > p->reorder_window ? p->bought_horizon
-                                                                          : p->reorder_window;
+                int64_t keep_for =
+                    p->bought_horizon > p->reorder_window ? p->bought_horizon : p->reorder_window;
                 int64_t cutoff = low - keep_for;
                 guard_cutoff = low - p->bought_horizon;
                 uint16_t keep = 0;

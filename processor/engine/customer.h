@@ -83,7 +83,7 @@ struct xs_customer {
         int64_t cap_day;
         uint16_t offers_today, offers_type_today[XS_OFFER_COUNT]; /* caps.* allow 1000 */
         int64_t timer_due[XS_TIMER_COUNT];                        /* 0: not armed */
-        int64_t reorder_at; /* buy again: re-orders due up to here have been handled */
+        int64_t reorder_at;       /* buy again: re-orders due up to here have been handled */
         char *cart_event_id;      /* last cart change (trigger of the abandonment offer) */
         char *subscribe_event_id; /* trigger of lead offers */
         char currency[XS_CURRENCY_LEN];

@@ -1,8 +1,8 @@
 /*
  * The customer journey: the stage machine (what an event moves a customer to, and the signal of
  * each move) and the journey timers (cart abandonment, end of onboarding, lead, re-order due),
- * kept in one heap by due time. The journey never makes offers: the pipeline (engine.c) pops due timers
- * here and hands each to the policy.
+ * kept in one heap by due time. The journey never makes offers: the pipeline (engine.c) pops due
+ * timers here and hands each to the policy.
  */
 #ifndef XS_JOURNEY_H
 #define XS_JOURNEY_H

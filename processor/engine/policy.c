@@ -14,7 +14,7 @@
  *   USAGE_MILESTONE / REFERRAL   UPSELL of a higher tier                  value_realized_upsell
  *   any of the three upsells     UPSELL of add-ons (warranty, plan...)    <moment>_addon_upsell
  *                                when the best candidate is an add-on
- *   PURCHASE (the same e-mail)   BUY_AGAIN of the re-orders due           post_purchase_email_buy_again
+ *   PURCHASE (the same e-mail)   BUY_AGAIN of the re-orders due post_purchase_email_buy_again
  *   re-order timer               BUY_AGAIN by e-mail of the products due  reorder_due_buy_again
  *                                (learned intervals, reorder.c)
  *   cart timer                   one DOWNSELL of the priciest cart item   cart_abandoned_downsell

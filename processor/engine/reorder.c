@@ -38,9 +38,9 @@ struct gap {
 struct ring {
         struct gap *g;
         uint8_t head, n, cap;
-        uint8_t dirty;     /* the estimate must be recomputed */
-        uint16_t buyers;   /* distinct buyers in the ring */
-        uint32_t median;   /* minutes */
+        uint8_t dirty;   /* the estimate must be recomputed */
+        uint16_t buyers; /* distinct buyers in the ring */
+        uint32_t median; /* minutes */
 };
 
 struct xs_reorder {
@@ -173,8 +173,8 @@ static void ring_put(struct xs_engine *eng, struct ring *r, uint32_t minutes, ui
         r->dirty = 1;
 }
 
-/* The bought set's last purchase of product (ms), 0 when it has none. */
-static int64_t last_bought(const struct xs_customer *c, uint32_t product)
+/* The bought set's last purchase of product (its minute), 0 when it has none. */
+static uint32_t last_bought(const struct xs_customer *c, uint32_t product)
 {
         long lo = 0, hi = (long)c->n_bought;
         while (lo < hi) {
@@ -185,7 +185,7 @@ static int64_t last_bought(const struct xs_customer *c, uint32_t product)
                         hi = mid;
         }
         if (lo < (long)c->n_bought && c->bought[lo].product == product)
-                return (int64_t)c->bought[lo].minute * MINUTE_MS;
+                return c->bought[lo].minute;
         return 0;
 }
 
@@ -213,9 +213,11 @@ void xs_reorder_observe(struct xs_engine *eng, const struct xs_customer *c, int6
         uint32_t buyer = (uint32_t)xs_hash_str(c->id, 0x4e0);
         uint32_t at = xs_customer_bought_minute(t);
         for (size_t k = 0; k < n; k++) {
-                int64_t last = c->n_bought ? last_bought(c, items[k]) : 0;
-                if (last > 0 && last < t) {
-                        int64_t gap = t - last;
+                /* in the bought set's minutes (rounded up), so that the gap is what the
+                 * re-order time adds to the last purchase */
+                uint32_t last = c->n_bought ? last_bought(c, items[k]) : 0;
+                if (last > 0 && last < at) {
+                        int64_t gap = (int64_t)(at - last) * MINUTE_MS;
                         if (gap < XS_REORDER_MIN_GAP) {
                                 eng->st.reorder_short_gaps++;
                         } else if (gap <= eng->p->reorder_window + MINUTE_MS) {

@@ -121,7 +121,7 @@
         X("guard.max_bought", max_bought, INT, "1024", 1, 65535,                                   \
           "Products remembered per customer for guard.bought_horizon; beyond it the oldest are "   \
           "evicted and the guard turns stricter, never looser (guard_bought_evictions)")           \
-        X("reorder.window", reorder_window, DUR, "180d", 0, 3660 * XS_DAY_MS,                     \
+        X("reorder.window", reorder_window, DUR, "180d", 0, 3660 * XS_DAY_MS,                      \
           "Buy again: re-purchase gaps are learned over this much event time, and a customer's "   \
           "purchases are remembered this long (guard.max_bought caps them); 0: no buy-again")      \
         X("reorder.min_buyers", reorder_min_buyers, INT, "5", 1, 32,                               \
