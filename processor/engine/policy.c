@@ -201,6 +201,12 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
                         xs_score_pair(eng, XS_SCORE_ALTERNATIVE, d->anchor, cd->id, zero,
                                       &it->evidence, NULL);
                 }
+                if (d->type != XS_OFFER_BUY_AGAIN) {
+                        /* the scores fill the co-occurrence fields only */
+                        it->evidence.reorder_interval_ms = 0;
+                        it->evidence.last_purchase_at = 0;
+                        it->evidence.repeat_buyers = 0;
+                }
                 any_evidence |= cd->has_evidence;
         }
         memcpy(o.incentives, d->inc, sizeof(d->inc));
