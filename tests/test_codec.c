@@ -325,7 +325,7 @@ static void test_offer_encode(void **state)
                                             "acme",
                                             59900,
                                             3.5,
-                                            {10, 20, 30, 40, 2.25, 1.5, {1, 2, 3, 4, 5}},
+                                            {10, 20, 30, 40, 2.25, 1.5, {1, 2, 3, 4, 5}, 0, 0, 0},
                                             "electronics.phones",
                                             NULL};
         o.items[1] = (struct xs_offer_item){"p-3", NULL, NULL, 69900, 1.0, {0}, NULL, "warranty"};
@@ -1070,6 +1070,9 @@ static void test_direct_encoders_match_generic(void **state)
                         it->evidence.lift = 1.0 / 3;
                         for (int r = 0; r < XS_REL_COUNT; r++)
                                 it->evidence.rel[r] = (int32_t)rnd_long();
+                        it->evidence.reorder_interval_ms = rnd_long();
+                        it->evidence.last_purchase_at = rnd_long();
+                        it->evidence.repeat_buyers = (int32_t)rnd_long();
                 }
                 o.n_incentives = rnd() % (XS_OFFER_MAX_INCENTIVES + 1);
                 for (size_t i = 0; i < o.n_incentives; i++) {

@@ -143,9 +143,10 @@ static void test_corrupt_state_is_rejected_at_every_truncation_and_flip(void **s
         free(buf);
 }
 
-/* a record for customer_id, with hand-made fields: the layout of state.c, version 4 (open
- * offers with channel and expiry, the lead period), 3 (with the bought guard's set), 2
- * (without) or 1 (daily offer counters as bytes, not varints) */
+/* a record for customer_id, with hand-made fields: the layout of state.c, version 4 (counts of
+ * offer counters and timers, open offers with channel and expiry, the lead period, the purchase
+ * episode, reorder_at), 3 (with the bought guard's set), 2 (without) or 1 (daily offer counters
+ * as bytes, not varints) */
 static int rec_version = 4;
 static const char *rec_hist_product;    /* a purchase in the history, when set */
 static const char *rec_pending_product; /* a post-purchase cross-sell open since T0, when set */
@@ -186,7 +187,7 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
                         int64_t price, int64_t view_t, int64_t cart_due)
 {
         r->n = 0;
-        const char *magic[] = {"", "XSC\x01", "XSC\x02", "XSC\x03", "XSC\x04"};
+        static const char *const magic[] = {"", "XSC\x01", "XSC\x02", "XSC\x03", "XSC\x04"};
         r_bytes(r, magic[rec_version], 4);
         r_str(r, id);
         unsigned char stage = XS_STAGE_CART, flags = 2;
@@ -195,15 +196,23 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
         for (int i = 0; i < 7; i++) /* stage_since .. cap_day */
                 r_varint(r, i == 1 ? T0 : 0);
         unsigned char zero = 0;
-        for (int i = 0; i < 1 + XS_OFFER_COUNT; i++) { /* offers_today, per type */
+        /* offers_today, then per type: 3 types before version 4, which writes the count */
+        int n_types = rec_version >= 4 ? XS_OFFER_COUNT : 3;
+        for (int i = 0; i < 1 + n_types; i++) {
                 if (rec_version == 1)
                         r_bytes(r, &zero, 1);
                 else
                         r_varint(r, 0);
+                if (i == 0 && rec_version >= 4)
+                        r_varint(r, n_types);
         }
-        r_varint(r, cart_due); /* timers: cart, onboarding, lead */
+        if (rec_version >= 4)
+                r_varint(r, 4); /* timers: cart, onboarding, lead, reorder */
+        r_varint(r, cart_due);
         r_varint(r, 0);
         r_varint(r, 0);
+        if (rec_version >= 4)
+                r_varint(r, 0);
         r_str(r, "ev-cart");
         r_str(r, NULL);
         r_bytes(r, "EUR", 4);
@@ -249,6 +258,7 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
         if (rec_version >= 4) {
                 r_varint(r, 0); /* lead period's products */
                 r_varint(r, 0); /* purchase episode start: none */
+                r_varint(r, 0); /* reorder_at */
         }
 }
 

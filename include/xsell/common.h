@@ -69,18 +69,27 @@ enum xs_stage {
         XS_STAGE_VALUE_REALIZED,
         XS_STAGE_CART_ABANDONED,
         XS_STAGE_LEAD,
+        XS_STAGE_REORDER_DUE, /* the learned re-purchase interval of a bought product elapsed */
         XS_STAGE_COUNT
 };
 
-enum xs_offer_type { XS_OFFER_CROSS_SELL, XS_OFFER_UPSELL, XS_OFFER_DOWNSELL, XS_OFFER_COUNT };
+/* BUY_AGAIN: products the customer bought before, offered again when their learned re-purchase
+ * interval has elapsed (reorder.c). */
+enum xs_offer_type {
+        XS_OFFER_CROSS_SELL,
+        XS_OFFER_UPSELL,
+        XS_OFFER_DOWNSELL,
+        XS_OFFER_BUY_AGAIN,
+        XS_OFFER_COUNT
+};
 
 enum xs_channel { XS_CHANNEL_ONSITE, XS_CHANNEL_EMAIL, XS_CHANNEL_COUNT };
 
 enum xs_incentive_kind {
-        XS_INC_PERCENT_OFF,           /* percent off the upgrade when the cart is above a value */
-        XS_INC_FREE_SHIPPING,         /* the offer lifts the cart over the shipping threshold */
-        XS_INC_BUNDLE_DISCOUNT,       /* percent off a complementary set */
-        XS_INC_NEXT_PURCHASE_COUPON,  /* coupon for the next order after a purchase */
+        XS_INC_PERCENT_OFF,          /* percent off the upgrade when the cart is above a value */
+        XS_INC_FREE_SHIPPING,        /* the offer lifts the cart over the shipping threshold */
+        XS_INC_BUNDLE_DISCOUNT,      /* percent off a complementary set */
+        XS_INC_NEXT_PURCHASE_COUPON, /* coupon for the next order after a purchase */
         XS_INC_COUNT
 };
 

@@ -24,6 +24,12 @@ struct xs_evidence {
         double llr;                 /* signed log-likelihood ratio (negative: less likely) */
         double lift;
         int32_t rel[XS_REL_COUNT]; /* pair counts per relation in the window */
+        /* BUY_AGAIN items (0 otherwise): the product's learned re-purchase interval, the
+         * customer's last purchase of it (event time ms) and the repeat buyers behind the
+         * interval */
+        int64_t reorder_interval_ms;
+        int64_t last_purchase_at;
+        int32_t repeat_buyers;
 };
 
 struct xs_offer_item {

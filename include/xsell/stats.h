@@ -42,6 +42,13 @@ extern "C" {
         X(history_evictions, counter, "items dropped from a customer's bounded history")           \
         X(guard_bought_evictions, counter,                                                         \
           "products within guard.bought_horizon evicted by guard.max_bought (guard stricter)")     \
+        X(reorder_gaps, gauge, "re-purchase gaps kept for the buy-again intervals")                \
+        X(reorder_bytes, gauge, "bytes held by the buy-again intervals (rings and index)")         \
+        X(reorder_gaps_dropped, counter, "re-purchase gaps not kept: reorder.max_gaps bit")        \
+        X(reorder_short_gaps, counter, "re-purchases within a day: split orders, not learned")     \
+        X(reorder_within_horizon, counter,                                                         \
+          "purchases of products whose learned interval is within guard.bought_horizon: "          \
+          "never offered again by buy-again")                                                      \
         X(panes_closed, counter, "panes closed (their deltas became final)")                       \
         X(panes_expired, counter, "panes that left the window and were subtracted")                \
         X(pane_entries_expired, counter, "pane entries subtracted")                                \

@@ -253,7 +253,7 @@ void xs_evaluate_on_offer(void *opaque, const struct xs_offer *o)
         if (ee->which == EV_ENGINE)
                 pop_offer(ev, ee->eng, o, eo);
         c->pend[c->n_pend++] = (uint32_t)ee->which << 31 | (uint32_t)ee->n_offers;
-        c->mask[ee->which] |= 1u << (o->type * XS_STAGE_COUNT + o->stage);
+        c->mask[ee->which] |= 1ull << (o->type * XS_STAGE_COUNT + o->stage);
         ee->rows[o->type * XS_STAGE_COUNT + o->stage].offers++;
         if (o->created_at + ev->p->attribution_window > ev->t_max)
                 ee->rows[o->type * XS_STAGE_COUNT + o->stage].censored++;
@@ -366,7 +366,7 @@ int xs_evaluate_build_report(struct evaluate *ev, struct ev_report_row *rep)
         size_t nc = xs_intern_count(ev->customers);
         for (uint32_t id = 1; id <= nc; id++)
                 for (int w = 0; w < EV_N; w++) {
-                        uint32_t m = ev->cust[id].mask[w];
+                        uint64_t m = ev->cust[id].mask[w];
                         for (int row = 0; row < EV_ROWS; row++)
                                 rep[row].cust[w] += (m >> row) & 1u;
                         rep[EV_ROWS].cust[w] += m != 0;

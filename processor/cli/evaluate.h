@@ -31,6 +31,7 @@ struct xs_intern;
 #define EV_TOP   64 /* popularity candidates kept, before the per-offer guardrails */
 #define EV_HIT_K 3  /* hit@3 */
 #define EV_ROWS  (XS_OFFER_COUNT * XS_STAGE_COUNT)
+_Static_assert(EV_ROWS <= 64, "ev_cust.mask has one bit per row");
 
 enum { EV_ENGINE, EV_COUNT_BASELINE, EV_N };
 
@@ -51,7 +52,7 @@ struct ev_offer {
 };
 
 struct ev_cust {
-        uint32_t mask[EV_N]; /* bit per (type, stage) offered in the evaluation period */
+        uint64_t mask[EV_N]; /* bit per (type, stage) offered in the evaluation period */
         uint8_t seen_eval;
         uint32_t *pend; /* open offers: engine << 31 | index */
         size_t n_pend, cap_pend;

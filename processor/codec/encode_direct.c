@@ -159,6 +159,9 @@ xs_err_t xs_codec_encode_offer(struct xs_codec *codec, const struct xs_offer *o,
                 wb_long(&w, ev->rel[XS_REL_CART]);
                 wb_long(&w, ev->rel[XS_REL_VIEW]);
                 wb_long(&w, ev->rel[XS_REL_VIEW_BUY]);
+                wb_long(&w, ev->reorder_interval_ms);
+                wb_long(&w, ev->last_purchase_at);
+                wb_long(&w, ev->repeat_buyers);
                 wb_opt_str(&w, it->category_label);
                 wb_opt_str(&w, it->addon);
         }

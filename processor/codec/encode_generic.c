@@ -222,6 +222,9 @@ xs_err_t xs_codec_encode_offer_generic(struct xs_codec *codec, const struct xs_o
                     put_int(&x, "cart_count", ev->rel[XS_REL_CART]) ||
                     put_int(&x, "view_count", ev->rel[XS_REL_VIEW]) ||
                     put_int(&x, "view_buy_count", ev->rel[XS_REL_VIEW_BUY]) ||
+                    put_long(&x, "reorder_interval_ms", ev->reorder_interval_ms) ||
+                    put_long(&x, "last_purchase_at", ev->last_purchase_at) ||
+                    put_int(&x, "repeat_buyers", ev->repeat_buyers) ||
                     put_opt_str(&e, "category_label", it->category_label) ||
                     put_opt_str(&e, "addon", it->addon))
                         return XS_ERR_INVALID;

@@ -6,10 +6,12 @@
  *
  * The bought guard (PRODUCT.md §3: never offer what the customer bought within
  * guard.bought_horizon) is exact: a per-customer set of every product bought within the
- * horizon with its last purchase minute, sorted by product id (8 bytes a product), rather than
+ * horizon (kept for reorder.window when that is longer: buy again reads the set, reorder.c)
+ * with its last purchase minute, sorted by product id (8 bytes a product), rather than
  * the pair history, which keeps only the last cooc.max_history products (an Online Retail order
  * alone holds about 25). Entries are pruned on write once no lookup can need them. The cap
- * guard.max_bought bounds it; when the cap evicts a product still within the horizon the guard
+ * guard.max_bought bounds it (the oldest entry goes first; one beyond the horizon simply goes);
+ * when the cap evicts a product still within the horizon the guard
  * becomes stricter, never looser: bought_floor is the latest purchase time evicted and
  * bought_bits has one of 64 bits set per evicted product (the hash of its external id, so the
  * bits mean the same after a state restore in another instance). A product not in the set whose
@@ -273,14 +275,22 @@ void xs_customer_bought_add(struct xs_engine *eng, struct xs_customer *c, int64_
          * due by t fired before this event. So no lookup is earlier than min(t, watermark),
          * and an entry older than that minus the horizon can go. No watermark yet (external
          * clock): nothing is pruned, the cap rule bounds the set. */
+        /* Buy again (reorder.c) reads the set too: entries are kept for the longer of the
+         * horizon and reorder.window; an entry beyond the horizon never matters to the guard,
+         * so evicting it needs no cap rule. */
+        int64_t guard_cutoff = INT64_MIN;
         if (eng->watermark != INT64_MIN) {
-                int64_t cutoff = (t < eng->watermark ? t : eng->watermark) - p->bought_horizon;
+                int64_t low = t < eng->watermark ? t : eng->watermark;
+                int64_t keep_for =
+                    p->bought_horizon > p->reorder_window ? p->bought_horizon : p->reorder_window;
+                int64_t cutoff = low - keep_for;
+                guard_cutoff = low - p->bought_horizon;
                 uint16_t keep = 0;
                 for (uint16_t i = 0; i < c->n_bought; i++)
                         if ((int64_t)c->bought[i].minute * XS_MINUTE_MS >= cutoff)
                                 c->bought[keep++] = c->bought[i];
                 c->n_bought = keep;
-                if (c->bought_floor < cutoff) {
+                if (c->bought_floor < guard_cutoff) {
                         c->bought_floor = 0;
                         c->bought_bits = 0;
                 }
@@ -300,19 +310,27 @@ void xs_customer_bought_add(struct xs_engine *eng, struct xs_customer *c, int64_
                         for (uint16_t j = 1; j < c->n_bought; j++)
                                 if (c->bought[j].minute < c->bought[old].minute)
                                         old = j;
-                        if (c->bought[old].minute > m) {
+                        if ((int64_t)c->bought[old].minute * XS_MINUTE_MS < guard_cutoff) {
+                                /* beyond the horizon: buy again forgets it, the guard never
+                                 * needed it */
+                                memmove(&c->bought[old], &c->bought[old + 1],
+                                        (size_t)(c->n_bought - old - 1) * sizeof(*c->bought));
+                                c->n_bought--;
+                                i = bought_find(c, items[k]);
+                        } else if (c->bought[old].minute > m) {
                                 /* a late purchase older than everything kept */
                                 bought_overflow(eng, c, items[k], (int64_t)m * XS_MINUTE_MS);
                                 eng->st.guard_bought_evictions++;
                                 continue;
+                        } else {
+                                bought_overflow(eng, c, c->bought[old].product,
+                                                (int64_t)c->bought[old].minute * XS_MINUTE_MS);
+                                eng->st.guard_bought_evictions++;
+                                memmove(&c->bought[old], &c->bought[old + 1],
+                                        (size_t)(c->n_bought - old - 1) * sizeof(*c->bought));
+                                c->n_bought--;
+                                i = bought_find(c, items[k]);
                         }
-                        bought_overflow(eng, c, c->bought[old].product,
-                                        (int64_t)c->bought[old].minute * XS_MINUTE_MS);
-                        eng->st.guard_bought_evictions++;
-                        memmove(&c->bought[old], &c->bought[old + 1],
-                                (size_t)(c->n_bought - old - 1) * sizeof(*c->bought));
-                        c->n_bought--;
-                        i = bought_find(c, items[k]);
                 } else if (XS_RESERVE(c->bought, c->cap_bought, c->n_bought + 1u) != 0) {
                         bought_overflow(eng, c, items[k], (int64_t)m * XS_MINUTE_MS);
                         continue;

@@ -28,7 +28,13 @@ struct xs_engine;
 #define XS_MAX_DEADLINE (XS_MAX_TIME + 4000 * XS_DAY_MS)
 
 /* A customer's journey timers (journey.c arms them; engine.c fires them into the policy). */
-enum xs_timer_kind { XS_TIMER_CART, XS_TIMER_ONBOARDING, XS_TIMER_LEAD, XS_TIMER_COUNT };
+enum xs_timer_kind {
+        XS_TIMER_CART,
+        XS_TIMER_ONBOARDING,
+        XS_TIMER_LEAD,
+        XS_TIMER_REORDER, /* buy again: the next learned re-order time (reorder.c) */
+        XS_TIMER_COUNT
+};
 
 struct xs_cart_line {
         uint32_t product;
@@ -81,6 +87,7 @@ struct xs_customer {
         int64_t cap_day;
         uint16_t offers_today, offers_type_today[XS_OFFER_COUNT]; /* caps.* allow 1000 */
         int64_t timer_due[XS_TIMER_COUNT];                        /* 0: not armed */
+        int64_t reorder_at;       /* buy again: re-orders due up to here have been handled */
         char *cart_event_id;      /* last cart change (trigger of the abandonment offer) */
         char *subscribe_event_id; /* trigger of lead offers */
         char currency[XS_CURRENCY_LEN];

@@ -30,6 +30,7 @@
 #include "engine/engine_ctx.h"
 #include "engine/journey.h"
 #include "engine/policy.h"
+#include "engine/reorder.h"
 #include "engine/score.h"
 #include "engine/window.h"
 #include "util/conf_int.h"
@@ -176,7 +177,8 @@ struct xs_engine *xs_engine_new(const struct xs_conf *conf, const struct xs_sink
                                       .max_draining = (size_t)p->max_draining,
                                       .max_pairs = (size_t)p->max_pairs};
         eng->window = xs_window_new(&wp);
-        if (!eng->catalog || !eng->window)
+        eng->reorder = xs_reorder_new();
+        if (!eng->catalog || !eng->window || !eng->reorder)
                 goto nomem;
         xs_window_set_close_hook(eng->window, on_pane_close, eng);
         if (p->dedup_capacity > 0) {
@@ -217,6 +219,7 @@ void xs_engine_destroy(struct xs_engine *eng)
         xs_pool_release(&eng->dedup_pool);
         free(eng->dedup_fifo);
         xs_window_destroy(eng->window);
+        xs_reorder_destroy(eng->reorder);
         xs_catalog_destroy(eng->catalog);
         xs_intern_destroy(eng->products);
         xs_conf_destroy(eng->conf);
@@ -529,6 +532,8 @@ void xs_engine_stats(const struct xs_engine *eng, struct xs_stats *st)
         st->catalog_records = xs_catalog_records(eng->catalog);
         st->catalog_bytes = xs_catalog_bytes(eng->catalog);
         st->catalog_cap_hits += xs_catalog_label_cap_hits(eng->catalog);
+        st->reorder_gaps = xs_reorder_gaps(eng->reorder);
+        st->reorder_bytes = xs_reorder_bytes(eng->reorder);
 }
 
 /* ---- queries ------------------------------------------------------------------------ */

@@ -59,6 +59,8 @@ struct xs_engine {
         void (*pane_hook)(void *opaque, const struct xs_pane_delta *delta);
         void *pane_opaque;
 
+        struct xs_reorder *reorder; /* re-purchase intervals (reorder.c) */
+
         struct xs_comp_cache *comp_cache; /* [product id] (cand.c) */
         uint32_t n_comp_cache;
 

@@ -23,6 +23,7 @@
 #include "engine/customer.h"
 #include "engine/engine_ctx.h"
 #include "engine/journey.h"
+#include "engine/reorder.h"
 #include "util/conf_int.h"
 #include "util/xs_uthash.h"
 
@@ -162,7 +163,9 @@ void xs_journey_on_event(struct xs_engine *eng, struct xs_customer *c, const str
                 uint64_t order = ev->order_id && *ev->order_id ? xs_hash_str(ev->order_id, 1)
                                                                : xs_hash_str(ev->event_id, 2);
                 xs_cooc_purchase(eng, c, t, order, items, n);
+                xs_reorder_observe(eng, c, t, items, n); /* before the set records it */
                 xs_customer_bought_add(eng, c, t, items, n);
+                xs_journey_reorder_arm(eng, c, t);
                 c->n_cart = 0;
                 xs_journey_timer_cancel(c, XS_TIMER_CART);
                 xs_journey_timer_cancel(c, XS_TIMER_LEAD);
@@ -202,6 +205,17 @@ void xs_journey_on_event(struct xs_engine *eng, struct xs_customer *c, const str
 }
 
 /* ---- timers ------------------------------------------------------------------------- */
+
+void xs_journey_reorder_arm(struct xs_engine *eng, struct xs_customer *c, int64_t t)
+{
+        if (eng->p->reorder_window <= 0)
+                return;
+        int64_t due = xs_reorder_next_due(eng, c, c->reorder_at > t ? c->reorder_at : t);
+        if (due > 0)
+                xs_journey_timer_arm(eng, c, XS_TIMER_REORDER, due);
+        else
+                xs_journey_timer_cancel(c, XS_TIMER_REORDER);
+}
 
 static int timer_less(const struct xs_timer *a, const struct xs_timer *b)
 {

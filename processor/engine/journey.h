@@ -1,8 +1,8 @@
 /*
  * The customer journey: the stage machine (what an event moves a customer to, and the signal of
- * each move) and the journey timers (cart abandonment, end of onboarding, lead), kept in one
- * heap by due time. The journey never makes offers: the pipeline (engine.c) pops due timers
- * here and hands each to the policy.
+ * each move) and the journey timers (cart abandonment, end of onboarding, lead, re-order due),
+ * kept in one heap by due time. The journey never makes offers: the pipeline (engine.c) pops due
+ * timers here and hands each to the policy.
  */
 #ifndef XS_JOURNEY_H
 #define XS_JOURNEY_H
@@ -40,6 +40,9 @@ void xs_journey_unsubscribe(struct xs_engine *eng, struct xs_customer *c,
 void xs_journey_timer_arm(struct xs_engine *eng, struct xs_customer *c, enum xs_timer_kind kind,
                           int64_t due);
 void xs_journey_timer_cancel(struct xs_customer *c, enum xs_timer_kind kind);
+/* Arms c's REORDER timer at the next re-order time after max(c->reorder_at, t) of its bought
+ * products (xs_reorder_next_due), or cancels it when there is none. */
+void xs_journey_reorder_arm(struct xs_engine *eng, struct xs_customer *c, int64_t t);
 /* Takes the earliest live timer due at or before until off the heap into *t (stale ones on
  * the way are dropped) and returns its customer; NULL when none is due. The caller fires it
  * or puts it back with xs_journey_timer_defer. */

@@ -14,6 +14,9 @@
  *   USAGE_MILESTONE / REFERRAL   UPSELL of a higher tier                  value_realized_upsell
  *   any of the three upsells     UPSELL of add-ons (warranty, plan...)    <moment>_addon_upsell
  *                                when the best candidate is an add-on
+ *   PURCHASE (the same e-mail)   BUY_AGAIN of the re-orders due post_purchase_email_buy_again
+ *   re-order timer               BUY_AGAIN by e-mail of the products due  reorder_due_buy_again
+ *                                (learned intervals, reorder.c)
  *   cart timer                   one DOWNSELL of the priciest cart item   cart_abandoned_downsell
  *   lead timer (weekly)          one DOWNSELL by e-mail                   lead_downsell
  *   view while BROWSING          CROSS_SELL, only if journey.browsing_offers  browsing_cross_sell
@@ -55,6 +58,7 @@
 #include "engine/engine_ctx.h"
 #include "engine/journey.h"
 #include "engine/policy.h"
+#include "engine/reorder.h"
 #include "engine/score.h"
 #include "util/conf_int.h"
 #include "util/intern.h"
@@ -71,6 +75,8 @@ struct draft {
         int64_t t;
         struct xs_incentive inc[XS_OFFER_MAX_INCENTIVES];
         size_t n_inc;
+        int moment;             /* 1 + the offer's stage when it is not the customer's (0) */
+        const char *score_kind; /* when the items' score is not a co-occurrence score */
 };
 
 /* Chains the hash over one field: its length, then its bytes (so field boundaries count and
@@ -243,7 +249,7 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
         offer_id(c, d, anchor, o.offer_id);
         o.customer_id = c->id;
         o.type = d->type;
-        o.stage = (enum xs_stage)c->stage;
+        o.stage = d->moment ? (enum xs_stage)(d->moment - 1) : (enum xs_stage)c->stage;
         o.channel = d->channel;
         o.trigger_event_id = d->trigger_event_id ? d->trigger_event_id : "";
         o.anchor_product_id = anchor;
@@ -266,12 +272,19 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
                         xs_score_pair(eng, XS_SCORE_ALTERNATIVE, d->anchor, cd->id, zero,
                                       &it->evidence, NULL);
                 }
+                if (d->type != XS_OFFER_BUY_AGAIN) {
+                        /* the scores fill the co-occurrence fields only */
+                        it->evidence.reorder_interval_ms = 0;
+                        it->evidence.last_purchase_at = 0;
+                        it->evidence.repeat_buyers = 0;
+                }
                 any_evidence |= cd->has_evidence;
         }
         memcpy(o.incentives, d->inc, sizeof(d->inc));
         o.n_incentives = d->n_inc;
         o.rule = d->rule;
-        o.score_kind = !any_evidence       ? "catalog"
+        o.score_kind = d->score_kind       ? d->score_kind
+                       : !any_evidence     ? "catalog"
                        : eng->score_count  ? "count"
                        : eng->rank_support ? (eng->score_lift ? "lift+support" : "llr+support")
                        : eng->score_lift   ? "lift"
@@ -473,6 +486,55 @@ static void lead_downsell(struct xs_engine *eng, struct xs_customer *c, int64_t 
                 eng->st.offers_no_candidate++;
 }
 
+/* Buy again (PRODUCT.md §2 REORDER DUE): one e-mail of c's products whose learned re-order
+ * time falls within offer.email_ttl of t (overdue by at most that, or coming due while the
+ * e-mail is valid) and not handled yet (after c->reorder_at), past every guardrail at t (so
+ * never one bought within guard.bought_horizon), closest to t first. All of them are handled
+ * then, offered or not: c->reorder_at moves to t + offer.email_ttl and the REORDER timer to the
+ * next re-order time after it, so a customer gets at most one buy-again e-mail per
+ * offer.email_ttl and a product one per purchase of it. Returns 1 if an offer counted. */
+static int buy_again(struct xs_engine *eng, struct xs_customer *c, int64_t t, const char *trigger,
+                     const char *rule, enum xs_stage moment)
+{
+        const struct xs_params *p = eng->p;
+        if (p->reorder_window <= 0)
+                return 0;
+        int64_t ttl = p->offer_email_ttl;
+        int64_t from = c->reorder_at > t - ttl ? c->reorder_at : t - ttl;
+        struct xs_reorder_item due[XS_CAND_MAX];
+        size_t n = xs_reorder_due(eng, c, from, t + ttl, t, due, XS_CAND_MAX);
+        if (!n)
+                return 0;
+        struct xs_cand_set cands = {0};
+        for (size_t i = 0; i < n && cands.n < (size_t)p->offer_max_items; i++) {
+                if (!xs_cand_guard_ok(eng, c, 0, due[i].product, t)) {
+                        eng->st.candidates_filtered++;
+                        continue;
+                }
+                struct xs_cand *cd = &cands.c[cands.n++];
+                memset(cd, 0, sizeof(*cd));
+                cd->id = due[i].product;
+                cd->name = xs_intern_str(eng->products, cd->id);
+                /* days from the re-order time: the nearer, the higher */
+                int64_t off = due[i].due > t ? due[i].due - t : t - due[i].due;
+                cd->score = -(double)off / (double)XS_DAY_MS;
+                cd->has_evidence = 1;
+                cd->ev.reorder_interval_ms = due[i].interval;
+                cd->ev.last_purchase_at = due[i].last;
+                cd->ev.repeat_buyers = due[i].buyers;
+        }
+        c->reorder_at = t + ttl;
+        xs_journey_reorder_arm(eng, c, t);
+        struct draft d = {.type = XS_OFFER_BUY_AGAIN,
+                          .channel = XS_CHANNEL_EMAIL,
+                          .rule = rule,
+                          .trigger_event_id = trigger,
+                          .t = t,
+                          .moment = 1 + (int)moment,
+                          .score_kind = "reorder"};
+        return offer_send(eng, c, &d, &cands);
+}
+
 static void checkout(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev)
 {
         const struct xs_params *p = eng->p;
@@ -542,6 +604,10 @@ static void purchase(struct xs_engine *eng, struct xs_customer *c, const struct 
                 incentive(&d, XS_INC_NEXT_PURCHASE_COUPON, (int32_t)p->coupon_percent, 0, 0,
                           c->currency, ev->event_time + p->coupon_valid);
         offer_send(eng, c, &d, &cands);
+        /* the post-purchase e-mail also carries the re-orders due: an offer of its own with the
+         * same trigger, which the e-mail downstream puts beside the complements */
+        buy_again(eng, c, ev->event_time, ev->event_id, "post_purchase_email_buy_again",
+                  XS_STAGE_PURCHASED);
 }
 
 static uint32_t last_purchased(const struct xs_customer *c)
@@ -659,6 +725,14 @@ void xs_policy_on_timer(struct xs_engine *eng, struct xs_customer *c, enum xs_ti
                 xs_journey_timer_arm(eng, c, XS_TIMER_LEAD, due + p->lead_interval);
                 return;
         }
+        case XS_TIMER_REORDER:
+                if (c->stage == XS_STAGE_BROWSING || c->stage == XS_STAGE_ONBOARDING ||
+                    c->stage == XS_STAGE_PURCHASED)
+                        xs_journey_set_stage(eng, c, XS_STAGE_REORDER_DUE, due, NULL,
+                                             "reorder_due");
+                if (!buy_again(eng, c, due, NULL, "reorder_due_buy_again", XS_STAGE_REORDER_DUE))
+                        xs_journey_reorder_arm(eng, c, due);
+                return;
         default:
                 return;
         }

@@ -5,15 +5,19 @@
  *
  * Format (version 4): "XSC" 0x04, then fields in a fixed order; integers are zig-zag varints,
  * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 4 (issue 9
- * item 8) adds to each open offer its channel (1 byte) and expires_at after attribution_until,
- * the flag lead_done (bit 5 of the flags), and ends with the lead period's e-mailed products
- * (count, then each) and the start of the customer's purchase episode (cooc.c; 0 none). Version 3
- * has none of these: an open offer's channel is inferred from its type and stage (the e-mail rules
- * of that version) and its expiry from that channel's lifetime, the LEAD series starts counting
- * from zero, and the next purchase starts a new episode. Version 3 and 4 have, before that, the
- * bought guard's set (count, then product and minute of each; bought_floor; bought_bits as 8
- * bytes). Version 2 has no set: it is rebuilt from the purchase history, all that version knew
- * (still read). Version 1 also differs in the daily offer counters, single bytes there. Import
+ * items 8 and 11) writes the number of daily per-type offer counters and of timer dues before
+ * them (so a new offer type or timer needs no new version: a reader keeps those it knows, older
+ * records have none of the new ones); adds to each open offer its channel (1 byte) and
+ * expires_at after attribution_until, and the flag lead_done (bit 5 of the flags); and ends,
+ * after the bought set, with the lead period's e-mailed products (count, then each), the start
+ * of the customer's purchase episode (cooc.c; 0 none) and reorder_at (0: nothing handled yet).
+ * Versions 1-3 have 3 counters and 3 timers and none of the rest: an open offer's channel is
+ * inferred from its type and stage (the e-mail rules of that version) and its expiry from that
+ * channel's lifetime, the LEAD series starts counting from zero, and the next purchase starts a
+ * new episode. Version 3 and 4 have the bought guard's set (count, then product and minute of
+ * each; bought_floor; bought_bits as 8 bytes). Version 2 has no set: it is rebuilt from the
+ * purchase history, all that version knew (still read). Version 1 also differs in the daily
+ * offer counters, single bytes there. Import
  * checks every length and count against the bytes left and the configured caps, and every number
  * against what an event could have produced (quantities, prices, times): a corrupt record is
  * XS_ERR_DECODE, never a crash, an oversized allocation or a value that overflows later.
@@ -111,8 +115,10 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
                 put_varint(&w, times[i]);
         put_varint(&w, c->offers_today);
+        put_varint(&w, XS_OFFER_COUNT);
         for (int k = 0; k < XS_OFFER_COUNT; k++)
                 put_varint(&w, c->offers_type_today[k]);
+        put_varint(&w, XS_TIMER_COUNT);
         for (int k = 0; k < XS_TIMER_COUNT; k++)
                 put_varint(&w, c->timer_due[k]);
         put_str(&w, c->cart_event_id);
@@ -163,6 +169,7 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         for (uint8_t i = 0; i < c->n_lead; i++)
                 put_str(&w, xs_intern_str(eng->products, c->lead_products[i]));
         put_varint(&w, c->episode_start);
+        put_varint(&w, c->reorder_at);
         if (w.oom) {
                 free(w.p);
                 return XS_ERR_NOMEM;
@@ -350,10 +357,19 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
         c->lead_last_offer = get_time(r, XS_MAX_DEADLINE);
         c->cap_day = get_time(r, XS_MAX_DEADLINE / XS_DAY_MS);
         c->offers_today = get_counter(r, version);
-        for (int k = 0; k < XS_OFFER_COUNT; k++)
-                c->offers_type_today[k] = get_counter(r, version);
-        for (int k = 0; k < XS_TIMER_COUNT; k++)
-                due[k] = get_time(r, XS_MAX_DEADLINE);
+        /* versions 1-3: CROSS_SELL, UPSELL, DOWNSELL; CART, ONBOARDING, LEAD */
+        int64_t n_types = version >= 4 ? get_count(r, 64) : 3;
+        for (int64_t k = 0; k < n_types && !r->bad; k++) {
+                uint16_t v = get_counter(r, version);
+                if (k < XS_OFFER_COUNT)
+                        c->offers_type_today[k] = v;
+        }
+        int64_t n_timers = version >= 4 ? get_count(r, 64) : 3;
+        for (int64_t k = 0; k < n_timers && !r->bad; k++) {
+                int64_t v = get_time(r, XS_MAX_DEADLINE);
+                if (k < XS_TIMER_COUNT)
+                        due[k] = v;
+        }
         c->cart_event_id = dup_str(r);
         c->subscribe_event_id = dup_str(r);
         get_bytes(r, c->currency, XS_CURRENCY_LEN);
@@ -461,6 +477,7 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
         if (version >= 4) {
                 parse_lead(eng, r, c);
                 c->episode_start = get_time(r, XS_MAX_TIME);
+                c->reorder_at = get_time(r, XS_MAX_DEADLINE);
         }
 }
 

@@ -272,6 +272,9 @@ void xs_json_offer(struct xs_strbuf *sb, const struct xs_offer *o)
                 kv_i64(sb, 0, "cart_count", e->rel[XS_REL_CART]);
                 kv_i64(sb, 0, "view_count", e->rel[XS_REL_VIEW]);
                 kv_i64(sb, 0, "view_buy_count", e->rel[XS_REL_VIEW_BUY]);
+                kv_i64(sb, 0, "reorder_interval_ms", e->reorder_interval_ms);
+                kv_i64(sb, 0, "last_purchase_at", e->last_purchase_at);
+                kv_i64(sb, 0, "repeat_buyers", e->repeat_buyers);
                 sb_put(sb, "}", 1);
                 kv_str(sb, 0, "category_label", it->category_label);
                 kv_str(sb, 0, "addon", it->addon);

@@ -18,10 +18,11 @@ static const char *const event_type_names[XS_EV_COUNT] = {
 
 static const char *const stage_names[XS_STAGE_COUNT] = {
     "BROWSING",   "UNDECIDED",      "CART",           "CHECKOUT", "PURCHASED",
-    "ONBOARDING", "VALUE_REALIZED", "CART_ABANDONED", "LEAD",
+    "ONBOARDING", "VALUE_REALIZED", "CART_ABANDONED", "LEAD",     "REORDER_DUE",
 };
 
-static const char *const offer_type_names[XS_OFFER_COUNT] = {"CROSS_SELL", "UPSELL", "DOWNSELL"};
+static const char *const offer_type_names[XS_OFFER_COUNT] = {"CROSS_SELL", "UPSELL", "DOWNSELL",
+                                                             "BUY_AGAIN"};
 static const char *const channel_names[XS_CHANNEL_COUNT] = {"ONSITE", "EMAIL"};
 static const char *const incentive_names[XS_INC_COUNT] = {
     "PERCENT_OFF", "FREE_SHIPPING", "BUNDLE_DISCOUNT", "NEXT_PURCHASE_COUPON"};

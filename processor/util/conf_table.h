@@ -126,6 +126,15 @@
         X("guard.max_bought", max_bought, INT, "1024", 1, 65535,                                   \
           "Products remembered per customer for guard.bought_horizon; beyond it the oldest are "   \
           "evicted and the guard turns stricter, never looser (guard_bought_evictions)")           \
+        X("reorder.window", reorder_window, DUR, "180d", 0, 3660 * XS_DAY_MS,                      \
+          "Buy again: re-purchase gaps are learned over this much event time, and a customer's "   \
+          "purchases are remembered this long (guard.max_bought caps them); 0: no buy-again")      \
+        X("reorder.min_buyers", reorder_min_buyers, INT, "5", 1, 32,                               \
+          "Distinct repeat buyers a product needs in reorder.window before its re-purchase "       \
+          "interval (the median gap of its last 32 re-purchases) is used")                         \
+        X("reorder.max_gaps", reorder_max_gaps, INT, "1000000", 0, 1000000000,                     \
+          "Re-purchase gaps kept over all products (12 bytes each); beyond it new gaps of "        \
+          "products with no room are dropped (reorder_gaps_dropped)")                              \
         X("incentive.upgrade_percent", upgrade_percent, INT, "10", 0, 100,                         \
           "Percent off an upsell when the cart is at least incentive.upgrade_min_cart (0: off)")   \
         X("incentive.upgrade_min_cart", upgrade_min_cart, MONEY, "5000", 0, 4000000000000000000LL, \

@@ -1,0 +1,295 @@
+/*
+ * Re-purchase intervals and due re-orders (reorder.h).
+ *
+ * Per product (indexed by interned id) a ring of its last XS_REORDER_GAPS gaps, each with the
+ * minute it was observed and a hash of the buyer (12 bytes). Gaps leave the ring when a newer
+ * one overwrites them or when their observation falls out of reorder.window (checked lazily,
+ * from the oldest, whenever the product is touched: entries come in event-time order up to
+ * the allowed lateness, so expiry is exact to within window.allowed_lateness). The estimate
+ * (the lower median of the gaps in the ring, and the distinct buyers among them) is cached and
+ * recomputed only after the ring changed: O(XS_REORDER_GAPS^2) once per change.
+ *
+ * Why the median of repeat buyers' gaps: it is robust to the few customers who re-buy daily or
+ * once a year, needs no distribution assumed, and the minimum of distinct buyers keeps one
+ * wholesale customer's habit from setting a product's interval. Gaps under XS_REORDER_MIN_GAP
+ * (a second order the same day) are not re-orders and are counted apart (reorder_short_gaps).
+ *
+ * Bounds: at most reorder.max_gaps gaps over all products (a product whose ring would have to
+ * grow beyond it drops the new gap: reorder_gaps_dropped); the index is one 16-byte ring header
+ * per product id seen in a purchase. xs_reorder_next_due and xs_reorder_due are O(bought set).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/customer.h"
+#include "engine/engine_ctx.h"
+#include "engine/reorder.h"
+#include "util/conf_int.h"
+#include "util/xs_uthash.h"
+
+#define MINUTE_MS 60000LL
+
+struct gap {
+        uint32_t minutes; /* the gap, in minutes */
+        uint32_t at;      /* observed at (minutes since the epoch) */
+        uint32_t buyer;   /* hash of the customer id */
+};
+
+struct ring {
+        struct gap *g;
+        uint8_t head, n, cap;
+        uint8_t dirty;   /* the estimate must be recomputed */
+        uint16_t buyers; /* distinct buyers in the ring */
+        uint32_t median; /* minutes */
+};
+
+struct xs_reorder {
+        struct ring *rings; /* [product id] */
+        uint32_t n_rings;
+        uint64_t gaps;
+        size_t gap_bytes;
+};
+
+struct xs_reorder *xs_reorder_new(void)
+{
+        return calloc(1, sizeof(struct xs_reorder));
+}
+
+void xs_reorder_destroy(struct xs_reorder *ro)
+{
+        if (!ro)
+                return;
+        for (uint32_t i = 0; i < ro->n_rings; i++)
+                free(ro->rings[i].g);
+        free(ro->rings);
+        free(ro);
+}
+
+size_t xs_reorder_bytes(const struct xs_reorder *ro)
+{
+        return sizeof(*ro) + (size_t)ro->n_rings * sizeof(struct ring) + ro->gap_bytes;
+}
+
+uint64_t xs_reorder_gaps(const struct xs_reorder *ro)
+{
+        return ro->gaps;
+}
+
+static struct ring *ring_of(struct xs_reorder *ro, uint32_t product, int create)
+{
+        if (product < ro->n_rings)
+                return &ro->rings[product];
+        if (!create)
+                return NULL;
+        uint64_t n = ro->n_rings ? ro->n_rings : 1024;
+        while (n <= product)
+                n *= 2;
+        if (n > UINT32_MAX)
+                n = UINT32_MAX;
+        struct ring *r = realloc(ro->rings, n * sizeof(*r));
+        if (!r)
+                return NULL;
+        memset(r + ro->n_rings, 0, (n - ro->n_rings) * sizeof(*r));
+        ro->rings = r;
+        ro->n_rings = (uint32_t)n;
+        return product < ro->n_rings ? &ro->rings[product] : NULL;
+}
+
+/* Drops the gaps observed before reorder.window (from the oldest). */
+static void ring_expire(struct xs_engine *eng, struct ring *r)
+{
+        if (eng->watermark == INT64_MIN || eng->watermark - eng->p->reorder_window <= 0)
+                return;
+        int64_t cutoff = (eng->watermark - eng->p->reorder_window) / MINUTE_MS;
+        while (r->n && (int64_t)r->g[r->head].at < cutoff) {
+                r->head = (uint8_t)((r->head + 1) % r->cap);
+                r->n--;
+                eng->reorder->gaps--;
+                r->dirty = 1;
+        }
+}
+
+static void ring_estimate(struct ring *r)
+{
+        if (!r->dirty)
+                return;
+        uint32_t v[XS_REORDER_GAPS];
+        uint16_t buyers = 0;
+        for (uint8_t i = 0; i < r->n; i++) {
+                const struct gap *x = &r->g[(r->head + i) % r->cap];
+                int seen = 0;
+                for (uint8_t j = 0; j < i && !seen; j++)
+                        seen = r->g[(r->head + j) % r->cap].buyer == x->buyer;
+                buyers += !seen;
+                /* insertion sort: at most XS_REORDER_GAPS values */
+                uint8_t k = i;
+                while (k > 0 && v[k - 1] > x->minutes) {
+                        v[k] = v[k - 1];
+                        k--;
+                }
+                v[k] = x->minutes;
+        }
+        r->buyers = buyers;
+        r->median = r->n ? v[(r->n - 1) / 2] : 0;
+        r->dirty = 0;
+}
+
+static void ring_put(struct xs_engine *eng, struct ring *r, uint32_t minutes, uint32_t at,
+                     uint32_t buyer)
+{
+        struct xs_reorder *ro = eng->reorder;
+        if (r->n == r->cap && r->cap < XS_REORDER_GAPS) {
+                uint8_t cap = r->cap ? (uint8_t)(r->cap * 2) : 4;
+                uint64_t slots = ro->gap_bytes / sizeof(struct gap);
+                if (slots + (uint64_t)(cap - r->cap) > (uint64_t)eng->p->reorder_max_gaps) {
+                        if (!r->n) {
+                                eng->st.reorder_gaps_dropped++;
+                                return;
+                        }
+                        cap = r->cap; /* no room to grow: overwrite the oldest */
+                } else {
+                        struct gap *g = malloc((size_t)cap * sizeof(*g));
+                        if (!g) {
+                                eng->st.reorder_gaps_dropped++;
+                                return;
+                        }
+                        for (uint8_t i = 0; i < r->n; i++)
+                                g[i] = r->g[(r->head + i) % r->cap];
+                        free(r->g);
+                        ro->gap_bytes += (size_t)(cap - r->cap) * sizeof(*g);
+                        r->g = g;
+                        r->head = 0;
+                        r->cap = cap;
+                }
+        }
+        if (r->n == r->cap) { /* full: the newest replaces the oldest */
+                r->head = (uint8_t)((r->head + 1) % r->cap);
+                r->n--;
+                ro->gaps--;
+        }
+        r->g[(r->head + r->n) % r->cap] = (struct gap){minutes, at, buyer};
+        r->n++;
+        ro->gaps++;
+        r->dirty = 1;
+}
+
+/* The bought set's last purchase of product (its minute), 0 when it has none. */
+static uint32_t last_bought(const struct xs_customer *c, uint32_t product)
+{
+        long lo = 0, hi = (long)c->n_bought;
+        while (lo < hi) {
+                long mid = lo + (hi - lo) / 2;
+                if (c->bought[mid].product < product)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo < (long)c->n_bought && c->bought[lo].product == product)
+                return c->bought[lo].minute;
+        return 0;
+}
+
+int64_t xs_reorder_interval(struct xs_engine *eng, uint32_t product, int32_t *buyers)
+{
+        if (eng->p->reorder_window <= 0)
+                return 0;
+        struct ring *r = ring_of(eng->reorder, product, 0);
+        if (!r || !r->n)
+                return 0;
+        ring_expire(eng, r);
+        ring_estimate(r);
+        if (r->buyers < eng->p->reorder_min_buyers)
+                return 0;
+        if (buyers)
+                *buyers = r->buyers;
+        return (int64_t)r->median * MINUTE_MS;
+}
+
+void xs_reorder_observe(struct xs_engine *eng, const struct xs_customer *c, int64_t t,
+                        const uint32_t *items, size_t n)
+{
+        if (eng->p->reorder_window <= 0)
+                return;
+        uint32_t buyer = (uint32_t)xs_hash_str(c->id, 0x4e0);
+        uint32_t at = xs_customer_bought_minute(t);
+        for (size_t k = 0; k < n; k++) {
+                /* in the bought set's minutes (rounded up), so that the gap is what the
+                 * re-order time adds to the last purchase */
+                uint32_t last = c->n_bought ? last_bought(c, items[k]) : 0;
+                if (last > 0 && last < at) {
+                        int64_t gap = (int64_t)(at - last) * MINUTE_MS;
+                        if (gap < XS_REORDER_MIN_GAP) {
+                                eng->st.reorder_short_gaps++;
+                        } else if (gap <= eng->p->reorder_window + MINUTE_MS) {
+                                struct ring *r = ring_of(eng->reorder, items[k], 1);
+                                if (!r) {
+                                        eng->st.reorder_gaps_dropped++;
+                                } else {
+                                        ring_expire(eng, r);
+                                        ring_put(eng, r, (uint32_t)(gap / MINUTE_MS), at, buyer);
+                                }
+                        }
+                }
+                int64_t interval = xs_reorder_interval(eng, items[k], NULL);
+                if (interval > 0 && interval <= eng->p->bought_horizon)
+                        eng->st.reorder_within_horizon++;
+        }
+}
+
+int64_t xs_reorder_next_due(struct xs_engine *eng, const struct xs_customer *c, int64_t after)
+{
+        int64_t best = 0;
+        for (uint16_t i = 0; i < c->n_bought; i++) {
+                int64_t interval = xs_reorder_interval(eng, c->bought[i].product, NULL);
+                if (interval <= eng->p->bought_horizon)
+                        continue; /* unknown, or never beyond the guard when due */
+                int64_t due = (int64_t)c->bought[i].minute * MINUTE_MS + interval;
+                if (due > after && (!best || due < best))
+                        best = due;
+        }
+        return best;
+}
+
+static int64_t dist(int64_t a, int64_t b)
+{
+        return a > b ? a - b : b - a;
+}
+
+/* 1 when x goes before y in the e-mail */
+static int item_before(const struct xs_reorder_item *x, const struct xs_reorder_item *y, int64_t at)
+{
+        int64_t dx = dist(x->due, at), dy = dist(y->due, at);
+        if (x->buyers != y->buyers)
+                return x->buyers > y->buyers;
+        if (dx != dy)
+                return dx < dy;
+        return x->product < y->product;
+}
+
+size_t xs_reorder_due(struct xs_engine *eng, const struct xs_customer *c, int64_t from, int64_t to,
+                      int64_t at, struct xs_reorder_item *out, size_t max)
+{
+        size_t n = 0;
+        for (uint16_t i = 0; i < c->n_bought && max; i++) {
+                struct xs_reorder_item it = {.product = c->bought[i].product};
+                it.interval = xs_reorder_interval(eng, it.product, &it.buyers);
+                if (it.interval <= eng->p->bought_horizon)
+                        continue;
+                it.last = (int64_t)c->bought[i].minute * MINUTE_MS;
+                it.due = it.last + it.interval;
+                if (it.due <= from || it.due > to)
+                        continue;
+                /* keep the best max, sorted: insertion into a small array */
+                size_t pos = n;
+                while (pos > 0 && item_before(&it, &out[pos - 1], at))
+                        pos--;
+                if (pos >= max)
+                        continue;
+                size_t last = n < max ? n : max - 1;
+                memmove(&out[pos + 1], &out[pos], (last - pos) * sizeof(*out));
+                out[pos] = it;
+                if (n < max)
+                        n++;
+        }
+        return n;
+}

@@ -1,0 +1,57 @@
+/*
+ * Buy again, on time (PRODUCT.md §2 REORDER DUE): each product's typical re-purchase interval,
+ * learned from the stream, and the products of a customer that come due for a re-order.
+ *
+ * A gap is the time between two purchases of one product by one customer (the earlier one from
+ * the customer's bought set, which keeps purchases for max(guard.bought_horizon,
+ * reorder.window)). A product's interval is the median of its most recent gaps observed within
+ * reorder.window, used once they come from reorder.min_buyers distinct buyers. The journey feeds
+ * purchases in (xs_reorder_observe) and arms the customer's REORDER timer at
+ * xs_reorder_next_due; the policy asks xs_reorder_due for the products of the e-mail. This
+ * module calls neither.
+ */
+#ifndef XS_REORDER_H
+#define XS_REORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct xs_customer;
+struct xs_engine;
+
+#define XS_REORDER_GAPS    32 /* most recent gaps kept per product (the median's sample) */
+#define XS_REORDER_MIN_GAP (24 * 3600000LL) /* shorter gaps are split orders, not re-orders */
+
+struct xs_reorder;
+
+/* A product of a customer that is due: its re-order time, the customer's last purchase, the
+ * product's interval and the repeat buyers behind it. */
+struct xs_reorder_item {
+        uint32_t product;
+        int32_t buyers;
+        int64_t due, last, interval;
+};
+
+struct xs_reorder *xs_reorder_new(void);
+void xs_reorder_destroy(struct xs_reorder *ro);
+/* Bytes held (rings and the per-product index) and gaps kept. */
+size_t xs_reorder_bytes(const struct xs_reorder *ro);
+uint64_t xs_reorder_gaps(const struct xs_reorder *ro);
+
+/* Learns the gaps of c's purchase at t of items[0..n) (distinct); call before the purchase is
+ * recorded in c's bought set. Counts (reorder_within_horizon) each item whose learned interval
+ * is within guard.bought_horizon: buy-again never offers it. */
+void xs_reorder_observe(struct xs_engine *eng, const struct xs_customer *c, int64_t t,
+                        const uint32_t *items, size_t n);
+/* The product's learned interval (ms) and its distinct repeat buyers; 0 when it has none
+ * (fewer than reorder.min_buyers buyers, or buy-again off). */
+int64_t xs_reorder_interval(struct xs_engine *eng, uint32_t product, int32_t *buyers);
+/* The earliest re-order time after `after` of c's bought products whose interval is longer
+ * than guard.bought_horizon (others are never offered); 0 when there is none. O(bought). */
+int64_t xs_reorder_next_due(struct xs_engine *eng, const struct xs_customer *c, int64_t after);
+/* c's products due in (from, to], at most max into out, closest to `at` first (ties: more
+ * repeat buyers, then product id). Returns the number put. Guardrails are the caller's. */
+size_t xs_reorder_due(struct xs_engine *eng, const struct xs_customer *c, int64_t from, int64_t to,
+                      int64_t at, struct xs_reorder_item *out, size_t max);
+
+#endif
