@@ -61,6 +61,8 @@ extern "C" {
         X(offers_suppressed_repeat, counter,                                                       \
           "offers not sent because the same offer to the customer is still open")                  \
         X(offers_no_candidate, counter, "offer opportunities with no eligible product")            \
+        X(anchors_truncated, counter,                                                              \
+          "basket items whose complements a cross-sell left out: offer.max_anchors")               \
         X(candidates_filtered, counter, "candidates removed by guardrails (cart, bought, stock)")  \
         X(outcomes, counter, "offer conversions attributed (treatment and control)")               \
         X(signals, counter, "journey signals emitted")
