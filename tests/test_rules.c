@@ -628,13 +628,15 @@ static void test_offer_carries_evidence(void **state)
                 if (cap.offers[i].type == XS_OFFER_CROSS_SELL)
                         o = &cap.offers[i];
         assert_non_null(o);
-        assert_string_equal(o->score_kind, "llr");
+        /* the default ranking (cooc.rank=basket): significance admits, the score is k11
+         * summed over the basket; one item, so it is that pair's k11 */
+        assert_string_equal(o->score_kind, "llr+basket");
         const struct xs_evidence *e = &o->ev[0];
         assert_true(e->k11 > 0 && e->k12 >= 0 && e->k21 >= 0 && e->k22 > 0);
         assert_true(e->rel[XS_REL_ORDER] >= 2);
         assert_true(e->llr >= 3.84);
         assert_true(e->lift > 1.0);
-        assert_true(o->score[0] == e->llr);
+        assert_true(o->score[0] == (double)e->k11);
         xs_engine_destroy(eng);
 }
 

@@ -74,7 +74,7 @@ static void test_count_ranks_by_raw_pair_count(void **state)
 static void test_llr_ranks_the_complement_above_the_best_seller(void **state)
 {
         (void)state;
-        const char *llr[] = {"window.size=30d", "window.pane=1h", NULL};
+        const char *llr[] = {"cooc.rank=score", "window.size=30d", "window.pane=1h", NULL};
         struct xs_engine *eng = fx_engine(llr);
         train_best_seller(eng);
         struct xs_related rel[8];
@@ -283,6 +283,86 @@ static void test_item9_order_items_past_256_are_paired(void **state)
         xs_engine_destroy(eng);
 }
 
+/* Item 3: the default ranking (cooc.rank=basket) sums, over every item of the basket, the
+ * weighted pair count k11 of each pair that passes significance. 48 orders of 48 customers:
+ * p100 + chg1 in 6, p100 + case1 in 4, pan + case1 in 4, mug + case1 in 4, p250 + case2 in 30.
+ * A buyer of {p100, pan, mug}: chg1 is p100's best complement by count (k11 60) and by llr
+ * (22.7), but case1 goes with two of the three items: 40 (pan) + 40 (mug) = 80. Its pair with
+ * p100 (k11 40, llr 1.4) is not significant and adds nothing. */
+static void train_basket(struct xs_engine *eng)
+{
+        char cust[32], order[32];
+        int64_t t = T0 - 2 * DAY;
+        for (int i = 0; i < 48; i++) {
+                snprintf(cust, sizeof(cust), "t%d", i);
+                snprintf(order, sizeof(order), "o%d", i);
+                const char *a = i < 10 ? "p100" : i < 14 ? "pan" : i < 18 ? "mug" : "p250";
+                const char *b = i < 6 ? "chg1" : i < 18 ? "case1" : "case2";
+                fx_send(eng, XS_EV_PURCHASE, cust, t, order, a, b, NULL);
+                t += MIN_MS;
+        }
+        memset(&cap, 0, sizeof(cap));
+}
+
+static const struct cap_offer *basket_cross_sell(struct xs_engine *eng)
+{
+        fx_send(eng, XS_EV_PURCHASE, "buyer", T0, "ob", "p100", "pan", "mug", NULL);
+        for (size_t i = 0; i < cap.n_offers; i++)
+                if (cap.offers[i].type == XS_OFFER_CROSS_SELL &&
+                    !strcmp(cap.offers[i].rule, "post_purchase_email_cross_sell"))
+                        return &cap.offers[i];
+        return NULL;
+}
+
+static void test_item3_rank_sums_counts_over_basket(void **state)
+{
+        (void)state;
+        const char *defaults[] = {"window.size=30d", "window.pane=1h", NULL};
+        struct xs_engine *eng = fx_engine(defaults);
+        train_basket(eng);
+        const struct cap_offer *o = basket_cross_sell(eng);
+        assert_non_null(o);
+        assert_string_equal(o->score_kind, "llr+basket");
+        assert_int_equal(o->n, 2);
+        assert_string_equal(o->items[0], "case1");
+        assert_true(o->score[0] == 80.0);
+        /* the evidence is the table of the largest part (pan's, the first of two equal) */
+        assert_int_equal(o->ev[0].k11, 40);
+        assert_true(o->ev[0].llr >= 3.84);
+        assert_string_equal(o->items[1], "chg1");
+        assert_true(o->score[1] == 60.0);
+        assert_int_equal(o->ev[1].k11, 60);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.anchors_truncated, 0);
+        xs_engine_destroy(eng);
+
+        /* the best pair alone (cooc.rank=support, the previous ranking) puts chg1 first */
+        const char *support[] = {"cooc.rank=support", "window.size=30d", "window.pane=1h", NULL};
+        eng = fx_engine(support);
+        train_basket(eng);
+        o = basket_cross_sell(eng);
+        assert_non_null(o);
+        assert_string_equal(o->items[0], "chg1");
+        assert_string_equal(o->items[1], "case1");
+        assert_true(o->score[1] == 40.0);
+        xs_engine_destroy(eng);
+
+        /* offer.max_anchors bounds the work: the two priciest (p100, pan) are summed, mug is
+         * left out and counted */
+        const char *two[] = {"offer.max_anchors=2", "window.size=30d", "window.pane=1h", NULL};
+        eng = fx_engine(two);
+        train_basket(eng);
+        o = basket_cross_sell(eng);
+        assert_non_null(o);
+        assert_string_equal(o->items[0], "chg1");
+        assert_string_equal(o->items[1], "case1");
+        assert_true(o->score[1] == 40.0);
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.anchors_truncated, 1);
+        xs_engine_destroy(eng);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -294,6 +374,7 @@ int main(void)
             cmocka_unit_test(test_item1_complement_customer_table_counts_episodes),
             cmocka_unit_test(test_item7_view_buy_uses_view_span),
             cmocka_unit_test(test_item9_order_items_past_256_are_paired),
+            cmocka_unit_test(test_item3_rank_sums_counts_over_basket),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,7 +66,8 @@ struct xs_offer {
         size_t n_incentives;
         struct xs_incentive incentives[XS_OFFER_MAX_INCENTIVES];
         const char *rule;       /* e.g. "checkout_cross_sell", "cart_abandoned_downsell" */
-        const char *score_kind; /* llr, lift, count, llr+support, lift+support or catalog */
+        const char *score_kind; /* llr, lift, count, llr+support, lift+support, llr+basket,
+                                 * lift+basket or catalog */
         int64_t window_ms;      /* the co-occurrence window the evidence comes from */
         int64_t cart_value;     /* minor units at the time of the offer; 0 if empty */
         char currency[XS_CURRENCY_LEN];

@@ -74,6 +74,8 @@ extern "C" {
         X(lead_stopped, counter,                                                                   \
           "LEAD e-mail series stopped after journey.lead_max_emails unanswered e-mails")           \
         X(offers_no_candidate, counter, "offer opportunities with no eligible product")            \
+        X(anchors_truncated, counter,                                                              \
+          "basket items whose complements a cross-sell left out: offer.max_anchors")               \
         X(candidates_filtered, counter, "candidates removed by guardrails (cart, bought, stock)")  \
         X(outcomes, counter, "offer conversions attributed (treatment and control)")               \
         X(signals, counter, "journey signals emitted")

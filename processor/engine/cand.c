@@ -10,12 +10,23 @@
  * the one exception to the ratios: it improves the purchase rather than replacing it, so it is
  * put whatever its price (and never as a downsell).
  *
+ * Significance admits a complement, the ranking orders the admitted ones (PRODUCT.md §5).
+ * cooc.rank=basket (the default): every item of the cart or order (up to offer.max_anchors,
+ * the priciest) is an anchor; a product's score is the sum, over the anchors of which it is a
+ * significant complement, of the weighted pair count k11 of the complement table ("bought
+ * with this basket" as a whole, not with its priciest item alone). Its evidence is the table
+ * of the pair with the largest part. cooc.rank=score ranks by the best pair's llr (or lift),
+ * cooc.rank=support by the best pair's k11. BENCHMARKS.md ("Ranking") has the measurement
+ * that chose the default.
+ *
  * Bounds: a set holds at most XS_CAND_MAX candidates (an offer's set only as many as can be
- * offered); a cross-sell looks at offer.max_anchors anchors and at most XS_COMP_CACHE_MAX
- * cached complements of each (a stale cache entry is rebuilt from all of the anchor's window
- * neighbours); an upsell or downsell at the explicit targets and at most 4 * XS_CAND_MAX ladder
- * products.
+ * offered); a cross-sell looks at offer.max_anchors anchors (items beyond: anchors_truncated)
+ * and at most XS_COMP_CACHE_MAX cached complements of each (a stale cache entry is rebuilt
+ * from all of the anchor's window neighbours), so O(offer.max_anchors x XS_COMP_CACHE_MAX)
+ * pair lookups per offer; an upsell or downsell at the explicit targets and at most
+ * 4 * XS_CAND_MAX ladder products.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +175,8 @@ static int complement_ok(struct xs_engine *eng, uint32_t a, uint32_t b,
                 return 0;
         if (eng->rank_support)
                 cd->score = (double)cd->ev.k11; /* significant: now the most often together */
+        else if (eng->rank_basket)
+                cd->score = (double)cd->ev.k11; /* this pair's part of the basket's sum */
         cd->has_evidence = 1;
         return 1;
 }
@@ -234,6 +247,132 @@ static int is_item(const uint32_t *all, size_t n_all, uint32_t id)
         return 0;
 }
 
+/* The offer.max_anchors priciest of all[0..n_all) (ties: the first), into eng->comp_anchors;
+ * every item when there are no more. Items left out are counted (anchors_truncated). Returns
+ * how many, 0 when the buffer cannot be allocated. O(n_all x offer.max_anchors) comparisons
+ * at worst, only when the cap bites. */
+static size_t select_anchors(struct xs_engine *eng, const uint32_t *all, size_t n_all)
+{
+        size_t max = (size_t)eng->p->offer_max_anchors;
+        if (!eng->comp_anchors) {
+                eng->comp_anchors =
+                    malloc(2 * max * sizeof(*eng->comp_anchors) + max * sizeof(int64_t));
+                if (!eng->comp_anchors)
+                        return 0;
+        }
+        uint32_t *anchors = eng->comp_anchors;
+        if (n_all <= max) {
+                memcpy(anchors, all, n_all * sizeof(*anchors));
+                return n_all;
+        }
+        /* the prices of the kept anchors, beside them (one catalog lookup per item) */
+        int64_t *kept = (int64_t *)(void *)(anchors + 2 * max);
+        size_t n = 0;
+        for (size_t i = 0; i < n_all; i++) {
+                int64_t price = price_of(eng, all[i]);
+                size_t pos = n;
+                while (pos > 0 && kept[pos - 1] < price)
+                        pos--;
+                if (pos >= max)
+                        continue;
+                size_t last = n < max ? n : max - 1;
+                memmove(&anchors[pos + 1], &anchors[pos], (last - pos) * sizeof(*anchors));
+                memmove(&kept[pos + 1], &kept[pos], (last - pos) * sizeof(*kept));
+                anchors[pos] = all[i];
+                kept[pos] = price;
+                if (n < max)
+                        n++;
+        }
+        eng->st.anchors_truncated += n_all - n;
+        return n;
+}
+
+/* One product's sum over the basket (cooc.rank=basket). */
+struct xs_comp_acc {
+        uint32_t id;
+        uint32_t gen;    /* the slot is free unless gen == eng->comp_gen */
+        uint32_t anchor; /* the basket item of the largest part: its table is the evidence */
+        double sum, best;
+};
+
+/* Sums each significant complement's part (its weighted pair count k11 with that item) over
+ * the n_anchors anchors, then puts the products by their sums. Work: O(n_anchors x
+ * XS_COMP_CACHE_MAX) pair lookups and scores, plus one more score for each product that can
+ * still enter out. A product's part from an anchor whose cached list does not hold it is not
+ * counted: the list holds the anchor's XS_COMP_CACHE_MAX largest parts. */
+static void complements_basket(struct xs_engine *eng, const struct xs_customer *c,
+                               const uint32_t *all, size_t n_all, size_t n_anchors, int64_t t,
+                               int64_t min_price, struct xs_cand_set *out)
+{
+        const uint32_t *anchors = eng->comp_anchors;
+        if (!eng->comp_acc) {
+                /* a power of two at least twice the most products one offer can touch */
+                size_t most = (size_t)eng->p->offer_max_anchors * XS_COMP_CACHE_MAX, cap = 64;
+                while (cap < 2 * most)
+                        cap *= 2;
+                eng->comp_acc = calloc(cap, sizeof(*eng->comp_acc));
+                eng->comp_touched = malloc(most * sizeof(*eng->comp_touched));
+                if (!eng->comp_acc || !eng->comp_touched) {
+                        free(eng->comp_acc);
+                        free(eng->comp_touched);
+                        eng->comp_acc = NULL;
+                        eng->comp_touched = NULL;
+                        return;
+                }
+                eng->cap_comp_acc = cap;
+        }
+        if (++eng->comp_gen == 0) { /* wrapped: every slot free again */
+                memset(eng->comp_acc, 0, eng->cap_comp_acc * sizeof(*eng->comp_acc));
+                eng->comp_gen = 1;
+        }
+        struct xs_comp_acc *acc = eng->comp_acc;
+        size_t mask = eng->cap_comp_acc - 1, n_touched = 0;
+        for (size_t i = 0; i < n_anchors; i++) {
+                const struct xs_comp_cache *e = comp_cache_get(eng, anchors[i]);
+                for (uint8_t k = 0; e && k < e->n; k++) {
+                        struct xs_cand cd = {0};
+                        int32_t n[XS_REL_COUNT];
+                        xs_window_pair(eng->window, anchors[i], e->ids[k], n);
+                        if (!complement_ok(eng, anchors[i], e->ids[k], n, &cd))
+                                continue;
+                        size_t h = (size_t)((e->ids[k] * 0x9E3779B1u) >> 7) & mask;
+                        while (acc[h].gen == eng->comp_gen && acc[h].id != e->ids[k])
+                                h = (h + 1) & mask;
+                        struct xs_comp_acc *s = &acc[h];
+                        if (s->gen != eng->comp_gen) {
+                                s->gen = eng->comp_gen;
+                                s->id = e->ids[k];
+                                s->sum = 0;
+                                s->best = -HUGE_VAL;
+                                eng->comp_touched[n_touched++] = (uint32_t)h;
+                        }
+                        s->sum += cd.score;
+                        if (cd.score > s->best) {
+                                s->best = cd.score;
+                                s->anchor = anchors[i];
+                        }
+                }
+        }
+        for (size_t j = 0; j < n_touched; j++) {
+                const struct xs_comp_acc *s = &acc[eng->comp_touched[j]];
+                if (!guard_ok(eng, c, s->anchor, s->id, t))
+                        continue;
+                struct xs_cand cd = {0};
+                cd.id = s->id;
+                cd.score = s->sum;
+                cd.name = xs_intern_str(eng->products, s->id);
+                cd.price = xs_catalog_get(eng->catalog, s->id)->price;
+                if (cd.price < min_price || is_item(all, n_all, s->id) || !cand_may_enter(out, &cd))
+                        continue;
+                /* the evidence: the table of the pair with the largest part */
+                int32_t n[XS_REL_COUNT];
+                xs_window_pair(eng->window, s->anchor, s->id, n);
+                complement_ok(eng, s->anchor, s->id, n, &cd);
+                cd.score = s->sum;
+                cand_put(out, &cd);
+        }
+}
+
 /* Keeps the out->cap best complements (offer.max_items when the caller left it 0): only the
  * first max_items of the ranked set are ever offered, and the best N of a stream are the
  * first N of its best 64. The trigger's own items are left out before they are put (until
@@ -246,20 +385,11 @@ void xs_cand_complements(struct xs_engine *eng, const struct xs_customer *c, con
                 out->cap = (size_t)eng->p->offer_max_items;
         /* the offer.max_anchors priciest items speak for a large cart or order (selection by
          * price, ties by position: deterministic) */
-        uint32_t anchors[64];
-        size_t n_anchors = 0, max = (size_t)eng->p->offer_max_anchors;
-        for (size_t i = 0; i < n_all; i++) {
-                int64_t price = price_of(eng, all[i]);
-                size_t pos = n_anchors;
-                while (pos > 0 && price_of(eng, anchors[pos - 1]) < price)
-                        pos--;
-                if (pos >= max)
-                        continue;
-                size_t last = n_anchors < max ? n_anchors : max - 1;
-                memmove(&anchors[pos + 1], &anchors[pos], (last - pos) * sizeof(*anchors));
-                anchors[pos] = all[i];
-                if (n_anchors < max)
-                        n_anchors++;
+        size_t n_anchors = select_anchors(eng, all, n_all);
+        const uint32_t *anchors = eng->comp_anchors;
+        if (eng->rank_basket) {
+                complements_basket(eng, c, all, n_all, n_anchors, t, min_price, out);
+                return;
         }
         for (size_t i = 0; i < n_anchors; i++) {
                 const struct xs_comp_cache *e = comp_cache_get(eng, anchors[i]);

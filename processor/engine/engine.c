@@ -194,6 +194,7 @@ struct xs_engine *xs_engine_new(const struct xs_conf *conf, const struct xs_sink
         eng->score_lift = strcmp(p->score, "lift") == 0;
         eng->score_count = strcmp(p->score, "count") == 0;
         eng->rank_support = strcmp(p->rank, "support") == 0;
+        eng->rank_basket = strcmp(p->rank, "basket") == 0;
         eng->max_event_time = INT64_MIN;
         eng->watermark = INT64_MIN;
         return eng;
@@ -214,6 +215,9 @@ void xs_engine_destroy(struct xs_engine *eng)
         free(eng->free_slots);
         free(eng->timers);
         free(eng->comp_cache);
+        free(eng->comp_acc);
+        free(eng->comp_touched);
+        free(eng->comp_anchors);
         free(eng->scratch);
         HASH_CLEAR(hh, eng->dedup);
         xs_pool_release(&eng->dedup_pool);

@@ -30,6 +30,7 @@ struct xs_engine {
         int score_lift;
         int score_count;  /* cooc.score=count: the raw weighted pair count k11 */
         int rank_support; /* cooc.rank=support: pairs that pass the score rank by k11 */
+        int rank_basket;  /* cooc.rank=basket: k11 summed over the basket's items (cand.c) */
 
         /* customers (customer.c) */
         struct xs_customer *customers; /* hash by id */
@@ -63,6 +64,13 @@ struct xs_engine {
 
         struct xs_comp_cache *comp_cache; /* [product id] (cand.c) */
         uint32_t n_comp_cache;
+        /* cooc.rank=basket (cand.c): the per-offer sums by product, open addressing with a
+         * generation per slot (no clearing between offers), and the anchors; both sized from
+         * offer.max_anchors on first use */
+        struct xs_comp_acc *comp_acc;
+        uint32_t *comp_touched, *comp_anchors;
+        size_t cap_comp_acc;
+        uint32_t comp_gen;
 
         uint32_t *scratch; /* per-event work list of cooc.c (bounded by the largest event) */
         size_t cap_scratch;

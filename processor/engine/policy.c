@@ -287,8 +287,10 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
                        : !any_evidence     ? "catalog"
                        : eng->score_count  ? "count"
                        : eng->rank_support ? (eng->score_lift ? "lift+support" : "llr+support")
-                       : eng->score_lift   ? "lift"
-                                           : "llr";
+                       : eng->rank_basket && d->type == XS_OFFER_CROSS_SELL
+                           ? (eng->score_lift ? "lift+basket" : "llr+basket")
+                       : eng->score_lift ? "lift"
+                                         : "llr";
         o.window_ms = p->window_unbounded ? 0 : p->window_size;
         o.cart_value = xs_customer_cart_value(c);
         const struct xs_cat_product *ap =

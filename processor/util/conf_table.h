@@ -52,10 +52,11 @@
           "Ranking score: signed log-likelihood ratio (Dunning), lift, or count (the raw "         \
           "weighted "                                                                              \
           "pair count, no significance: a baseline for `xsell evaluate`)")                         \
-        X("cooc.rank", rank, STR, "score", "score|support", 0,                                     \
-          "Order of the products that pass cooc.min_score and cooc.min_support: by the score "     \
-          "itself, or by support (the weighted pair count: significant first, then the most "      \
-          "often seen together)")                                                                  \
+        X("cooc.rank", rank, STR, "basket", "score|support|basket", 0,                             \
+          "Order of the complements that pass cooc.min_score and cooc.min_support: basket (the "   \
+          "weighted pair count k11 summed over every cart or order item of which the product "     \
+          "is a significant complement), score (the best pair's score itself) or support (the "    \
+          "best pair's k11)")                                                                      \
         X("weight.view", weight_view, INT, "1", 0, 1000, "Weight of a co-view pair in scores")     \
         X("weight.cart", weight_cart, INT, "3", 0, 1000,                                           \
           "Weight of a cart pair in scores; a removal from the cart subtracts it")                 \
@@ -101,8 +102,9 @@
           "Largest unit price in minor units; more is a contract violation")                       \
         X("offer.max_items", offer_max_items, INT, "3", 1, 8,                                      \
           "Products per cross-sell or upsell offer (a downsell offers exactly one)")               \
-        X("offer.max_anchors", offer_max_anchors, INT, "5", 1, 64,                                 \
-          "Cart or order items (the priciest) whose complements a cross-sell considers")           \
+        X("offer.max_anchors", offer_max_anchors, INT, "50", 1, 4096,                              \
+          "Cart or order items (the priciest) whose complements a cross-sell considers; the "      \
+          "rest are counted in anchors_truncated")                                                 \
         X("offer.ttl", offer_ttl, DUR, "1d", 60000, 366 * XS_DAY_MS,                               \
           "How long an on-site offer is valid (expires_at = created_at + ttl)")                    \
         X("offer.email_ttl", offer_email_ttl, DUR, "7d", 60000, 366 * XS_DAY_MS,                   \
