@@ -350,7 +350,7 @@ static int64_t price_scale(int64_t price, double ratio, double round)
 
 /* up: 1 for upsell, 0 for downsell */
 void xs_cand_grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor, int up,
-                    int64_t t, struct xs_cand_set *out)
+                    int with_ladder, int64_t t, struct xs_cand_set *out)
 {
         const struct xs_params *p = eng->p;
         out->by_grade = 1;
@@ -384,7 +384,7 @@ void xs_cand_grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t
                 if (grade_add(eng, c, anchor, targets[i], up, i + 1, min_price, max_price, t, out))
                         done[n_done++] = targets[i];
         }
-        if (!a->category)
+        if (!with_ladder || !a->category)
                 return;
         size_t n;
         const uint32_t *ladder =
