@@ -5,10 +5,11 @@
  * guard.bought_horizon, not the anchor, same currency; cross-sell from another category with a
  * positive significant score and minimum support; upsell/downsell within the price ratios, from
  * the same category or an explicit target of the anchor (explicit targets first), ranked by the
- * alternative (co-view) score. "Category" is the finest one known (REES46: category_id). An
- * explicit upgrade target that the catalog marks as an add-on (warranty, plan, accessory) is
- * the one exception to the ratios: it improves the purchase rather than replacing it, so it is
- * put whatever its price (and never as a downsell).
+ * alternative (co-view) score, then (most ladder products were never seen with the anchor) by
+ * their own popularity: orders with them in the window. "Category" is the finest one known (REES46:
+ * category_id). An explicit upgrade target that the catalog marks as an add-on (warranty, plan,
+ * accessory) is the one exception to the ratios: it improves the purchase rather than replacing it,
+ * so it is put whatever its price (and never as a downsell).
  *
  * Bounds: a set holds at most XS_CAND_MAX candidates (an offer's set only as many as can be
  * offered); a cross-sell looks at offer.max_anchors anchors and at most XS_COMP_CACHE_MAX
@@ -304,6 +305,9 @@ static int grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_
         cd.explicit_rank = explicit_rank;
         cd.addon = addon;
         cd.same_brand = a && a->brand && a->brand == b->brand;
+        int64_t row[XS_REL_COUNT];
+        xs_window_occurrence(eng->window, id, row);
+        cd.popularity = row[XS_REL_ORDER];
         cd.score = 0;
         cd.has_evidence = 0;
         int32_t n[XS_REL_COUNT];
@@ -416,6 +420,8 @@ static int grade_cmp(const void *x, const void *y)
                 return a->has_evidence ? -1 : 1;
         if (a->score != b->score)
                 return a->score > b->score ? -1 : 1;
+        if (a->popularity != b->popularity)
+                return a->popularity > b->popularity ? -1 : 1;
         if (a->same_brand != b->same_brand)
                 return a->same_brand ? -1 : 1;
         return strcmp(a->name, b->name);

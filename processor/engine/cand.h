@@ -24,8 +24,10 @@ struct xs_cand {
         int explicit_rank; /* 0 = not an explicit target, else 1-based rank */
         int has_evidence;
         int same_brand;
-        int lazy_evidence; /* never seen together: evidence computed only if offered */
-        int addon;         /* an explicit upgrade target the catalog marks as an add-on */
+        int lazy_evidence;  /* never seen together: evidence computed only if offered */
+        int addon;          /* an explicit upgrade target the catalog marks as an add-on */
+        int64_t popularity; /* grades: orders with the product in the window, the tie-break
+                             * of candidates with equal evidence */
         int64_t price;
         struct xs_evidence ev;
 };
