@@ -187,11 +187,14 @@ static void test_free_shipping_gap_filler_lifts_cart_over_threshold(void **state
         xs_engine_destroy(eng);
 }
 
-/* §2 PURCHASED: immediate post-purchase UPSELL, CROSS_SELL by e-mail with a next coupon */
+/* §2 PURCHASED: immediate post-purchase UPSELL, CROSS_SELL by e-mail with a next coupon (here
+ * with upsell.rebuy_min_share=0, every category counted as re-bought: the ladder after every
+ * purchase; the default is item 10's, below) */
 static void test_purchase_gives_post_purchase_upsell_and_email_cross_sell(void **state)
 {
         (void)state;
-        struct xs_engine *eng = fx_engine(NULL);
+        const char *every[] = {"upsell.rebuy_min_share=0", NULL};
+        struct xs_engine *eng = fx_engine(every);
         fx_train(eng);
         fx_send(eng, XS_EV_PURCHASE, "c1", T0, "ord1", "p100", NULL);
         assert_int_equal(fx_count(XS_OFFER_UPSELL, "c1"), 1);
@@ -1157,7 +1160,8 @@ static void test_item8_email_offer_products_not_repeated_within_email_ttl(void *
 
         /* the same with a pending cap of 1: an on-site offer pushes the e-mail out early, and
          * that cap biting is counted */
-        const char *one[] = {"attribution.max_pending=1", NULL};
+        /* (every category re-bought: the post-purchase upsell of the phone, as before item 10) */
+        const char *one[] = {"attribution.max_pending=1", "upsell.rebuy_min_share=0", NULL};
         eng = fx_engine(one);
         fx_train(eng);
         xs_engine_stats(eng, &st);

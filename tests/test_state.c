@@ -12,7 +12,10 @@
 
 #include "engine_fixture.h"
 
-static const char *caps[] = {"caps.per_day=10", "caps.per_type_per_day=10", NULL};
+/* (upsell.rebuy_min_share=0: the post-purchase upsell of a phone, whose category has no
+ * repeat buyers here) */
+static const char *caps[] = {"caps.per_day=10", "caps.per_type_per_day=10",
+                             "upsell.rebuy_min_share=0", NULL};
 
 /* the journey of c1 after T0 + 10 min, run either uninterrupted or on a restored engine */
 static void second_half(struct xs_engine *eng)

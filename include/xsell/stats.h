@@ -43,9 +43,18 @@ extern "C" {
         X(guard_bought_evictions, counter,                                                         \
           "products within guard.bought_horizon evicted by guard.max_bought (guard stricter)")     \
         X(reorder_gaps, gauge, "re-purchase gaps kept for the buy-again intervals")                \
-        X(reorder_bytes, gauge, "bytes held by the buy-again intervals (rings and index)")         \
+        X(reorder_bytes, gauge,                                                                    \
+          "bytes held by the buy-again intervals and the category re-buy counts")                  \
         X(reorder_gaps_dropped, counter, "re-purchase gaps not kept: reorder.max_gaps bit")        \
         X(reorder_short_gaps, counter, "re-purchases within a day: split orders, not learned")     \
+        X(rebuy_categories_dropped, counter,                                                       \
+          "categories of an order not learned in the re-buy counts (beyond 256, or no memory)")    \
+        X(upsell_ladder_skipped_few_buyers, counter,                                               \
+          "post-purchase upsells without the category ladder: fewer buyers than "                  \
+          "upsell.rebuy_min_buyers")                                                               \
+        X(upsell_ladder_skipped_not_rebought, counter,                                             \
+          "post-purchase upsells without the category ladder: repeat share under "                 \
+          "upsell.rebuy_min_share (a durable good)")                                               \
         X(reorder_within_horizon, counter,                                                         \
           "purchases of products whose learned interval is within guard.bought_horizon: "          \
           "never offered again by buy-again")                                                      \

@@ -5,10 +5,11 @@
  * guard.bought_horizon, not the anchor, same currency; cross-sell from another category with a
  * positive significant score and minimum support; upsell/downsell within the price ratios, from
  * the same category or an explicit target of the anchor (explicit targets first), ranked by the
- * alternative (co-view) score. "Category" is the finest one known (REES46: category_id). An
- * explicit upgrade target that the catalog marks as an add-on (warranty, plan, accessory) is
- * the one exception to the ratios: it improves the purchase rather than replacing it, so it is
- * put whatever its price (and never as a downsell).
+ * alternative (co-view) score, then (most ladder products were never seen with the anchor) by
+ * their own popularity: orders with them in the window. "Category" is the finest one known (REES46:
+ * category_id). An explicit upgrade target that the catalog marks as an add-on (warranty, plan,
+ * accessory) is the one exception to the ratios: it improves the purchase rather than replacing it,
+ * so it is put whatever its price (and never as a downsell).
  *
  * Significance admits a complement, the ranking orders the admitted ones (PRODUCT.md §5).
  * cooc.rank=basket (the default): every item of the cart or order (up to offer.max_anchors,
@@ -434,6 +435,9 @@ static int grade_add(struct xs_engine *eng, const struct xs_customer *c, uint32_
         cd.explicit_rank = explicit_rank;
         cd.addon = addon;
         cd.same_brand = a && a->brand && a->brand == b->brand;
+        int64_t row[XS_REL_COUNT];
+        xs_window_occurrence(eng->window, id, row);
+        cd.popularity = row[XS_REL_ORDER];
         cd.score = 0;
         cd.has_evidence = 0;
         int32_t n[XS_REL_COUNT];
@@ -480,7 +484,7 @@ static int64_t price_scale(int64_t price, double ratio, double round)
 
 /* up: 1 for upsell, 0 for downsell */
 void xs_cand_grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor, int up,
-                    int64_t t, struct xs_cand_set *out)
+                    int with_ladder, int64_t t, struct xs_cand_set *out)
 {
         const struct xs_params *p = eng->p;
         out->by_grade = 1;
@@ -514,7 +518,7 @@ void xs_cand_grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t
                 if (grade_add(eng, c, anchor, targets[i], up, i + 1, min_price, max_price, t, out))
                         done[n_done++] = targets[i];
         }
-        if (!a->category)
+        if (!with_ladder || !a->category)
                 return;
         size_t n;
         const uint32_t *ladder =
@@ -546,6 +550,8 @@ static int grade_cmp(const void *x, const void *y)
                 return a->has_evidence ? -1 : 1;
         if (a->score != b->score)
                 return a->score > b->score ? -1 : 1;
+        if (a->popularity != b->popularity)
+                return a->popularity > b->popularity ? -1 : 1;
         if (a->same_brand != b->same_brand)
                 return a->same_brand ? -1 : 1;
         return strcmp(a->name, b->name);

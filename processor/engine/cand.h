@@ -24,8 +24,10 @@ struct xs_cand {
         int explicit_rank; /* 0 = not an explicit target, else 1-based rank */
         int has_evidence;
         int same_brand;
-        int lazy_evidence; /* never seen together: evidence computed only if offered */
-        int addon;         /* an explicit upgrade target the catalog marks as an add-on */
+        int lazy_evidence;  /* never seen together: evidence computed only if offered */
+        int addon;          /* an explicit upgrade target the catalog marks as an add-on */
+        int64_t popularity; /* grades: orders with the product in the window, the tie-break
+                             * of candidates with equal evidence */
         int64_t price;
         struct xs_evidence ev;
 };
@@ -54,11 +56,11 @@ int xs_cand_guard_ok(const struct xs_engine *eng, const struct xs_customer *c, u
 void xs_cand_complements(struct xs_engine *eng, const struct xs_customer *c, const uint32_t *all,
                          size_t n_all, int64_t t, int64_t min_price, struct xs_cand_set *out);
 /* Puts into out the upsell (up 1) or downsell (up 0) candidates of anchor: its explicit
- * targets first, then its category's ladder, all within the price ratios; an explicit upgrade
- * target marked as an add-on is put whatever its price (cd->addon), and never downsold. Keeps
- * the best out->cap (0: offer.max_items for an upsell, 1 for a downsell). */
+ * targets first, then (with_ladder 1) its category's ladder, all within the price ratios; an
+ * explicit upgrade target marked as an add-on is put whatever its price (cd->addon), and never
+ * downsold. Keeps the best out->cap (0: offer.max_items for an upsell, 1 for a downsell). */
 void xs_cand_grades(struct xs_engine *eng, const struct xs_customer *c, uint32_t anchor, int up,
-                    int64_t t, struct xs_cand_set *out);
+                    int with_ladder, int64_t t, struct xs_cand_set *out);
 /* Sorts s best first: by grade (upsell/downsell) or by score (cross-sell). */
 void xs_cand_rank(struct xs_engine *eng, struct xs_cand_set *s, int by_grade);
 

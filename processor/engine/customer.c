@@ -300,8 +300,10 @@ void xs_customer_bought_add(struct xs_engine *eng, struct xs_customer *c, int64_
         for (size_t k = 0; k < n; k++) {
                 long i = bought_find(c, items[k]);
                 if (i >= 0) {
-                        if (m > c->bought[i].minute)
+                        if (m > c->bought[i].minute) {
                                 c->bought[i].minute = m;
+                                c->bought[i].flags = 0;
+                        }
                         continue;
                 }
                 if (c->n_bought >= cap) {
@@ -340,6 +342,7 @@ void xs_customer_bought_add(struct xs_engine *eng, struct xs_customer *c, int64_
                         (size_t)(c->n_bought - at) * sizeof(*c->bought));
                 c->bought[at].product = items[k];
                 c->bought[at].minute = m;
+                c->bought[at].flags = 0;
                 c->n_bought++;
         }
 }

@@ -56,10 +56,15 @@ struct xs_view {
 /* One product of the bought guard's set: the customer's last purchase of it, in minutes since
  * the epoch rounded up (a purchase counts as made at the end of its minute, so the guard is at
  * most a minute stricter than the millisecond rule, never looser; XS_MAX_TIME fits in 32 bits
- * of minutes). 8 bytes. */
+ * of minutes), and what the category re-buy learning (reorder.c) noted of that purchase: flags
+ * of this process only, never exported (a restored entry has none). 12 bytes. */
+#define XS_BOUGHT_REBUY   1 /* the purchase re-bought its category (an earlier one in the window) */
+#define XS_BOUGHT_COUNTED 2 /* the customer is counted in its category's buyers at this purchase   \
+                             */
 struct xs_bought {
         uint32_t product;
         uint32_t minute;
+        uint8_t flags; /* XS_BOUGHT_*: 0 when the set records a purchase */
 };
 
 /* An open offer: attributable until attribution_until, alive (the repeat guard, policy.c) until

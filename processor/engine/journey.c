@@ -163,8 +163,7 @@ void xs_journey_on_event(struct xs_engine *eng, struct xs_customer *c, const str
                 uint64_t order = ev->order_id && *ev->order_id ? xs_hash_str(ev->order_id, 1)
                                                                : xs_hash_str(ev->event_id, 2);
                 xs_cooc_purchase(eng, c, t, order, items, n);
-                xs_reorder_observe(eng, c, t, items, n); /* before the set records it */
-                xs_customer_bought_add(eng, c, t, items, n);
+                xs_reorder_observe(eng, c, t, items, n); /* records it in the bought set */
                 xs_journey_reorder_arm(eng, c, t);
                 c->n_cart = 0;
                 xs_journey_timer_cancel(c, XS_TIMER_CART);

@@ -7,7 +7,8 @@
  *   ADD_TO_CART                  UPSELL of the item just added            cart_upsell
  *   CHECKOUT_START               CROSS_SELL gap filler (free shipping)    free_shipping_gap_filler
  *                                or CROSS_SELL with a bundle discount     checkout_cross_sell
- *   PURCHASE                     UPSELL on site                           post_purchase_upsell
+ *   PURCHASE                     UPSELL on site: explicit targets, and a  post_purchase_upsell
+ *                                better grade only in re-bought categories
  *                                CROSS_SELL by e-mail + next coupon post_purchase_email_cross_sell
  *   view within the onboarding   CROSS_SELL of short-lived complements    onboarding_complement
  *   complement horizon           (once per purchase)
@@ -37,6 +38,10 @@
  * them with no purchase the series stops (lead_stopped). Only a purchase answers a LEAD e-mail:
  * OFFER_DISMISSED is a "no" that sets the dismissal cooldown and does not restart the count;
  * UNSUBSCRIBE ends the period, and a later SUBSCRIBE starts a new one.
+ *
+ * One file: every moment builds a draft and ends in offer_send, which owns the guardrails,
+ * the repeat guard and attribution; split by moment, each part would reach into the same
+ * static helpers.
  *
  * Bounds: an offer carries at most offer.max_items products (one for a downsell) and
  * XS_OFFER_MAX_INCENTIVES incentives; a customer keeps at most attribution.max_pending open
@@ -379,12 +384,14 @@ static const char *upsell_kind(struct xs_cand_set *cands, const char *rule)
         return rule;
 }
 
-static void upsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anchor, int64_t t,
-                   const char *trigger, const char *rule, int64_t basis_value, int with_shipping)
+/* ladder 0: explicit targets and add-ons only (after the purchase of a durable good) */
+static void upsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anchor, int ladder,
+                   int64_t t, const char *trigger, const char *rule, int64_t basis_value,
+                   int with_shipping)
 {
         const struct xs_params *p = eng->p;
         struct xs_cand_set cands = {0};
-        xs_cand_grades(eng, c, anchor, 1, t, &cands);
+        xs_cand_grades(eng, c, anchor, 1, ladder, t, &cands);
         xs_cand_rank(eng, &cands, 1);
         rule = upsell_kind(&cands, rule);
         struct draft d = {.type = XS_OFFER_UPSELL,
@@ -414,7 +421,7 @@ static void downsell(struct xs_engine *eng, struct xs_customer *c, uint32_t anch
                      const char *trigger, const char *rule, enum xs_channel channel)
 {
         struct xs_cand_set cands = {0};
-        xs_cand_grades(eng, c, anchor, 0, t, &cands);
+        xs_cand_grades(eng, c, anchor, 0, 1, t, &cands);
         xs_cand_rank(eng, &cands, 1);
         struct draft d = {.type = XS_OFFER_DOWNSELL,
                           .channel = channel,
@@ -463,7 +470,7 @@ static void lead_downsell(struct xs_engine *eng, struct xs_customer *c, int64_t 
                 size_t excluded = c->n_lead + (size_t)c->n_pending * XS_OFFER_MAX_ITEMS;
                 struct xs_cand_set cands = {.cap = excluded + 1 < XS_CAND_MAX ? excluded + 1
                                                                               : XS_CAND_MAX};
-                xs_cand_grades(eng, c, anchor, 0, due, &cands);
+                xs_cand_grades(eng, c, anchor, 0, 1, due, &cands);
                 xs_cand_rank(eng, &cands, 1);
                 had_candidates |= cands.n > 0;
                 drop_repeated(c, due, 1, &cands);
@@ -537,6 +544,70 @@ static int buy_again(struct xs_engine *eng, struct xs_customer *c, int64_t t, co
         return offer_send(eng, c, &d, &cands);
 }
 
+/* 1 when a better grade of a product of category makes sense after a purchase: the category
+ * is re-bought (xs_reorder_category: upsell.rebuy_min_share of its upsell.rebuy_min_buyers or
+ * more buyers in reorder.window bought in it again). A skip is counted by its reason. */
+static int rebought(struct xs_engine *eng, uint32_t category, int64_t t)
+{
+        const struct xs_params *p = eng->p;
+        if (p->rebuy_min_share <= 0)
+                return 1;
+        int64_t repeat = 0;
+        int64_t buyers = xs_reorder_category(eng, category, t, &repeat);
+        if (buyers < p->rebuy_min_buyers) {
+                eng->st.upsell_ladder_skipped_few_buyers++;
+                return 0;
+        }
+        if ((double)repeat < p->rebuy_min_share * (double)buyers) {
+                eng->st.upsell_ladder_skipped_not_rebought++;
+                return 0;
+        }
+        return 1;
+}
+
+/* Post-purchase upsell (issue 9 item 10): a pricier copy of a durable good just bought is not
+ * an upsell anyone takes. Of the order's offer.max_anchors priciest items (priciest first, ties
+ * by position), the first that has explicit upgrade targets (add-ons among them) or whose
+ * category is re-bought (rebought) is the anchor; its explicit targets, then, only when its
+ * category is re-bought, its category's ladder (a better grade for the next purchase). An order
+ * of durable goods with no explicit targets gets no upsell: their complements come by e-mail
+ * (post_purchase_email_cross_sell). */
+static void post_purchase_upsell(struct xs_engine *eng, struct xs_customer *c,
+                                 const struct xs_event *ev, const uint32_t *items, size_t n,
+                                 int64_t order_value)
+{
+        int64_t last_price = INT64_MAX;
+        long last_pos = -1;
+        for (int64_t tried = 0; tried < eng->p->offer_max_anchors; tried++) {
+                /* the next priciest after the previous anchor (price descending, then position) */
+                long best = -1;
+                int64_t best_price = -2;
+                for (size_t i = 0; i < n; i++) {
+                        const struct xs_cat_product *pr = xs_catalog_get(eng->catalog, items[i]);
+                        int64_t price = pr ? pr->price : -1;
+                        int after =
+                            price < last_price || (price == last_price && (long)i > last_pos);
+                        if (after && price > best_price) {
+                                best = (long)i;
+                                best_price = price;
+                        }
+                }
+                if (best < 0)
+                        return;
+                last_price = best_price;
+                last_pos = best;
+                const struct xs_cat_product *a = xs_catalog_get(eng->catalog, items[best]);
+                if (!a)
+                        continue;
+                int ladder = a->category && rebought(eng, a->category, ev->event_time);
+                if (!ladder && !a->n_up)
+                        continue;
+                upsell(eng, c, items[best], ladder, ev->event_time, ev->event_id,
+                       "post_purchase_upsell", order_value, 0);
+                return;
+        }
+}
+
 static void checkout(struct xs_engine *eng, struct xs_customer *c, const struct xs_event *ev)
 {
         const struct xs_params *p = eng->p;
@@ -591,8 +662,7 @@ static void purchase(struct xs_engine *eng, struct xs_customer *c, const struct 
                                                                    ev->items[i].quantity));
         uint32_t anchor = priciest(eng, items, n);
         c->onboarding_offered = 0;
-        upsell(eng, c, anchor, ev->event_time, ev->event_id, "post_purchase_upsell", order_value,
-               0);
+        post_purchase_upsell(eng, c, ev, items, n, order_value);
         struct xs_cand_set cands = {0};
         xs_cand_complements(eng, c, items, n, ev->event_time, 0, &cands);
         xs_cand_rank(eng, &cands, 0);
@@ -664,7 +734,7 @@ void xs_policy_on_event(struct xs_engine *eng, struct xs_customer *c, const stru
                         eng->st.offers_suppressed_onboarding++;
                         break;
                 }
-                upsell(eng, c, priciest(eng, items, n), t, ev->event_id, "cart_upsell",
+                upsell(eng, c, priciest(eng, items, n), 1, t, ev->event_id, "cart_upsell",
                        xs_customer_cart_value(c), 1);
                 break;
         case XS_EV_CHECKOUT_START:
@@ -679,8 +749,8 @@ void xs_policy_on_event(struct xs_engine *eng, struct xs_customer *c, const stru
                 if (c->stage == XS_STAGE_VALUE_REALIZED) {
                         uint32_t anchor = n ? items[0] : last_purchased(c);
                         if (anchor)
-                                upsell(eng, c, anchor, t, ev->event_id, "value_realized_upsell", 0,
-                                       0);
+                                upsell(eng, c, anchor, 1, t, ev->event_id, "value_realized_upsell",
+                                       0, 0);
                 }
                 break;
         default:

@@ -14,13 +14,34 @@
  * wholesale customer's habit from setting a product's interval. Gaps under XS_REORDER_MIN_GAP
  * (a second order the same day) are not re-orders and are counted apart (reorder_short_gaps).
  *
+ * Category re-buy share (issue 9 item 10: does a better grade make sense after a purchase?).
+ * Per category, over reorder.window: its buyers (customers whose latest purchase in it is in the
+ * window) and its repeat buyers (those whose latest purchase in it re-bought it: an earlier
+ * purchase in it within reorder.window before, at least XS_REORDER_MIN_GAP before; a second
+ * order the same day carries the first one's status). Each customer counts once, in the bucket
+ * of its latest purchase in the category: a new purchase moves the count from the bucket of the
+ * previous one (found in the bought set, which keeps reorder.window; the entry's flags say
+ * whether this process counted it and as what) to its own. 64 buckets span reorder.window, so a
+ * purchase leaves the counts between reorder.window - window/64 and reorder.window after it:
+ * exact at that granularity. Known inexactness, all towards counting a customer twice for a
+ * while, never towards a wrong re-buy status: a latest purchase evicted by guard.max_bought
+ * (guard_bought_evictions) or pruned before its bucket expired (at most one bucket) is not
+ * moved, it expires where it is. The counts are learned from the stream and start from nothing
+ * in a new process (a restored customer's entries were never counted here, so are never
+ * subtracted). A purchase in a category after a later one of that customer (late) is ignored.
+ *
  * Bounds: at most reorder.max_gaps gaps over all products (a product whose ring would have to
  * grow beyond it drops the new gap: reorder_gaps_dropped); the index is one 16-byte ring header
- * per product id seen in a purchase. xs_reorder_next_due and xs_reorder_due are O(bought set).
+ * per product id seen in a purchase. Category counts: 536 bytes per category with a purchase
+ * (categories are catalog labels, at most 2 * catalog.max_products) and an 8-byte index entry
+ * per label id; an order's first XS_REBUY_ORDER_CATS (256) categories are learned
+ * (rebuy_categories_dropped counts the others). xs_reorder_observe, xs_reorder_next_due and
+ * xs_reorder_due are O(bought set).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/catalog.h"
 #include "engine/customer.h"
 #include "engine/engine_ctx.h"
 #include "engine/reorder.h"
@@ -43,11 +64,23 @@ struct ring {
         uint32_t median; /* minutes */
 };
 
+#define REBUY_BUCKETS 64
+
+/* One category's buyers and repeat buyers by the bucket of their latest purchase in it. */
+struct rebuy {
+        int64_t head;           /* the newest bucket; live: (head - REBUY_BUCKETS, head] */
+        int64_t buyers, repeat; /* sums over the live buckets */
+        int32_t b[REBUY_BUCKETS], r[REBUY_BUCKETS];
+};
+
 struct xs_reorder {
         struct ring *rings; /* [product id] */
         uint32_t n_rings;
         uint64_t gaps;
         size_t gap_bytes;
+        struct rebuy **cats; /* [category label id], NULL until a purchase in it */
+        uint32_t n_cats;
+        size_t cat_bytes;
 };
 
 struct xs_reorder *xs_reorder_new(void)
@@ -62,12 +95,16 @@ void xs_reorder_destroy(struct xs_reorder *ro)
         for (uint32_t i = 0; i < ro->n_rings; i++)
                 free(ro->rings[i].g);
         free(ro->rings);
+        for (uint32_t i = 0; i < ro->n_cats; i++)
+                free(ro->cats[i]);
+        free(ro->cats);
         free(ro);
 }
 
 size_t xs_reorder_bytes(const struct xs_reorder *ro)
 {
-        return sizeof(*ro) + (size_t)ro->n_rings * sizeof(struct ring) + ro->gap_bytes;
+        return sizeof(*ro) + (size_t)ro->n_rings * sizeof(struct ring) + ro->gap_bytes +
+               (size_t)ro->n_cats * sizeof(*ro->cats) + ro->cat_bytes;
 }
 
 uint64_t xs_reorder_gaps(const struct xs_reorder *ro)
@@ -173,8 +210,8 @@ static void ring_put(struct xs_engine *eng, struct ring *r, uint32_t minutes, ui
         r->dirty = 1;
 }
 
-/* The bought set's last purchase of product (its minute), 0 when it has none. */
-static uint32_t last_bought(const struct xs_customer *c, uint32_t product)
+/* The index of product in c's bought set, -1 when absent. */
+static long bought_index(const struct xs_customer *c, uint32_t product)
 {
         long lo = 0, hi = (long)c->n_bought;
         while (lo < hi) {
@@ -184,9 +221,197 @@ static uint32_t last_bought(const struct xs_customer *c, uint32_t product)
                 else
                         hi = mid;
         }
-        if (lo < (long)c->n_bought && c->bought[lo].product == product)
-                return c->bought[lo].minute;
-        return 0;
+        return lo < (long)c->n_bought && c->bought[lo].product == product ? lo : -1;
+}
+
+/* The bought set's last purchase of product (its minute), 0 when it has none. */
+static uint32_t last_bought(const struct xs_customer *c, uint32_t product)
+{
+        long i = bought_index(c, product);
+        return i >= 0 ? c->bought[i].minute : 0;
+}
+
+/* ---- category re-buy share ---------------------------------------------------------- */
+
+static struct rebuy *rebuy_of(struct xs_reorder *ro, uint32_t category, int create)
+{
+        if (category < ro->n_cats && ro->cats[category])
+                return ro->cats[category];
+        if (!create)
+                return NULL;
+        if (category >= ro->n_cats) {
+                uint64_t n = ro->n_cats ? ro->n_cats : 256;
+                while (n <= category)
+                        n *= 2;
+                if (n > UINT32_MAX)
+                        n = UINT32_MAX;
+                if (category >= n)
+                        return NULL;
+                struct rebuy **cats = realloc(ro->cats, n * sizeof(*cats));
+                if (!cats)
+                        return NULL;
+                memset(cats + ro->n_cats, 0, (n - ro->n_cats) * sizeof(*cats));
+                ro->cats = cats;
+                ro->n_cats = (uint32_t)n;
+        }
+        struct rebuy *r = calloc(1, sizeof(*r));
+        if (!r)
+                return NULL;
+        ro->cats[category] = r;
+        ro->cat_bytes += sizeof(*r);
+        return r;
+}
+
+/* The bucket of a time (ms): REBUY_BUCKETS of them span reorder.window. */
+static int64_t rebuy_bucket(const struct xs_engine *eng, int64_t t)
+{
+        int64_t width = eng->p->reorder_window / REBUY_BUCKETS;
+        if (width < 1)
+                width = 1;
+        return t > 0 ? t / width : 0;
+}
+
+/* Moves the newest bucket to b: the buckets that leave are subtracted (at most REBUY_BUCKETS). */
+static void rebuy_advance(struct rebuy *r, int64_t b)
+{
+        if (b <= r->head)
+                return;
+        int64_t from = b - r->head > REBUY_BUCKETS ? b - REBUY_BUCKETS : r->head;
+        for (int64_t k = from + 1; k <= b; k++) {
+                int s = (int)(k % REBUY_BUCKETS);
+                r->buyers -= r->b[s];
+                r->repeat -= r->r[s];
+                r->b[s] = r->r[s] = 0;
+        }
+        r->head = b;
+}
+
+/* Adds (d = 1) or takes back (d = -1) a buyer, a repeat buyer if again, in bucket b. Returns 1
+ * when b is live (the count is there), 0 when it has left the window. */
+static int rebuy_put(struct rebuy *r, int64_t b, int d, int again)
+{
+        if (d > 0)
+                rebuy_advance(r, b);
+        if (b > r->head || b <= r->head - REBUY_BUCKETS)
+                return 0;
+        int s = (int)(b % REBUY_BUCKETS);
+        r->b[s] += d;
+        r->buyers += d;
+        if (again) {
+                r->r[s] += d;
+                r->repeat += d;
+        }
+        return 1;
+}
+
+int64_t xs_reorder_category(struct xs_engine *eng, uint32_t category, int64_t t, int64_t *repeat)
+{
+        *repeat = 0;
+        if (eng->p->reorder_window <= 0 || !category)
+                return 0;
+        struct rebuy *r = rebuy_of(eng->reorder, category, 0);
+        if (!r)
+                return 0;
+        rebuy_advance(r, rebuy_bucket(eng, t));
+        *repeat = r->repeat;
+        return r->buyers;
+}
+
+/* One category of an order: the customer's previous latest purchase in it (minute, 0: none;
+ * its flags), and the flags this purchase gets. */
+struct order_cat {
+        uint32_t category, prev;
+        uint8_t prev_flags, flags, learned;
+};
+
+/* The index of category in oc[0..n) (sorted by category), or the insertion point ~index. */
+static long order_cat_index(const struct order_cat *oc, size_t n, uint32_t category)
+{
+        long lo = 0, hi = (long)n;
+        while (lo < hi) {
+                long mid = lo + (hi - lo) / 2;
+                if (oc[mid].category < category)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < (long)n && oc[lo].category == category ? lo : ~lo;
+}
+
+static struct order_cat *order_cat_find(struct order_cat *oc, size_t n, uint32_t category)
+{
+        long i = category ? order_cat_index(oc, n, category) : -1;
+        return i >= 0 ? &oc[i] : NULL;
+}
+
+static uint32_t category_of(const struct xs_engine *eng, uint32_t product)
+{
+        const struct xs_cat_product *pr = xs_catalog_get(eng->catalog, product);
+        return pr ? pr->category : 0;
+}
+
+/* Learns c's purchase at t (minute m) of items in the category counts; sets oc[] (at most
+ * XS_REBUY_ORDER_CATS, sorted by category) for the flags of the entries the purchase then makes.
+ * O((bought + n) log XS_REBUY_ORDER_CATS), plus the sorted inserts (at most n *
+ * XS_REBUY_ORDER_CATS moves for an order of n items). */
+static size_t rebuy_learn(struct xs_engine *eng, struct xs_customer *c, uint32_t m,
+                          const uint32_t *items, size_t n, struct order_cat *oc)
+{
+        size_t n_oc = 0;
+        for (size_t k = 0; k < n; k++) {
+                uint32_t cat = category_of(eng, items[k]);
+                long i = cat ? order_cat_index(oc, n_oc, cat) : 0;
+                if (i >= 0)
+                        continue; /* none, or already in */
+                if (n_oc == XS_REBUY_ORDER_CATS) {
+                        eng->st.rebuy_categories_dropped++;
+                        continue;
+                }
+                size_t at = (size_t)~i; /* sorted: the lookups below are binary searches */
+                memmove(&oc[at + 1], &oc[at], (n_oc - at) * sizeof(*oc));
+                oc[at] = (struct order_cat){.category = cat};
+                n_oc++;
+        }
+        if (!n_oc)
+                return 0;
+        /* the previous latest purchase of each category; the older ones are nobody's count */
+        for (uint16_t i = 0; i < c->n_bought; i++) {
+                struct xs_bought *e = &c->bought[i];
+                struct order_cat *o = order_cat_find(oc, n_oc, category_of(eng, e->product));
+                if (!o)
+                        continue;
+                if (e->minute > o->prev) {
+                        o->prev = e->minute;
+                        o->prev_flags = e->flags;
+                } else if (e->minute == o->prev) {
+                        o->prev_flags |= e->flags;
+                }
+                if (e->minute < m)
+                        e->flags &= (uint8_t)~XS_BOUGHT_COUNTED;
+        }
+        for (size_t i = 0; i < n_oc; i++) {
+                struct order_cat *o = &oc[i];
+                if (o->prev >= m)
+                        continue; /* late, or the same minute: already learned */
+                struct rebuy *r = rebuy_of(eng->reorder, o->category, 1);
+                if (!r) {
+                        eng->st.rebuy_categories_dropped++;
+                        continue;
+                }
+                int prev_again = (o->prev_flags & XS_BOUGHT_REBUY) != 0;
+                if (o->prev && (o->prev_flags & XS_BOUGHT_COUNTED))
+                        rebuy_put(r, rebuy_bucket(eng, (int64_t)o->prev * MINUTE_MS), -1,
+                                  prev_again);
+                int64_t gap = (int64_t)(m - o->prev) * MINUTE_MS;
+                int again = !o->prev || gap > eng->p->reorder_window ? 0
+                            : gap < XS_REORDER_MIN_GAP               ? prev_again
+                                                                     : 1;
+                int counted = rebuy_put(r, rebuy_bucket(eng, (int64_t)m * MINUTE_MS), 1, again);
+                o->flags =
+                    (uint8_t)((again ? XS_BOUGHT_REBUY : 0) | (counted ? XS_BOUGHT_COUNTED : 0));
+                o->learned = 1;
+        }
+        return n_oc;
 }
 
 int64_t xs_reorder_interval(struct xs_engine *eng, uint32_t product, int32_t *buyers)
@@ -205,11 +430,10 @@ int64_t xs_reorder_interval(struct xs_engine *eng, uint32_t product, int32_t *bu
         return (int64_t)r->median * MINUTE_MS;
 }
 
-void xs_reorder_observe(struct xs_engine *eng, const struct xs_customer *c, int64_t t,
-                        const uint32_t *items, size_t n)
+/* The gaps of c's purchase at t of items (before the bought set records it). */
+static void gaps_learn(struct xs_engine *eng, const struct xs_customer *c, int64_t t,
+                       const uint32_t *items, size_t n)
 {
-        if (eng->p->reorder_window <= 0)
-                return;
         uint32_t buyer = (uint32_t)xs_hash_str(c->id, 0x4e0);
         uint32_t at = xs_customer_bought_minute(t);
         for (size_t k = 0; k < n; k++) {
@@ -233,6 +457,26 @@ void xs_reorder_observe(struct xs_engine *eng, const struct xs_customer *c, int6
                 int64_t interval = xs_reorder_interval(eng, items[k], NULL);
                 if (interval > 0 && interval <= eng->p->bought_horizon)
                         eng->st.reorder_within_horizon++;
+        }
+}
+
+void xs_reorder_observe(struct xs_engine *eng, struct xs_customer *c, int64_t t,
+                        const uint32_t *items, size_t n)
+{
+        if (eng->p->reorder_window <= 0) {
+                xs_customer_bought_add(eng, c, t, items, n);
+                return;
+        }
+        gaps_learn(eng, c, t, items, n);
+        struct order_cat oc[XS_REBUY_ORDER_CATS];
+        uint32_t m = xs_customer_bought_minute(t);
+        size_t n_oc = rebuy_learn(eng, c, m, items, n, oc);
+        xs_customer_bought_add(eng, c, t, items, n);
+        for (size_t k = 0; k < n && n_oc; k++) {
+                struct order_cat *o = order_cat_find(oc, n_oc, category_of(eng, items[k]));
+                long i = o && o->learned ? bought_index(c, items[k]) : -1;
+                if (i >= 0 && c->bought[i].minute == m)
+                        c->bought[i].flags = o->flags;
         }
 }
 

@@ -9,6 +9,10 @@
  * purchases in (xs_reorder_observe) and arms the customer's REORDER timer at
  * xs_reorder_next_due; the policy asks xs_reorder_due for the products of the e-mail. This
  * module calls neither.
+ *
+ * The same purchases teach which categories customers re-buy (issue 9 item 10): per category,
+ * its buyers in reorder.window and the repeat buyers among them (xs_reorder_category), so that
+ * the policy offers a better grade after a purchase only where a next purchase is likely.
  */
 #ifndef XS_REORDER_H
 #define XS_REORDER_H
@@ -19,8 +23,9 @@
 struct xs_customer;
 struct xs_engine;
 
-#define XS_REORDER_GAPS    32 /* most recent gaps kept per product (the median's sample) */
-#define XS_REORDER_MIN_GAP (24 * 3600000LL) /* shorter gaps are split orders, not re-orders */
+#define XS_REORDER_GAPS     32 /* most recent gaps kept per product (the median's sample) */
+#define XS_REORDER_MIN_GAP  (24 * 3600000LL) /* shorter gaps are split orders, not re-orders */
+#define XS_REBUY_ORDER_CATS 256 /* categories of one order learned (rebuy_categories_dropped) */
 
 struct xs_reorder;
 
@@ -38,11 +43,17 @@ void xs_reorder_destroy(struct xs_reorder *ro);
 size_t xs_reorder_bytes(const struct xs_reorder *ro);
 uint64_t xs_reorder_gaps(const struct xs_reorder *ro);
 
-/* Learns the gaps of c's purchase at t of items[0..n) (distinct); call before the purchase is
- * recorded in c's bought set. Counts (reorder_within_horizon) each item whose learned interval
- * is within guard.bought_horizon: buy-again never offers it. */
-void xs_reorder_observe(struct xs_engine *eng, const struct xs_customer *c, int64_t t,
+/* Records c's purchase at t of items[0..n) (distinct) in c's bought set
+ * (xs_customer_bought_add), learning first the re-purchase gaps and the category re-buy counts
+ * it brings. Counts (reorder_within_horizon) each item whose learned interval is within
+ * guard.bought_horizon: buy-again never offers it. */
+void xs_reorder_observe(struct xs_engine *eng, struct xs_customer *c, int64_t t,
                         const uint32_t *items, size_t n);
+/* The category's buyers in reorder.window at t (customers whose latest purchase in it is in the
+ * window, at a granularity of reorder.window / 64), and in *repeat those among them whose latest
+ * purchase in it re-bought it (an earlier one within reorder.window, a day or more before). 0
+ * for an unknown category or with buy-again off (reorder.window 0). */
+int64_t xs_reorder_category(struct xs_engine *eng, uint32_t category, int64_t t, int64_t *repeat);
 /* The product's learned interval (ms) and its distinct repeat buyers; 0 when it has none
  * (fewer than reorder.min_buyers buyers, or buy-again off). */
 int64_t xs_reorder_interval(struct xs_engine *eng, uint32_t product, int32_t *buyers);

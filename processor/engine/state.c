@@ -464,6 +464,7 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
                 if (m < 0 || m > xs_customer_bought_minute(XS_MAX_TIME))
                         r->bad = 1;
                 c->bought[i].minute = (uint32_t)(r->bad ? 0 : m);
+                c->bought[i].flags = 0; /* this process's learning never counted it */
         }
         c->n_bought = r->bad ? 0 : (uint16_t)n;
         c->bought_floor = get_time(r, XS_MAX_TIME);

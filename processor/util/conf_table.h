@@ -113,6 +113,12 @@
           "An upsell costs at least this multiple of the anchor's price")                          \
         X("upsell.max_ratio", upsell_max_ratio, DBL, "2.0", 1.0, 100.0,                            \
           "An upsell costs at most this multiple of the anchor's price")                           \
+        X("upsell.rebuy_min_share", rebuy_min_share, DBL, "0.3", 0.0, 1.0,                         \
+          "After a purchase, a better grade of the same category only where this share of the "    \
+          "category's buyers in reorder.window bought in it again (0: every category)")            \
+        X("upsell.rebuy_min_buyers", rebuy_min_buyers, INT, "10", 1, 1000000,                      \
+          "Buyers a category needs in reorder.window before its repeat share is trusted; fewer: "  \
+          "no better grade after a purchase (upsell_ladder_skipped_few_buyers)")                   \
         X("downsell.min_ratio", downsell_min_ratio, DBL, "0.4", 0.0, 1.0,                          \
           "A downsell costs at least this fraction of the anchor's price")                         \
         X("downsell.max_ratio", downsell_max_ratio, DBL, "0.9", 0.0, 1.0,                          \
