@@ -280,3 +280,18 @@ void xs_cli_summary(FILE *f, const struct xs_stats *st, const char *source, uint
                         st->catalog_cap_hits, st->timers_deferred, st->forced_drains,
                         st->dedup_evictions, st->history_evictions);
 }
+
+void xs_cli_json_string(FILE *f, const char *s)
+{
+        fputc('"', f);
+        for (; *s; s++) {
+                unsigned char ch = (unsigned char)*s;
+                if (ch == '"' || ch == '\\')
+                        fprintf(f, "\\%c", ch);
+                else if (ch < 0x20)
+                        fprintf(f, "\\u%04x", ch);
+                else
+                        fputc(ch, f);
+        }
+        fputc('"', f);
+}

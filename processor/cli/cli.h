@@ -28,6 +28,8 @@ int xs_cli_conf_opt(struct xs_cli_conf *cc, int opt, const char *arg);
 /* An input format option (xs_format_parse) into *fmt; -1 with "xsell CMD: unknown format"
  * printed (cmd NULL: "xsell: ...") when arg names none. */
 int xs_cli_format_opt(const char *cmd, const char *arg, int *fmt);
+/* Writes s to f as a JSON string (quotes, backslash and control characters escaped). */
+void xs_cli_json_string(FILE *f, const char *s);
 /* defaults < files < environment < -X. Returns a new conf (caller destroys), or NULL with the
  * error printed to stderr as "xsell: ...". extra: settings applied before the files (command
  * defaults such as pairs' unbounded window), may be NULL. */

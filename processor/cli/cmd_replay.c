@@ -97,21 +97,6 @@ static void on_outcome(void *opaque, const struct xs_outcome *o)
                 r->write_err = XS_ERR_IO;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (; *s; s++) {
-                unsigned char ch = (unsigned char)*s;
-                if (ch == '"' || ch == '\\')
-                        fprintf(f, "\\%c", ch);
-                else if (ch < 0x20)
-                        fprintf(f, "\\u%04x", ch);
-                else
-                        fputc(ch, f);
-        }
-        fputc('"', f);
-}
-
 static void dead_letter(void *opaque, const char *source, uint64_t position, xs_err_t err,
                         const char *stage, const char *why)
 {
@@ -119,11 +104,11 @@ static void dead_letter(void *opaque, const char *source, uint64_t position, xs_
         if (!r->dead)
                 return;
         fprintf(r->dead, "{\"source\":");
-        json_str(r->dead, source);
+        xs_cli_json_string(r->dead, source);
         fprintf(r->dead,
                 ",\"position\":%" PRIu64 ",\"stage\":\"%s\",\"error\":\"%s\",\"reason\":", position,
                 stage, xs_err_name(err));
-        json_str(r->dead, why);
+        xs_cli_json_string(r->dead, why);
         fprintf(r->dead, "}\n");
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli/evaluate.h"
+#include "cli/cli.h"
 #include "cli/evaluate_report.h"
 #include "io/text.h"
 #include "util/conf_int.h"
@@ -207,21 +208,6 @@ void xs_evaluate_report_text(FILE *f, struct evaluate *ev, const struct xs_conf 
                 comp, items, items ? 100.0 * ratio(comp, items) : 100.0);
 }
 
-static void json_string(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (; *s; s++) {
-                unsigned char ch = (unsigned char)*s;
-                if (ch == '"' || ch == '\\')
-                        fprintf(f, "\\%c", ch);
-                else if (ch < 0x20)
-                        fprintf(f, "\\u%04x", ch);
-                else
-                        fputc(ch, f);
-        }
-        fputc('"', f);
-}
-
 static void json_figures(FILE *f, const struct ev_row *x, uint64_t cust, uint64_t customers,
                          int with_pop)
 {
@@ -312,7 +298,7 @@ void xs_evaluate_report_json(FILE *f, struct evaluate *ev, const struct xs_conf 
         xs_io_format_utc(ev->split, b, sizeof(b));
         xs_io_format_utc(ev->t_max, c, sizeof(c));
         fprintf(f, "{\"source\":");
-        json_string(f, source);
+        xs_cli_json_string(f, source);
         fprintf(f,
                 ",\"start\":\"%s\",\"split\":\"%s\",\"end\":\"%s\",\"split_ms\":%" PRId64
                 ",\"events_learning\":%" PRIu64 ",\"events_evaluation\":%" PRIu64
@@ -327,7 +313,7 @@ void xs_evaluate_report_json(FILE *f, struct evaluate *ev, const struct xs_conf 
                 if (xs_conf_get(conf, *k, v, sizeof(v)) != XS_OK)
                         continue;
                 fprintf(f, "%s\"%s\":", first ? "" : ",", *k);
-                json_string(f, v);
+                xs_cli_json_string(f, v);
                 first = 0;
         }
         fprintf(f, "},\"rows\":[");
@@ -394,7 +380,7 @@ int xs_evaluate_write_offers(struct evaluate *ev, const char *path)
                 for (size_t i = 0; i < ev->e[w].n_offers; i++) {
                         const struct ev_offer *eo = &ev->e[w].offers[i];
                         fprintf(f, "{\"ranking\":\"%s\",\"customer_id\":", w ? "count" : "engine");
-                        json_string(f, xs_intern_str(ev->customers, eo->cust));
+                        xs_cli_json_string(f, xs_intern_str(ev->customers, eo->cust));
                         fprintf(f,
                                 ",\"type\":\"%s\",\"stage\":\"%s\",\"created_at\":%" PRId64
                                 ",\"items\":[",
@@ -402,11 +388,11 @@ int xs_evaluate_write_offers(struct evaluate *ev, const char *path)
                                 xs_stage_name((enum xs_stage)eo->stage), eo->created_at);
                         for (uint8_t k = 0; k < eo->n; k++) {
                                 fprintf(f, k ? "," : "");
-                                json_string(f, xs_intern_str(ev->products, eo->items[k]));
+                                xs_cli_json_string(f, xs_intern_str(ev->products, eo->items[k]));
                         }
                         fprintf(f, "],\"anchor\":");
                         if (eo->anchor)
-                                json_string(f, xs_intern_str(ev->products, eo->anchor));
+                                xs_cli_json_string(f, xs_intern_str(ev->products, eo->anchor));
                         else
                                 fprintf(f, "null");
                         fprintf(f, ",\"hit1\":%s,\"hit3\":%s",
@@ -416,7 +402,8 @@ int xs_evaluate_write_offers(struct evaluate *ev, const char *path)
                                 fprintf(f, ",\"popularity\":[");
                                 for (uint8_t k = 0; k < eo->pn; k++) {
                                         fprintf(f, k ? "," : "");
-                                        json_string(f, xs_intern_str(ev->products, eo->pop[k]));
+                                        xs_cli_json_string(f,
+                                                           xs_intern_str(ev->products, eo->pop[k]));
                                 }
                                 fprintf(f, "],\"popularity_hit1\":%s,\"popularity_hit3\":%s",
                                         eo->flags & F_POP_HIT1 ? "true" : "false",

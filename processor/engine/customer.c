@@ -242,6 +242,12 @@ static long bought_find(const struct xs_customer *c, uint32_t product)
         return ~lo;
 }
 
+long xs_customer_bought_index(const struct xs_customer *c, uint32_t product)
+{
+        long i = c->n_bought ? bought_find(c, product) : -1;
+        return i >= 0 ? i : -1;
+}
+
 int xs_customer_bought_recently(const struct xs_engine *eng, const struct xs_customer *c,
                                 uint32_t product, int64_t t)
 {

@@ -58,9 +58,10 @@ struct xs_view {
  * most a minute stricter than the millisecond rule, never looser; XS_MAX_TIME fits in 32 bits
  * of minutes), and what the category re-buy learning (reorder.c) noted of that purchase: flags
  * of this process only, never exported (a restored entry has none). 12 bytes. */
-#define XS_BOUGHT_REBUY   1 /* the purchase re-bought its category (an earlier one in the window) */
-#define XS_BOUGHT_COUNTED 2 /* the customer is counted in its category's buyers at this purchase   \
-                             */
+#define XS_BOUGHT_REBUY 1 /* the purchase re-bought its category (an earlier one in the window) */
+#define XS_BOUGHT_COUNTED                                                                          \
+        2 /* the customer is counted in its category's buyers at this purchase                     \
+           */
 struct xs_bought {
         uint32_t product;
         uint32_t minute;
@@ -187,6 +188,8 @@ int xs_customer_in_cart(const struct xs_customer *c, uint32_t product);
  * bought within the horizon (stricter), never 0 for one that was. */
 int xs_customer_bought_recently(const struct xs_engine *eng, const struct xs_customer *c,
                                 uint32_t product, int64_t t);
+/* The index of product in c->bought (sorted by product), -1 when it is not there. */
+long xs_customer_bought_index(const struct xs_customer *c, uint32_t product);
 /* Records the purchase at t of items[0..n) (distinct) in the bought set. Entries no lookup can
  * need any more are pruned first; at guard.max_bought the oldest entry is evicted into the cap
  * rule (bought_floor, bought_bits) and counted in guard_bought_evictions. Out of memory: the

@@ -210,24 +210,10 @@ static void ring_put(struct xs_engine *eng, struct ring *r, uint32_t minutes, ui
         r->dirty = 1;
 }
 
-/* The index of product in c's bought set, -1 when absent. */
-static long bought_index(const struct xs_customer *c, uint32_t product)
-{
-        long lo = 0, hi = (long)c->n_bought;
-        while (lo < hi) {
-                long mid = lo + (hi - lo) / 2;
-                if (c->bought[mid].product < product)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo < (long)c->n_bought && c->bought[lo].product == product ? lo : -1;
-}
-
 /* The bought set's last purchase of product (its minute), 0 when it has none. */
 static uint32_t last_bought(const struct xs_customer *c, uint32_t product)
 {
-        long i = bought_index(c, product);
+        long i = xs_customer_bought_index(c, product);
         return i >= 0 ? c->bought[i].minute : 0;
 }
 
@@ -474,7 +460,7 @@ void xs_reorder_observe(struct xs_engine *eng, struct xs_customer *c, int64_t t,
         xs_customer_bought_add(eng, c, t, items, n);
         for (size_t k = 0; k < n && n_oc; k++) {
                 struct order_cat *o = order_cat_find(oc, n_oc, category_of(eng, items[k]));
-                long i = o && o->learned ? bought_index(c, items[k]) : -1;
+                long i = o && o->learned ? xs_customer_bought_index(c, items[k]) : -1;
                 if (i >= 0 && c->bought[i].minute == m)
                         c->bought[i].flags = o->flags;
         }
