@@ -104,4 +104,11 @@ JEOF
 "$XSELL" replay -q "$TMP/late_reject.jsonl" -o /dev/null --signals "$TMP/late_signals.jsonl"
 grep -q CART_ABANDONED "$TMP/late_signals.jsonl" && fail "a rejected event moved the end of input"
 ok "the end of input is the last accepted event"
+# the JSON summary escapes its source: a file name with a quote and a backslash (issue 10 item 11)
+cp "$TMP/late_reject.jsonl" "$TMP/a\"b\\c.jsonl"
+"$XSELL" replay -q "$TMP/a\"b\\c.jsonl" -o /dev/null --summary "$TMP/quoted.json" \
+        --summary-format json
+"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["source"]; assert s.endswith("a\"b\\c.jsonl"), s' \
+        "$TMP/quoted.json" || fail "JSON summary with a quoted source: $(head -c 200 "$TMP/quoted.json")"
+ok "the JSON summary escapes its source"
 done_testing

@@ -161,11 +161,12 @@ void xs_cli_summary(FILE *f, const struct xs_stats *st, const char *source, uint
                     uint64_t read_errors, double seconds, int json)
 {
         if (json) {
+                fprintf(f, "{\"source\":");
+                xs_cli_json_string(f, source);
                 fprintf(f,
-                        "{\"source\":\"%s\",\"records\":%" PRIu64 ",\"read_errors\":%" PRIu64
+                        ",\"records\":%" PRIu64 ",\"read_errors\":%" PRIu64
                         ",\"seconds\":%.3f,\"offerable\":\"%s\"",
-                        source, records, read_errors, seconds,
-                        st->catalog_records ? "catalog" : "learned");
+                        records, read_errors, seconds, st->catalog_records ? "catalog" : "learned");
                 fprintf(f, ",\"events_by_type\":{");
                 for (int t = 0; t < XS_EV_COUNT; t++)
                         fprintf(f, "%s\"%s\":%" PRIu64, t ? "," : "", xs_event_type_name(t),
