@@ -111,4 +111,17 @@ cp "$TMP/late_reject.jsonl" "$TMP/a\"b\\c.jsonl"
 "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["source"]; assert s.endswith("a\"b\\c.jsonl"), s' \
         "$TMP/quoted.json" || fail "JSON summary with a quoted source: $(head -c 200 "$TMP/quoted.json")"
 ok "the JSON summary escapes its source"
+# settings that weaken the processing guarantee are refused before connecting (issue 10 item 12)
+for kv in enable.auto.commit=true enable.auto.offset.store=1 isolation.level=read_uncommitted \
+        enable.idempotence=false; do
+        set +e
+        timeout 20 "$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 -X "kafka.$kv" \
+                -X kafka.log_level=0 -X run.idle_exit=1s >/dev/null 2>"$TMP/guard.err"
+        rc=$?
+        set -e
+        [ "$rc" = 2 ] || fail "kafka.$kv: exit $rc, want 2: $(head -3 "$TMP/guard.err")"
+        grep -q "kafka.${kv%%=*}=.* would weaken the processing guarantee" "$TMP/guard.err" ||
+                fail "kafka.$kv: $(head -3 "$TMP/guard.err")"
+done
+ok "kafka.* settings that weaken the guarantee are refused with the reason (exit 2)"
 done_testing

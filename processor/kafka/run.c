@@ -229,6 +229,21 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 rc = 2;
                 goto out;
         }
+        /* refuse settings that weaken the guarantee (kafka.c) before connecting anywhere: the
+         * consumer's and the producer's, whichever client would meet them first */
+        const char *const *guarantee[] = {
+            (const char *const[]){"enable.auto.commit", "false", "enable.auto.offset.store",
+                                  "false", "isolation.level", "read_committed", NULL},
+            (const char *const[]){"enable.idempotence", "true", NULL}};
+        for (int k = 0; k < 2; k++) {
+                rd_kafka_conf_t *probe = xs_kafka_conf(conf, NULL, guarantee[k], err, sizeof(err));
+                if (!probe) {
+                        fprintf(stderr, "xsell run: %s\n", err);
+                        rc = 2;
+                        goto out;
+                }
+                rd_kafka_conf_destroy(probe);
+        }
         if (registry_setup(rt) != 0)
                 goto out;
 
