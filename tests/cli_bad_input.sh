@@ -124,4 +124,19 @@ for kv in enable.auto.commit=true enable.auto.offset.store=1 isolation.level=rea
                 fail "kafka.$kv: $(head -3 "$TMP/guard.err")"
 done
 ok "kafka.* settings that weaken the guarantee are refused with the reason (exit 2)"
+# properties files (issue 10 item 13): one without newlines cannot grow memory (a line is at most
+# 8191 bytes; the limits here only keep a regression from hurting the machine), a directory is
+# not an empty file, a NUL byte does not end a value silently; each names the file (and line)
+"$PY" -c 'print("window.size=" + "1" * 20000)' >"$TMP/long.properties"
+printf 'window.size=1d\0garbage\n' >"$TMP/nul.properties"
+for f in /dev/zero "$TMP/long.properties" "$TMP" "$TMP/nul.properties"; do
+        set +e
+        (ulimit -v 2000000 && timeout 20 "$XSELL" config --show -F "$f") >/dev/null 2>"$TMP/file.err"
+        rc=$?
+        set -e
+        [ "$rc" = 2 ] || fail "-F $f: exit $rc, want 2: $(head -c 300 "$TMP/file.err")"
+        grep -qE "^xsell: $f(:1)?: (line longer than|NUL byte|Is a directory)" "$TMP/file.err" ||
+                fail "-F $f: $(head -c 300 "$TMP/file.err")"
+done
+ok "-F refuses an endless line, a directory and a NUL byte, naming the file"
 done_testing
