@@ -104,4 +104,39 @@ JEOF
 "$XSELL" replay -q "$TMP/late_reject.jsonl" -o /dev/null --signals "$TMP/late_signals.jsonl"
 grep -q CART_ABANDONED "$TMP/late_signals.jsonl" && fail "a rejected event moved the end of input"
 ok "the end of input is the last accepted event"
+# the JSON summary escapes its source: a file name with a quote and a backslash (issue 10 item 11)
+cp "$TMP/late_reject.jsonl" "$TMP/a\"b\\c.jsonl"
+"$XSELL" replay -q "$TMP/a\"b\\c.jsonl" -o /dev/null --summary "$TMP/quoted.json" \
+        --summary-format json
+"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["source"]; assert s.endswith("a\"b\\c.jsonl"), s' \
+        "$TMP/quoted.json" || fail "JSON summary with a quoted source: $(head -c 200 "$TMP/quoted.json")"
+ok "the JSON summary escapes its source"
+# settings that weaken the processing guarantee are refused before connecting (issue 10 item 12)
+for kv in enable.auto.commit=true enable.auto.offset.store=1 isolation.level=read_uncommitted \
+        enable.idempotence=false; do
+        set +e
+        timeout 20 "$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 -X "kafka.$kv" \
+                -X kafka.log_level=0 -X run.idle_exit=1s >/dev/null 2>"$TMP/guard.err"
+        rc=$?
+        set -e
+        [ "$rc" = 2 ] || fail "kafka.$kv: exit $rc, want 2: $(head -3 "$TMP/guard.err")"
+        grep -q "kafka.${kv%%=*}=.* would weaken the processing guarantee" "$TMP/guard.err" ||
+                fail "kafka.$kv: $(head -3 "$TMP/guard.err")"
+done
+ok "kafka.* settings that weaken the guarantee are refused with the reason (exit 2)"
+# properties files (issue 10 item 13): one without newlines cannot grow memory (a line is at most
+# 8191 bytes; the limits here only keep a regression from hurting the machine), a directory is
+# not an empty file, a NUL byte does not end a value silently; each names the file (and line)
+"$PY" -c 'print("window.size=" + "1" * 20000)' >"$TMP/long.properties"
+printf 'window.size=1d\0garbage\n' >"$TMP/nul.properties"
+for f in /dev/zero "$TMP/long.properties" "$TMP" "$TMP/nul.properties"; do
+        set +e
+        (ulimit -v 2000000 && timeout 20 "$XSELL" config --show -F "$f") >/dev/null 2>"$TMP/file.err"
+        rc=$?
+        set -e
+        [ "$rc" = 2 ] || fail "-F $f: exit $rc, want 2: $(head -c 300 "$TMP/file.err")"
+        grep -qE "^xsell: $f(:1)?: (line longer than|NUL byte|Is a directory)" "$TMP/file.err" ||
+                fail "-F $f: $(head -c 300 "$TMP/file.err")"
+done
+ok "-F refuses an endless line, a directory and a NUL byte, naming the file"
 done_testing

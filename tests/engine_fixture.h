@@ -150,6 +150,9 @@ static struct xs_engine *fx_engine(const char *const *settings)
         struct xs_conf *conf = xs_conf_new();
         /* no control group unless a test asks: offers must be visible */
         xs_conf_set(conf, "control.share", "0", err, sizeof(err));
+        /* no bound on event time ahead of the stream unless a test asks: the tests' sparse
+         * streams of one or two customers jump months in one step */
+        xs_conf_set(conf, "event.max_ahead", "0", err, sizeof(err));
         for (; settings && *settings; settings++) {
                 char key[128];
                 const char *eq = strchr(*settings, '=');

@@ -839,6 +839,53 @@ static void test_contract_violations_are_rejected_by_reason(void **state)
         xs_engine_destroy(eng);
 }
 
+/* issue 10 item 1: an event far ahead of stream time is rejected (event.max_ahead) and moves no
+ * time, so the events after it are not late; the same holds under an external clock (the Kafka
+ * runtime); the first event has nothing to compare with; 0 turns the bound off */
+static void test_far_future_event_rejected_and_moves_no_time(void **state)
+{
+        (void)state;
+        const char *bounded[] = {"event.max_ahead=30d", NULL};
+        for (int external = 0; external < 2; external++) {
+                struct xs_engine *eng = fx_engine(bounded);
+                xs_engine_set_external_clock(eng, external);
+                const int64_t y9000 = 221845392000000LL;
+                assert_int_equal(fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0, NULL, "p100", NULL),
+                                 XS_OK);
+                if (external)
+                        xs_engine_advance(eng, T0);
+                assert_int_equal(fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", y9000, NULL, "p100", NULL),
+                                 XS_ERR_INVALID);
+                /* 31 days ahead breaks 30d, 29 days ahead does not */
+                assert_int_equal(
+                    fx_send(eng, XS_EV_PRODUCT_VIEW, "c2", T0 + 31 * DAY, NULL, "p100", NULL),
+                    XS_ERR_INVALID);
+                assert_int_equal(
+                    fx_send(eng, XS_EV_PRODUCT_VIEW, "c3", T0 + MIN_MS, NULL, "p100", NULL), XS_OK);
+                assert_int_equal(
+                    fx_send(eng, XS_EV_PRODUCT_VIEW, "c4", T0 + 29 * DAY, NULL, "p100", NULL),
+                    XS_OK);
+                struct xs_stats st;
+                xs_engine_stats(eng, &st);
+                assert_int_equal(st.rejected_too_far_ahead, 2);
+                assert_int_equal(st.events_rejected, 2);
+                assert_int_equal(st.events_late, 0);
+                assert_int_equal(st.events_processed, 3);
+                xs_engine_destroy(eng);
+        }
+        /* the first event is not bounded (nothing to compare with) */
+        struct xs_engine *eng = fx_engine(bounded);
+        assert_int_equal(fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0 + 400 * DAY, NULL, "p100", NULL),
+                         XS_OK);
+        xs_engine_destroy(eng);
+        /* 0 turns the bound off */
+        eng = fx_engine((const char *const[]){"event.max_ahead=0", NULL});
+        assert_int_equal(fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0, NULL, "p100", NULL), XS_OK);
+        assert_int_equal(fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0 + 400 * DAY, NULL, "p100", NULL),
+                         XS_OK);
+        xs_engine_destroy(eng);
+}
+
 /* §5 cap on items taken from one basket: a 1,000-item order does not make 500,000 pairs */
 static void test_basket_cap_bounds_pairs_of_a_huge_order(void **state)
 {
@@ -1519,6 +1566,7 @@ int main(void)
             cmocka_unit_test(test_conversion_attributed_within_window),
             cmocka_unit_test(test_control_group_gets_no_offers_and_is_measured),
             cmocka_unit_test(test_contract_violations_are_rejected_by_reason),
+            cmocka_unit_test(test_far_future_event_rejected_and_moves_no_time),
             cmocka_unit_test(test_basket_cap_bounds_pairs_of_a_huge_order),
             cmocka_unit_test(test_customer_cap_evicts_least_recently_active),
             cmocka_unit_test(test_remove_from_cart_counts_against_the_pair),

@@ -24,6 +24,8 @@ extern "C" {
         X(rejected_too_many_items, counter, "rejected: more line items than event.max_items")      \
         X(rejected_unknown_type, counter, "rejected: event type unknown to this version")          \
         X(rejected_no_items, counter, "rejected: a cart or purchase event with no line items")     \
+        X(rejected_too_far_ahead, counter,                                                         \
+          "rejected: event time more than event.max_ahead ahead of stream time")                   \
         X(catalog_upserts, counter, "catalog records applied")                                     \
         X(catalog_deletes, counter, "catalog tombstones applied")                                  \
         X(catalog_learned, counter, "products learned from event line items")                      \

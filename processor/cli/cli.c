@@ -161,11 +161,12 @@ void xs_cli_summary(FILE *f, const struct xs_stats *st, const char *source, uint
                     uint64_t read_errors, double seconds, int json)
 {
         if (json) {
+                fprintf(f, "{\"source\":");
+                xs_cli_json_string(f, source);
                 fprintf(f,
-                        "{\"source\":\"%s\",\"records\":%" PRIu64 ",\"read_errors\":%" PRIu64
+                        ",\"records\":%" PRIu64 ",\"read_errors\":%" PRIu64
                         ",\"seconds\":%.3f,\"offerable\":\"%s\"",
-                        source, records, read_errors, seconds,
-                        st->catalog_records ? "catalog" : "learned");
+                        records, read_errors, seconds, st->catalog_records ? "catalog" : "learned");
                 fprintf(f, ",\"events_by_type\":{");
                 for (int t = 0; t < XS_EV_COUNT; t++)
                         fprintf(f, "%s\"%s\":%" PRIu64, t ? "," : "", xs_event_type_name(t),
@@ -215,10 +216,11 @@ void xs_cli_summary(FILE *f, const struct xs_stats *st, const char *source, uint
                 fprintf(f,
                         "rejected by reason: missing_field=%" PRIu64 " bad_quantity=%" PRIu64
                         " bad_price=%" PRIu64 " too_many_items=%" PRIu64 " unknown_type=%" PRIu64
-                        " no_items=%" PRIu64 "\n",
+                        " no_items=%" PRIu64 " too_far_ahead=%" PRIu64 "\n",
                         st->rejected_missing_field, st->rejected_bad_quantity,
                         st->rejected_bad_price, st->rejected_too_many_items,
-                        st->rejected_unknown_type, st->rejected_no_items);
+                        st->rejected_unknown_type, st->rejected_no_items,
+                        st->rejected_too_far_ahead);
         fprintf(f, "offers by type and stage (sent / converted = rate; control withheld / "
                    "converted = rate):\n");
         uint64_t sent = 0, conv = 0;

@@ -5,7 +5,10 @@
  * co-occurrences) and the policy (policy.c) for offers. The customer store is customer.c.
  *
  * Order of work for one event (it is what makes a replay deterministic):
- *   1. contract checks          -> XS_ERR_INVALID, counted by reason
+ *   1. contract checks          -> XS_ERR_INVALID, counted by reason; among them an event
+ *      more than event.max_ahead ahead of the stream's time (the newest accepted event time,
+ *      or the external clock if newer): a rejected event never moves time. The first event
+ *      has nothing to compare with and is bounded by the year 9999 only
  *   2. late (before watermark)  -> counted, skipped
  *   3. duplicate event_id       -> counted, skipped
  *   4. watermark := max event time - allowed lateness; panes close/expire; due timers fire
@@ -197,6 +200,7 @@ struct xs_engine *xs_engine_new(const struct xs_conf *conf, const struct xs_sink
         eng->rank_basket = strcmp(p->rank, "basket") == 0;
         eng->max_event_time = INT64_MIN;
         eng->watermark = INT64_MIN;
+        eng->newest_accepted = INT64_MIN;
         return eng;
 nomem:
         snprintf(errstr, errstr_size, "out of memory creating the engine");
@@ -264,6 +268,16 @@ static xs_err_t validate(struct xs_engine *eng, const struct xs_event *ev, char 
         if (ev->event_time > XS_MAX_TIME)
                 return reject(eng, &eng->st.rejected_missing_field, errstr, errstr_size, ev,
                               "event_time after the year 9999");
+        int64_t now =
+            eng->newest_accepted > eng->max_event_time ? eng->newest_accepted : eng->max_event_time;
+        /* now is in 1..XS_MAX_DEADLINE when set and event_time in 1..XS_MAX_TIME: no overflow */
+        if (p->event_max_ahead > 0 && now > 0 && ev->event_time - now > p->event_max_ahead) {
+                snprintf(why, sizeof(why),
+                         "event_time %" PRId64 " is %" PRId64 " ms ahead of stream time %" PRId64
+                         " (event.max_ahead is %" PRId64 " ms)",
+                         ev->event_time, ev->event_time - now, now, p->event_max_ahead);
+                return reject(eng, &eng->st.rejected_too_far_ahead, errstr, errstr_size, ev, why);
+        }
         if ((unsigned)ev->type >= XS_EV_UNKNOWN)
                 return reject(eng, &eng->st.rejected_unknown_type, errstr, errstr_size, ev,
                               "event type unknown to this version");
@@ -379,6 +393,8 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
                 eng->st.events_duplicate++;
                 return XS_OK;
         }
+        if (t > eng->newest_accepted)
+                eng->newest_accepted = t;
         if (!eng->external_clock) {
                 if (t > eng->max_event_time)
                         eng->max_event_time = t;

@@ -54,6 +54,9 @@ struct xs_engine {
 
         int64_t max_event_time;
         int64_t watermark;
+        /* the newest event time of an accepted event (INT64_MIN: none yet); event.max_ahead
+         * bounds the next events against it (and against max_event_time, whichever is newer) */
+        int64_t newest_accepted;
         uint32_t tag; /* applied to the customers of the events that follow */
         int external_clock;
 

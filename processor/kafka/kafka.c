@@ -19,6 +19,7 @@
  *   run.c           xs_rt_run: setup, the consumer loop, stream time, shutdown
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "kafka/kafka.h"
@@ -70,16 +71,67 @@ static void kconf_set(void *opaque, const char *key, const char *value)
         }
 }
 
+/* The settings the processing guarantee rests on, and why: a kafka.* key may override any other
+ * setting of the runtime, but not one of these where the runtime sets it (issue 10 item 12:
+ * they were overridden silently). */
+static const struct {
+        const char *key, *why;
+} guarded[] = {
+    {"enable.auto.commit", "offsets are committed only once what their records produced is "
+                           "acknowledged (or in the same transaction)"},
+    {"enable.auto.offset.store", "an offset is stored only once its record is processed"},
+    {"isolation.level", "records of aborted upstream transactions must not be processed"},
+    {"enable.idempotence", "a retried produce must not duplicate or reorder output"},
+};
+
+/* 0 if the user's settings left every guarded key of extra as the runtime set it (compared as
+ * librdkafka normalizes it: "1", "t" and "true" read back the same); else -1 with errstr. */
+static int kconf_check_guarded(rd_kafka_conf_t *kc, const char *const *extra,
+                               const char *const *want, char *errstr, size_t errstr_size)
+{
+        for (size_t i = 0; i < 16 && extra && extra[0]; extra += 2, i++) {
+                if (!want[i])
+                        continue;
+                char got[64];
+                size_t n = sizeof(got);
+                if (rd_kafka_conf_get(kc, extra[0], got, &n) != RD_KAFKA_CONF_OK ||
+                    !strcmp(got, want[i]))
+                        continue;
+                for (size_t g = 0; g < sizeof(guarded) / sizeof(guarded[0]); g++)
+                        if (!strcmp(guarded[g].key, extra[0])) {
+                                snprintf(errstr, errstr_size,
+                                         "kafka.%s=%s would weaken the processing guarantee: "
+                                         "xsell sets %s=%s because %s; remove the setting",
+                                         extra[0], got, extra[0], want[i], guarded[g].why);
+                                return -1;
+                        }
+        }
+        return 0;
+}
+
 rd_kafka_conf_t *xs_kafka_conf(const struct xs_conf *conf, const char *bootstrap,
                                const char *const *extra, char *errstr, size_t errstr_size)
 {
         rd_kafka_conf_t *kc = rd_kafka_conf_new();
         struct kconf_ctx ctx = {kc, errstr, errstr_size, 0};
-        for (; extra && extra[0]; extra += 2)
-                kconf_set(&ctx, extra[0], extra[1]);
-        xs_conf_kafka_foreach(conf, kconf_set, &ctx); /* the user's settings win */
+        /* the guarded keys among the first 16 pairs of extra (the callers pass at most 9), as
+         * librdkafka reads them back */
+        char want_buf[16][64];
+        const char *want[16] = {0};
+        size_t i = 0;
+        for (const char *const *x = extra; x && x[0]; x += 2, i++) {
+                kconf_set(&ctx, x[0], x[1]);
+                size_t n = sizeof(want_buf[0]);
+                for (size_t g = 0; i < 16 && g < sizeof(guarded) / sizeof(guarded[0]); g++)
+                        if (!strcmp(guarded[g].key, x[0]) &&
+                            rd_kafka_conf_get(kc, x[0], want_buf[i], &n) == RD_KAFKA_CONF_OK)
+                                want[i] = want_buf[i];
+        }
+        xs_conf_kafka_foreach(conf, kconf_set, &ctx); /* the user's settings win, but... */
         if (bootstrap)
                 kconf_set(&ctx, "bootstrap.servers", bootstrap);
+        if (!ctx.bad && kconf_check_guarded(kc, extra, want, errstr, errstr_size) != 0)
+                ctx.bad = 1; /* ...not over the guarantee */
         if (ctx.bad) {
                 rd_kafka_conf_destroy(kc);
                 return NULL;

@@ -15,6 +15,7 @@
  * A full local queue is waited out (poll 50 ms, try again); any other produce error is fatal.
  */
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,32 +143,57 @@ void xs_rt_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 /* ---- engine sink -------------------------------------------------------------------- */
 
+/* A JSON string of s; bytes that are not UTF-8 (nothing checks ids on the wire) become '?',
+ * so that the line stays one valid JSON object. Returns a new reference, NULL if out of
+ * memory. */
+static json_t *json_text(const char *s)
+{
+        json_t *j = json_string(s ? s : "");
+        if (j || !s)
+                return j;
+        char *copy = strdup(s);
+        if (!copy)
+                return NULL;
+        for (char *c = copy; *c; c++)
+                if ((unsigned char)*c >= 0x80)
+                        *c = '?';
+        j = json_string(copy);
+        free(copy);
+        return j;
+}
+
+/* The offer as one line of --print (JSON: built with jansson, every string escaped). Returns
+ * a string the caller frees, or NULL (out of memory). */
 static char *offer_line(const struct xs_offer *o, int json)
 {
         char buf[2048];
         int n;
         if (json) {
-                n = snprintf(buf, sizeof(buf),
-                             "{\"offer_id\":\"%s\",\"customer_id\":\"%s\",\"type\":\"%s\","
-                             "\"stage\":\"%s\",\"rule\":\"%s\",\"products\":[",
-                             o->offer_id, o->customer_id, xs_offer_type_name(o->type),
-                             xs_stage_name(o->stage), o->rule);
-                for (size_t i = 0; i < o->n_items && n > 0 && (size_t)n < sizeof(buf); i++)
-                        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s\"%s\"", i ? "," : "",
-                                      o->items[i].product_id);
-                if (n > 0 && (size_t)n < sizeof(buf))
-                        snprintf(buf + n, sizeof(buf) - (size_t)n, "]}\n");
-        } else {
-                n = snprintf(buf, sizeof(buf), "%-10s %-14s %-8s to %s (%s): anchor %s ->",
-                             xs_offer_type_name(o->type), xs_stage_name(o->stage),
-                             xs_channel_name(o->channel), o->customer_id, o->rule,
-                             o->anchor_product_id ? o->anchor_product_id : "-");
-                for (size_t i = 0; i < o->n_items && n > 0 && (size_t)n < sizeof(buf); i++)
-                        n += snprintf(buf + n, sizeof(buf) - (size_t)n, " %s (%s %.1f)",
-                                      o->items[i].product_id, o->score_kind, o->items[i].score);
-                if (n > 0 && (size_t)n < sizeof(buf))
-                        snprintf(buf + n, sizeof(buf) - (size_t)n, "\n");
+                json_t *products = json_array();
+                for (size_t i = 0; products && i < o->n_items; i++)
+                        json_array_append_new(products, json_text(o->items[i].product_id));
+                json_t *obj =
+                    json_pack("{s:o, s:o, s:s, s:s, s:o, s:o}", "offer_id", json_text(o->offer_id),
+                              "customer_id", json_text(o->customer_id), "type",
+                              xs_offer_type_name(o->type), "stage", xs_stage_name(o->stage), "rule",
+                              json_text(o->rule), "products", products);
+                char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+                json_decref(obj);
+                char *line = text ? malloc(strlen(text) + 2) : NULL;
+                if (line)
+                        strcat(strcpy(line, text), "\n");
+                free(text);
+                return line;
         }
+        n = snprintf(buf, sizeof(buf), "%-10s %-14s %-8s to %s (%s): anchor %s ->",
+                     xs_offer_type_name(o->type), xs_stage_name(o->stage),
+                     xs_channel_name(o->channel), o->customer_id, o->rule,
+                     o->anchor_product_id ? o->anchor_product_id : "-");
+        for (size_t i = 0; i < o->n_items && n > 0 && (size_t)n < sizeof(buf); i++)
+                n += snprintf(buf + n, sizeof(buf) - (size_t)n, " %s (%s %.1f)",
+                              o->items[i].product_id, o->score_kind, o->items[i].score);
+        if (n > 0 && (size_t)n < sizeof(buf))
+                snprintf(buf + n, sizeof(buf) - (size_t)n, "\n");
         return strdup(buf);
 }
 

@@ -149,11 +149,14 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
         for (size_t i = 0; i < n; i++) {
                 /* in event-time order: the replayed events move time themselves */
                 int32_t part = recs[i].partition;
-                if (part >= 0 && part < 1024 && recs[i].ev->event_time > rt->part_max[part])
-                        rt->part_max[part] = recs[i].ev->event_time;
-                xs_engine_advance(rt->eng, recs[i].ev->event_time);
+                int64_t t = recs[i].ev->event_time;
                 xs_engine_set_tag(rt->eng, (uint32_t)part);
-                xs_engine_process(rt->eng, recs[i].ev, err, sizeof(err));
+                /* only an accepted event moves time (as in handle_event, run.c) */
+                if (xs_engine_process(rt->eng, recs[i].ev, err, sizeof(err)) == XS_OK) {
+                        if (part >= 0 && part < 1024 && t > rt->part_max[part])
+                                rt->part_max[part] = t;
+                        xs_engine_advance(rt->eng, t);
+                }
                 xs_event_free(recs[i].ev);
         }
         rt->restoring = 0;

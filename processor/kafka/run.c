@@ -48,15 +48,17 @@ static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
         if (e == XS_ERR_RETRY)
                 return; /* stopping while the registry is down: not processed, not stored */
         if (e == XS_OK) {
-                if (m->partition >= 0 && m->partition < 1024 &&
-                    ev.event_time > rt->part_max[m->partition])
-                        rt->part_max[m->partition] = ev.event_time;
                 xs_engine_set_tag(rt->eng, (uint32_t)m->partition);
                 e = xs_engine_process(rt->eng, &ev, err, sizeof(err));
                 if (e == XS_ERR_NOMEM) {
                         xs_rt_set_fatal(rt, "engine: %s", err);
                         return;
                 }
+                /* only an event the engine accepted moves its partition's time: a rejected one
+                 * (say, dated in the year 9000) would make every later event late */
+                if (e == XS_OK && m->partition >= 0 && m->partition < 1024 &&
+                    ev.event_time > rt->part_max[m->partition])
+                        rt->part_max[m->partition] = ev.event_time;
         }
         if (e != XS_OK)
                 xs_rt_dead_letter(rt, m, stage, e, err);
@@ -226,6 +228,21 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 fprintf(stderr, "xsell run: %s\n", err);
                 rc = 2;
                 goto out;
+        }
+        /* refuse settings that weaken the guarantee (kafka.c) before connecting anywhere: the
+         * consumer's and the producer's, whichever client would meet them first */
+        const char *const *guarantee[] = {
+            (const char *const[]){"enable.auto.commit", "false", "enable.auto.offset.store",
+                                  "false", "isolation.level", "read_committed", NULL},
+            (const char *const[]){"enable.idempotence", "true", NULL}};
+        for (int k = 0; k < 2; k++) {
+                rd_kafka_conf_t *probe = xs_kafka_conf(conf, NULL, guarantee[k], err, sizeof(err));
+                if (!probe) {
+                        fprintf(stderr, "xsell run: %s\n", err);
+                        rc = 2;
+                        goto out;
+                }
+                rd_kafka_conf_destroy(probe);
         }
         if (registry_setup(rt) != 0)
                 goto out;

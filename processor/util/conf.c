@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/conf_int.h"
 
@@ -339,6 +340,30 @@ static char *trim(char *s)
         return s;
 }
 
+/* A properties line is at most this long; a longer one is an error, so that a file without
+ * newlines (-F /dev/zero) cannot grow memory without bound. */
+#define XS_CONF_MAX_LINE 8192
+
+/* Reads one line of f into buf (XS_CONF_MAX_LINE bytes, the newline dropped). Returns 1 for a
+ * line, 0 at the end of the file, -1 for a line too long, -2 for a NUL byte (a value must not
+ * end silently at one: "1d\0garbage" is not "1d"), -3 for a read error (errno set). */
+static int read_line(FILE *f, char *buf)
+{
+        size_t n = 0;
+        int ch;
+        while ((ch = getc(f)) != EOF && ch != '\n') {
+                if (ch == '\0')
+                        return -2;
+                if (n == XS_CONF_MAX_LINE - 1)
+                        return -1;
+                buf[n++] = (char)ch;
+        }
+        buf[n] = '\0';
+        if (ch == EOF && ferror(f))
+                return -3;
+        return ch == EOF && n == 0 ? 0 : 1;
+}
+
 xs_err_t xs_conf_load_file(struct xs_conf *conf, const char *path, char *errstr, size_t errstr_size)
 {
         FILE *f = fopen(path, "r");
@@ -346,19 +371,43 @@ xs_err_t xs_conf_load_file(struct xs_conf *conf, const char *path, char *errstr,
                 snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
                 return XS_ERR_CONF;
         }
-        char *line = NULL;
-        size_t cap = 0;
+        struct stat sb;
+        if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+                snprintf(errstr, errstr_size, "%s: %s", path, strerror(EISDIR));
+                fclose(f);
+                return XS_ERR_CONF;
+        }
+        char *line = malloc(XS_CONF_MAX_LINE);
+        if (!line) {
+                fclose(f);
+                snprintf(errstr, errstr_size, "%s: out of memory", path);
+                return XS_ERR_NOMEM;
+        }
         unsigned lineno = 0;
         xs_err_t err = XS_OK;
-        while (getline(&line, &cap, f) != -1) {
+        int r;
+        while ((r = read_line(f, line)) != 0) {
                 lineno++;
+                if (r < 0) {
+                        if (r == -1)
+                                snprintf(errstr, errstr_size, "%s:%u: line longer than %d bytes",
+                                         path, lineno, XS_CONF_MAX_LINE - 1);
+                        else if (r == -2)
+                                snprintf(errstr, errstr_size, "%s:%u: NUL byte in line", path,
+                                         lineno);
+                        else
+                                snprintf(errstr, errstr_size, "%s:%u: %s", path, lineno,
+                                         strerror(errno));
+                        err = XS_ERR_CONF;
+                        break;
+                }
                 char *s = trim(line);
                 if (!*s || *s == '#' || *s == '!')
                         continue;
                 char *eq = strchr(s, '=');
                 if (!eq) {
-                        snprintf(errstr, errstr_size, "%s:%u: expected key=value, got \"%s\"", path,
-                                 lineno, s);
+                        snprintf(errstr, errstr_size, "%s:%u: expected key=value, got \"%.64s\"",
+                                 path, lineno, s);
                         err = XS_ERR_CONF;
                         break;
                 }

@@ -95,6 +95,10 @@
           "Event ids are forgotten this long (event time) after they were seen")                   \
         X("event.max_items", event_max_items, INT, "1000", 1, 1000000,                             \
           "Line items allowed in one event; more is a contract violation")                         \
+        X("event.max_ahead", event_max_ahead, DUR, "30d", 0, 3660 * XS_DAY_MS,                     \
+          "An event this far ahead of stream time (the newest accepted event time) is a "          \
+          "contract violation: rejected, so it cannot make later events late. The first event "    \
+          "is not bounded; a stream that pauses longer in event time needs more (0: off)")         \
         X("event.max_quantity", event_max_quantity, INT, "10000", 1, 1000000000,                   \
           "Largest quantity on a line item; more is a contract violation")                         \
         X("event.max_unit_price", event_max_unit_price, MONEY, "100000000", 1,                     \
