@@ -886,6 +886,55 @@ static void test_far_future_event_rejected_and_moves_no_time(void **state)
         xs_engine_destroy(eng);
 }
 
+/* issue 10 item 1: a pause longer than event.max_ahead is not a dead end. Far-ahead events
+ * that agree with each other, event.max_ahead_confirm of them in a row, move stream time on;
+ * a lone far-ahead record among events in time never does. */
+static void test_far_ahead_jump_confirmed_by_following_events(void **state)
+{
+        (void)state;
+        const char *s[] = {"event.max_ahead=30d", "event.max_ahead_confirm=3", NULL};
+        struct xs_engine *eng = fx_engine(s);
+        assert_int_equal(fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0, NULL, "p100", NULL), XS_OK);
+        /* poison records between events in time: each run ends at once */
+        for (int i = 0; i < 5; i++) {
+                assert_int_equal(
+                    fx_send(eng, XS_EV_PRODUCT_VIEW, "x", T0 + 400 * DAY, NULL, "p100", NULL),
+                    XS_ERR_INVALID);
+                assert_int_equal(
+                    fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0 + i * MIN_MS, NULL, "p100", NULL),
+                    XS_OK);
+        }
+        /* the stream resumes 40 days later: two dead-lettered, the third moves time on */
+        assert_int_equal(fx_send(eng, XS_EV_PRODUCT_VIEW, "c2", T0 + 40 * DAY, NULL, "p100", NULL),
+                         XS_ERR_INVALID);
+        assert_int_equal(
+            fx_send(eng, XS_EV_PRODUCT_VIEW, "c3", T0 + 40 * DAY + MIN_MS, NULL, "p100", NULL),
+            XS_ERR_INVALID);
+        assert_int_equal(
+            fx_send(eng, XS_EV_PRODUCT_VIEW, "c4", T0 + 40 * DAY + 2 * MIN_MS, NULL, "p100", NULL),
+            XS_OK);
+        assert_int_equal(
+            fx_send(eng, XS_EV_PRODUCT_VIEW, "c5", T0 + 40 * DAY + 3 * MIN_MS, NULL, "p100", NULL),
+            XS_OK);
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.stream_time_jumps, 1);
+        assert_int_equal(st.rejected_too_far_ahead, 7);
+        assert_int_equal(st.events_late, 0);
+        xs_engine_destroy(eng);
+        /* 0: never */
+        const char *never[] = {"event.max_ahead=30d", "event.max_ahead_confirm=0", NULL};
+        eng = fx_engine(never);
+        assert_int_equal(fx_send(eng, XS_EV_PRODUCT_VIEW, "c1", T0, NULL, "p100", NULL), XS_OK);
+        for (int i = 0; i < 10; i++)
+                assert_int_equal(fx_send(eng, XS_EV_PRODUCT_VIEW, "c2", T0 + 40 * DAY + i * MIN_MS,
+                                         NULL, "p100", NULL),
+                                 XS_ERR_INVALID);
+        xs_engine_stats(eng, &st);
+        assert_int_equal(st.stream_time_jumps, 0);
+        xs_engine_destroy(eng);
+}
+
 /* §5 cap on items taken from one basket: a 1,000-item order does not make 500,000 pairs */
 static void test_basket_cap_bounds_pairs_of_a_huge_order(void **state)
 {
@@ -1567,6 +1616,7 @@ int main(void)
             cmocka_unit_test(test_control_group_gets_no_offers_and_is_measured),
             cmocka_unit_test(test_contract_violations_are_rejected_by_reason),
             cmocka_unit_test(test_far_future_event_rejected_and_moves_no_time),
+            cmocka_unit_test(test_far_ahead_jump_confirmed_by_following_events),
             cmocka_unit_test(test_basket_cap_bounds_pairs_of_a_huge_order),
             cmocka_unit_test(test_customer_cap_evicts_least_recently_active),
             cmocka_unit_test(test_remove_from_cart_counts_against_the_pair),

@@ -26,6 +26,8 @@ extern "C" {
         X(rejected_no_items, counter, "rejected: a cart or purchase event with no line items")     \
         X(rejected_too_far_ahead, counter,                                                         \
           "rejected: event time more than event.max_ahead ahead of stream time")                   \
+        X(stream_time_jumps, counter,                                                              \
+          "stream time moved past event.max_ahead, confirmed by event.max_ahead_confirm events")   \
         X(catalog_upserts, counter, "catalog records applied")                                     \
         X(catalog_deletes, counter, "catalog tombstones applied")                                  \
         X(catalog_learned, counter, "products learned from event line items")                      \

@@ -272,12 +272,33 @@ static xs_err_t validate(struct xs_engine *eng, const struct xs_event *ev, char 
             eng->newest_accepted > eng->max_event_time ? eng->newest_accepted : eng->max_event_time;
         /* now is in 1..XS_MAX_DEADLINE when set and event_time in 1..XS_MAX_TIME: no overflow */
         if (p->event_max_ahead > 0 && now > 0 && ev->event_time - now > p->event_max_ahead) {
+                /* a run of far-ahead events close to each other is the stream moving on (a
+                 * pause longer than event.max_ahead): the event that completes
+                 * event.max_ahead_confirm of them in a row moves stream time to the run's
+                 * first event, and it and those after it pass. Deterministic: it depends on the
+                 * order of the input only. */
+                int64_t apart = ev->event_time - eng->jump_from; /* both <= XS_MAX_TIME */
+                if (eng->jump_n && apart <= p->event_max_ahead && -apart <= p->event_max_ahead) {
+                        eng->jump_n++;
+                } else {
+                        eng->jump_from = ev->event_time;
+                        eng->jump_n = 1;
+                }
+                if (p->event_max_ahead_confirm > 0 &&
+                    eng->jump_n >= (uint64_t)p->event_max_ahead_confirm) {
+                        eng->newest_accepted = eng->jump_from;
+                        eng->jump_n = 0;
+                        eng->st.stream_time_jumps++;
+                        goto in_time;
+                }
                 snprintf(why, sizeof(why),
                          "event_time %" PRId64 " is %" PRId64 " ms ahead of stream time %" PRId64
                          " (event.max_ahead is %" PRId64 " ms)",
                          ev->event_time, ev->event_time - now, now, p->event_max_ahead);
                 return reject(eng, &eng->st.rejected_too_far_ahead, errstr, errstr_size, ev, why);
         }
+        eng->jump_n = 0; /* an event in time ends a run of far-ahead ones */
+in_time:
         if ((unsigned)ev->type >= XS_EV_UNKNOWN)
                 return reject(eng, &eng->st.rejected_unknown_type, errstr, errstr_size, ev,
                               "event type unknown to this version");

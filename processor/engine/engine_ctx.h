@@ -57,6 +57,11 @@ struct xs_engine {
         /* the newest event time of an accepted event (INT64_MIN: none yet); event.max_ahead
          * bounds the next events against it (and against max_event_time, whichever is newer) */
         int64_t newest_accepted;
+        /* a run of consecutive far-ahead events that agree with each other (each within
+         * event.max_ahead of the first, jump_from): event.max_ahead_confirm of them in a row
+         * mean the stream itself moved on, not a poison record */
+        int64_t jump_from;
+        uint32_t jump_n;
         uint32_t tag; /* applied to the customers of the events that follow */
         int external_clock;
 
