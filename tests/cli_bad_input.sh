@@ -129,9 +129,13 @@ ok "kafka.* settings that weaken the guarantee are refused with the reason (exit
 # not an empty file, a NUL byte does not end a value silently; each names the file (and line)
 "$PY" -c 'print("window.size=" + "1" * 20000)' >"$TMP/long.properties"
 printf 'window.size=1d\0garbage\n' >"$TMP/nul.properties"
+# AddressSanitizer reserves terabytes of address space for its shadow memory: under it the
+# address-space limit cannot apply (the plain build's run of this test keeps it)
+vlimit=2000000
+ldd "$XSELL" 2>/dev/null | grep -q libasan && vlimit=unlimited
 for f in /dev/zero "$TMP/long.properties" "$TMP" "$TMP/nul.properties"; do
         set +e
-        (ulimit -v 2000000 && timeout 20 "$XSELL" config --show -F "$f") >/dev/null 2>"$TMP/file.err"
+        (ulimit -v "$vlimit" && timeout 20 "$XSELL" config --show -F "$f") >/dev/null 2>"$TMP/file.err"
         rc=$?
         set -e
         [ "$rc" = 2 ] || fail "-F $f: exit $rc, want 2: $(head -c 300 "$TMP/file.err")"
