@@ -136,8 +136,8 @@ static void test_count_min_score_is_a_count(void **state)
  * phone_a with case_1 in 10, 30 single-item orders of other products. The order view says lift
  * 4 and llr 44.99; the complement view (order + customer tables, weight.purchase each) must say
  * the same, and a buyer of phone_a gets case_1 offered (phone_a and case_1 are the fixture's
- * catalog products p100 and case1: with a catalog only catalog products are offered). On pair mass it said lift 1, llr 0 (the
- * single-item orders never entered the table) and offered nothing. */
+ * catalog products p100 and case1: with a catalog only catalog products are offered). On pair mass
+ * it said lift 1, llr 0 (the single-item orders never entered the table) and offered nothing. */
 static void test_item1_complement_table_counts_orders(void **state)
 {
         (void)state;

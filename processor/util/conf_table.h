@@ -100,10 +100,10 @@
           "contract violation: rejected, so it cannot make later events late. The first event "    \
           "is not bounded; a longer pause is confirmed by event.max_ahead_confirm (0: off)")       \
         X("event.max_ahead_confirm", event_max_ahead_confirm, INT, "100", 0, 1000000,              \
-          "Consecutive events beyond event.max_ahead, each within it of the first, that prove "     \
-          "the stream moved on (a pause, not a poison record): stream time moves to the first "     \
+          "Consecutive events beyond event.max_ahead, each within it of the first, that prove "    \
+          "the stream moved on (a pause, not a poison record): stream time moves to the first "    \
           "of them and the last passes; the others stay dead-lettered (stream_time_jumps; 0: "     \
-          "never)")                                                                                 \
+          "never)")                                                                                \
         X("event.max_quantity", event_max_quantity, INT, "10000", 1, 1000000000,                   \
           "Largest quantity on a line item; more is a contract violation")                         \
         X("event.max_unit_price", event_max_unit_price, MONEY, "100000000", 1,                     \
