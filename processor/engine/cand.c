@@ -37,6 +37,7 @@
 #include "engine/engine_ctx.h"
 #include "engine/score.h"
 #include "engine/window.h"
+#include "util/array.h"
 #include "util/conf_int.h"
 #include "util/intern.h"
 
@@ -174,10 +175,10 @@ static int complement_ok(struct xs_engine *eng, uint32_t a, uint32_t b,
         /* a complement comes from another category (same category: a substitute) */
         if (pa && pb && pa->category && pa->category == pb->category)
                 return 0;
-        if (eng->rank_support)
-                cd->score = (double)cd->ev.k11; /* significant: now the most often together */
-        else if (eng->rank_basket)
-                cd->score = (double)cd->ev.k11; /* this pair's part of the basket's sum */
+        /* significant: rank by how often together (support: the best pair; basket: this pair's
+         * part of the basket's sum) */
+        if (eng->rank_support || eng->rank_basket)
+                cd->score = (double)cd->ev.k11;
         cd->has_evidence = 1;
         return 1;
 }
@@ -202,16 +203,11 @@ static int64_t comp_row(struct xs_engine *eng, uint32_t a)
 static const struct xs_comp_cache *comp_cache_get(struct xs_engine *eng, uint32_t a)
 {
         if (a >= eng->n_comp_cache) {
-                /* 64-bit: the doubling must not wrap for an id at or above 2^31 */
-                uint64_t n = eng->n_comp_cache ? eng->n_comp_cache : 1024;
-                while (n <= a)
-                        n *= 2;
-                struct xs_comp_cache *cc = realloc(eng->comp_cache, n * sizeof(*cc));
-                if (!cc)
+                size_t n = eng->n_comp_cache;
+                if (xs_array_fit((void **)&eng->comp_cache, &n, sizeof(*eng->comp_cache), a, 1024,
+                                 UINT32_MAX) != 0)
                         return NULL;
-                memset(cc + eng->n_comp_cache, 0, (n - eng->n_comp_cache) * sizeof(*cc));
-                eng->comp_cache = cc;
-                eng->n_comp_cache = (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n);
+                eng->n_comp_cache = (uint32_t)n;
         }
         struct xs_comp_cache *e = &eng->comp_cache[a];
         uint64_t epoch = xs_window_epoch(eng->window);

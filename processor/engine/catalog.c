@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/catalog.h"
+#include "util/array.h"
 
 struct ladder {
         uint32_t *ids; /* members; sorted by (price, id) when !dirty */
@@ -57,33 +58,18 @@ void xs_catalog_destroy(struct xs_catalog *cat)
 
 static struct xs_cat_product *slot(struct xs_catalog *cat, uint32_t id)
 {
-        if (id >= cat->n_items) {
-                uint64_t n = cat->n_items ? cat->n_items : 1024;
-                while (n <= id)
-                        n *= 2;
-                struct xs_cat_product *items = realloc(cat->items, n * sizeof(*items));
-                if (!items)
-                        return NULL;
-                memset(items + cat->n_items, 0, (n - cat->n_items) * sizeof(*items));
-                cat->items = items;
-                cat->n_items = n;
-        }
+        if (id >= cat->n_items && xs_array_fit((void **)&cat->items, &cat->n_items,
+                                               sizeof(*cat->items), id, 1024, SIZE_MAX) != 0)
+                return NULL;
         return &cat->items[id];
 }
 
 static struct ladder *ladder_of(struct xs_catalog *cat, uint32_t label)
 {
-        if (label >= cat->n_ladders) {
-                size_t n = cat->n_ladders ? cat->n_ladders : 256;
-                while (n <= label)
-                        n *= 2;
-                struct ladder *l = realloc(cat->ladders, n * sizeof(*l));
-                if (!l)
-                        return NULL;
-                memset(l + cat->n_ladders, 0, (n - cat->n_ladders) * sizeof(*l));
-                cat->ladders = l;
-                cat->n_ladders = n;
-        }
+        if (label >= cat->n_ladders &&
+            xs_array_fit((void **)&cat->ladders, &cat->n_ladders, sizeof(*cat->ladders), label, 256,
+                         SIZE_MAX) != 0)
+                return NULL;
         return &cat->ladders[label];
 }
 

@@ -45,6 +45,7 @@
 #include "engine/customer.h"
 #include "engine/engine_ctx.h"
 #include "engine/reorder.h"
+#include "util/array.h"
 #include "util/conf_int.h"
 #include "util/xs_uthash.h"
 
@@ -116,20 +117,12 @@ static struct ring *ring_of(struct xs_reorder *ro, uint32_t product, int create)
 {
         if (product < ro->n_rings)
                 return &ro->rings[product];
-        if (!create)
+        size_t n = ro->n_rings;
+        if (!create ||
+            xs_array_fit((void **)&ro->rings, &n, sizeof(*ro->rings), product, 1024, UINT32_MAX))
                 return NULL;
-        uint64_t n = ro->n_rings ? ro->n_rings : 1024;
-        while (n <= product)
-                n *= 2;
-        if (n > UINT32_MAX)
-                n = UINT32_MAX;
-        struct ring *r = realloc(ro->rings, n * sizeof(*r));
-        if (!r)
-                return NULL;
-        memset(r + ro->n_rings, 0, (n - ro->n_rings) * sizeof(*r));
-        ro->rings = r;
         ro->n_rings = (uint32_t)n;
-        return product < ro->n_rings ? &ro->rings[product] : NULL;
+        return &ro->rings[product];
 }
 
 /* Drops the gaps observed before reorder.window (from the oldest). */
@@ -225,21 +218,10 @@ static struct rebuy *rebuy_of(struct xs_reorder *ro, uint32_t category, int crea
                 return ro->cats[category];
         if (!create)
                 return NULL;
-        if (category >= ro->n_cats) {
-                uint64_t n = ro->n_cats ? ro->n_cats : 256;
-                while (n <= category)
-                        n *= 2;
-                if (n > UINT32_MAX)
-                        n = UINT32_MAX;
-                if (category >= n)
-                        return NULL;
-                struct rebuy **cats = realloc(ro->cats, n * sizeof(*cats));
-                if (!cats)
-                        return NULL;
-                memset(cats + ro->n_cats, 0, (n - ro->n_cats) * sizeof(*cats));
-                ro->cats = cats;
-                ro->n_cats = (uint32_t)n;
-        }
+        size_t n = ro->n_cats;
+        if (xs_array_fit((void **)&ro->cats, &n, sizeof(*ro->cats), category, 256, UINT32_MAX))
+                return NULL;
+        ro->n_cats = (uint32_t)n;
         struct rebuy *r = calloc(1, sizeof(*r));
         if (!r)
                 return NULL;
