@@ -1,0 +1,253 @@
+/*
+ * Structured logs (util/log.h). A line is built in a stack buffer and written with one
+ * fwrite under a mutex, so lines from librdkafka's threads never interleave. A message longer
+ * than the buffer is truncated and says so ("…"), never split.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define XS_LOG_LINE_MAX 4096
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static enum xs_log_format log_format = XS_LOG_AUTO;
+static enum xs_log_level log_min = XS_LOG_INFO;
+static char log_service[64] = "xsell";
+static _Atomic uint64_t log_counts[4];
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+void xs_log_setup(enum xs_log_format fmt, enum xs_log_level min_level, const char *service)
+{
+        pthread_mutex_lock(&log_lock);
+        log_format = fmt;
+        log_min = min_level;
+        if (service)
+                snprintf(log_service, sizeof(log_service), "%s", service);
+        pthread_mutex_unlock(&log_lock);
+}
+
+int xs_log_format_parse(const char *s)
+{
+        if (!strcmp(s, "auto"))
+                return XS_LOG_AUTO;
+        if (!strcmp(s, "json"))
+                return XS_LOG_JSON;
+        if (!strcmp(s, "plain"))
+                return XS_LOG_PLAIN;
+        return -1;
+}
+
+int xs_log_level_parse(const char *s)
+{
+        for (int i = 0; i < 4; i++)
+                if (!strcmp(s, level_names[i]))
+                        return i;
+        return -1;
+}
+
+const char *xs_log_level_name(enum xs_log_level lvl)
+{
+        return (unsigned)lvl < 4 ? level_names[lvl] : "info";
+}
+
+int xs_log_enabled(enum xs_log_level lvl)
+{
+        return lvl >= log_min;
+}
+
+uint64_t xs_log_count(enum xs_log_level lvl)
+{
+        return (unsigned)lvl < 4 ? atomic_load(&log_counts[lvl]) : 0;
+}
+
+/* A bounded appender: writes what fits, remembers that something did not. */
+struct line {
+        char *buf;
+        size_t len, cap;
+        int truncated;
+};
+
+/* All or nothing, so an escape sequence is never cut; after the first miss nothing more is
+ * written and the caller rebuilds a shorter line. */
+static void put(struct line *ln, const char *s, size_t n)
+{
+        if (ln->truncated || ln->len + n > ln->cap) {
+                ln->truncated = 1;
+                return;
+        }
+        memcpy(ln->buf + ln->len, s, n);
+        ln->len += n;
+}
+
+static void puts_(struct line *ln, const char *s)
+{
+        put(ln, s, strlen(s));
+}
+
+/* JSON string body: escapes quotes, backslashes and control bytes; bytes >= 0x80 pass as
+ * they are (callers log UTF-8 text; an invalid byte is replaced by '?'). */
+static void put_json(struct line *ln, const char *s)
+{
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                char esc[8];
+                if (*p == '"' || *p == '\\') {
+                        esc[0] = '\\';
+                        esc[1] = (char)*p;
+                        put(ln, esc, 2);
+                } else if (*p == '\n') {
+                        put(ln, "\\n", 2);
+                } else if (*p == '\t') {
+                        put(ln, "\\t", 2);
+                } else if (*p < 0x20 || *p == 0x7f) {
+                        snprintf(esc, sizeof(esc), "\\u%04x", *p);
+                        put(ln, esc, 6);
+                } else if (*p >= 0x80) {
+                        /* Copy a well-formed UTF-8 sequence; replace anything else. */
+                        int n = *p >= 0xf0 && *p < 0xf5 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 ? 2 : 0;
+                        int ok = n > 0 && *p < 0xf5;
+                        for (int i = 1; ok && i < n; i++)
+                                ok = (p[i] & 0xc0) == 0x80;
+                        if (ok) {
+                                put(ln, (const char *)p, (size_t)n);
+                                p += n - 1;
+                        } else {
+                                put(ln, "?", 1);
+                        }
+                } else {
+                        put(ln, (const char *)p, 1);
+                }
+        }
+}
+
+static void put_plain(struct line *ln, const char *s)
+{
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                put(ln, *p == '\n' || *p == '\r' ? " " : (const char *)p, 1);
+}
+
+static void build(struct line *ln, enum xs_log_format fmt_now, const char *ts,
+                  enum xs_log_level lvl, const char *logger, const struct xs_log_kv *kv, size_t n,
+                  const char *msg)
+{
+        char num[32];
+        if (fmt_now == XS_LOG_JSON) {
+                puts_(ln, "{\"@timestamp\":\"");
+                puts_(ln, ts);
+                puts_(ln, "\",\"log.level\":\"");
+                puts_(ln, level_names[lvl]);
+                puts_(ln, "\",\"message\":\"");
+                put_json(ln, msg);
+                puts_(ln, "\",\"service.name\":\"");
+                put_json(ln, log_service);
+                puts_(ln, "\",\"log.logger\":\"");
+                put_json(ln, logger ? logger : "main");
+                puts_(ln, "\"");
+                for (size_t i = 0; i < n; i++) {
+                        puts_(ln, ",\"");
+                        put_json(ln, kv[i].key);
+                        puts_(ln, "\":");
+                        if (kv[i].str) {
+                                puts_(ln, "\"");
+                                put_json(ln, kv[i].str);
+                                puts_(ln, "\"");
+                        } else {
+                                snprintf(num, sizeof(num), "%lld", (long long)kv[i].num);
+                                puts_(ln, num);
+                        }
+                }
+                ln->buf[ln->len++] = '}';
+        } else {
+                puts_(ln, ts);
+                puts_(ln, " ");
+                puts_(ln, level_names[lvl]);
+                puts_(ln, " ");
+                puts_(ln, log_service);
+                puts_(ln, " ");
+                put_plain(ln, logger ? logger : "main");
+                puts_(ln, ": ");
+                put_plain(ln, msg);
+                for (size_t i = 0; i < n; i++) {
+                        puts_(ln, " ");
+                        put_plain(ln, kv[i].key);
+                        puts_(ln, "=");
+                        if (kv[i].str) {
+                                put_plain(ln, kv[i].str);
+                        } else {
+                                snprintf(num, sizeof(num), "%lld", (long long)kv[i].num);
+                                puts_(ln, num);
+                        }
+                }
+        }
+}
+
+static void vlog(enum xs_log_level lvl, const char *logger, const struct xs_log_kv *kv, size_t n,
+                 const char *fmt, va_list ap)
+{
+        if (!xs_log_enabled(lvl))
+                return;
+        if ((unsigned)lvl >= 4)
+                lvl = XS_LOG_ERROR;
+        atomic_fetch_add(&log_counts[lvl], 1);
+
+        char msg[XS_LOG_LINE_MAX];
+        int m = vsnprintf(msg, sizeof(msg), fmt, ap);
+        if (m >= (int)sizeof(msg))
+                memcpy(msg + sizeof(msg) - 4, "...", 4);
+        size_t ml = strlen(msg);
+        while (ml && msg[ml - 1] == '\n')
+                msg[--ml] = '\0';
+
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        struct tm tm;
+        gmtime_r(&tv.tv_sec, &tm);
+        char ts[40];
+        snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)(tv.tv_usec / 1000));
+
+        char buf[XS_LOG_LINE_MAX * 2];
+        enum xs_log_format fmt_now = log_format;
+        if (fmt_now == XS_LOG_AUTO)
+                fmt_now = isatty(STDERR_FILENO) ? XS_LOG_PLAIN : XS_LOG_JSON;
+        /* Room for the closing bytes is kept out of cap. */
+        struct line ln = {buf, 0, sizeof(buf) - 8, 0};
+        build(&ln, fmt_now, ts, lvl, logger, kv, n, msg);
+        if (ln.truncated) {
+                /* Escaping made it too long: the message alone, cut, still one valid line. */
+                if (ml > 512)
+                        memcpy(msg + 508, "...", 4);
+                ln = (struct line){buf, 0, sizeof(buf) - 8, 0};
+                build(&ln, fmt_now, ts, lvl, logger, NULL, 0, msg);
+        }
+        buf[ln.len++] = '\n';
+        pthread_mutex_lock(&log_lock);
+        fwrite(buf, 1, ln.len, stderr);
+        fflush(stderr);
+        pthread_mutex_unlock(&log_lock);
+}
+
+void xs_log(enum xs_log_level lvl, const char *logger, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vlog(lvl, logger, NULL, 0, fmt, ap);
+        va_end(ap);
+}
+
+void xs_log_kv(enum xs_log_level lvl, const char *logger, const struct xs_log_kv *kv, size_t n,
+               const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vlog(lvl, logger, kv, n, fmt, ap);
+        va_end(ap);
+}
