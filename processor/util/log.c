@@ -209,7 +209,7 @@ static void vlog(enum xs_log_level lvl, const char *logger, const struct xs_log_
         gettimeofday(&tv, NULL);
         struct tm tm;
         gmtime_r(&tv.tv_sec, &tm);
-        char ts[40];
+        char ts[64];
         snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                  (int)(tv.tv_usec / 1000));
