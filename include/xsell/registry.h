@@ -95,9 +95,13 @@ xs_err_t xs_registry_lookup(struct xs_registry *r, const char *subject, const ch
  * failures: calls that made requests and ended in an error (including XS_ERR_NOT_FOUND);
  * retries: attempts after the first one of a call;
  * cache_hits: xs_registry_schema_text / xs_registry_wschema calls answered without a request
- * (for a static registry, every answer from its table). */
+ * (for a static registry, every answer from its table);
+ * then every request by its outcome: ok (2xx, a JSON object), not_found (404 of an id or
+ * subject), client_error (other 4xx, 3xx), server_error (5xx, 408, 429), timeout,
+ * unreachable (other connection errors), bad_answer (malformed or oversized). */
 struct xs_registry_stats {
         uint64_t requests, failures, retries, cache_hits;
+        uint64_t ok, not_found, client_error, server_error, timeout, unreachable, bad_answer;
 };
 void xs_registry_stats(const struct xs_registry *r, struct xs_registry_stats *st);
 

@@ -2,6 +2,8 @@
  * The catalog topic: before any event is processed, every partition of it is read from its
  * beginning to its end (within catalog.bootstrap_timeout), and then the loop (run.c) follows
  * it, up to 100 records an iteration. No offsets are committed: each start reads it all again.
+ * A catalog topic that does not exist yet is waited for within the same bound (a deployment may
+ * start xsell before the topic is created); /readyz says so meanwhile (obs.c).
  * A record puts its product into the engine's catalog; a tombstone (a null value keyed by the
  * product id, or a record the codec reads as one) deletes it; a record that cannot be decoded
  * or is invalid is dead-lettered.
@@ -14,7 +16,9 @@
 #include "kafka/decode.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
+#include "kafka/obs.h"
 #include "kafka/produce.h"
+#include "util/log.h"
 #include "xsell/codec.h"
 #include "xsell/engine.h"
 
@@ -67,6 +71,8 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
             (const char *const[]){"group.id", "xsell-catalog", "enable.auto.commit", "false",
                                   "enable.partition.eof", "true", "fetch.wait.max.ms", "10", NULL},
             err, sizeof(err));
+        if (kc)
+                xs_obs_kafka_conf(rt, kc);
         if (!kc || !(rt->catcons = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
                 if (kc)
                         rd_kafka_conf_destroy(kc);
@@ -74,9 +80,30 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
                 return -1;
         }
         const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rt->catcons, topic, NULL);
-        rd_kafka_resp_err_t e = rd_kafka_metadata(rt->catcons, 0, rkt, &md, 10000);
-        rd_kafka_topic_destroy(rkt);
+        double deadline = xs_rt_now() + (double)rt->p->catalog_bootstrap_timeout / 1000.0;
+        rd_kafka_resp_err_t e;
+        int said = 0;
+        for (;;) { /* the topic may not exist yet: wait for it within the bound */
+                rd_kafka_topic_t *rkt = rd_kafka_topic_new(rt->catcons, topic, NULL);
+                e = rd_kafka_metadata(rt->catcons, 0, rkt, &md, 10000);
+                rd_kafka_topic_destroy(rkt);
+                int missing = !e && md && md->topic_cnt == 1 &&
+                              md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+                if (!missing || xs_rt_now() + 0.5 > deadline || (rt->o->stop && *rt->o->stop))
+                        break;
+                if (!said++)
+                        xs_log(XS_LOG_WARN, "catalog",
+                               "catalog topic %s does not exist yet; waiting for it (at most "
+                               "catalog.bootstrap_timeout)",
+                               topic);
+                rd_kafka_metadata_destroy(md);
+                md = NULL;
+                xs_obs_tick(rt);
+                for (int i = 0; i < 5; i++) { /* 0.5 s, ticking */
+                        rd_kafka_poll(rt->catcons, 100);
+                        xs_obs_tick(rt);
+                }
+        }
         if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
                 fprintf(stderr, "xsell run: catalog topic %s: %s\n", topic,
                         e                     ? rd_kafka_err2str(e)
@@ -96,8 +123,8 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
         rd_kafka_topic_partition_list_destroy(parts);
         /* read to the end of every partition before any event is processed */
         int at_end = 0;
-        double deadline = xs_rt_now() + (double)rt->p->catalog_bootstrap_timeout / 1000.0;
         while (at_end < n) {
+                xs_obs_tick(rt);
                 if (xs_rt_now() > deadline) {
                         fprintf(stderr,
                                 "xsell run: catalog topic %s not read to its end within "

@@ -19,6 +19,7 @@
 
 #include "kafka/commit.h"
 #include "kafka/kafka_int.h"
+#include "kafka/obs.h"
 #include "kafka/produce.h"
 
 static int positions(struct xs_rt *rt, rd_kafka_topic_partition_list_t **out)
@@ -81,11 +82,26 @@ static int txn_commit(struct xs_rt *rt)
                 xs_rt_set_fatal(rt, "transaction failed (fenced or fatal): %s",
                                 rd_kafka_error_string(error));
                 rd_kafka_error_destroy(error);
+                xs_obs_txn_failed(rt);
                 return -1;
         }
         if (!rt->fatal)
                 xs_rt_set_fatal(rt, "%s", "transaction could not be committed after 10 attempts");
+        xs_obs_txn_failed(rt);
         return -1;
+}
+
+/* rd_kafka_flush in steps of 100 ms, within timeout_ms: while the broker is away the loop's
+ * liveness and metrics stay fresh (obs.c). */
+static rd_kafka_resp_err_t flush(struct xs_rt *rt, int timeout_ms)
+{
+        double until = xs_rt_now() + (double)timeout_ms / 1000.0;
+        for (;;) {
+                rd_kafka_resp_err_t err = rd_kafka_flush(rt->producer, 100);
+                if (err != RD_KAFKA_RESP_ERR__TIMED_OUT || xs_rt_now() >= until)
+                        return err;
+                xs_obs_tick(rt);
+        }
 }
 
 /* Makes everything processed so far durable. Returns 0, or -1 (not committed yet). */
@@ -96,15 +112,18 @@ int xs_rt_commit_now(struct xs_rt *rt)
                 return rt->txn_open ? txn_commit(rt) : 0;
         /* every record derived from the stored offsets must be acknowledged first */
         int timeout = (int)(rt->p->shutdown_timeout > 0 ? rt->p->shutdown_timeout : 30000);
-        if (rd_kafka_flush(rt->producer, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            rd_kafka_outq_len(rt->producer) > 0)
+        if (flush(rt, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            rd_kafka_outq_len(rt->producer) > 0) {
+                xs_obs_commit_failed(rt);
                 return -1;
+        }
         if (rt->fatal)
                 return -1;
         rd_kafka_resp_err_t err = rd_kafka_commit(rt->consumer, NULL, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
                 if (!rt->o->quiet)
                         fprintf(stderr, "xsell run: commit failed: %s\n", rd_kafka_err2str(err));
+                xs_obs_commit_failed(rt);
                 return -1;
         }
         if (!err)

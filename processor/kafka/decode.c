@@ -11,6 +11,7 @@
 
 #include "kafka/decode.h"
 #include "kafka/kafka_int.h"
+#include "kafka/obs.h"
 #include "xsell/codec.h"
 #include "xsell/registry.h"
 
@@ -38,6 +39,7 @@ xs_err_t xs_rt_writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const v
                         fprintf(stderr, "xsell run: schema registry unavailable, retrying: %s\n",
                                 err);
                 rd_kafka_poll(rt->producer, 0);
+                xs_obs_tick(rt); /* waiting is progress: /livez stays up through the outage */
                 sleep(attempt < 5 ? 1 : 5);
         }
         if (e == XS_ERR_NOT_FOUND)

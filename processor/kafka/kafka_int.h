@@ -16,6 +16,7 @@
 #include "xsell/codec.h"
 
 struct xs_engine;
+struct xs_obs;
 struct xs_registry;
 
 /* A record of the open transaction, kept to produce it again if the broker aborts it
@@ -60,6 +61,7 @@ struct xs_rt {
         int64_t part_max[1024]; /* newest event time per partition (stream time) */
         int64_t stream_time;
         struct xs_rt_stats st;
+        struct xs_obs *obs; /* metrics, health, debug views (obs.c) */
 };
 
 /* Seconds on the monotonic clock: wall-clock for commits, timeouts and idle exit, never

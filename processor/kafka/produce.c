@@ -21,6 +21,7 @@
 
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
+#include "kafka/obs.h"
 #include "kafka/produce.h"
 
 /* ---- producing ---------------------------------------------------------------------- */
@@ -135,6 +136,7 @@ void xs_rt_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
                         xs_rt_set_fatal(rt, "delivery failed: %s", rd_kafka_err2str(m->err));
         } else {
                 rt->st.delivered++;
+                xs_obs_delivered(rt, m);
                 if (line && rt->o->print)
                         fputs(line, rt->o->print);
         }
@@ -215,6 +217,7 @@ void xs_rt_on_offer(void *opaque, const struct xs_offer *o)
 {
         struct xs_rt *rt = opaque;
         char *line = rt->o->print && !rt->restoring ? offer_line(o, rt->o->print_json) : NULL;
+        xs_obs_offer(rt, o);
         emit(rt, XS_KIND_OFFER, rt->p->topic_offers, o->customer_id, o, line);
 }
 
@@ -264,4 +267,5 @@ void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char
         produce(rt, rt->p->topic_dead_letter, m->key, m->key_len, m->payload, m->len, h, NULL);
         rd_kafka_headers_destroy(h);
         rt->st.dead_lettered++;
+        xs_obs_dead_letter(rt, stage);
 }

@@ -24,6 +24,7 @@
 #include "kafka/decode.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
+#include "kafka/obs.h"
 #include "kafka/produce.h"
 #include "kafka/rebalance.h"
 #include "xsell/engine.h"
@@ -59,7 +60,7 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
         }
         int64_t max_events = rt->p->state_restore_max_events;
         rd_kafka_topic_partition_list_t *want = rd_kafka_topic_partition_list_new(parts->cnt);
-        int64_t total = 0;
+        int64_t total = 0, skipped = 0;
         for (int i = 0; i < committed->cnt; i++) {
                 rd_kafka_topic_partition_t *c = &committed->elems[i];
                 if (c->offset <= 0)
@@ -68,8 +69,10 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                 rd_kafka_query_watermark_offsets(rt->consumer, c->topic, c->partition, &lo, &hi,
                                                  10000);
                 int64_t start = lo;
-                if (c->offset - start > max_events)
+                if (c->offset - start > max_events) {
+                        skipped += c->offset - start - max_events;
                         start = c->offset - max_events; /* keep the most recent */
+                }
                 if (c->offset <= start)
                         continue;
                 rd_kafka_topic_partition_list_add(want, c->topic, c->partition)->offset = start;
@@ -85,6 +88,7 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                         "xsell run: restoring state from %d partition(s), up to %" PRId64
                         " events\n",
                         want->cnt, total);
+        xs_obs_restore_begin(rt, total, skipped);
         rd_kafka_conf_t *kc =
             xs_kafka_conf(rt->conf, rt->o->bootstrap,
                           (const char *const[]){"group.id", "xsell-restore", "enable.auto.commit",
@@ -109,6 +113,8 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                                 ends[i] = committed->elems[k].offset;
         while (open > 0 && xs_rt_now() < deadline && !(rt->o->stop && *rt->o->stop)) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rc, 200);
+                if (!m || (n & 1023) == 0) /* progress: logged, liveness, metrics */
+                        xs_obs_restore_progress(rt, "read", (int64_t)n);
                 if (!m)
                         continue;
                 int idx = -1;
@@ -147,6 +153,8 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
         qsort(recs, n, sizeof(*recs), restore_cmp);
         rt->restoring = 1;
         for (size_t i = 0; i < n; i++) {
+                if ((i & 1023) == 0)
+                        xs_obs_restore_progress(rt, "replayed", (int64_t)i);
                 /* in event-time order: the replayed events move time themselves */
                 int32_t part = recs[i].partition;
                 int64_t t = recs[i].ev->event_time;
@@ -165,6 +173,7 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
         if (!rt->o->quiet)
                 fprintf(stderr, "xsell run: restored %zu events\n", n);
 out:
+        xs_obs_restore_end(rt);
         rd_kafka_topic_partition_list_destroy(want);
         rd_kafka_topic_partition_list_destroy(committed);
 }

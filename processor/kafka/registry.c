@@ -416,12 +416,17 @@ static xs_err_t reg_perform(struct xs_registry *r, const char *url, const char *
         CURLcode rc = curl_easy_perform(c);
         if (rc != CURLE_OK) {
                 if (r->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+                        r->st.bad_answer++;
                         xs_set_err(errstr, errstr_size, "registry %s: answer larger than %zu bytes",
                                    shown, XS_REGISTRY_MAX_ANSWER);
                         return XS_ERR_DECODE;
                 }
                 xs_set_err(errstr, errstr_size, "registry %s: %s", shown,
                            r->curl_err[0] ? r->curl_err : curl_easy_strerror(rc));
+                if (rc == CURLE_OPERATION_TIMEDOUT)
+                        r->st.timeout++;
+                else
+                        r->st.unreachable++;
                 if (rc == CURLE_OUT_OF_MEMORY)
                         return XS_ERR_NOMEM;
                 if (reg_curl_is_conf(rc))
@@ -436,6 +441,7 @@ static xs_err_t reg_perform(struct xs_registry *r, const char *url, const char *
                 json_error_t jerr;
                 json_t *root = json_loadb(r->buf ? r->buf : "", r->len, 0, &jerr);
                 if (!json_is_object(root)) {
+                        r->st.bad_answer++;
                         xs_set_err(errstr, errstr_size,
                                    "registry %s: HTTP %ld with a malformed answer: %s", shown,
                                    status, root ? "not a JSON object" : jerr.text);
@@ -443,6 +449,7 @@ static xs_err_t reg_perform(struct xs_registry *r, const char *url, const char *
                         return XS_ERR_DECODE;
                 }
                 *answer = root;
+                r->st.ok++;
                 return XS_OK;
         }
 
@@ -466,6 +473,12 @@ static xs_err_t reg_perform(struct xs_registry *r, const char *url, const char *
         } else if (status >= 300 && status < 400) {
                 why = " redirect (set the registry URL to where it points)";
         }
+        if (err == XS_ERR_NOT_FOUND)
+                r->st.not_found++;
+        else if (err == XS_ERR_RETRY)
+                r->st.server_error++;
+        else
+                r->st.client_error++;
         xs_set_err(errstr, errstr_size, "registry %s: HTTP %ld%s%s", shown, status, why, detail);
         return err;
 }

@@ -27,6 +27,7 @@
 #include "kafka/decode.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
+#include "kafka/obs.h"
 #include "kafka/produce.h"
 #include "kafka/rebalance.h"
 #include "util/conf_int.h"
@@ -169,6 +170,7 @@ static int registry_setup(struct xs_rt *rt)
                         fprintf(stderr, "xsell run: registering %s: %s; retrying\n", subject, err);
                         if (rt->o->stop && *rt->o->stop)
                                 return -1;
+                        xs_obs_tick(rt);
                         sleep(2);
                 }
                 if (e != XS_OK) {
@@ -202,6 +204,7 @@ static void print_summary(struct xs_rt *rt)
                 "; events processed %" PRIu64 ", rejected %" PRIu64 ", late %" PRIu64
                 ", duplicate %" PRIu64 "\n",
                 st.events_processed, st.events_rejected, st.events_late, st.events_duplicate);
+        xs_obs_summary(rt, stderr);
 }
 
 int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
@@ -244,6 +247,10 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 }
                 rd_kafka_conf_destroy(probe);
         }
+        if (xs_obs_start(rt) != 0) {
+                rc = 2;
+                goto out;
+        }
         if (registry_setup(rt) != 0)
                 goto out;
 
@@ -263,6 +270,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 rc = 2;
                 goto out;
         }
+        xs_obs_kafka_conf(rt, pc);
         rd_kafka_conf_set_dr_msg_cb(pc, xs_rt_dr_cb);
         rd_kafka_conf_set_opaque(pc, rt);
         if (!(rt->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof(err)))) {
@@ -282,6 +290,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         }
         if (*p->topic_catalog && xs_rt_catalog_bootstrap(rt) != 0)
                 goto out;
+        xs_obs_catalog_loaded(rt);
 
         snprintf(client, sizeof(client), "%s-consumer", p->application_id);
         rd_kafka_conf_t *cc = xs_kafka_conf(
@@ -299,6 +308,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 rc = 2;
                 goto out;
         }
+        xs_obs_kafka_conf(rt, cc);
         rd_kafka_conf_set_rebalance_cb(cc, xs_rt_rebalance_cb);
         rd_kafka_conf_set_opaque(cc, rt);
         if (!(rt->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err)))) {
@@ -325,6 +335,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         int feeding = opts->feed != NULL;
         double idle_exit = (double)p->run_idle_exit / 1000.0;
         while (!rt->fatal && !(opts->stop && *opts->stop)) {
+                xs_obs_tick(rt);
                 if (feeding)
                         feeding = opts->feed(opts->feed_opaque, rt);
                 for (int i = 0; rt->catcons && i < 100; i++) { /* follow the catalog */
@@ -339,7 +350,9 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 if (m) {
                         int32_t part = m->partition;
                         if (!m->err) {
+                                double t0 = xs_rt_now();
                                 handle_event(rt, m);
+                                xs_obs_latency(rt, xs_rt_now() - t0);
                                 rt->last_input = xs_rt_now();
                                 if (part >= 0 && part < 1024) {
                                         if (rt->at_eof[part])
@@ -369,6 +382,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         break;
                 }
         }
+        xs_obs_final(rt); /* not ready from here on: shutting down */
         /* the input is finished (idle exit): let what would be due by then fire */
         if (!rt->fatal && opts->drain_ms > 0 && rt->stream_time != INT64_MIN &&
             !(opts->stop && *opts->stop)) {
@@ -401,8 +415,10 @@ out:
                 rd_kafka_flush(rt->producer, (int)(p->shutdown_timeout));
                 rd_kafka_destroy(rt->producer);
         }
+        xs_obs_final(rt); /* the last scrape sees the final counts */
         if (rt->eng && !opts->quiet)
                 print_summary(rt);
+        xs_obs_stop(rt);
         xs_rt_txn_clear(rt);
         free(rt->txn);
         free(rt->buf);

@@ -227,6 +227,18 @@
         X("demo.drain", demo_drain, DUR, "1h", 0, 366 * XS_DAY_MS,                                 \
           "Demo: when the loaded input is done, move event time on this much (timers fire)")       \
         X("demo.partitions", demo_partitions, INT, "4", 1, 64,                                     \
-          "Partitions of each topic of the embedded broker (when no bootstrap.servers is set)")
+          "Partitions of each topic of the embedded broker (when no bootstrap.servers is set)")    \
+        X("http.enable", http_enable, BOOL, "true", 0, 0,                                          \
+          "`xsell run`/`demo`: serve /metrics, /livez and /readyz over HTTP (never in replay)")    \
+        X("http.address", http_address, STR, "127.0.0.1", "", 0,                                   \
+          "Address the HTTP endpoint listens on (0.0.0.0 or :: for every interface)")              \
+        X("http.port", http_port, INT, "9464", 0, 65535,                                           \
+          "Port of the HTTP endpoint (0: an ephemeral port, logged at start)")                     \
+        X("http.debug", http_debug, BOOL, "false", 0, 0,                                           \
+          "Serve the debug views /customers/ID and /products/ID/related (customer data: keep "     \
+          "off where the endpoint is reachable by others)")                                        \
+        X("http.live_timeout", http_live_timeout, DUR, "60s", 1000, XS_HOUR_MS,                    \
+          "/livez fails when the processing loop made no progress this long; keep it above "       \
+          "shutdown.timeout (a commit may wait that long)")
 
 #endif
