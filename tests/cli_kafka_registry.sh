@@ -30,7 +30,7 @@ R="http://127.0.0.1:$(cat "$TMP/registry.port")"
 # record that names schema id 4242, which the registry does not know
 "$PYD" "$SRC/tests/evolved_producer.py" "$B" "$R" "$TMP/ev.jsonl" "$SRC/schemas/customer_event.avsc"
 "$XSELL" produce -X kafka.bootstrap.servers="$B" -X registry.url="$R" --catalog "$TMP/cat.jsonl" 2>/dev/null
-"$XSELL" run -X kafka.bootstrap.servers="$B" -X registry.url="$R" -X run.idle_exit=3s \
+"$XSELL" run -X kafka.bootstrap.servers="$B" -X registry.url="$R" -X run.idle_exit=3s -X http.port=0 \
         -X kafka.session.timeout.ms=6000 --print json >"$TMP/printed.jsonl" 2>"$TMP/run.err" ||
         fail "xsell run failed: $(tail -5 "$TMP/run.err")"
 grep -q "consumed 2001" "$TMP/run.err" || fail "not all records consumed: $(grep consumed "$TMP/run.err")"

@@ -62,8 +62,10 @@ start_broker() {
 }
 
 # Common settings of `xsell run` against the mock: a quick rebalance, no librdkafka warnings
-# about consumer-only keys on the producer.
-RUNX=(-X kafka.session.timeout.ms=6000 -X kafka.heartbeat.interval.ms=500 -X kafka.log_level=3)
+# about consumer-only keys on the producer, and the HTTP endpoint on an ephemeral port (tests
+# run several instances at once; the default port 9464 may be taken).
+RUNX=(-X kafka.session.timeout.ms=6000 -X kafka.heartbeat.interval.ms=500 -X kafka.log_level=3
+        -X http.port=0)
 
 # xrun NAME [args...]: `xsell run` in the foreground, stderr to $TMP/NAME.err; returns its status
 xrun() {

@@ -223,7 +223,9 @@ static int xsell_consume(const struct xs_conf *base, const char *bootstraps, con
         struct xs_conf *conf = xs_conf_dup(base);
         if (xs_conf_set(conf, "application.id", group, err, sizeof(err)) != XS_OK ||
             xs_conf_set(conf, "processing.guarantee", guarantee, err, sizeof(err)) != XS_OK ||
-            xs_conf_set(conf, "state.restore", "none", err, sizeof(err)) != XS_OK) {
+            xs_conf_set(conf, "state.restore", "none", err, sizeof(err)) != XS_OK ||
+            /* no HTTP endpoint: nothing scrapes a benchmark, and it must not need a port */
+            xs_conf_set(conf, "http.enable", "false", err, sizeof(err)) != XS_OK) {
                 fprintf(stderr, "xsell bench: %s\n", err);
                 xs_conf_destroy(conf);
                 return -1;
@@ -537,6 +539,7 @@ int xs_bench_latency(struct bopts *o)
         struct xs_conf *rconf = xs_conf_dup(conf);
         xs_conf_set(rconf, "application.id", "bench-latency", err, sizeof(err));
         xs_conf_set(rconf, "state.restore", "none", err, sizeof(err));
+        xs_conf_set(rconf, "http.enable", "false", err, sizeof(err));
         uint64_t est = (uint64_t)(o->rate * o->seconds) * 140;
         int parts = (int)(est / (5u << 19)) + 1;
         if (parts < 4)

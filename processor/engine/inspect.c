@@ -383,11 +383,11 @@ int xs_engine_inspect_product(struct xs_engine *eng, const char *product_id, siz
         kstr(&w, "score", eng->score_lift ? "lift" : eng->score_count ? "count" : "llr");
         kint(&w, "window_ms", eng->p->window_size);
         kint(&w, "watermark", eng->watermark);
-        key(&w, "catalog");
         if (!p) {
+                key(&w, "catalog");
                 raw(&w, "null", 4);
         } else {
-                open_(&w, NULL, '{');
+                open_(&w, "catalog", '{');
                 kstr(&w, "source",
                      p->source == XS_SRC_RECORD    ? "record"
                      : p->source == XS_SRC_LEARNED ? "learned"

@@ -201,7 +201,9 @@ static void render_kafka(struct xs_prom *w, const struct xs_obs *ob)
                         xs_prom_i64(w, "xsell_kafka_queue_messages", L("client", client_names[c]),
                                     ob->ks[c].msg_cnt);
         xs_prom_family(w, "xsell_kafka_brokers_up", "gauge",
-                       "brokers a client is connected to (state UP; librdkafka statistics)");
+                       "brokers a client has a connection to (state UP; librdkafka connects only "
+                       "to the brokers it "
+                       "needs)");
         for (int c = 0; c < CL_COUNT; c++)
                 if (ob->ks[c].seen)
                         xs_prom_i64(w, "xsell_kafka_brokers_up", L("client", client_names[c]),
@@ -543,9 +545,11 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
         json_t *b, *t;
         json_object_foreach(json_object_get(root, "brokers"), name, b)
         {
-                json_t *state = json_object_get(b, "state");
-                if (jint(b, "nodeid") < 0)
-                        continue; /* bootstrap and internal entries */
+                json_t *state = json_object_get(b, "state"), *src = json_object_get(b, "source");
+                if (jint(b, "nodeid") < 0 || !json_is_string(src) ||
+                    !strcmp(json_string_value(src), "logical") ||
+                    !strcmp(json_string_value(src), "internal"))
+                        continue; /* the bootstrap, the coordinator's and internal entries */
                 ks->brokers++;
                 ks->brokers_up += json_is_string(state) && !strcmp(json_string_value(state), "UP");
                 ks->txerrs += jint(b, "txerrs");
