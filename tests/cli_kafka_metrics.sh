@@ -6,11 +6,14 @@
 #   `xsell replay` on the same input, their sum = the offers on the topic (read by
 #   tests/kafka_util.py) = records produced to it, a latency observation per record, consumer lag
 #   per partition from librdkafka's statistics; no customer or product id is a label value.
-# - /readyz is 503 while the catalog cannot be read to its end (its leader is down) and 200
-#   once it is read (and the group joined); /livez stays 200 through a broker outage with http.live_timeout=3s.
+# - /readyz is 503 while the catalog cannot be read (the broker is down at start) and 200 once
+#   it is read (and the group joined); /livez stays 200 meanwhile and through a later broker
+#   outage, with http.live_timeout=3s.
 # - /customers/ID with http.debug=true: the stage is that of the customer's last journey signal
 #   on the topic; unknown ids and ids with quotes and slashes are 404. /products/ID/related
 #   gives the product's complements. With http.debug=false both are 404.
+# - a restart restores state by replay: xsell_restore_events_total, xsell_restore_done, and the
+#   replayed events are not counted again as events, offers or conversions.
 source "$(dirname "$0")/lib_kafka.sh" "$@"
 PP="$SRC/tests/prom_parse.py"
 
@@ -40,9 +43,8 @@ ok "the strict exposition parser accepts a valid text and refuses 14 broken ones
 
 gen --seed 11 --events 3000 --customers 300 --products 200 -o "$TMP/ev.jsonl" \
         --catalog "$TMP/cat.jsonl"
-# two brokers; broker 1, the leader of a catalog partition, is down when xsell starts: the
-# catalog cannot be read to its end until it is back
-start_broker 2 -b 2 -t customer-events,product-catalog,offers,journey-signals,xsell-dead-letters
+# the broker is down when xsell starts: the catalog cannot be read until it is back
+start_broker 2 -t customer-events,product-catalog,offers,journey-signals,xsell-dead-letters
 ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
 kill -USR1 "$BROKER_PID"
 wait_for "$TMP/broker.1.err" "broker 1 down" 5 || fail "broker not down"
@@ -72,7 +74,7 @@ sumof() {
 start_port() { # NAME: the port from the run's "listening on" log line
         local i
         for i in $(seq 100); do
-                PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/$1.err" | head -1)
+                PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/$1.err" 2>/dev/null | head -1 || true)
                 [ -n "$PORT" ] && return 0
                 kill -0 "$XPID" 2>/dev/null || fail "xsell run exited: $(tail -5 "$TMP/$1.err")"
                 sleep 0.1
@@ -92,8 +94,8 @@ st=$(get ready0 /readyz)
 [ "$(get live0 /livez)" = 200 ] || fail "/livez while waiting for the catalog: $(cat "$TMP/live0")"
 scrape m0
 [ "$(val m0 xsell_ready)" = 0 ] || fail "xsell_ready is $(val m0 xsell_ready) before the catalog"
-grep -q "read to its end" "$TMP/run.err" && fail "catalog read with its leader down?"
-ok "catalog partition's leader down: /readyz 503 ($(cat "$TMP/ready0")), /livez 200, xsell_ready 0"
+grep -q "read to its end" "$TMP/run.err" && fail "catalog read with the broker down?"
+ok "broker down at start: /readyz 503 ($(cat "$TMP/ready0")), /livez 200, xsell_ready 0"
 
 kill -USR2 "$BROKER_PID"
 for i in $(seq 300); do
@@ -151,6 +153,28 @@ if dict(want) != got:
     sys.exit(1)
 PYEOF
 ok "xsell_offers_total by type, stage and channel = xsell replay's offers ($(grep -c . "$TMP/replay.jsonl"))"
+# the engine's counters (PRODUCT.md section 6): offers made, converted, withheld for the control
+# group and converted there, per type and stage, and events by type, as xsell replay counts them
+"$XSELL" replay "$TMP/ev.jsonl" -c "$TMP/cat.jsonl" -q --summary "$TMP/replay.sum" \
+        --summary-format json >/dev/null
+"$PY" - "$TMP/replay.sum" "$TMP/end.json" <<'PYEOF' || fail "engine counters differ from xsell replay's summary"
+import json, sys
+s, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+fams = {"sent": "xsell_offers_made_total", "converted": "xsell_conversions_total",
+        "control_withheld": "xsell_control_group_total", "control_converted": "xsell_control_conversions_total"}
+want = {}
+for row in s["offers"]:
+    for k, fam in fams.items():
+        want['%s{type="%s",stage="%s"}' % (fam, row["type"], row["stage"])] = row[k]
+for k, v in s["events_by_type"].items():
+    want['xsell_events_total{type="%s"}' % k] = v
+got = {k: int(v) for k, v in m.items() if k.split("{")[0] in set(fams.values()) | {"xsell_events_total"}}
+bad = {k: (want.get(k, 0), got.get(k, 0)) for k in set(want) | set(got) if want.get(k, 0) != got.get(k, 0)}
+if bad or not any(v for k, v in want.items() if k.startswith("xsell_control_group_total")):
+    print(bad, file=sys.stderr)
+    sys.exit(1)
+PYEOF
+ok "offers made, conversions, control group and its conversions per type and stage, events by type = xsell replay's summary"
 
 events=$(sumof end xsell_events_total)
 dropped=$(sumof end xsell_events_dropped_total)
@@ -244,6 +268,14 @@ for r in v["complements"]:
 [ "$(get nf3 /products/no-such-product/related)" = 404 ] || fail "unknown product not 404"
 ok "/products/$best/related: catalog entry, complements with their evidence; unknown ids 404"
 
+# a second instance on the same port: a clear error, exit 2 (configuration)
+rc=0
+"$XSELL" run -X kafka.bootstrap.servers="$B" -X http.port="$PORT" -X application.id=other \
+        --print none >/dev/null 2>"$TMP/port.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "cannot listen on 127.0.0.1 port $PORT" "$TMP/port.err" ||
+        fail "port in use: exit $rc, $(tail -2 "$TMP/port.err")"
+ok "http.port in use: exit 2, \"cannot listen on 127.0.0.1 port $PORT\""
+
 # ---- a broker outage: the loop keeps turning, /livez stays up ----------------------------
 scrape before
 up=$(sumof before xsell_kafka_brokers_up) # over the clients: connections that are up
@@ -264,25 +296,49 @@ for i in $(seq 10); do
 done
 [ "$down" = 1 ] || fail "xsell_kafka_brokers_up never showed the outage: $(grep brokers_up "$TMP/out.prom")"
 kill -USR2 "$BROKER_PID"
-ok "broker 1 (a partition leader) down 10 s: /livez 200 throughout (http.live_timeout=3s), xsell_kafka_brokers_up fell from $up"
+ok "broker down 10 s: /livez 200 throughout (http.live_timeout=3s), xsell_kafka_brokers_up fell from $up"
 
 kill -TERM "$RUN"
 wait "$RUN" || fail "xsell run exited $? after SIGTERM: $(tail -5 "$TMP/run.err")"
-grep -q '^conversions (converted/sent' "$TMP/run.err" && grep -q '^control group (converted/withheld)' "$TMP/run.err" ||
+want=$("$PY" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = {}
+for r in s["offers"]:
+    c = t.setdefault(r["type"], [0, 0, 0, 0])
+    c[0] += r["converted"]; c[1] += r["sent"]; c[2] += r["control_converted"]; c[3] += r["control_withheld"]
+print(" ".join("%s=%d/%d" % (k, v[0], v[1]) for k, v in sorted(t.items())))
+print(" ".join("%s=%d/%d" % (k, v[2], v[3]) for k, v in sorted(t.items())))' "$TMP/replay.sum")
+for w in $want; do
+        grep -E "^(conversions|control group) \(" "$TMP/run.err" | grep -q " $w " ||
+                fail "summary lacks $w: $(grep -E '^(conversions|control group)' "$TMP/run.err")"
+done
+[ "$(grep -cE '^(conversions \(converted/sent|control group \(converted/withheld)' "$TMP/run.err")" = 2 ] ||
         fail "no conversions in the summary: $(tail -4 "$TMP/run.err")"
 ok "SIGTERM: exit 0; the summary gives conversions and the control group's"
 
-# ---- http.debug=false: no debug views ---------------------------------------------------
-xrun_bg run2 -X application.id=g2 -X topic.signals=journey-signals
+# ---- a restart in the same group: state restored by replay, not counted as new work; and
+# http.debug=false: no debug views ---------------------------------------------------------
+xrun_bg run2 -X topic.signals=journey-signals
 start_port run2
 for i in $(seq 300); do
-        scrape d2
-        [ "$(val d2 'xsell_records_consumed_total{topic="customer-events"}')" = 3000 ] && break
+        scrape r2
+        [ "$(val r2 xsell_ready)" = 1 ] && break
         sleep 0.1
 done
+[ "$(get nd3 /readyz)" = 200 ] || fail "run2 not ready: $(cat "$TMP/nd3")"
+grep -q "xsell run: restored 3000 events" "$TMP/run2.err" || fail "run2 did not restore: $(grep restor "$TMP/run2.err")"
+sleep 2
+scrape r2
+[ "$(val r2 xsell_restore_events_total)" = 3000 ] && [ "$(val r2 xsell_restore_done)" = 1 ] ||
+        fail "restore metrics: $(grep '^xsell_restore' "$TMP/r2.prom")"
+[ "$(sumof r2 xsell_events_total)" = 0 ] && [ "$(sumof r2 xsell_offers_made_total)" = 0 ] &&
+        [ "$(sumof r2 xsell_conversions_total)" = 0 ] && [ "$(sumof r2 xsell_offers_total)" = 0 ] ||
+        fail "replayed events counted as new: events $(sumof r2 xsell_events_total), offers $(sumof r2 xsell_offers_made_total)"
+[ "$(val r2 xsell_customers)" -gt 0 ] || fail "no customers after the restore"
+ok "restart: xsell_restore_events_total 3000, xsell_restore_done 1, replayed events not counted as events, offers or conversions"
 [ "$(get nd "/customers/$cust")" = 404 ] || fail "/customers with http.debug=false: $(cat "$TMP/nd")"
 [ "$(get nd2 "/products/$best/related")" = 404 ] || fail "/products with http.debug=false"
-[ "$(get nd3 /readyz)" = 200 ] || fail "run2 not ready"
 kill -TERM "$XPID"
 wait "$XPID" || fail "run2 exit $?"
 ok "http.debug=false: /customers/ID and /products/ID/related are 404"

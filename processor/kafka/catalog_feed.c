@@ -2,8 +2,9 @@
  * The catalog topic: before any event is processed, every partition of it is read from its
  * beginning to its end (within catalog.bootstrap_timeout), and then the loop (run.c) follows
  * it, up to 100 records an iteration. No offsets are committed: each start reads it all again.
- * A catalog topic that does not exist yet is waited for within the same bound (a deployment may
- * start xsell before the topic is created); /readyz says so meanwhile (obs.c).
+ * A catalog topic that does not exist yet, or a cluster that cannot be reached yet, is waited for
+ * within the same bound (a deployment may start xsell before the topic or the brokers);
+ * /readyz says so meanwhile (obs.c).
  * A record puts its product into the engine's catalog; a tombstone (a null value keyed by the
  * product id, or a record the codec reads as one) deletes it; a record that cannot be decoded
  * or is invalid is dead-lettered.
@@ -85,18 +86,22 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
         int said = 0;
         for (;;) { /* the topic may not exist yet: wait for it within the bound */
                 rd_kafka_topic_t *rkt = rd_kafka_topic_new(rt->catcons, topic, NULL);
-                e = rd_kafka_metadata(rt->catcons, 0, rkt, &md, 10000);
+                e = rd_kafka_metadata(rt->catcons, 0, rkt, &md, 1000); /* then a tick */
                 rd_kafka_topic_destroy(rkt);
                 int missing = !e && md && md->topic_cnt == 1 &&
                               md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-                if (!missing || xs_rt_now() + 0.5 > deadline || (rt->o->stop && *rt->o->stop))
+                /* the cluster not reachable (yet): an outage, waited out like a missing topic */
+                int away = e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+                           e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+                if ((!missing && !away) || xs_rt_now() + 0.5 > deadline ||
+                    (rt->o->stop && *rt->o->stop))
                         break;
                 if (!said++)
                         xs_log(XS_LOG_WARN, "catalog",
-                               "catalog topic %s does not exist yet; waiting for it (at most "
-                               "catalog.bootstrap_timeout)",
-                               topic);
-                rd_kafka_metadata_destroy(md);
+                               "catalog topic %s: %s; waiting (at most catalog.bootstrap_timeout)",
+                               topic, away ? rd_kafka_err2str(e) : "does not exist yet");
+                if (md)
+                        rd_kafka_metadata_destroy(md);
                 md = NULL;
                 xs_obs_tick(rt);
                 for (int i = 0; i < 5; i++) { /* 0.5 s, ticking */

@@ -268,10 +268,11 @@ struct xs_http *xs_http_start(const struct xs_http_conf *conf, char *errstr, siz
         }
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                          MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-        h->d = MHD_start_daemon(
-            flags, (uint16_t)conf->port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)XS_HTTP_MAX_CONN, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)10, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        h->d =
+            MHD_start_daemon(flags, (uint16_t)conf->port, NULL, NULL, handle, h,
+                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                             ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)XS_HTTP_MAX_CONN,
+                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
         int family = ai->ai_family;
         freeaddrinfo(ai);
         if (!h->d) {

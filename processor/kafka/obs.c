@@ -523,7 +523,7 @@ static int64_t jint(json_t *o, const char *k)
 static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
 {
         struct xs_rt *rt = opaque;
-        struct xs_obs *ob = rt->obs;
+        struct xs_obs *ob = rt ? rt->obs : NULL;
         if (!ob)
                 return 0;
         int c = rk == rt->producer ? CL_PRODUCER : rk == rt->catcons ? CL_CATALOG : CL_CONSUMER;
@@ -588,8 +588,10 @@ void xs_obs_kafka_conf(struct xs_rt *rt, rd_kafka_conf_t *kc)
         if (!set && rt->p->http_enable)
                 rd_kafka_conf_set(kc, "statistics.interval.ms", "5000", err, sizeof(err));
         if (rd_kafka_conf_get(kc, "statistics.interval.ms", v, &n) == RD_KAFKA_CONF_OK &&
-            strcmp(v, "0"))
+            strcmp(v, "0")) {
                 rd_kafka_conf_set_stats_cb(kc, stats_cb);
+                rd_kafka_conf_set_opaque(kc, rt); /* every client of the runtime: rt */
+        }
 }
 
 /* ---- counting hooks ----------------------------------------------------------------- */
