@@ -1,6 +1,7 @@
 /*
- * Engine counters. Every counter a metric could show is here, named as the metric will be
- * (xsell_<name>). Counters only grow, gauges go both ways. A cap that bites has a counter.
+ * Engine counters. Every counter a metric could show is here, named as the metric is
+ * (xsell_<name>, with _total for a counter: kafka/obs.c). Counters only grow, gauges go both
+ * ways. A cap that bites has a counter.
  */
 #ifndef XSELL_STATS_H
 #define XSELL_STATS_H
