@@ -80,6 +80,8 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
                 fprintf(stderr, "xsell run: catalog consumer: %s\n", err);
                 return -1;
         }
+        /* its statistics (obs.c) are served by the consumer polls, not left queued */
+        rd_kafka_poll_set_consumer(rt->catcons);
         const struct rd_kafka_metadata *md = NULL;
         double deadline = xs_rt_now() + (double)rt->p->catalog_bootstrap_timeout / 1000.0;
         rd_kafka_resp_err_t e;

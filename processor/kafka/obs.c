@@ -475,8 +475,15 @@ int xs_obs_start(struct xs_rt *rt)
         rt->obs = ob;
         xs_histo_init(&ob->latency, latency_bounds,
                       sizeof(latency_bounds) / sizeof(latency_bounds[0]));
-        if (!p->http_enable)
+        char v[32];
+        if (!p->http_enable) {
+                if (xs_conf_get(rt->conf, "kafka.statistics.interval.ms", v, sizeof(v)) == XS_OK &&
+                    strcmp(v, "0"))
+                        xs_log(XS_LOG_WARN, "http",
+                               "kafka.statistics.interval.ms is set but http.enable=false: the "
+                               "statistics are not collected (nothing would show them)");
                 return 0;
+        }
         if (p->http_live_timeout <= p->shutdown_timeout)
                 xs_log(XS_LOG_WARN, "http",
                        "http.live_timeout is not above shutdown.timeout: /livez may fail while a "
@@ -584,8 +591,10 @@ void xs_obs_kafka_conf(struct xs_rt *rt, rd_kafka_conf_t *kc)
 {
         char v[32], err[256];
         size_t n = sizeof(v);
+        if (!rt->p->http_enable)
+                return; /* nothing would show them (xs_obs_start warns) */
         int set = xs_conf_get(rt->conf, "kafka.statistics.interval.ms", v, sizeof(v)) == XS_OK;
-        if (!set && rt->p->http_enable)
+        if (!set)
                 rd_kafka_conf_set(kc, "statistics.interval.ms", "5000", err, sizeof(err));
         if (rd_kafka_conf_get(kc, "statistics.interval.ms", v, &n) == RD_KAFKA_CONF_OK &&
             strcmp(v, "0")) {

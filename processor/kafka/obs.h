@@ -36,8 +36,8 @@ void xs_obs_tick(struct xs_rt *rt);
 /* The end of the run: renders the final text (a last scrape sees the final counts). */
 void xs_obs_final(struct xs_rt *rt);
 
-/* Sets the statistics callback on a librdkafka configuration of the runtime when
- * kafka.statistics.interval.ms is set, or (with http.enable) sets it to 5000 first. */
+/* With http.enable: sets the statistics callback on a librdkafka configuration of the runtime,
+ * and kafka.statistics.interval.ms to 5000 unless it is set (0: no statistics). */
 void xs_obs_kafka_conf(struct xs_rt *rt, rd_kafka_conf_t *kc);
 
 /* Counting hooks. */
