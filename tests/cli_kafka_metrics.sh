@@ -43,6 +43,19 @@ ok "the strict exposition parser accepts a valid text and refuses 14 broken ones
 
 gen --seed 11 --events 3000 --customers 300 --products 200 -o "$TMP/ev.jsonl" \
         --catalog "$TMP/cat.jsonl"
+# and a customer whose id needs escaping everywhere (URL, JSON), viewing and carting a product
+# whose id does too, at the stream's last event time
+WEIRD='a/b"c\d é'
+"$PY" - "$TMP/ev.jsonl" "$WEIRD" <<'PYEOF'
+import json, sys
+t = max(json.loads(l)["event_time"] for l in open(sys.argv[1]))
+item = {"product_id": 'p/1"x', "quantity": 1, "unit_price": 100, "category": "c"}
+with open(sys.argv[1], "a") as f:
+    for i, typ in enumerate(["PRODUCT_VIEW", "ADD_TO_CART"]):
+        f.write(json.dumps({"event_id": "weird-%d" % i, "customer_id": sys.argv[2], "session_id": "w",
+                            "event_time": t, "type": typ, "items": [item], "currency": "EUR"}) + "\n")
+PYEOF
+N=$(wc -l <"$TMP/ev.jsonl")
 # the broker is down when xsell starts: the catalog cannot be read until it is back
 start_broker 2 -t customer-events,product-catalog,offers,journey-signals,xsell-dead-letters
 ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
@@ -114,12 +127,12 @@ n=0
 for i in $(seq 600); do
         scrape during # parsed strictly each time
         n=$(val during 'xsell_records_consumed_total{topic="customer-events"}')
-        [ "$n" = 3000 ] && break
+        [ "$n" = $N ] && break
         sleep 0.1
 done
 wait "$PROD"
-[ "$n" = 3000 ] || fail "records consumed: $n of 3000"
-ok "scraped and parsed /metrics $i times while the 3000 events were processed"
+[ "$n" = $N ] || fail "records consumed: $n of $N"
+ok "scraped and parsed /metrics $i times while the $N events were processed"
 
 # settle: every offer acknowledged, nothing moving for 2 s
 prev=
@@ -178,11 +191,11 @@ ok "offers made, conversions, control group and its conversions per type and sta
 
 events=$(sumof end xsell_events_total)
 dropped=$(sumof end xsell_events_dropped_total)
-[ $((events + dropped)) = 3000 ] || fail "events $events + dropped $dropped != 3000"
-[ "$(val end xsell_processing_latency_seconds_count)" = 3000 ] ||
+[ $((events + dropped)) = $N ] || fail "events $events + dropped $dropped != $N"
+[ "$(val end xsell_processing_latency_seconds_count)" = $N ] ||
         fail "latency observations: $(val end xsell_processing_latency_seconds_count)"
 [ "$(val end xsell_events_processed_total)" = "$events" ] || fail "xsell_events_processed_total"
-ok "events by type ($events) + dropped ($dropped) = 3000 consumed; 3000 latency observations"
+ok "events by type ($events) + dropped ($dropped) = $N consumed; $N latency observations"
 
 for p in 0 1; do
         lag=none
@@ -242,6 +255,19 @@ for k in ("cart", "timers", "open_offers", "recent_views", "caps_today"):
     assert k in v, k
 PYEOF
 ok "/customers/$cust: stage $(cat "$TMP/last_stage"), as the customer's last journey signal on the topic"
+st=$(get weird.json '/customers/a%2Fb%22c%5Cd%20%C3%A9')
+[ "$st" = 200 ] || fail "/customers/<escaped id>: $st $(cat "$TMP/weird.json")"
+"$PY" -c '
+import json, sys
+v = json.load(open(sys.argv[1], encoding="utf-8"))
+assert v["customer_id"] == sys.argv[2], v["customer_id"]
+assert v["stage"] == "CART" and v["cart"]["lines"][0]["product_id"] == "p/1\"x", v
+assert v["timers"]["cart_abandon"], v["timers"]' "$TMP/weird.json" "$WEIRD" ||
+        fail "view of the escaped id: $(cat "$TMP/weird.json")"
+[ "$(get weird2.json '/products/p%2F1%22x/related')" = 200 ] &&
+        "$PY" -c 'import json,sys; assert json.load(open(sys.argv[1]))["product_id"] == "p/1\"x"' "$TMP/weird2.json" ||
+        fail "view of an escaped product id: $(cat "$TMP/weird2.json")"
+ok "ids with / \" \\ and UTF-8, percent-encoded in the URL: valid JSON with the id as it is (stage CART, cart timer armed)"
 [ "$(get nf /customers/no-such-customer)" = 404 ] || fail "unknown customer not 404"
 [ "$(get nf2 '/customers/a%22b%2Fc%5C')" = 404 ] || fail "quoted id not 404: $(cat "$TMP/nf2")"
 prod=$(head -1 "$TMP/cat.jsonl" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["product_id"])')
@@ -327,16 +353,16 @@ for i in $(seq 300); do
         sleep 0.1
 done
 [ "$(get nd3 /readyz)" = 200 ] || fail "run2 not ready: $(cat "$TMP/nd3")"
-grep -q "xsell run: restored 3000 events" "$TMP/run2.err" || fail "run2 did not restore: $(grep restor "$TMP/run2.err")"
+grep -q "xsell run: restored $N events" "$TMP/run2.err" || fail "run2 did not restore: $(grep restor "$TMP/run2.err")"
 sleep 2
 scrape r2
-[ "$(val r2 xsell_restore_events_total)" = 3000 ] && [ "$(val r2 xsell_restore_done)" = 1 ] ||
+[ "$(val r2 xsell_restore_events_total)" = $N ] && [ "$(val r2 xsell_restore_done)" = 1 ] ||
         fail "restore metrics: $(grep '^xsell_restore' "$TMP/r2.prom")"
 [ "$(sumof r2 xsell_events_total)" = 0 ] && [ "$(sumof r2 xsell_offers_made_total)" = 0 ] &&
         [ "$(sumof r2 xsell_conversions_total)" = 0 ] && [ "$(sumof r2 xsell_offers_total)" = 0 ] ||
         fail "replayed events counted as new: events $(sumof r2 xsell_events_total), offers $(sumof r2 xsell_offers_made_total)"
 [ "$(val r2 xsell_customers)" -gt 0 ] || fail "no customers after the restore"
-ok "restart: xsell_restore_events_total 3000, xsell_restore_done 1, replayed events not counted as events, offers or conversions"
+ok "restart: xsell_restore_events_total $N, xsell_restore_done 1, replayed events not counted as events, offers or conversions"
 [ "$(get nd "/customers/$cust")" = 404 ] || fail "/customers with http.debug=false: $(cat "$TMP/nd")"
 [ "$(get nd2 "/products/$best/related")" = 404 ] || fail "/products with http.debug=false"
 kill -TERM "$XPID"
