@@ -113,7 +113,11 @@ if [ -n "$boot_given" ]; then
         wait "$xpid" || { echo "eos-check: xsell run failed: $(tail -5 "$tmp/xsell.err")" >&2 && exit 1; }
         xpid=""
 fi
+# the compose xsell keeps running: wait out a rebalance after the kills (the killed member stays
+# in the group until its session times out) before calling the topic complete
+idle=5
+[ -n "$boot_given" ] || idle=90
 verify=("$py" "$root/deploy/eos_verify.py" --bootstrap "$boot" --expect "$tmp/replay.jsonl"
-        --idle "${EOS_IDLE:-10}" "${exact[@]}")
+        --idle "${EOS_IDLE:-$idle}" "${exact[@]}")
 [ -z "$registry" ] || verify+=(--registry "$registry")
 "${verify[@]}"

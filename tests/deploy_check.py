@@ -345,15 +345,11 @@ for p in ("build/CMakeCache.txt", "build-asan/CMakeCache.txt", "build/xsell", "o
 for p in ("CMakeLists.txt", "processor/util/conf.c", "include/xsell.h", "schemas/offer.avsc",
           "tools/install-deps.sh", "tools/embed_schemas.cmake", "tools/build.sh", "deploy/Dockerfile"):
     check(not ignored(p, pats), ".dockerignore excludes %s, which the build needs" % p)
-files = subprocess.run(["git", "-C", SRC, "ls-files", "--cached", "--others", "--exclude-standard"],
-                       capture_output=True, text=True, check=True).stdout.split()
-# plus what is in the worktree but ignored by git (a local build/ is exactly that)
+# every file of the source tree, a local build/ included (git ignores it; docker does not)
+files = []
 for dirpath, dirs, fs in os.walk(SRC):
-    rel = os.path.relpath(dirpath, SRC)
-    if rel.startswith(".git"):
-        continue
     for fn in fs:
-        files.append(os.path.normpath(os.path.join(rel, fn)))
+        files.append(os.path.normpath(os.path.relpath(os.path.join(dirpath, fn), SRC)))
 ctx = sorted({f for f in set(files) if os.path.isfile(os.path.join(SRC, f)) and not ignored(f, pats)})
 check(not [f for f in ctx if f.endswith("CMakeCache.txt")], "a CMakeCache.txt is in the build context")
 check("CMakeLists.txt" in ctx and "tools/install-deps.sh" in ctx, "the context lacks the sources")
@@ -459,6 +455,39 @@ c4 = by4["Deployment"][0]["spec"]["template"]["spec"]["containers"][0]
 refs4 = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in c4["env"] if "valueFrom" in e}
 check(set(refs4.values()) == {"ccloud-creds"} and len(refs4) == 3, "existingSecret not referenced: %s" % refs4)
 ok("chart with auth.existingSecret: no Secret rendered, the three variables refer to it")
+
+# every optional block at once: a mis-indented toYaml/nindent shows up as a YAML error or a
+# value in the wrong place
+opt = os.path.join(TMP, "optional-values.yaml")
+with open(opt, "w") as f:
+    yaml.safe_dump({
+        "podAnnotations": {"example.com/a": "1"}, "podLabels": {"team": "growth"},
+        "imagePullSecrets": [{"name": "regcred"}],
+        "extraEnv": [{"name": "XSELL_WINDOW_SIZE", "value": "2d"}],
+        "extraVolumes": [{"name": "ca", "secret": {"secretName": "kafka-ca"}}],
+        "extraVolumeMounts": [{"name": "ca", "mountPath": "/etc/kafka-ca", "readOnly": True}],
+        "nodeSelector": {"pool": "stream"}, "tolerations": [{"key": "stream", "operator": "Exists"}],
+        "affinity": {"podAntiAffinity": {}}, "service": {"annotations": {"example.com/b": "2"}},
+        "image": {"tag": "9.9.9"}, "fullnameOverride": "xs"}, f)
+try:
+    by6 = {d["kind"]: d for d in yaml.safe_load_all(helm_render.render(chart, value_files=[opt])) if d}
+except (helm_render.TemplateError, yaml.YAMLError) as e:
+    fail("the chart with every optional value: %s" % e)
+p6 = by6["Deployment"]["spec"]["template"]
+c6 = p6["spec"]["containers"][0]
+check(p6["metadata"]["annotations"].get("example.com/a") == "1" and "checksum/config" in p6["metadata"]["annotations"], "podAnnotations")
+check(p6["metadata"]["labels"].get("team") == "growth", "podLabels")
+check(p6["spec"]["imagePullSecrets"] == [{"name": "regcred"}], "imagePullSecrets")
+check({"name": "XSELL_WINDOW_SIZE", "value": "2d"} in c6["env"], "extraEnv")
+check_env("extraEnv", {e["name"]: 1 for e in c6["env"]})
+check({"name": "ca", "secret": {"secretName": "kafka-ca"}} in p6["spec"]["volumes"], "extraVolumes")
+check(any(m["mountPath"] == "/etc/kafka-ca" for m in c6["volumeMounts"]), "extraVolumeMounts")
+check(p6["spec"]["nodeSelector"] == {"pool": "stream"} and p6["spec"]["tolerations"][0]["key"] == "stream"
+      and "podAntiAffinity" in p6["spec"]["affinity"], "nodeSelector/tolerations/affinity")
+check(by6["Service"]["metadata"]["annotations"] == {"example.com/b": "2"}, "service.annotations")
+check(c6["image"] == "xsell:9.9.9" and by6["Deployment"]["metadata"]["name"] == "xs", "image.tag or fullnameOverride")
+ok("chart with every optional value (annotations, labels, pull secrets, extra env and volumes, scheduling): "
+   "each lands where Kubernetes expects it")
 
 for bad in ("config.kafka\\.sasl\\.password=x", "config.registry\\.basic_auth=u:p", "config.http\\.port=1"):
     try:
