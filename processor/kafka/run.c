@@ -317,7 +317,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 goto out;
         }
         if (registry_setup(rt) != 0)
-                goto out;
+                goto stopped_or_out;
 
         char client[300], txnid[320];
         snprintf(client, sizeof(client), "%s-producer", p->application_id);
@@ -357,7 +357,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 }
         }
         if (*p->topic_catalog && xs_rt_catalog_bootstrap(rt) != 0)
-                goto out;
+                goto stopped_or_out;
 
         snprintf(client, sizeof(client), "%s-consumer", p->application_id);
         rd_kafka_conf_t *cc = xs_kafka_conf(
@@ -459,6 +459,17 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         if (rt->fatal)
                 fprintf(stderr, "xsell run: stopping: %s\n", rt->fatal_msg);
         rc = rt->fatal ? 1 : 0;
+        goto out;
+stopped_or_out:
+        /* a signal while waiting for the registry or the catalog: a requested stop, not a
+         * failure, and nothing was processed yet (it used to exit 1 saying nothing) */
+        if (opts->stop && *opts->stop) {
+                fprintf(stderr,
+                        "xsell run: stopped by a signal during startup (%s); nothing "
+                        "was processed\n",
+                        rt->producer ? "reading the catalog" : "waiting for the schema registry");
+                rc = 0;
+        }
 out:
         if (rt->consumer) {
                 rd_kafka_consumer_close(rt->consumer);
