@@ -33,6 +33,21 @@ for kv in 'kafka.sasl.password=\*\*\*\*\*\*' 'kafka.ssl.key.password=\*\*\*\*\*\
 done
 ok "config --show masks passwords, secrets, basic_auth, ssl.key.* and URL credentials from -F, env and -X"
 
+# the Confluent Cloud example: read, its secrets masked, and every kafka.* property known to
+# librdkafka (a bad one stops `xsell run` at once with exit 2; here it runs until stopped, with
+# no registry and no catalog so that nothing but the unreachable brokers is waited for)
+EX="$SRC/docs/examples/confluent-cloud.properties"
+"$XSELL" config --show -F "$EX" >"$TMP/ex.out" || fail "config --show -F $EX"
+grep -qx 'kafka.sasl.password=\*\*\*\*\*\*' "$TMP/ex.out" && grep -qx 'registry.basic_auth=\*\*\*\*\*\*' "$TMP/ex.out" ||
+        fail "the example's secrets are not masked"
+set +e
+timeout -s TERM 4 "$XSELL" run -F "$EX" -X registry.url= -X topic.catalog= -X kafka.log_level=0 \
+        -X processing.guarantee=at_least_once >/dev/null 2>"$TMP/ex.err"
+rc=$?
+set -e
+[ $rc -eq 124 ] || fail "xsell run -F $EX: exit $rc: $(head -3 "$TMP/ex.err")"
+ok "docs/examples/confluent-cloud.properties: accepted by xsell and librdkafka, secrets masked"
+
 set +e
 "$XSELL" run >"$TMP/run.out" 2>"$TMP/run.err"
 rc=$?

@@ -234,6 +234,6 @@
         X("demo.drain", demo_drain, DUR, "1h", 0, 366 * XS_DAY_MS,                                 \
           "Demo: when the loaded input is done, move event time on this much (timers fire)")       \
         X("demo.partitions", demo_partitions, INT, "4", 1, 64,                                     \
-          "Partitions of each topic of the embedded broker (when no bootstrap.servers is set)")
+          "Partitions of each topic of the embedded broker of `xsell demo`")
 
 #endif
