@@ -18,10 +18,10 @@ ok "CONFIGURATION.md matches xsell config --reference (keys, librdkafka passthro
 printf 'kafka.sasl.password=FileSaslPw1\nkafka.ssl.key.password=FileKeyPw2\n' >"$TMP/secret.properties"
 XSELL_REGISTRY_BASIC_AUTH=envuser:EnvRegPw3 XSELL_KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET=EnvOauth4 \
         "$XSELL" config --show -F "$TMP/secret.properties" -X kafka.ssl.key.pem=XKeyPem5 \
-        -X kafka.sasl.username=visible-user -X registry.url=https://sruser:XUrlPw6@registry:8081/ \
+        -X kafka.sasl.username=visible-user -X registry.url=https://sruser:XUrl@Pw6@registry:8081/ \
         -X kafka.ssl.keystore.password=XStorePw7 >"$TMP/show.out" 2>"$TMP/show.err" ||
         fail "config --show: $(cat "$TMP/show.err")"
-for s in FileSaslPw1 FileKeyPw2 EnvRegPw3 envuser EnvOauth4 XKeyPem5 XUrlPw6 sruser XStorePw7; do
+for s in FileSaslPw1 FileKeyPw2 EnvRegPw3 envuser EnvOauth4 XKeyPem5 XUrl Pw6 sruser XStorePw7; do
         ! grep -q "$s" "$TMP/show.out" "$TMP/show.err" || fail "config --show printed secret $s"
 done
 for kv in 'kafka.sasl.password=\*\*\*\*\*\*' 'kafka.ssl.key.password=\*\*\*\*\*\*' \

@@ -646,9 +646,12 @@ const char *xs_conf_shown(const char *key, const char *value, char *buf, size_t 
         /* scheme://user:password@host...: the user information goes */
         const char *scheme = strstr(value, "://");
         if (scheme) {
-                const char *host = scheme + 3;
+                const char *host = scheme + 3, *at = NULL;
                 size_t auth = strcspn(host, "/?#");
-                const char *at = memchr(host, '@', auth);
+                /* the last '@' of the authority: a password may hold a raw '@' */
+                for (const char *c = host; c < host + auth; c++)
+                        if (*c == '@')
+                                at = c;
                 if (at) {
                         snprintf(buf, size, "%.*s%s%s", (int)(host - value), value, XS_CONF_MASK,
                                  at);
