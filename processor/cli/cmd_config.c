@@ -86,7 +86,7 @@ static const char reference_tail[] =
     "| `partitioner` | `murmur2_random` (producers) | the Java client's partitioner: outputs keyed "
     "by customer land on the partition Kafka Streams, ksqlDB and Connect would pick |\n"
     "| `client.id` | `<application.id>-producer`, `-consumer`, `-catalog` | one id per client "
-    "in broker logs and quotas |\n"
+    "in broker logs and quotas (a `kafka.client.id` replaces all three) |\n"
     "| `group.id` | `application.id` (events consumer) | the consumer group |\n"
     "| `partition.assignment.strategy` | `cooperative-sticky` | no stop-the-world rebalance |\n"
     "| `transactional.id` | `<application.id>-$HOSTNAME` (exactly_once) | one per instance |\n"
