@@ -1,11 +1,14 @@
 /*
  * `xsell run`, `xsell demo`, `xsell produce`, `xsell mock-broker`: the Kafka front ends.
  *
- * With no kafka.bootstrap.servers, `run` is the demo: librdkafka's mock cluster is started in
- * this process, the topics are created, a catalog and events (a file, or the seeded generator)
- * are loaded through a producer that stays at most 4 MiB ahead of the processor (the mock keeps
- * only 5 MiB per partition), and the processor runs until the input has been idle for
- * run.idle_exit, printing each offer as the broker acknowledges it.
+ * `run` needs kafka.bootstrap.servers (without it, it stops and points at `demo`: silently
+ * running an embedded broker in production would look like success). `demo` starts
+ * librdkafka's mock cluster in this process, creates the topics, loads a catalog and events (a
+ * file, or the seeded generator) through a producer that stays at most 4 MiB ahead of the
+ * processor (the mock keeps only 5 MiB per partition), and runs the processor until the input
+ * has been idle for run.idle_exit, printing each offer as the broker acknowledges it. `run`
+ * prints offers only with --print (they carry customer ids); stdout is then line-buffered, so a
+ * pipe sees each offer when it is acknowledged, not at exit.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -209,7 +212,8 @@ static int loader_init(struct loader *ld, const struct xs_conf *conf, const char
         rd_kafka_conf_t *kc =
             xs_kafka_conf(conf, bootstrap,
                           (const char *const[]){"client.id", "xsell-loader", "linger.ms", "20",
-                                                "enable.idempotence", "true", NULL},
+                                                "enable.idempotence", "true", "partitioner",
+                                                "murmur2_random", NULL},
                           err, sizeof(err));
         if (!ld->codec || !kc) {
                 fprintf(stderr, "xsell: %s\n", err);
@@ -304,27 +308,46 @@ static void mock_stop(struct mock *m)
 
 /* ---- commands ----------------------------------------------------------------------- */
 
-static void run_usage(FILE *f, const char *cmd)
+static void run_usage(FILE *f, const char *cmd, int demo)
 {
-        fprintf(f,
-                "usage: xsell %s [options]\n"
-                "Runs the offer engine on Kafka: consumes topic.events as group application.id,\n"
-                "reads topic.catalog to its end first, produces offers (and signals, outcomes,\n"
-                "dead letters). With no kafka.bootstrap.servers, starts an embedded broker,\n"
-                "loads events into it and runs end to end (the demo).\n\n"
-                "  -F, --config FILE       properties file;  -X key=value  configuration\n"
-                "  -e, --events FILE       demo: events to load (default: generated)\n"
-                "  -f, --format FMT        demo: format of --events (default auto)\n"
-                "  -c, --catalog FILE      demo: catalog to load (default: generated with the\n"
-                "                          events, none with a file)\n"
-                "  -n, --generate N        demo: number of generated events (default 100000)\n"
-                "      --print FMT         offers on stdout as acknowledged: text (default),\n"
-                "                          json or none\n"
-                "  -q, --quiet             no progress on stderr\n"
-                "  -h, --help\n"
-                "SIGTERM/SIGINT stop gracefully within shutdown.timeout; a second one exits at\n"
-                "once. See `xsell config --list` for every key (topics, guarantee, registry).\n",
-                cmd);
+        if (demo)
+                fprintf(f,
+                        "usage: xsell %s [options]\n"
+                        "Starts an embedded broker (librdkafka's mock cluster), loads a catalog "
+                        "and events\ninto it and runs the offer engine on it end to end, "
+                        "printing the offers.\n\n"
+                        "  -F, --config FILE       properties file;  -X key=value  "
+                        "configuration\n"
+                        "  -e, --events FILE       events to load (default: generated)\n"
+                        "  -f, --format FMT        format of --events (default auto)\n"
+                        "  -c, --catalog FILE      catalog to load (default: generated with "
+                        "the\n"
+                        "                          events, none with a file)\n"
+                        "  -n, --generate N        number of generated events (default "
+                        "100000)\n"
+                        "      --print FMT         offers on stdout as acknowledged: text "
+                        "(default),\n"
+                        "                          json or none\n",
+                        cmd);
+        else
+                fprintf(f,
+                        "usage: xsell %s -X kafka.bootstrap.servers=HOST:PORT [options]\n"
+                        "Runs the offer engine on Kafka: consumes topic.events as group "
+                        "application.id,\nreads topic.catalog to its end first, produces "
+                        "offers (and signals, outcomes,\ndead letters). For an embedded "
+                        "broker with data loaded, see `xsell demo`.\n\n"
+                        "  -F, --config FILE       properties file;  -X key=value  "
+                        "configuration\n"
+                        "      --print FMT         also print offers on stdout as "
+                        "acknowledged (they\n"
+                        "                          carry customer ids): json, text or none "
+                        "(default)\n",
+                        cmd);
+        fprintf(f, "  -q, --quiet             no progress on stderr\n"
+                   "  -h, --help\n"
+                   "SIGTERM/SIGINT stop gracefully within shutdown.timeout; a second one exits "
+                   "at\nonce. See `xsell config --list` for every key (topics, guarantee, "
+                   "registry).\n");
 }
 
 static int run_or_demo(int argc, char **argv, int force_demo)
@@ -339,8 +362,9 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
         struct xs_cli_conf cc = {0};
-        const char *events = NULL, *catalog = NULL, *print = "text";
-        int fmt = XS_FMT_AUTO, quiet = 0, opt;
+        /* printing offers is the demo's point; on `run` it is opt-in (customer ids on stdout) */
+        const char *events = NULL, *catalog = NULL, *print = force_demo ? "text" : "none";
+        int fmt = XS_FMT_AUTO, quiet = 0, demo_opt = 0, opt;
         uint64_t generate = 100000;
         optind = 1;
         while ((opt = getopt_long(argc, argv, "F:X:e:f:c:n:qh", opts, NULL)) != -1) {
@@ -352,16 +376,20 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                         break;
                 case 'e':
                         events = optarg;
+                        demo_opt = 1;
                         break;
                 case 'f':
                         if (xs_cli_format_opt(NULL, optarg, &fmt) != 0)
                                 return 2;
+                        demo_opt = 1;
                         break;
                 case 'c':
                         catalog = optarg;
+                        demo_opt = 1;
                         break;
                 case 'n':
                         generate = strtoull(optarg, NULL, 10);
+                        demo_opt = 1;
                         break;
                 case 1:
                         if (strcmp(optarg, "text") && strcmp(optarg, "json") &&
@@ -375,29 +403,44 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                         quiet = 1;
                         break;
                 case 'h':
-                        run_usage(stdout, argv[0]);
+                        run_usage(stdout, argv[0], force_demo);
                         return 0;
                 default:
-                        run_usage(stderr, argv[0]);
+                        run_usage(stderr, argv[0], force_demo);
                         return 2;
                 }
         }
         if (optind != argc) {
-                run_usage(stderr, argv[0]);
+                run_usage(stderr, argv[0], force_demo);
+                return 2;
+        }
+        if (!force_demo && demo_opt) {
+                fprintf(stderr,
+                        "xsell run: -e, -f, -c and -n load data into the embedded broker of "
+                        "`xsell demo`; with a real cluster, use `xsell produce`\n");
                 return 2;
         }
         struct xs_conf *conf = xs_cli_conf_build(&cc, NULL);
         if (!conf)
                 return 2;
         char boot[1024];
-        int embedded =
-            force_demo || xs_conf_get(conf, "kafka.bootstrap.servers", boot, sizeof(boot)) != XS_OK;
-        if (!embedded && !boot[strspn(boot, " \t")]) {
-                fprintf(stderr, "xsell: kafka.bootstrap.servers is empty (leave it unset for the "
-                                "embedded broker)\n");
+        int embedded = force_demo, unset = 0;
+        if (!force_demo &&
+            ((unset = xs_conf_get(conf, "kafka.bootstrap.servers", boot, sizeof(boot)) != XS_OK) ||
+             !boot[strspn(boot, " \t")])) {
+                fprintf(stderr,
+                        "xsell run: kafka.bootstrap.servers is %s: give the brokers (-X "
+                        "kafka.bootstrap.servers=HOST:PORT, a -F file or "
+                        "XSELL_KAFKA_BOOTSTRAP_SERVERS); for an embedded broker with data loaded, "
+                        "run `xsell demo`\n",
+                        unset ? "not set" : "empty");
                 xs_conf_destroy(conf);
                 return 2;
         }
+        /* offers are printed as the broker acknowledges them: a reader on a pipe must get each
+         * line then, not a 4 KiB block at exit */
+        if (strcmp(print, "none") != 0)
+                setvbuf(stdout, NULL, _IOLBF, 0);
         const struct xs_params *p = xs_conf_params(conf);
         shutdown_bound_s = (unsigned)((p->shutdown_timeout + 999) / 1000) + 1;
         install_signals();
@@ -595,8 +638,9 @@ int xs_cmd_mock_broker(int argc, char **argv)
         struct {
                 int api, err, count;
         } inject[32];
+        static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
         optind = 1;
-        while ((opt = getopt(argc, argv, "p:b:t:e:h")) != -1) {
+        while ((opt = getopt_long(argc, argv, "p:b:t:e:h", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'p':
                         partitions = atoi(optarg);

@@ -62,10 +62,13 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
 {
         char err[512];
         const char *topic = rt->p->topic_catalog;
+        char client[300];
+        snprintf(client, sizeof(client), "%s-catalog", rt->p->application_id);
         rd_kafka_conf_t *kc = xs_kafka_conf(
             rt->conf, rt->o->bootstrap,
-            (const char *const[]){"group.id", "xsell-catalog", "enable.auto.commit", "false",
-                                  "enable.partition.eof", "true", "fetch.wait.max.ms", "10", NULL},
+            (const char *const[]){"group.id", "xsell-catalog", "client.id", client,
+                                  "enable.auto.commit", "false", "enable.partition.eof", "true",
+                                  "fetch.wait.max.ms", "10", NULL},
             err, sizeof(err));
         if (!kc || !(rt->catcons = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
                 if (kc)

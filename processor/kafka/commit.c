@@ -74,7 +74,7 @@ static int txn_commit(struct xs_rt *rt)
                         for (size_t i = 0; i < rt->n_txn && !rt->fatal; i++) {
                                 struct txn_rec *t = &rt->txn[i];
                                 xs_rt_produce_raw(rt, t->topic, t->key, t->klen, t->value, t->vlen,
-                                                  t->hdrs, NULL);
+                                                  t->ts, t->hdrs, NULL);
                         }
                         continue;
                 }

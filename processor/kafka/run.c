@@ -35,6 +35,57 @@
 
 /* ---- input records ------------------------------------------------------------------ */
 
+/* Splits headers.passthrough (checked by xs_conf_check: at most XS_HEADERS_PASSTHROUGH_MAX
+ * names) into rt->hdr_names. Returns 0, or -1 out of memory. */
+static int passthrough_names(struct xs_rt *rt)
+{
+        rt->hdr_names_buf = strdup(rt->p->headers_passthrough);
+        if (!rt->hdr_names_buf)
+                return -1;
+        char *save = NULL;
+        for (char *t = strtok_r(rt->hdr_names_buf, ",", &save);
+             t && rt->n_hdr_names < XS_HEADERS_PASSTHROUGH_MAX; t = strtok_r(NULL, ",", &save)) {
+                t += strspn(t, " \t");
+                size_t n = strcspn(t, " \t");
+                t[n] = '\0';
+                if (*t)
+                        rt->hdr_names[rt->n_hdr_names++] = t;
+        }
+        return 0;
+}
+
+/* The input event that is about to be processed: what its outputs take from it (produce.c).
+ * Only the passthrough headers are copied, every occurrence in order; no headers, no copy. */
+static void trigger_begin(struct xs_rt *rt, const rd_kafka_message_t *m, const struct xs_event *ev)
+{
+        rt->cur_event_id = ev->event_id;
+        rt->cur_event_time = ev->event_time;
+        rd_kafka_headers_t *in = NULL;
+        if (!rt->n_hdr_names || rd_kafka_message_headers(m, &in) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            !in)
+                return;
+        for (int k = 0; k < rt->n_hdr_names; k++) {
+                const void *val;
+                size_t size;
+                for (size_t idx = 0; rd_kafka_header_get(in, idx, rt->hdr_names[k], &val, &size) ==
+                                     RD_KAFKA_RESP_ERR_NO_ERROR;
+                     idx++) {
+                        if (!rt->cur_hdrs)
+                                rt->cur_hdrs = rd_kafka_headers_new(4);
+                        rd_kafka_header_add(rt->cur_hdrs, rt->hdr_names[k], -1, val,
+                                            val ? (ssize_t)size : 0);
+                }
+        }
+}
+
+static void trigger_end(struct xs_rt *rt)
+{
+        if (rt->cur_hdrs)
+                rd_kafka_headers_destroy(rt->cur_hdrs);
+        rt->cur_hdrs = NULL;
+        rt->cur_event_id = NULL;
+}
+
 static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
 {
         char err[512];
@@ -49,7 +100,9 @@ static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
                 return; /* stopping while the registry is down: not processed, not stored */
         if (e == XS_OK) {
                 xs_engine_set_tag(rt->eng, (uint32_t)m->partition);
+                trigger_begin(rt, m, &ev);
                 e = xs_engine_process(rt->eng, &ev, err, sizeof(err));
+                trigger_end(rt);
                 if (e == XS_ERR_NOMEM) {
                         xs_rt_set_fatal(rt, "engine: %s", err);
                         return;
@@ -163,16 +216,31 @@ static int registry_setup(struct xs_rt *rt)
                         continue; /* inputs: writer schemas come by id */
                 char subject[512];
                 snprintf(subject, sizeof(subject), "%s-value", topics[k]);
+                /* registry.auto_register=false: credentials that may only read are enough */
+                int reg = p->registry_auto_register;
+                const char *doing = reg ? "registering" : "looking up";
                 xs_err_t e;
-                while ((e = xs_registry_register(rt->reg, subject, text, &rt->out_ids[k], err,
-                                                 sizeof(err))) == XS_ERR_RETRY) {
-                        fprintf(stderr, "xsell run: registering %s: %s; retrying\n", subject, err);
+                while ((e = (reg ? xs_registry_register : xs_registry_lookup)(
+                            rt->reg, subject, text, &rt->out_ids[k], err, sizeof(err))) ==
+                       XS_ERR_RETRY) {
+                        fprintf(stderr, "xsell run: %s %s: %s; retrying\n", doing, subject, err);
                         if (rt->o->stop && *rt->o->stop)
                                 return -1;
                         sleep(2);
                 }
+                if (e == XS_ERR_NOT_FOUND && !reg) {
+                        fprintf(stderr,
+                                "xsell run: the %s schema is not registered under subject %s and "
+                                "registry.auto_register=false: register schemas/%s there (exactly "
+                                "that text), or set registry.auto_register=true\n",
+                                xs_record_kind_name((enum xs_record_kind)k), subject,
+                                k == XS_KIND_OFFER    ? "offer.avsc"
+                                : k == XS_KIND_SIGNAL ? "journey_signal.avsc"
+                                                      : "offer_outcome.avsc");
+                        return -1;
+                }
                 if (e != XS_OK) {
-                        fprintf(stderr, "xsell run: registering %s: %s\n", subject, err);
+                        fprintf(stderr, "xsell run: %s %s: %s\n", doing, subject, err);
                         return -1;
                 }
         }
@@ -244,8 +312,12 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 }
                 rd_kafka_conf_destroy(probe);
         }
-        if (registry_setup(rt) != 0)
+        if (passthrough_names(rt) != 0) {
+                fprintf(stderr, "xsell run: out of memory\n");
                 goto out;
+        }
+        if (registry_setup(rt) != 0)
+                goto stopped_or_out;
 
         char client[300], txnid[320];
         snprintf(client, sizeof(client), "%s-producer", p->application_id);
@@ -253,10 +325,14 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         snprintf(txnid, sizeof(txnid), "%s-%s", p->application_id, host && *host ? host : "0");
         rd_kafka_conf_t *pc = xs_kafka_conf(
             conf, opts->bootstrap,
-            rt->eos ? (const char *const[]){"client.id", client, "enable.idempotence", "true",
-                                            "transactional.id", txnid, "linger.ms", "5", NULL}
-                    : (const char *const[]){"client.id", client, "enable.idempotence", "true",
-                                            "linger.ms", "5", NULL},
+            /* partitioner: the Java client's murmur2 (random for a null key), so that outputs
+             * keyed by customer co-partition with what Kafka Streams, ksqlDB or Connect write */
+            rt->eos
+                ? (const char *const[]){"client.id", client, "enable.idempotence", "true",
+                                        "transactional.id", txnid, "linger.ms", "5", "partitioner",
+                                        "murmur2_random", NULL}
+                : (const char *const[]){"client.id", client, "enable.idempotence", "true",
+                                        "linger.ms", "5", "partitioner", "murmur2_random", NULL},
             err, sizeof(err));
         if (!pc) {
                 fprintf(stderr, "xsell run: %s\n", err);
@@ -281,7 +357,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 }
         }
         if (*p->topic_catalog && xs_rt_catalog_bootstrap(rt) != 0)
-                goto out;
+                goto stopped_or_out;
 
         snprintf(client, sizeof(client), "%s-consumer", p->application_id);
         rd_kafka_conf_t *cc = xs_kafka_conf(
@@ -383,6 +459,17 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         if (rt->fatal)
                 fprintf(stderr, "xsell run: stopping: %s\n", rt->fatal_msg);
         rc = rt->fatal ? 1 : 0;
+        goto out;
+stopped_or_out:
+        /* a signal while waiting for the registry or the catalog: a requested stop, not a
+         * failure, and nothing was processed yet (it used to exit 1 saying nothing) */
+        if (opts->stop && *opts->stop) {
+                fprintf(stderr,
+                        "xsell run: stopped by a signal during startup (%s); nothing "
+                        "was processed\n",
+                        rt->producer ? "reading the catalog" : "waiting for the schema registry");
+                rc = 0;
+        }
 out:
         if (rt->consumer) {
                 rd_kafka_consumer_close(rt->consumer);
@@ -405,6 +492,7 @@ out:
                 print_summary(rt);
         xs_rt_txn_clear(rt);
         free(rt->txn);
+        free(rt->hdr_names_buf);
         free(rt->buf);
         xs_engine_destroy(rt->eng);
         xs_codec_destroy(rt->codec);

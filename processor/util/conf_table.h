@@ -196,6 +196,10 @@
           "How often input offsets are committed (with the transaction, under exactly_once)")      \
         X("errors.tolerance", errors_tolerance, STR, "all", "all|none", 0,                         \
           "all: dead-letter bad records and go on; none: stop at the first bad record")            \
+        X("headers.passthrough", headers_passthrough, STR, "traceparent,tracestate", "", 0,        \
+          "Input record headers (comma-separated names, at most 16) copied onto the offers, "      \
+          "signals and outcomes that record triggers (timer-fired outputs have none); empty: "     \
+          "none")                                                                                  \
         X("shutdown.timeout", shutdown_timeout, DUR, "30s", 0, XS_HOUR_MS,                         \
           "Bound on a graceful shutdown: finish, flush, commit and close within this time")        \
         X("registry.url", registry_url, STR, "", "", 0,                                            \
@@ -206,6 +210,9 @@
           "Timeout of one Schema Registry request")                                                \
         X("registry.retries", registry_retries, INT, "3", 0, 100,                                  \
           "Retries of a failed Schema Registry request (5xx, timeout, unreachable)")               \
+        X("registry.auto_register", registry_auto_register, BOOL, "true", 0, 0,                    \
+          "Register the output schemas under <topic>-value on start; false: only look them up "    \
+          "(read-only registry credentials) and stop if one is not registered")                    \
         X("schema.id.event", schema_id_event, INT, "1", 1, 2147483647,                             \
           "Registry-less mode: schema id of customer events in the wire format")                   \
         X("schema.id.product", schema_id_product, INT, "2", 1, 2147483647,                         \
@@ -227,6 +234,6 @@
         X("demo.drain", demo_drain, DUR, "1h", 0, 366 * XS_DAY_MS,                                 \
           "Demo: when the loaded input is done, move event time on this much (timers fire)")       \
         X("demo.partitions", demo_partitions, INT, "4", 1, 64,                                     \
-          "Partitions of each topic of the embedded broker (when no bootstrap.servers is set)")
+          "Partitions of each topic of the embedded broker of `xsell demo`")
 
 #endif
