@@ -11,6 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "kafka/dead_log.h"
 #include "kafka/kafka.h"
 #include "util/conf_int.h"
 #include "xsell/codec.h"
@@ -60,6 +61,7 @@ struct xs_rt {
         int64_t part_max[1024]; /* newest event time per partition (stream time) */
         int64_t stream_time;
         struct xs_rt_stats st;
+        struct xs_dead_log dlog; /* dead letters in the log (dead_log.h) */
 };
 
 /* Seconds on the monotonic clock: wall-clock for commits, timeouts and idle exit, never
