@@ -117,7 +117,7 @@ topic_ids() {
 # net_assigned NAME: partitions assigned minus revoked, from a run's log (its messages
 # "assigned N partition(s)" and "revoked N partition(s)")
 net_assigned() {
-        grep -oE '(assigned|revoked) [0-9]+ partition' "$TMP/$1.err" |
+        { grep -oE '(assigned|revoked) [0-9]+ partition' "$TMP/$1.err" || true; } |
                 awk '$1 == "assigned" {n += $2} $1 == "revoked" {n -= $2} END {print n + 0}'
 }
 
