@@ -129,7 +129,8 @@ final = [o for o in log if o["message"].startswith("summary: consumed")]
 assert len(final) == 1, final
 f = final[0]
 assert f["log.level"] == "warn" and f["dead_letter_warning"] == 1, f
-assert "WARNING" in f["message"], f
+assert "WARNING: all 400 input records were dead-lettered" in f["message"], f
+assert "registry.url" in f["message"], f
 assert f["consumed"] == 400 and f["dead_lettered"] == 400 + 50, f
 assert counted + 3 == f["dead_lettered"], (counted, f["dead_lettered"])
 assert len(log) < 60, f"{len(log)} lines for 450 dead letters: not rate-limited"

@@ -59,8 +59,13 @@ void xs_dead_log_add(struct xs_dead_log *dl, double now, int input, const char *
                      const char *why)
 {
         dl->total++;
-        if (input)
-                dl->streak++;
+        if (input) {
+                dl->input++;
+                if (++dl->streak > dl->max_streak)
+                        dl->max_streak = dl->streak;
+                snprintf(dl->streak_stage, sizeof(dl->streak_stage), "%s", stage);
+                snprintf(dl->streak_code, sizeof(dl->streak_code), "%s", code);
+        }
         if (dl->logged < (uint64_t)dl->first) {
                 dl->logged++;
                 dl->last_line = now;
@@ -122,7 +127,19 @@ void xs_dead_log_flush(struct xs_dead_log *dl)
                 summary_line(dl, dl->last_line);
 }
 
-int xs_dead_log_flagged(const struct xs_dead_log *dl)
+int xs_dead_log_flag(const struct xs_dead_log *dl, uint64_t consumed, char *buf, size_t size)
 {
-        return dl->warnings > 0;
+        buf[0] = '\0';
+        if (consumed > 0 && dl->input >= consumed)
+                snprintf(buf, size,
+                         "; WARNING: all %llu input records were dead-lettered (likely cause: %s)",
+                         (unsigned long long)consumed,
+                         xs_dead_log_hint(dl->streak_stage, dl->streak_code));
+        else if (dl->warnings > 0)
+                snprintf(buf, size,
+                         "; WARNING: up to %llu input records in a row were dead-lettered (likely "
+                         "cause: %s)",
+                         (unsigned long long)dl->max_streak,
+                         xs_dead_log_hint(dl->streak_stage, dl->streak_code));
+        return buf[0] != '\0';
 }

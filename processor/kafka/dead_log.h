@@ -9,12 +9,13 @@
  *   counted by stage and error code (at most XS_DEAD_LOG_REASONS of them, the rest as "other"),
  *   and the last reason.
  * - errors.warn_consecutive input records dead-lettered in a row log a warning naming the
- *   likely cause, once per such run; the exit summary says so too (xs_dead_log_flagged).
+ *   likely cause, once per such run; the exit summary says so too (xs_dead_log_flag).
  * State is a plain struct the runtime embeds; one thread.
  */
 #ifndef XS_DEAD_LOG_H
 #define XS_DEAD_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define XS_DEAD_LOG_REASONS 8
@@ -23,10 +24,13 @@ struct xs_dead_log {
         int64_t first, warn_after;
         double interval;        /* seconds */
         uint64_t total, logged; /* dead letters, and those logged one by one */
+        uint64_t input;         /* dead letters of input records (not the catalog's) */
         uint64_t streak;        /* input records dead-lettered in a row */
-        int streak_warned;      /* this run of dead letters was warned about */
-        uint64_t warnings;      /* such warnings in the whole run */
-        uint64_t pending;       /* since the last line (one by one or summary) */
+        uint64_t max_streak;    /* the longest such run */
+        char streak_stage[16], streak_code[16]; /* of the last input dead letter */
+        int streak_warned;                      /* this run of dead letters was warned about */
+        uint64_t warnings;                      /* such warnings in the whole run */
+        uint64_t pending;                       /* since the last line (one by one or summary) */
         struct {
                 char stage[16], code[16];
                 uint64_t n;
@@ -55,8 +59,9 @@ void xs_dead_log_tick(struct xs_dead_log *dl, double now);
 /* Writes what is pending, whatever the interval (at exit). */
 void xs_dead_log_flush(struct xs_dead_log *dl);
 
-/* 1 when a run of errors.warn_consecutive dead letters was seen. */
-int xs_dead_log_flagged(const struct xs_dead_log *dl);
+/* The exit summary's flag for consumed input records: "" when nothing is to be flagged, else
+ * "; WARNING: ..." with the likely cause, in buf. Returns 1 when flagged. */
+int xs_dead_log_flag(const struct xs_dead_log *dl, uint64_t consumed, char *buf, size_t size);
 
 /* The likely cause of dead letters at stage with code (for the warning and the summary). */
 const char *xs_dead_log_hint(const char *stage, const char *code);

@@ -209,14 +209,9 @@ static void print_summary(struct xs_rt *rt)
                 n += (size_t)snprintf(offers + n, sizeof(offers) - n, " %s=%" PRIu64,
                                       xs_offer_type_name(o), c);
         }
-        int all_dead = rt->st.consumed > 0 && rt->st.dead_lettered >= rt->st.consumed;
-        int flagged = all_dead || xs_dead_log_flagged(&rt->dlog);
-        char flag[600] = "";
-        if (flagged)
-                snprintf(flag, sizeof(flag), "; WARNING: %s input records were dead-lettered (%s)",
-                         all_dead ? "all" : "runs of errors.warn_consecutive",
-                         "see the dead-letter warnings above for the likely cause");
-        struct xs_log_kv kv[32];
+        char flag[1024];
+        int flagged = xs_dead_log_flag(&rt->dlog, rt->st.consumed, flag, sizeof(flag));
+        struct xs_log_kv kv[48];
         size_t nkv = 0;
 #define XS_RT_KV(name, help) kv[nkv++] = XS_KV_INT(#name, rt->st.name);
         XS_RT_STATS(XS_RT_KV)
