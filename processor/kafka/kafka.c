@@ -8,7 +8,8 @@
  *
  * The runtime is split by job. Each file calls only files listed before it here, never one
  * after it (tools/check_layout.py checks the call graph):
- *   kafka.c         these basics
+ *   kafka.c         these basics, and librdkafka's logs and error events into util/log.h
+ *   dead_log.c      dead letters in the log: one by one, then counted; the warning of a run
  *   produce.c       producing and delivery reports, the engine sink, dead letters, the copies
  *                   of the open transaction's records
  *   decode.c        decoding input records: wire format, writer schema, record key
