@@ -144,7 +144,7 @@ ok "no secret in the wrong-registry run's log either"
 port=$("$KPY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$XSELL" run -X kafka.bootstrap.servers="$B" "${RUNX[@]}" --print none -X log.format=plain \
         -X registry.url="http://127.0.0.1:$port" -X registry.retries=0 -X registry.timeout=1s \
-        >"$TMP/sig.out" 2>"$TMP/sig.err" &
+        -X kafka.debug=broker >"$TMP/sig.out" 2>"$TMP/sig.err" &
 SP=$!
 PIDS+=("$SP")
 wait_for "$TMP/sig.err" "retrying" 20 || fail "no retry logged: $(cat "$TMP/sig.err")"
@@ -155,4 +155,7 @@ wait "$SP" || rc=$?
 grep -qE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z warn xsell registry: stopped by a signal while waiting for the schema registry" \
         "$TMP/sig.err" || fail "no reason logged: $(cat "$TMP/sig.err")"
 ok "SIGTERM while waiting for the registry: exit 0 (as a stop in the loop) with the reason logged"
+grep -q "warn xsell run: kafka.debug=broker is set but log.level=info drops librdkafka's debug lines" \
+        "$TMP/sig.err" || fail "no warning that kafka.debug needs log.level=debug: $(cat "$TMP/sig.err")"
+ok "plain lines: time, level, service, logger; kafka.debug without log.level=debug is warned about"
 done_testing
