@@ -284,6 +284,9 @@ static int mock_start(struct mock *m, int brokers, int partitions, const char *c
         rd_kafka_conf_t *kc = rd_kafka_conf_new();
         rd_kafka_conf_set(kc, "log_level", "3", err, sizeof(err));
         xs_kafka_conf_logs(kc);
+        /* this client is never polled: without an error callback librdkafka logs its error
+         * events itself (through the log callback) instead of queueing them unserved */
+        rd_kafka_conf_set_error_cb(kc, NULL);
         m->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
         if (!m->rk) {
                 xs_log(XS_LOG_ERROR, "mock-broker", "embedded broker: %s", err);

@@ -74,6 +74,8 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
                 xs_log(XS_LOG_ERROR, "catalog", "catalog consumer: %s", err);
                 return -1;
         }
+        /* its error events are served (and logged) by its consumer_poll */
+        rd_kafka_poll_set_consumer(rt->catcons);
         const struct rd_kafka_metadata *md = NULL;
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(rt->catcons, topic, NULL);
         rd_kafka_resp_err_t e = rd_kafka_metadata(rt->catcons, 0, rkt, &md, 10000);
@@ -124,6 +126,8 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
                         at_end++;
                 else if (!m->err)
                         xs_rt_handle_catalog(rt, m);
+                else
+                        xs_kafka_log_consumer_error(rt->catcons, m, "catalog");
                 rd_kafka_message_destroy(m);
         }
         if (!rt->o->quiet)

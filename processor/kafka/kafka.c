@@ -148,6 +148,19 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
                   "%s", reason);
 }
 
+void xs_kafka_log_consumer_error(rd_kafka_t *rk, const rd_kafka_message_t *m, const char *logger)
+{
+        const char *text = rd_kafka_message_errstr(m);
+        if (xs_kafka_logged(rk, text))
+                return;
+        xs_log_kv(XS_LOG_WARN, logger,
+                  XS_KV(XS_KV_STR("client", rd_kafka_name(rk)),
+                        XS_KV_STR("topic", m->rkt ? rd_kafka_topic_name(m->rkt) : ""),
+                        XS_KV_INT("partition", m->partition), XS_KV_INT("offset", m->offset),
+                        XS_KV_STR("error.code", rd_kafka_err2name(m->err))),
+                  "consumer: %s", text);
+}
+
 void xs_kafka_conf_logs(rd_kafka_conf_t *kc)
 {
         rd_kafka_conf_set_log_cb(kc, log_cb);

@@ -73,6 +73,9 @@ void xs_kafka_conf_logs(rd_kafka_conf_t *kc);
 /* 1 when text was just logged at error level by librdkafka for the client rk (so an error
  * event or consumer error with the same text need not be logged again). Thread-safe. */
 int xs_kafka_logged(const rd_kafka_t *rk, const char *text);
+/* Logs a consumer error returned as a message (not PARTITION_EOF) as a warning with its topic,
+ * partition, offset and code, unless librdkafka just logged the same text. */
+void xs_kafka_log_consumer_error(rd_kafka_t *rk, const rd_kafka_message_t *m, const char *logger);
 /* Frames and encodes one record of kind into buf (owned by the caller, grown as needed).
  * Returns the length, or 0 with errstr filled. */
 size_t xs_kafka_encode(struct xs_codec *codec, enum xs_record_kind kind, uint32_t schema_id,

@@ -98,6 +98,7 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                 xs_log(XS_LOG_ERROR, "restore", "restore: %s", err);
                 goto out;
         }
+        rd_kafka_poll_set_consumer(rc); /* its error events are served by consumer_poll */
         rd_kafka_assign(rc, want);
         struct restore_rec *recs = NULL;
         size_t n = 0, cap = 0;

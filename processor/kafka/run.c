@@ -377,6 +377,8 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                 break;
                         if (!m->err)
                                 xs_rt_handle_catalog(rt, m);
+                        else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                xs_kafka_log_consumer_error(rt->catcons, m, "catalog");
                         rd_kafka_message_destroy(m);
                 }
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, 100);
@@ -395,17 +397,8 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                         rt->at_eof[part] = 1;
                                         rt->eof_hold_until[part] = xs_rt_now() + XS_EOF_HOLD_S;
                                 }
-                        } else if (!opts->quiet &&
-                                   !xs_kafka_logged(rt->consumer, rd_kafka_message_errstr(m))) {
-                                /* (librdkafka may have logged it already: then once) */
-                                xs_log_kv(
-                                    XS_LOG_WARN, "run",
-                                    XS_KV(XS_KV_STR("topic",
-                                                    m->rkt ? rd_kafka_topic_name(m->rkt) : ""),
-                                          XS_KV_INT("partition", part),
-                                          XS_KV_INT("offset", m->offset),
-                                          XS_KV_STR("error.code", rd_kafka_err2name(m->err))),
-                                    "consumer: %s", rd_kafka_message_errstr(m));
+                        } else if (!opts->quiet) {
+                                xs_kafka_log_consumer_error(rt->consumer, m, "run");
                         }
                         rd_kafka_message_destroy(m);
                 }
