@@ -73,7 +73,7 @@ if [ -f "$sample" ]; then
         env -i "${envs[@]}" XSELL_KAFKA_BOOTSTRAP_SERVERS="$B" "$XSELL" "${largs[@]:0:${#largs[@]}-1}" "$sample" \
                 >"$TMP/loader.out" 2>"$TMP/loader.err" || fail "the compose loader's command: $(cat "$TMP/loader.err")"
         rows=$(($(wc -l <"$sample") - 1))
-        grep -q "xsell produce: $rows records to customer-events (0 unreadable)" "$TMP/loader.err" ||
+        grep -q "\"message\":\"$rows records to customer-events (0 unreadable)\"" "$TMP/loader.err" ||
                 fail "the loader did not produce the $rows rows of the sample: $(cat "$TMP/loader.err")"
         ok "the compose loader (xsell ${largs[*]}) loads all $rows rows of the real sample"
 else

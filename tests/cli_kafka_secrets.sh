@@ -89,7 +89,7 @@ set +e
 wait "$DPID"
 rc=$?
 set -e
-[ $rc -eq 0 ] && grep -q "stopped by a signal during startup (waiting for the schema registry)" \
+[ $rc -eq 0 ] && grep -q "stopped by a signal while waiting for the schema registry" \
         "$TMP/down.err" || fail "SIGTERM while waiting for the registry: exit $rc, $(tail -3 "$TMP/down.err")"
 ok "SIGTERM while waiting for the registry: exit 0 saying why"
 found=$(leaks "$TMP"/ro1.* "$TMP"/ro2.* "$TMP"/down.*)

@@ -26,6 +26,7 @@
 #include "util/conf_int.h"
 #include "io/gen.h"
 #include "kafka/kafka.h"
+#include "util/log.h"
 #include "xsell/registry.h"
 
 static volatile sig_atomic_t stop_flag, broker_down_req, broker_up_req;
@@ -42,19 +43,18 @@ static unsigned shutdown_bound_s; /* shutdown.timeout, rounded up; 0: no watchdo
 
 static void on_alarm(int sig)
 {
-        static const char msg[] = "xsell: shutdown.timeout exceeded, exiting now\n";
         (void)sig;
-        if (write(2, msg, sizeof(msg) - 1) < 0) {
-                /* nothing more can be done */
-        }
+        xs_log_emergency("run", "shutdown.timeout exceeded, exiting now");
         _exit(1);
 }
 
 static void on_signal(int sig)
 {
         (void)sig;
-        if (stop_flag)
-                _exit(130); /* a second signal: exit at once */
+        if (stop_flag) {
+                xs_log_emergency("run", "a second signal: exiting at once");
+                _exit(130);
+        }
         stop_flag = 1;
         /* the whole graceful shutdown is bounded: a watchdog ends it at shutdown.timeout */
         if (shutdown_bound_s)
@@ -105,7 +105,7 @@ static int source_next(struct source *s, struct xs_record *rec, uint64_t *bad)
                 int eof = 0;
                 xs_err_t e = xs_reader_next(s->rd, rec, &eof, err, sizeof(err));
                 if (e == XS_ERR_IO) {
-                        fprintf(stderr, "xsell: %s\n", err);
+                        xs_log(XS_LOG_ERROR, "loader", "%s", err);
                         return 0;
                 }
                 if (e != XS_OK) {
@@ -158,7 +158,10 @@ static int load_one(struct loader *ld, const char *topic, const struct xs_record
                 if (!e)
                         break;
                 if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                        fprintf(stderr, "xsell: produce to %s: %s\n", topic, rd_kafka_err2str(e));
+                        xs_log_kv(XS_LOG_ERROR, "loader",
+                                  XS_KV(XS_KV_STR("topic", topic),
+                                        XS_KV_STR("error.code", rd_kafka_err2name(e))),
+                                  "produce to %s: %s", topic, rd_kafka_err2str(e));
                         return -1;
                 }
                 rd_kafka_poll(ld->producer, 50);
@@ -190,9 +193,11 @@ static int feed(void *opaque, struct xs_rt *rt)
                 if (!source_next(f->events, &rec, &f->ld->bad)) {
                         rd_kafka_flush(f->ld->producer, 30000);
                         f->done = 1;
-                        fprintf(stderr,
-                                "xsell demo: loaded %" PRIu64 " records (%" PRIu64 " unreadable)\n",
-                                f->ld->records, f->ld->bad);
+                        xs_log_kv(XS_LOG_INFO, "demo",
+                                  XS_KV(XS_KV_INT("records", f->ld->records),
+                                        XS_KV_INT("unreadable", f->ld->bad)),
+                                  "loaded %" PRIu64 " records (%" PRIu64 " unreadable)",
+                                  f->ld->records, f->ld->bad);
                         return 0;
                 }
                 if (load_one(f->ld, f->topic, &rec) != 0)
@@ -216,7 +221,7 @@ static int loader_init(struct loader *ld, const struct xs_conf *conf, const char
                                                 "murmur2_random", NULL},
                           err, sizeof(err));
         if (!ld->codec || !kc) {
-                fprintf(stderr, "xsell: %s\n", err);
+                xs_log(XS_LOG_ERROR, "loader", "%s", err);
                 if (kc)
                         rd_kafka_conf_destroy(kc);
                 return -1;
@@ -226,7 +231,7 @@ static int loader_init(struct loader *ld, const struct xs_conf *conf, const char
         ld->producer = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
         if (!ld->producer) {
                 rd_kafka_conf_destroy(kc);
-                fprintf(stderr, "xsell: %s\n", err);
+                xs_log(XS_LOG_ERROR, "loader", "%s", err);
                 return -1;
         }
         return 0;
@@ -262,7 +267,8 @@ static int loader_ids_from_registry(struct loader *ld, const char *topic, enum x
                          : XS_ERR_CONF;
         xs_registry_destroy(reg);
         if (e != XS_OK) {
-                fprintf(stderr, "xsell: registering %s: %s\n", subject, err);
+                xs_log_kv(XS_LOG_ERROR, "registry", XS_KV(XS_KV_STR("subject", subject)),
+                          "registering %s: %s", subject, err);
                 return -1;
         }
         return 0;
@@ -281,14 +287,19 @@ static int mock_start(struct mock *m, int brokers, int partitions, const char *c
         char err[512];
         rd_kafka_conf_t *kc = rd_kafka_conf_new();
         rd_kafka_conf_set(kc, "log_level", "3", err, sizeof(err));
+        xs_kafka_conf_logs(kc);
+        /* this client is never polled: without an error callback librdkafka logs its error
+         * events itself (through the log callback) instead of queueing them unserved */
+        rd_kafka_conf_set_error_cb(kc, NULL);
         m->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
         if (!m->rk) {
-                fprintf(stderr, "xsell: embedded broker: %s\n", err);
+                xs_log(XS_LOG_ERROR, "mock-broker", "embedded broker: %s", err);
                 return -1;
         }
         m->mc = rd_kafka_mock_cluster_new(m->rk, brokers);
         if (!m->mc) {
-                fprintf(stderr, "xsell: embedded broker: cannot start the mock cluster\n");
+                xs_log(XS_LOG_ERROR, "mock-broker",
+                       "embedded broker: cannot start the mock cluster");
                 return -1;
         }
         m->bootstraps = rd_kafka_mock_cluster_bootstraps(m->mc);
@@ -307,6 +318,23 @@ static void mock_stop(struct mock *m)
 }
 
 /* ---- commands ----------------------------------------------------------------------- */
+
+/* log.format and log.level, applied before the command logs anything (the table has checked
+ * the words). */
+static void log_setup(const struct xs_conf *conf)
+{
+        const struct xs_params *p = xs_conf_params(conf);
+        int fmt = xs_log_format_parse(p->log_format), lvl = xs_log_level_parse(p->log_level);
+        xs_log_setup(fmt < 0 ? XS_LOG_AUTO : (enum xs_log_format)fmt,
+                     lvl < 0 ? XS_LOG_INFO : (enum xs_log_level)lvl, NULL);
+        char dbg[256];
+        if (xs_conf_get(conf, "kafka.debug", dbg, sizeof(dbg)) == XS_OK && *dbg &&
+            !xs_log_enabled(XS_LOG_DEBUG))
+                xs_log(XS_LOG_WARN, "run",
+                       "kafka.debug=%s is set but log.level=%s drops librdkafka's debug lines: "
+                       "set log.level=debug",
+                       dbg, p->log_level);
+}
 
 static void run_usage(FILE *f, const char *cmd, int demo)
 {
@@ -423,6 +451,7 @@ static int run_or_demo(int argc, char **argv, int force_demo)
         struct xs_conf *conf = xs_cli_conf_build(&cc, NULL);
         if (!conf)
                 return 2;
+        log_setup(conf);
         char boot[1024];
         int embedded = force_demo, unset = 0;
         if (!force_demo &&
@@ -475,15 +504,18 @@ static int run_or_demo(int argc, char **argv, int force_demo)
         if (mock_start(&mock, 1, (int)p->demo_partitions, topics) != 0)
                 goto out;
         if (!quiet)
-                fprintf(stderr, "xsell demo: embedded broker at %s, %d partitions per topic\n",
-                        mock.bootstraps, (int)p->demo_partitions);
+                xs_log_kv(XS_LOG_INFO, "demo",
+                          XS_KV(XS_KV_STR("bootstrap", mock.bootstraps),
+                                XS_KV_INT("partitions", p->demo_partitions)),
+                          "embedded broker at %s, %d partitions per topic", mock.bootstraps,
+                          (int)p->demo_partitions);
         if (loader_init(&ld, dconf, mock.bootstraps) != 0)
                 goto out;
         if (events) {
                 evsrc.rd =
                     xs_reader_open(events, (enum xs_format)fmt, XS_KIND_EVENT, err, sizeof(err));
                 if (!evsrc.rd) {
-                        fprintf(stderr, "xsell demo: %s\n", err);
+                        xs_log(XS_LOG_ERROR, "demo", "%s", err);
                         goto out;
                 }
         } else {
@@ -492,7 +524,7 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                 gc.events = generate;
                 gen = xs_gen_new(&gc, err, sizeof(err));
                 if (!gen) {
-                        fprintf(stderr, "xsell demo: %s\n", err);
+                        xs_log(XS_LOG_ERROR, "demo", "%s", err);
                         goto out;
                 }
                 evsrc.gen = gen;
@@ -504,7 +536,7 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                 catsrc.rd = xs_reader_open(catalog, XS_FMT_AUTO, XS_KIND_PRODUCT, err, sizeof(err));
                 catsrc.gen = NULL;
                 if (!catsrc.rd) {
-                        fprintf(stderr, "xsell demo: catalog: %s\n", err);
+                        xs_log(XS_LOG_ERROR, "demo", "catalog: %s", err);
                         goto out;
                 }
         }
@@ -516,7 +548,8 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                                 n++;
                 rd_kafka_flush(ld.producer, 30000);
                 if (!quiet)
-                        fprintf(stderr, "xsell demo: loaded %" PRIu64 " catalog records\n", n);
+                        xs_log_kv(XS_LOG_INFO, "demo", XS_KV(XS_KV_INT("records", n)),
+                                  "loaded %" PRIu64 " catalog records", n);
         }
         struct feeder fd = {&ld, &evsrc, p->topic_events, 0};
         ro.bootstrap = mock.bootstraps;
@@ -597,6 +630,7 @@ int xs_cmd_produce(int argc, char **argv)
                 xs_conf_destroy(conf);
                 return 2;
         }
+        log_setup(conf);
         const struct xs_params *p = xs_conf_params(conf);
         enum xs_record_kind kind = is_catalog ? XS_KIND_PRODUCT : XS_KIND_EVENT;
         if (!topic)
@@ -608,7 +642,7 @@ int xs_cmd_produce(int argc, char **argv)
                 goto out;
         src.rd = xs_reader_open(argv[optind], (enum xs_format)fmt, kind, err, sizeof(err));
         if (!src.rd) {
-                fprintf(stderr, "xsell produce: %s\n", err);
+                xs_log(XS_LOG_ERROR, "produce", "%s", err);
                 goto out;
         }
         struct xs_record rec;
@@ -616,12 +650,14 @@ int xs_cmd_produce(int argc, char **argv)
                 if (load_one(&ld, topic, &rec) != 0)
                         goto out;
         if (rd_kafka_flush(ld.producer, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR || ld.failed) {
-                fprintf(stderr, "xsell produce: %" PRIu64 " records not delivered\n",
-                        ld.failed + (uint64_t)rd_kafka_outq_len(ld.producer));
+                xs_log(XS_LOG_ERROR, "produce", "%" PRIu64 " records not delivered",
+                       ld.failed + (uint64_t)rd_kafka_outq_len(ld.producer));
                 goto out;
         }
-        fprintf(stderr, "xsell produce: %" PRIu64 " records to %s (%" PRIu64 " unreadable)\n",
-                ld.records, topic, ld.bad);
+        xs_log_kv(XS_LOG_INFO, "produce",
+                  XS_KV(XS_KV_STR("topic", topic), XS_KV_INT("records", ld.records),
+                        XS_KV_INT("unreadable", ld.bad)),
+                  "%" PRIu64 " records to %s (%" PRIu64 " unreadable)", ld.records, topic, ld.bad);
         rc = 0;
 out:
         xs_reader_close(src.rd);
@@ -633,6 +669,7 @@ out:
 int xs_cmd_mock_broker(int argc, char **argv)
 {
         int partitions = 4, brokers = 1, opt, n_inject = 0;
+        struct xs_cli_conf cc = {0};
         const char *topics_arg = "customer-events,product-catalog,offers,journey-signals,"
                                  "offer-outcomes,xsell-dead-letters";
         struct {
@@ -640,8 +677,14 @@ int xs_cmd_mock_broker(int argc, char **argv)
         } inject[32];
         static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
         optind = 1;
-        while ((opt = getopt_long(argc, argv, "p:b:t:e:h", opts, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "p:b:t:e:F:X:h", opts, NULL)) != -1) {
                 switch (opt) {
+                case 'F':
+                case 'X':
+                        /* log.format, log.level (the other keys have no effect here) */
+                        if (xs_cli_conf_opt(&cc, opt, optarg) != 0)
+                                return 2;
+                        break;
                 case 'p':
                         partitions = atoi(optarg);
                         break;
@@ -663,16 +706,17 @@ int xs_cmd_mock_broker(int argc, char **argv)
                         n_inject++;
                         break;
                 default:
-                        fprintf(opt == 'h' ? stdout : stderr,
-                                "usage: xsell mock-broker [-b BROKERS] [-p PARTITIONS] [-t "
-                                "topic,topic,...] [-e APIKEY:ERRCODE[:COUNT]]...\n"
-                                "Starts librdkafka's mock cluster on loopback, creates the "
-                                "topics, prints\n\"bootstrap.servers=...\" on stdout and runs "
-                                "until SIGTERM/SIGINT (for tests).\n"
-                                "  -e  make the next COUNT requests of Kafka API APIKEY fail "
-                                "with ERRCODE\n      (e.g. -e 26:51:2: two EndTxn requests "
-                                "fail with CONCURRENT_TRANSACTIONS)\n"
-                                "SIGUSR1 takes broker 1 down, SIGUSR2 brings it back up.\n");
+                        fprintf(
+                            opt == 'h' ? stdout : stderr,
+                            "usage: xsell mock-broker [-b BROKERS] [-p PARTITIONS] [-t "
+                            "topic,topic,...] [-e APIKEY:ERRCODE[:COUNT]]... [-X log.format=..]\n"
+                            "Starts librdkafka's mock cluster on loopback, creates the "
+                            "topics, prints\n\"bootstrap.servers=...\" on stdout and runs "
+                            "until SIGTERM/SIGINT (for tests).\n"
+                            "  -e  make the next COUNT requests of Kafka API APIKEY fail "
+                            "with ERRCODE\n      (e.g. -e 26:51:2: two EndTxn requests "
+                            "fail with CONCURRENT_TRANSACTIONS)\n"
+                            "SIGUSR1 takes broker 1 down, SIGUSR2 brings it back up.\n");
                         return opt == 'h' ? 0 : 2;
                 }
         }
@@ -680,6 +724,11 @@ int xs_cmd_mock_broker(int argc, char **argv)
                 fprintf(stderr, "xsell mock-broker: -p and -b must be positive\n");
                 return 2;
         }
+        struct xs_conf *conf = xs_cli_conf_build(&cc, NULL);
+        if (!conf)
+                return 2;
+        log_setup(conf);
+        xs_conf_destroy(conf);
         char *list = strdup(topics_arg);
         const char *topics[64];
         int n = 0;
@@ -709,12 +758,12 @@ int xs_cmd_mock_broker(int argc, char **argv)
                 if (broker_down_req) {
                         broker_down_req = 0;
                         rd_kafka_mock_broker_set_down(mock.mc, 1);
-                        fprintf(stderr, "xsell mock-broker: broker 1 down\n");
+                        xs_log(XS_LOG_INFO, "mock-broker", "broker 1 down");
                 }
                 if (broker_up_req) {
                         broker_up_req = 0;
                         rd_kafka_mock_broker_set_up(mock.mc, 1);
-                        fprintf(stderr, "xsell mock-broker: broker 1 up\n");
+                        xs_log(XS_LOG_INFO, "mock-broker", "broker 1 up");
                 }
                 nanosleep(&(struct timespec){0, 50000000}, NULL);
         }

@@ -1,3 +1,4 @@
+
 /*
  * Making what the Kafka runtime processed durable, every commit.interval, on revocation and at
  * shutdown.
@@ -20,6 +21,7 @@
 #include "kafka/commit.h"
 #include "kafka/kafka_int.h"
 #include "kafka/produce.h"
+#include "util/log.h"
 
 static int positions(struct xs_rt *rt, rd_kafka_topic_partition_list_t **out)
 {
@@ -104,7 +106,9 @@ int xs_rt_commit_now(struct xs_rt *rt)
         rd_kafka_resp_err_t err = rd_kafka_commit(rt->consumer, NULL, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
                 if (!rt->o->quiet)
-                        fprintf(stderr, "xsell run: commit failed: %s\n", rd_kafka_err2str(err));
+                        xs_log_kv(XS_LOG_WARN, "commit",
+                                  XS_KV(XS_KV_STR("error.code", rd_kafka_err2name(err))),
+                                  "commit failed: %s", rd_kafka_err2str(err));
                 return -1;
         }
         if (!err)

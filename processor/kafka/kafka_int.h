@@ -11,6 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "kafka/dead_log.h"
 #include "kafka/kafka.h"
 #include "util/conf_int.h"
 #include "xsell/codec.h"
@@ -70,6 +71,7 @@ struct xs_rt {
         int64_t cur_event_time;
         rd_kafka_headers_t *cur_hdrs;
         struct xs_rt_stats st;
+        struct xs_dead_log dlog; /* dead letters in the log (dead_log.h) */
 };
 
 /* Seconds on the monotonic clock: wall-clock for commits, timeouts and idle exit, never

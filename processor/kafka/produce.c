@@ -290,4 +290,6 @@ void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char
                 rd_kafka_message_timestamp(m, NULL), h, NULL);
         rd_kafka_headers_destroy(h);
         rt->st.dead_lettered++;
+        xs_dead_log_add(&rt->dlog, xs_rt_now(), !strcmp(topic, rt->p->topic_events), topic,
+                        m->partition, m->offset, stage, xs_err_name(err), why);
 }

@@ -30,6 +30,7 @@
 #include "kafka/produce.h"
 #include "kafka/rebalance.h"
 #include "util/conf_int.h"
+#include "util/log.h"
 #include "xsell/engine.h"
 #include "xsell/registry.h"
 
@@ -115,6 +116,8 @@ static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
         }
         if (e != XS_OK)
                 xs_rt_dead_letter(rt, m, stage, e, err);
+        else
+                xs_dead_log_ok(&rt->dlog);
         /* processed (or dead-lettered): its offset may be committed with what it produced
          * (stores m->offset + 1; no allocation on this per-record path) */
         rd_kafka_offset_store(m->rkt, m->partition, m->offset);
@@ -178,6 +181,8 @@ static int all_at_eof(const struct xs_rt *rt)
 
 /* ---- setup, the loop, shutdown ------------------------------------------------------ */
 
+/* 0, or -1 (failed, logged), or 1: stopped by a signal while the registry did not answer
+ * (logged; a stop, not a failure). */
 static int registry_setup(struct xs_rt *rt)
 {
         char err[512];
@@ -194,7 +199,7 @@ static int registry_setup(struct xs_rt *rt)
                 rt->reg = xs_registry_new_static(err, sizeof(err));
         }
         if (!rt->reg) {
-                fprintf(stderr, "xsell run: schema registry: %s\n", err);
+                xs_log(XS_LOG_ERROR, "registry", "schema registry: %s", err);
                 return -1;
         }
         const int64_t static_ids[XS_KIND_COUNT] = {p->schema_id_event, p->schema_id_product,
@@ -207,7 +212,7 @@ static int registry_setup(struct xs_rt *rt)
                 if (!*p->registry_url) {
                         rt->out_ids[k] = (uint32_t)static_ids[k];
                         if (xs_registry_static_add(rt->reg, rt->out_ids[k], text) != XS_OK) {
-                                fprintf(stderr, "xsell run: schema.id.*: ids must differ\n");
+                                xs_log(XS_LOG_ERROR, "registry", "schema.id.*: ids must differ");
                                 return -1;
                         }
                         continue;
@@ -223,53 +228,78 @@ static int registry_setup(struct xs_rt *rt)
                 while ((e = (reg ? xs_registry_register : xs_registry_lookup)(
                             rt->reg, subject, text, &rt->out_ids[k], err, sizeof(err))) ==
                        XS_ERR_RETRY) {
-                        fprintf(stderr, "xsell run: %s %s: %s; retrying\n", doing, subject, err);
-                        if (rt->o->stop && *rt->o->stop)
-                                return -1;
+                        if (rt->o->stop && *rt->o->stop) {
+                                xs_log_kv(XS_LOG_WARN, "registry",
+                                          XS_KV(XS_KV_STR("subject", subject)),
+                                          "stopped by a signal while waiting for the schema "
+                                          "registry (%s %s: %s); nothing was consumed",
+                                          doing, subject, err);
+                                return 1;
+                        }
+                        xs_log_kv(XS_LOG_WARN, "registry", XS_KV(XS_KV_STR("subject", subject)),
+                                  "%s %s: %s; retrying in 2 s", doing, subject, err);
                         sleep(2);
                 }
                 if (e == XS_ERR_NOT_FOUND && !reg) {
-                        fprintf(stderr,
-                                "xsell run: the %s schema is not registered under subject %s and "
-                                "registry.auto_register=false: register schemas/%s there (exactly "
-                                "that text), or set registry.auto_register=true\n",
-                                xs_record_kind_name((enum xs_record_kind)k), subject,
-                                k == XS_KIND_OFFER    ? "offer.avsc"
-                                : k == XS_KIND_SIGNAL ? "journey_signal.avsc"
-                                                      : "offer_outcome.avsc");
+                        xs_log_kv(
+                            XS_LOG_ERROR, "registry", XS_KV(XS_KV_STR("subject", subject)),
+                            "the %s schema is not registered under subject %s and "
+                            "registry.auto_register=false: register schemas/%s there (exactly "
+                            "that text), or set registry.auto_register=true",
+                            xs_record_kind_name((enum xs_record_kind)k), subject,
+                            k == XS_KIND_OFFER    ? "offer.avsc"
+                            : k == XS_KIND_SIGNAL ? "journey_signal.avsc"
+                                                  : "offer_outcome.avsc");
                         return -1;
                 }
                 if (e != XS_OK) {
-                        fprintf(stderr, "xsell run: %s %s: %s\n", doing, subject, err);
+                        xs_log_kv(XS_LOG_ERROR, "registry", XS_KV(XS_KV_STR("subject", subject)),
+                                  "%s %s: %s", doing, subject, err);
                         return -1;
                 }
         }
         return 0;
 }
 
+/* The exit summary: one log line (with the figures as fields too in JSON). Flagged, and a
+ * warning, when every input record was dead-lettered or errors.warn_consecutive were in a
+ * row. */
 static void print_summary(struct xs_rt *rt)
 {
         struct xs_stats st;
         xs_engine_stats(rt->eng, &st);
-        fprintf(stderr,
-                "\n== xsell run ==\nconsumed %" PRIu64 ", catalog %" PRIu64 ", produced %" PRIu64
-                ", delivered %" PRIu64 ", dead letters %" PRIu64 ", commits %" PRIu64
-                ", transactions %" PRIu64 " (aborted and retried %" PRIu64 "), restored %" PRIu64
-                ", rebalances %" PRIu64 "\n",
-                rt->st.consumed, rt->st.catalog_records, rt->st.produced, rt->st.delivered,
-                rt->st.dead_lettered, rt->st.commits, rt->st.txn_commits, rt->st.txn_aborts,
-                rt->st.restored, rt->st.rebalances);
-        fprintf(stderr, "offers:");
-        for (int o = 0; o < XS_OFFER_COUNT; o++) {
-                uint64_t n = 0;
+        xs_dead_log_flush(&rt->dlog);
+        char offers[512];
+        size_t n = 0;
+        for (int o = 0; o < XS_OFFER_COUNT && n < sizeof(offers); o++) {
+                uint64_t c = 0;
                 for (int s = 0; s < XS_STAGE_COUNT; s++)
-                        n += st.offers[o][s];
-                fprintf(stderr, " %s=%" PRIu64, xs_offer_type_name(o), n);
+                        c += st.offers[o][s];
+                n += (size_t)snprintf(offers + n, sizeof(offers) - n, " %s=%" PRIu64,
+                                      xs_offer_type_name(o), c);
         }
-        fprintf(stderr,
-                "; events processed %" PRIu64 ", rejected %" PRIu64 ", late %" PRIu64
-                ", duplicate %" PRIu64 "\n",
-                st.events_processed, st.events_rejected, st.events_late, st.events_duplicate);
+        char flag[1024];
+        int flagged = xs_dead_log_flag(&rt->dlog, rt->st.consumed, flag, sizeof(flag));
+        struct xs_log_kv kv[48];
+        size_t nkv = 0;
+#define XS_RT_KV(name, help) kv[nkv++] = XS_KV_INT(#name, rt->st.name);
+        XS_RT_STATS(XS_RT_KV)
+#undef XS_RT_KV
+        kv[nkv++] = XS_KV_INT("events_processed", st.events_processed);
+        kv[nkv++] = XS_KV_INT("events_rejected", st.events_rejected);
+        kv[nkv++] = XS_KV_INT("events_late", st.events_late);
+        kv[nkv++] = XS_KV_INT("events_duplicate", st.events_duplicate);
+        kv[nkv++] = XS_KV_INT("dead_letter_warning", flagged);
+        xs_log_kv(flagged ? XS_LOG_WARN : XS_LOG_INFO, "run", kv, xs_log_is_json() ? nkv : 0,
+                  "summary: consumed %" PRIu64 ", catalog %" PRIu64 ", produced %" PRIu64
+                  ", delivered %" PRIu64 ", dead letters %" PRIu64 ", commits %" PRIu64
+                  ", transactions %" PRIu64 " (aborted and retried %" PRIu64 "), restored %" PRIu64
+                  ", rebalances %" PRIu64 "; offers:%s; events processed %" PRIu64
+                  ", rejected %" PRIu64 ", late %" PRIu64 ", duplicate %" PRIu64 "%s",
+                  rt->st.consumed, rt->st.catalog_records, rt->st.produced, rt->st.delivered,
+                  rt->st.dead_lettered, rt->st.commits, rt->st.txn_commits, rt->st.txn_aborts,
+                  rt->st.restored, rt->st.rebalances, offers, st.events_processed,
+                  st.events_rejected, st.events_late, st.events_duplicate, flag);
 }
 
 int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
@@ -283,6 +313,8 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         const struct xs_params *p = rt->p;
         rt->eos = !strcmp(p->processing_guarantee, "exactly_once");
         rt->tolerance_none = !strcmp(p->errors_tolerance, "none");
+        xs_dead_log_init(&rt->dlog, p->errors_log_first, p->errors_log_interval,
+                         p->errors_warn_consecutive);
         xs_avro_guard_init(0);
         struct xs_sink sink = {xs_rt_on_offer, xs_rt_on_signal, xs_rt_on_outcome, rt};
         rt->eng = xs_engine_new(conf, &sink, err, sizeof(err));
@@ -293,7 +325,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         for (int i = 0; i < 1024; i++)
                 rt->part_max[i] = INT64_MIN;
         if (!rt->eng || !rt->codec) {
-                fprintf(stderr, "xsell run: %s\n", err);
+                xs_log(XS_LOG_ERROR, "run", "%s", err);
                 rc = 2;
                 goto out;
         }
@@ -306,18 +338,21 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         for (int k = 0; k < 2; k++) {
                 rd_kafka_conf_t *probe = xs_kafka_conf(conf, NULL, guarantee[k], err, sizeof(err));
                 if (!probe) {
-                        fprintf(stderr, "xsell run: %s\n", err);
+                        xs_log(XS_LOG_ERROR, "run", "%s", err);
                         rc = 2;
                         goto out;
                 }
                 rd_kafka_conf_destroy(probe);
         }
         if (passthrough_names(rt) != 0) {
-                fprintf(stderr, "xsell run: out of memory\n");
+                xs_log(XS_LOG_ERROR, "run", "out of memory");
                 goto out;
         }
-        if (registry_setup(rt) != 0)
-                goto stopped_or_out;
+        int setup = registry_setup(rt);
+        if (setup != 0) {
+                rc = setup > 0 ? 0 : 1; /* a signal: the status of a stop (0), as in the loop */
+                goto out;
+        }
 
         char client[300], txnid[320];
         snprintf(client, sizeof(client), "%s-producer", p->application_id);
@@ -335,7 +370,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                         "linger.ms", "5", "partitioner", "murmur2_random", NULL},
             err, sizeof(err));
         if (!pc) {
-                fprintf(stderr, "xsell run: %s\n", err);
+                xs_log(XS_LOG_ERROR, "run", "%s", err);
                 rc = 2;
                 goto out;
         }
@@ -343,21 +378,25 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         rd_kafka_conf_set_opaque(pc, rt);
         if (!(rt->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof(err)))) {
                 rd_kafka_conf_destroy(pc);
-                fprintf(stderr, "xsell run: producer: %s\n", err);
+                xs_log(XS_LOG_ERROR, "run", "producer: %s", err);
                 rc = 2;
                 goto out;
         }
         if (rt->eos) {
                 rd_kafka_error_t *e = rd_kafka_init_transactions(rt->producer, 30000);
                 if (e) {
-                        fprintf(stderr, "xsell run: init_transactions: %s\n",
-                                rd_kafka_error_string(e));
+                        xs_log_kv(XS_LOG_ERROR, "run",
+                                  XS_KV(XS_KV_STR("error.code",
+                                                  rd_kafka_err2name(rd_kafka_error_code(e)))),
+                                  "init_transactions: %s", rd_kafka_error_string(e));
                         rd_kafka_error_destroy(e);
                         goto out;
                 }
         }
-        if (*p->topic_catalog && xs_rt_catalog_bootstrap(rt) != 0)
-                goto stopped_or_out;
+        if (*p->topic_catalog && (setup = xs_rt_catalog_bootstrap(rt)) != 0) {
+                rc = setup > 0 ? 0 : 1; /* stopped by a signal (logged), or failed */
+                goto out;
+        }
 
         snprintf(client, sizeof(client), "%s-consumer", p->application_id);
         rd_kafka_conf_t *cc = xs_kafka_conf(
@@ -371,7 +410,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                   "fetch.wait.max.ms", opts->bootstrap ? "10" : "500", NULL},
             err, sizeof(err));
         if (!cc) {
-                fprintf(stderr, "xsell run: %s\n", err);
+                xs_log(XS_LOG_ERROR, "run", "%s", err);
                 rc = 2;
                 goto out;
         }
@@ -379,7 +418,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         rd_kafka_conf_set_opaque(cc, rt);
         if (!(rt->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err)))) {
                 rd_kafka_conf_destroy(cc);
-                fprintf(stderr, "xsell run: consumer: %s\n", err);
+                xs_log(XS_LOG_ERROR, "run", "consumer: %s", err);
                 rc = 2;
                 goto out;
         }
@@ -389,13 +428,19 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         rd_kafka_resp_err_t serr = rd_kafka_subscribe(rt->consumer, sub);
         rd_kafka_topic_partition_list_destroy(sub);
         if (serr) {
-                fprintf(stderr, "xsell run: subscribe %s: %s\n", p->topic_events,
-                        rd_kafka_err2str(serr));
+                xs_log_kv(XS_LOG_ERROR, "run",
+                          XS_KV(XS_KV_STR("topic", p->topic_events),
+                                XS_KV_STR("error.code", rd_kafka_err2name(serr))),
+                          "subscribe %s: %s", p->topic_events, rd_kafka_err2str(serr));
                 goto out;
         }
         if (!opts->quiet)
-                fprintf(stderr, "xsell run: consuming %s as group %s (%s)\n", p->topic_events,
-                        p->application_id, p->processing_guarantee);
+                xs_log_kv(XS_LOG_INFO, "run",
+                          XS_KV(XS_KV_STR("topic", p->topic_events),
+                                XS_KV_STR("group", p->application_id),
+                                XS_KV_STR("guarantee", p->processing_guarantee)),
+                          "consuming %s as group %s (%s)", p->topic_events, p->application_id,
+                          p->processing_guarantee);
 
         rt->last_commit = rt->last_input = xs_rt_now();
         int feeding = opts->feed != NULL;
@@ -409,6 +454,8 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                 break;
                         if (!m->err)
                                 xs_rt_handle_catalog(rt, m);
+                        else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                xs_kafka_log_consumer_error(rt->catcons, m, "catalog");
                         rd_kafka_message_destroy(m);
                 }
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, 100);
@@ -428,13 +475,13 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                         rt->eof_hold_until[part] = xs_rt_now() + XS_EOF_HOLD_S;
                                 }
                         } else if (!opts->quiet) {
-                                fprintf(stderr, "xsell run: consumer: %s\n",
-                                        rd_kafka_message_errstr(m));
+                                xs_kafka_log_consumer_error(rt->consumer, m, "run");
                         }
                         rd_kafka_message_destroy(m);
                 }
                 advance_stream_time(rt);
                 rd_kafka_poll(rt->producer, 0);
+                xs_dead_log_tick(&rt->dlog, xs_rt_now());
                 if (xs_rt_now() - rt->last_commit >= (double)p->commit_interval / 1000.0)
                         xs_rt_commit_now(rt);
                 if (idle_exit > 0 && !feeding && xs_rt_now() - rt->last_input >= idle_exit &&
@@ -454,22 +501,13 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         /* graceful shutdown: stop consuming, make what was processed durable, close */
         if (!rt->fatal) {
                 if (xs_rt_commit_now(rt) != 0 && !rt->fatal)
-                        fprintf(stderr, "xsell run: final commit did not complete\n");
+                        xs_log(XS_LOG_WARN, "run", "final commit did not complete");
         }
         if (rt->fatal)
-                fprintf(stderr, "xsell run: stopping: %s\n", rt->fatal_msg);
+                xs_log(XS_LOG_ERROR, "run", "stopping: %s", rt->fatal_msg);
+        else if (opts->stop && *opts->stop && !opts->quiet)
+                xs_log(XS_LOG_INFO, "run", "stopped by a signal");
         rc = rt->fatal ? 1 : 0;
-        goto out;
-stopped_or_out:
-        /* a signal while waiting for the registry or the catalog: a requested stop, not a
-         * failure, and nothing was processed yet (it used to exit 1 saying nothing) */
-        if (opts->stop && *opts->stop) {
-                fprintf(stderr,
-                        "xsell run: stopped by a signal during startup (%s); nothing "
-                        "was processed\n",
-                        rt->producer ? "reading the catalog" : "waiting for the schema registry");
-                rc = 0;
-        }
 out:
         if (rt->consumer) {
                 rd_kafka_consumer_close(rt->consumer);

@@ -200,6 +200,14 @@
           "Input record headers (comma-separated names, at most 16) copied onto the offers, "      \
           "signals and outcomes that record triggers (timer-fired outputs have none); empty: "     \
           "none")                                                                                  \
+        X("errors.log.first", errors_log_first, INT, "10", 0, 1000000,                             \
+          "Dead letters logged one by one (topic, partition, offset, stage, reason); later ones "  \
+          "are counted by reason in summary lines")                                                \
+        X("errors.log.interval", errors_log_interval, DUR, "30s", 1000, XS_HOUR_MS,                \
+          "At most one summary line of dead letters (counts by reason) per this interval")         \
+        X("errors.warn_consecutive", errors_warn_consecutive, INT, "100", 0, 1000000000,           \
+          "This many input records in a row dead-lettered log a warning naming the likely cause "  \
+          "(a wrong registry or schema ids) and flag the exit summary; 0: never")                  \
         X("shutdown.timeout", shutdown_timeout, DUR, "30s", 0, XS_HOUR_MS,                         \
           "Bound on a graceful shutdown: finish, flush, commit and close within this time")        \
         X("registry.url", registry_url, STR, "", "", 0,                                            \
@@ -234,6 +242,11 @@
         X("demo.drain", demo_drain, DUR, "1h", 0, 366 * XS_DAY_MS,                                 \
           "Demo: when the loaded input is done, move event time on this much (timers fire)")       \
         X("demo.partitions", demo_partitions, INT, "4", 1, 64,                                     \
-          "Partitions of each topic of the embedded broker of `xsell demo`")
+          "Partitions of each topic of the embedded broker of `xsell demo`")                       \
+        X("log.format", log_format, STR, "auto", "auto|json|plain", 0,                             \
+          "Logs on stderr: json (one ECS object per line), plain (for a terminal) or auto (plain " \
+          "on a terminal, json otherwise)")                                                        \
+        X("log.level", log_level, STR, "info", "debug|info|warn|error", 0,                         \
+          "Least level logged (librdkafka's own lines too: kafka.debug needs debug)")
 
 #endif
