@@ -17,7 +17,7 @@ np=$(wc -l <"$TMP/poisons.jsonl")
 ok "1500 good events and $np poison records produced"
 
 xrun run || fail "xsell run stopped on poison: $(grep -v '^%' "$TMP/run.err" | tail -5)"
-grep -q "dead letters $np," "$TMP/run.err" || fail "$(grep '^consumed' "$TMP/run.err")"
+grep -q "dead letters $np," "$TMP/run.err" || fail "$(grep 'summary: consumed' "$TMP/run.err")"
 ok "xsell run went on past every poison (exit 0, dead letters $np)"
 
 ku consume "$B" customer-events --eof >"$TMP/input.jsonl"

@@ -18,7 +18,7 @@ xrun r1 -X application.id=halves || fail "first run: $(tail -5 "$TMP/r1.err")"
 [ "$(consumed r1)" = 1500 ] || fail "first run consumed $(consumed r1)"
 ku produce "$B" customer-events "$TMP/ev.jsonl" --from 1500 2>/dev/null
 xrun r2 -X application.id=halves || fail "second run: $(tail -5 "$TMP/r2.err")"
-grep -q "xsell run: restored 1500 events" "$TMP/r2.err" ||
+grep -q "restored 1500 events" "$TMP/r2.err" ||
         fail "second run did not restore: $(grep -v '^%' "$TMP/r2.err")"
 [ "$(consumed r2)" = 1500 ] || fail "second run consumed $(consumed r2), not the 1500 new events"
 ok "second run restored 1500 events by replay and consumed the other 1500"
@@ -52,7 +52,7 @@ ok "SIGTERM after $c1 of 3000 events: graceful exit 0"
 [ "$c1" -lt 3000 ] || echo "# note: SIGTERM came after the last event (not mid-stream)"
 xrun s2 "${S[@]}" || fail "run after SIGTERM: $(tail -5 "$TMP/s2.err")"
 c2=$(consumed s2)
-grep -q "xsell run: restored $c1 events" "$TMP/s2.err" || [ "$c1" = 0 ] ||
+grep -q "restored $c1 events" "$TMP/s2.err" || [ "$c1" = 0 ] ||
         fail "run after SIGTERM did not restore $c1 events: $(grep -v '^%' "$TMP/s2.err")"
 [ $((c1 + c2)) -ge 3000 ] || fail "consumed $c1 + $c2 < 3000: an input offset was skipped"
 topic_ids offers-2 >"$TMP/got2"

@@ -28,7 +28,7 @@ start_broker 1
 ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
 ku produce "$B" customer-events "$TMP/ev.jsonl" 2>/dev/null
 xrun run || fail "xsell run: $(grep -v '^%' "$TMP/run.err" | tail -5)"
-grep -q "dead letters 2," "$TMP/run.err" || fail "$(grep '^consumed' "$TMP/run.err")"
+grep -q "dead letters 2," "$TMP/run.err" || fail "$(grep 'summary: consumed' "$TMP/run.err")"
 grep -q "rejected 2, late 0," "$TMP/run.err" || fail "run: $(grep 'events processed' "$TMP/run.err")"
 ok "run: both year-9000 events are dead-lettered and no event is late"
 

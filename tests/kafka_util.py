@@ -7,15 +7,21 @@ index of the symbol in the .avsc, booleans), its own Confluent framing (b'\\x00'
 big-endian schema id), and Debian's python3-confluent-kafka as the client.
 
     kafka_util.py produce BOOT TOPIC FILE --kind event|product [--schema-id N] [--from I]
-                  [--count N] [--rate RECORDS_PER_S]
-    kafka_util.py consume BOOT TOPIC [--idle S] [--eof] [--mode offers|dead|events|raw]
+                  [--count N] [--rate RECORDS_PER_S] [--trace 1]
+    kafka_util.py consume BOOT TOPIC [--idle S] [--eof] [--mode offers|dead|events|raw|records]
+                  [--schema offer.avsc]
     kafka_util.py poison BOOT TOPIC GOOD.jsonl OUT_GOOD.jsonl   (good events with every poison)
     kafka_util.py committed BOOT GROUP TOPIC                      (committed offsets per partition)
     kafka_util.py ok                                              (exit 0 if confluent_kafka loads)
 
 consume prints one JSON line per record: partition, offset, key, and per mode the offer_id
 (offers: the first Avro string after the 5-byte header), the headers (dead), the decoded event
-with its framing (events), or the value in hex (raw).
+with its framing (events), the value in hex (raw), or (records) the timestamp, its type, the
+headers as [name, value] pairs in order and the value decoded with --schema (a schema file of
+schemas/; no --schema: value_hex).
+
+produce --trace 1 gives every event the headers of trace_headers(event): a W3C traceparent and
+a tracestate derived from its event_id, and x-not-passed (for checking a passthrough list).
 """
 import json
 import os
@@ -160,6 +166,10 @@ class Decoder(Encoder):
         if t == "enum":
             i, pos = dec_long(buf, pos)
             return s["symbols"][i], pos
+        if t == "double":
+            return struct.unpack("<d", buf[pos : pos + 8])[0], pos + 8
+        if t == "float":
+            return struct.unpack("<f", buf[pos : pos + 4])[0], pos + 4
         if t == "array":
             out = []
             while True:
@@ -198,6 +208,18 @@ def frame(schema_id, body, magic=0):
     return bytes([magic]) + struct.pack(">I", schema_id) + body
 
 
+def trace_headers(event):
+    """The headers `produce --trace 1` puts on an event: [(name, bytes)], in order."""
+    import hashlib
+
+    h = hashlib.sha256(event["event_id"].encode()).hexdigest()
+    return [
+        ("traceparent", ("00-%s-%s-01" % (h[:32], h[32:48])).encode()),
+        ("tracestate", ("xs=%s" % event["event_id"]).encode()),
+        ("x-not-passed", b"private"),
+    ]
+
+
 def first_string_after_header(value):
     n, pos = dec_long(value, 5)
     return value[pos : pos + n].decode("utf-8")
@@ -228,6 +250,7 @@ def cmd_produce(args):
     sid = int(opts.get("--schema-id", EVENT_ID if kind == "event" else PRODUCT_ID))
     first, count = int(opts.get("--from", 0)), int(opts.get("--count", -1))
     rate = float(opts.get("--rate", 0))  # records per second (0: as fast as possible)
+    trace = opts.get("--trace", "0") == "1"
     p = producer(boot)
     n = 0
     t0 = time.time()
@@ -236,14 +259,16 @@ def cmd_produce(args):
             if i < first or (count >= 0 and i >= first + count):
                 continue
             rec = json.loads(line)
+            headers = None
             if kind == "event":
                 key, value = rec["customer_id"], frame(sid, enc.encode(rec))
+                headers = trace_headers(rec) if trace else None
             else:  # catalog: a deleted product is a tombstone (null value)
                 key = rec["product_id"]
                 value = None if rec.get("deleted") else frame(sid, enc.encode(rec))
             while True:
                 try:
-                    p.produce(topic, key=key.encode(), value=value)
+                    p.produce(topic, key=key.encode(), value=value, headers=headers)
                     break
                 except BufferError:
                     p.poll(0.05)
@@ -263,7 +288,7 @@ def cmd_consume(args):
 
     boot, topic = args[0], args[1]
     rest = args[2:]
-    idle, mode, stop_at_eof, isolation = 3.0, "raw", False, "read_committed"
+    idle, mode, stop_at_eof, isolation, schema = 3.0, "raw", False, "read_committed", None
     i = 0
     while i < len(rest):
         if rest[i] == "--eof":
@@ -276,6 +301,8 @@ def cmd_consume(args):
             mode = rest[i + 1]
         elif rest[i] == "--isolation":
             isolation = rest[i + 1]
+        elif rest[i] == "--schema":
+            schema = rest[i + 1]
         i += 2
     c = Consumer(
         {
@@ -292,6 +319,8 @@ def cmd_consume(args):
     parts = sorted(md.topics[topic].partitions)
     c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
     dec = Decoder(load_schema("customer_event.avsc")) if mode == "events" else None
+    if mode == "records" and schema:
+        dec = Decoder(load_schema(schema))
     at_eof, last = set(), time.time()
     while time.time() - last < idle:
         m = c.poll(0.1)
@@ -320,6 +349,15 @@ def cmd_consume(args):
             rec, end = dec.decode(v, 5)
             out["event"] = rec
             out["trailing"] = len(v) - end
+        elif mode == "records":
+            ts_type, ts = m.timestamp()
+            out["ts"], out["ts_type"] = ts, ts_type
+            out["headers"] = [[k, hv.decode("utf-8", "replace") if hv is not None else None] for k, hv in (m.headers() or [])]
+            if dec is not None and v is not None and len(v) >= 5:
+                out["schema_id"] = struct.unpack(">I", v[1:5])[0]
+                out["value"], _ = dec.decode(v, 5)
+            else:
+                out["value_hex"] = v.hex() if v is not None else None
         else:
             out["value_hex"] = v.hex() if v is not None else None
         print(json.dumps(out, sort_keys=True))

@@ -116,13 +116,14 @@ topic_ids() {
                 "$KPY" -c 'import json,sys; [print(json.loads(l)["offer_id"]) for l in sys.stdin]' | sort
 }
 
-# net_assigned NAME: partitions assigned minus revoked, from a run's stderr
+# net_assigned NAME: partitions assigned minus revoked, from a run's log (its messages
+# "assigned N partition(s)" and "revoked N partition(s)")
 net_assigned() {
-        awk '/xsell run: assigned/ {n += $4} /xsell run: revoked/ {n -= $4} END {print n + 0}' \
-                "$TMP/$1.err"
+        { grep -oE '(assigned|revoked) [0-9]+ partition' "$TMP/$1.err" || true; } |
+                awk '$1 == "assigned" {n += $2} $1 == "revoked" {n -= $2} END {print n + 0}'
 }
 
 # "consumed N" of a run's summary
 consumed() {
-        sed -n 's/^consumed \([0-9]*\),.*/\1/p' "$TMP/$1.err"
+        sed -n 's/.*summary: consumed \([0-9]*\),.*/\1/p' "$TMP/$1.err"
 }

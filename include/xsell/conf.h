@@ -59,6 +59,22 @@ void xs_conf_kafka_foreach(const struct xs_conf *conf,
                            void (*cb)(void *opaque, const char *key, const char *value),
                            void *opaque);
 
+/* What xs_conf_shown() shows instead of a secret. */
+#define XS_CONF_MASK "******"
+
+/* The most names headers.passthrough may list. */
+#define XS_HEADERS_PASSTHROUGH_MAX 16
+
+/* 1 if the value of key (a key of the table or "kafka."-prefixed, or a bare librdkafka property)
+ * is a secret that must never be printed: its name says password, secret, basic_auth,
+ * basic.auth or credential, or it is an ssl.key.* or sasl.oauthbearer.config property. */
+int xs_conf_is_secret(const char *key);
+
+/* value as it may be shown in `config --show`, logs and errors: XS_CONF_MASK for a set secret,
+ * a URL with its user:password@ replaced by XS_CONF_MASK@, else value itself. Returns value or
+ * buf (written, truncated to size). */
+const char *xs_conf_shown(const char *key, const char *value, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

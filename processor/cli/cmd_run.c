@@ -1,11 +1,14 @@
 /*
  * `xsell run`, `xsell demo`, `xsell produce`, `xsell mock-broker`: the Kafka front ends.
  *
- * With no kafka.bootstrap.servers, `run` is the demo: librdkafka's mock cluster is started in
- * this process, the topics are created, a catalog and events (a file, or the seeded generator)
- * are loaded through a producer that stays at most 4 MiB ahead of the processor (the mock keeps
- * only 5 MiB per partition), and the processor runs until the input has been idle for
- * run.idle_exit, printing each offer as the broker acknowledges it.
+ * `run` needs kafka.bootstrap.servers (without it, it stops and points at `demo`: silently
+ * running an embedded broker in production would look like success). `demo` starts
+ * librdkafka's mock cluster in this process, creates the topics, loads a catalog and events (a
+ * file, or the seeded generator) through a producer that stays at most 4 MiB ahead of the
+ * processor (the mock keeps only 5 MiB per partition), and runs the processor until the input
+ * has been idle for run.idle_exit, printing each offer as the broker acknowledges it. `run`
+ * prints offers only with --print (they carry customer ids); stdout is then line-buffered, so a
+ * pipe sees each offer when it is acknowledged, not at exit.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -23,6 +26,7 @@
 #include "util/conf_int.h"
 #include "io/gen.h"
 #include "kafka/kafka.h"
+#include "util/log.h"
 #include "xsell/registry.h"
 
 static volatile sig_atomic_t stop_flag, broker_down_req, broker_up_req;
@@ -39,19 +43,18 @@ static unsigned shutdown_bound_s; /* shutdown.timeout, rounded up; 0: no watchdo
 
 static void on_alarm(int sig)
 {
-        static const char msg[] = "xsell: shutdown.timeout exceeded, exiting now\n";
         (void)sig;
-        if (write(2, msg, sizeof(msg) - 1) < 0) {
-                /* nothing more can be done */
-        }
+        xs_log_emergency("run", "shutdown.timeout exceeded, exiting now");
         _exit(1);
 }
 
 static void on_signal(int sig)
 {
         (void)sig;
-        if (stop_flag)
-                _exit(130); /* a second signal: exit at once */
+        if (stop_flag) {
+                xs_log_emergency("run", "a second signal: exiting at once");
+                _exit(130);
+        }
         stop_flag = 1;
         /* the whole graceful shutdown is bounded: a watchdog ends it at shutdown.timeout */
         if (shutdown_bound_s)
@@ -102,7 +105,7 @@ static int source_next(struct source *s, struct xs_record *rec, uint64_t *bad)
                 int eof = 0;
                 xs_err_t e = xs_reader_next(s->rd, rec, &eof, err, sizeof(err));
                 if (e == XS_ERR_IO) {
-                        fprintf(stderr, "xsell: %s\n", err);
+                        xs_log(XS_LOG_ERROR, "loader", "%s", err);
                         return 0;
                 }
                 if (e != XS_OK) {
@@ -155,7 +158,10 @@ static int load_one(struct loader *ld, const char *topic, const struct xs_record
                 if (!e)
                         break;
                 if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                        fprintf(stderr, "xsell: produce to %s: %s\n", topic, rd_kafka_err2str(e));
+                        xs_log_kv(XS_LOG_ERROR, "loader",
+                                  XS_KV(XS_KV_STR("topic", topic),
+                                        XS_KV_STR("error.code", rd_kafka_err2name(e))),
+                                  "produce to %s: %s", topic, rd_kafka_err2str(e));
                         return -1;
                 }
                 rd_kafka_poll(ld->producer, 50);
@@ -187,9 +193,11 @@ static int feed(void *opaque, struct xs_rt *rt)
                 if (!source_next(f->events, &rec, &f->ld->bad)) {
                         rd_kafka_flush(f->ld->producer, 30000);
                         f->done = 1;
-                        fprintf(stderr,
-                                "xsell demo: loaded %" PRIu64 " records (%" PRIu64 " unreadable)\n",
-                                f->ld->records, f->ld->bad);
+                        xs_log_kv(XS_LOG_INFO, "demo",
+                                  XS_KV(XS_KV_INT("records", f->ld->records),
+                                        XS_KV_INT("unreadable", f->ld->bad)),
+                                  "loaded %" PRIu64 " records (%" PRIu64 " unreadable)",
+                                  f->ld->records, f->ld->bad);
                         return 0;
                 }
                 if (load_one(f->ld, f->topic, &rec) != 0)
@@ -209,10 +217,11 @@ static int loader_init(struct loader *ld, const struct xs_conf *conf, const char
         rd_kafka_conf_t *kc =
             xs_kafka_conf(conf, bootstrap,
                           (const char *const[]){"client.id", "xsell-loader", "linger.ms", "20",
-                                                "enable.idempotence", "true", NULL},
+                                                "enable.idempotence", "true", "partitioner",
+                                                "murmur2_random", NULL},
                           err, sizeof(err));
         if (!ld->codec || !kc) {
-                fprintf(stderr, "xsell: %s\n", err);
+                xs_log(XS_LOG_ERROR, "loader", "%s", err);
                 if (kc)
                         rd_kafka_conf_destroy(kc);
                 return -1;
@@ -222,7 +231,7 @@ static int loader_init(struct loader *ld, const struct xs_conf *conf, const char
         ld->producer = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
         if (!ld->producer) {
                 rd_kafka_conf_destroy(kc);
-                fprintf(stderr, "xsell: %s\n", err);
+                xs_log(XS_LOG_ERROR, "loader", "%s", err);
                 return -1;
         }
         return 0;
@@ -258,7 +267,8 @@ static int loader_ids_from_registry(struct loader *ld, const char *topic, enum x
                          : XS_ERR_CONF;
         xs_registry_destroy(reg);
         if (e != XS_OK) {
-                fprintf(stderr, "xsell: registering %s: %s\n", subject, err);
+                xs_log_kv(XS_LOG_ERROR, "registry", XS_KV(XS_KV_STR("subject", subject)),
+                          "registering %s: %s", subject, err);
                 return -1;
         }
         return 0;
@@ -277,14 +287,19 @@ static int mock_start(struct mock *m, int brokers, int partitions, const char *c
         char err[512];
         rd_kafka_conf_t *kc = rd_kafka_conf_new();
         rd_kafka_conf_set(kc, "log_level", "3", err, sizeof(err));
+        xs_kafka_conf_logs(kc);
+        /* this client is never polled: without an error callback librdkafka logs its error
+         * events itself (through the log callback) instead of queueing them unserved */
+        rd_kafka_conf_set_error_cb(kc, NULL);
         m->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
         if (!m->rk) {
-                fprintf(stderr, "xsell: embedded broker: %s\n", err);
+                xs_log(XS_LOG_ERROR, "mock-broker", "embedded broker: %s", err);
                 return -1;
         }
         m->mc = rd_kafka_mock_cluster_new(m->rk, brokers);
         if (!m->mc) {
-                fprintf(stderr, "xsell: embedded broker: cannot start the mock cluster\n");
+                xs_log(XS_LOG_ERROR, "mock-broker",
+                       "embedded broker: cannot start the mock cluster");
                 return -1;
         }
         m->bootstraps = rd_kafka_mock_cluster_bootstraps(m->mc);
@@ -304,27 +319,63 @@ static void mock_stop(struct mock *m)
 
 /* ---- commands ----------------------------------------------------------------------- */
 
-static void run_usage(FILE *f, const char *cmd)
+/* log.format and log.level, applied before the command logs anything (the table has checked
+ * the words). */
+static void log_setup(const struct xs_conf *conf)
 {
-        fprintf(f,
-                "usage: xsell %s [options]\n"
-                "Runs the offer engine on Kafka: consumes topic.events as group application.id,\n"
-                "reads topic.catalog to its end first, produces offers (and signals, outcomes,\n"
-                "dead letters). With no kafka.bootstrap.servers, starts an embedded broker,\n"
-                "loads events into it and runs end to end (the demo).\n\n"
-                "  -F, --config FILE       properties file;  -X key=value  configuration\n"
-                "  -e, --events FILE       demo: events to load (default: generated)\n"
-                "  -f, --format FMT        demo: format of --events (default auto)\n"
-                "  -c, --catalog FILE      demo: catalog to load (default: generated with the\n"
-                "                          events, none with a file)\n"
-                "  -n, --generate N        demo: number of generated events (default 100000)\n"
-                "      --print FMT         offers on stdout as acknowledged: text (default),\n"
-                "                          json or none\n"
-                "  -q, --quiet             no progress on stderr\n"
-                "  -h, --help\n"
-                "SIGTERM/SIGINT stop gracefully within shutdown.timeout; a second one exits at\n"
-                "once. See `xsell config --list` for every key (topics, guarantee, registry).\n",
-                cmd);
+        const struct xs_params *p = xs_conf_params(conf);
+        int fmt = xs_log_format_parse(p->log_format), lvl = xs_log_level_parse(p->log_level);
+        xs_log_setup(fmt < 0 ? XS_LOG_AUTO : (enum xs_log_format)fmt,
+                     lvl < 0 ? XS_LOG_INFO : (enum xs_log_level)lvl, NULL);
+        char dbg[256];
+        if (xs_conf_get(conf, "kafka.debug", dbg, sizeof(dbg)) == XS_OK && *dbg &&
+            !xs_log_enabled(XS_LOG_DEBUG))
+                xs_log(XS_LOG_WARN, "run",
+                       "kafka.debug=%s is set but log.level=%s drops librdkafka's debug lines: "
+                       "set log.level=debug",
+                       dbg, p->log_level);
+}
+
+static void run_usage(FILE *f, const char *cmd, int demo)
+{
+        if (demo)
+                fprintf(f,
+                        "usage: xsell %s [options]\n"
+                        "Starts an embedded broker (librdkafka's mock cluster), loads a catalog "
+                        "and events\ninto it and runs the offer engine on it end to end, "
+                        "printing the offers.\n\n"
+                        "  -F, --config FILE       properties file;  -X key=value  "
+                        "configuration\n"
+                        "  -e, --events FILE       events to load (default: generated)\n"
+                        "  -f, --format FMT        format of --events (default auto)\n"
+                        "  -c, --catalog FILE      catalog to load (default: generated with "
+                        "the\n"
+                        "                          events, none with a file)\n"
+                        "  -n, --generate N        number of generated events (default "
+                        "100000)\n"
+                        "      --print FMT         offers on stdout as acknowledged: text "
+                        "(default),\n"
+                        "                          json or none\n",
+                        cmd);
+        else
+                fprintf(f,
+                        "usage: xsell %s -X kafka.bootstrap.servers=HOST:PORT [options]\n"
+                        "Runs the offer engine on Kafka: consumes topic.events as group "
+                        "application.id,\nreads topic.catalog to its end first, produces "
+                        "offers (and signals, outcomes,\ndead letters). For an embedded "
+                        "broker with data loaded, see `xsell demo`.\n\n"
+                        "  -F, --config FILE       properties file;  -X key=value  "
+                        "configuration\n"
+                        "      --print FMT         also print offers on stdout as "
+                        "acknowledged (they\n"
+                        "                          carry customer ids): json, text or none "
+                        "(default)\n",
+                        cmd);
+        fprintf(f, "  -q, --quiet             no progress on stderr\n"
+                   "  -h, --help\n"
+                   "SIGTERM/SIGINT stop gracefully within shutdown.timeout; a second one exits "
+                   "at\nonce. See `xsell config --list` for every key (topics, guarantee, "
+                   "registry).\n");
 }
 
 static int run_or_demo(int argc, char **argv, int force_demo)
@@ -339,8 +390,9 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
         struct xs_cli_conf cc = {0};
-        const char *events = NULL, *catalog = NULL, *print = "text";
-        int fmt = XS_FMT_AUTO, quiet = 0, opt;
+        /* printing offers is the demo's point; on `run` it is opt-in (customer ids on stdout) */
+        const char *events = NULL, *catalog = NULL, *print = force_demo ? "text" : "none";
+        int fmt = XS_FMT_AUTO, quiet = 0, demo_opt = 0, opt;
         uint64_t generate = 100000;
         optind = 1;
         while ((opt = getopt_long(argc, argv, "F:X:e:f:c:n:qh", opts, NULL)) != -1) {
@@ -352,16 +404,20 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                         break;
                 case 'e':
                         events = optarg;
+                        demo_opt = 1;
                         break;
                 case 'f':
                         if (xs_cli_format_opt(NULL, optarg, &fmt) != 0)
                                 return 2;
+                        demo_opt = 1;
                         break;
                 case 'c':
                         catalog = optarg;
+                        demo_opt = 1;
                         break;
                 case 'n':
                         generate = strtoull(optarg, NULL, 10);
+                        demo_opt = 1;
                         break;
                 case 1:
                         if (strcmp(optarg, "text") && strcmp(optarg, "json") &&
@@ -375,29 +431,45 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                         quiet = 1;
                         break;
                 case 'h':
-                        run_usage(stdout, argv[0]);
+                        run_usage(stdout, argv[0], force_demo);
                         return 0;
                 default:
-                        run_usage(stderr, argv[0]);
+                        run_usage(stderr, argv[0], force_demo);
                         return 2;
                 }
         }
         if (optind != argc) {
-                run_usage(stderr, argv[0]);
+                run_usage(stderr, argv[0], force_demo);
+                return 2;
+        }
+        if (!force_demo && demo_opt) {
+                fprintf(stderr,
+                        "xsell run: -e, -f, -c and -n load data into the embedded broker of "
+                        "`xsell demo`; with a real cluster, use `xsell produce`\n");
                 return 2;
         }
         struct xs_conf *conf = xs_cli_conf_build(&cc, NULL);
         if (!conf)
                 return 2;
+        log_setup(conf);
         char boot[1024];
-        int embedded =
-            force_demo || xs_conf_get(conf, "kafka.bootstrap.servers", boot, sizeof(boot)) != XS_OK;
-        if (!embedded && !boot[strspn(boot, " \t")]) {
-                fprintf(stderr, "xsell: kafka.bootstrap.servers is empty (leave it unset for the "
-                                "embedded broker)\n");
+        int embedded = force_demo, unset = 0;
+        if (!force_demo &&
+            ((unset = xs_conf_get(conf, "kafka.bootstrap.servers", boot, sizeof(boot)) != XS_OK) ||
+             !boot[strspn(boot, " \t")])) {
+                fprintf(stderr,
+                        "xsell run: kafka.bootstrap.servers is %s: give the brokers (-X "
+                        "kafka.bootstrap.servers=HOST:PORT, a -F file or "
+                        "XSELL_KAFKA_BOOTSTRAP_SERVERS); for an embedded broker with data loaded, "
+                        "run `xsell demo`\n",
+                        unset ? "not set" : "empty");
                 xs_conf_destroy(conf);
                 return 2;
         }
+        /* offers are printed as the broker acknowledges them: a reader on a pipe must get each
+         * line then, not a 4 KiB block at exit */
+        if (strcmp(print, "none") != 0)
+                setvbuf(stdout, NULL, _IOLBF, 0);
         const struct xs_params *p = xs_conf_params(conf);
         shutdown_bound_s = (unsigned)((p->shutdown_timeout + 999) / 1000) + 1;
         install_signals();
@@ -432,15 +504,18 @@ static int run_or_demo(int argc, char **argv, int force_demo)
         if (mock_start(&mock, 1, (int)p->demo_partitions, topics) != 0)
                 goto out;
         if (!quiet)
-                fprintf(stderr, "xsell demo: embedded broker at %s, %d partitions per topic\n",
-                        mock.bootstraps, (int)p->demo_partitions);
+                xs_log_kv(XS_LOG_INFO, "demo",
+                          XS_KV(XS_KV_STR("bootstrap", mock.bootstraps),
+                                XS_KV_INT("partitions", p->demo_partitions)),
+                          "embedded broker at %s, %d partitions per topic", mock.bootstraps,
+                          (int)p->demo_partitions);
         if (loader_init(&ld, dconf, mock.bootstraps) != 0)
                 goto out;
         if (events) {
                 evsrc.rd =
                     xs_reader_open(events, (enum xs_format)fmt, XS_KIND_EVENT, err, sizeof(err));
                 if (!evsrc.rd) {
-                        fprintf(stderr, "xsell demo: %s\n", err);
+                        xs_log(XS_LOG_ERROR, "demo", "%s", err);
                         goto out;
                 }
         } else {
@@ -449,7 +524,7 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                 gc.events = generate;
                 gen = xs_gen_new(&gc, err, sizeof(err));
                 if (!gen) {
-                        fprintf(stderr, "xsell demo: %s\n", err);
+                        xs_log(XS_LOG_ERROR, "demo", "%s", err);
                         goto out;
                 }
                 evsrc.gen = gen;
@@ -461,7 +536,7 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                 catsrc.rd = xs_reader_open(catalog, XS_FMT_AUTO, XS_KIND_PRODUCT, err, sizeof(err));
                 catsrc.gen = NULL;
                 if (!catsrc.rd) {
-                        fprintf(stderr, "xsell demo: catalog: %s\n", err);
+                        xs_log(XS_LOG_ERROR, "demo", "catalog: %s", err);
                         goto out;
                 }
         }
@@ -473,7 +548,8 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                                 n++;
                 rd_kafka_flush(ld.producer, 30000);
                 if (!quiet)
-                        fprintf(stderr, "xsell demo: loaded %" PRIu64 " catalog records\n", n);
+                        xs_log_kv(XS_LOG_INFO, "demo", XS_KV(XS_KV_INT("records", n)),
+                                  "loaded %" PRIu64 " catalog records", n);
         }
         struct feeder fd = {&ld, &evsrc, p->topic_events, 0};
         ro.bootstrap = mock.bootstraps;
@@ -554,6 +630,7 @@ int xs_cmd_produce(int argc, char **argv)
                 xs_conf_destroy(conf);
                 return 2;
         }
+        log_setup(conf);
         const struct xs_params *p = xs_conf_params(conf);
         enum xs_record_kind kind = is_catalog ? XS_KIND_PRODUCT : XS_KIND_EVENT;
         if (!topic)
@@ -565,7 +642,7 @@ int xs_cmd_produce(int argc, char **argv)
                 goto out;
         src.rd = xs_reader_open(argv[optind], (enum xs_format)fmt, kind, err, sizeof(err));
         if (!src.rd) {
-                fprintf(stderr, "xsell produce: %s\n", err);
+                xs_log(XS_LOG_ERROR, "produce", "%s", err);
                 goto out;
         }
         struct xs_record rec;
@@ -573,12 +650,14 @@ int xs_cmd_produce(int argc, char **argv)
                 if (load_one(&ld, topic, &rec) != 0)
                         goto out;
         if (rd_kafka_flush(ld.producer, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR || ld.failed) {
-                fprintf(stderr, "xsell produce: %" PRIu64 " records not delivered\n",
-                        ld.failed + (uint64_t)rd_kafka_outq_len(ld.producer));
+                xs_log(XS_LOG_ERROR, "produce", "%" PRIu64 " records not delivered",
+                       ld.failed + (uint64_t)rd_kafka_outq_len(ld.producer));
                 goto out;
         }
-        fprintf(stderr, "xsell produce: %" PRIu64 " records to %s (%" PRIu64 " unreadable)\n",
-                ld.records, topic, ld.bad);
+        xs_log_kv(XS_LOG_INFO, "produce",
+                  XS_KV(XS_KV_STR("topic", topic), XS_KV_INT("records", ld.records),
+                        XS_KV_INT("unreadable", ld.bad)),
+                  "%" PRIu64 " records to %s (%" PRIu64 " unreadable)", ld.records, topic, ld.bad);
         rc = 0;
 out:
         xs_reader_close(src.rd);
@@ -590,14 +669,22 @@ out:
 int xs_cmd_mock_broker(int argc, char **argv)
 {
         int partitions = 4, brokers = 1, opt, n_inject = 0;
+        struct xs_cli_conf cc = {0};
         const char *topics_arg = "customer-events,product-catalog,offers,journey-signals,"
                                  "offer-outcomes,xsell-dead-letters";
         struct {
                 int api, err, count;
         } inject[32];
+        static const struct option opts[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
         optind = 1;
-        while ((opt = getopt(argc, argv, "p:b:t:e:h")) != -1) {
+        while ((opt = getopt_long(argc, argv, "p:b:t:e:F:X:h", opts, NULL)) != -1) {
                 switch (opt) {
+                case 'F':
+                case 'X':
+                        /* log.format, log.level (the other keys have no effect here) */
+                        if (xs_cli_conf_opt(&cc, opt, optarg) != 0)
+                                return 2;
+                        break;
                 case 'p':
                         partitions = atoi(optarg);
                         break;
@@ -619,16 +706,17 @@ int xs_cmd_mock_broker(int argc, char **argv)
                         n_inject++;
                         break;
                 default:
-                        fprintf(opt == 'h' ? stdout : stderr,
-                                "usage: xsell mock-broker [-b BROKERS] [-p PARTITIONS] [-t "
-                                "topic,topic,...] [-e APIKEY:ERRCODE[:COUNT]]...\n"
-                                "Starts librdkafka's mock cluster on loopback, creates the "
-                                "topics, prints\n\"bootstrap.servers=...\" on stdout and runs "
-                                "until SIGTERM/SIGINT (for tests).\n"
-                                "  -e  make the next COUNT requests of Kafka API APIKEY fail "
-                                "with ERRCODE\n      (e.g. -e 26:51:2: two EndTxn requests "
-                                "fail with CONCURRENT_TRANSACTIONS)\n"
-                                "SIGUSR1 takes broker 1 down, SIGUSR2 brings it back up.\n");
+                        fprintf(
+                            opt == 'h' ? stdout : stderr,
+                            "usage: xsell mock-broker [-b BROKERS] [-p PARTITIONS] [-t "
+                            "topic,topic,...] [-e APIKEY:ERRCODE[:COUNT]]... [-X log.format=..]\n"
+                            "Starts librdkafka's mock cluster on loopback, creates the "
+                            "topics, prints\n\"bootstrap.servers=...\" on stdout and runs "
+                            "until SIGTERM/SIGINT (for tests).\n"
+                            "  -e  make the next COUNT requests of Kafka API APIKEY fail "
+                            "with ERRCODE\n      (e.g. -e 26:51:2: two EndTxn requests "
+                            "fail with CONCURRENT_TRANSACTIONS)\n"
+                            "SIGUSR1 takes broker 1 down, SIGUSR2 brings it back up.\n");
                         return opt == 'h' ? 0 : 2;
                 }
         }
@@ -636,6 +724,11 @@ int xs_cmd_mock_broker(int argc, char **argv)
                 fprintf(stderr, "xsell mock-broker: -p and -b must be positive\n");
                 return 2;
         }
+        struct xs_conf *conf = xs_cli_conf_build(&cc, NULL);
+        if (!conf)
+                return 2;
+        log_setup(conf);
+        xs_conf_destroy(conf);
         char *list = strdup(topics_arg);
         const char *topics[64];
         int n = 0;
@@ -665,12 +758,12 @@ int xs_cmd_mock_broker(int argc, char **argv)
                 if (broker_down_req) {
                         broker_down_req = 0;
                         rd_kafka_mock_broker_set_down(mock.mc, 1);
-                        fprintf(stderr, "xsell mock-broker: broker 1 down\n");
+                        xs_log(XS_LOG_INFO, "mock-broker", "broker 1 down");
                 }
                 if (broker_up_req) {
                         broker_up_req = 0;
                         rd_kafka_mock_broker_set_up(mock.mc, 1);
-                        fprintf(stderr, "xsell mock-broker: broker 1 up\n");
+                        xs_log(XS_LOG_INFO, "mock-broker", "broker 1 up");
                 }
                 nanosleep(&(struct timespec){0, 50000000}, NULL);
         }

@@ -67,20 +67,23 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
 {
         char err[512];
         const char *topic = rt->p->topic_catalog;
+        char client[300];
+        snprintf(client, sizeof(client), "%s-catalog", rt->p->application_id);
         rd_kafka_conf_t *kc = xs_kafka_conf(
             rt->conf, rt->o->bootstrap,
-            (const char *const[]){"group.id", "xsell-catalog", "enable.auto.commit", "false",
-                                  "enable.partition.eof", "true", "fetch.wait.max.ms", "10", NULL},
+            (const char *const[]){"group.id", "xsell-catalog", "client.id", client,
+                                  "enable.auto.commit", "false", "enable.partition.eof", "true",
+                                  "fetch.wait.max.ms", "10", NULL},
             err, sizeof(err));
         if (kc)
                 xs_obs_kafka_conf(rt, kc);
         if (!kc || !(rt->catcons = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)))) {
                 if (kc)
                         rd_kafka_conf_destroy(kc);
-                fprintf(stderr, "xsell run: catalog consumer: %s\n", err);
+                xs_log(XS_LOG_ERROR, "catalog", "catalog consumer: %s", err);
                 return -1;
         }
-        /* its statistics (obs.c) are served by the consumer polls, not left queued */
+        /* its error events and statistics (obs.c) are served by its consumer_poll */
         rd_kafka_poll_set_consumer(rt->catcons);
         const struct rd_kafka_metadata *md = NULL;
         double deadline = xs_rt_now() + (double)rt->p->catalog_bootstrap_timeout / 1000.0;
@@ -112,10 +115,14 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
                 }
         }
         if (e || !md || md->topic_cnt != 1 || md->topics[0].err) {
-                fprintf(stderr, "xsell run: catalog topic %s: %s\n", topic,
-                        e                     ? rd_kafka_err2str(e)
-                        : md && md->topic_cnt ? rd_kafka_err2str(md->topics[0].err)
-                                              : "no metadata");
+                rd_kafka_resp_err_t te = e                     ? e
+                                         : md && md->topic_cnt ? md->topics[0].err
+                                                               : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+                xs_log_kv(XS_LOG_ERROR, "catalog",
+                          XS_KV(XS_KV_STR("topic", topic),
+                                XS_KV_STR("error.code", rd_kafka_err2name(te))),
+                          "catalog topic %s: %s", topic,
+                          e || (md && md->topic_cnt) ? rd_kafka_err2str(te) : "no metadata");
                 if (md)
                         rd_kafka_metadata_destroy(md);
                 return -1;
@@ -133,14 +140,19 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
         while (at_end < n) {
                 xs_obs_tick(rt);
                 if (xs_rt_now() > deadline) {
-                        fprintf(stderr,
-                                "xsell run: catalog topic %s not read to its end within "
-                                "catalog.bootstrap_timeout\n",
-                                topic);
+                        xs_log_kv(XS_LOG_ERROR, "catalog", XS_KV(XS_KV_STR("topic", topic)),
+                                  "catalog topic %s not read to its end within "
+                                  "catalog.bootstrap_timeout (%d of %d partitions)",
+                                  topic, at_end, n);
                         return -1;
                 }
-                if (rt->o->stop && *rt->o->stop)
-                        return -1;
+                if (rt->o->stop && *rt->o->stop) {
+                        xs_log_kv(XS_LOG_WARN, "catalog", XS_KV(XS_KV_STR("topic", topic)),
+                                  "stopped by a signal while reading the catalog topic %s to its "
+                                  "end; no event was consumed",
+                                  topic);
+                        return 1;
+                }
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->catcons, 100);
                 if (!m)
                         continue;
@@ -148,10 +160,15 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
                         at_end++;
                 else if (!m->err)
                         xs_rt_handle_catalog(rt, m);
+                else
+                        xs_kafka_log_consumer_error(rt->catcons, m, "catalog");
                 rd_kafka_message_destroy(m);
         }
         if (!rt->o->quiet)
-                fprintf(stderr, "xsell run: catalog %s read to its end: %" PRIu64 " records\n",
-                        topic, rt->st.catalog_records);
+                xs_log_kv(
+                    XS_LOG_INFO, "catalog",
+                    XS_KV(XS_KV_STR("topic", topic), XS_KV_INT("records", rt->st.catalog_records)),
+                    "catalog %s read to its end: %" PRIu64 " records", topic,
+                    rt->st.catalog_records);
         return 0;
 }

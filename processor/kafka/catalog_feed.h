@@ -9,8 +9,8 @@
 #include "kafka/kafka.h"
 
 /* Creates the catalog consumer (rt->catcons) and reads every partition of catalog topic to its
- * end. Returns 0, or -1 (said on stderr) on a client or topic error, on timeout, or when
- * stopped. */
+ * end. Returns 0, -1 (logged) on a client or topic error or on timeout, or 1 (logged) when
+ * stopped by a signal. */
 int xs_rt_catalog_bootstrap(struct xs_rt *rt);
 
 /* Applies catalog record m to the engine's catalog: a put, or a delete for a tombstone; a bad

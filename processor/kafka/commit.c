@@ -1,3 +1,4 @@
+
 /*
  * Making what the Kafka runtime processed durable, every commit.interval, on revocation and at
  * shutdown.
@@ -21,6 +22,7 @@
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
 #include "kafka/produce.h"
+#include "util/log.h"
 
 static int positions(struct xs_rt *rt, rd_kafka_topic_partition_list_t **out)
 {
@@ -75,7 +77,7 @@ static int txn_commit(struct xs_rt *rt)
                         for (size_t i = 0; i < rt->n_txn && !rt->fatal; i++) {
                                 struct txn_rec *t = &rt->txn[i];
                                 xs_rt_produce_raw(rt, t->topic, t->key, t->klen, t->value, t->vlen,
-                                                  t->hdrs, NULL);
+                                                  t->ts, t->hdrs, NULL);
                         }
                         continue;
                 }
@@ -122,7 +124,9 @@ int xs_rt_commit_now(struct xs_rt *rt)
         rd_kafka_resp_err_t err = rd_kafka_commit(rt->consumer, NULL, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
                 if (!rt->o->quiet)
-                        fprintf(stderr, "xsell run: commit failed: %s\n", rd_kafka_err2str(err));
+                        xs_log_kv(XS_LOG_WARN, "commit",
+                                  XS_KV(XS_KV_STR("error.code", rd_kafka_err2name(err))),
+                                  "commit failed: %s", rd_kafka_err2str(err));
                 xs_obs_commit_failed(rt);
                 return -1;
         }

@@ -12,6 +12,7 @@
 #include "kafka/decode.h"
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
+#include "util/log.h"
 #include "xsell/codec.h"
 #include "xsell/registry.h"
 
@@ -33,11 +34,18 @@ xs_err_t xs_rt_writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const v
                 e = xs_registry_wschema(rt->reg, kind, id, ws, err, errsize);
                 if (e != XS_ERR_RETRY)
                         break;
-                if (rt->o->stop && *rt->o->stop)
+                if (rt->o->stop && *rt->o->stop) {
+                        xs_log_kv(XS_LOG_WARN, "registry", XS_KV(XS_KV_INT("schema.id", id)),
+                                  "stopped by a signal while waiting for the schema registry "
+                                  "(%s); the record is not processed and is consumed again on "
+                                  "restart",
+                                  err);
                         return XS_ERR_RETRY;
-                if (!rt->o->quiet)
-                        fprintf(stderr, "xsell run: schema registry unavailable, retrying: %s\n",
-                                err);
+                }
+                xs_log_kv(XS_LOG_WARN, "registry",
+                          XS_KV(XS_KV_INT("schema.id", id), XS_KV_INT("attempt", attempt + 1)),
+                          "schema registry unavailable, retrying in %d s: %s", attempt < 5 ? 1 : 5,
+                          err);
                 rd_kafka_poll(rt->producer, 0);
                 xs_obs_tick(rt); /* waiting is progress: /livez stays up through the outage */
                 sleep(attempt < 5 ? 1 : 5);

@@ -8,7 +8,8 @@
  *
  * The runtime is split by job. Each file calls only files listed before it here, never one
  * after it (tools/check_layout.py checks the call graph):
- *   kafka.c         these basics
+ *   kafka.c         these basics, and librdkafka's logs and error events into util/log.h
+ *   dead_log.c      dead letters in the log: one by one, then counted; the warning of a run
  *   produce.c       producing and delivery reports, the engine sink, dead letters, the copies
  *                   of the open transaction's records
  *   decode.c        decoding input records: wire format, writer schema, record key
@@ -18,12 +19,15 @@
  *   rebalance.c     partitions assigned and revoked, state restored by replay on start
  *   run.c           xs_rt_run: setup, the consumer loop, stream time, shutdown
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syslog.h>
 #include <time.h>
 
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
+#include "util/log.h"
 
 double xs_rt_now(void)
 {
@@ -48,6 +52,119 @@ rd_kafka_t *xs_rt_producer(struct xs_rt *rt)
 uint64_t xs_rt_consumed_bytes(const struct xs_rt *rt)
 {
         return rt->consumed_bytes;
+}
+
+/* ---- librdkafka's logs and errors ---------------------------------------------------- */
+
+/* librdkafka reports a broker failure twice: it logs it (facility FAIL, at any level but debug)
+ * and queues the same text as an error event, which it logs a second time (as ERROR) when the
+ * client is polled with no error callback, or hands to the error callback. So every FAIL and
+ * FATAL line written is remembered (a hash of the client's name and the text, the last XS_SEEN_N of
+ * them, for XS_SEEN_S seconds) and an error event whose text was just logged is not logged again:
+ * one failure, one line. */
+#define XS_SEEN_N 128
+#define XS_SEEN_S 60.0
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+        uint64_t hash;
+        double at;
+} seen[XS_SEEN_N];
+static unsigned seen_next;
+
+static uint64_t seen_hash(const char *client, const char *text)
+{
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+        for (const char *s = client; *s; s++)
+                h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+        h = (h ^ 0xff) * 1099511628211ULL;
+        for (const char *s = text; *s; s++)
+                h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+        return h;
+}
+
+static void seen_add(const char *client, const char *text)
+{
+        uint64_t h = seen_hash(client, text);
+        pthread_mutex_lock(&seen_lock);
+        seen[seen_next % XS_SEEN_N].hash = h;
+        seen[seen_next % XS_SEEN_N].at = xs_rt_now();
+        seen_next++;
+        pthread_mutex_unlock(&seen_lock);
+}
+
+int xs_kafka_logged(const rd_kafka_t *rk, const char *text)
+{
+        uint64_t h = seen_hash(rd_kafka_name(rk), text);
+        double now = xs_rt_now();
+        int found = 0;
+        pthread_mutex_lock(&seen_lock);
+        for (unsigned i = 0; i < XS_SEEN_N && !found; i++)
+                found = seen[i].hash == h && seen[i].at > 0 && now - seen[i].at < XS_SEEN_S;
+        pthread_mutex_unlock(&seen_lock);
+        return found;
+}
+
+/* librdkafka's own lines (any thread), at the level of their syslog level, logger "rdkafka",
+ * with the client's name, the facility and the librdkafka thread as fields. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+        enum xs_log_level lvl = level <= LOG_ERR       ? XS_LOG_ERROR
+                                : level == LOG_WARNING ? XS_LOG_WARN
+                                : level <= LOG_INFO    ? XS_LOG_INFO
+                                                       : XS_LOG_DEBUG;
+        /* "[thrd:NAME]: text" (log.thread.name=true, the default): the thread becomes a field */
+        char thread[128] = "";
+        const char *text = buf;
+        if (!strncmp(buf, "[thrd:", 6)) {
+                const char *end = strstr(buf, "]: ");
+                if (end && (size_t)(end - buf - 6) < sizeof(thread)) {
+                        memcpy(thread, buf + 6, (size_t)(end - buf - 6));
+                        thread[end - buf - 6] = '\0';
+                        text = end + 3;
+                }
+        }
+        const char *client = rd_kafka_name(rk), *thr = thread;
+        /* (what log.level drops is not "logged"; FAIL and FATAL are the facilities whose lines
+         * come back as error events) */
+        if (xs_log_enabled(lvl) && (!strcmp(fac, "FAIL") || !strcmp(fac, "FATAL")))
+                seen_add(client, text);
+        xs_log_kv(
+            lvl, "rdkafka",
+            XS_KV(XS_KV_STR("client", client), XS_KV_STR("fac", fac), XS_KV_STR("thread", thr)),
+            "%s", text);
+}
+
+/* Error events (on the thread that polls the client): logged unless librdkafka logged the same
+ * text itself (see seen above). A fatal error is an error; the others are transient (librdkafka
+ * retries) and warnings. */
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+        (void)opaque;
+        if (xs_kafka_logged(rk, reason))
+                return;
+        xs_log_kv(err == RD_KAFKA_RESP_ERR__FATAL ? XS_LOG_ERROR : XS_LOG_WARN, "rdkafka",
+                  XS_KV(XS_KV_STR("client", rd_kafka_name(rk)),
+                        XS_KV_STR("error.code", rd_kafka_err2name((rd_kafka_resp_err_t)err))),
+                  "%s", reason);
+}
+
+void xs_kafka_log_consumer_error(rd_kafka_t *rk, const rd_kafka_message_t *m, const char *logger)
+{
+        const char *text = rd_kafka_message_errstr(m);
+        if (xs_kafka_logged(rk, text))
+                return;
+        xs_log_kv(XS_LOG_WARN, logger,
+                  XS_KV(XS_KV_STR("client", rd_kafka_name(rk)),
+                        XS_KV_STR("topic", m->rkt ? rd_kafka_topic_name(m->rkt) : ""),
+                        XS_KV_INT("partition", m->partition), XS_KV_INT("offset", m->offset),
+                        XS_KV_STR("error.code", rd_kafka_err2name(m->err))),
+                  "consumer: %s", text);
+}
+
+void xs_kafka_conf_logs(rd_kafka_conf_t *kc)
+{
+        rd_kafka_conf_set_log_cb(kc, log_cb);
+        rd_kafka_conf_set_error_cb(kc, error_cb);
 }
 
 /* ---- configuration and encoding ------------------------------------------------------ */
@@ -114,6 +231,7 @@ rd_kafka_conf_t *xs_kafka_conf(const struct xs_conf *conf, const char *bootstrap
 {
         rd_kafka_conf_t *kc = rd_kafka_conf_new();
         struct kconf_ctx ctx = {kc, errstr, errstr_size, 0};
+        xs_kafka_conf_logs(kc);
         /* the guarded keys among the first 16 pairs of extra (the callers pass at most 9), as
          * librdkafka reads them back */
         char want_buf[16][64];

@@ -67,6 +67,15 @@ uint64_t xs_rt_consumed_bytes(const struct xs_rt *rt);
  * key, value, key, value...). Returns NULL with errstr filled on an unknown property. */
 rd_kafka_conf_t *xs_kafka_conf(const struct xs_conf *conf, const char *bootstrap,
                                const char *const *extra, char *errstr, size_t errstr_size);
+/* Routes a client's logs and error events into util/log.h (logger "rdkafka"), each failure
+ * once; xs_kafka_conf does it for every client it configures. */
+void xs_kafka_conf_logs(rd_kafka_conf_t *kc);
+/* 1 when text was just logged at error level by librdkafka for the client rk (so an error
+ * event or consumer error with the same text need not be logged again). Thread-safe. */
+int xs_kafka_logged(const rd_kafka_t *rk, const char *text);
+/* Logs a consumer error returned as a message (not PARTITION_EOF) as a warning with its topic,
+ * partition, offset and code, unless librdkafka just logged the same text. */
+void xs_kafka_log_consumer_error(rd_kafka_t *rk, const rd_kafka_message_t *m, const char *logger);
 /* Frames and encodes one record of kind into buf (owned by the caller, grown as needed).
  * Returns the length, or 0 with errstr filled. */
 size_t xs_kafka_encode(struct xs_codec *codec, enum xs_record_kind kind, uint32_t schema_id,

@@ -11,6 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "kafka/dead_log.h"
 #include "kafka/kafka.h"
 #include "util/conf_int.h"
 #include "xsell/codec.h"
@@ -25,6 +26,7 @@ struct txn_rec {
         char *topic;
         void *key, *value;
         size_t klen, vlen;
+        int64_t ts;
         rd_kafka_headers_t *hdrs;
 };
 
@@ -60,8 +62,18 @@ struct xs_rt {
         double eof_hold_until[1024];
         int64_t part_max[1024]; /* newest event time per partition (stream time) */
         int64_t stream_time;
+        /* headers.passthrough: the names (pointers into hdr_names_buf), and while the engine
+         * processes an input event, its id, time and those of its headers it has (NULL if
+         * none) for the outputs it triggers (produce.c) */
+        char *hdr_names_buf;
+        const char *hdr_names[XS_HEADERS_PASSTHROUGH_MAX];
+        int n_hdr_names;
+        const char *cur_event_id;
+        int64_t cur_event_time;
+        rd_kafka_headers_t *cur_hdrs;
         struct xs_rt_stats st;
-        struct xs_obs *obs; /* metrics, health, debug views (obs.c) */
+        struct xs_dead_log dlog; /* dead letters in the log (dead_log.h) */
+        struct xs_obs *obs;      /* metrics, health, debug views (obs.c) */
 };
 
 /* Seconds on the monotonic clock: wall-clock for commits, timeouts and idle exit, never

@@ -697,7 +697,7 @@ void xs_obs_restore_progress(struct xs_rt *rt, const char *phase, int64_t done)
                 ob->restore_logged = now;
                 xs_log_kv(XS_LOG_INFO, "restore",
                           XS_KV(XS_KV_INT("done", done), XS_KV_INT("planned", ob->restore_planned)),
-                          "restore: %s %" PRId64 " of %" PRId64 " events (%.0f%%)", phase, done,
+                          "%s %" PRId64 " of %" PRId64 " events (%.0f%%)", phase, done,
                           ob->restore_planned,
                           ob->restore_planned > 0
                               ? 100.0 * (double)done / (double)ob->restore_planned
@@ -739,24 +739,31 @@ void xs_obs_restore_end(struct xs_rt *rt)
 
 /* ---- the exit summary --------------------------------------------------------------- */
 
-void xs_obs_summary(struct xs_rt *rt, FILE *f)
+void xs_obs_summary(struct xs_rt *rt, char *buf, size_t size, uint64_t tot[4])
 {
         struct xs_stats st;
+        size_t n = 0;
+        buf[0] = '\0';
         if (!rt->obs || !rt->eng)
                 return;
         live_stats(rt, rt->obs, &st);
         for (int ctl = 0; ctl < 2; ctl++) {
-                fprintf(f, ctl ? "control group (converted/withheld):"
-                               : "conversions (converted/sent, replayed events excluded):");
+                n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s",
+                                      ctl ? "; control group (converted/withheld):"
+                                          : "; conversions (converted/sent, replayed events "
+                                            "excluded):");
                 for (int o = 0; o < XS_OFFER_COUNT; o++) {
                         uint64_t made = 0, conv = 0;
                         for (int g = 0; g < XS_STAGE_COUNT; g++) {
                                 made += ctl ? st.control_offers[o][g] : st.offers[o][g];
                                 conv += ctl ? st.control_conversions[o][g] : st.conversions[o][g];
                         }
-                        fprintf(f, " %s=%" PRIu64 "/%" PRIu64 " (%.1f%%)", xs_offer_type_name(o),
-                                conv, made, made ? 100.0 * (double)conv / (double)made : 0.0);
+                        tot[2 * ctl] += made;
+                        tot[2 * ctl + 1] += conv;
+                        n += (size_t)snprintf(buf + n, n < size ? size - n : 0,
+                                              " %s=%" PRIu64 "/%" PRIu64 " (%.1f%%)",
+                                              xs_offer_type_name(o), conv, made,
+                                              made ? 100.0 * (double)conv / (double)made : 0.0);
                 }
-                fprintf(f, "\n");
         }
 }

@@ -12,7 +12,8 @@
 #ifndef XS_OBS_H
 #define XS_OBS_H
 
-#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -55,8 +56,10 @@ void xs_obs_restore_begin(struct xs_rt *rt, int64_t planned, int64_t skipped);
 void xs_obs_restore_progress(struct xs_rt *rt, const char *phase, int64_t done);
 void xs_obs_restore_end(struct xs_rt *rt);
 
-/* A line of conversions and control-group figures for the exit summary (PRODUCT.md section 6),
- * per offer type: sent, converted, rate; withheld for the control group, converted. */
-void xs_obs_summary(struct xs_rt *rt, FILE *f);
+/* The conversions and the control group's per offer type for the exit summary (PRODUCT.md
+ * section 6), as "; conversions (converted/sent, ...): TYPE=c/s (r%) ...; control group
+ * (converted/withheld): ..." into buf; tot gets the totals: offers made, converted, withheld
+ * for the control group, converted there. What the restore replayed is left out. */
+void xs_obs_summary(struct xs_rt *rt, char *buf, size_t size, uint64_t tot[4]);
 
 #endif

@@ -2,12 +2,17 @@
  * Producing for the Kafka runtime: every record the processor writes (offers, signals,
  * outcomes, dead letters) is produced here, and the producer's delivery reports come back here.
  *
- * - The engine sink encodes each output with its schema id and produces it keyed by customer.
+ * - The engine sink encodes each output with its schema id and produces it keyed by customer,
+ *   with the event time of its trigger as the record's timestamp (an offer's created_at, which
+ *   is a timer's due time when a timer fired it; a signal's event_time; an outcome's
+ *   converted_at), and with the headers.passthrough headers of the input record that
+ *   triggered it (run.c keeps them while the engine processes that record; outputs fired by a
+ *   timer or by another event have none).
  *   An offer's printed line rides with the record and is printed only once the broker has
  *   acknowledged it; a failed delivery stops the runtime under at-least-once (its offset must
  *   not be committed) and is left to the transaction under exactly-once.
- * - A poison input record goes to the dead-letter topic with its key, value and headers, plus
- *   __xsell.errors.* headers (topic, partition, offset, stage, error).
+ * - A poison input record goes to the dead-letter topic with its key, value, timestamp and
+ *   headers, plus __xsell.errors.* headers (topic, partition, offset, stage, error).
  * - Exactly-once: a transaction is opened on first use, and every record of the open
  *   transaction is also copied here (as many as one commit.interval produces; txn_bytes counts
  *   them), so that commit.c can produce them again, unchanged, when the broker aborts it.
@@ -41,14 +46,16 @@ void xs_rt_txn_clear(struct xs_rt *rt)
 
 /* Produces one record; retries while the local queue is full. hdrs is copied. */
 int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
-                      const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque)
+                      const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
+                      void *opaque)
 {
         for (;;) {
                 rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
                 rd_kafka_resp_err_t err = rd_kafka_producev(
                     rt->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, klen),
                     RD_KAFKA_V_VALUE((void *)value, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                    RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0), RD_KAFKA_V_HEADERS(h),
+                    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
                 if (!err) {
                         rt->st.produced++;
                         return 0;
@@ -79,8 +86,10 @@ int xs_rt_txn_begin(struct xs_rt *rt)
         return 0;
 }
 
+/* ts: the record's timestamp (ms since the epoch; 0: now). */
 static int produce(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
-                   const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque)
+                   const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
+                   void *opaque)
 {
         if (rt->restoring) {
                 free(opaque);
@@ -113,10 +122,11 @@ static int produce(struct xs_rt *rt, const char *topic, const void *key, size_t 
                         memcpy(t->value, value, vlen);
                 t->klen = klen;
                 t->vlen = vlen;
+                t->ts = ts;
                 t->hdrs = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
                 rt->txn_bytes += klen + vlen;
         }
-        return xs_rt_produce_raw(rt, topic, key, klen, value, vlen, hdrs, opaque);
+        return xs_rt_produce_raw(rt, topic, key, klen, value, vlen, ts, hdrs, opaque);
 }
 
 /* delivery reports: printing acknowledged offers, counting failures */
@@ -199,8 +209,19 @@ static char *offer_line(const struct xs_offer *o, int json)
         return strdup(buf);
 }
 
+/* The passthrough headers of the input record being processed, if trigger_id and time are
+ * those of its event (so not for an output a timer fired while it was processed), else NULL. */
+static const rd_kafka_headers_t *trigger_headers(const struct xs_rt *rt, const char *trigger_id,
+                                                 int64_t time)
+{
+        if (!rt->cur_hdrs || !trigger_id || !rt->cur_event_id || time != rt->cur_event_time ||
+            strcmp(trigger_id, rt->cur_event_id) != 0)
+                return NULL;
+        return rt->cur_hdrs;
+}
+
 static void emit(struct xs_rt *rt, enum xs_record_kind kind, const char *topic, const char *key,
-                 const void *record, char *line)
+                 const void *record, int64_t ts, const rd_kafka_headers_t *hdrs, char *line)
 {
         char err[256];
         size_t len = xs_kafka_encode(rt->codec, kind, rt->out_ids[kind], record, 0, &rt->buf,
@@ -210,7 +231,7 @@ static void emit(struct xs_rt *rt, enum xs_record_kind kind, const char *topic, 
                 free(line);
                 return;
         }
-        produce(rt, topic, key, strlen(key), rt->buf, len, NULL, line);
+        produce(rt, topic, key, strlen(key), rt->buf, len, ts, hdrs, line);
 }
 
 void xs_rt_on_offer(void *opaque, const struct xs_offer *o)
@@ -218,21 +239,24 @@ void xs_rt_on_offer(void *opaque, const struct xs_offer *o)
         struct xs_rt *rt = opaque;
         char *line = rt->o->print && !rt->restoring ? offer_line(o, rt->o->print_json) : NULL;
         xs_obs_offer(rt, o);
-        emit(rt, XS_KIND_OFFER, rt->p->topic_offers, o->customer_id, o, line);
+        emit(rt, XS_KIND_OFFER, rt->p->topic_offers, o->customer_id, o, o->created_at,
+             trigger_headers(rt, o->trigger_event_id, o->created_at), line);
 }
 
 void xs_rt_on_signal(void *opaque, const struct xs_signal *s)
 {
         struct xs_rt *rt = opaque;
         if (*rt->p->topic_signals)
-                emit(rt, XS_KIND_SIGNAL, rt->p->topic_signals, s->customer_id, s, NULL);
+                emit(rt, XS_KIND_SIGNAL, rt->p->topic_signals, s->customer_id, s, s->event_time,
+                     trigger_headers(rt, s->trigger_event_id, s->event_time), NULL);
 }
 
 void xs_rt_on_outcome(void *opaque, const struct xs_outcome *o)
 {
         struct xs_rt *rt = opaque;
         if (*rt->p->topic_outcomes)
-                emit(rt, XS_KIND_OUTCOME, rt->p->topic_outcomes, o->customer_id, o, NULL);
+                emit(rt, XS_KIND_OUTCOME, rt->p->topic_outcomes, o->customer_id, o, o->converted_at,
+                     trigger_headers(rt, o->purchase_event_id, o->converted_at), NULL);
 }
 
 /* ---- dead letters ------------------------------------------------------------------- */
@@ -264,8 +288,12 @@ void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char
         rd_kafka_header_add(h, "__xsell.errors.stage", -1, stage, -1);
         rd_kafka_header_add(h, "__xsell.errors.error.code", -1, xs_err_name(err), -1);
         rd_kafka_header_add(h, "__xsell.errors.error.message", -1, why, -1);
-        produce(rt, rt->p->topic_dead_letter, m->key, m->key_len, m->payload, m->len, h, NULL);
+        /* the poison record's own timestamp: its event time cannot be trusted, if read at all */
+        produce(rt, rt->p->topic_dead_letter, m->key, m->key_len, m->payload, m->len,
+                rd_kafka_message_timestamp(m, NULL), h, NULL);
         rd_kafka_headers_destroy(h);
         rt->st.dead_lettered++;
         xs_obs_dead_letter(rt, stage);
+        xs_dead_log_add(&rt->dlog, xs_rt_now(), !strcmp(topic, rt->p->topic_events), topic,
+                        m->partition, m->offset, stage, xs_err_name(err), why);
 }

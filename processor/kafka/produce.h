@@ -6,6 +6,7 @@
 #define XS_KAFKA_PRODUCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -19,10 +20,12 @@ int xs_rt_txn_begin(struct xs_rt *rt);
 void xs_rt_txn_clear(struct xs_rt *rt);
 
 /* Produces one record, without keeping a copy (commit.c uses it to produce an aborted
- * transaction's records again). key, value and hdrs are copied. opaque is taken: the delivery
- * report frees it, or this call on failure. Returns 0, or -1 with the runtime stopped. */
+ * transaction's records again). key, value and hdrs are copied. ts is the record's timestamp in
+ * ms since the epoch (0 or less: the producer's clock). opaque is taken: the delivery report
+ * frees it, or this call on failure. Returns 0, or -1 with the runtime stopped. */
 int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
-                      const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque);
+                      const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
+                      void *opaque);
 
 /* The producer's delivery report callback (opaque is the runtime). */
 void xs_rt_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);

@@ -27,6 +27,7 @@
 #include "kafka/obs.h"
 #include "kafka/produce.h"
 #include "kafka/rebalance.h"
+#include "util/log.h"
 #include "xsell/engine.h"
 #include "xsell/event.h"
 
@@ -84,10 +85,10 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                 return;
         }
         if (!rt->o->quiet)
-                fprintf(stderr,
-                        "xsell run: restoring state from %d partition(s), up to %" PRId64
-                        " events\n",
-                        want->cnt, total);
+                xs_log_kv(XS_LOG_INFO, "restore",
+                          XS_KV(XS_KV_INT("partitions", want->cnt), XS_KV_INT("events", total)),
+                          "restoring state from %d partition(s), up to %" PRId64 " events",
+                          want->cnt, total);
         xs_obs_restore_begin(rt, total, skipped);
         rd_kafka_conf_t *kc =
             xs_kafka_conf(rt->conf, rt->o->bootstrap,
@@ -98,9 +99,10 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
         if (!rc) {
                 if (kc)
                         rd_kafka_conf_destroy(kc);
-                fprintf(stderr, "xsell run: restore: %s\n", err);
+                xs_log(XS_LOG_ERROR, "restore", "restore: %s", err);
                 goto out;
         }
+        rd_kafka_poll_set_consumer(rc); /* its error events are served by consumer_poll */
         rd_kafka_assign(rc, want);
         struct restore_rec *recs = NULL;
         size_t n = 0, cap = 0;
@@ -171,7 +173,8 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
         rt->st.restored += n;
         free(recs);
         if (!rt->o->quiet)
-                fprintf(stderr, "xsell run: restored %zu events\n", n);
+                xs_log_kv(XS_LOG_INFO, "restore", XS_KV(XS_KV_INT("events", n)),
+                          "restored %zu events", n);
 out:
         xs_obs_restore_end(rt);
         rd_kafka_topic_partition_list_destroy(want);
@@ -223,7 +226,9 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         rd_kafka_assign(rk, parts);
                 }
                 if (!rt->o->quiet)
-                        fprintf(stderr, "xsell run: assigned %d partition(s)\n", parts->cnt);
+                        xs_log_kv(XS_LOG_INFO, "rebalance",
+                                  XS_KV(XS_KV_INT("partitions", parts->cnt)),
+                                  "assigned %d partition(s)", parts->cnt);
                 return;
         }
         /* revoked or lost: make what was processed durable first (unless the assignment is
@@ -252,6 +257,9 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 rd_kafka_assign(rk, NULL);
         }
         if (!rt->o->quiet)
-                fprintf(stderr, "xsell run: revoked %d partition(s)%s\n", parts->cnt,
-                        rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+                xs_log_kv(XS_LOG_INFO, "rebalance",
+                          XS_KV(XS_KV_INT("partitions", parts->cnt),
+                                XS_KV_INT("lost", rd_kafka_assignment_lost(rk))),
+                          "revoked %d partition(s)%s", parts->cnt,
+                          rd_kafka_assignment_lost(rk) ? " (lost)" : "");
 }

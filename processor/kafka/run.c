@@ -31,10 +31,62 @@
 #include "kafka/produce.h"
 #include "kafka/rebalance.h"
 #include "util/conf_int.h"
+#include "util/log.h"
 #include "xsell/engine.h"
 #include "xsell/registry.h"
 
 /* ---- input records ------------------------------------------------------------------ */
+
+/* Splits headers.passthrough (checked by xs_conf_check: at most XS_HEADERS_PASSTHROUGH_MAX
+ * names) into rt->hdr_names. Returns 0, or -1 out of memory. */
+static int passthrough_names(struct xs_rt *rt)
+{
+        rt->hdr_names_buf = strdup(rt->p->headers_passthrough);
+        if (!rt->hdr_names_buf)
+                return -1;
+        char *save = NULL;
+        for (char *t = strtok_r(rt->hdr_names_buf, ",", &save);
+             t && rt->n_hdr_names < XS_HEADERS_PASSTHROUGH_MAX; t = strtok_r(NULL, ",", &save)) {
+                t += strspn(t, " \t");
+                size_t n = strcspn(t, " \t");
+                t[n] = '\0';
+                if (*t)
+                        rt->hdr_names[rt->n_hdr_names++] = t;
+        }
+        return 0;
+}
+
+/* The input event that is about to be processed: what its outputs take from it (produce.c).
+ * Only the passthrough headers are copied, every occurrence in order; no headers, no copy. */
+static void trigger_begin(struct xs_rt *rt, const rd_kafka_message_t *m, const struct xs_event *ev)
+{
+        rt->cur_event_id = ev->event_id;
+        rt->cur_event_time = ev->event_time;
+        rd_kafka_headers_t *in = NULL;
+        if (!rt->n_hdr_names || rd_kafka_message_headers(m, &in) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            !in)
+                return;
+        for (int k = 0; k < rt->n_hdr_names; k++) {
+                const void *val;
+                size_t size;
+                for (size_t idx = 0; rd_kafka_header_get(in, idx, rt->hdr_names[k], &val, &size) ==
+                                     RD_KAFKA_RESP_ERR_NO_ERROR;
+                     idx++) {
+                        if (!rt->cur_hdrs)
+                                rt->cur_hdrs = rd_kafka_headers_new(4);
+                        rd_kafka_header_add(rt->cur_hdrs, rt->hdr_names[k], -1, val,
+                                            val ? (ssize_t)size : 0);
+                }
+        }
+}
+
+static void trigger_end(struct xs_rt *rt)
+{
+        if (rt->cur_hdrs)
+                rd_kafka_headers_destroy(rt->cur_hdrs);
+        rt->cur_hdrs = NULL;
+        rt->cur_event_id = NULL;
+}
 
 static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
 {
@@ -50,7 +102,9 @@ static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
                 return; /* stopping while the registry is down: not processed, not stored */
         if (e == XS_OK) {
                 xs_engine_set_tag(rt->eng, (uint32_t)m->partition);
+                trigger_begin(rt, m, &ev);
                 e = xs_engine_process(rt->eng, &ev, err, sizeof(err));
+                trigger_end(rt);
                 if (e == XS_ERR_NOMEM) {
                         xs_rt_set_fatal(rt, "engine: %s", err);
                         return;
@@ -63,6 +117,8 @@ static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
         }
         if (e != XS_OK)
                 xs_rt_dead_letter(rt, m, stage, e, err);
+        else
+                xs_dead_log_ok(&rt->dlog);
         /* processed (or dead-lettered): its offset may be committed with what it produced
          * (stores m->offset + 1; no allocation on this per-record path) */
         rd_kafka_offset_store(m->rkt, m->partition, m->offset);
@@ -126,6 +182,8 @@ static int all_at_eof(const struct xs_rt *rt)
 
 /* ---- setup, the loop, shutdown ------------------------------------------------------ */
 
+/* 0, or -1 (failed, logged), or 1: stopped by a signal while the registry did not answer
+ * (logged; a stop, not a failure). */
 static int registry_setup(struct xs_rt *rt)
 {
         char err[512];
@@ -142,7 +200,7 @@ static int registry_setup(struct xs_rt *rt)
                 rt->reg = xs_registry_new_static(err, sizeof(err));
         }
         if (!rt->reg) {
-                fprintf(stderr, "xsell run: schema registry: %s\n", err);
+                xs_log(XS_LOG_ERROR, "registry", "schema registry: %s", err);
                 return -1;
         }
         const int64_t static_ids[XS_KIND_COUNT] = {p->schema_id_event, p->schema_id_product,
@@ -155,7 +213,7 @@ static int registry_setup(struct xs_rt *rt)
                 if (!*p->registry_url) {
                         rt->out_ids[k] = (uint32_t)static_ids[k];
                         if (xs_registry_static_add(rt->reg, rt->out_ids[k], text) != XS_OK) {
-                                fprintf(stderr, "xsell run: schema.id.*: ids must differ\n");
+                                xs_log(XS_LOG_ERROR, "registry", "schema.id.*: ids must differ");
                                 return -1;
                         }
                         continue;
@@ -164,47 +222,94 @@ static int registry_setup(struct xs_rt *rt)
                         continue; /* inputs: writer schemas come by id */
                 char subject[512];
                 snprintf(subject, sizeof(subject), "%s-value", topics[k]);
+                /* registry.auto_register=false: credentials that may only read are enough */
+                int reg = p->registry_auto_register;
+                const char *doing = reg ? "registering" : "looking up";
                 xs_err_t e;
-                while ((e = xs_registry_register(rt->reg, subject, text, &rt->out_ids[k], err,
-                                                 sizeof(err))) == XS_ERR_RETRY) {
-                        fprintf(stderr, "xsell run: registering %s: %s; retrying\n", subject, err);
-                        if (rt->o->stop && *rt->o->stop)
-                                return -1;
-                        xs_obs_tick(rt);
+                while ((e = (reg ? xs_registry_register : xs_registry_lookup)(
+                            rt->reg, subject, text, &rt->out_ids[k], err, sizeof(err))) ==
+                       XS_ERR_RETRY) {
+                        if (rt->o->stop && *rt->o->stop) {
+                                xs_log_kv(XS_LOG_WARN, "registry",
+                                          XS_KV(XS_KV_STR("subject", subject)),
+                                          "stopped by a signal while waiting for the schema "
+                                          "registry (%s %s: %s); nothing was consumed",
+                                          doing, subject, err);
+                                return 1;
+                        }
+                        xs_log_kv(XS_LOG_WARN, "registry", XS_KV(XS_KV_STR("subject", subject)),
+                                  "%s %s: %s; retrying in 2 s", doing, subject, err);
+                        xs_obs_tick(rt); /* waiting is progress: /livez stays up */
                         sleep(2);
                 }
+                if (e == XS_ERR_NOT_FOUND && !reg) {
+                        xs_log_kv(
+                            XS_LOG_ERROR, "registry", XS_KV(XS_KV_STR("subject", subject)),
+                            "the %s schema is not registered under subject %s and "
+                            "registry.auto_register=false: register schemas/%s there (exactly "
+                            "that text), or set registry.auto_register=true",
+                            xs_record_kind_name((enum xs_record_kind)k), subject,
+                            k == XS_KIND_OFFER    ? "offer.avsc"
+                            : k == XS_KIND_SIGNAL ? "journey_signal.avsc"
+                                                  : "offer_outcome.avsc");
+                        return -1;
+                }
                 if (e != XS_OK) {
-                        fprintf(stderr, "xsell run: registering %s: %s\n", subject, err);
+                        xs_log_kv(XS_LOG_ERROR, "registry", XS_KV(XS_KV_STR("subject", subject)),
+                                  "%s %s: %s", doing, subject, err);
                         return -1;
                 }
         }
         return 0;
 }
 
+/* The exit summary: one log line (with the figures as fields too in JSON). Flagged, and a
+ * warning, when every input record was dead-lettered or errors.warn_consecutive were in a
+ * row. */
 static void print_summary(struct xs_rt *rt)
 {
         struct xs_stats st;
         xs_engine_stats(rt->eng, &st);
-        fprintf(stderr,
-                "\n== xsell run ==\nconsumed %" PRIu64 ", catalog %" PRIu64 ", produced %" PRIu64
-                ", delivered %" PRIu64 ", dead letters %" PRIu64 ", commits %" PRIu64
-                ", transactions %" PRIu64 " (aborted and retried %" PRIu64 "), restored %" PRIu64
-                ", rebalances %" PRIu64 "\n",
-                rt->st.consumed, rt->st.catalog_records, rt->st.produced, rt->st.delivered,
-                rt->st.dead_lettered, rt->st.commits, rt->st.txn_commits, rt->st.txn_aborts,
-                rt->st.restored, rt->st.rebalances);
-        fprintf(stderr, "offers:");
-        for (int o = 0; o < XS_OFFER_COUNT; o++) {
-                uint64_t n = 0;
+        xs_dead_log_flush(&rt->dlog);
+        char offers[512];
+        size_t n = 0;
+        for (int o = 0; o < XS_OFFER_COUNT && n < sizeof(offers); o++) {
+                uint64_t c = 0;
                 for (int s = 0; s < XS_STAGE_COUNT; s++)
-                        n += st.offers[o][s];
-                fprintf(stderr, " %s=%" PRIu64, xs_offer_type_name(o), n);
+                        c += st.offers[o][s];
+                n += (size_t)snprintf(offers + n, sizeof(offers) - n, " %s=%" PRIu64,
+                                      xs_offer_type_name(o), c);
         }
-        fprintf(stderr,
-                "; events processed %" PRIu64 ", rejected %" PRIu64 ", late %" PRIu64
-                ", duplicate %" PRIu64 "\n",
-                st.events_processed, st.events_rejected, st.events_late, st.events_duplicate);
-        xs_obs_summary(rt, stderr);
+        char flag[1024];
+        int flagged = xs_dead_log_flag(&rt->dlog, rt->st.consumed, flag, sizeof(flag));
+        struct xs_log_kv kv[48];
+        size_t nkv = 0;
+#define XS_RT_KV(name, help) kv[nkv++] = XS_KV_INT(#name, rt->st.name);
+        XS_RT_STATS(XS_RT_KV)
+#undef XS_RT_KV
+        kv[nkv++] = XS_KV_INT("events_processed", st.events_processed);
+        kv[nkv++] = XS_KV_INT("events_rejected", st.events_rejected);
+        kv[nkv++] = XS_KV_INT("events_late", st.events_late);
+        kv[nkv++] = XS_KV_INT("events_duplicate", st.events_duplicate);
+        kv[nkv++] = XS_KV_INT("dead_letter_warning", flagged);
+        /* PRODUCT.md section 6: conversions and the control group's (obs.c) */
+        char conv[600];
+        uint64_t tot[4] = {0};
+        xs_obs_summary(rt, conv, sizeof(conv), tot);
+        kv[nkv++] = XS_KV_INT("offers_made", tot[0]);
+        kv[nkv++] = XS_KV_INT("conversions", tot[1]);
+        kv[nkv++] = XS_KV_INT("control_withheld", tot[2]);
+        kv[nkv++] = XS_KV_INT("control_conversions", tot[3]);
+        xs_log_kv(flagged ? XS_LOG_WARN : XS_LOG_INFO, "run", kv, xs_log_is_json() ? nkv : 0,
+                  "summary: consumed %" PRIu64 ", catalog %" PRIu64 ", produced %" PRIu64
+                  ", delivered %" PRIu64 ", dead letters %" PRIu64 ", commits %" PRIu64
+                  ", transactions %" PRIu64 " (aborted and retried %" PRIu64 "), restored %" PRIu64
+                  ", rebalances %" PRIu64 "; offers:%s; events processed %" PRIu64
+                  ", rejected %" PRIu64 ", late %" PRIu64 ", duplicate %" PRIu64 "%s%s",
+                  rt->st.consumed, rt->st.catalog_records, rt->st.produced, rt->st.delivered,
+                  rt->st.dead_lettered, rt->st.commits, rt->st.txn_commits, rt->st.txn_aborts,
+                  rt->st.restored, rt->st.rebalances, offers, st.events_processed,
+                  st.events_rejected, st.events_late, st.events_duplicate, conv, flag);
 }
 
 int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
@@ -218,6 +323,8 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         const struct xs_params *p = rt->p;
         rt->eos = !strcmp(p->processing_guarantee, "exactly_once");
         rt->tolerance_none = !strcmp(p->errors_tolerance, "none");
+        xs_dead_log_init(&rt->dlog, p->errors_log_first, p->errors_log_interval,
+                         p->errors_warn_consecutive);
         xs_avro_guard_init(0);
         struct xs_sink sink = {xs_rt_on_offer, xs_rt_on_signal, xs_rt_on_outcome, rt};
         rt->eng = xs_engine_new(conf, &sink, err, sizeof(err));
@@ -228,7 +335,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         for (int i = 0; i < 1024; i++)
                 rt->part_max[i] = INT64_MIN;
         if (!rt->eng || !rt->codec) {
-                fprintf(stderr, "xsell run: %s\n", err);
+                xs_log(XS_LOG_ERROR, "run", "%s", err);
                 rc = 2;
                 goto out;
         }
@@ -241,7 +348,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         for (int k = 0; k < 2; k++) {
                 rd_kafka_conf_t *probe = xs_kafka_conf(conf, NULL, guarantee[k], err, sizeof(err));
                 if (!probe) {
-                        fprintf(stderr, "xsell run: %s\n", err);
+                        xs_log(XS_LOG_ERROR, "run", "%s", err);
                         rc = 2;
                         goto out;
                 }
@@ -251,8 +358,15 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 rc = 2;
                 goto out;
         }
-        if (registry_setup(rt) != 0)
+        if (passthrough_names(rt) != 0) {
+                xs_log(XS_LOG_ERROR, "run", "out of memory");
                 goto out;
+        }
+        int setup = registry_setup(rt);
+        if (setup != 0) {
+                rc = setup > 0 ? 0 : 1; /* a signal: the status of a stop (0), as in the loop */
+                goto out;
+        }
 
         char client[300], txnid[320];
         snprintf(client, sizeof(client), "%s-producer", p->application_id);
@@ -260,13 +374,17 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         snprintf(txnid, sizeof(txnid), "%s-%s", p->application_id, host && *host ? host : "0");
         rd_kafka_conf_t *pc = xs_kafka_conf(
             conf, opts->bootstrap,
-            rt->eos ? (const char *const[]){"client.id", client, "enable.idempotence", "true",
-                                            "transactional.id", txnid, "linger.ms", "5", NULL}
-                    : (const char *const[]){"client.id", client, "enable.idempotence", "true",
-                                            "linger.ms", "5", NULL},
+            /* partitioner: the Java client's murmur2 (random for a null key), so that outputs
+             * keyed by customer co-partition with what Kafka Streams, ksqlDB or Connect write */
+            rt->eos
+                ? (const char *const[]){"client.id", client, "enable.idempotence", "true",
+                                        "transactional.id", txnid, "linger.ms", "5", "partitioner",
+                                        "murmur2_random", NULL}
+                : (const char *const[]){"client.id", client, "enable.idempotence", "true",
+                                        "linger.ms", "5", "partitioner", "murmur2_random", NULL},
             err, sizeof(err));
         if (!pc) {
-                fprintf(stderr, "xsell run: %s\n", err);
+                xs_log(XS_LOG_ERROR, "run", "%s", err);
                 rc = 2;
                 goto out;
         }
@@ -275,21 +393,25 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         rd_kafka_conf_set_opaque(pc, rt);
         if (!(rt->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof(err)))) {
                 rd_kafka_conf_destroy(pc);
-                fprintf(stderr, "xsell run: producer: %s\n", err);
+                xs_log(XS_LOG_ERROR, "run", "producer: %s", err);
                 rc = 2;
                 goto out;
         }
         if (rt->eos) {
                 rd_kafka_error_t *e = rd_kafka_init_transactions(rt->producer, 30000);
                 if (e) {
-                        fprintf(stderr, "xsell run: init_transactions: %s\n",
-                                rd_kafka_error_string(e));
+                        xs_log_kv(XS_LOG_ERROR, "run",
+                                  XS_KV(XS_KV_STR("error.code",
+                                                  rd_kafka_err2name(rd_kafka_error_code(e)))),
+                                  "init_transactions: %s", rd_kafka_error_string(e));
                         rd_kafka_error_destroy(e);
                         goto out;
                 }
         }
-        if (*p->topic_catalog && xs_rt_catalog_bootstrap(rt) != 0)
+        if (*p->topic_catalog && (setup = xs_rt_catalog_bootstrap(rt)) != 0) {
+                rc = setup > 0 ? 0 : 1; /* stopped by a signal (logged), or failed */
                 goto out;
+        }
         xs_obs_catalog_loaded(rt);
 
         snprintf(client, sizeof(client), "%s-consumer", p->application_id);
@@ -304,7 +426,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                   "fetch.wait.max.ms", opts->bootstrap ? "10" : "500", NULL},
             err, sizeof(err));
         if (!cc) {
-                fprintf(stderr, "xsell run: %s\n", err);
+                xs_log(XS_LOG_ERROR, "run", "%s", err);
                 rc = 2;
                 goto out;
         }
@@ -313,7 +435,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         rd_kafka_conf_set_opaque(cc, rt);
         if (!(rt->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof(err)))) {
                 rd_kafka_conf_destroy(cc);
-                fprintf(stderr, "xsell run: consumer: %s\n", err);
+                xs_log(XS_LOG_ERROR, "run", "consumer: %s", err);
                 rc = 2;
                 goto out;
         }
@@ -323,13 +445,19 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         rd_kafka_resp_err_t serr = rd_kafka_subscribe(rt->consumer, sub);
         rd_kafka_topic_partition_list_destroy(sub);
         if (serr) {
-                fprintf(stderr, "xsell run: subscribe %s: %s\n", p->topic_events,
-                        rd_kafka_err2str(serr));
+                xs_log_kv(XS_LOG_ERROR, "run",
+                          XS_KV(XS_KV_STR("topic", p->topic_events),
+                                XS_KV_STR("error.code", rd_kafka_err2name(serr))),
+                          "subscribe %s: %s", p->topic_events, rd_kafka_err2str(serr));
                 goto out;
         }
         if (!opts->quiet)
-                fprintf(stderr, "xsell run: consuming %s as group %s (%s)\n", p->topic_events,
-                        p->application_id, p->processing_guarantee);
+                xs_log_kv(XS_LOG_INFO, "run",
+                          XS_KV(XS_KV_STR("topic", p->topic_events),
+                                XS_KV_STR("group", p->application_id),
+                                XS_KV_STR("guarantee", p->processing_guarantee)),
+                          "consuming %s as group %s (%s)", p->topic_events, p->application_id,
+                          p->processing_guarantee);
 
         rt->last_commit = rt->last_input = xs_rt_now();
         int feeding = opts->feed != NULL;
@@ -344,6 +472,8 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                 break;
                         if (!m->err)
                                 xs_rt_handle_catalog(rt, m);
+                        else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                xs_kafka_log_consumer_error(rt->catcons, m, "catalog");
                         rd_kafka_message_destroy(m);
                 }
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, 100);
@@ -365,13 +495,13 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                         rt->eof_hold_until[part] = xs_rt_now() + XS_EOF_HOLD_S;
                                 }
                         } else if (!opts->quiet) {
-                                fprintf(stderr, "xsell run: consumer: %s\n",
-                                        rd_kafka_message_errstr(m));
+                                xs_kafka_log_consumer_error(rt->consumer, m, "run");
                         }
                         rd_kafka_message_destroy(m);
                 }
                 advance_stream_time(rt);
                 rd_kafka_poll(rt->producer, 0);
+                xs_dead_log_tick(&rt->dlog, xs_rt_now());
                 if (xs_rt_now() - rt->last_commit >= (double)p->commit_interval / 1000.0)
                         xs_rt_commit_now(rt);
                 if (idle_exit > 0 && !feeding && xs_rt_now() - rt->last_input >= idle_exit &&
@@ -392,10 +522,12 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         /* graceful shutdown: stop consuming, make what was processed durable, close */
         if (!rt->fatal) {
                 if (xs_rt_commit_now(rt) != 0 && !rt->fatal)
-                        fprintf(stderr, "xsell run: final commit did not complete\n");
+                        xs_log(XS_LOG_WARN, "run", "final commit did not complete");
         }
         if (rt->fatal)
-                fprintf(stderr, "xsell run: stopping: %s\n", rt->fatal_msg);
+                xs_log(XS_LOG_ERROR, "run", "stopping: %s", rt->fatal_msg);
+        else if (opts->stop && *opts->stop && !opts->quiet)
+                xs_log(XS_LOG_INFO, "run", "stopped by a signal");
         rc = rt->fatal ? 1 : 0;
 out:
         if (rt->consumer) {
@@ -421,6 +553,7 @@ out:
         xs_obs_stop(rt);
         xs_rt_txn_clear(rt);
         free(rt->txn);
+        free(rt->hdr_names_buf);
         free(rt->buf);
         xs_engine_destroy(rt->eng);
         xs_codec_destroy(rt->codec);

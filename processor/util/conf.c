@@ -481,6 +481,35 @@ xs_err_t xs_conf_load_env(struct xs_conf *conf, char *const *envp, char *errstr,
         return XS_OK;
 }
 
+/* headers.passthrough: at most XS_HEADERS_PASSTHROUGH_MAX names of 1..255 characters, none
+ * with a space inside (a name is matched exactly, so "trace parent" is surely a typo). */
+static int check_name_list(const char *text, char *errstr, size_t errstr_size)
+{
+        int n = 0;
+        for (const char *c = text; *c;) {
+                c += strspn(c, " \t,");
+                if (!*c)
+                        break;
+                size_t len = strcspn(c, ",");
+                while (len && (c[len - 1] == ' ' || c[len - 1] == '\t'))
+                        len--;
+                if (len > 255 || memchr(c, ' ', len) || memchr(c, '\t', len)) {
+                        snprintf(errstr, errstr_size,
+                                 "headers.passthrough: \"%.*s\" is not a header name (1 to 255 "
+                                 "characters, no spaces)",
+                                 (int)(len > 60 ? 60 : len), c);
+                        return -1;
+                }
+                if (++n > XS_HEADERS_PASSTHROUGH_MAX) {
+                        snprintf(errstr, errstr_size, "headers.passthrough: more than %d names",
+                                 XS_HEADERS_PASSTHROUGH_MAX);
+                        return -1;
+                }
+                c += strcspn(c, ",");
+        }
+        return 0;
+}
+
 xs_err_t xs_conf_check(const struct xs_conf *conf, char *errstr, size_t errstr_size)
 {
         const struct xs_params *p = &conf->p;
@@ -506,6 +535,8 @@ xs_err_t xs_conf_check(const struct xs_conf *conf, char *errstr, size_t errstr_s
                 snprintf(errstr, errstr_size, "caps.per_type_per_day is above caps.per_day");
                 return XS_ERR_CONF;
         }
+        if (check_name_list(p->headers_passthrough, errstr, errstr_size) != 0)
+                return XS_ERR_CONF;
         return XS_OK;
 }
 
@@ -579,4 +610,53 @@ void xs_conf_kafka_foreach(const struct xs_conf *conf,
 const struct xs_params *xs_conf_params(const struct xs_conf *conf)
 {
         return &conf->p;
+}
+
+/* Secrets are recognized by name, so that a librdkafka property added later (or a key of ours)
+ * is masked as long as its name says what it is: every password (sasl.password,
+ * ssl.key.password, ssl.keystore.password, ...), every secret (sasl.oauthbearer.client.secret),
+ * the registry's user:password (basic_auth, basic.auth.*), every ssl.key.* (the private key and its
+ * password) and sasl.oauthbearer.config (which may carry a client secret). */
+int xs_conf_is_secret(const char *key)
+{
+        static const char *const words[] = {"password",   "secret",     "basic_auth",
+                                            "basic.auth", "credential", "sasl.oauthbearer.config",
+                                            "ssl.key."};
+        char low[256];
+        size_t n = 0;
+        if (!strncmp(key, "kafka.", 6))
+                key += 6;
+        for (; key[n] && n < sizeof(low) - 1; n++)
+                low[n] = (char)tolower((unsigned char)key[n]);
+        low[n] = '\0';
+        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+                if (strstr(low, words[i]))
+                        return 1;
+        return 0;
+}
+
+const char *xs_conf_shown(const char *key, const char *value, char *buf, size_t size)
+{
+        if (xs_conf_is_secret(key)) {
+                if (!*value)
+                        return value; /* unset: nothing to hide, and "unset" is worth seeing */
+                snprintf(buf, size, "%s", XS_CONF_MASK);
+                return buf;
+        }
+        /* scheme://user:password@host...: the user information goes */
+        const char *scheme = strstr(value, "://");
+        if (scheme) {
+                const char *host = scheme + 3, *at = NULL;
+                size_t auth = strcspn(host, "/?#");
+                /* the last '@' of the authority: a password may hold a raw '@' */
+                for (const char *c = host; c < host + auth; c++)
+                        if (*c == '@')
+                                at = c;
+                if (at) {
+                        snprintf(buf, size, "%.*s%s%s", (int)(host - value), value, XS_CONF_MASK,
+                                 at);
+                        return buf;
+                }
+        }
+        return value;
 }

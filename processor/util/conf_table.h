@@ -196,6 +196,18 @@
           "How often input offsets are committed (with the transaction, under exactly_once)")      \
         X("errors.tolerance", errors_tolerance, STR, "all", "all|none", 0,                         \
           "all: dead-letter bad records and go on; none: stop at the first bad record")            \
+        X("headers.passthrough", headers_passthrough, STR, "traceparent,tracestate", "", 0,        \
+          "Input record headers (comma-separated names, at most 16) copied onto the offers, "      \
+          "signals and outcomes that record triggers (timer-fired outputs have none); empty: "     \
+          "none")                                                                                  \
+        X("errors.log.first", errors_log_first, INT, "10", 0, 1000000,                             \
+          "Dead letters logged one by one (topic, partition, offset, stage, reason); later ones "  \
+          "are counted by reason in summary lines")                                                \
+        X("errors.log.interval", errors_log_interval, DUR, "30s", 1000, XS_HOUR_MS,                \
+          "At most one summary line of dead letters (counts by reason) per this interval")         \
+        X("errors.warn_consecutive", errors_warn_consecutive, INT, "100", 0, 1000000000,           \
+          "This many input records in a row dead-lettered log a warning naming the likely cause "  \
+          "(a wrong registry or schema ids) and flag the exit summary; 0: never")                  \
         X("shutdown.timeout", shutdown_timeout, DUR, "30s", 0, XS_HOUR_MS,                         \
           "Bound on a graceful shutdown: finish, flush, commit and close within this time")        \
         X("registry.url", registry_url, STR, "", "", 0,                                            \
@@ -206,6 +218,9 @@
           "Timeout of one Schema Registry request")                                                \
         X("registry.retries", registry_retries, INT, "3", 0, 100,                                  \
           "Retries of a failed Schema Registry request (5xx, timeout, unreachable)")               \
+        X("registry.auto_register", registry_auto_register, BOOL, "true", 0, 0,                    \
+          "Register the output schemas under <topic>-value on start; false: only look them up "    \
+          "(read-only registry credentials) and stop if one is not registered")                    \
         X("schema.id.event", schema_id_event, INT, "1", 1, 2147483647,                             \
           "Registry-less mode: schema id of customer events in the wire format")                   \
         X("schema.id.product", schema_id_product, INT, "2", 1, 2147483647,                         \
@@ -227,7 +242,12 @@
         X("demo.drain", demo_drain, DUR, "1h", 0, 366 * XS_DAY_MS,                                 \
           "Demo: when the loaded input is done, move event time on this much (timers fire)")       \
         X("demo.partitions", demo_partitions, INT, "4", 1, 64,                                     \
-          "Partitions of each topic of the embedded broker (when no bootstrap.servers is set)")    \
+          "Partitions of each topic of the embedded broker of `xsell demo`")                       \
+        X("log.format", log_format, STR, "auto", "auto|json|plain", 0,                             \
+          "Logs on stderr: json (one ECS object per line), plain (for a terminal) or auto (plain " \
+          "on a terminal, json otherwise)")                                                        \
+        X("log.level", log_level, STR, "info", "debug|info|warn|error", 0,                         \
+          "Least level logged (librdkafka's own lines too: kafka.debug needs debug)")              \
         X("http.enable", http_enable, BOOL, "true", 0, 0,                                          \
           "`xsell run`/`demo`: serve /metrics, /livez and /readyz over HTTP (never in replay)")    \
         X("http.address", http_address, STR, "127.0.0.1", "", 0,                                   \

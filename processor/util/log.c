@@ -110,11 +110,16 @@ static void put_json(struct line *ln, const char *s)
                         snprintf(esc, sizeof(esc), "\\u%04x", *p);
                         put(ln, esc, 6);
                 } else if (*p >= 0x80) {
-                        /* Copy a well-formed UTF-8 sequence; replace anything else. */
+                        /* Copy a well-formed UTF-8 sequence; replace anything else (overlong
+                         * forms, surrogates and code points above U+10FFFF too: strict JSON
+                         * parsers refuse them). */
                         int n = *p >= 0xf0 && *p < 0xf5 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc2 ? 2 : 0;
-                        int ok = n > 0 && *p < 0xf5;
+                        int ok = n > 0;
                         for (int i = 1; ok && i < n; i++)
                                 ok = (p[i] & 0xc0) == 0x80;
+                        if (ok && ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] > 0x9f) ||
+                                   (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] > 0x8f)))
+                                ok = 0;
                         if (ok) {
                                 put(ln, (const char *)p, (size_t)n);
                                 p += n - 1;
@@ -188,6 +193,19 @@ static void build(struct line *ln, enum xs_log_format fmt_now, const char *ts,
         }
 }
 
+static enum xs_log_format effective_format(void)
+{
+        enum xs_log_format f = log_format;
+        if (f == XS_LOG_AUTO)
+                f = isatty(STDERR_FILENO) ? XS_LOG_PLAIN : XS_LOG_JSON;
+        return f;
+}
+
+int xs_log_is_json(void)
+{
+        return effective_format() == XS_LOG_JSON;
+}
+
 static void vlog(enum xs_log_level lvl, const char *logger, const struct xs_log_kv *kv, size_t n,
                  const char *fmt, va_list ap)
 {
@@ -215,9 +233,7 @@ static void vlog(enum xs_log_level lvl, const char *logger, const struct xs_log_
                  (int)(tv.tv_usec / 1000));
 
         char buf[XS_LOG_LINE_MAX * 2];
-        enum xs_log_format fmt_now = log_format;
-        if (fmt_now == XS_LOG_AUTO)
-                fmt_now = isatty(STDERR_FILENO) ? XS_LOG_PLAIN : XS_LOG_JSON;
+        enum xs_log_format fmt_now = effective_format();
         /* Room for the closing bytes is kept out of cap. */
         struct line ln = {buf, 0, sizeof(buf) - 8, 0};
         build(&ln, fmt_now, ts, lvl, logger, kv, n, msg);
@@ -250,4 +266,89 @@ void xs_log_kv(enum xs_log_level lvl, const char *logger, const struct xs_log_kv
         va_start(ap, fmt);
         vlog(lvl, logger, kv, n, fmt, ap);
         va_end(ap);
+}
+
+/* ---- from a signal handler ------------------------------------------------------------ */
+
+/* Appends s to buf at *n (bounded by cap), escaping for JSON when json; signal-safe. */
+static void em_put(char *buf, size_t *n, size_t cap, const char *s, int json)
+{
+        for (; *s && *n + 2 < cap; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (json && (c == '"' || c == '\\'))
+                        buf[(*n)++] = '\\';
+                buf[(*n)++] = c < 0x20 ? ' ' : (char)c;
+        }
+}
+
+/* Writes v as at least width decimal digits; signal-safe. */
+static void em_num(char *buf, size_t *n, size_t cap, long v, int width)
+{
+        char d[24];
+        int k = 0;
+        do {
+                d[k++] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v > 0 && k < 20);
+        while (k < width)
+                d[k++] = '0';
+        while (k > 0 && *n + 1 < cap)
+                buf[(*n)++] = d[--k];
+}
+
+void xs_log_emergency(const char *logger, const char *msg)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        /* the civil date of a day count (H. Hinnant's days_from_civil, inverted) */
+        long days = (long)(ts.tv_sec / 86400), sod = (long)(ts.tv_sec % 86400);
+        long z = days + 719468, era = z / 146097, doe = z - era * 146097;
+        long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        long doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+        long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+        long y = yoe + era * 400 + (m <= 2);
+        char tsbuf[40];
+        size_t t = 0;
+        em_num(tsbuf, &t, sizeof(tsbuf), y, 4);
+        tsbuf[t++] = '-';
+        em_num(tsbuf, &t, sizeof(tsbuf), m, 2);
+        tsbuf[t++] = '-';
+        em_num(tsbuf, &t, sizeof(tsbuf), d, 2);
+        tsbuf[t++] = 'T';
+        em_num(tsbuf, &t, sizeof(tsbuf), sod / 3600, 2);
+        tsbuf[t++] = ':';
+        em_num(tsbuf, &t, sizeof(tsbuf), sod / 60 % 60, 2);
+        tsbuf[t++] = ':';
+        em_num(tsbuf, &t, sizeof(tsbuf), sod % 60, 2);
+        tsbuf[t++] = '.';
+        em_num(tsbuf, &t, sizeof(tsbuf), ts.tv_nsec / 1000000, 3);
+        tsbuf[t++] = 'Z';
+        tsbuf[t] = '\0';
+        atomic_fetch_add(&log_counts[XS_LOG_ERROR], 1);
+        char buf[1024];
+        size_t n = 0;
+        int json = effective_format() == XS_LOG_JSON;
+        if (json) {
+                em_put(buf, &n, sizeof(buf), "{\"@timestamp\":\"", 0);
+                em_put(buf, &n, sizeof(buf), tsbuf, 0);
+                em_put(buf, &n, sizeof(buf), "\",\"log.level\":\"error\",\"message\":\"", 0);
+                em_put(buf, &n, sizeof(buf) - 64, msg, 1);
+                em_put(buf, &n, sizeof(buf), "\",\"service.name\":\"", 0);
+                em_put(buf, &n, sizeof(buf) - 48, log_service, 1);
+                em_put(buf, &n, sizeof(buf), "\",\"log.logger\":\"", 0);
+                em_put(buf, &n, sizeof(buf) - 16, logger, 1);
+                em_put(buf, &n, sizeof(buf), "\"}", 0);
+        } else {
+                em_put(buf, &n, sizeof(buf), tsbuf, 0);
+                em_put(buf, &n, sizeof(buf), " error ", 0);
+                em_put(buf, &n, sizeof(buf), log_service, 0);
+                em_put(buf, &n, sizeof(buf), " ", 0);
+                em_put(buf, &n, sizeof(buf), logger, 0);
+                em_put(buf, &n, sizeof(buf), ": ", 0);
+                em_put(buf, &n, sizeof(buf) - 64, msg, 0);
+        }
+        buf[n++] = '\n';
+        if (write(STDERR_FILENO, buf, n) < 0) {
+                /* nothing more can be done from a signal handler */
+        }
 }

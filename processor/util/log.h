@@ -25,7 +25,12 @@ struct xs_log_kv {
         int64_t num;
 };
 
-#define XS_KV_STR(k, v) ((struct xs_log_kv){(k), (v) ? (v) : "", 0})
+/* (a function, not a ?: on v, so that v may be an array) */
+static inline const char *xs_log_str_(const char *s)
+{
+        return s ? s : "";
+}
+#define XS_KV_STR(k, v) ((struct xs_log_kv){(k), xs_log_str_(v), 0})
 #define XS_KV_INT(k, v) ((struct xs_log_kv){(k), NULL, (int64_t)(v)})
 /* A compound-literal array and its length, for xs_log_kv's kv and n. */
 #define XS_KV(...)                                                                                 \
@@ -48,6 +53,13 @@ void xs_log(enum xs_log_level lvl, const char *logger, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void xs_log_kv(enum xs_log_level lvl, const char *logger, const struct xs_log_kv *kv, size_t n,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* 1 when lines are written as JSON now (json, or auto with stderr not a terminal). */
+int xs_log_is_json(void);
+
+/* For a signal handler: writes one error line (message msg, no context) with only
+ * async-signal-safe calls (clock_gettime, write), no lock and no allocation. */
+void xs_log_emergency(const char *logger, const char *msg);
 
 /* Counts of messages written per level since start (for metrics). */
 uint64_t xs_log_count(enum xs_log_level lvl);

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Issue 12: CONFIGURATION.md is the table's own output (item 4); `config --show` never prints a
+# secret given with -X, -F or the environment (defect 6, item 6); `xsell run` without brokers is
+# an error pointing at `xsell demo` (defect 5); `xsell mock-broker --help` is help (defect 6);
+# headers.passthrough is checked.
+source "$(dirname "$0")/lib_cli.sh" "$@"
+
+"$XSELL" config --reference >"$TMP/expect.md"
+diff -u "$TMP/expect.md" "$SRC/CONFIGURATION.md" >"$TMP/diff" ||
+        fail "CONFIGURATION.md is stale: cmake --build build --target configuration-md ($(head -20 "$TMP/diff"))"
+grep -q '^| `headers.passthrough` |' "$SRC/CONFIGURATION.md" || fail "no key rows in CONFIGURATION.md"
+for section in "## librdkafka properties" "## Secrets" "murmur2_random"; do
+        grep -qF "$section" "$SRC/CONFIGURATION.md" || fail "CONFIGURATION.md lacks $section"
+done
+ok "CONFIGURATION.md matches xsell config --reference (keys, librdkafka passthrough, secrets)"
+
+# secrets from every source; each value is unique so any leak is found by grep
+printf 'kafka.sasl.password=FileSaslPw1\nkafka.ssl.key.password=FileKeyPw2\n' >"$TMP/secret.properties"
+XSELL_REGISTRY_BASIC_AUTH=envuser:EnvRegPw3 XSELL_KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET=EnvOauth4 \
+        "$XSELL" config --show -F "$TMP/secret.properties" -X kafka.ssl.key.pem=XKeyPem5 \
+        -X kafka.sasl.username=visible-user -X registry.url=https://sruser:XUrl@Pw6@registry:8081/ \
+        -X kafka.ssl.keystore.password=XStorePw7 >"$TMP/show.out" 2>"$TMP/show.err" ||
+        fail "config --show: $(cat "$TMP/show.err")"
+for s in FileSaslPw1 FileKeyPw2 EnvRegPw3 envuser EnvOauth4 XKeyPem5 XUrl Pw6 sruser XStorePw7; do
+        ! grep -q "$s" "$TMP/show.out" "$TMP/show.err" || fail "config --show printed secret $s"
+done
+for kv in 'kafka.sasl.password=\*\*\*\*\*\*' 'kafka.ssl.key.password=\*\*\*\*\*\*' \
+        'registry.basic_auth=\*\*\*\*\*\*' 'kafka.sasl.oauthbearer.client.secret=\*\*\*\*\*\*' \
+        'kafka.ssl.key.pem=\*\*\*\*\*\*' 'kafka.ssl.keystore.password=\*\*\*\*\*\*' \
+        'registry.url=https://\*\*\*\*\*\*@registry:8081/' 'kafka.sasl.username=visible-user' \
+        'registry.auto_register=true'; do
+        grep -qx "$kv" "$TMP/show.out" || fail "config --show: no line $kv: $(grep -E 'kafka|registry' "$TMP/show.out")"
+done
+ok "config --show masks passwords, secrets, basic_auth, ssl.key.* and URL credentials from -F, env and -X"
+
+# the Confluent Cloud example: read, its secrets masked, and every kafka.* property known to
+# librdkafka (a bad one stops `xsell run` at once with exit 2; here it runs until stopped, with
+# no registry and no catalog so that nothing but the unreachable brokers is waited for)
+EX="$SRC/docs/examples/confluent-cloud.properties"
+"$XSELL" config --show -F "$EX" >"$TMP/ex.out" || fail "config --show -F $EX"
+grep -qx 'kafka.sasl.password=\*\*\*\*\*\*' "$TMP/ex.out" && grep -qx 'registry.basic_auth=\*\*\*\*\*\*' "$TMP/ex.out" ||
+        fail "the example's secrets are not masked"
+set +e
+timeout -s TERM 4 "$XSELL" run -F "$EX" -X registry.url= -X topic.catalog= -X kafka.log_level=0 \
+        -X processing.guarantee=at_least_once >/dev/null 2>"$TMP/ex.err"
+rc=$?
+set -e
+[ $rc -eq 124 ] || fail "xsell run -F $EX: exit $rc: $(head -3 "$TMP/ex.err")"
+ok "docs/examples/confluent-cloud.properties: accepted by xsell and librdkafka, secrets masked"
+
+set +e
+"$XSELL" run >"$TMP/run.out" 2>"$TMP/run.err"
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "xsell run without kafka.bootstrap.servers: exit $rc, not 2"
+grep -q "kafka.bootstrap.servers is not set" "$TMP/run.err" && grep -q "xsell demo" "$TMP/run.err" ||
+        fail "no clear message: $(cat "$TMP/run.err")"
+[ ! -s "$TMP/run.out" ] || fail "xsell run printed on stdout: $(head -3 "$TMP/run.out")"
+set +e
+"$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 -n 100 2>"$TMP/run2.err"
+rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "xsell demo" "$TMP/run2.err" || fail "run -n: $rc $(cat "$TMP/run2.err")"
+"$XSELL" run --help | grep -q "kafka.bootstrap.servers=HOST:PORT" || fail "run --help"
+ok "xsell run without brokers exits 2 and points at xsell demo (no embedded broker started)"
+
+"$XSELL" mock-broker --help >"$TMP/mb.out" 2>"$TMP/mb.err" || fail "mock-broker --help: exit $?"
+grep -q "usage: xsell mock-broker" "$TMP/mb.out" || fail "mock-broker --help: $(cat "$TMP/mb.out" "$TMP/mb.err")"
+[ ! -s "$TMP/mb.err" ] || fail "mock-broker --help wrote to stderr: $(cat "$TMP/mb.err")"
+ok "xsell mock-broker --help exits 0 with its usage on stdout"
+
+for bad in "trace parent" "$(printf 'h%.0s,' $(seq 17))"; do
+        set +e
+        "$XSELL" config --show -X headers.passthrough="$bad" >/dev/null 2>"$TMP/h.err"
+        rc=$?
+        set -e
+        [ $rc -eq 2 ] && grep -q "headers.passthrough" "$TMP/h.err" || fail "headers.passthrough=$bad: $rc $(cat "$TMP/h.err")"
+done
+"$XSELL" config --show -X "headers.passthrough= traceparent , b3 ,," | grep -q "^headers.passthrough=" ||
+        fail "a list with spaces and empty entries is refused"
+ok "headers.passthrough: names with spaces and more than 16 names are refused"
+done_testing
