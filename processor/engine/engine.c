@@ -5,7 +5,10 @@
  * co-occurrences) and the policy (policy.c) for offers. The customer store is customer.c.
  *
  * Order of work for one event (it is what makes a replay deterministic):
- *   1. contract checks          -> XS_ERR_INVALID, counted by reason; among them an event
+ *   1. contract checks          -> XS_ERR_INVALID, counted by reason. First every string
+ *      field: ids within event.max_id_bytes, labels within event.max_label_bytes, all valid
+ *      UTF-8 (whatever decoded the event: nothing oversized or malformed becomes state or an
+ *      output); among the others an event
  *      more than event.max_ahead ahead of the stream's time (the newest accepted event time,
  *      or the external clock if newer): a rejected event never moves time. The first event
  *      has nothing to compare with and is bounded by the year 9999 only
@@ -39,6 +42,7 @@
 #include "util/conf_int.h"
 #include "util/intern.h"
 #include "util/pool.h"
+#include "util/utf8.h"
 #include "util/xs_uthash.h"
 
 struct xs_dedup_entry {
@@ -236,13 +240,86 @@ void xs_engine_destroy(struct xs_engine *eng)
 
 /* ---- processing --------------------------------------------------------------------- */
 
+/* ev NULL: the event's id is not shown (it is the field at fault) */
 static xs_err_t reject(struct xs_engine *eng, uint64_t *counter, char *errstr, size_t errstr_size,
                        const struct xs_event *ev, const char *why)
 {
         (*counter)++;
         eng->st.events_rejected++;
-        snprintf(errstr, errstr_size, "event %s: %s", ev->event_id ? ev->event_id : "(no id)", why);
+        snprintf(errstr, errstr_size, "event %s: %s",
+                 !ev            ? "(id not shown)"
+                 : ev->event_id ? ev->event_id
+                                : "(no id)",
+                 why);
         return XS_ERR_INVALID;
+}
+
+/* ---- string fields: bounded, UTF-8 ---------------------------------------------------- */
+
+/* One string field against its bound (event.max_id_bytes or event.max_label_bytes) and UTF-8.
+ * Returns 0, or the verdict with why filled (the field is named, never quoted: it may be a
+ * megabyte or not text). */
+static enum xs_str_verdict str_field(const char *s, int64_t max, const char *key, const char *field,
+                                     char *why, size_t why_size)
+{
+        size_t len, at;
+        enum xs_str_verdict v = xs_str_check(s, (size_t)max, &len, &at);
+        if (v == XS_STR_TOO_LONG)
+                snprintf(why, why_size, "%s longer than %s (%" PRId64 " bytes)", field, key, max);
+        else if (v == XS_STR_BAD_UTF8)
+                snprintf(why, why_size, "%s is not valid UTF-8 (byte %zu)", field, at);
+        return v;
+}
+
+/* Every string field of an event; the first bad one is described in why. */
+static enum xs_str_verdict event_strings(const struct xs_params *p, const struct xs_event *ev,
+                                         char *why, size_t why_size)
+{
+        const int64_t id = p->event_max_id_bytes, label = p->event_max_label_bytes;
+        const char *ik = "event.max_id_bytes", *lk = "event.max_label_bytes";
+        const struct {
+                const char *s, *field;
+        } ids[] = {{ev->event_id, "event_id"},     {ev->customer_id, "customer_id"},
+                   {ev->session_id, "session_id"}, {ev->order_id, "order_id"},
+                   {ev->offer_id, "offer_id"},     {ev->currency, "currency"}};
+        enum xs_str_verdict v = XS_STR_OK;
+        for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]) && !v; i++)
+                v = str_field(ids[i].s, id, ik, ids[i].field, why, why_size);
+        for (size_t i = 0; i < ev->n_items && !v; i++) {
+                const struct xs_line_item *li = &ev->items[i];
+                if (!(v = str_field(li->product_id, id, ik, "a line item's product_id", why,
+                                    why_size)) &&
+                    !(v = str_field(li->category, label, lk, "a line item's category", why,
+                                    why_size)) &&
+                    !(v = str_field(li->brand, label, lk, "a line item's brand", why, why_size)))
+                        v = str_field(li->category_label, label, lk, "a line item's category_label",
+                                      why, why_size);
+        }
+        return v;
+}
+
+/* Every string field of a catalog record; the first bad one is described in why. */
+static enum xs_str_verdict product_strings(const struct xs_params *p, const struct xs_product *pr,
+                                           char *why, size_t why_size)
+{
+        const int64_t id = p->event_max_id_bytes, label = p->event_max_label_bytes;
+        const char *ik = "event.max_id_bytes", *lk = "event.max_label_bytes";
+        enum xs_str_verdict v = str_field(pr->product_id, id, ik, "product_id", why, why_size);
+        if (!v)
+                v = str_field(pr->currency, id, ik, "currency", why, why_size);
+        const struct {
+                const char *s, *field;
+        } labels[] = {{pr->category, "category"},
+                      {pr->brand, "brand"},
+                      {pr->category_label, "category_label"},
+                      {pr->addon, "addon"}};
+        for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]) && !v; i++)
+                v = str_field(labels[i].s, label, lk, labels[i].field, why, why_size);
+        for (size_t i = 0; i < pr->n_upgrades && !v; i++)
+                v = str_field(pr->upgrades[i], id, ik, "an upgrade target", why, why_size);
+        for (size_t i = 0; i < pr->n_downgrades && !v; i++)
+                v = str_field(pr->downgrades[i], id, ik, "a downgrade target", why, why_size);
+        return v;
 }
 
 static int needs_items(enum xs_event_type t)
@@ -256,6 +333,19 @@ static xs_err_t validate(struct xs_engine *eng, const struct xs_event *ev, char 
 {
         const struct xs_params *p = eng->p;
         char why[192];
+        /* first: the other messages quote the event_id, and nothing may keep a string that is
+         * too long or not UTF-8 */
+        enum xs_str_verdict sv = event_strings(p, ev, why, sizeof(why));
+        if (sv != XS_STR_OK) {
+                const char *id_ok = xs_str_check(ev->event_id, (size_t)p->event_max_id_bytes, NULL,
+                                                 NULL) == XS_STR_OK
+                                        ? ev->event_id
+                                        : NULL;
+                return reject(eng,
+                              sv == XS_STR_TOO_LONG ? &eng->st.rejected_long_string
+                                                    : &eng->st.rejected_bad_utf8,
+                              errstr, errstr_size, id_ok ? ev : NULL, why);
+        }
         if (!ev->event_id || !*ev->event_id)
                 return reject(eng, &eng->st.rejected_missing_field, errstr, errstr_size, ev,
                               "missing event_id");
@@ -536,6 +626,17 @@ void xs_engine_advance(struct xs_engine *eng, int64_t event_time)
 xs_err_t xs_engine_catalog_put(struct xs_engine *eng, const struct xs_product *p, char *errstr,
                                size_t errstr_size)
 {
+        char why[192];
+        enum xs_str_verdict sv = product_strings(eng->p, p, why, sizeof(why));
+        if (sv != XS_STR_OK) {
+                eng->st.catalog_rejected++;
+                if (sv == XS_STR_TOO_LONG)
+                        eng->st.rejected_long_string++;
+                else
+                        eng->st.rejected_bad_utf8++;
+                snprintf(errstr, errstr_size, "catalog record: %s", why);
+                return XS_ERR_INVALID;
+        }
         int rc = xs_catalog_put(eng->catalog, p, errstr, errstr_size);
         if (rc < 0) {
                 eng->st.catalog_rejected++;

@@ -95,6 +95,13 @@
           "Event ids are forgotten this long (event time) after they were seen")                   \
         X("event.max_items", event_max_items, INT, "1000", 1, 1000000,                             \
           "Line items allowed in one event; more is a contract violation")                         \
+        X("event.max_id_bytes", event_max_id_bytes, INT, "256", 8, 1048576,                        \
+          "Longest id in bytes (event, customer, session, order, offer and product ids, of "       \
+          "events "                                                                                \
+          "and catalog records); a longer one is a contract violation (rejected_long_string)")     \
+        X("event.max_label_bytes", event_max_label_bytes, INT, "1024", 8, 1048576,                 \
+          "Longest category, brand, category label or add-on kind in bytes; longer is a "          \
+          "contract violation (rejected_long_string)")                                             \
         X("event.max_ahead", event_max_ahead, DUR, "30d", 0, 3660 * XS_DAY_MS,                     \
           "An event this far ahead of stream time (the newest accepted event time) is a "          \
           "contract violation: rejected, so it cannot make later events late. The first event "    \
