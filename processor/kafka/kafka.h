@@ -40,10 +40,12 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
 #define XS_RT_STATS(X)                                                                             \
         X(consumed, "input records consumed")                                                      \
         X(catalog_records, "catalog records applied")                                              \
+        X(catalog_key_mismatch, "catalog records dead-lettered: key is not the product_id")        \
         X(produced, "records produced (offers, signals, outcomes, dead letters)")                  \
         X(delivered, "records acknowledged by the broker")                                         \
         X(delivery_failed, "records the broker did not take")                                      \
         X(dead_lettered, "input records sent to the dead-letter topic")                            \
+        X(dead_letters_truncated, "dead letters cut to fit the producer's message.max.bytes")      \
         X(commits, "offset commits (at-least-once)")                                               \
         X(txn_commits, "transactions committed (exactly-once)")                                    \
         X(txn_aborts, "transactions aborted and retried (exactly-once)")                           \

@@ -7,7 +7,9 @@
  *   acknowledged it; a failed delivery stops the runtime under at-least-once (its offset must
  *   not be committed) and is left to the transaction under exactly-once.
  * - A poison input record goes to the dead-letter topic with its key, value and headers, plus
- *   __xsell.errors.* headers (topic, partition, offset, stage, error).
+ *   __xsell.errors.* headers (topic, partition, offset, stage, error). One that would not fit
+ *   the producer's message.max.bytes is cut to fit (value, then its headers, then its key) and
+ *   says so in __xsell.errors.truncated, with the original sizes.
  * - Exactly-once: a transaction is opened on first use, and every record of the open
  *   transaction is also copied here (as many as one commit.interval produces; txn_bytes counts
  *   them), so that commit.c can produce them again, unchanged, when the broker aborts it.
@@ -22,6 +24,7 @@
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/produce.h"
+#include "util/log.h"
 
 /* ---- producing ---------------------------------------------------------------------- */
 
@@ -234,6 +237,53 @@ void xs_rt_on_outcome(void *opaque, const struct xs_outcome *o)
 
 /* ---- dead letters ------------------------------------------------------------------- */
 
+/* Serialized size of a header, bounded above (two varints of at most 5 bytes each). */
+#define XS_HDR_SIZE(name_len, value_len) ((name_len) + (value_len) + 10)
+
+/* Room for a dead letter's key, value and headers: the producer's message.max.bytes (as
+ * librdkafka checks it on produce) less 1 KiB for the record and batch framing. */
+static size_t dead_letter_room(struct xs_rt *rt)
+{
+        char v[32];
+        size_t n = sizeof(v);
+        long max = 1000000; /* librdkafka's default */
+        if (rd_kafka_conf_get(rd_kafka_conf(rt->producer), "message.max.bytes", v, &n) ==
+            RD_KAFKA_CONF_OK)
+                max = strtol(v, NULL, 10);
+        return max > 2048 ? (size_t)max - 1024 : 1024;
+}
+
+/* The parts of a dead letter that fit: the value is cut first, then the record's own headers
+ * are left out, then the key is cut; our headers (ours bytes) always go. Fills *klen, *vlen and
+ * *keep_hdrs, and what was cut in cut (a comma-separated list, "" when nothing was). */
+static void dead_letter_fit(size_t room, size_t ours, size_t hdrs, size_t *klen, size_t *vlen,
+                            int *keep_hdrs, char *cut, size_t cut_size)
+{
+        size_t avail = room > ours ? room - ours : 0;
+        int value_cut = 0, hdrs_cut = 0, key_cut = 0;
+        *keep_hdrs = 1;
+        cut[0] = '\0';
+        if (*klen + *vlen + hdrs <= avail)
+                return;
+        if (hdrs && *klen + hdrs > avail) {
+                hdrs_cut = 1;
+                *keep_hdrs = 0;
+                hdrs = 0;
+        }
+        if (*klen > avail) {
+                key_cut = 1;
+                *klen = avail;
+        }
+        size_t left = avail - *klen - hdrs; /* >= 0: both fit avail now */
+        if (*vlen > left) {
+                value_cut = 1;
+                *vlen = left;
+        }
+        snprintf(cut, cut_size, "%s%s%s%s%s", value_cut ? "value" : "",
+                 value_cut && hdrs_cut ? "," : "", hdrs_cut ? "headers" : "",
+                 (value_cut || hdrs_cut) && key_cut ? "," : "", key_cut ? "key" : "");
+}
+
 void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char *stage,
                        xs_err_t err, const char *why)
 {
@@ -246,22 +296,58 @@ void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char
                 xs_rt_set_fatal(rt, "errors.tolerance=none: %s", msg);
                 return;
         }
-        rd_kafka_headers_t *orig = NULL, *h;
-        if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
-                h = rd_kafka_headers_copy(orig);
-        else
-                h = rd_kafka_headers_new(8);
-        char num[32];
+        /* a dead letter that does not fit message.max.bytes could not be produced, and the
+         * poison would stop the processor at the same offset on every start (issue 10 item 5):
+         * the record's coordinates and the reason always go, what does not fit is cut */
+        char num[32], part[32], off[32];
         const char *topic = rd_kafka_topic_name(m->rkt);
-        rd_kafka_header_add(h, "__xsell.errors.topic", -1, topic, -1);
-        snprintf(num, sizeof(num), "%" PRId32, m->partition);
-        rd_kafka_header_add(h, "__xsell.errors.partition", -1, num, -1);
-        snprintf(num, sizeof(num), "%" PRId64, m->offset);
-        rd_kafka_header_add(h, "__xsell.errors.offset", -1, num, -1);
-        rd_kafka_header_add(h, "__xsell.errors.stage", -1, stage, -1);
-        rd_kafka_header_add(h, "__xsell.errors.error.code", -1, xs_err_name(err), -1);
-        rd_kafka_header_add(h, "__xsell.errors.error.message", -1, why, -1);
-        produce(rt, rt->p->topic_dead_letter, m->key, m->key_len, m->payload, m->len, h, NULL);
+        snprintf(part, sizeof(part), "%" PRId32, m->partition);
+        snprintf(off, sizeof(off), "%" PRId64, m->offset);
+        const char *ours[][2] = {{"__xsell.errors.topic", topic},
+                                 {"__xsell.errors.partition", part},
+                                 {"__xsell.errors.offset", off},
+                                 {"__xsell.errors.stage", stage},
+                                 {"__xsell.errors.error.code", xs_err_name(err)},
+                                 {"__xsell.errors.error.message", why}};
+        /* the truncation headers: 4 of at most 40 + 32 bytes */
+        size_t ours_size = 4 * XS_HDR_SIZE(40, 32);
+        for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+                ours_size += XS_HDR_SIZE(strlen(ours[i][0]), strlen(ours[i][1]));
+        rd_kafka_headers_t *orig = NULL;
+        size_t orig_size = 0;
+        if (rd_kafka_message_headers(m, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                orig = NULL;
+        const char *name;
+        const void *val;
+        size_t vsize;
+        for (size_t i = 0; orig && !rd_kafka_header_get_all(orig, i, &name, &val, &vsize); i++)
+                orig_size += XS_HDR_SIZE(strlen(name), vsize);
+        size_t klen = m->key_len, vlen = m->len;
+        int keep_hdrs;
+        char cut[32];
+        dead_letter_fit(dead_letter_room(rt), ours_size, orig_size, &klen, &vlen, &keep_hdrs, cut,
+                        sizeof(cut));
+        rd_kafka_headers_t *h =
+            orig && keep_hdrs ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(10);
+        for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+                rd_kafka_header_add(h, ours[i][0], -1, ours[i][1], -1);
+        if (*cut) {
+                const char *what = cut;
+                rd_kafka_header_add(h, "__xsell.errors.truncated", -1, cut, -1);
+                snprintf(num, sizeof(num), "%zu", m->key_len);
+                rd_kafka_header_add(h, "__xsell.errors.original.key.bytes", -1, num, -1);
+                snprintf(num, sizeof(num), "%zu", m->len);
+                rd_kafka_header_add(h, "__xsell.errors.original.value.bytes", -1, num, -1);
+                snprintf(num, sizeof(num), "%zu", orig_size);
+                rd_kafka_header_add(h, "__xsell.errors.original.headers.bytes", -1, num, -1);
+                rt->st.dead_letters_truncated++;
+                xs_log_kv(XS_LOG_WARN, "kafka",
+                          XS_KV(XS_KV_STR("topic", topic), XS_KV_INT("partition", m->partition),
+                                XS_KV_INT("offset", m->offset), XS_KV_STR("truncated", what)),
+                          "dead letter of a %zu-byte record cut to fit message.max.bytes: %s",
+                          m->key_len + m->len + orig_size, cut);
+        }
+        produce(rt, rt->p->topic_dead_letter, m->key, klen, m->payload, vlen, h, NULL);
         rd_kafka_headers_destroy(h);
         rt->st.dead_lettered++;
 }
