@@ -14,6 +14,8 @@ big-endian schema id), and Debian's python3-confluent-kafka as the client.
                                                                   (good events with records too
                                                                   big to dead-letter whole, and
                                                                   strings too long or not UTF-8)
+    kafka_util.py commit BOOT GROUP TOPIC PARTITION OFFSET [PARTITION OFFSET...]
+                                                                  (commit offsets for a group)
     kafka_util.py committed BOOT GROUP TOPIC                      (committed offsets per partition)
     kafka_util.py ok                                              (exit 0 if confluent_kafka loads)
 
@@ -513,6 +515,34 @@ def cmd_oversize(args):
     flush_or_die(p, n)
 
 
+def cmd_commit(args):
+    """Commits as a member of the group (the mock broker takes commits from members only)."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    boot, group, topic = args[:3]
+    offs = [TopicPartition(topic, int(p), int(o)) for p, o in zip(args[3::2], args[4::2])]
+    c = Consumer({"bootstrap.servers": boot, "group.id": group, "enable.auto.commit": False,
+                  "session.timeout.ms": 6000, "log_level": 3})
+    assigned = []
+    c.subscribe([topic], on_assign=lambda cons, parts: assigned.append(parts))
+    deadline = time.time() + 60
+    while not assigned:
+        if time.time() > deadline:
+            sys.exit("kafka_util: commit: never assigned")
+        c.poll(0.1)
+    for attempt in range(40):
+        try:
+            for tp in c.commit(offsets=offs, asynchronous=False):
+                if tp.error:
+                    sys.exit("kafka_util: commit [%d]: %s" % (tp.partition, tp.error))
+            break
+        except KafkaException as e:
+            if attempt == 39:
+                sys.exit("kafka_util: commit: %s" % e)
+            c.poll(0.5)
+    c.close()
+
+
 def cmd_committed(args):
     from confluent_kafka import Consumer, TopicPartition
 
@@ -535,7 +565,7 @@ def main():
 
         return
     {"produce": cmd_produce, "consume": cmd_consume, "poison": cmd_poison,
-     "oversize": cmd_oversize, "committed": cmd_committed}[cmd](args)
+     "oversize": cmd_oversize, "commit": cmd_commit, "committed": cmd_committed}[cmd](args)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,9 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
         X(txn_commits, "transactions committed (exactly-once)")                                    \
         X(txn_aborts, "transactions aborted and retried (exactly-once)")                           \
         X(restored, "events replayed to rebuild state on start")                                   \
+        X(offsets_beyond_end, "assigned partitions whose committed offset was beyond the log end") \
+        X(restore_skipped,                                                                         \
+          "partitions not restored: committed offset beyond the log end, or end unknown")          \
         X(rebalances, "partition assignments and revocations")                                     \
         X(customers_dropped, "customers dropped with a revoked partition")
 
