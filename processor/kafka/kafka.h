@@ -45,6 +45,9 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
         X(delivered, "records acknowledged by the broker")                                         \
         X(delivery_failed, "records the broker did not take")                                      \
         X(dead_lettered, "input records sent to the dead-letter topic")                            \
+        X(schema_id_failures, "schema ids that kept failing while the registry served others")     \
+        X(schema_id_failed_hits, "records made poison by a schema id remembered as failing")       \
+        X(schema_id_failure_evictions, "failing schema ids forgotten: registry.failure_cache_max") \
         X(dead_letters_truncated, "dead letters cut to fit the producer's message.max.bytes")      \
         X(commits, "offset commits (at-least-once)")                                               \
         X(txn_commits, "transactions committed (exactly-once)")                                    \

@@ -17,6 +17,7 @@
 
 struct xs_engine;
 struct xs_registry;
+struct xs_rt_bad_id;
 
 /* A record of the open transaction, kept to produce it again if the broker aborts it
  * (exactly-once, see commit.c). */
@@ -60,6 +61,9 @@ struct xs_rt {
         int64_t part_max[1024]; /* newest event time per partition (stream time) */
         int64_t stream_time;
         struct xs_rt_stats st;
+        /* schema ids that kept failing while the registry served others (decode.c) */
+        struct xs_rt_bad_id *bad_ids;
+        size_t n_bad_ids;
 };
 
 /* Seconds on the monotonic clock: wall-clock for commits, timeouts and idle exit, never

@@ -213,6 +213,13 @@
           "Timeout of one Schema Registry request")                                                \
         X("registry.retries", registry_retries, INT, "3", 0, 100,                                  \
           "Retries of a failed Schema Registry request (5xx, timeout, unreachable)")               \
+        X("registry.failure_ttl", registry_failure_ttl, DUR, "5m", 0, 86400000,                    \
+          "A schema id whose lookup failed after registry.retries while the registry served "      \
+          "other requests makes its records poison this long without asking again (0: ask "        \
+          "every time); when the registry serves nothing, processing waits instead")               \
+        X("registry.failure_cache_max", registry_failure_cache_max, INT, "1024", 1, 1000000,       \
+          "Failing schema ids remembered for registry.failure_ttl; beyond it the one that "        \
+          "expires first is forgotten (schema_id_failure_evictions)")                              \
         X("schema.id.event", schema_id_event, INT, "1", 1, 2147483647,                             \
           "Registry-less mode: schema id of customer events in the wire format")                   \
         X("schema.id.product", schema_id_product, INT, "2", 1, 2147483647,                         \
