@@ -14,7 +14,10 @@
  *   transaction is also copied here (as many as one commit.interval produces; txn_bytes counts
  *   them), so that commit.c can produce them again, unchanged, when the broker aborts it.
  * - While restoring (rebalance.c) nothing is produced: those outputs were produced before.
- * A full local queue is waited out (poll 50 ms, try again); any other produce error is fatal.
+ * A full local queue is waited out (poll 50 ms, try again). Under exactly-once a produce refused
+ * because the open transaction failed (ERR__STATE after an abortable error) aborts it and
+ * produces its records again in a new one (xs_rt_txn_redo, which commit.c uses too); any other
+ * produce error is fatal.
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -41,9 +44,11 @@ void xs_rt_txn_clear(struct xs_rt *rt)
         rt->txn_bytes = 0;
 }
 
-/* Produces one record; retries while the local queue is full. hdrs is copied. */
-int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
-                      const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque)
+/* Produces one record; waits while the local queue is full. hdrs is copied, opaque is not
+ * freed here. Returns librdkafka's error. */
+static rd_kafka_resp_err_t produce_once(struct xs_rt *rt, const char *topic, const void *key,
+                                        size_t klen, const void *value, size_t vlen,
+                                        const rd_kafka_headers_t *hdrs, void *opaque)
 {
         for (;;) {
                 rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
@@ -53,18 +58,82 @@ int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size
                     RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
                 if (!err) {
                         rt->st.produced++;
-                        return 0;
+                        return err;
                 }
                 if (h)
                         rd_kafka_headers_destroy(h);
-                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                        rd_kafka_poll(rt->producer, 50);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        return err;
+                rd_kafka_poll(rt->producer, 50);
+        }
+}
+
+/* Exactly-once: err is librdkafka refusing a produce because the open transaction failed (an
+ * abortable error, e.g. AddPartitionsToTxn refused, with records in flight): every produce
+ * answers ERR__STATE until the transaction is aborted. Not so once the producer is fatal. */
+static int txn_abortable(struct xs_rt *rt, rd_kafka_resp_err_t err)
+{
+        return rt->eos && rt->txn_open && err == RD_KAFKA_RESP_ERR__STATE &&
+               rd_kafka_fatal_error(rt->producer, NULL, 0) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+int xs_rt_txn_redo(struct xs_rt *rt)
+{
+        int timeout = (int)(rt->p->shutdown_timeout > 0 ? rt->p->shutdown_timeout : 30000);
+        for (int attempt = 0; attempt < 10 && !rt->fatal; attempt++) {
+                rd_kafka_error_t *error = rd_kafka_abort_transaction(rt->producer, timeout);
+                if (error && rd_kafka_error_is_retriable(error)) {
+                        rd_kafka_error_destroy(error); /* the abort timed out: again */
                         continue;
                 }
-                xs_rt_set_fatal(rt, "produce failed: %s", rd_kafka_err2str(err));
-                free(opaque);
-                return -1;
+                if (error) {
+                        xs_rt_set_fatal(rt, "abort_transaction: %s", rd_kafka_error_string(error));
+                        rd_kafka_error_destroy(error);
+                        return -1;
+                }
+                rt->st.txn_aborts++;
+                rt->txn_open = 0;
+                if (xs_rt_txn_begin(rt) != 0)
+                        return -1;
+                rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+                for (size_t i = 0; i < rt->n_txn && !err; i++) {
+                        struct txn_rec *t = &rt->txn[i];
+                        err = produce_once(rt, t->topic, t->key, t->klen, t->value, t->vlen,
+                                           t->hdrs, NULL);
+                }
+                if (!err)
+                        return 0;
+                if (!txn_abortable(rt, err)) {
+                        xs_rt_set_fatal(rt, "produce failed: %s", rd_kafka_err2str(err));
+                        return -1;
+                }
+                /* the new transaction failed too while its records were produced: again */
         }
+        if (!rt->fatal)
+                xs_rt_set_fatal(rt, "%s",
+                                "transaction could not be produced again after 10 attempts");
+        return -1;
+}
+
+int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
+                      const void *value, size_t vlen, const rd_kafka_headers_t *hdrs, void *opaque)
+{
+        rd_kafka_resp_err_t err = produce_once(rt, topic, key, klen, value, vlen, hdrs, opaque);
+        if (!err)
+                return 0;
+        free(opaque);
+        /* the record is among the open transaction's copies (produce() keeps it first):
+         * producing them all again in a new transaction includes it (issue 10 item 6: this
+         * used to stop the run) */
+        if (txn_abortable(rt, err)) {
+                xs_log(XS_LOG_WARN, "kafka",
+                       "the open transaction failed while producing (%s): aborted, its %zu "
+                       "records produced again in a new one",
+                       rd_kafka_err2str(err), rt->n_txn);
+                return xs_rt_txn_redo(rt);
+        }
+        xs_rt_set_fatal(rt, "produce failed: %s", rd_kafka_err2str(err));
+        return -1;
 }
 
 int xs_rt_txn_begin(struct xs_rt *rt)
