@@ -108,6 +108,10 @@ int xs_rt_txn_redo(struct xs_rt *rt)
                         return -1;
                 }
                 /* the new transaction failed too while its records were produced: again */
+                xs_log(XS_LOG_WARN, "kafka",
+                       "the open transaction failed while producing (%s): the new one failed "
+                       "too while its %zu records were produced again; aborting again",
+                       rd_kafka_err2str(err), rt->n_txn);
         }
         if (!rt->fatal)
                 xs_rt_set_fatal(rt, "%s",
