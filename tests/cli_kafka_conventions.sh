@@ -48,7 +48,7 @@ PYEOF
 ok "catalog, 4005 events with trace headers and one poison record produced on 5 partitions"
 
 xrun run -X topic.signals=journey-signals -X topic.outcomes=offer-outcomes \
-        -X kafka.debug=generic || fail "xsell run: $(grep -v '^%' "$TMP/run.err" | tail -5)"
+        -X kafka.debug=generic -X log.level=debug || fail "xsell run: $(grep -v '^%' "$TMP/run.err" | tail -5)"
 [ "$(consumed run)" = 4006 ] || fail "consumed $(consumed run), not 4006"
 grep -q "xsell-catalog#consumer" "$TMP/run.err" ||
         fail "the catalog consumer has no client.id of its own: $(grep -o '[a-z-]*#consumer-[0-9]*' "$TMP/run.err" | sort -u)"

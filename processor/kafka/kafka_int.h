@@ -19,6 +19,7 @@
 struct xs_engine;
 struct xs_obs;
 struct xs_registry;
+struct xs_rt_bad_id;
 
 /* A record of the open transaction, kept to produce it again if the broker aborts it
  * (exactly-once, see commit.c). */
@@ -74,6 +75,9 @@ struct xs_rt {
         struct xs_rt_stats st;
         struct xs_dead_log dlog; /* dead letters in the log (dead_log.h) */
         struct xs_obs *obs;      /* metrics, health, debug views (obs.c) */
+        /* schema ids that kept failing while the registry served others (decode.c) */
+        struct xs_rt_bad_id *bad_ids;
+        size_t n_bad_ids;
 };
 
 /* Seconds on the monotonic clock: wall-clock for commits, timeouts and idle exit, never

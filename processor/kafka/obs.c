@@ -411,8 +411,16 @@ static void render(struct xs_rt *rt)
                 xs_prom_u64(w, "xsell_log_messages_total", L("level", xs_log_level_name(lv[i])),
                             xs_log_count(lv[i]));
 
-        /* every engine counter under its own name (stats.h) */
+        /* every engine counter under its own name (stats.h), and every runtime counter
+         * (XS_RT_STATS, kafka.h) as xsell_kafka_<name>_total */
         xs_stats_foreach(&st, scalar, w);
+        char rname[160];
+#define XS_RT_METRIC(name, help)                                                                   \
+        snprintf(rname, sizeof(rname), "xsell_kafka_%s_total", #name);                             \
+        xs_prom_family(w, rname, "counter", help);                                                 \
+        xs_prom_u64(w, rname, NULL, rt->st.name);
+        XS_RT_STATS(XS_RT_METRIC)
+#undef XS_RT_METRIC
 
         if (w->oom)
                 return; /* keep serving the previous text */

@@ -552,6 +552,7 @@ out:
                 print_summary(rt);
         xs_obs_stop(rt);
         xs_rt_txn_clear(rt);
+        xs_rt_bad_ids_clear(rt);
         free(rt->txn);
         free(rt->hdr_names_buf);
         free(rt->buf);
