@@ -28,7 +28,7 @@ inflight=$(grep -c "the open transaction failed while producing" "$TMP/run.err" 
 ok "exit 0 in $(($(date +%s) - start)) s, aborted and retried $aborted ($inflight while records were in flight), all 200000 events processed"
 
 # every offer the engine made is on the topic (the mock shows aborted records too: repeats)
-made=$(sed -n 's/^offers: CROSS_SELL=\([0-9]*\) UPSELL=\([0-9]*\) DOWNSELL=\([0-9]*\) BUY_AGAIN=\([0-9]*\);.*/\1 \2 \3 \4/p' "$TMP/run.err" |
+made=$(sed -n 's/.*offers: CROSS_SELL=\([0-9]*\) UPSELL=\([0-9]*\) DOWNSELL=\([0-9]*\) BUY_AGAIN=\([0-9]*\);.*/\1 \2 \3 \4/p' "$TMP/run.err" |
         awk '{print $1 + $2 + $3 + $4}')
 topic_ids offers >"$TMP/got"
 distinct=$(sort -u "$TMP/got" | wc -l)

@@ -41,7 +41,7 @@ timeout 150 "$XSELL" run -X kafka.bootstrap.servers="$B" "${RUNX[@]}" -X run.idl
         --print none "${REG[@]}" >"$TMP/run.out" 2>"$TMP/run.err" ||
         fail "xsell run: exit $? after $(($(date +%s) - start)) s: $(grep -v '^%' "$TMP/run.err" | tail -5)"
 took=$(($(date +%s) - start))
-grep -q "^consumed 10015,.*dead letters 15," "$TMP/run.err" || fail "$(grep '^consumed' "$TMP/run.err")"
+grep -q "summary: consumed 10015,.*dead letters 15," "$TMP/run.err" || fail "$(grep '^consumed' "$TMP/run.err")"
 for id in 900 901 902; do
         n=$(grep -c "\"id\": $id," "$TMP/registry.log" || true)
         [ "$n" = 3 ] || fail "schema id $id asked $n times, want 3 (registry.retries=2, then remembered)"
