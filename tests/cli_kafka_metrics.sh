@@ -345,7 +345,8 @@ ok "SIGTERM: exit 0; the summary gives conversions and the control group's"
 
 # ---- a restart in the same group: state restored by replay, not counted as new work; and
 # http.debug=false: no debug views ---------------------------------------------------------
-xrun_bg run2 -X topic.signals=journey-signals
+# state.restore_max_events keeps the newest 1000 events of each of the 2 partitions
+xrun_bg run2 -X topic.signals=journey-signals -X state.restore_max_events=1000
 start_port run2
 for i in $(seq 300); do
         scrape r2
@@ -353,16 +354,20 @@ for i in $(seq 300); do
         sleep 0.1
 done
 [ "$(get nd3 /readyz)" = 200 ] || fail "run2 not ready: $(cat "$TMP/nd3")"
-grep -q "restored $N events" "$TMP/run2.err" || fail "run2 did not restore: $(grep restor "$TMP/run2.err")"
+grep -q "restored 2000 events" "$TMP/run2.err" || fail "run2 did not restore: $(grep restor "$TMP/run2.err")"
+grep -q "state.restore_max_events leaves out the $((N - 2000)) oldest events" "$TMP/run2.err" ||
+        fail "no warning of the restore cap: $(grep restor "$TMP/run2.err")"
 sleep 2
 scrape r2
-[ "$(val r2 xsell_restore_events_total)" = $N ] && [ "$(val r2 xsell_restore_done)" = 1 ] ||
-        fail "restore metrics: $(grep '^xsell_restore' "$TMP/r2.prom")"
+[ "$(val r2 xsell_restore_events_total)" = 2000 ] && [ "$(val r2 xsell_restore_done)" = 1 ] &&
+        [ "$(val r2 xsell_restore_planned_events)" = 2000 ] &&
+        [ "$(val r2 'xsell_cap_hits_total{cap="state.restore_max_events"}')" = $((N - 2000)) ] ||
+        fail "restore metrics: $(grep '^xsell_restore\|restore_max' "$TMP/r2.prom")"
 [ "$(sumof r2 xsell_events_total)" = 0 ] && [ "$(sumof r2 xsell_offers_made_total)" = 0 ] &&
         [ "$(sumof r2 xsell_conversions_total)" = 0 ] && [ "$(sumof r2 xsell_offers_total)" = 0 ] ||
         fail "replayed events counted as new: events $(sumof r2 xsell_events_total), offers $(sumof r2 xsell_offers_made_total)"
 [ "$(val r2 xsell_customers)" -gt 0 ] || fail "no customers after the restore"
-ok "restart: xsell_restore_events_total $N, xsell_restore_done 1, replayed events not counted as events, offers or conversions"
+ok "restart: 2000 of $N events restored (state.restore_max_events, the cap's $((N - 2000)) in xsell_cap_hits_total and a warning), xsell_restore_done 1; replayed events not counted as events, offers or conversions"
 [ "$(get nd "/customers/$cust")" = 404 ] || fail "/customers with http.debug=false: $(cat "$TMP/nd")"
 [ "$(get nd2 "/products/$best/related")" = 404 ] || fail "/products with http.debug=false"
 kill -TERM "$XPID"
