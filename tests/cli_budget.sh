@@ -11,30 +11,30 @@ awk -v L=2048 'BEGIN {
                 printf "{\"event_id\":\"e%d\",\"customer_id\":\"%s\",\"event_time\":%.0f,\"type\":\"PRODUCT_VIEW\",\"items\":[{\"product_id\":\"p%d\",\"quantity\":1,\"unit_price\":1000,\"category\":\"c\"}]}\n", i, substr(i "-" pad, 1, L), 1700000000000 + i * 1000, i % 50
 }' >"$TMP/long.jsonl"
 
-if "$XSELL" replay -q -X memory.budget=1MiB "$TMP/long.jsonl" -o /dev/null 2>"$TMP/err"; then
+if "$XSELL" replay -q -X event.max_id_bytes=4096 -X memory.budget=1MiB "$TMP/long.jsonl" -o /dev/null 2>"$TMP/err"; then
         fail "a 1 MiB budget was accepted"
 fi
 grep -q "memory.budget 1MiB is below what the engine holds before any event" "$TMP/err" ||
         fail "no clear message for a budget below the engine's own: $(cat "$TMP/err")"
 ok "a budget below the engine's fixed memory is refused with a clear message"
 
-if "$XSELL" replay -q -X memory.budget=1GB "$TMP/long.jsonl" -o /dev/null 2>"$TMP/err"; then
+if "$XSELL" replay -q -X event.max_id_bytes=4096 -X memory.budget=1GB "$TMP/long.jsonl" -o /dev/null 2>"$TMP/err"; then
         fail "1GB (ambiguous) was accepted"
 fi
 grep -q 'memory.budget: invalid size "1GB"' "$TMP/err" || fail "unclear message: $(cat "$TMP/err")"
 ok "an ambiguous unit is refused"
 
 # no budget: the accounted bytes include every id
-"$XSELL" replay -q -X memory.budget=0 "$TMP/long.jsonl" -o /dev/null --summary "$TMP/free.json" \
+"$XSELL" replay -q -X event.max_id_bytes=4096 -X memory.budget=0 "$TMP/long.jsonl" -o /dev/null --summary "$TMP/free.json" \
         --summary-format json
 # a budget 2 MiB above the engine's fixed bytes (the dedup ring and pair table of these caps)
 : >"$TMP/empty.jsonl"
 fixed=$("$XSELL" replay -q -X memory.budget=0 "$TMP/empty.jsonl" -o /dev/null --summary - \
         --summary-format json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["counters"]["memory_bytes"])')
 budget=$((fixed + 2 * 1024 * 1024))
-"$XSELL" replay -q -X memory.budget="$budget" "$TMP/long.jsonl" -o /dev/null \
+"$XSELL" replay -q -X event.max_id_bytes=4096 -X memory.budget="$budget" "$TMP/long.jsonl" -o /dev/null \
         --summary "$TMP/bit.json" --summary-format json
-"$XSELL" replay -q -X memory.budget="$budget" "$TMP/long.jsonl" -o /dev/null \
+"$XSELL" replay -q -X event.max_id_bytes=4096 -X memory.budget="$budget" "$TMP/long.jsonl" -o /dev/null \
         --summary "$TMP/bit.txt"
 "$PY" - "$TMP/free.json" "$TMP/bit.json" "$budget" <<'PYEOF' || fail "budget figures wrong"
 import json, sys

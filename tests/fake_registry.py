@@ -2,9 +2,14 @@
 
 Writes its port to argv[1] and one JSON line per registration to argv[2]. Schema id 7 is
 pre-registered by the test producer through POST /subjects/.../versions like any client.
+
+argv[3] (optional) is a JSON object of schema ids that fail, each GET of one logged to argv[2]:
+"500" answers HTTP 500, "hang" answers nothing for 30 s (then 500), "close" closes the
+connection without an answer.
 """
 import json
 import sys
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,6 +17,7 @@ schemas = {}   # id -> text
 subjects = {}  # (subject, text) -> id
 next_id = [7]
 log = open(sys.argv[2], "a", buffering=1)
+faults = {int(k): v for k, v in json.loads(sys.argv[3]).items()} if len(sys.argv) > 3 else {}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -30,6 +36,14 @@ class Handler(BaseHTTPRequestHandler):
         parts = self.path.split("/")
         if len(parts) == 4 and parts[1] == "schemas" and parts[2] == "ids":
             sid = int(parts[3])
+            if sid in faults:
+                log.write(json.dumps({"op": "get", "id": sid, "fault": faults[sid]}) + "\n")
+                if faults[sid] == "close":
+                    self.close_connection = True
+                    return
+                if faults[sid] == "hang":
+                    time.sleep(30)
+                return self.reply(500, {"error_code": 50001, "message": "store error"})
             if sid in schemas:
                 return self.reply(200, {"schema": schemas[sid]})
             return self.reply(404, {"error_code": 40403, "message": "Schema not found"})

@@ -11,6 +11,12 @@ big-endian schema id), and Debian's python3-confluent-kafka as the client.
     kafka_util.py consume BOOT TOPIC [--idle S] [--eof] [--mode offers|dead|events|raw|records]
                   [--schema offer.avsc]
     kafka_util.py poison BOOT TOPIC GOOD.jsonl OUT_GOOD.jsonl   (good events with every poison)
+    kafka_util.py oversize BOOT TOPIC GOOD.jsonl OUT_GOOD.jsonl [--catalog-topic T]
+                                                                  (good events with records too
+                                                                  big to dead-letter whole, and
+                                                                  strings too long or not UTF-8)
+    kafka_util.py commit BOOT GROUP TOPIC PARTITION OFFSET [PARTITION OFFSET...]
+                                                                  (commit offsets for a group)
     kafka_util.py committed BOOT GROUP TOPIC                      (committed offsets per partition)
     kafka_util.py ok                                              (exit 0 if confluent_kafka loads)
 
@@ -56,7 +62,7 @@ def enc_long(n):
 
 
 def enc_string(s):
-    b = s.encode("utf-8")
+    b = s if isinstance(s, bytes) else s.encode("utf-8")  # bytes: as they are (not UTF-8)
     return enc_long(len(b)) + b
 
 
@@ -93,7 +99,7 @@ class Encoder:
         if t == "null":
             return v is None
         if t in ("string", "bytes"):
-            return isinstance(v, str)
+            return isinstance(v, (str, bytes))
         if t in ("long", "int"):
             return isinstance(v, int) and not isinstance(v, bool)
         if t == "boolean":
@@ -440,6 +446,141 @@ def cmd_poison(args):
     flush_or_die(p, n)
 
 
+def oversize_records(enc, template):
+    """(name, key, value, headers, stage, cut) of records that are poison by size or by their
+    strings: cut is what the dead letter must have cut to fit the default message.max.bytes
+    (1,000,000), "" for nothing. Each has its own customer and the template's event time."""
+    ev = dict(template, items=[{"product_id": "p-poison", "quantity": 1, "unit_price": 100}])
+
+    def rec(tag, **chg):
+        e = dict(ev, event_id="oversize-" + tag, customer_id="oversize-" + tag)
+        e.update(chg)
+        return e["customer_id"], frame(EVENT_ID, enc.encode(e))
+
+    out = []
+    # a 100,000-item basket: 1.4 MB, breaks event.max_items; its dead letter is cut
+    items = [{"product_id": "p%06d" % i, "quantity": 1, "unit_price": 100} for i in range(100000)]
+    k, v = rec("basket", type="PURCHASE", order_id="o-big", items=items)
+    out.append(("basket-100k-items", k, v, None, "contract", "value"))
+    # a 1 MB customer_id (the key too): breaks event.max_id_bytes; key and value are cut
+    big = "c" * (1 << 20)
+    k, v = rec("bigid", customer_id=big)
+    out.append(("customer-id-1mb", big, v, None, "contract", "value,key"))
+    # a 300-byte event_id: small enough to dead-letter whole
+    k, v = rec("eid", event_id="e" * 300)
+    out.append(("event-id-300-bytes", k, v, None, "contract", ""))
+    # strings that are not UTF-8 (Latin-1 bytes): the customer_id (and key), a product_id
+    latin = b"caf\xe9-oversize"
+    k, v = rec("latin1", customer_id=latin)
+    out.append(("customer-id-latin1", latin, v, None, "contract", ""))
+    k, v = rec("badprod", items=[{"product_id": b"p\xff\xfe", "quantity": 1, "unit_price": 5}])
+    out.append(("product-id-not-utf8", k, v, None, "contract", ""))
+    # garbage with 1.2 MB of headers: the headers are left out of the dead letter
+    out.append(("headers-1.2mb", "oversize-hdrs", b"\x00\x00\x00\x00\x01\xff\xff", [("big", b"h" * 1200000)], "deserialize", "headers"))
+    return out
+
+
+def catalog_poison_records(enc, template):
+    """(name, key, value, headers, stage, cut) of catalog records that are poison: a key that is
+    not the product_id, a product_id that is not UTF-8, a category too long."""
+    p = dict(template)
+    out = []
+    v = frame(PRODUCT_ID, enc.encode(dict(p, product_id="cat-poison-key")))
+    out.append(("catalog-key-not-product-id", "some-other-product", v, None, "contract", ""))
+    bad = b"cat-\xc0\xaf"
+    out.append(("catalog-product-id-not-utf8", bad, frame(PRODUCT_ID, enc.encode(dict(p, product_id=bad))), None, "contract", ""))
+    v = frame(PRODUCT_ID, enc.encode(dict(p, product_id="cat-poison-label", category="k" * 5000)))
+    out.append(("catalog-category-5000-bytes", "cat-poison-label", v, None, "contract", ""))
+    return out
+
+
+def describe(name, topic, key, value, stage, cut):
+    kb = key if isinstance(key, bytes) else key.encode()
+    return json.dumps({"poison": name, "topic": topic, "key_hex": kb.hex(), "key_len": len(kb),
+                       "value_len": len(value) if value is not None else 0, "stage": stage,
+                       "cut": cut})
+
+
+def cmd_oversize(args):
+    from confluent_kafka import Producer
+
+    boot, topic, good_path, out_good = args[0], args[1], args[2], args[3]
+    opts = dict(zip(args[4::2], args[5::2]))
+    enc = Encoder(load_schema("customer_event.avsc"))
+    good = [json.loads(l) for l in open(good_path)]
+    p = Producer({"bootstrap.servers": boot, "enable.idempotence": True, "linger.ms": 10,
+                  "log_level": 3, "message.max.bytes": 8000000})
+    n = 0
+    poisons = None
+    every = max(1, len(good) // 8)
+
+    def send(t, name, key, value, hdrs, stage, cut):
+        kb = key if isinstance(key, bytes) else key.encode()
+        while True:
+            try:
+                p.produce(t, key=kb, value=value, headers=hdrs)
+                break
+            except BufferError:
+                p.poll(0.05)
+        print(describe(name, t, key, value, stage, cut))
+
+    with open(out_good, "w") as og:
+        for i, rec in enumerate(good):
+            while True:
+                try:
+                    p.produce(topic, key=rec["customer_id"].encode(), value=frame(EVENT_ID, enc.encode(rec)))
+                    break
+                except BufferError:
+                    p.poll(0.05)
+            og.write(json.dumps(rec) + "\n")
+            n += 1
+            if i % every == every // 2:
+                if poisons is None:
+                    poisons = oversize_records(enc, rec)
+                if poisons:
+                    send(topic, *poisons.pop(0))
+                    n += 1
+            p.poll(0)
+        for x in poisons or []:
+            send(topic, *x)
+            n += 1
+    if "--catalog-topic" in opts:
+        cenc = Encoder(load_schema("catalog_product.avsc"))
+        tmpl = {"product_id": "x", "category": "c", "price": 100, "currency": "EUR", "in_stock": True}
+        for x in catalog_poison_records(cenc, tmpl):
+            send(opts["--catalog-topic"], *x)
+            n += 1
+    flush_or_die(p, n)
+
+
+def cmd_commit(args):
+    """Commits as a member of the group (the mock broker takes commits from members only)."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    boot, group, topic = args[:3]
+    offs = [TopicPartition(topic, int(p), int(o)) for p, o in zip(args[3::2], args[4::2])]
+    c = Consumer({"bootstrap.servers": boot, "group.id": group, "enable.auto.commit": False,
+                  "session.timeout.ms": 6000, "log_level": 3})
+    assigned = []
+    c.subscribe([topic], on_assign=lambda cons, parts: assigned.append(parts))
+    deadline = time.time() + 60
+    while not assigned:
+        if time.time() > deadline:
+            sys.exit("kafka_util: commit: never assigned")
+        c.poll(0.1)
+    for attempt in range(40):
+        try:
+            for tp in c.commit(offsets=offs, asynchronous=False):
+                if tp.error:
+                    sys.exit("kafka_util: commit [%d]: %s" % (tp.partition, tp.error))
+            break
+        except KafkaException as e:
+            if attempt == 39:
+                sys.exit("kafka_util: commit: %s" % e)
+            c.poll(0.5)
+    c.close()
+
+
 def cmd_committed(args):
     from confluent_kafka import Consumer, TopicPartition
 
@@ -461,7 +602,8 @@ def main():
         import confluent_kafka  # noqa: F401
 
         return
-    {"produce": cmd_produce, "consume": cmd_consume, "poison": cmd_poison, "committed": cmd_committed}[cmd](args)
+    {"produce": cmd_produce, "consume": cmd_consume, "poison": cmd_poison,
+     "oversize": cmd_oversize, "commit": cmd_commit, "committed": cmd_committed}[cmd](args)
 
 
 if __name__ == "__main__":

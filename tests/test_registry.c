@@ -606,6 +606,42 @@ static void test_timeout_is_retry(void **state)
         xs_registry_destroy(r);
 }
 
+/* Issue 10 item 7: xs_registry_ping tells an outage from one failing id, in one request. */
+static void test_ping_tells_outage_from_one_id(void **state)
+{
+        struct srv *s = *state;
+        uint32_t id = srv_add(s, "", event_avsc());
+        struct xs_registry *r = client(s, "", NULL, 3);
+        char err[512] = "";
+        /* nothing fetched yet: any answer but a failure to retry shows it is up (here the
+         * server's 404 for an endpoint it lacks) */
+        assert_int_equal(xs_registry_ping(r, err, sizeof(err)), XS_OK);
+        assert_int_equal(srv_requests(s), 1);
+        pthread_mutex_lock(&s->mu);
+        s->fail_first = 1000;
+        pthread_mutex_unlock(&s->mu);
+        assert_int_equal(xs_registry_ping(r, err, sizeof(err)), XS_ERR_RETRY);
+        assert_int_equal(srv_requests(s), 2); /* one request: no retries */
+        pthread_mutex_lock(&s->mu);
+        s->fail_first = 0;
+        pthread_mutex_unlock(&s->mu);
+        const char *text = NULL;
+        assert_int_equal(xs_registry_schema_text(r, id, &text, err, sizeof(err)), XS_OK);
+        /* with a schema fetched before, that schema must come back */
+        assert_int_equal(xs_registry_ping(r, err, sizeof(err)), XS_OK);
+        assert_int_equal(srv_requests(s), 4);
+        pthread_mutex_lock(&s->mu);
+        s->fail_first = 1000;
+        pthread_mutex_unlock(&s->mu);
+        assert_int_equal(xs_registry_ping(r, err, sizeof(err)), XS_ERR_RETRY);
+        assert_non_null(strstr(err, "HTTP 500"));
+        xs_registry_destroy(r);
+        /* a static registry is always up */
+        struct xs_registry *st = xs_registry_new_static(err, sizeof(err));
+        assert_int_equal(xs_registry_ping(st, err, sizeof(err)), XS_OK);
+        xs_registry_destroy(st);
+}
+
 static void test_connection_refused_is_retry(void **state)
 {
         /* A bound socket that never listens: connecting to its port is refused, and no other
@@ -1004,6 +1040,7 @@ int main(void)
             SRV_TEST(test_proxy_html_502_is_retry),
             SRV_TEST(test_timeout_is_retry),
             cmocka_unit_test(test_connection_refused_is_retry),
+            SRV_TEST(test_ping_tells_outage_from_one_id),
             SRV_TEST(test_basic_auth),
             SRV_TEST(test_subject_url_encoding),
             SRV_TEST(test_register_idempotent),

@@ -263,7 +263,9 @@ static void test_offer_ids_of_long_customer_ids_do_not_collide(void **state)
         (void)state;
         static char id[1500];
         memset(id, 'c', sizeof(id) - 1);
-        const char *s[] = {"caps.per_day=10", "caps.per_type_per_day=10", NULL};
+        /* ids this long are allowed explicitly (event.max_id_bytes, 256 by default) */
+        const char *s[] = {"caps.per_day=10", "caps.per_type_per_day=10", "event.max_id_bytes=2048",
+                           NULL};
         struct xs_engine *eng = fx_engine(s);
         fx_send(eng, XS_EV_ADD_TO_CART, id, T0, NULL, "p085", NULL);
         fx_send(eng, XS_EV_ADD_TO_CART, id, T0 + MIN_MS, NULL, "p150", NULL);

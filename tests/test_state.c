@@ -309,7 +309,11 @@ static void corrupt_record_leaves_no_customer_and_keeps_the_old_one(void)
         struct rec r;
         make_record(&r, long_id, "p100", 1, 10000, T0, T0 + HOUR);
         r.n -= 3; /* truncated */
-        struct xs_engine *eng = fx_engine(caps);
+        /* ids this long are allowed explicitly (event.max_id_bytes, 256 by default) */
+        static const char *long_ids[] = {"caps.per_day=10", "caps.per_type_per_day=10",
+                                         "upsell.rebuy_min_share=0", "event.max_id_bytes=4096",
+                                         NULL};
+        struct xs_engine *eng = fx_engine(long_ids);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_ERR_DECODE);
         struct xs_stats st;
         xs_engine_stats(eng, &st);

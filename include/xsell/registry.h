@@ -90,6 +90,14 @@ xs_err_t xs_registry_register(struct xs_registry *r, const char *subject, const 
 xs_err_t xs_registry_lookup(struct xs_registry *r, const char *subject, const char *schema_json,
                             uint32_t *id, char *errstr, size_t errstr_size);
 
+/* Whether the registry serves requests now, for telling one schema id that keeps failing (a
+ * 5xx, a hang or a closed connection for that id alone: the records naming it are poison) from
+ * an outage (everything fails: wait). One request, no retries: a schema id fetched before is
+ * fetched again (it must succeed), or with none yet GET /config (any answer but a 5xx, 408,
+ * 429 or a transport error counts). XS_OK if so, XS_ERR_RETRY if not, with errstr. A static
+ * registry is always up. */
+xs_err_t xs_registry_ping(struct xs_registry *r, char *errstr, size_t errstr_size);
+
 /* Counters for metrics, since xs_registry_new:
  * requests: HTTP requests sent, every attempt counted;
  * failures: calls that made requests and ended in an error (including XS_ERR_NOT_FOUND);

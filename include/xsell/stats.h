@@ -26,12 +26,18 @@ extern "C" {
         X(rejected_no_items, counter, "rejected: a cart or purchase event with no line items")     \
         X(rejected_too_far_ahead, counter,                                                         \
           "rejected: event time more than event.max_ahead ahead of stream time")                   \
+        X(rejected_long_string, counter,                                                           \
+          "rejected: an id longer than event.max_id_bytes or a label longer than "                 \
+          "event.max_label_bytes (events and catalog records)")                                    \
+        X(rejected_bad_utf8, counter,                                                              \
+          "rejected: a string that is not valid UTF-8 (events and catalog records)")               \
         X(stream_time_jumps, counter,                                                              \
           "stream time moved past event.max_ahead, confirmed by event.max_ahead_confirm events")   \
         X(catalog_upserts, counter, "catalog records applied")                                     \
         X(catalog_deletes, counter, "catalog tombstones applied")                                  \
         X(catalog_learned, counter, "products learned from event line items")                      \
-        X(catalog_rejected, counter, "catalog records rejected (bad price, missing id)")           \
+        X(catalog_rejected, counter,                                                               \
+          "catalog records rejected (bad price, missing id, a bad string)")                        \
         X(catalog_cap_hits, counter, "products not added because catalog.max_products bit")        \
         X(catalog_products, gauge, "products known")                                               \
         X(catalog_records, gauge,                                                                  \

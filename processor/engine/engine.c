@@ -5,7 +5,10 @@
  * co-occurrences) and the policy (policy.c) for offers. The customer store is customer.c.
  *
  * Order of work for one event (it is what makes a replay deterministic):
- *   1. contract checks          -> XS_ERR_INVALID, counted by reason; among them an event
+ *   1. contract checks          -> XS_ERR_INVALID, counted by reason. First every string
+ *      field: ids within event.max_id_bytes, labels within event.max_label_bytes, all valid
+ *      UTF-8 (whatever decoded the event: nothing oversized or malformed becomes state or an
+ *      output); among the others an event
  *      more than event.max_ahead ahead of the stream's time (the newest accepted event time,
  *      or the external clock if newer): a rejected event never moves time. The first event
  *      has nothing to compare with and is bounded by the year 9999 only
@@ -32,6 +35,7 @@
 #include "engine/catalog.h"
 #include "engine/customer.h"
 #include "engine/engine_ctx.h"
+#include "engine/fields.h"
 #include "engine/journey.h"
 #include "engine/policy.h"
 #include "engine/reorder.h"
@@ -40,6 +44,7 @@
 #include "util/conf_int.h"
 #include "util/intern.h"
 #include "util/pool.h"
+#include "util/utf8.h"
 #include "util/xs_uthash.h"
 
 /* ---- timers: the journey's due timers, into the policy ----------------------------- */
@@ -245,12 +250,17 @@ void xs_engine_destroy(struct xs_engine *eng)
 
 /* ---- processing --------------------------------------------------------------------- */
 
+/* ev NULL: the event's id is not shown (it is the field at fault) */
 static xs_err_t reject(struct xs_engine *eng, uint64_t *counter, char *errstr, size_t errstr_size,
                        const struct xs_event *ev, const char *why)
 {
         (*counter)++;
         eng->st.events_rejected++;
-        snprintf(errstr, errstr_size, "event %s: %s", ev->event_id ? ev->event_id : "(no id)", why);
+        snprintf(errstr, errstr_size, "event %s: %s",
+                 !ev            ? "(id not shown)"
+                 : ev->event_id ? ev->event_id
+                                : "(no id)",
+                 why);
         return XS_ERR_INVALID;
 }
 
@@ -265,6 +275,19 @@ static xs_err_t validate(struct xs_engine *eng, const struct xs_event *ev, char 
 {
         const struct xs_params *p = eng->p;
         char why[192];
+        /* first: the other messages quote the event_id, and nothing may keep a string that is
+         * too long or not UTF-8 */
+        enum xs_str_verdict sv = xs_fields_event(p, ev, why, sizeof(why));
+        if (sv != XS_STR_OK) {
+                const char *id_ok = xs_str_check(ev->event_id, (size_t)p->event_max_id_bytes, NULL,
+                                                 NULL) == XS_STR_OK
+                                        ? ev->event_id
+                                        : NULL;
+                return reject(eng,
+                              sv == XS_STR_TOO_LONG ? &eng->st.rejected_long_string
+                                                    : &eng->st.rejected_bad_utf8,
+                              errstr, errstr_size, id_ok ? ev : NULL, why);
+        }
         if (!ev->event_id || !*ev->event_id)
                 return reject(eng, &eng->st.rejected_missing_field, errstr, errstr_size, ev,
                               "missing event_id");
@@ -555,6 +578,17 @@ void xs_engine_advance(struct xs_engine *eng, int64_t event_time)
 xs_err_t xs_engine_catalog_put(struct xs_engine *eng, const struct xs_product *p, char *errstr,
                                size_t errstr_size)
 {
+        char why[192];
+        enum xs_str_verdict sv = xs_fields_product(eng->p, p, why, sizeof(why));
+        if (sv != XS_STR_OK) {
+                eng->st.catalog_rejected++;
+                if (sv == XS_STR_TOO_LONG)
+                        eng->st.rejected_long_string++;
+                else
+                        eng->st.rejected_bad_utf8++;
+                snprintf(errstr, errstr_size, "catalog record: %s", why);
+                return XS_ERR_INVALID;
+        }
         xs_budget_check(eng);
         if (eng->over_budget && p->product_id && !xs_intern_find(eng->products, p->product_id)) {
                 eng->st.memory_products_refused++;

@@ -4,7 +4,7 @@
  * it, up to 100 records an iteration. No offsets are committed: each start reads it all again.
  * A record puts its product into the engine's catalog; a tombstone (a null value keyed by the
  * product id, or a record the codec reads as one) deletes it; a record that cannot be decoded
- * or is invalid is dead-lettered.
+ * or is invalid, or whose key (when it has one) is not its product_id, is dead-lettered.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -48,6 +48,15 @@ void xs_rt_handle_catalog(struct xs_rt *rt, const rd_kafka_message_t *m)
                 e = xs_codec_decode_product(rt->codec, ws, body, blen, &p, err, sizeof(err));
         if (e != XS_OK) {
                 xs_rt_dead_letter(rt, m, "deserialize", e, err);
+                return;
+        }
+        /* the key of a compacted topic is what compaction and tombstones go by: a record
+         * filed under another key would be deleted or replaced by the wrong product's */
+        if (m->key &&
+            (m->key_len != strlen(p.product_id) || memcmp(m->key, p.product_id, m->key_len) != 0)) {
+                rt->st.catalog_key_mismatch++;
+                xs_rt_dead_letter(rt, m, "contract", XS_ERR_INVALID,
+                                  "record key is not the product_id");
                 return;
         }
         if (xs_codec_last_tombstone(rt->codec)) {

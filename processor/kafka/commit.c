@@ -61,23 +61,9 @@ static int txn_commit(struct xs_rt *rt)
                 }
                 if (rd_kafka_error_txn_requires_abort(error)) {
                         rd_kafka_error_destroy(error);
-                        rt->st.txn_aborts++;
-                        error = rd_kafka_abort_transaction(rt->producer, timeout);
-                        if (error) {
-                                xs_rt_set_fatal(rt, "abort_transaction: %s",
-                                                rd_kafka_error_string(error));
-                                rd_kafka_error_destroy(error);
-                                return -1;
-                        }
                         /* produce the same records again in a new transaction */
-                        rt->txn_open = 0;
-                        if (xs_rt_txn_begin(rt) != 0)
+                        if (xs_rt_txn_redo(rt) != 0)
                                 return -1;
-                        for (size_t i = 0; i < rt->n_txn && !rt->fatal; i++) {
-                                struct txn_rec *t = &rt->txn[i];
-                                xs_rt_produce_raw(rt, t->topic, t->key, t->klen, t->value, t->vlen,
-                                                  t->ts, t->hdrs, NULL);
-                        }
                         continue;
                 }
                 xs_rt_set_fatal(rt, "transaction failed (fenced or fatal): %s",

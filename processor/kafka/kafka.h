@@ -40,14 +40,22 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
 #define XS_RT_STATS(X)                                                                             \
         X(consumed, "input records consumed")                                                      \
         X(catalog_records, "catalog records applied")                                              \
+        X(catalog_key_mismatch, "catalog records dead-lettered: key is not the product_id")        \
         X(produced, "records produced (offers, signals, outcomes, dead letters)")                  \
         X(delivered, "records acknowledged by the broker")                                         \
         X(delivery_failed, "records the broker did not take")                                      \
         X(dead_lettered, "input records sent to the dead-letter topic")                            \
+        X(schema_id_failures, "schema ids that kept failing while the registry served others")     \
+        X(schema_id_failed_hits, "records made poison by a schema id remembered as failing")       \
+        X(schema_id_failure_evictions, "failing schema ids forgotten: registry.failure_cache_max") \
+        X(dead_letters_truncated, "dead letters cut to fit the producer's message.max.bytes")      \
         X(commits, "offset commits (at-least-once)")                                               \
         X(txn_commits, "transactions committed (exactly-once)")                                    \
         X(txn_aborts, "transactions aborted and retried (exactly-once)")                           \
         X(restored, "events replayed to rebuild state on start")                                   \
+        X(offsets_beyond_end, "assigned partitions whose committed offset was beyond the log end") \
+        X(restore_skipped,                                                                         \
+          "partitions not restored: committed offset beyond the log end, or end unknown")          \
         X(rebalances, "partition assignments and revocations")                                     \
         X(customers_dropped, "customers dropped with a revoked partition")
 

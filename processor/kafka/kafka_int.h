@@ -18,6 +18,7 @@
 
 struct xs_engine;
 struct xs_registry;
+struct xs_rt_bad_id;
 
 /* A record of the open transaction, kept to produce it again if the broker aborts it
  * (exactly-once, see commit.c). */
@@ -72,6 +73,9 @@ struct xs_rt {
         rd_kafka_headers_t *cur_hdrs;
         struct xs_rt_stats st;
         struct xs_dead_log dlog; /* dead letters in the log (dead_log.h) */
+        /* schema ids that kept failing while the registry served others (decode.c) */
+        struct xs_rt_bad_id *bad_ids;
+        size_t n_bad_ids;
 };
 
 /* Seconds on the monotonic clock: wall-clock for commits, timeouts and idle exit, never

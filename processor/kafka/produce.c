@@ -12,12 +12,17 @@
  *   acknowledged it; a failed delivery stops the runtime under at-least-once (its offset must
  *   not be committed) and is left to the transaction under exactly-once.
  * - A poison input record goes to the dead-letter topic with its key, value, timestamp and
- *   headers, plus __xsell.errors.* headers (topic, partition, offset, stage, error).
+ *   headers, plus __xsell.errors.* headers (topic, partition, offset, stage, error). One that
+ *   would not fit the producer's message.max.bytes is cut to fit (value, then its headers, then
+ *   its key) and says so in __xsell.errors.truncated, with the original sizes.
  * - Exactly-once: a transaction is opened on first use, and every record of the open
  *   transaction is also copied here (as many as one commit.interval produces; txn_bytes counts
  *   them), so that commit.c can produce them again, unchanged, when the broker aborts it.
  * - While restoring (rebalance.c) nothing is produced: those outputs were produced before.
- * A full local queue is waited out (poll 50 ms, try again); any other produce error is fatal.
+ * A full local queue is waited out (poll 50 ms, try again). Under exactly-once a produce refused
+ * because the open transaction failed (ERR__STATE after an abortable error) aborts it and
+ * produces its records again in a new one (xs_rt_txn_redo, which commit.c uses too); any other
+ * produce error is fatal.
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -27,6 +32,7 @@
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/produce.h"
+#include "util/log.h"
 
 /* ---- producing ---------------------------------------------------------------------- */
 
@@ -43,10 +49,12 @@ void xs_rt_txn_clear(struct xs_rt *rt)
         rt->txn_bytes = 0;
 }
 
-/* Produces one record; retries while the local queue is full. hdrs is copied. */
-int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
-                      const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
-                      void *opaque)
+/* Produces one record; waits while the local queue is full. hdrs is copied, opaque is not
+ * freed here. ts is the record's timestamp (ms since the epoch; 0 or less: the producer's
+ * clock). Returns librdkafka's error. */
+static rd_kafka_resp_err_t produce_once(struct xs_rt *rt, const char *topic, const void *key,
+                                        size_t klen, const void *value, size_t vlen, int64_t ts,
+                                        const rd_kafka_headers_t *hdrs, void *opaque)
 {
         for (;;) {
                 rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
@@ -57,18 +65,87 @@ int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size
                     RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
                 if (!err) {
                         rt->st.produced++;
-                        return 0;
+                        return err;
                 }
                 if (h)
                         rd_kafka_headers_destroy(h);
-                if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                        rd_kafka_poll(rt->producer, 50);
+                if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        return err;
+                rd_kafka_poll(rt->producer, 50);
+        }
+}
+
+/* Exactly-once: err is librdkafka refusing a produce because the open transaction failed (an
+ * abortable error, e.g. AddPartitionsToTxn refused, with records in flight): every produce
+ * answers ERR__STATE until the transaction is aborted. Not so once the producer is fatal. */
+static int txn_abortable(struct xs_rt *rt, rd_kafka_resp_err_t err)
+{
+        return rt->eos && rt->txn_open && err == RD_KAFKA_RESP_ERR__STATE &&
+               rd_kafka_fatal_error(rt->producer, NULL, 0) == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+int xs_rt_txn_redo(struct xs_rt *rt)
+{
+        int timeout = (int)(rt->p->shutdown_timeout > 0 ? rt->p->shutdown_timeout : 30000);
+        for (int attempt = 0; attempt < 10 && !rt->fatal; attempt++) {
+                rd_kafka_error_t *error = rd_kafka_abort_transaction(rt->producer, timeout);
+                if (error && rd_kafka_error_is_retriable(error)) {
+                        rd_kafka_error_destroy(error); /* the abort timed out: again */
                         continue;
                 }
-                xs_rt_set_fatal(rt, "produce failed: %s", rd_kafka_err2str(err));
-                free(opaque);
-                return -1;
+                if (error) {
+                        xs_rt_set_fatal(rt, "abort_transaction: %s", rd_kafka_error_string(error));
+                        rd_kafka_error_destroy(error);
+                        return -1;
+                }
+                rt->st.txn_aborts++;
+                rt->txn_open = 0;
+                if (xs_rt_txn_begin(rt) != 0)
+                        return -1;
+                rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+                for (size_t i = 0; i < rt->n_txn && !err; i++) {
+                        struct txn_rec *t = &rt->txn[i];
+                        err = produce_once(rt, t->topic, t->key, t->klen, t->value, t->vlen, t->ts,
+                                           t->hdrs, NULL);
+                }
+                if (!err)
+                        return 0;
+                if (!txn_abortable(rt, err)) {
+                        xs_rt_set_fatal(rt, "produce failed: %s", rd_kafka_err2str(err));
+                        return -1;
+                }
+                /* the new transaction failed too while its records were produced: again */
+                xs_log(XS_LOG_WARN, "kafka",
+                       "the open transaction failed while producing (%s): the new one failed "
+                       "too while its %zu records were produced again; aborting again",
+                       rd_kafka_err2str(err), rt->n_txn);
         }
+        if (!rt->fatal)
+                xs_rt_set_fatal(rt, "%s",
+                                "transaction could not be produced again after 10 attempts");
+        return -1;
+}
+
+int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
+                      const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
+                      void *opaque)
+{
+        rd_kafka_resp_err_t err = produce_once(rt, topic, key, klen, value, vlen, ts, hdrs, opaque);
+        if (!err)
+                return 0;
+        free(opaque);
+        /* the record is among the open transaction's copies (produce() keeps it first):
+         * producing them all again in a new transaction includes it (issue 10 item 6: this
+         * used to stop the run) */
+        if (txn_abortable(rt, err)) {
+                xs_log(XS_LOG_WARN, "kafka",
+                       "the open transaction failed while producing (%s): aborted, its %zu "
+                       "records produced again in a new one",
+                       rd_kafka_err2str(err), rt->n_txn);
+                return xs_rt_txn_redo(rt);
+        }
+        xs_rt_set_fatal(rt, "produce failed: %s", rd_kafka_err2str(err));
+        return -1;
 }
 
 int xs_rt_txn_begin(struct xs_rt *rt)
@@ -258,6 +335,53 @@ void xs_rt_on_outcome(void *opaque, const struct xs_outcome *o)
 
 /* ---- dead letters ------------------------------------------------------------------- */
 
+/* Serialized size of a header, bounded above (two varints of at most 5 bytes each). */
+#define XS_HDR_SIZE(name_len, value_len) ((name_len) + (value_len) + 10)
+
+/* Room for a dead letter's key, value and headers: the producer's message.max.bytes (as
+ * librdkafka checks it on produce) less 1 KiB for the record and batch framing. */
+static size_t dead_letter_room(struct xs_rt *rt)
+{
+        char v[32];
+        size_t n = sizeof(v);
+        long max = 1000000; /* librdkafka's default */
+        if (rd_kafka_conf_get(rd_kafka_conf(rt->producer), "message.max.bytes", v, &n) ==
+            RD_KAFKA_CONF_OK)
+                max = strtol(v, NULL, 10);
+        return max > 2048 ? (size_t)max - 1024 : 1024;
+}
+
+/* The parts of a dead letter that fit: the value is cut first, then the record's own headers
+ * are left out, then the key is cut; our headers (ours bytes) always go. Fills *klen, *vlen and
+ * *keep_hdrs, and what was cut in cut (a comma-separated list, "" when nothing was). */
+static void dead_letter_fit(size_t room, size_t ours, size_t hdrs, size_t *klen, size_t *vlen,
+                            int *keep_hdrs, char *cut, size_t cut_size)
+{
+        size_t avail = room > ours ? room - ours : 0;
+        int value_cut = 0, hdrs_cut = 0, key_cut = 0;
+        *keep_hdrs = 1;
+        cut[0] = '\0';
+        if (*klen + *vlen + hdrs <= avail)
+                return;
+        if (hdrs && *klen + hdrs > avail) {
+                hdrs_cut = 1;
+                *keep_hdrs = 0;
+                hdrs = 0;
+        }
+        if (*klen > avail) {
+                key_cut = 1;
+                *klen = avail;
+        }
+        size_t left = avail - *klen - hdrs; /* >= 0: both fit avail now */
+        if (*vlen > left) {
+                value_cut = 1;
+                *vlen = left;
+        }
+        snprintf(cut, cut_size, "%s%s%s%s%s", value_cut ? "value" : "",
+                 value_cut && hdrs_cut ? "," : "", hdrs_cut ? "headers" : "",
+                 (value_cut || hdrs_cut) && key_cut ? "," : "", key_cut ? "key" : "");
+}
+
 void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char *stage,
                        xs_err_t err, const char *why)
 {
@@ -270,23 +394,59 @@ void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char
                 xs_rt_set_fatal(rt, "errors.tolerance=none: %s", msg);
                 return;
         }
-        rd_kafka_headers_t *orig = NULL, *h;
-        if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
-                h = rd_kafka_headers_copy(orig);
-        else
-                h = rd_kafka_headers_new(8);
-        char num[32];
+        /* a dead letter that does not fit message.max.bytes could not be produced, and the
+         * poison would stop the processor at the same offset on every start (issue 10 item 5):
+         * the record's coordinates and the reason always go, what does not fit is cut */
+        char num[32], part[32], off[32];
         const char *topic = rd_kafka_topic_name(m->rkt);
-        rd_kafka_header_add(h, "__xsell.errors.topic", -1, topic, -1);
-        snprintf(num, sizeof(num), "%" PRId32, m->partition);
-        rd_kafka_header_add(h, "__xsell.errors.partition", -1, num, -1);
-        snprintf(num, sizeof(num), "%" PRId64, m->offset);
-        rd_kafka_header_add(h, "__xsell.errors.offset", -1, num, -1);
-        rd_kafka_header_add(h, "__xsell.errors.stage", -1, stage, -1);
-        rd_kafka_header_add(h, "__xsell.errors.error.code", -1, xs_err_name(err), -1);
-        rd_kafka_header_add(h, "__xsell.errors.error.message", -1, why, -1);
+        snprintf(part, sizeof(part), "%" PRId32, m->partition);
+        snprintf(off, sizeof(off), "%" PRId64, m->offset);
+        const char *ours[][2] = {{"__xsell.errors.topic", topic},
+                                 {"__xsell.errors.partition", part},
+                                 {"__xsell.errors.offset", off},
+                                 {"__xsell.errors.stage", stage},
+                                 {"__xsell.errors.error.code", xs_err_name(err)},
+                                 {"__xsell.errors.error.message", why}};
+        /* the truncation headers: 4 of at most 40 + 32 bytes */
+        size_t ours_size = 4 * XS_HDR_SIZE(40, 32);
+        for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+                ours_size += XS_HDR_SIZE(strlen(ours[i][0]), strlen(ours[i][1]));
+        rd_kafka_headers_t *orig = NULL;
+        size_t orig_size = 0;
+        if (rd_kafka_message_headers(m, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                orig = NULL;
+        const char *name;
+        const void *val;
+        size_t vsize;
+        for (size_t i = 0; orig && !rd_kafka_header_get_all(orig, i, &name, &val, &vsize); i++)
+                orig_size += XS_HDR_SIZE(strlen(name), vsize);
+        size_t klen = m->key_len, vlen = m->len;
+        int keep_hdrs;
+        char cut[32];
+        dead_letter_fit(dead_letter_room(rt), ours_size, orig_size, &klen, &vlen, &keep_hdrs, cut,
+                        sizeof(cut));
+        rd_kafka_headers_t *h =
+            orig && keep_hdrs ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(10);
+        for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+                rd_kafka_header_add(h, ours[i][0], -1, ours[i][1], -1);
+        if (*cut) {
+                const char *what = cut;
+                rd_kafka_header_add(h, "__xsell.errors.truncated", -1, cut, -1);
+                snprintf(num, sizeof(num), "%zu", m->key_len);
+                rd_kafka_header_add(h, "__xsell.errors.original.key.bytes", -1, num, -1);
+                snprintf(num, sizeof(num), "%zu", m->len);
+                rd_kafka_header_add(h, "__xsell.errors.original.value.bytes", -1, num, -1);
+                snprintf(num, sizeof(num), "%zu", orig_size);
+                rd_kafka_header_add(h, "__xsell.errors.original.headers.bytes", -1, num, -1);
+                rt->st.dead_letters_truncated++;
+                xs_log_kv(XS_LOG_WARN, "kafka",
+                          XS_KV(XS_KV_STR("topic", topic), XS_KV_INT("partition", m->partition),
+                                XS_KV_INT("offset", m->offset), XS_KV_STR("truncated", what)),
+                          "dead letter of a %zu-byte record cut to fit message.max.bytes: %s",
+                          m->key_len + m->len + orig_size, cut);
+        }
         /* the poison record's own timestamp: its event time cannot be trusted, if read at all */
-        produce(rt, rt->p->topic_dead_letter, m->key, m->key_len, m->payload, m->len,
+        produce(rt, rt->p->topic_dead_letter, m->key, klen, m->payload, vlen,
                 rd_kafka_message_timestamp(m, NULL), h, NULL);
         rd_kafka_headers_destroy(h);
         rt->st.dead_lettered++;

@@ -19,10 +19,17 @@ int xs_rt_txn_begin(struct xs_rt *rt);
 /* Frees the kept copies of the open transaction's records. */
 void xs_rt_txn_clear(struct xs_rt *rt);
 
+/* Exactly-once: aborts the open transaction, which the broker failed (an abortable error),
+ * and produces its kept records again, unchanged, in a new one (the engine's state is never
+ * rolled back; the input offsets are sent with the commit). Retried while the new transaction
+ * fails too, 10 times at most. Returns 0, or -1 with the runtime stopped. */
+int xs_rt_txn_redo(struct xs_rt *rt);
+
 /* Produces one record, without keeping a copy (commit.c uses it to produce an aborted
  * transaction's records again). key, value and hdrs are copied. ts is the record's timestamp in
  * ms since the epoch (0 or less: the producer's clock). opaque is taken: the delivery report
- * frees it, or this call on failure. Returns 0, or -1 with the runtime stopped. */
+ * frees it, or this call on failure. Under exactly-once a produce refused because the open
+ * transaction failed is redone (xs_rt_txn_redo). Returns 0, or -1 with the runtime stopped. */
 int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
                       const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
                       void *opaque);

@@ -12,8 +12,11 @@
  * State on start (state.restore=replay): the engine is rebuilt by replaying each assigned
  * partition from its beginning up to the committed offset, merged in event-time order, with
  * the outputs discarded (they were produced before). Partitions assigned later in the run start
- * from their committed offsets. Bounds: at most state.restore_max_events per partition (the
- * most recent), read within 600 s and held in memory until they are replayed.
+ * from their committed offsets. A partition whose committed offset is beyond its log end (a
+ * recreated topic) is not restored and its offset is reset (reset_beyond_end); one whose end
+ * cannot be queried is not restored either; a warning says so.
+ * Bounds: at most state.restore_max_events per partition (the most recent), read within 600 s
+ * and held in memory until they are replayed.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -48,6 +51,60 @@ static int restore_cmp(const void *x, const void *y)
         return a->offset < b->offset ? -1 : a->offset > b->offset;
 }
 
+/* A committed offset beyond the log end (the topic was recreated or truncated) names records
+ * that do not exist: the restore waited up to 600 s for them (issue 10 item 8), and since
+ * librdkafka never commits an offset below the one committed, the group would read the
+ * partition again from auto.offset.reset on every start. Nothing of this log was processed by
+ * the group: its offset is set to where auto.offset.reset points (the log start by default, the
+ * end for latest; left alone for error), and a warning names the partition. Called on every
+ * assignment, before the restore; one watermark query per partition. */
+static void reset_beyond_end(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts)
+{
+        rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
+        if (rd_kafka_committed(rt->consumer, committed, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_topic_partition_list_destroy(committed);
+                return;
+        }
+        char reset[32] = "";
+        size_t rn = sizeof(reset);
+        rd_kafka_conf_get(rd_kafka_conf(rt->consumer), "auto.offset.reset", reset, &rn);
+        int to_end = !strcmp(reset, "largest") || !strcmp(reset, "latest") || !strcmp(reset, "end");
+        int leave = !strcmp(reset, "error");
+        rd_kafka_topic_partition_list_t *fix = rd_kafka_topic_partition_list_new(parts->cnt);
+        for (int i = 0; i < committed->cnt; i++) {
+                rd_kafka_topic_partition_t *c = &committed->elems[i];
+                int64_t lo = 0, hi = 0;
+                if (c->offset <= 0 ||
+                    rd_kafka_query_watermark_offsets(rt->consumer, c->topic, c->partition, &lo, &hi,
+                                                     10000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+                    c->offset <= hi)
+                        continue;
+                rt->st.offsets_beyond_end++;
+                int64_t to = to_end ? hi : lo;
+                xs_log_kv(XS_LOG_WARN, "kafka",
+                          XS_KV(XS_KV_STR("topic", c->topic), XS_KV_INT("partition", c->partition),
+                                XS_KV_INT("committed", c->offset), XS_KV_INT("end", hi)),
+                          "committed offset %" PRId64 " of %s [%" PRId32
+                          "] is beyond its log end %" PRId64
+                          " (a recreated or truncated topic): nothing to restore from it; %s",
+                          c->offset, c->topic, c->partition, hi,
+                          leave ? "auto.offset.reset=error: left as it is"
+                          : to_end
+                              ? "the group's offset is set to the log end (auto.offset.reset)"
+                              : "the group's offset is set to the log start (auto.offset.reset)");
+                if (!leave)
+                        rd_kafka_topic_partition_list_add(fix, c->topic, c->partition)->offset = to;
+        }
+        if (fix->cnt) {
+                rd_kafka_resp_err_t e = rd_kafka_commit(rt->consumer, fix, 0);
+                if (e)
+                        xs_log(XS_LOG_WARN, "kafka", "setting the offsets beyond the log end: %s",
+                               rd_kafka_err2str(e));
+        }
+        rd_kafka_topic_partition_list_destroy(fix);
+        rd_kafka_topic_partition_list_destroy(committed);
+}
+
 /* Replays each partition of parts from its start to its committed offset, in event-time
  * order, with outputs discarded. Bounded by state.restore_max_events. */
 static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts)
@@ -66,8 +123,22 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                 if (c->offset <= 0)
                         continue;
                 int64_t lo = 0, hi = 0;
-                rd_kafka_query_watermark_offsets(rt->consumer, c->topic, c->partition, &lo, &hi,
-                                                 10000);
+                rd_kafka_resp_err_t qe = rd_kafka_query_watermark_offsets(
+                    rt->consumer, c->topic, c->partition, &lo, &hi, 10000);
+                if (qe) {
+                        rt->st.restore_skipped++;
+                        xs_log_kv(XS_LOG_WARN, "kafka",
+                                  XS_KV(XS_KV_STR("topic", c->topic),
+                                        XS_KV_INT("partition", c->partition)),
+                                  "restore: the log end of %s [%" PRId32 "] is unknown (%s): "
+                                  "its state is not restored",
+                                  c->topic, c->partition, rd_kafka_err2str(qe));
+                        continue;
+                }
+                if (c->offset > hi) { /* reset_beyond_end could not move it: see there */
+                        rt->st.restore_skipped++;
+                        continue;
+                }
                 int64_t start = lo;
                 if (c->offset - start > max_events)
                         start = c->offset - max_events; /* keep the most recent */
@@ -86,11 +157,11 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                           XS_KV(XS_KV_INT("partitions", want->cnt), XS_KV_INT("events", total)),
                           "restoring state from %d partition(s), up to %" PRId64 " events",
                           want->cnt, total);
-        rd_kafka_conf_t *kc =
-            xs_kafka_conf(rt->conf, rt->o->bootstrap,
-                          (const char *const[]){"group.id", "xsell-restore", "enable.auto.commit",
-                                                "false", "fetch.wait.max.ms", "10", NULL},
-                          err, sizeof(err));
+        rd_kafka_conf_t *kc = xs_kafka_conf(
+            rt->conf, rt->o->bootstrap,
+            (const char *const[]){"group.id", "xsell-restore", "enable.auto.commit", "false",
+                                  "fetch.wait.max.ms", "10", "enable.partition.eof", "true", NULL},
+            err, sizeof(err));
         rd_kafka_t *rc = kc ? rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)) : NULL;
         if (!rc) {
                 if (kc)
@@ -105,7 +176,10 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
         int open = want->cnt;
         double deadline = xs_rt_now() + 600;
         int64_t *ends = calloc((size_t)want->cnt, sizeof(*ends));
-        for (int i = 0; i < want->cnt; i++)
+        unsigned char *done = calloc((size_t)want->cnt, 1);
+        if (!ends || !done)
+                open = 0;
+        for (int i = 0; ends && i < want->cnt; i++)
                 for (int k = 0; k < committed->cnt; k++)
                         if (committed->elems[k].partition == want->elems[i].partition)
                                 ends[i] = committed->elems[k].offset;
@@ -117,12 +191,19 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                 for (int i = 0; i < want->cnt; i++)
                         if (want->elems[i].partition == m->partition)
                                 idx = i;
+                /* a partition is read to its committed offset when the record before it
+                 * arrives, or one at or after it, or the end of the log: the record before it
+                 * may be a transaction marker (exactly-once), which is never delivered */
+                int last = idx >= 0 && !m->err && m->offset >= ends[idx] - 1;
+                int eof = idx >= 0 && m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+                if (idx >= 0 && !done[idx] && (last || eof)) {
+                        done[idx] = 1;
+                        open--;
+                }
                 if (m->err || idx < 0 || m->offset >= ends[idx]) {
                         rd_kafka_message_destroy(m);
                         continue;
                 }
-                if (m->offset == ends[idx] - 1)
-                        open--;
                 struct xs_event ev;
                 const char *stage;
                 if (xs_rt_decode_event(rt, m, &ev, &stage, err, sizeof(err)) == XS_OK) {
@@ -143,7 +224,13 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                 }
                 rd_kafka_message_destroy(m);
         }
+        if (open > 0 && !(rt->o->stop && *rt->o->stop))
+                xs_log(XS_LOG_WARN, "kafka",
+                       "restore: %d partition(s) not read to their committed offset within "
+                       "600 s: state restored from what was read",
+                       open);
         free(ends);
+        free(done);
         rd_kafka_consumer_close(rc);
         rd_kafka_destroy(rc);
         qsort(recs, n, sizeof(*recs), restore_cmp);
@@ -201,6 +288,7 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
          * waited for its group to form must not leave it the moment the assignment settles */
         rt->last_input = xs_rt_now();
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                reset_beyond_end(rt, parts);
                 if (!rt->first_assignment_done && !strcmp(rt->p->state_restore, "replay"))
                         restore(rt, parts);
                 rt->first_assignment_done = 1;

@@ -633,6 +633,28 @@ nomem:
         return XS_ERR_NOMEM;
 }
 
+xs_err_t xs_registry_ping(struct xs_registry *r, char *errstr, size_t errstr_size)
+{
+        if (r->is_static)
+                return XS_OK;
+        /* a schema this client fetched before must come back: the registry serves schemas;
+         * with none yet, any answer that is not a failure to retry (even a 404) shows that it
+         * is up */
+        char path[48] = "/config";
+        int need_schema = r->schemas != NULL;
+        if (need_schema)
+                snprintf(path, sizeof(path), "/schemas/ids/%" PRIu32, r->schemas->id);
+        json_t *answer = NULL;
+        int saved = r->retries;
+        r->retries = 0; /* one request */
+        xs_err_t err = reg_call(r, path, NULL, &answer, errstr, errstr_size);
+        r->retries = saved;
+        json_decref(answer);
+        if (err == XS_OK || (!need_schema && err != XS_ERR_RETRY && err != XS_ERR_NOMEM))
+                return XS_OK;
+        return XS_ERR_RETRY;
+}
+
 /* POST {"schema": schema_json} to /subjects/{subject}{suffix}; sets *id from the answer. */
 static xs_err_t reg_subject_call(struct xs_registry *r, const char *what, const char *subject,
                                  const char *suffix, const char *schema_json, uint32_t *id,

@@ -537,6 +537,7 @@ out:
         if (rt->eng && !opts->quiet)
                 print_summary(rt);
         xs_rt_txn_clear(rt);
+        xs_rt_bad_ids_clear(rt);
         free(rt->txn);
         free(rt->hdr_names_buf);
         free(rt->buf);

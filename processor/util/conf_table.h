@@ -101,6 +101,13 @@
           "Event ids are forgotten this long (event time) after they were seen")                   \
         X("event.max_items", event_max_items, INT, "1000", 1, 1000000,                             \
           "Line items allowed in one event; more is a contract violation")                         \
+        X("event.max_id_bytes", event_max_id_bytes, INT, "256", 8, 1048576,                        \
+          "Longest id in bytes (event, customer, session, order, offer and product ids, of "       \
+          "events "                                                                                \
+          "and catalog records); a longer one is a contract violation (rejected_long_string)")     \
+        X("event.max_label_bytes", event_max_label_bytes, INT, "1024", 8, 1048576,                 \
+          "Longest category, brand, category label or add-on kind in bytes; longer is a "          \
+          "contract violation (rejected_long_string)")                                             \
         X("event.max_ahead", event_max_ahead, DUR, "30d", 0, 3660 * XS_DAY_MS,                     \
           "An event this far ahead of stream time (the newest accepted event time) is a "          \
           "contract violation: rejected, so it cannot make later events late. The first event "    \
@@ -227,6 +234,13 @@
         X("registry.auto_register", registry_auto_register, BOOL, "true", 0, 0,                    \
           "Register the output schemas under <topic>-value on start; false: only look them up "    \
           "(read-only registry credentials) and stop if one is not registered")                    \
+        X("registry.failure_ttl", registry_failure_ttl, DUR, "5m", 0, 86400000,                    \
+          "A schema id whose lookup failed after registry.retries while the registry served "      \
+          "other requests makes its records poison this long without asking again (0: ask "        \
+          "every time); when the registry serves nothing, processing waits instead")               \
+        X("registry.failure_cache_max", registry_failure_cache_max, INT, "1024", 1, 1000000,       \
+          "Failing schema ids remembered for registry.failure_ttl; beyond it the one that "        \
+          "expires first is forgotten (schema_id_failure_evictions)")                              \
         X("schema.id.event", schema_id_event, INT, "1", 1, 2147483647,                             \
           "Registry-less mode: schema id of customer events in the wire format")                   \
         X("schema.id.product", schema_id_product, INT, "2", 1, 2147483647,                         \

@@ -1,8 +1,10 @@
 /*
  * Fuzz target: bytes as a file of REES46 CSV rows (after the real header, and as given) -> the
  * reader loop to the end (tests/fuzz/reader_harness.h). CSV readers only hand out positive
- * quantities.
+ * quantities; every event goes through the engine, which accepts it only with valid, bounded
+ * strings (tests/fuzz/engine_oracle.h).
  */
+#include "engine_oracle.h"
 #include "reader_harness.h"
 
 static void positive_quantities(const struct xs_event *ev)
@@ -10,6 +12,7 @@ static void positive_quantities(const struct xs_event *ev)
         for (size_t i = 0; i < ev->n_items; i++)
                 if (ev->items[i].quantity <= 0)
                         abort();
+        oracle_through_engine(ev);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
