@@ -76,6 +76,19 @@ extern "C" {
         X(customers_live, gauge, "customers tracked")                                              \
         X(customers_evicted, counter, "least recently active customers dropped: customers.max")    \
         X(customers_forgotten, counter, "customers erased by FORGET")                              \
+        X(memory_bytes, gauge,                                                                     \
+          "bytes held by the engine's state, what memory.budget is checked against: customers "    \
+          "with their ids and arrays, interned products, catalog and ladders, window, timers, "    \
+          "dedup at its full dedup.capacity, buy-again")                                           \
+        X(memory_bytes_peak, gauge,                                                                \
+          "the largest memory_bytes seen at a budget check (each event)")                          \
+        X(memory_customers_evicted, counter,                                                       \
+          "least recently active customers dropped to stay within memory.budget")                  \
+        X(memory_pairs_refused, counter,                                                           \
+          "pair increments for new pairs dropped while over memory.budget")                        \
+        X(memory_products_refused, counter,                                                        \
+          "new products not added while over memory.budget (line items skipped, catalog records "  \
+          "refused)")                                                                              \
         X(timers_fired, counter, "journey timers fired")                                           \
         X(timers_deferred, counter, "timer firings deferred: timers.max_fire_per_event bit")       \
         X(watermark_ms, gauge, "event-time watermark (ms since epoch)")                            \

@@ -437,9 +437,14 @@ int xs_bench_memory(struct bopts *o)
                         printf("bench memory_sample events=%" PRIu64 " rss_bytes=%" PRIu64
                                " heap_bytes=%" PRIu64 " customers_live=%" PRIu64
                                " pairs_live=%" PRIu64 " products=%" PRIu64
-                               " pairs_cap_hits=%" PRIu64 " customers_evicted=%" PRIu64 "\n",
+                               " pairs_cap_hits=%" PRIu64 " customers_evicted=%" PRIu64
+                               " memory_bytes=%" PRIu64 " memory_customers_evicted=%" PRIu64
+                               " memory_pairs_refused=%" PRIu64 " memory_products_refused=%" PRIu64
+                               "\n",
                                i + 1, rss, heap, st.customers_live, st.pairs_live,
-                               st.catalog_products, st.pairs_cap_hits, st.customers_evicted);
+                               st.catalog_products, st.pairs_cap_hits, st.customers_evicted,
+                               st.memory_bytes, st.memory_customers_evicted,
+                               st.memory_pairs_refused, st.memory_products_refused);
                         fflush(stdout);
                 }
         }

@@ -271,6 +271,14 @@ void xs_cli_summary(FILE *f, const struct xs_stats *st, const char *source, uint
                         st->catalog_records);
         else
                 fprintf(f, "offerable: products learned from events (no catalog loaded)\n");
+        fprintf(f, "memory: %" PRIu64 " bytes held, peak %" PRIu64 "\n", st->memory_bytes,
+                st->memory_bytes_peak);
+        if (st->memory_customers_evicted || st->memory_pairs_refused || st->memory_products_refused)
+                fprintf(f,
+                        "memory.budget bit: customers evicted %" PRIu64
+                        ", new pairs refused %" PRIu64 ", new products refused %" PRIu64 "\n",
+                        st->memory_customers_evicted, st->memory_pairs_refused,
+                        st->memory_products_refused);
         if (st->pairs_cap_hits || st->basket_items_truncated || st->customers_evicted ||
             st->catalog_cap_hits || st->timers_deferred || st->forced_drains ||
             st->dedup_evictions || st->history_evictions)

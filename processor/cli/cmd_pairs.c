@@ -248,9 +248,14 @@ int xs_cmd_pairs(int argc, char **argv)
         fprintf(stderr,
                 "xsell pairs: caps: pairs dropped %" PRIu64 " (cooc.max_pairs), basket items "
                 "not paired %" PRIu64 " (cooc.max_basket_items), history evictions %" PRIu64
-                " (cooc.max_history)%s\n",
+                " (cooc.max_history), pairs dropped %" PRIu64 " and products dropped %" PRIu64
+                " (memory.budget)%s\n",
                 st.pairs_cap_hits, st.basket_items_truncated, st.history_evictions,
-                st.pairs_cap_hits || st.basket_items_truncated ? ": counts are NOT exact" : "");
+                st.memory_pairs_refused, st.memory_products_refused,
+                st.pairs_cap_hits || st.basket_items_truncated || st.memory_pairs_refused ||
+                        st.memory_products_refused
+                    ? ": counts are NOT exact"
+                    : "");
         rc = 0;
 out:
         free(ctx.buf);

@@ -207,6 +207,7 @@ static const struct xs_comp_cache *comp_cache_get(struct xs_engine *eng, uint32_
                 if (xs_array_fit((void **)&eng->comp_cache, &n, sizeof(*eng->comp_cache), a, 1024,
                                  UINT32_MAX) != 0)
                         return NULL;
+                eng->cand_bytes += (n - eng->n_comp_cache) * sizeof(*eng->comp_cache);
                 eng->n_comp_cache = (uint32_t)n;
         }
         struct xs_comp_cache *e = &eng->comp_cache[a];
@@ -256,6 +257,7 @@ static size_t select_anchors(struct xs_engine *eng, const uint32_t *all, size_t 
                     malloc(2 * max * sizeof(*eng->comp_anchors) + max * sizeof(int64_t));
                 if (!eng->comp_anchors)
                         return 0;
+                eng->cand_bytes += 2 * max * sizeof(*eng->comp_anchors) + max * sizeof(int64_t);
         }
         uint32_t *anchors = eng->comp_anchors;
         if (n_all <= max) {
@@ -317,6 +319,7 @@ static void complements_basket(struct xs_engine *eng, const struct xs_customer *
                         return;
                 }
                 eng->cap_comp_acc = cap;
+                eng->cand_bytes += cap * sizeof(*eng->comp_acc) + most * sizeof(*eng->comp_touched);
         }
         if (++eng->comp_gen == 0) { /* wrapped: every slot free again */
                 memset(eng->comp_acc, 0, eng->cap_comp_acc * sizeof(*eng->comp_acc));

@@ -6,10 +6,14 @@
 #include "engine/catalog.h"
 #include "util/array.h"
 
+/* A category's products, always sorted by (price, id): every change of a product's category or
+ * price moves it to its place at once (binary search, then one memmove of the products between
+ * its old and new place), so a read is a binary search and never a sort. Each member is listed
+ * once: exactly the products whose ladder_category is this category (deleted ones included;
+ * the policy filters them). */
 struct ladder {
-        uint32_t *ids; /* members; sorted by (price, id) when !dirty */
+        uint32_t *ids;
         size_t n, cap;
-        int dirty;
 };
 
 struct xs_catalog {
@@ -24,6 +28,7 @@ struct xs_catalog {
         uint64_t label_cap_hits; /* labels not added because max_labels bit */
         struct ladder *ladders;  /* [label id] */
         size_t n_ladders;
+        size_t ladder_bytes; /* the ladders array and every ladder's ids, as allocated */
 };
 
 struct xs_catalog *xs_catalog_new(struct xs_intern *products, size_t max_products,
@@ -66,35 +71,114 @@ static struct xs_cat_product *slot(struct xs_catalog *cat, uint32_t id)
 
 static struct ladder *ladder_of(struct xs_catalog *cat, uint32_t label)
 {
-        if (label >= cat->n_ladders &&
-            xs_array_fit((void **)&cat->ladders, &cat->n_ladders, sizeof(*cat->ladders), label, 256,
-                         SIZE_MAX) != 0)
-                return NULL;
+        if (label >= cat->n_ladders) {
+                size_t before = cat->n_ladders;
+                if (xs_array_fit((void **)&cat->ladders, &cat->n_ladders, sizeof(*cat->ladders),
+                                 label, 256, SIZE_MAX) != 0)
+                        return NULL;
+                cat->ladder_bytes += (cat->n_ladders - before) * sizeof(*cat->ladders);
+        }
         return &cat->ladders[label];
 }
 
-/* Keeps ladder membership in step with the product's category and price. */
+/* (price, id) of x, ordered as the ladder is */
+static int key_before(const struct xs_catalog *cat, uint32_t x, int64_t price, uint32_t id)
+{
+        int64_t px = cat->items[x].price;
+        return px < price || (px == price && x < id);
+}
+
+/* The first index in [lo, hi) of l whose product is not before (price, id). */
+static size_t ladder_lower(const struct xs_catalog *cat, const struct ladder *l, size_t lo,
+                           size_t hi, int64_t price, uint32_t id)
+{
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (key_before(cat, l->ids[mid], price, id))
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+/* The index of id (listed at price) in l; l->n if it is not listed (never, while the invariant
+ * holds: then a linear scan, so a broken invariant cannot corrupt the ladder further). */
+static size_t ladder_index(const struct xs_catalog *cat, const struct ladder *l, int64_t price,
+                           uint32_t id)
+{
+        size_t i = ladder_lower(cat, l, 0, l->n, price, id);
+        if (i < l->n && l->ids[i] == id)
+                return i;
+        for (i = 0; i < l->n && l->ids[i] != id; i++)
+                ;
+        return i;
+}
+
+/* Room for one more member. Returns 0 or -1 (out of memory: the ladder is unchanged). */
+static int ladder_reserve(struct xs_catalog *cat, struct ladder *l)
+{
+        if (l->n < l->cap)
+                return 0;
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        uint32_t *ids = realloc(l->ids, cap * sizeof(*ids));
+        if (!ids)
+                return -1;
+        cat->ladder_bytes += (cap - l->cap) * sizeof(*ids);
+        l->ids = ids;
+        l->cap = cap;
+        return 0;
+}
+
+/* Keeps the ladders in step with the product's category and price, before p takes them (p's
+ * price is still the one it is listed at). O(log n) to find the places, plus one memmove of the
+ * members between the old and the new place. Returns 0 or -1 (out of memory: nothing changed). */
 static int ladder_update(struct xs_catalog *cat, uint32_t id, struct xs_cat_product *p,
                          uint32_t new_category, int64_t new_price)
 {
-        if (p->ladder_category && p->ladder_category != new_category)
-                cat->ladders[p->ladder_category].dirty = 1; /* filtered out on rebuild */
-        if (new_category && p->ladder_category != new_category) {
-                struct ladder *l = ladder_of(cat, new_category);
-                if (!l)
-                        return -1;
-                if (l->n == l->cap) {
-                        size_t cap = l->cap ? l->cap * 2 : 8;
-                        uint32_t *ids = realloc(l->ids, cap * sizeof(*ids));
-                        if (!ids)
-                                return -1;
-                        l->ids = ids;
-                        l->cap = cap;
+        uint32_t old_category = p->ladder_category;
+        if (old_category == new_category) {
+                if (!new_category || p->price == new_price)
+                        return 0;
+                struct ladder *l = &cat->ladders[new_category];
+                size_t i = ladder_index(cat, l, p->price, id);
+                if (i == l->n)
+                        return 0; /* not listed: see ladder_index */
+                if (new_price > p->price) {
+                        /* moves towards the dear end: the members after it that sort before
+                         * its new key shift down by one */
+                        size_t j = ladder_lower(cat, l, i + 1, l->n, new_price, id);
+                        memmove(&l->ids[i], &l->ids[i + 1], (j - i - 1) * sizeof(*l->ids));
+                        l->ids[j - 1] = id;
+                } else {
+                        size_t j = ladder_lower(cat, l, 0, i, new_price, id);
+                        memmove(&l->ids[j + 1], &l->ids[j], (i - j) * sizeof(*l->ids));
+                        l->ids[j] = id;
                 }
-                l->ids[l->n++] = id;
-                l->dirty = 1;
-        } else if (new_category && p->price != new_price) {
-                cat->ladders[new_category].dirty = 1;
+                return 0;
+        }
+        struct ladder *to = NULL;
+        if (new_category) {
+                /* everything that can fail first, so that a failure leaves both ladders as
+                 * they were */
+                to = ladder_of(cat, new_category);
+                if (!to || ladder_reserve(cat, to) != 0)
+                        return -1;
+        }
+        if (old_category) {
+                struct ladder *from = &cat->ladders[old_category];
+                size_t i = ladder_index(cat, from, p->price, id);
+                if (i < from->n) {
+                        memmove(&from->ids[i], &from->ids[i + 1],
+                                (from->n - i - 1) * sizeof(*from->ids));
+                        from->n--;
+                }
+        }
+        if (to) {
+                size_t j = ladder_lower(cat, to, 0, to->n, new_price, id);
+                memmove(&to->ids[j + 1], &to->ids[j], (to->n - j) * sizeof(*to->ids));
+                to->ids[j] = id;
+                to->n++;
         }
         p->ladder_category = new_category;
         return 0;
@@ -167,9 +251,7 @@ int xs_catalog_delete(struct xs_catalog *cat, const char *product_id)
         if (!id || id >= cat->n_items || cat->items[id].source == XS_SRC_NONE)
                 return 1;
         struct xs_cat_product *p = &cat->items[id];
-        p->deleted = 1;
-        if (p->ladder_category)
-                cat->ladders[p->ladder_category].dirty = 1;
+        p->deleted = 1; /* it stays listed: the ladder's readers skip what is not offerable */
         return 0;
 }
 
@@ -224,64 +306,20 @@ const char *xs_catalog_label(const struct xs_catalog *cat, uint32_t label)
         return label ? xs_intern_str(cat->labels, label) : NULL;
 }
 
-/* sorted with its price, so the comparator needs no global (engines run in threads) */
-struct priced {
-        int64_t price;
-        uint32_t id;
-};
-
-static int by_price(const void *x, const void *y)
-{
-        const struct priced *a = x, *b = y;
-        if (a->price != b->price)
-                return a->price < b->price ? -1 : 1;
-        return a->id < b->id ? -1 : a->id > b->id;
-}
-
-const uint32_t *xs_catalog_ladder(struct xs_catalog *cat, uint32_t category, int64_t min_price,
-                                  int64_t max_price, size_t *n)
+const uint32_t *xs_catalog_ladder(const struct xs_catalog *cat, uint32_t category,
+                                  int64_t min_price, int64_t max_price, size_t *n)
 {
         *n = 0;
         if (!category || category >= cat->n_ladders)
                 return NULL;
-        struct ladder *l = &cat->ladders[category];
-        if (l->dirty) {
-                size_t keep = 0;
-                for (size_t i = 0; i < l->n; i++) {
-                        uint32_t id = l->ids[i];
-                        if (cat->items[id].ladder_category == category)
-                                l->ids[keep++] = id;
-                }
-                struct priced *tmp = malloc((keep ? keep : 1) * sizeof(*tmp));
-                if (!tmp)
-                        return NULL; /* out of memory: no ladder this time (still dirty) */
-                for (size_t i = 0; i < keep; i++)
-                        tmp[i] = (struct priced){cat->items[l->ids[i]].price, l->ids[i]};
-                qsort(tmp, keep, sizeof(*tmp), by_price);
-                for (size_t i = 0; i < keep; i++)
-                        l->ids[i] = tmp[i].id;
-                free(tmp);
-                /* a product that left the category and came back is listed twice: after the
-                 * sort its copies are adjacent */
-                size_t uniq = 0;
-                for (size_t i = 0; i < keep; i++)
-                        if (uniq == 0 || l->ids[uniq - 1] != l->ids[i])
-                                l->ids[uniq++] = l->ids[i];
-                l->n = uniq;
-                l->dirty = 0;
-        }
-        /* binary search the first price >= min_price */
-        size_t lo = 0, hi = l->n;
-        while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                if (cat->items[l->ids[mid]].price < min_price)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
+        const struct ladder *l = &cat->ladders[category];
+        /* the first price >= min_price: (min_price, id 0) sorts before every member of that
+         * price; then the first price > max_price the same way */
+        size_t lo = ladder_lower(cat, l, 0, l->n, min_price, 0);
         size_t end = lo;
-        while (end < l->n && cat->items[l->ids[end]].price <= max_price)
-                end++;
+        if (max_price >= min_price)
+                end = max_price == INT64_MAX ? l->n
+                                             : ladder_lower(cat, l, lo, l->n, max_price + 1, 0);
         *n = end - lo;
         return l->ids + lo;
 }
@@ -308,8 +346,6 @@ int xs_catalog_has_records(const struct xs_catalog *cat)
 
 size_t xs_catalog_bytes(const struct xs_catalog *cat)
 {
-        size_t bytes = cat->n_items * sizeof(*cat->items) + xs_intern_bytes(cat->labels);
-        for (size_t i = 0; i < cat->n_ladders; i++)
-                bytes += cat->ladders[i].cap * sizeof(uint32_t) + sizeof(struct ladder);
-        return bytes;
+        return cat->n_items * sizeof(*cat->items) + xs_intern_bytes(cat->labels) +
+               cat->ladder_bytes;
 }

@@ -9,8 +9,9 @@
  * never brings a deleted product back). Once the catalog has had a record, only products with a
  * record are offerable (PRODUCT.md §3 "never offer unknown products"): learning then only
  * serves anchors (price, category), and offering learned products is for setups with no catalog
- * at all (the REES46 demo). Ladders are rebuilt lazily, only for a category whose membership or
- * prices changed since it was last read.
+ * at all (the REES46 demo). Ladders are kept sorted as products come, move and change price: a
+ * change costs a binary search and a memmove of the members between the product's old and new
+ * place (never a re-sort of the category), a read a binary search.
  *
  * A category is the finest one known (REES46: category_id); a coarser readable name is kept as
  * the category label (REES46: category_code) and never compared. An add-on (warranty, plan,
@@ -74,8 +75,8 @@ int xs_catalog_offerable(const struct xs_catalog *cat, uint32_t id);
 const char *xs_catalog_label(const struct xs_catalog *cat, uint32_t label);
 /* Products of category with price in [min_price, max_price], cheapest first (ties by id).
  * Sets *n; the array is owned by the catalog and valid until the next catalog change. */
-const uint32_t *xs_catalog_ladder(struct xs_catalog *cat, uint32_t category, int64_t min_price,
-                                  int64_t max_price, size_t *n);
+const uint32_t *xs_catalog_ladder(const struct xs_catalog *cat, uint32_t category,
+                                  int64_t min_price, int64_t max_price, size_t *n);
 size_t xs_catalog_count(const struct xs_catalog *cat);
 /* Products with a catalog record (deleted ones included). */
 size_t xs_catalog_records(const struct xs_catalog *cat);

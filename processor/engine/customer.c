@@ -19,6 +19,14 @@
  * it, so each is still guarded for as long as it could need to be; other products that share
  * its bit are guarded too, until t - horizon passes bought_floor and the bits are cleared.
  *
+ * Memory (memory.budget): each customer's bytes (xs_customer_bytes: the struct, the id strings,
+ * the arrays as allocated) are kept in the engine's customer_bytes, brought up to date when a
+ * customer comes, goes, and after the engine's work on it (xs_customer_account); each customer
+ * remembers what it was last accounted at, so a drop subtracts exactly what was added. While
+ * the engine is over its budget (at its last check, plus the store as it is now), a new customer
+ * evicts up to two least recently active ones: the store shrinks, the work per new customer
+ * stays bounded.
+ *
  * Bounds: at most customers.max customers, in slot arrays (they double) of at most about twice
  * that; a customer's arrays grow on demand (xs_reserve) up to their caps (XS_CART_MAX cart
  * lines, the history, view, pending, bought and LEAD e-mail caps of the configuration), never above
@@ -85,9 +93,51 @@ void xs_customer_lead_reset(struct xs_customer *c)
         c->lead_done = 0;
 }
 
+#define MALLOC_HEADER 16 /* what malloc adds to a block, near enough (glibc: 8, rounded to 16) */
+
+static size_t str_bytes(const char *s)
+{
+        return s ? strlen(s) + 1 + MALLOC_HEADER : 0;
+}
+
+static size_t arr_bytes(const void *arr, size_t cap, size_t elem)
+{
+        return arr ? cap * elem + MALLOC_HEADER : 0;
+}
+
+size_t xs_customer_bytes(const struct xs_customer *c)
+{
+        return sizeof(*c) + MALLOC_HEADER + str_bytes(c->id) + str_bytes(c->cart_event_id) +
+               str_bytes(c->subscribe_event_id) +
+               arr_bytes(c->cart, c->cap_cart, sizeof(*c->cart)) +
+               arr_bytes(c->order_items, c->cap_order, sizeof(*c->order_items)) +
+               arr_bytes(c->hist, c->cap_hist, sizeof(*c->hist)) +
+               arr_bytes(c->bought, c->cap_bought, sizeof(*c->bought)) +
+               arr_bytes(c->views, c->cap_views, sizeof(*c->views)) +
+               arr_bytes(c->pending, c->cap_pending, sizeof(*c->pending)) +
+               arr_bytes(c->lead_products, c->cap_lead, sizeof(*c->lead_products));
+}
+
+void xs_customer_account(struct xs_engine *eng, struct xs_customer *c)
+{
+        size_t b = xs_customer_bytes(c);
+        uint32_t now = b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
+        eng->customer_bytes = eng->customer_bytes - c->acct_bytes + now;
+        c->acct_bytes = now;
+}
+
+uint64_t xs_customer_store_bytes(const struct xs_engine *eng)
+{
+        return eng->customer_bytes +
+               (uint64_t)eng->cap_slots *
+                   (sizeof(*eng->slots) + sizeof(*eng->slot_gen) + sizeof(*eng->free_slots)) +
+               XS_HASH_TABLE_BYTES(eng->customers);
+}
+
 /* Removes c and all of its state; its pending timers become stale (slot generation). */
 void xs_customer_drop(struct xs_engine *eng, struct xs_customer *c)
 {
+        eng->customer_bytes -= c->acct_bytes;
         HASH_DEL(eng->customers, c);
         lru_unlink(eng, c);
         eng->slots[c->slot] = NULL;
@@ -139,6 +189,14 @@ static int customer_link(struct xs_engine *eng, struct xs_customer *c)
                 xs_customer_drop(eng, eng->lru_tail);
                 eng->st.customers_evicted++;
         }
+        uint64_t budget = (uint64_t)eng->p->memory_budget;
+        uint64_t need = xs_customer_bytes(c);
+        for (int k = 0; budget && k < 2 && eng->lru_tail &&
+                        eng->mem_rest + xs_customer_store_bytes(eng) + need > budget;
+             k++) {
+                xs_customer_drop(eng, eng->lru_tail);
+                eng->st.memory_customers_evicted++;
+        }
         if (slot_reserve(eng) != 0)
                 return -1;
         c->slot = eng->free_slots[--eng->n_free];
@@ -146,6 +204,8 @@ static int customer_link(struct xs_engine *eng, struct xs_customer *c)
         HASH_ADD_KEYPTR(hh, eng->customers, c->id, strlen(c->id), c);
         lru_push(eng, c);
         eng->st.customers_live++;
+        c->acct_bytes = 0;
+        xs_customer_account(eng, c);
         return 0;
 }
 

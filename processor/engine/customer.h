@@ -82,6 +82,7 @@ struct xs_customer {
         char *id;
         UT_hash_handle hh;
         uint32_t slot;
+        uint32_t acct_bytes; /* its bytes as last accounted in the engine's customer_bytes */
         struct xs_customer *lru_prev, *lru_next; /* most recent at the head */
         uint8_t stage;
         uint8_t subscribed, email_ok, has_purchased, value_realized;
@@ -157,7 +158,9 @@ int xs_reserve(void **arr, uint16_t *cap, size_t elem, size_t need);
 /* The customer of id, or NULL; does not touch the LRU order. */
 struct xs_customer *xs_customer_find(struct xs_engine *eng, const char *id);
 /* The customer of id, now the most recently active; a new one (BROWSING, tagged with the
- * engine's tag) if it was not tracked. NULL when out of memory. */
+ * engine's tag) if it was not tracked. A new customer evicts the least recently active one at
+ * customers.max, and up to two of them while the engine is over memory.budget (so the store
+ * shrinks). NULL when out of memory. */
 struct xs_customer *xs_customer_get(struct xs_engine *eng, const char *id);
 /* Removes c and all of its state; its pending timers become stale (slot generation). */
 void xs_customer_drop(struct xs_engine *eng, struct xs_customer *c);
@@ -168,6 +171,18 @@ void xs_customer_free(struct xs_customer *c);
  * not armed. Returns 0 (c is now owned by the engine) or -1 out of memory (c is still the
  * caller's, and the old customer of that id, if any, is still in place). */
 int xs_customer_install(struct xs_engine *eng, struct xs_customer *c);
+
+/* ---- memory (memory.budget) ------------------------------------------------------- */
+
+/* The bytes c holds: the struct, its id and event id strings, and its arrays as allocated
+ * (each allocation counted with 16 bytes of malloc's own header). */
+size_t xs_customer_bytes(const struct xs_customer *c);
+/* Brings c's share of the engine's customer_bytes up to date after c changed. The store does it
+ * when a customer comes and goes; the engine after each event's and timer's work on c. */
+void xs_customer_account(struct xs_engine *eng, struct xs_customer *c);
+/* The customer store's bytes: every customer as last accounted, the slot arrays and the id
+ * hash's table. O(1). */
+uint64_t xs_customer_store_bytes(const struct xs_engine *eng);
 
 /* Ends c's lead period: its LEAD e-mail series and memory start again from nothing. */
 void xs_customer_lead_reset(struct xs_customer *c);

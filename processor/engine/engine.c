@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/budget.h"
 #include "engine/catalog.h"
 #include "engine/customer.h"
 #include "engine/engine_ctx.h"
@@ -46,12 +47,6 @@
 #include "util/utf8.h"
 #include "util/xs_uthash.h"
 
-struct xs_dedup_entry {
-        uint64_t hash;
-        int64_t t;
-        UT_hash_handle hh;
-};
-
 /* ---- timers: the journey's due timers, into the policy ----------------------------- */
 
 static void timer_fire(struct xs_engine *eng, struct xs_customer *c, enum xs_timer_kind kind)
@@ -60,6 +55,7 @@ static void timer_fire(struct xs_engine *eng, struct xs_customer *c, enum xs_tim
         c->timer_due[kind] = 0;
         eng->st.timers_fired++;
         xs_policy_on_timer(eng, c, kind, due);
+        xs_customer_account(eng, c);
 }
 
 /* Fires timers due at or before the watermark, at most the configured number per call. */
@@ -206,6 +202,19 @@ struct xs_engine *xs_engine_new(const struct xs_conf *conf, const struct xs_sink
         eng->max_event_time = INT64_MIN;
         eng->watermark = INT64_MIN;
         eng->newest_accepted = INT64_MIN;
+        xs_budget_check(eng);
+        if (eng->over_budget) {
+                char want[32];
+                xs_format_bytes(p->memory_budget, want, sizeof(want));
+                snprintf(
+                    errstr, errstr_size,
+                    "memory.budget %s is below what the engine holds before any event (%" PRIu64
+                    " bytes: the pair table sized for cooc.max_pairs, the dedup.capacity "
+                    "ring); raise it or lower those",
+                    want, eng->st.memory_bytes);
+                xs_engine_destroy(eng);
+                return NULL;
+        }
         return eng;
 nomem:
         snprintf(errstr, errstr_size, "out of memory creating the engine");
@@ -378,6 +387,7 @@ static xs_err_t customer_request(struct xs_engine *eng, const struct xs_event *e
                 c->last_event_time = ev->event_time;
         c->tag = eng->tag;
         xs_journey_unsubscribe(eng, c, ev);
+        xs_customer_account(eng, c);
         return XS_OK;
 }
 
@@ -391,7 +401,13 @@ static size_t compact_lines(struct xs_engine *eng, const struct xs_event *ev, ui
         size_t n = 0;
         for (size_t i = 0; i < ev->n_items; i++) {
                 const struct xs_line_item *li = &ev->items[i];
-                uint32_t id = xs_intern_put(eng->products, li->product_id, (size_t)p->max_products);
+                uint32_t id = eng->over_budget ? xs_intern_find(eng->products, li->product_id)
+                                               : xs_intern_put(eng->products, li->product_id,
+                                                               (size_t)p->max_products);
+                if (!id && eng->over_budget) {
+                        eng->st.memory_products_refused++;
+                        continue;
+                }
                 if (!id) {
                         eng->st.catalog_cap_hits++;
                         continue;
@@ -446,6 +462,7 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
         }
         timers_run(eng); /* also those deferred by timers.max_fire_per_event */
         dedup_expire(eng);
+        xs_budget_check(eng);
 
         if (ev->type == XS_EV_FORGET) {
                 err = customer_request(eng, ev, errstr, errstr_size);
@@ -504,6 +521,7 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
                                              "purchase");
                 }
         }
+        xs_customer_account(eng, c);
         if (items != stack_items) {
                 free(items);
                 free(lines);
@@ -554,6 +572,7 @@ void xs_engine_advance(struct xs_engine *eng, int64_t event_time)
         timers_run(eng);
         dedup_expire(eng);
         xs_window_maintain(eng->window, (size_t)eng->p->expiry_batch);
+        xs_budget_check(eng);
 }
 
 xs_err_t xs_engine_catalog_put(struct xs_engine *eng, const struct xs_product *p, char *errstr,
@@ -569,6 +588,14 @@ xs_err_t xs_engine_catalog_put(struct xs_engine *eng, const struct xs_product *p
                         eng->st.rejected_bad_utf8++;
                 snprintf(errstr, errstr_size, "catalog record: %s", why);
                 return XS_ERR_INVALID;
+        }
+        xs_budget_check(eng);
+        if (eng->over_budget && p->product_id && !xs_intern_find(eng->products, p->product_id)) {
+                eng->st.memory_products_refused++;
+                snprintf(errstr, errstr_size,
+                         "product %.64s: memory.budget reached (%" PRIu64 " bytes held)",
+                         p->product_id, eng->st.memory_bytes);
+                return XS_ERR_NOMEM;
         }
         int rc = xs_catalog_put(eng->catalog, p, errstr, errstr_size);
         if (rc < 0) {
@@ -609,6 +636,10 @@ void xs_engine_stats(const struct xs_engine *eng, struct xs_stats *st)
         st->catalog_cap_hits += xs_catalog_label_cap_hits(eng->catalog);
         st->reorder_gaps = xs_reorder_gaps(eng->reorder);
         st->reorder_bytes = xs_reorder_bytes(eng->reorder);
+        st->memory_bytes = xs_budget_bytes(eng);
+        if (st->memory_bytes > st->memory_bytes_peak)
+                st->memory_bytes_peak = st->memory_bytes;
+        st->memory_pairs_refused = ws.pairs_budget_refused;
 }
 
 /* ---- queries ------------------------------------------------------------------------ */

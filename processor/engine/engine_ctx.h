@@ -7,7 +7,7 @@
  * Bounds: customers at most customers.max (customer.c evicts the least recently active); the
  * timer heap proportional to the armed timers (journey.c drops stale entries when they
  * outnumber live ones); dedup ids at most dedup.capacity; the complement cache one entry per
- * product id.
+ * product id. All of it together is checked against memory.budget (budget.c).
  */
 #ifndef XS_ENGINE_CTX_H
 #define XS_ENGINE_CTX_H
@@ -16,7 +16,22 @@
 #include <stdint.h>
 
 #include "util/pool.h"
+#include "util/xs_uthash.h"
 #include "xsell/engine.h"
+
+/* The bytes of a uthash table beyond its entries (its buckets and table; the handles are inside
+ * the entries, counted with them). */
+#define XS_HASH_TABLE_BYTES(head)                                                                  \
+        ((head) ? (uint64_t)(head)->hh.tbl->num_buckets * sizeof(UT_hash_bucket) +                 \
+                      sizeof(UT_hash_table)                                                        \
+                : 0)
+
+/* One remembered event id (engine.c's duplicate suppression). */
+struct xs_dedup_entry {
+        uint64_t hash;
+        int64_t t;
+        UT_hash_handle hh;
+};
 
 struct xs_engine {
         const struct xs_params *p; /* of conf */
@@ -82,6 +97,16 @@ struct xs_engine {
 
         uint32_t *scratch; /* per-event work list of cooc.c (bounded by the largest event) */
         size_t cap_scratch;
+        size_t cand_bytes; /* cand.c: the complement cache and the basket sums, as allocated */
+
+        /* memory.budget (budget.c): the customers' bytes as last accounted (customer.c keeps
+         * it, the sum of their acct_bytes); the bytes of everything but the customer store at
+         * the last check (a new customer weighs the store against what is left); whether the
+         * engine was over its budget then */
+        uint64_t customer_bytes;
+        uint64_t mem_rest;
+        int over_budget;
+        uint64_t dedup_reserved; /* the dedup pool's bytes at dedup.capacity (0: not yet known) */
 
         struct xs_stats st;
 };

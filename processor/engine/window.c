@@ -361,6 +361,8 @@ struct xs_window {
         size_t n_draining;
         xs_window_close_cb *close_cb;
         void *close_opaque;
+        int refuse_new_pairs; /* memory.budget bit: no new pair cells (xs_window_refuse_new) */
+        uint64_t pane_bytes;  /* panes, live and draining, with their cell stores */
         struct xs_window_stats st;
 };
 
@@ -409,8 +411,14 @@ struct xs_window *xs_window_new(const struct xs_window_params *p)
         return w;
 }
 
-static void pane_free(struct xs_window_pane *pane)
+static size_t pane_bytes(const struct xs_window_pane *pane)
 {
+        return sizeof(*pane) + store_bytes(&pane->cells, sizeof(struct pcell));
+}
+
+static void pane_free(struct xs_window *w, struct xs_window_pane *pane)
+{
+        w->pane_bytes -= pane_bytes(pane);
         store_free(&pane->cells);
         free(pane);
 }
@@ -422,11 +430,11 @@ void xs_window_destroy(struct xs_window *w)
         struct xs_window_pane *pane = w->head;
         while (pane) {
                 struct xs_window_pane *next = pane->next;
-                pane_free(pane);
+                pane_free(w, pane);
                 pane = next;
         }
         for (size_t i = 0; i < w->n_draining; i++)
-                pane_free(w->draining[i]);
+                pane_free(w, w->draining[i]);
         store_free(&w->cells.s);
         for (uint32_t i = 0; i < w->n_items; i++)
                 free(w->items[i].nbr);
@@ -562,6 +570,10 @@ static int global_apply(struct xs_window *w, uint64_t key, const int32_t *n, int
                         w->st.pairs_cap_hits++;
                         return 1;
                 }
+                if (cap && w->refuse_new_pairs) {
+                        w->st.pairs_budget_refused++;
+                        return 1;
+                }
                 uint32_t num;
                 if (!(c = ct_add(&w->cells, key, &num)))
                         return -1;
@@ -663,6 +675,7 @@ static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
                 free(pane);
                 return NULL;
         }
+        w->pane_bytes += pane_bytes(pane);
         /* a pane added below the close line is closed already (only in unbounded mode or
          * with zero lateness can this happen; its deltas are exported when it expires) */
         pane->closed = index < w->closed_below;
@@ -672,12 +685,18 @@ static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
         return pane;
 }
 
-static int pane_apply(struct xs_window_pane *pane, uint64_t key, enum xs_relation rel,
-                      int32_t delta)
+static int pane_apply(struct xs_window *w, struct xs_window_pane *pane, uint64_t key,
+                      enum xs_relation rel, int32_t delta)
 {
         struct pcell *c = pt_find(&pane->cells, key, (int)rel);
-        if (!c && !(c = pt_add(&pane->cells, key, (int)rel)))
-                return -1;
+        if (!c) {
+                /* a new cell may add a chunk or double the buckets */
+                size_t before = pane_bytes(pane);
+                c = pt_add(&pane->cells, key, (int)rel);
+                w->pane_bytes += pane_bytes(pane) - before;
+                if (!c)
+                        return -1;
+        }
         c->n += delta;
         return 0;
 }
@@ -700,9 +719,9 @@ int xs_window_add_pair(struct xs_window *w, int64_t t, uint32_t a, uint32_t b, e
         int rc = global_apply(w, KEY_PAIR(a, b), n, 1, 1);
         if (rc != 0)
                 return rc;
-        if (pane_apply(pane, KEY_PAIR(a, b), rel, delta) != 0 ||
-            pane_apply(pane, KEY_ROW(a), rel, delta) != 0 ||
-            pane_apply(pane, KEY_ROW(b), rel, delta) != 0)
+        if (pane_apply(w, pane, KEY_PAIR(a, b), rel, delta) != 0 ||
+            pane_apply(w, pane, KEY_ROW(a), rel, delta) != 0 ||
+            pane_apply(w, pane, KEY_ROW(b), rel, delta) != 0)
                 return -1;
         item_apply(w, KEY_ROW(a), n, 1);
         item_apply(w, KEY_ROW(b), n, 1);
@@ -720,7 +739,8 @@ int xs_window_add_occurrence(struct xs_window *w, int64_t t, uint32_t a, enum xs
                 return -1;
         int32_t n[XS_REL_COUNT] = {0};
         n[rel] = delta;
-        if (item_apply(w, KEY_OCC(a), n, 1) != 0 || pane_apply(pane, KEY_OCC(a), rel, delta) != 0)
+        if (item_apply(w, KEY_OCC(a), n, 1) != 0 ||
+            pane_apply(w, pane, KEY_OCC(a), rel, delta) != 0)
                 return -1;
         return 0;
 }
@@ -764,7 +784,7 @@ static void pane_drain(struct xs_window *w, struct xs_window_pane *pane, size_t 
 
 static void draining_pop(struct xs_window *w)
 {
-        pane_free(w->draining[0]);
+        pane_free(w, w->draining[0]);
         memmove(w->draining, w->draining + 1, (w->n_draining - 1) * sizeof(*w->draining));
         w->n_draining--;
 }
@@ -821,7 +841,7 @@ void xs_window_advance(struct xs_window *w, int64_t watermark)
                 struct xs_window_pane *next = pane->next;
                 if (w->p.unbounded) {
                         pane_unlink(w, pane);
-                        pane_free(pane);
+                        pane_free(w, pane);
                 } else {
                         pane_expire(w, pane);
                 }
@@ -995,6 +1015,17 @@ void xs_window_stats(const struct xs_window *w, struct xs_window_stats *st)
                 bytes += sizeof(*w->draining[i]) +
                          store_bytes(&w->draining[i]->cells, sizeof(struct pcell));
         st->bytes = bytes;
+}
+
+uint64_t xs_window_bytes(const struct xs_window *w)
+{
+        return w->st.bytes + store_bytes(&w->cells.s, sizeof(struct cell)) +
+               w->ring_size * sizeof(void *) + w->pane_bytes;
+}
+
+void xs_window_refuse_new(struct xs_window *w, int on)
+{
+        w->refuse_new_pairs = on;
 }
 
 uint64_t xs_window_epoch(const struct xs_window *w)

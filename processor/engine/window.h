@@ -39,6 +39,7 @@ struct xs_window_params {
 struct xs_window_stats {
         uint64_t pairs_live;
         uint64_t pairs_cap_hits;
+        uint64_t pairs_budget_refused; /* new pairs refused while xs_window_refuse_new is on */
         uint64_t pair_increments;
         uint64_t panes_closed;
         uint64_t panes_expired;
@@ -64,7 +65,8 @@ size_t xs_window_maintain(struct xs_window *w, size_t budget);
 void xs_window_drain_all(struct xs_window *w);
 
 /* Increments at event time t (t must not be older than the watermark's pane, which the engine
- * guarantees by dropping late events). Returns 0, 1 when dropped because cooc.max_pairs bit,
+ * guarantees by dropping late events). Returns 0, 1 when dropped because cooc.max_pairs (or the
+ * memory budget, xs_window_refuse_new) bit,
  * -1 when out of memory. a != b. */
 int xs_window_add_pair(struct xs_window *w, int64_t t, uint32_t a, uint32_t b, enum xs_relation rel,
                        int32_t delta);
@@ -94,7 +96,14 @@ void xs_window_neighbors(struct xs_window *w, uint32_t a,
 /* Products that have ever had a row (1..max id seen). */
 uint32_t xs_window_max_id(const struct xs_window *w);
 
+/* st.bytes is a recount: it walks the panes. */
 void xs_window_stats(const struct xs_window *w, struct xs_window_stats *st);
+/* The bytes xs_window_stats reports, kept as the window grows and shrinks: O(1). */
+uint64_t xs_window_bytes(const struct xs_window *w);
+/* While on, increments that would create a new pair are dropped (xs_window_add_pair returns
+ * 1) and counted in pairs_budget_refused, as cooc.max_pairs does; existing pairs still count.
+ * The engine turns it on while memory.budget is exceeded. */
+void xs_window_refuse_new(struct xs_window *w, int on);
 /* Panes closed + expired so far: changes exactly when counts move at pane granularity. */
 uint64_t xs_window_epoch(const struct xs_window *w);
 /* Pair increments applied so far (cheap; xs_window_stats walks the panes). */

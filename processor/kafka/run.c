@@ -310,6 +310,14 @@ static void print_summary(struct xs_rt *rt)
                   rt->st.dead_lettered, rt->st.commits, rt->st.txn_commits, rt->st.txn_aborts,
                   rt->st.restored, rt->st.rebalances, offers, st.events_processed,
                   st.events_rejected, st.events_late, st.events_duplicate, conv, flag);
+        /* memory.budget: a budget that bit made the engine forget or refuse state: a warning */
+        int bit =
+            st.memory_customers_evicted || st.memory_pairs_refused || st.memory_products_refused;
+        xs_log(bit ? XS_LOG_WARN : XS_LOG_INFO, "run",
+               "memory: %" PRIu64 " bytes held, peak %" PRIu64 "; memory.budget bit: customers "
+               "evicted %" PRIu64 ", new pairs refused %" PRIu64 ", new products refused %" PRIu64,
+               st.memory_bytes, st.memory_bytes_peak, st.memory_customers_evicted,
+               st.memory_pairs_refused, st.memory_products_refused);
 }
 
 int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)

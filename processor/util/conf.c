@@ -15,7 +15,7 @@
 
 #include "util/conf_int.h"
 
-enum conf_type { T_INT, T_DUR, T_MONEY, T_DBL, T_BOOL, T_STR };
+enum conf_type { T_INT, T_DUR, T_MONEY, T_DBL, T_BOOL, T_STR, T_BYTES };
 
 struct conf_def {
         const char *key;
@@ -34,6 +34,7 @@ struct conf_def {
 #define XS_RANGE_DBL(a, b)   .dmin = (a), .dmax = (b)
 #define XS_RANGE_BOOL(a, b)  .imin = (a), .imax = (b)
 #define XS_RANGE_STR(a, b)   .choices = (a)
+#define XS_RANGE_BYTES(a, b) .imin = (a), .imax = (b)
 
 static const struct conf_def conf_defs[] = {
 #define XS_CONF_DEF(key_, field, type_, def_, min, max, desc_)                                     \
@@ -58,7 +59,7 @@ struct xs_conf {
         size_t n_kafka, cap_kafka;
 };
 
-static const char *type_names[] = {"int", "duration", "money", "number", "bool", "string"};
+static const char *type_names[] = {"int", "duration", "money", "number", "bool", "string", "size"};
 
 static const struct conf_def *find_def(const char *key)
 {
@@ -91,6 +92,45 @@ int xs_parse_duration(const char *text, int64_t *ms)
                 return 0;
         }
         return -1;
+}
+
+/* Binary units only: "1GB" would be ambiguous (10^9 or 2^30), so it is an error. */
+static const struct {
+        const char *unit;
+        int64_t bytes;
+} byte_units[] = {{"TiB", 1LL << 40}, {"GiB", 1LL << 30}, {"MiB", 1LL << 20},
+                  {"KiB", 1LL << 10}, {"B", 1},           {"", 1}};
+
+int xs_parse_bytes(const char *text, int64_t *bytes)
+{
+        char *end;
+        errno = 0;
+        if (!text || !*text || !(isdigit((unsigned char)*text)))
+                return -1;
+        unsigned long long v = strtoull(text, &end, 10);
+        if (errno)
+                return -1;
+        for (size_t i = 0; i < sizeof(byte_units) / sizeof(byte_units[0]); i++) {
+                if (strcmp(end, byte_units[i].unit) != 0)
+                        continue;
+                if (v > (unsigned long long)INT64_MAX / (unsigned long long)byte_units[i].bytes)
+                        return -1;
+                *bytes = (int64_t)v * byte_units[i].bytes;
+                return 0;
+        }
+        return -1;
+}
+
+void xs_format_bytes(int64_t bytes, char *buf, size_t size)
+{
+        for (size_t i = 0; byte_units[i].bytes > 1; i++) {
+                if (bytes && bytes % byte_units[i].bytes == 0) {
+                        snprintf(buf, size, "%" PRId64 "%s", bytes / byte_units[i].bytes,
+                                 byte_units[i].unit);
+                        return;
+                }
+        }
+        snprintf(buf, size, "%" PRId64, bytes);
 }
 
 void xs_format_duration(int64_t ms, char *buf, size_t size)
@@ -137,6 +177,11 @@ static void range_text(const struct conf_def *d, char *buf, size_t size)
                 xs_format_duration(d->imin, a, sizeof(a));
                 xs_format_duration(d->imax, b, sizeof(b));
                 snprintf(buf, size, "%s..%s", a, b);
+                break;
+        case T_BYTES:
+                xs_format_bytes(d->imin, a, sizeof(a));
+                xs_format_bytes(d->imax, b, sizeof(b));
+                snprintf(buf, size, "%s..%s (B, KiB, MiB, GiB, TiB)", a, b);
                 break;
         case T_DBL:
                 snprintf(buf, size, "%g..%g", d->dmin, d->dmax);
@@ -185,6 +230,11 @@ static int set_def(struct xs_params *p, const struct conf_def *d, const char *va
                 return 0;
         case T_DUR:
                 if (xs_parse_duration(value, &iv) != 0 || iv < d->imin || iv > d->imax)
+                        goto bad;
+                *(int64_t *)field = iv;
+                return 0;
+        case T_BYTES:
+                if (xs_parse_bytes(value, &iv) != 0 || iv < d->imin || iv > d->imax)
                         goto bad;
                 *(int64_t *)field = iv;
                 return 0;
@@ -550,6 +600,9 @@ static void value_text(const struct xs_params *p, const struct conf_def *d, char
                 break;
         case T_DUR:
                 xs_format_duration(*(const int64_t *)field, buf, size);
+                break;
+        case T_BYTES:
+                xs_format_bytes(*(const int64_t *)field, buf, size);
                 break;
         case T_DBL:
                 snprintf(buf, size, "%.17g", *(const double *)field);

@@ -16,6 +16,7 @@
 #define XS_CTYPE_DBL   double
 #define XS_CTYPE_BOOL  int
 #define XS_CTYPE_STR   char *
+#define XS_CTYPE_BYTES int64_t
 
 struct xs_params {
 #define XS_PARAM_FIELD(key, field, type, def, min, max, desc) XS_CTYPE_##type field;
@@ -31,5 +32,10 @@ const struct xs_params *xs_conf_params(const struct xs_conf *conf);
 int xs_parse_duration(const char *text, int64_t *ms);
 /* Formats ms as the largest exact unit ("7d", "90m", "1500ms"). */
 void xs_format_duration(int64_t ms, char *buf, size_t size);
+/* Parses a size in bytes such as "1GiB", "512MiB", "64KiB", "4096B" or a bare number of bytes
+ * (binary units only). Returns 0 and sets *bytes, or -1. */
+int xs_parse_bytes(const char *text, int64_t *bytes);
+/* Formats bytes as the largest exact binary unit ("1GiB", "1536KiB", "1000"). */
+void xs_format_bytes(int64_t bytes, char *buf, size_t size);
 
 #endif

@@ -4,7 +4,8 @@
  *
  * X(key, field, type, default, min, max, description)
  *   type: INT (int64), DUR (duration, ms), MONEY (int64 minor units), DBL (double),
- *         BOOL, STR (with the accepted words in min as "a|b", max unused).
+ *         BOOL, STR (with the accepted words in min as "a|b", max unused), BYTES (a size:
+ *         "1GiB", "512MiB", bytes).
  */
 #ifndef XS_CONF_TABLE_H
 #define XS_CONF_TABLE_H
@@ -64,6 +65,11 @@
           "Weight of the purchase relations (same order, same customer, view-then-buy)")           \
         X("customers.max", max_customers, INT, "1000000", 1, 2000000000,                           \
           "Customers tracked; the least recently active is evicted beyond it")                     \
+        X("memory.budget", memory_budget, BYTES, "1GiB", 0, 1LL << 50,                             \
+          "Bytes the engine's state may hold (customers with their ids, products, ladders, "      \
+          "pairs, timers, dedup; the memory_bytes gauge): beyond it new pairs and new products "   \
+          "are refused and the least recently active customers evicted, each counted "             \
+          "(memory_*); 0: no budget, only the count caps")                                        \
         X("catalog.max_products", max_products, INT, "2000000", 1, 2000000000,                     \
           "Products known; new products beyond it are not added")                                  \
         X("catalog.learn_from_events", learn_from_events, BOOL, "true", 0, 0,                      \

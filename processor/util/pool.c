@@ -69,3 +69,15 @@ void xs_pool_release(struct xs_pool *pool)
         size_t size = pool->size;
         xs_pool_init(pool, size);
 }
+
+size_t xs_pool_bytes_for(const struct xs_pool *pool, size_t count)
+{
+        size_t bytes = 0, objects = 0, next = 64;
+        while (objects < count) {
+                bytes += sizeof(struct xs_pool_chunk) + next * pool->size;
+                objects += next;
+                if (next < 4096)
+                        next *= 2;
+        }
+        return bytes;
+}

@@ -24,6 +24,9 @@ void xs_pool_init(struct xs_pool *pool, size_t size);
 void *xs_pool_alloc(struct xs_pool *pool);
 /* Gives obj (from this pool) back. */
 void xs_pool_free(struct xs_pool *pool, void *obj);
+/* The bytes a fresh pool of this object size holds once count objects were handed out at the
+ * same time (its chunks grow geometrically): what a pool bounded to count objects can reach. */
+size_t xs_pool_bytes_for(const struct xs_pool *pool, size_t count);
 /* Frees every chunk; objects still handed out become invalid. The pool may be reused. */
 void xs_pool_release(struct xs_pool *pool);
 
