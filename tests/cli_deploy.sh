@@ -1,37 +1,57 @@
 #!/usr/bin/env bash
 # deploy/ as far as it can be checked without a Docker engine or helm: tests/deploy_check.py
 # (compose, Dockerfile, .dockerignore, Helm chart rendered by tests/helm_render.py, Grafana
-# dashboard against the metric names of issue 12), then what needs the binary: the Dockerfile's
+# dashboard, README metric names and chart notes against the metric families and labels of
+# /metrics as scraped from a short `xsell demo` here), then what needs the binary: the Dockerfile's
 # configure step run in a copy of exactly the build context .dockerignore leaves (a local build/
 # in it made CMake fail on its cache), the compose loader's command and environment run against
 # `xsell mock-broker` on the real sample, and the environments and properties that compose and
 # the chart hand to xsell accepted by `xsell config --show`.
 source "$(dirname "$0")/lib_cli.sh" "$@"
 BROKER=""
-trap '[ -z "$BROKER" ] || kill "$BROKER" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
+DEMO=""
+trap '[ -z "$BROKER" ] || kill "$BROKER" 2>/dev/null; [ -z "$DEMO" ] || kill "$DEMO" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
 "$PY" -c 'import yaml' 2>/dev/null || fail "$PY cannot import yaml (apt-get install python3-yaml; tools/install-deps.sh)"
 
-"$PY" "$SRC/tests/deploy_check.py" "$SRC" "$XSELL" "$TMP" >"$TMP/check.out" 2>"$TMP/check.err" ||
+# -- /metrics of a short `xsell demo`: the families and labels the dashboard may query --
+# Scraped every 0.3 s while the demo runs (it exits when its input is done); each scrape must
+# parse strictly (tests/prom_parse.py). Statistics every 0.5 s, so that the families fed by
+# librdkafka's statistics (consumer lag, brokers up) have samples, and their labels are known.
+"$XSELL" demo -n 3000 --print none -X http.port=0 -X kafka.statistics.interval.ms=500 \
+        >"$TMP/demo.out" 2>"$TMP/demo.err" &
+DEMO=$!
+PORT=""
+for _ in $(seq 200); do
+        PORT=$(sed -n 's/.*"listening on 127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$TMP/demo.err" 2>/dev/null | head -1 || true)
+        [ -n "$PORT" ] && break
+        kill -0 "$DEMO" 2>/dev/null || break
+        sleep 0.1
+done
+[ -n "$PORT" ] || fail "xsell demo logged no 'listening on' line: $(tail -5 "$TMP/demo.err")"
+k=0
+for _ in $(seq 200); do # at most ~60 s; the demo takes ~6 s
+        if curl -s -m 5 -o "$TMP/scrape.$k.prom" "http://127.0.0.1:$PORT/metrics"; then
+                "$PY" "$SRC/tests/prom_parse.py" "$TMP/scrape.$k.prom" >/dev/null 2>"$TMP/scrape.err" ||
+                        fail "/metrics of xsell demo does not parse: $(cat "$TMP/scrape.err")"
+                k=$((k + 1))
+        fi
+        kill -0 "$DEMO" 2>/dev/null || break
+        sleep 0.3
+done
+rc=0
+kill -0 "$DEMO" 2>/dev/null && fail "xsell demo -n 3000 still runs after a minute: $(tail -3 "$TMP/demo.err")"
+wait "$DEMO" || rc=$?
+DEMO=""
+[ "$rc" = 0 ] || fail "xsell demo exited $rc: $(tail -3 "$TMP/demo.err")"
+[ "$k" -ge 2 ] || fail "only $k scrape(s) of /metrics while the demo ran"
+ok "xsell demo -n 3000: $k scrapes of /metrics, each parsed strictly, $(grep -h '^# TYPE' "$TMP"/scrape.*.prom | sort -u | wc -l) families"
+
+"$PY" "$SRC/tests/deploy_check.py" "$SRC" "$XSELL" "$TMP" "$TMP"/scrape.*.prom >"$TMP/check.out" 2>"$TMP/check.err" ||
         fail "$(cat "$TMP/check.out" "$TMP/check.err" | tail -5)"
 n=$(sed -n 's/^checks //p' "$TMP/check.out")
 grep '^ok\|^#' "$TMP/check.out" | sed 's/^ok [0-9]* - /  /'
 checks=$((checks + n - 1))
 ok "deploy_check.py: $n static checks"
-mapfile -t pending <"$TMP/pending.keys"
-
-# only_known FILE: the KEY=value lines of FILE, less the contract keys this binary does not know
-# yet (reported by deploy_check.py), for `env -i`
-only_known() {
-        local line var k skip
-        while IFS= read -r line; do
-                var="${line%%=*}"
-                skip=0
-                for k in "${pending[@]}"; do
-                        [ -n "$k" ] && [ "$var" = "XSELL_$(echo "$k" | tr 'a-z.' 'A-Z_')" ] && skip=1
-                done
-                [ "$skip" = 1 ] || echo "$line"
-        done <"$1"
-}
 
 # -- the Dockerfile's configure step in a clean copy of the build context --
 mkdir -p "$TMP/ctx"
@@ -43,17 +63,24 @@ mkdir -p "$TMP/ctx"
 ok "the Dockerfile's configure step ($(cat "$TMP/configure.sh")) succeeds in the context .dockerignore leaves ($(wc -l <"$TMP/context.list") files)"
 
 # -- the environments compose and the chart give xsell are valid configuration --
-for f in xsell ccloud; do
-        mapfile -t envs < <(only_known "$TMP/$f.env")
+for f in xsell ccloud dockerfile; do
+        mapfile -t envs <"$TMP/$f.env"
         env -i "${envs[@]}" "$XSELL" config --show >"$TMP/$f.show" 2>"$TMP/$f.show.err" ||
                 fail "$f.env: xsell config --show: $(cat "$TMP/$f.show.err")"
 done
+grep -qx 'http.address=0.0.0.0' "$TMP/dockerfile.show" || fail "the image's environment does not set http.address=0.0.0.0"
 grep -qx 'kafka.security.protocol=SASL_SSL' "$TMP/ccloud.show" && grep -qx 'kafka.sasl.mechanisms=PLAIN' "$TMP/ccloud.show" ||
         fail "the ccloud environment does not set SASL_SSL/PLAIN: $(cat "$TMP/ccloud.show")"
 grep -qx 'processing.guarantee=exactly_once' "$TMP/xsell.show" || fail "compose xsell is not exactly_once"
-"$XSELL" config --show -F "$TMP/chart-sasl.properties" >/dev/null 2>"$TMP/chart.err" ||
-        fail "the chart's ConfigMap: $(cat "$TMP/chart.err")"
-ok "xsell config --show accepts the compose and ccloud environments and the chart's ConfigMap properties"
+# the chart's pod: its environment over its ConfigMap (defaults, and with SASL)
+mapfile -t envs <"$TMP/chart.env"
+for props in chart chart-sasl; do
+        env -i "${envs[@]}" "$XSELL" config --show -F "$TMP/$props.properties" >"$TMP/$props.show" 2>"$TMP/chart.err" ||
+                fail "the chart's pod environment and ConfigMap ($props): $(cat "$TMP/chart.err")"
+done
+grep -q '^XSELL_HTTP_LIVE_TIMEOUT=' "$TMP/chart.env" && grep -q '^XSELL_LOG_LEVEL=' "$TMP/chart.env" ||
+        fail "the chart's environment does not set http.live_timeout and log.level: $(cat "$TMP/chart.env")"
+ok "xsell config --show accepts the compose, ccloud and image environments, and the chart's pod environment with its ConfigMap properties"
 
 # -- the compose loader, as written, on the real sample --
 mapfile -t largs <"$TMP/loader.args"
@@ -69,7 +96,7 @@ if [ -f "$sample" ]; then
         done
         [ -n "$B" ] || fail "mock-broker did not start: $(cat "$TMP/broker.err")"
         # the registry is the compose one; here the schema.id.* ids stand in for it
-        mapfile -t envs < <(only_known "$TMP/loader.env" | grep -v '^XSELL_KAFKA_BOOTSTRAP_SERVERS=\|^XSELL_REGISTRY_URL=')
+        mapfile -t envs < <(grep -v '^XSELL_KAFKA_BOOTSTRAP_SERVERS=\|^XSELL_REGISTRY_URL=' "$TMP/loader.env")
         env -i "${envs[@]}" XSELL_KAFKA_BOOTSTRAP_SERVERS="$B" "$XSELL" "${largs[@]:0:${#largs[@]}-1}" "$sample" \
                 >"$TMP/loader.out" 2>"$TMP/loader.err" || fail "the compose loader's command: $(cat "$TMP/loader.err")"
         rows=$(($(wc -l <"$sample") - 1))
