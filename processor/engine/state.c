@@ -465,6 +465,8 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
                         r->bad = 1;
                 c->bought[i].minute = (uint32_t)(r->bad ? 0 : m);
                 c->bought[i].flags = 0; /* this process's learning never counted it */
+                c->bought[i].times = 1; /* the customer's own repeat count is not exported */
+                c->bought[i].span_h = 0;
         }
         c->n_bought = r->bad ? 0 : (uint16_t)n;
         c->bought_floor = get_time(r, XS_MAX_TIME);
