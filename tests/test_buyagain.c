@@ -226,7 +226,7 @@ static void test_item11_reorder_state_survives_export(void **state)
         unsigned char *buf = NULL;
         size_t len = 0;
         assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
-        assert_memory_equal(buf, "XSC\x04", 4);
+        assert_memory_equal(buf, "XSC\x05", 4);
         struct xs_customer *c = xs_customer_find(eng, "c1");
         int64_t reorder_at = c->reorder_at;
         assert_true(reorder_at > 0);
@@ -327,6 +327,43 @@ static void test_item11_own_interval_after_two_purchases(void **state)
         xs_engine_destroy(eng);
 }
 
+/* the customer's own repeats survive a state export and import (version 5): the restored
+ * customer keeps its purchases and span of each product, so its own interval */
+static void test_item11_own_repeats_survive_export(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "o1", "mug", "pan", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + 60 * DAY, "o2", "mug", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + 100 * DAY, "o3", "mug", NULL);
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
+        xs_engine_destroy(eng);
+        eng = fx_engine(NULL);
+        char err[256];
+        assert_int_equal(xs_engine_customer_import(eng, buf, len, err, sizeof(err)), XS_OK);
+        free(buf);
+        struct xs_customer *c = xs_customer_find(eng, "c1");
+        long mug = xs_customer_bought_index(c, xs_intern_find(eng->products, "mug"));
+        long pan = xs_customer_bought_index(c, xs_intern_find(eng->products, "pan"));
+        assert_true(mug >= 0 && pan >= 0);
+        assert_int_equal(c->bought[mug].times, 3);
+        assert_int_equal(c->bought[mug].span_h, 100 * 24);
+        assert_int_equal(c->bought[pan].times, 1);
+        assert_int_equal(c->bought[pan].span_h, 0);
+        /* no learned interval for the mug in this engine: the customer's own, 50 days */
+        memset(&cap, 0, sizeof(cap));
+        xs_engine_advance(eng, T0 + 149 * DAY);
+        assert_int_equal(buy_again_offers("c1", NULL), 0);
+        xs_engine_advance(eng, T0 + 151 * DAY);
+        const struct cap_offer *o = NULL;
+        assert_int_equal(buy_again_offers("c1", &o), 1);
+        assert_string_equal(o->items[0], "mug");
+        assert_true(o->ev[0].reorder_interval_ms == 50 * DAY);
+        xs_engine_destroy(eng);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -339,6 +376,7 @@ int main(void)
             cmocka_unit_test(test_item11_bought_set_counts_own_repeats),
             cmocka_unit_test(test_item11_own_repeats_rank_first),
             cmocka_unit_test(test_item11_own_interval_after_two_purchases),
+            cmocka_unit_test(test_item11_own_repeats_survive_export),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

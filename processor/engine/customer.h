@@ -58,7 +58,7 @@ struct xs_view {
  * most a minute stricter than the millisecond rule, never looser; XS_MAX_TIME fits in 32 bits
  * of minutes), and what the category re-buy learning (reorder.c) noted of that purchase: flags
  * of this process only, never exported (a restored entry has none); and the customer's own count
- * of purchases of it (times, span_h: not exported either). 12 bytes. */
+ * of purchases of it (times, span_h: exported, state.c version 5). 12 bytes. */
 #define XS_BOUGHT_REBUY 1 /* the purchase re-bought its category (an earlier one in the window) */
 #define XS_BOUGHT_COUNTED                                                                          \
         2 /* the customer is counted in its category's buyers at this purchase                     \
