@@ -38,7 +38,6 @@
 #include <string.h>
 
 #include "engine/customer.h"
-#include "engine/reorder.h"
 #include "engine/engine_ctx.h"
 #include "util/conf_int.h"
 #include "util/intern.h"
@@ -333,13 +332,13 @@ static void bought_overflow(struct xs_engine *eng, struct xs_customer *c, uint32
                 c->bought_floor = t_ms;
 }
 
-/* A later purchase (minute m) of e's product: a re-purchase when XS_REORDER_MIN_GAP or more
+/* A later purchase (minute m) of e's product: a re-purchase when XS_BOUGHT_REPEAT_GAP or more
  * after the previous one (a second order the same day is the same purchase), and the span from
  * the first purchase grows by the time between them either way. Both saturate. */
 static void bought_again(struct xs_bought *e, uint32_t m)
 {
         uint32_t dm = m - e->minute;
-        if ((int64_t)dm * XS_MINUTE_MS >= XS_REORDER_MIN_GAP && e->times < UINT8_MAX)
+        if ((int64_t)dm * XS_MINUTE_MS >= XS_BOUGHT_REPEAT_GAP && e->times < UINT8_MAX)
                 e->times++;
         uint32_t span = e->span_h + dm / 60;
         e->span_h = (uint16_t)(span < UINT16_MAX ? span : UINT16_MAX);

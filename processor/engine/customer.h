@@ -59,7 +59,10 @@ struct xs_view {
  * of minutes), and what the category re-buy learning (reorder.c) noted of that purchase: flags
  * of this process only, never exported (a restored entry has none); and the customer's own count
  * of purchases of it (times, span_h: exported, state.c version 5). 12 bytes. */
-#define XS_BOUGHT_REBUY 1 /* the purchase re-bought its category (an earlier one in the window) */
+/* a purchase this long or more after the previous one of the product is a re-purchase (shorter:
+ * the same order split in two); reorder.c holds it equal to XS_REORDER_MIN_GAP */
+#define XS_BOUGHT_REPEAT_GAP (24 * 3600000LL)
+#define XS_BOUGHT_REBUY      1 /* the purchase re-bought its category (an earlier one in the window) */
 #define XS_BOUGHT_COUNTED                                                                          \
         2 /* the customer is counted in its category's buyers at this purchase                     \
            */
@@ -68,7 +71,7 @@ struct xs_bought {
         uint32_t minute;
         uint8_t flags; /* XS_BOUGHT_*: 0 when the set records a purchase */
         /* the customer's own repeat evidence (buy again, reorder.c), in what was padding: its
-         * purchases of the product while the entry lived (a purchase XS_REORDER_MIN_GAP or more
+         * purchases of the product while the entry lived (a purchase XS_BOUGHT_REPEAT_GAP or more
          * after the previous one counts; saturating at 255) and the hours from the first of
          * them to minute (saturating at 65535, about 7.5 years). 1 and 0 for a new entry. */
         uint8_t times;

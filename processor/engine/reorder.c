@@ -51,6 +51,9 @@
 
 #define MINUTE_MS 60000LL
 
+/* the bought set counts a customer's re-purchases by the same rule as the gaps learned here */
+_Static_assert(XS_BOUGHT_REPEAT_GAP == XS_REORDER_MIN_GAP, "one re-purchase rule");
+
 struct gap {
         uint32_t minutes; /* the gap, in minutes */
         uint32_t at;      /* observed at (minutes since the epoch) */
