@@ -133,7 +133,7 @@ static void test_item11_buy_again_never_within_bought_horizon(void **state)
         struct xs_stats st;
         xs_engine_stats(eng, &st);
         assert_true(st.reorder_within_horizon >= 1); /* c1's cable */
-        /* the mug again on day 85: due moves from day 90 to day 125 */
+        /* the mug again on day 85: due moves from day 90 to day 122.5 (its own pace, below) */
         fx_send(eng, XS_EV_PURCHASE, "c1", base + 35 * DAY, "oc2", "mug", NULL);
         memset(&cap, 0, sizeof(cap));
         xs_engine_advance(eng, base + 70 * DAY);
@@ -145,7 +145,9 @@ static void test_item11_buy_again_never_within_bought_horizon(void **state)
         assert_int_equal(buy_again_offers("c1", &o), 1);
         assert_int_equal(o->n, 1);
         assert_string_equal(o->items[0], "mug"); /* never the cable */
-        assert_true(o->created_at >= base + 35 * DAY + 40 * DAY);
+        /* two purchases of the mug 35 days apart: its own pace, shrunk toward the product's 40
+         * days, (35 + 40) / 2 days after the last */
+        assert_true(o->created_at == minute_up(base + 35 * DAY) + (35 * DAY + 40 * DAY) / 2);
         /* every buy-again item of every customer: last purchase beyond the horizon */
         for (size_t i = 0; i < cap.n_offers; i++)
                 for (size_t k = 0; cap.offers[i].type == XS_OFFER_BUY_AGAIN && k < cap.offers[i].n;
@@ -224,7 +226,7 @@ static void test_item11_reorder_state_survives_export(void **state)
         unsigned char *buf = NULL;
         size_t len = 0;
         assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
-        assert_memory_equal(buf, "XSC\x04", 4);
+        assert_memory_equal(buf, "XSC\x05", 4);
         struct xs_customer *c = xs_customer_find(eng, "c1");
         int64_t reorder_at = c->reorder_at;
         assert_true(reorder_at > 0);
@@ -238,6 +240,130 @@ static void test_item11_reorder_state_survives_export(void **state)
         xs_engine_destroy(eng);
 }
 
+/* the customer's own repeat evidence (xs_bought.times, span_h): a purchase a day or more after
+ * the previous one of the product counts, a second order the same day does not; the span from
+ * the first purchase grows either way */
+static void test_item11_bought_set_counts_own_repeats(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "o1", "case1", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + 2 * HOUR, "o2", "case1", NULL);
+        struct xs_customer *c = xs_customer_find(eng, "c1");
+        long i = xs_customer_bought_index(c, xs_intern_find(eng->products, "case1"));
+        assert_true(i >= 0);
+        assert_int_equal(c->bought[i].times, 1); /* the same day: one purchase */
+        assert_int_equal(c->bought[i].span_h, 2);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + 10 * DAY, "o3", "case1", NULL);
+        c = xs_customer_find(eng, "c1");
+        i = xs_customer_bought_index(c, xs_intern_find(eng->products, "case1"));
+        assert_int_equal(c->bought[i].times, 2);
+        assert_int_equal(c->bought[i].span_h, 240);
+        assert_int_equal(sizeof(struct xs_bought), 12); /* no bytes beyond the padding */
+        xs_engine_destroy(eng);
+}
+
+/* two products come due at the same time: the one the customer bought three times goes first,
+ * before one it bought once that has more repeat buyers in the population */
+static void test_item11_own_repeats_rank_first(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        repeat_buyers(eng, "mug", 9, T0, 40 * DAY);
+        repeat_buyers(eng, "case1", 5, T0 + 41 * DAY, 40 * DAY);
+        int64_t b = T0 + 90 * DAY;
+        fx_send(eng, XS_EV_PURCHASE, "c1", b, "oc1", "case1", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", b + 40 * DAY, "oc2", "case1", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", b + 80 * DAY, "oc3", "case1", "mug", NULL);
+        int32_t mug_buyers = 0, case_buyers = 0;
+        assert_true(interval_of(eng, "mug", &mug_buyers) == 40 * DAY);
+        assert_true(interval_of(eng, "case1", &case_buyers) == 40 * DAY);
+        assert_true(mug_buyers > case_buyers); /* the population prefers the mug */
+        memset(&cap, 0, sizeof(cap));
+        xs_engine_advance(eng, b + 120 * DAY + HOUR);
+        const struct cap_offer *o = NULL;
+        assert_int_equal(buy_again_offers("c1", &o), 1);
+        assert_int_equal(o->stage, XS_STAGE_REORDER_DUE);
+        assert_int_equal(o->n, 2);
+        assert_string_equal(o->items[0], "case1");
+        assert_string_equal(o->items[1], "mug");
+        /* (span 80 days + the product's 40) / 3 purchases: 40 days */
+        assert_true(o->ev[0].reorder_interval_ms == 40 * DAY);
+        xs_engine_destroy(eng);
+}
+
+/* a customer who re-buys every 60 days a product the population re-buys every 40 gets it at
+ * its own pace, shrunk toward the product's: (120 + 40) / 3 days after the last purchase, not
+ * 40; with no learned interval for the product, its own mean gap alone */
+static void test_item11_own_interval_after_two_purchases(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "oc1", "mug", "pan", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + 60 * DAY, "oc2", "mug", "pan", NULL);
+        repeat_buyers(eng, "mug", 5, T0 + 61 * DAY, 40 * DAY);
+        int64_t last = T0 + 120 * DAY;
+        fx_send(eng, XS_EV_PURCHASE, "c1", last, "oc3", "mug", "pan", NULL);
+        assert_true(interval_of(eng, "mug", NULL) == 40 * DAY);
+        assert_true(interval_of(eng, "pan", NULL) == 0); /* one buyer: no product interval */
+        memset(&cap, 0, sizeof(cap));
+        xs_engine_advance(eng, last + 40 * DAY + HOUR);
+        assert_int_equal(buy_again_offers("c1", NULL), 0); /* the product's pace: not yet */
+        int64_t own = (120 * DAY + 40 * DAY) / 3;
+        xs_engine_advance(eng, last + own + HOUR);
+        const struct cap_offer *o = NULL;
+        assert_int_equal(buy_again_offers("c1", &o), 1);
+        assert_true(o->created_at == minute_up(last) + own);
+        assert_int_equal(o->n, 2);
+        assert_string_equal(o->items[0], "mug");
+        assert_true(o->ev[0].reorder_interval_ms == own);
+        /* the pan, due 60 days after the last purchase, within the e-mail's week: its own mean
+         * gap, no repeat buyers behind it but the customer */
+        assert_string_equal(o->items[1], "pan");
+        assert_true(o->ev[1].reorder_interval_ms == 60 * DAY);
+        assert_int_equal(o->ev[1].repeat_buyers, 0);
+        xs_engine_advance(eng, last + 100 * DAY);
+        assert_int_equal(buy_again_offers("c1", NULL), 1); /* both handled by that e-mail */
+        xs_engine_destroy(eng);
+}
+
+/* the customer's own repeats survive a state export and import (version 5): the restored
+ * customer keeps its purchases and span of each product, so its own interval */
+static void test_item11_own_repeats_survive_export(void **state)
+{
+        (void)state;
+        struct xs_engine *eng = fx_engine(NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0, "o1", "mug", "pan", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + 60 * DAY, "o2", "mug", NULL);
+        fx_send(eng, XS_EV_PURCHASE, "c1", T0 + 100 * DAY, "o3", "mug", NULL);
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
+        xs_engine_destroy(eng);
+        eng = fx_engine(NULL);
+        char err[256];
+        assert_int_equal(xs_engine_customer_import(eng, buf, len, err, sizeof(err)), XS_OK);
+        free(buf);
+        struct xs_customer *c = xs_customer_find(eng, "c1");
+        long mug = xs_customer_bought_index(c, xs_intern_find(eng->products, "mug"));
+        long pan = xs_customer_bought_index(c, xs_intern_find(eng->products, "pan"));
+        assert_true(mug >= 0 && pan >= 0);
+        assert_int_equal(c->bought[mug].times, 3);
+        assert_int_equal(c->bought[mug].span_h, 100 * 24);
+        assert_int_equal(c->bought[pan].times, 1);
+        assert_int_equal(c->bought[pan].span_h, 0);
+        /* no learned interval for the mug in this engine: the customer's own, 50 days */
+        memset(&cap, 0, sizeof(cap));
+        xs_engine_advance(eng, T0 + 149 * DAY);
+        assert_int_equal(buy_again_offers("c1", NULL), 0);
+        xs_engine_advance(eng, T0 + 151 * DAY);
+        const struct cap_offer *o = NULL;
+        assert_int_equal(buy_again_offers("c1", &o), 1);
+        assert_string_equal(o->items[0], "mug");
+        assert_true(o->ev[0].reorder_interval_ms == 50 * DAY);
+        xs_engine_destroy(eng);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -247,6 +373,10 @@ int main(void)
             cmocka_unit_test(test_item11_interval_is_median_of_repeat_buyers_in_window),
             cmocka_unit_test(test_item11_gap_cap_bounds_memory_and_is_counted),
             cmocka_unit_test(test_item11_reorder_state_survives_export),
+            cmocka_unit_test(test_item11_bought_set_counts_own_repeats),
+            cmocka_unit_test(test_item11_own_repeats_rank_first),
+            cmocka_unit_test(test_item11_own_interval_after_two_purchases),
+            cmocka_unit_test(test_item11_own_repeats_survive_export),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

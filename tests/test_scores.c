@@ -283,12 +283,14 @@ static void test_item9_order_items_past_256_are_paired(void **state)
         xs_engine_destroy(eng);
 }
 
-/* Item 3: the default ranking (cooc.rank=basket) sums, over every item of the basket, the
- * weighted pair count k11 of each pair that passes significance. 48 orders of 48 customers:
+/* Item 3: the default ranking (cooc.rank=basket) admits a product that is a significant
+ * complement of at least one item of the basket and sums, over every item of the basket it is
+ * positively associated with, the weighted pair count k11. 48 orders of 48 customers:
  * p100 + chg1 in 6, p100 + case1 in 4, pan + case1 in 4, mug + case1 in 4, p250 + case2 in 30.
  * A buyer of {p100, pan, mug}: chg1 is p100's best complement by count (k11 60) and by llr
- * (22.7), but case1 goes with two of the three items: 40 (pan) + 40 (mug) = 80. Its pair with
- * p100 (k11 40, llr 1.4) is not significant and adds nothing. */
+ * (22.7), but case1 goes with all three items: 40 (pan) + 40 (mug) + 40 (p100). Its pair with
+ * p100 (k11 40, llr 1.4) is not significant alone but positive: it counts in the sum (the first
+ * version summed significant pairs only: 80), it does not admit case1 on its own. */
 static void train_basket(struct xs_engine *eng)
 {
         char cust[32], order[32];
@@ -325,8 +327,9 @@ static void test_item3_rank_sums_counts_over_basket(void **state)
         assert_string_equal(o->score_kind, "llr+basket");
         assert_int_equal(o->n, 2);
         assert_string_equal(o->items[0], "case1");
-        assert_true(o->score[0] == 80.0);
-        /* the evidence is the table of the largest part (pan's, the first of two equal) */
+        assert_true(o->score[0] == 120.0);
+        /* the evidence is the table of the largest significant part (pan's, the first of two
+         * equal; not p100's, which is as large but not significant) */
         assert_int_equal(o->ev[0].k11, 40);
         assert_true(o->ev[0].llr >= 3.84);
         assert_string_equal(o->items[1], "chg1");
@@ -335,6 +338,16 @@ static void test_item3_rank_sums_counts_over_basket(void **state)
         struct xs_stats st;
         xs_engine_stats(eng, &st);
         assert_int_equal(st.anchors_truncated, 0);
+        /* a buyer of p100 alone: case1 is positive with it, not significant, so not offered */
+        fx_send(eng, XS_EV_PURCHASE, "buyer2", T0 + HOUR, "ob2", "p100", NULL);
+        o = NULL;
+        for (size_t i = 0; i < cap.n_offers; i++)
+                if (cap.offers[i].type == XS_OFFER_CROSS_SELL &&
+                    !strcmp(cap.offers[i].customer, "buyer2"))
+                        o = &cap.offers[i];
+        assert_non_null(o);
+        assert_int_equal(o->n, 1);
+        assert_string_equal(o->items[0], "chg1");
         xs_engine_destroy(eng);
 
         /* the best pair alone (cooc.rank=support, the previous ranking) puts chg1 first */
@@ -355,9 +368,9 @@ static void test_item3_rank_sums_counts_over_basket(void **state)
         train_basket(eng);
         o = basket_cross_sell(eng);
         assert_non_null(o);
-        assert_string_equal(o->items[0], "chg1");
-        assert_string_equal(o->items[1], "case1");
-        assert_true(o->score[1] == 40.0);
+        assert_string_equal(o->items[0], "case1");
+        assert_true(o->score[0] == 80.0);
+        assert_string_equal(o->items[1], "chg1");
         xs_engine_stats(eng, &st);
         assert_int_equal(st.anchors_truncated, 1);
         xs_engine_destroy(eng);

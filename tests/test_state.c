@@ -146,11 +146,12 @@ static void test_corrupt_state_is_rejected_at_every_truncation_and_flip(void **s
         free(buf);
 }
 
-/* a record for customer_id, with hand-made fields: the layout of state.c, version 4 (counts of
- * offer counters and timers, open offers with channel and expiry, the lead period, the purchase
+/* a record for customer_id, with hand-made fields: the layout of state.c, version 5 (the bought
+ * set's entries with the customer's own repeats: the same bytes here, the set is empty), 4 (counts
+ * of offer counters and timers, open offers with channel and expiry, the lead period, the purchase
  * episode, reorder_at), 3 (with the bought guard's set), 2 (without) or 1 (daily offer counters
  * as bytes, not varints) */
-static int rec_version = 4;
+static int rec_version = 5;
 static const char *rec_hist_product;    /* a purchase in the history, when set */
 static const char *rec_pending_product; /* a post-purchase cross-sell open since T0, when set */
 static int64_t rec_hist_t;
@@ -190,7 +191,8 @@ static void make_record(struct rec *r, const char *id, const char *product, int6
                         int64_t price, int64_t view_t, int64_t cart_due)
 {
         r->n = 0;
-        static const char *const magic[] = {"", "XSC\x01", "XSC\x02", "XSC\x03", "XSC\x04"};
+        static const char *const magic[] = {"",        "XSC\x01", "XSC\x02",
+                                            "XSC\x03", "XSC\x04", "XSC\x05"};
         r_bytes(r, magic[rec_version], 4);
         r_str(r, id);
         unsigned char stage = XS_STAGE_CART, flags = 2;
@@ -286,7 +288,12 @@ static void test_hand_made_record_is_accepted(void **state)
         eng = fx_engine(caps);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
         xs_engine_destroy(eng);
-        rec_version = 4;
+        rec_version = 4; /* and version 4 */
+        make_record(&r, "c1", "p100", 1, 10000, T0, T0 + HOUR);
+        eng = fx_engine(caps);
+        assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
+        xs_engine_destroy(eng);
+        rec_version = 5;
         make_record(&r, "c1", "p100", 1, 10000, T0, T0 + HOUR);
         eng = fx_engine(caps);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
@@ -371,17 +378,17 @@ static void out_of_range_numbers_are_rejected(void)
 static void test_corrupt_record_leaves_no_customer_and_keeps_the_old_one(void **state)
 {
         (void)state;
-        for (rec_version = 1; rec_version <= 4; rec_version++)
+        for (rec_version = 1; rec_version <= 5; rec_version++)
                 corrupt_record_leaves_no_customer_and_keeps_the_old_one();
-        rec_version = 4;
+        rec_version = 5;
 }
 
 static void test_out_of_range_numbers_are_rejected(void **state)
 {
         (void)state;
-        for (rec_version = 1; rec_version <= 4; rec_version++)
+        for (rec_version = 1; rec_version <= 5; rec_version++)
                 out_of_range_numbers_are_rejected();
-        rec_version = 4;
+        rec_version = 5;
 }
 
 /* version 2 keeps daily offer counters above 255 */
@@ -432,7 +439,7 @@ static void test_item2_bought_set_survives_export_and_v2_rebuilds_it(void **stat
         unsigned char *buf = NULL;
         size_t len = 0;
         assert_int_equal(xs_engine_customer_export(eng, "c1", &buf, &len), XS_OK);
-        assert_memory_equal(buf, "XSC\x04", 4);
+        assert_memory_equal(buf, "XSC\x05", 4);
         xs_engine_destroy(eng);
 
         eng = fx_engine(small);
@@ -459,7 +466,7 @@ static void test_item2_bought_set_survives_export_and_v2_rebuilds_it(void **stat
         rec_hist_t = T0 - 10 * DAY;
         make_record(&r, "c1", "p100", 1, 10000, T0, 0);
         rec_hist_product = NULL;
-        rec_version = 4;
+        rec_version = 5;
         eng = fx_engine(caps);
         fx_train(eng);
         assert_int_equal(xs_engine_customer_import(eng, r.b, r.n, err, sizeof(err)), XS_OK);
@@ -477,7 +484,7 @@ static void test_item8_email_guard_and_lead_period_survive_export(void **state)
 {
         (void)state;
         char err[256];
-        for (rec_version = 3; rec_version <= 4; rec_version++) {
+        for (rec_version = 3; rec_version <= 5; rec_version++) {
                 struct rec r;
                 rec_pending_product = "case1";
                 make_record(&r, "c1", "p100", 1, 10000, T0, 0);
@@ -492,7 +499,7 @@ static void test_item8_email_guard_and_lead_period_survive_export(void **state)
                         assert_false(fx_has_item(&cap.offers[i], "case1"));
                 xs_engine_destroy(eng);
         }
-        rec_version = 4;
+        rec_version = 5;
 
         /* a lead who got two e-mails (journey.lead_max_emails=2), restored before the stop */
         const char *two[] = {"journey.lead_max_emails=2", NULL};

@@ -13,12 +13,17 @@
  *
  * Significance admits a complement, the ranking orders the admitted ones (PRODUCT.md §5).
  * cooc.rank=basket (the default): every item of the cart or order (up to offer.max_anchors,
- * the priciest) is an anchor; a product's score is the sum, over the anchors of which it is a
- * significant complement, of the weighted pair count k11 of the complement table ("bought
- * with this basket" as a whole, not with its priciest item alone). Its evidence is the table
- * of the pair with the largest part. cooc.rank=score ranks by the best pair's llr (or lift),
- * cooc.rank=support by the best pair's k11. BENCHMARKS.md ("Ranking") has the measurement
- * that chose the default.
+ * the priciest) is an anchor; a product is admitted when it is a significant complement of at
+ * least one anchor, and its score is the sum, over the anchors it is positively associated
+ * with (signed llr > 0, cooc.min_support, another category: significant or not), of the
+ * weighted pair count k11 of the complement table ("bought with this basket" as a whole, not
+ * with its priciest item alone). Significance decides what may be offered; the ranking counts
+ * every pair that is evidence for it: a pair too thin to be significant alone still says the
+ * product goes with the basket, and summing only the significant parts (the first version)
+ * ranked best sellers that are significant with one item below rare products (BENCHMARKS.md
+ * "Ranking"). Its evidence is the table of the significant pair with the largest part.
+ * cooc.rank=score ranks by the best pair's llr (or lift), cooc.rank=support by the best pair's k11.
+ * BENCHMARKS.md ("Ranking") has the measurement that chose the default.
  *
  * Bounds: a set holds at most XS_CAND_MAX candidates (an offer's set only as many as can be
  * offered); a cross-sell looks at offer.max_anchors anchors (items beyond: anchors_truncated)
@@ -157,9 +162,15 @@ struct comp_ctx {
         struct xs_cand_set *out;
 };
 
-/* Is b a complement of a by the counts n? Fills cd's score and evidence. */
-static int complement_ok(struct xs_engine *eng, uint32_t a, uint32_t b,
-                         const int32_t n[XS_REL_COUNT], struct xs_cand *cd)
+/* What b is to a by the counts n: PAIR_NONE, PAIR_POSITIVE (cooc.min_support, positively
+ * associated (signed llr > 0), another category, but not significant: only counted in a basket
+ * sum) or PAIR_SIGNIFICANT (also signed score >= cooc.min_score: a complement). Fills cd's
+ * score (k11 under cooc.rank=support or basket) and evidence. Under cooc.score=count (no
+ * significance) a pair is significant or nothing, as cooc.min_score on the count decides. */
+enum { PAIR_NONE, PAIR_POSITIVE, PAIR_SIGNIFICANT };
+
+static int pair_class(struct xs_engine *eng, uint32_t a, uint32_t b, const int32_t n[XS_REL_COUNT],
+                      struct xs_cand *cd)
 {
         const struct xs_params *p = eng->p;
         int64_t support;
@@ -167,27 +178,38 @@ static int complement_ok(struct xs_engine *eng, uint32_t a, uint32_t b,
         cd->score = xs_score_pair(eng, XS_SCORE_COMPLEMENT, a, b, n, &cd->ev, &support);
         /* the signed llr keeps negatively associated pairs out, except under cooc.score=count
          * (the no-significance baseline ranks raw counts only) */
-        if (support < p->min_support || cd->score < p->min_score ||
-            (!eng->score_count && cd->ev.llr <= 0))
-                return 0;
+        if (support < p->min_support || (!eng->score_count && cd->ev.llr <= 0))
+                return PAIR_NONE;
+        int significant = cd->score >= p->min_score;
+        if (eng->score_count && !significant)
+                return PAIR_NONE;
         const struct xs_cat_product *pa = xs_catalog_get(eng->catalog, a);
         const struct xs_cat_product *pb = xs_catalog_get(eng->catalog, b);
         /* a complement comes from another category (same category: a substitute) */
         if (pa && pb && pa->category && pa->category == pb->category)
-                return 0;
-        /* significant: rank by how often together (support: the best pair; basket: this pair's
-         * part of the basket's sum) */
+                return PAIR_NONE;
+        /* rank by how often together (support: the best pair; basket: this pair's part of the
+         * basket's sum) */
         if (eng->rank_support || eng->rank_basket)
                 cd->score = (double)cd->ev.k11;
         cd->has_evidence = 1;
-        return 1;
+        return significant ? PAIR_SIGNIFICANT : PAIR_POSITIVE;
+}
+
+/* Is b a complement of a by the counts n? Fills cd's score and evidence. */
+static int complement_ok(struct xs_engine *eng, uint32_t a, uint32_t b,
+                         const int32_t n[XS_REL_COUNT], struct xs_cand *cd)
+{
+        return pair_class(eng, a, b, n, cd) == PAIR_SIGNIFICANT;
 }
 
 static void cache_visit(void *opaque, uint32_t b, const int32_t n[XS_REL_COUNT])
 {
         struct comp_ctx *ctx = opaque;
         struct xs_cand cd = {0};
-        if (complement_ok(ctx->eng, ctx->anchor, b, n, &cd)) {
+        int cls = pair_class(ctx->eng, ctx->anchor, b, n, &cd);
+        /* cooc.rank=basket also sums the positive pairs: they are cached too */
+        if (cls == PAIR_SIGNIFICANT || (cls == PAIR_POSITIVE && ctx->eng->rank_basket)) {
                 cd.name = xs_intern_str(ctx->eng->products, b);
                 cand_put(ctx->out, &cd);
         }
@@ -289,13 +311,15 @@ static size_t select_anchors(struct xs_engine *eng, const uint32_t *all, size_t 
 /* One product's sum over the basket (cooc.rank=basket). */
 struct xs_comp_acc {
         uint32_t id;
-        uint32_t gen;    /* the slot is free unless gen == eng->comp_gen */
-        uint32_t anchor; /* the basket item of the largest part: its table is the evidence */
-        double sum, best;
+        uint32_t gen;     /* the slot is free unless gen == eng->comp_gen */
+        uint32_t anchor;  /* the anchor of the largest significant part: its table is the
+                           * evidence */
+        double sum, best; /* best: that part; -HUGE_VAL while no part is significant */
 };
 
-/* Sums each significant complement's part (its weighted pair count k11 with that item) over
- * the n_anchors anchors, then puts the products by their sums. Work: O(n_anchors x
+/* Sums each product's parts (its weighted pair count k11 with that item) over the n_anchors
+ * anchors it is positively associated with, then puts the products that are a significant
+ * complement of at least one anchor by their sums. Work: O(n_anchors x
  * XS_COMP_CACHE_MAX) pair lookups and scores, plus one more score for each product that can
  * still enter out. A product's part from an anchor whose cached list does not hold it is not
  * counted: the list holds the anchor's XS_COMP_CACHE_MAX largest parts. */
@@ -333,7 +357,8 @@ static void complements_basket(struct xs_engine *eng, const struct xs_customer *
                         struct xs_cand cd = {0};
                         int32_t n[XS_REL_COUNT];
                         xs_window_pair(eng->window, anchors[i], e->ids[k], n);
-                        if (!complement_ok(eng, anchors[i], e->ids[k], n, &cd))
+                        int cls = pair_class(eng, anchors[i], e->ids[k], n, &cd);
+                        if (cls == PAIR_NONE)
                                 continue;
                         size_t h = (size_t)((e->ids[k] * 0x9E3779B1u) >> 7) & mask;
                         while (acc[h].gen == eng->comp_gen && acc[h].id != e->ids[k])
@@ -347,7 +372,7 @@ static void complements_basket(struct xs_engine *eng, const struct xs_customer *
                                 eng->comp_touched[n_touched++] = (uint32_t)h;
                         }
                         s->sum += cd.score;
-                        if (cd.score > s->best) {
+                        if (cls == PAIR_SIGNIFICANT && cd.score > s->best) {
                                 s->best = cd.score;
                                 s->anchor = anchors[i];
                         }
@@ -355,6 +380,8 @@ static void complements_basket(struct xs_engine *eng, const struct xs_customer *
         }
         for (size_t j = 0; j < n_touched; j++) {
                 const struct xs_comp_acc *s = &acc[eng->comp_touched[j]];
+                if (s->best == -HUGE_VAL)
+                        continue; /* positively associated only: not a complement */
                 if (!guard_ok(eng, c, s->anchor, s->id, t))
                         continue;
                 struct xs_cand cd = {0};

@@ -332,6 +332,20 @@ static void bought_overflow(struct xs_engine *eng, struct xs_customer *c, uint32
                 c->bought_floor = t_ms;
 }
 
+/* A later purchase (minute m) of e's product: a re-purchase when XS_BOUGHT_REPEAT_GAP or more
+ * after the previous one (a second order the same day is the same purchase), and the span from
+ * the first purchase grows by the time between them either way. Both saturate. */
+static void bought_again(struct xs_bought *e, uint32_t m)
+{
+        uint32_t dm = m - e->minute;
+        if ((int64_t)dm * XS_MINUTE_MS >= XS_BOUGHT_REPEAT_GAP && e->times < UINT8_MAX)
+                e->times++;
+        uint32_t span = e->span_h + dm / 60;
+        e->span_h = (uint16_t)(span < UINT16_MAX ? span : UINT16_MAX);
+        e->minute = m;
+        e->flags = 0;
+}
+
 void xs_customer_bought_add(struct xs_engine *eng, struct xs_customer *c, int64_t t,
                             const uint32_t *items, size_t n)
 {
@@ -366,10 +380,8 @@ void xs_customer_bought_add(struct xs_engine *eng, struct xs_customer *c, int64_
         for (size_t k = 0; k < n; k++) {
                 long i = bought_find(c, items[k]);
                 if (i >= 0) {
-                        if (m > c->bought[i].minute) {
-                                c->bought[i].minute = m;
-                                c->bought[i].flags = 0;
-                        }
+                        if (m > c->bought[i].minute)
+                                bought_again(&c->bought[i], m);
                         continue;
                 }
                 if (c->n_bought >= cap) {
@@ -409,6 +421,8 @@ void xs_customer_bought_add(struct xs_engine *eng, struct xs_customer *c, int64_
                 c->bought[at].product = items[k];
                 c->bought[at].minute = m;
                 c->bought[at].flags = 0;
+                c->bought[at].times = 1;
+                c->bought[at].span_h = 0;
                 c->n_bought++;
         }
 }

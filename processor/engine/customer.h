@@ -57,8 +57,12 @@ struct xs_view {
  * the epoch rounded up (a purchase counts as made at the end of its minute, so the guard is at
  * most a minute stricter than the millisecond rule, never looser; XS_MAX_TIME fits in 32 bits
  * of minutes), and what the category re-buy learning (reorder.c) noted of that purchase: flags
- * of this process only, never exported (a restored entry has none). 12 bytes. */
-#define XS_BOUGHT_REBUY 1 /* the purchase re-bought its category (an earlier one in the window) */
+ * of this process only, never exported (a restored entry has none); and the customer's own count
+ * of purchases of it (times, span_h: exported, state.c version 5). 12 bytes. */
+/* a purchase this long or more after the previous one of the product is a re-purchase (shorter:
+ * the same order split in two); reorder.c holds it equal to XS_REORDER_MIN_GAP */
+#define XS_BOUGHT_REPEAT_GAP (24 * 3600000LL)
+#define XS_BOUGHT_REBUY      1 /* the purchase re-bought its category (an earlier one in the window) */
 #define XS_BOUGHT_COUNTED                                                                          \
         2 /* the customer is counted in its category's buyers at this purchase                     \
            */
@@ -66,6 +70,12 @@ struct xs_bought {
         uint32_t product;
         uint32_t minute;
         uint8_t flags; /* XS_BOUGHT_*: 0 when the set records a purchase */
+        /* the customer's own repeat evidence (buy again, reorder.c), in what was padding: its
+         * purchases of the product while the entry lived (a purchase XS_BOUGHT_REPEAT_GAP or more
+         * after the previous one counts; saturating at 255) and the hours from the first of
+         * them to minute (saturating at 65535, about 7.5 years). 1 and 0 for a new entry. */
+        uint8_t times;
+        uint16_t span_h;
 };
 
 /* An open offer: attributable until attribution_until, alive (the repeat guard, policy.c) until

@@ -51,6 +51,9 @@
 
 #define MINUTE_MS 60000LL
 
+/* the bought set counts a customer's re-purchases by the same rule as the gaps learned here */
+_Static_assert(XS_BOUGHT_REPEAT_GAP == XS_REORDER_MIN_GAP, "one re-purchase rule");
+
 struct gap {
         uint32_t minutes; /* the gap, in minutes */
         uint32_t at;      /* observed at (minutes since the epoch) */
@@ -448,11 +451,29 @@ void xs_reorder_observe(struct xs_engine *eng, struct xs_customer *c, int64_t t,
         }
 }
 
+/* The re-order interval (ms) of c's bought entry e, 0 when there is none; *buyers the product's
+ * repeat buyers. With one purchase of it the product's learned interval; with two or more the
+ * customer's own mean gap, shrunk toward the product's interval as if it were one more gap of
+ * this customer ((span + product) / times: one own gap weighs as much as the population's
+ * estimate, many outweigh it); with no learned interval for the product, the customer's own
+ * mean gap alone. */
+static int64_t entry_interval(struct xs_engine *eng, const struct xs_bought *e, int32_t *buyers)
+{
+        int32_t b = 0;
+        int64_t pop = xs_reorder_interval(eng, e->product, &b);
+        if (buyers)
+                *buyers = b;
+        if (e->times < 2)
+                return pop;
+        int64_t span = (int64_t)e->span_h * XS_HOUR_MS;
+        return pop ? (span + pop) / e->times : span / (e->times - 1);
+}
+
 int64_t xs_reorder_next_due(struct xs_engine *eng, const struct xs_customer *c, int64_t after)
 {
         int64_t best = 0;
         for (uint16_t i = 0; i < c->n_bought; i++) {
-                int64_t interval = xs_reorder_interval(eng, c->bought[i].product, NULL);
+                int64_t interval = entry_interval(eng, &c->bought[i], NULL);
                 if (interval <= eng->p->bought_horizon)
                         continue; /* unknown, or never beyond the guard when due */
                 int64_t due = (int64_t)c->bought[i].minute * MINUTE_MS + interval;
@@ -467,10 +488,14 @@ static int64_t dist(int64_t a, int64_t b)
         return a > b ? a - b : b - a;
 }
 
-/* 1 when x goes before y in the e-mail */
+/* 1 when x goes before y in the e-mail: the customer's own purchases of it first (a customer's
+ * habit is the best evidence of the next order), then the product's repeat buyers, then
+ * nearness to the re-order time. */
 static int item_before(const struct xs_reorder_item *x, const struct xs_reorder_item *y, int64_t at)
 {
         int64_t dx = dist(x->due, at), dy = dist(y->due, at);
+        if (x->times != y->times)
+                return x->times > y->times;
         if (x->buyers != y->buyers)
                 return x->buyers > y->buyers;
         if (dx != dy)
@@ -483,8 +508,9 @@ size_t xs_reorder_due(struct xs_engine *eng, const struct xs_customer *c, int64_
 {
         size_t n = 0;
         for (uint16_t i = 0; i < c->n_bought && max; i++) {
-                struct xs_reorder_item it = {.product = c->bought[i].product};
-                it.interval = xs_reorder_interval(eng, it.product, &it.buyers);
+                struct xs_reorder_item it = {.product = c->bought[i].product,
+                                             .times = c->bought[i].times};
+                it.interval = entry_interval(eng, &c->bought[i], &it.buyers);
                 if (it.interval <= eng->p->bought_horizon)
                         continue;
                 it.last = (int64_t)c->bought[i].minute * MINUTE_MS;

@@ -8,7 +8,10 @@
  * reorder.window, used once they come from reorder.min_buyers distinct buyers. The journey feeds
  * purchases in (xs_reorder_observe) and arms the customer's REORDER timer at
  * xs_reorder_next_due; the policy asks xs_reorder_due for the products of the e-mail. This
- * module calls neither.
+ * module calls neither. A customer's own repeat evidence (how often it bought the product, over
+ * what span: xs_bought.times and span_h, kept in the bought set's entry at no extra bytes) sets
+ * its own interval once it has two purchases of it and ranks the e-mail first (issue 9 item 11,
+ * measured in BENCHMARKS.md "Buy again").
  *
  * The same purchases teach which categories customers re-buy (issue 9 item 10): per category,
  * its buyers in reorder.window and the repeat buyers among them (xs_reorder_category), so that
@@ -34,6 +37,7 @@ struct xs_reorder;
 struct xs_reorder_item {
         uint32_t product;
         int32_t buyers;
+        int32_t times; /* the customer's own purchases of it (xs_bought.times) */
         int64_t due, last, interval;
 };
 
@@ -58,10 +62,14 @@ int64_t xs_reorder_category(struct xs_engine *eng, uint32_t category, int64_t t,
  * (fewer than reorder.min_buyers buyers, or buy-again off). */
 int64_t xs_reorder_interval(struct xs_engine *eng, uint32_t product, int32_t *buyers);
 /* The earliest re-order time after `after` of c's bought products whose interval is longer
- * than guard.bought_horizon (others are never offered); 0 when there is none. O(bought). */
+ * than guard.bought_horizon (others are never offered); 0 when there is none. O(bought).
+ * The interval of a product c bought once is the product's (xs_reorder_interval); of one c
+ * bought two or more times (xs_bought.times) c's own mean gap shrunk toward the product's
+ * interval, (span + interval) / times, or c's own mean gap alone when the product has none. */
 int64_t xs_reorder_next_due(struct xs_engine *eng, const struct xs_customer *c, int64_t after);
-/* c's products due in (from, to], at most max into out, closest to `at` first (ties: more
- * repeat buyers, then product id). Returns the number put. Guardrails are the caller's. */
+/* c's products due in (from, to] (intervals as xs_reorder_next_due), at most max into out,
+ * ranked by c's own purchases of the product, then its repeat buyers, then nearness of the
+ * re-order time to `at`, then product id. Returns the number put. Guardrails are the caller's. */
 size_t xs_reorder_due(struct xs_engine *eng, const struct xs_customer *c, int64_t from, int64_t to,
                       int64_t at, struct xs_reorder_item *out, size_t max);
 

@@ -3,8 +3,11 @@
  * customer_id (restored on partition assignment). Products are written as their external ids,
  * so a record means the same in every instance.
  *
- * Format (version 4): "XSC" 0x04, then fields in a fixed order; integers are zig-zag varints,
- * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 4 (issue 9
+ * Format (version 5): "XSC" 0x05, then fields in a fixed order; integers are zig-zag varints,
+ * strings a varint length and bytes, order hashes 8 bytes little-endian. Version 5 (issue 9
+ * item 11) adds to each entry of the bought set, after its minute, the customer's own purchases
+ * of the product and their span in hours (buy again's own repeat evidence, customer.h); older
+ * records give each entry one purchase and no span. Version 4 (issue 9
  * items 8 and 11) writes the number of daily per-type offer counters and of timer dues before
  * them (so a new offer type or timer needs no new version: a reader keeps those it knows, older
  * records have none of the new ones); adds to each open offer its channel (1 byte) and
@@ -102,7 +105,7 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         if (!c)
                 return XS_ERR_NOT_FOUND;
         struct wbuf w = {0};
-        put_bytes(&w, "XSC\x04", 4);
+        put_bytes(&w, "XSC\x05", 4);
         put_str(&w, c->id);
         unsigned char flags = (unsigned char)(c->subscribed | c->email_ok << 1 |
                                               c->has_purchased << 2 | c->value_realized << 3 |
@@ -162,6 +165,8 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
         for (uint16_t i = 0; i < c->n_bought; i++) {
                 put_str(&w, xs_intern_str(eng->products, c->bought[i].product));
                 put_varint(&w, c->bought[i].minute);
+                put_varint(&w, c->bought[i].times);
+                put_varint(&w, c->bought[i].span_h);
         }
         put_varint(&w, c->bought_floor);
         put_u64(&w, c->bought_bits);
@@ -465,6 +470,17 @@ static void parse_customer(struct xs_engine *eng, struct rbuf *r, int version,
                         r->bad = 1;
                 c->bought[i].minute = (uint32_t)(r->bad ? 0 : m);
                 c->bought[i].flags = 0; /* this process's learning never counted it */
+                c->bought[i].times = 1;
+                c->bought[i].span_h = 0;
+                if (version >= 5) { /* the customer's own repeats: 1..255 purchases, hours */
+                        int64_t times = get_varint(r), span = get_varint(r);
+                        if (times < 1 || times > UINT8_MAX || span < 0 || span > UINT16_MAX)
+                                r->bad = 1;
+                        else {
+                                c->bought[i].times = (uint8_t)times;
+                                c->bought[i].span_h = (uint16_t)span;
+                        }
+                }
         }
         c->n_bought = r->bad ? 0 : (uint16_t)n;
         c->bought_floor = get_time(r, XS_MAX_TIME);
@@ -488,8 +504,8 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
         struct rbuf r = {.p = buf, .n = len};
         char magic[4];
         if (get_bytes(&r, magic, 4) != 0 || memcmp(magic, "XSC", 3) != 0 || magic[3] < 1 ||
-            magic[3] > 4) {
-                snprintf(errstr, errstr_size, "customer state: not a version 1 to 4 record");
+            magic[3] > 5) {
+                snprintf(errstr, errstr_size, "customer state: not a version 1 to 5 record");
                 return XS_ERR_DECODE;
         }
         int version = magic[3];

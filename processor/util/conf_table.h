@@ -55,9 +55,9 @@
           "pair count, no significance: a baseline for `xsell evaluate`)")                         \
         X("cooc.rank", rank, STR, "basket", "score|support|basket", 0,                             \
           "Order of the complements that pass cooc.min_score and cooc.min_support: basket (the "   \
-          "weighted pair count k11 summed over every cart or order item of which the product "     \
-          "is a significant complement), score (the best pair's score itself) or support (the "    \
-          "best pair's k11)")                                                                      \
+          "weighted pair count k11 summed over every cart or order item the product is "           \
+          "positively associated with, once it is a significant complement of one of them), "      \
+          "score (the best pair's score itself) or support (the best pair's k11)")                 \
         X("weight.view", weight_view, INT, "1", 0, 1000, "Weight of a co-view pair in scores")     \
         X("weight.cart", weight_cart, INT, "3", 0, 1000,                                           \
           "Weight of a cart pair in scores; a removal from the cart subtracts it")                 \
@@ -66,10 +66,10 @@
         X("customers.max", max_customers, INT, "1000000", 1, 2000000000,                           \
           "Customers tracked; the least recently active is evicted beyond it")                     \
         X("memory.budget", memory_budget, BYTES, "1GiB", 0, 1LL << 50,                             \
-          "Bytes the engine's state may hold (customers with their ids, products, ladders, "      \
+          "Bytes the engine's state may hold (customers with their ids, products, ladders, "       \
           "pairs, timers, dedup; the memory_bytes gauge): beyond it new pairs and new products "   \
           "are refused and the least recently active customers evicted, each counted "             \
-          "(memory_*); 0: no budget, only the count caps")                                        \
+          "(memory_*); 0: no budget, only the count caps")                                         \
         X("catalog.max_products", max_products, INT, "2000000", 1, 2000000000,                     \
           "Products known; new products beyond it are not added")                                  \
         X("catalog.learn_from_events", learn_from_events, BOOL, "true", 0, 0,                      \
