@@ -76,13 +76,14 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
 {
         char err[512];
         const char *topic = rt->p->topic_catalog;
+        /* client and group named after application.id, so ACLs on its prefix cover them */
         char client[300];
         snprintf(client, sizeof(client), "%s-catalog", rt->p->application_id);
         rd_kafka_conf_t *kc = xs_kafka_conf(
             rt->conf, rt->o->bootstrap,
-            (const char *const[]){"group.id", "xsell-catalog", "client.id", client,
-                                  "enable.auto.commit", "false", "enable.partition.eof", "true",
-                                  "fetch.wait.max.ms", "10", NULL},
+            (const char *const[]){"group.id", client, "client.id", client, "enable.auto.commit",
+                                  "false", "enable.partition.eof", "true", "fetch.wait.max.ms",
+                                  "10", NULL},
             err, sizeof(err));
         if (kc)
                 xs_obs_kafka_conf(rt, kc);
@@ -107,8 +108,19 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
                 /* the cluster not reachable (yet): an outage, waited out like a missing topic */
                 int away = e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__TIMED_OUT ||
                            e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
-                if ((!missing && !away) || xs_rt_now() + 0.5 > deadline ||
-                    (rt->o->stop && *rt->o->stop))
+                if (rt->o->stop && *rt->o->stop) { /* a stop, not a failure: exit 0 */
+                        xs_log_kv(XS_LOG_WARN, "catalog", XS_KV(XS_KV_STR("topic", topic)),
+                                  "stopped by a signal while waiting for the catalog topic %s "
+                                  "(%s); no event was consumed",
+                                  topic,
+                                  e         ? rd_kafka_err2str(e)
+                                  : missing ? "does not exist yet"
+                                            : "metadata received");
+                        if (md)
+                                rd_kafka_metadata_destroy(md);
+                        return 1;
+                }
+                if ((!missing && !away) || xs_rt_now() + 0.5 > deadline)
                         break;
                 if (!said++)
                         xs_log(XS_LOG_WARN, "catalog",
