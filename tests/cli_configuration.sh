@@ -62,12 +62,19 @@ rc=$?
 set -e
 [ $rc -eq 2 ] && grep -q "xsell demo" "$TMP/run2.err" || fail "run -n: $rc $(cat "$TMP/run2.err")"
 "$XSELL" run --help | grep -q "kafka.bootstrap.servers=HOST:PORT" || fail "run --help"
+# the command list says the same (it said: no bootstrap.servers, the embedded demo)
+"$XSELL" --help >"$TMP/help.out" 2>&1 || true
+grep -E "^  run " "$TMP/help.out" | grep -q "needs kafka.bootstrap.servers" ||
+        fail "xsell --help describes run as: $(grep -E '^  run ' "$TMP/help.out")"
+! grep -qi "embedded demo" "$TMP/help.out" || fail "xsell --help still offers an embedded demo in run"
 ok "xsell run without brokers exits 2 and points at xsell demo (no embedded broker started)"
 
 "$XSELL" mock-broker --help >"$TMP/mb.out" 2>"$TMP/mb.err" || fail "mock-broker --help: exit $?"
 grep -q "usage: xsell mock-broker" "$TMP/mb.out" || fail "mock-broker --help: $(cat "$TMP/mb.out" "$TMP/mb.err")"
 [ ! -s "$TMP/mb.err" ] || fail "mock-broker --help wrote to stderr: $(cat "$TMP/mb.err")"
-ok "xsell mock-broker --help exits 0 with its usage on stdout"
+grep -q "log.level" "$TMP/mb.out" && grep -q -- "-F FILE" "$TMP/mb.out" ||
+        fail "mock-broker --help does not mention -X log.level and -F: $(cat "$TMP/mb.out")"
+ok "xsell mock-broker --help exits 0 with its usage on stdout, -X log.level and -F included"
 
 for bad in "trace parent" "$(printf 'h%.0s,' $(seq 17))"; do
         set +e

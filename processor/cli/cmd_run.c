@@ -706,17 +706,20 @@ int xs_cmd_mock_broker(int argc, char **argv)
                         n_inject++;
                         break;
                 default:
-                        fprintf(
-                            opt == 'h' ? stdout : stderr,
-                            "usage: xsell mock-broker [-b BROKERS] [-p PARTITIONS] [-t "
-                            "topic,topic,...] [-e APIKEY:ERRCODE[:COUNT]]... [-X log.format=..]\n"
-                            "Starts librdkafka's mock cluster on loopback, creates the "
-                            "topics, prints\n\"bootstrap.servers=...\" on stdout and runs "
-                            "until SIGTERM/SIGINT (for tests).\n"
-                            "  -e  make the next COUNT requests of Kafka API APIKEY fail "
-                            "with ERRCODE\n      (e.g. -e 26:51:2: two EndTxn requests "
-                            "fail with CONCURRENT_TRANSACTIONS)\n"
-                            "SIGUSR1 takes broker 1 down, SIGUSR2 brings it back up.\n");
+                        fprintf(opt == 'h' ? stdout : stderr,
+                                "usage: xsell mock-broker [-b BROKERS] [-p PARTITIONS] [-t "
+                                "topic,topic,...] [-e APIKEY:ERRCODE[:COUNT]]... [-X KEY=VALUE]... "
+                                "[-F FILE]\n"
+                                "Starts librdkafka's mock cluster on loopback, creates the "
+                                "topics, prints\n\"bootstrap.servers=...\" on stdout and runs "
+                                "until SIGTERM/SIGINT (for tests).\n"
+                                "  -e  make the next COUNT requests of Kafka API APIKEY fail "
+                                "with ERRCODE\n      (e.g. -e 26:51:2: two EndTxn requests "
+                                "fail with CONCURRENT_TRANSACTIONS)\n"
+                                "  -X, -F  configuration as for xsell run; only log.format "
+                                "(auto|json|plain) and\n      log.level (debug|info|warn|error) "
+                                "have an effect here\n"
+                                "SIGUSR1 takes broker 1 down, SIGUSR2 brings it back up.\n");
                         return opt == 'h' ? 0 : 2;
                 }
         }
