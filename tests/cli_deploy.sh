@@ -74,7 +74,7 @@ grep -qx 'kafka.security.protocol=SASL_SSL' "$TMP/ccloud.show" && grep -qx 'kafk
 grep -qx 'processing.guarantee=exactly_once' "$TMP/xsell.show" || fail "compose xsell is not exactly_once"
 # the chart's pod: its environment over its ConfigMap (defaults, and with SASL)
 mapfile -t envs <"$TMP/chart.env"
-for props in chart chart-sasl; do
+for props in chart chart-sasl chart-numbers; do
         env -i "${envs[@]}" "$XSELL" config --show -F "$TMP/$props.properties" >"$TMP/$props.show" 2>"$TMP/chart.err" ||
                 fail "the chart's pod environment and ConfigMap ($props): $(cat "$TMP/chart.err")"
 done
@@ -115,7 +115,14 @@ bash "$SRC/deploy/eos-check.sh" --help | grep -q -- '--bootstrap' || fail "eos-c
 rc=0
 bash "$SRC/deploy/eos-check.sh" --bogus 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "eos-check.sh: an unknown option exits $rc, not 2"
-grep -q 'docker build -f deploy/Dockerfile -t xsell \.$' "$SRC/README.md" || fail "README: no container quick start from the repository root"
+# the image the README builds is the one the chart pulls by default (tag: appVersion)
+APPV=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$SRC/deploy/helm/xsell/Chart.yaml")
+[ -n "$APPV" ] || fail "Chart.yaml has no appVersion"
+grep -q "docker build -f deploy/Dockerfile -t xsell:$APPV \.$" "$SRC/README.md" ||
+        fail "README: no container quick start from the repository root building xsell:$APPV (the chart's appVersion)"
+grep -q "^  tag: \"\"" "$SRC/deploy/helm/xsell/values.yaml" && grep -q "^  repository: xsell " "$SRC/deploy/helm/xsell/values.yaml" ||
+        fail "the chart's image is no longer xsell with the appVersion tag: update the README's docker build"
+"$XSELL" --version 2>&1 | grep -qF "$APPV" || fail "xsell --version is not the chart's appVersion $APPV: $("$XSELL" --version 2>&1)"
 grep -q 'Not exercised here' "$SRC/README.md" || fail "README does not say what deploy/ was not exercised with"
 ok "deploy/*.sh parse, eos-check.sh --help and usage errors; README has the container quick start and what was not exercised"
 done_testing
