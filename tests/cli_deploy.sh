@@ -45,6 +45,14 @@ DEMO=""
 [ "$rc" = 0 ] || fail "xsell demo exited $rc: $(tail -3 "$TMP/demo.err")"
 [ "$k" -ge 2 ] || fail "only $k scrape(s) of /metrics while the demo ran"
 ok "xsell demo -n 3000: $k scrapes of /metrics, each parsed strictly, $(grep -h '^# TYPE' "$TMP"/scrape.*.prom | sort -u | wc -l) families"
+# the demo's load lines count events and catalog apart (it said "loaded 5023 records": the
+# catalog counted again with the events)
+grep -q '"message":"loaded 3000 events (0 unreadable)"' "$TMP/demo.err" ||
+        fail "xsell demo -n 3000 does not say it loaded 3000 events: $(grep -h '"loaded' "$TMP/demo.err")"
+ncat=$(sed -n 's/.*"message":"loaded \([0-9]*\) catalog records".*/\1/p' "$TMP/demo.err")
+[ -n "$ncat" ] && grep -q "\"message\":\"summary: consumed 3000, catalog $ncat," "$TMP/demo.err" ||
+        fail "the demo's catalog count ($ncat) is not the summary's: $(grep -h 'summary: consumed' "$TMP/demo.err" | cut -c1-200)"
+ok "xsell demo says it loaded 3000 events and $ncat catalog records, as its summary counts them"
 
 "$PY" "$SRC/tests/deploy_check.py" "$SRC" "$XSELL" "$TMP" "$TMP"/scrape.*.prom >"$TMP/check.out" 2>"$TMP/check.err" ||
         fail "$(cat "$TMP/check.out" "$TMP/check.err" | tail -5)"

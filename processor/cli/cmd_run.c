@@ -177,6 +177,7 @@ struct feeder {
         struct source *events;
         const char *topic;
         int done;
+        uint64_t records0, bad0; /* the catalog's, loaded before: not events */
 };
 
 /* Keeps the loader at most 4 MiB ahead of what the processor consumed. */
@@ -193,11 +194,10 @@ static int feed(void *opaque, struct xs_rt *rt)
                 if (!source_next(f->events, &rec, &f->ld->bad)) {
                         rd_kafka_flush(f->ld->producer, 30000);
                         f->done = 1;
+                        uint64_t n = f->ld->records - f->records0, bad = f->ld->bad - f->bad0;
                         xs_log_kv(XS_LOG_INFO, "demo",
-                                  XS_KV(XS_KV_INT("records", f->ld->records),
-                                        XS_KV_INT("unreadable", f->ld->bad)),
-                                  "loaded %" PRIu64 " records (%" PRIu64 " unreadable)",
-                                  f->ld->records, f->ld->bad);
+                                  XS_KV(XS_KV_INT("records", n), XS_KV_INT("unreadable", bad)),
+                                  "loaded %" PRIu64 " events (%" PRIu64 " unreadable)", n, bad);
                         return 0;
                 }
                 if (load_one(f->ld, f->topic, &rec) != 0)
@@ -551,7 +551,7 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                         xs_log_kv(XS_LOG_INFO, "demo", XS_KV(XS_KV_INT("records", n)),
                                   "loaded %" PRIu64 " catalog records", n);
         }
-        struct feeder fd = {&ld, &evsrc, p->topic_events, 0};
+        struct feeder fd = {&ld, &evsrc, p->topic_events, 0, ld.records, ld.bad};
         ro.bootstrap = mock.bootstraps;
         ro.drain_ms = xs_conf_params(dconf)->demo_drain;
         ro.feed = feed;
