@@ -62,6 +62,17 @@ rc=$?
 set -e
 [ $rc -eq 2 ] && grep -q "xsell demo" "$TMP/run2.err" || fail "run -n: $rc $(cat "$TMP/run2.err")"
 "$XSELL" run --help | grep -q "kafka.bootstrap.servers=HOST:PORT" || fail "run --help"
+# a configuration error found once the run is set up (exit 2): no summary of a run that never
+# ran (it printed an all-zero summary and a memory line)
+set +e
+"$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 -X http.address=nonexistent.invalid \
+        >/dev/null 2>"$TMP/cfg.err"
+rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "http.address nonexistent.invalid" "$TMP/cfg.err" ||
+        fail "http.address=nonexistent.invalid: exit $rc, $(cat "$TMP/cfg.err")"
+! grep -q "summary: consumed\|memory: [0-9]* bytes" "$TMP/cfg.err" ||
+        fail "a configuration error printed a run summary: $(cut -c1-200 "$TMP/cfg.err")"
 # the command list says the same (it said: no bootstrap.servers, the embedded demo)
 "$XSELL" --help >"$TMP/help.out" 2>&1 || true
 grep -E "^  run " "$TMP/help.out" | grep -q "needs kafka.bootstrap.servers" ||
