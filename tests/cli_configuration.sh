@@ -33,6 +33,31 @@ for kv in 'kafka.sasl.password=\*\*\*\*\*\*' 'kafka.ssl.key.password=\*\*\*\*\*\
 done
 ok "config --show masks passwords, secrets, basic_auth, ssl.key.* and URL credentials from -F, env and -X"
 
+# librdkafka's log_level from the environment: "__" is '_' (XSELL_KAFKA_LOG_LEVEL reads as
+# kafka.log.level, which librdkafka does not know: refused with a hint at the escape)
+XSELL_KAFKA_LOG__LEVEL=0 XSELL_KAFKA_SASL_MECHANISMS=PLAIN "$XSELL" config --show >"$TMP/env.show" ||
+        fail "XSELL_KAFKA_LOG__LEVEL: config --show"
+grep -qx "kafka.log_level=0" "$TMP/env.show" && grep -qx "kafka.sasl.mechanisms=PLAIN" "$TMP/env.show" ||
+        fail "XSELL_KAFKA_LOG__LEVEL=0 is not kafka.log_level=0: $(grep '^kafka' "$TMP/env.show")"
+set +e
+XSELL_KAFKA_LOG_LEVEL=0 "$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 >/dev/null 2>"$TMP/env.err"
+rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "XSELL_KAFKA_LOG__LEVEL" "$TMP/env.err" ||
+        fail "XSELL_KAFKA_LOG_LEVEL: exit $rc without the hint: $(cat "$TMP/env.err")"
+# and it takes effect: librdkafka's own log lines (with a "fac"; its error events are not log
+# lines) are silenced at log_level 0
+for lvl in 0 7; do
+        set +e
+        XSELL_KAFKA_LOG__LEVEL=$lvl timeout -s TERM 3 "$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 \
+                -X registry.url= -X topic.catalog= -X processing.guarantee=at_least_once \
+                -X log.format=json -X http.enable=false >/dev/null 2>"$TMP/env$lvl.err"
+        set -e
+done
+! grep -q '"log.logger":"rdkafka".*"fac":' "$TMP/env0.err" || fail "XSELL_KAFKA_LOG__LEVEL=0: librdkafka still logs: $(head -2 "$TMP/env0.err")"
+grep -q '"log.logger":"rdkafka".*"fac":' "$TMP/env7.err" || fail "no librdkafka line to silence: $(head -2 "$TMP/env7.err")"
+ok "XSELL_KAFKA_LOG__LEVEL sets librdkafka's log_level; XSELL_KAFKA_LOG_LEVEL is refused naming the escape"
+
 # the Confluent Cloud example: read, its secrets masked, and every kafka.* property known to
 # librdkafka (a bad one stops `xsell run` at once with exit 2; here it runs until stopped, with
 # no registry and no catalog so that nothing but the unreachable brokers is waited for)
