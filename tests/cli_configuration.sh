@@ -81,6 +81,25 @@ set -e
 grep -q "kafka.bootstrap.servers is not set" "$TMP/run.err" && grep -q "xsell demo" "$TMP/run.err" ||
         fail "no clear message: $(cat "$TMP/run.err")"
 [ ! -s "$TMP/run.out" ] || fail "xsell run printed on stdout: $(head -3 "$TMP/run.out")"
+# once the configuration is read, that error follows log.format (it was plain text in JSON mode);
+# a usage error before it (an unknown option) stays plain
+for cmd in run produce; do
+        set +e
+        "$XSELL" $cmd -X log.format=json $([ $cmd = produce ] && echo "$TMP/none.jsonl") >/dev/null 2>"$TMP/j$cmd.err"
+        rc=$?
+        set -e
+        [ $rc -eq 2 ] && "$PY" -c 'import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "nothing on stderr"
+for l in lines:
+    o = json.loads(l)
+assert any(o["log.level"] == "error" and "kafka.bootstrap.servers" in o["message"] for o in map(json.loads, lines)), lines' "$TMP/j$cmd.err" ||
+                fail "xsell $cmd -X log.format=json without brokers: exit $rc, not one JSON error line: $(cat "$TMP/j$cmd.err")"
+done
+set +e
+"$XSELL" run -X log.format=json --bogus >/dev/null 2>"$TMP/usage.err"
+set -e
+grep -q "^usage: \|unrecognized option\|invalid option" "$TMP/usage.err" || fail "a usage error is no longer plain: $(cat "$TMP/usage.err")"
 set +e
 "$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 -n 100 2>"$TMP/run2.err"
 rc=$?

@@ -457,12 +457,14 @@ static int run_or_demo(int argc, char **argv, int force_demo)
         if (!force_demo &&
             ((unset = xs_conf_get(conf, "kafka.bootstrap.servers", boot, sizeof(boot)) != XS_OK) ||
              !boot[strspn(boot, " \t")])) {
-                fprintf(stderr,
-                        "xsell run: kafka.bootstrap.servers is %s: give the brokers (-X "
-                        "kafka.bootstrap.servers=HOST:PORT, a -F file or "
-                        "XSELL_KAFKA_BOOTSTRAP_SERVERS); for an embedded broker with data loaded, "
-                        "run `xsell demo`\n",
-                        unset ? "not set" : "empty");
+                /* the configuration is read: its errors go through the log (log.format);
+                 * usage errors before it stay plain */
+                xs_log(XS_LOG_ERROR, "run",
+                       "kafka.bootstrap.servers is %s: give the brokers (-X "
+                       "kafka.bootstrap.servers=HOST:PORT, a -F file or "
+                       "XSELL_KAFKA_BOOTSTRAP_SERVERS); for an embedded broker with data loaded, "
+                       "run `xsell demo`",
+                       unset ? "not set" : "empty");
                 xs_conf_destroy(conf);
                 return 2;
         }
@@ -625,12 +627,12 @@ int xs_cmd_produce(int argc, char **argv)
         if (!conf)
                 return 2;
         char boot[1024], err[512];
+        log_setup(conf); /* from here errors go through the log (log.format) */
         if (xs_conf_get(conf, "kafka.bootstrap.servers", boot, sizeof(boot)) != XS_OK) {
-                fprintf(stderr, "xsell produce: set -X kafka.bootstrap.servers=...\n");
+                xs_log(XS_LOG_ERROR, "produce", "set -X kafka.bootstrap.servers=...");
                 xs_conf_destroy(conf);
                 return 2;
         }
-        log_setup(conf);
         const struct xs_params *p = xs_conf_params(conf);
         enum xs_record_kind kind = is_catalog ? XS_KIND_PRODUCT : XS_KIND_EVENT;
         if (!topic)
