@@ -33,6 +33,31 @@ for kv in 'kafka.sasl.password=\*\*\*\*\*\*' 'kafka.ssl.key.password=\*\*\*\*\*\
 done
 ok "config --show masks passwords, secrets, basic_auth, ssl.key.* and URL credentials from -F, env and -X"
 
+# librdkafka's log_level from the environment: "__" is '_' (XSELL_KAFKA_LOG_LEVEL reads as
+# kafka.log.level, which librdkafka does not know: refused with a hint at the escape)
+XSELL_KAFKA_LOG__LEVEL=0 XSELL_KAFKA_SASL_MECHANISMS=PLAIN "$XSELL" config --show >"$TMP/env.show" ||
+        fail "XSELL_KAFKA_LOG__LEVEL: config --show"
+grep -qx "kafka.log_level=0" "$TMP/env.show" && grep -qx "kafka.sasl.mechanisms=PLAIN" "$TMP/env.show" ||
+        fail "XSELL_KAFKA_LOG__LEVEL=0 is not kafka.log_level=0: $(grep '^kafka' "$TMP/env.show")"
+set +e
+XSELL_KAFKA_LOG_LEVEL=0 "$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 >/dev/null 2>"$TMP/env.err"
+rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "XSELL_KAFKA_LOG__LEVEL" "$TMP/env.err" ||
+        fail "XSELL_KAFKA_LOG_LEVEL: exit $rc without the hint: $(cat "$TMP/env.err")"
+# and it takes effect: librdkafka's own log lines (with a "fac"; its error events are not log
+# lines) are silenced at log_level 0
+for lvl in 0 7; do
+        set +e
+        XSELL_KAFKA_LOG__LEVEL=$lvl timeout -s TERM 3 "$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 \
+                -X registry.url= -X topic.catalog= -X processing.guarantee=at_least_once \
+                -X log.format=json -X http.enable=false >/dev/null 2>"$TMP/env$lvl.err"
+        set -e
+done
+! grep -q '"log.logger":"rdkafka".*"fac":' "$TMP/env0.err" || fail "XSELL_KAFKA_LOG__LEVEL=0: librdkafka still logs: $(head -2 "$TMP/env0.err")"
+grep -q '"log.logger":"rdkafka".*"fac":' "$TMP/env7.err" || fail "no librdkafka line to silence: $(head -2 "$TMP/env7.err")"
+ok "XSELL_KAFKA_LOG__LEVEL sets librdkafka's log_level; XSELL_KAFKA_LOG_LEVEL is refused naming the escape"
+
 # the Confluent Cloud example: read, its secrets masked, and every kafka.* property known to
 # librdkafka (a bad one stops `xsell run` at once with exit 2; here it runs until stopped, with
 # no registry and no catalog so that nothing but the unreachable brokers is waited for)
@@ -56,18 +81,55 @@ set -e
 grep -q "kafka.bootstrap.servers is not set" "$TMP/run.err" && grep -q "xsell demo" "$TMP/run.err" ||
         fail "no clear message: $(cat "$TMP/run.err")"
 [ ! -s "$TMP/run.out" ] || fail "xsell run printed on stdout: $(head -3 "$TMP/run.out")"
+# once the configuration is read, that error follows log.format (it was plain text in JSON mode);
+# a usage error before it (an unknown option) stays plain
+for cmd in run produce; do
+        set +e
+        "$XSELL" $cmd -X log.format=json $([ $cmd = produce ] && echo "$TMP/none.jsonl") >/dev/null 2>"$TMP/j$cmd.err"
+        rc=$?
+        set -e
+        [ $rc -eq 2 ] && "$PY" -c 'import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "nothing on stderr"
+for l in lines:
+    o = json.loads(l)
+assert any(o["log.level"] == "error" and "kafka.bootstrap.servers" in o["message"] for o in map(json.loads, lines)), lines' "$TMP/j$cmd.err" ||
+                fail "xsell $cmd -X log.format=json without brokers: exit $rc, not one JSON error line: $(cat "$TMP/j$cmd.err")"
+done
+set +e
+"$XSELL" run -X log.format=json --bogus >/dev/null 2>"$TMP/usage.err"
+set -e
+grep -q "^usage: \|unrecognized option\|invalid option" "$TMP/usage.err" || fail "a usage error is no longer plain: $(cat "$TMP/usage.err")"
 set +e
 "$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 -n 100 2>"$TMP/run2.err"
 rc=$?
 set -e
 [ $rc -eq 2 ] && grep -q "xsell demo" "$TMP/run2.err" || fail "run -n: $rc $(cat "$TMP/run2.err")"
 "$XSELL" run --help | grep -q "kafka.bootstrap.servers=HOST:PORT" || fail "run --help"
+# a configuration error found once the run is set up (exit 2): no summary of a run that never
+# ran (it printed an all-zero summary and a memory line)
+set +e
+"$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 -X http.address=nonexistent.invalid \
+        >/dev/null 2>"$TMP/cfg.err"
+rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "http.address nonexistent.invalid" "$TMP/cfg.err" ||
+        fail "http.address=nonexistent.invalid: exit $rc, $(cat "$TMP/cfg.err")"
+! grep -q "summary: consumed\|memory: [0-9]* bytes" "$TMP/cfg.err" ||
+        fail "a configuration error printed a run summary: $(cut -c1-200 "$TMP/cfg.err")"
+# the command list says the same (it said: no bootstrap.servers, the embedded demo)
+"$XSELL" --help >"$TMP/help.out" 2>&1 || true
+grep -E "^  run " "$TMP/help.out" | grep -q "needs kafka.bootstrap.servers" ||
+        fail "xsell --help describes run as: $(grep -E '^  run ' "$TMP/help.out")"
+! grep -qi "embedded demo" "$TMP/help.out" || fail "xsell --help still offers an embedded demo in run"
 ok "xsell run without brokers exits 2 and points at xsell demo (no embedded broker started)"
 
 "$XSELL" mock-broker --help >"$TMP/mb.out" 2>"$TMP/mb.err" || fail "mock-broker --help: exit $?"
 grep -q "usage: xsell mock-broker" "$TMP/mb.out" || fail "mock-broker --help: $(cat "$TMP/mb.out" "$TMP/mb.err")"
 [ ! -s "$TMP/mb.err" ] || fail "mock-broker --help wrote to stderr: $(cat "$TMP/mb.err")"
-ok "xsell mock-broker --help exits 0 with its usage on stdout"
+grep -q "log.level" "$TMP/mb.out" && grep -q -- "-F FILE" "$TMP/mb.out" ||
+        fail "mock-broker --help does not mention -X log.level and -F: $(cat "$TMP/mb.out")"
+ok "xsell mock-broker --help exits 0 with its usage on stdout, -X log.level and -F included"
 
 for bad in "trace parent" "$(printf 'h%.0s,' $(seq 17))"; do
         set +e

@@ -45,6 +45,14 @@ DEMO=""
 [ "$rc" = 0 ] || fail "xsell demo exited $rc: $(tail -3 "$TMP/demo.err")"
 [ "$k" -ge 2 ] || fail "only $k scrape(s) of /metrics while the demo ran"
 ok "xsell demo -n 3000: $k scrapes of /metrics, each parsed strictly, $(grep -h '^# TYPE' "$TMP"/scrape.*.prom | sort -u | wc -l) families"
+# the demo's load lines count events and catalog apart (it said "loaded 5023 records": the
+# catalog counted again with the events)
+grep -q '"message":"loaded 3000 events (0 unreadable)"' "$TMP/demo.err" ||
+        fail "xsell demo -n 3000 does not say it loaded 3000 events: $(grep -h '"loaded' "$TMP/demo.err")"
+ncat=$(sed -n 's/.*"message":"loaded \([0-9]*\) catalog records".*/\1/p' "$TMP/demo.err")
+[ -n "$ncat" ] && grep -q "\"message\":\"summary: consumed 3000, catalog $ncat," "$TMP/demo.err" ||
+        fail "the demo's catalog count ($ncat) is not the summary's: $(grep -h 'summary: consumed' "$TMP/demo.err" | cut -c1-200)"
+ok "xsell demo says it loaded 3000 events and $ncat catalog records, as its summary counts them"
 
 "$PY" "$SRC/tests/deploy_check.py" "$SRC" "$XSELL" "$TMP" "$TMP"/scrape.*.prom >"$TMP/check.out" 2>"$TMP/check.err" ||
         fail "$(cat "$TMP/check.out" "$TMP/check.err" | tail -5)"
@@ -74,7 +82,7 @@ grep -qx 'kafka.security.protocol=SASL_SSL' "$TMP/ccloud.show" && grep -qx 'kafk
 grep -qx 'processing.guarantee=exactly_once' "$TMP/xsell.show" || fail "compose xsell is not exactly_once"
 # the chart's pod: its environment over its ConfigMap (defaults, and with SASL)
 mapfile -t envs <"$TMP/chart.env"
-for props in chart chart-sasl; do
+for props in chart chart-sasl chart-numbers; do
         env -i "${envs[@]}" "$XSELL" config --show -F "$TMP/$props.properties" >"$TMP/$props.show" 2>"$TMP/chart.err" ||
                 fail "the chart's pod environment and ConfigMap ($props): $(cat "$TMP/chart.err")"
 done
@@ -115,7 +123,14 @@ bash "$SRC/deploy/eos-check.sh" --help | grep -q -- '--bootstrap' || fail "eos-c
 rc=0
 bash "$SRC/deploy/eos-check.sh" --bogus 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "eos-check.sh: an unknown option exits $rc, not 2"
-grep -q 'docker build -f deploy/Dockerfile -t xsell \.$' "$SRC/README.md" || fail "README: no container quick start from the repository root"
+# the image the README builds is the one the chart pulls by default (tag: appVersion)
+APPV=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$SRC/deploy/helm/xsell/Chart.yaml")
+[ -n "$APPV" ] || fail "Chart.yaml has no appVersion"
+grep -q "docker build -f deploy/Dockerfile -t xsell:$APPV \.$" "$SRC/README.md" ||
+        fail "README: no container quick start from the repository root building xsell:$APPV (the chart's appVersion)"
+grep -q "^  tag: \"\"" "$SRC/deploy/helm/xsell/values.yaml" && grep -q "^  repository: xsell " "$SRC/deploy/helm/xsell/values.yaml" ||
+        fail "the chart's image is no longer xsell with the appVersion tag: update the README's docker build"
+"$XSELL" --version 2>&1 | grep -qF "$APPV" || fail "xsell --version is not the chart's appVersion $APPV: $("$XSELL" --version 2>&1)"
 grep -q 'Not exercised here' "$SRC/README.md" || fail "README does not say what deploy/ was not exercised with"
 ok "deploy/*.sh parse, eos-check.sh --help and usage errors; README has the container quick start and what was not exercised"
 done_testing

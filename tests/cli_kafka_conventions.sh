@@ -10,7 +10,9 @@
 # - Headers: the traceparent and tracestate of an input event (headers.passthrough default) ride
 #   on the outputs that event triggered, and only those; a header not in the list never does;
 #   the list is configurable.
-# - The catalog consumer has its own client.id (<application.id>-catalog).
+# - Every client and consumer group is named after application.id (<application.id>-consumer,
+#   -producer, -catalog, -restore; groups <application.id>, -catalog, -restore), checked with a
+#   non-default application.id in librdkafka's debug lines.
 source "$(dirname "$0")/lib_kafka.sh" "$@"
 
 TOPICS=customer-events,product-catalog,offers,journey-signals,offer-outcomes,xsell-dead-letters,offers-b,offers-c
@@ -47,12 +49,24 @@ assert p.flush(10) == 0
 PYEOF
 ok "catalog, 4005 events with trace headers and one poison record produced on 5 partitions"
 
-xrun run -X topic.signals=journey-signals -X topic.outcomes=offer-outcomes \
-        -X kafka.debug=generic -X log.level=debug || fail "xsell run: $(grep -v '^%' "$TMP/run.err" | tail -5)"
+# a non-default application.id: every client id and group id derives from it (a hard-coded
+# name would not show with the default id), so ACLs on its prefix cover them all
+xrun run -X application.id=shop1 -X topic.signals=journey-signals -X topic.outcomes=offer-outcomes \
+        -X kafka.debug=generic,cgrp -X log.level=debug || fail "xsell run: $(grep -v '^%' "$TMP/run.err" | tail -5)"
 [ "$(consumed run)" = 4006 ] || fail "consumed $(consumed run), not 4006"
-grep -q "xsell-catalog#consumer" "$TMP/run.err" ||
-        fail "the catalog consumer has no client.id of its own: $(grep -o '[a-z-]*#consumer-[0-9]*' "$TMP/run.err" | sort -u)"
-ok "the catalog consumer is client xsell-catalog (application.id + -catalog)"
+ids() { grep -o '\b[a-z0-9-]*#\(consumer\|producer\)-[0-9]*' "$1" | sed 's/#.*//' | sort -u | tr '\n' ' '; }
+# librdkafka says Group "ID" (its quotes escaped in the JSON log lines)
+groups() { grep -oE 'Group \\?"[^"\\]*' "$1" | sed 's/.*"//' | sort -u | tr '\n' ' '; }
+for c in shop1-consumer shop1-catalog; do
+        grep -q "\b$c#consumer" "$TMP/run.err" || fail "no client $c: client ids $(ids "$TMP/run.err")"
+done
+grep -q "\bshop1-producer#producer" "$TMP/run.err" || fail "no client shop1-producer: $(ids "$TMP/run.err")"
+groups "$TMP/run.err" | grep -qw shop1-catalog || fail "the catalog group is not shop1-catalog: $(groups "$TMP/run.err")"
+bad=$(ids "$TMP/run.err" | tr ' ' '\n' | grep -v '^shop1-' || true)
+[ -z "$bad" ] || fail "client ids not derived from application.id: $bad"
+bad=$(groups "$TMP/run.err" | tr ' ' '\n' | grep -v '^shop1\(-\|$\)' | grep . || true)
+[ -z "$bad" ] || fail "group ids not derived from application.id: $bad"
+ok "application.id=shop1: clients shop1-consumer, -producer, -catalog; groups shop1, shop1-catalog"
 
 # Java's murmur2, written out here from org.apache.kafka.common.utils.Utils.murmur2 (xsell's
 # own code is not used), checked against the vectors of Kafka's UtilsTest
@@ -196,4 +210,15 @@ assert len(recs) > 20 and off, (len(recs), len(off))
 print("# %d of %d offers off their murmur2 partition" % (len(off), len(recs)))
 PYEOF
 ok "kafka.partitioner overrides the default (random: $(wc -l <"$TMP/offers-c.rec") offers spread off murmur2)"
+
+# application.id=shop1 again (last: it may fire timers): offsets are committed, so state is
+# restored, by a client and group of its own
+xrun restore -X application.id=shop1 -X topic.signals=journey-signals -X topic.outcomes=offer-outcomes \
+        -X kafka.debug=generic,cgrp -X log.level=debug || fail "xsell run (restore): $(grep -v '^%' "$TMP/restore.err" | tail -5)"
+grep -q "restoring state" "$TMP/restore.err" || fail "the second run restored nothing: $(grep -v '^%' "$TMP/restore.err" | tail -3)"
+grep -q "\bshop1-restore#consumer" "$TMP/restore.err" || fail "no client shop1-restore: $(ids "$TMP/restore.err")"
+groups "$TMP/restore.err" | grep -qw shop1-restore || fail "the restore group is not shop1-restore: $(groups "$TMP/restore.err")"
+bad=$(ids "$TMP/restore.err" | tr ' ' '\n' | grep -v '^shop1-' || true)
+[ -z "$bad" ] || fail "client ids not derived from application.id: $bad"
+ok "the restore consumer is client and group shop1-restore"
 done_testing

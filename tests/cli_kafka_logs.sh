@@ -66,6 +66,8 @@ rc=0
 wait "$XPID" || rc=$?
 [ "$rc" = 0 ] || fail "SIGTERM after the outage: exit $rc: $(tail -5 "$TMP/good.err")"
 check_json "$TMP/good.err" rdkafka run rebalance catalog || fail "run's log: see above"
+grep -q '"log.level":"info","message":"catalog product-catalog read to its end: 50 records, 50 accepted, 0 dead-lettered"' "$TMP/good.err" ||
+        fail "no catalog line with accepted and dead-lettered counts: $(grep 'read to its end' "$TMP/good.err")"
 ok "every stderr line of a run across a broker outage is a JSON object with the ECS fields"
 check_json "$TMP/broker.1.err" mock-broker || fail "mock-broker's log"
 ok "mock-broker -X log.format=json logs JSON lines"
@@ -134,6 +136,12 @@ assert "registry.url" in f["message"], f
 assert f["consumed"] == 400 and f["dead_lettered"] == 400 + 50, f
 assert counted + 3 == f["dead_lettered"], (counted, f["dead_lettered"])
 assert len(log) < 60, f"{len(log)} lines for 450 dead letters: not rate-limited"
+# the catalog's own line says none of its 50 records was accepted (it said "50 records" at info)
+cat = [o for o in log if o["log.logger"] == "catalog" and "read to its end" in o["message"]]
+assert len(cat) == 1, cat
+c = cat[0]
+assert c["log.level"] == "warn" and c["records"] == 50 and c["accepted"] == 0 and c["dead_lettered"] == 50, c
+assert "50 records, 0 accepted, 50 dead-lettered" in c["message"], c
 print(f"# 3 logged one by one, {counted} in {len(summ)} summary lines, {len(log)} lines in all")
 PYEOF
 ok "wrong registry: the first 3 dead letters logged in full, the rest counted, a warning naming registry.url"

@@ -4,7 +4,8 @@
 #   under its subject, never registered; a subject without it stops the start with a clear
 #   message; once registered, offers carry its id.
 # - SIGTERM while the registry is down at startup stops with exit 0 and says why (it exited 1
-#   saying nothing).
+#   saying nothing); likewise while the catalog topic is awaited from unreachable brokers (it
+#   exited 1 with "Broker transport failure").
 # - secrets given with -F, the environment and -X (SASL, TLS key, registry basic_auth, a registry
 #   URL with credentials) never show on stdout or stderr: logs, errors or the exit summary.
 source "$(dirname "$0")/lib_kafka.sh" "$@"
@@ -92,6 +93,27 @@ set -e
 [ $rc -eq 0 ] && grep -q "stopped by a signal while waiting for the schema registry" \
         "$TMP/down.err" || fail "SIGTERM while waiting for the registry: exit $rc, $(tail -3 "$TMP/down.err")"
 ok "SIGTERM while waiting for the registry: exit 0 saying why"
+
+# brokers that cannot be reached while the catalog is awaited (no registry): a SIGTERM is a
+# stop, exit 0 saying why (it exited 1 with "Local: Broker transport failure")
+"$XSELL" run -X kafka.bootstrap.servers=127.0.0.1:1 "${RUNX[@]}" -X registry.url= \
+        -X application.id=nocat >"$TMP/cat.out" 2>"$TMP/cat.err" &
+CPID=$!
+PIDS+=("$CPID")
+wait_for "$TMP/cat.err" "catalog topic product-catalog: .*waiting" 20 ||
+        fail "no wait for the catalog logged: $(tail -3 "$TMP/cat.err")"
+sleep 1
+kill -TERM "$CPID"
+set +e
+wait "$CPID"
+rc=$?
+set -e
+[ $rc -eq 0 ] && grep -q "stopped by a signal while waiting for the catalog topic product-catalog" "$TMP/cat.err" ||
+        fail "SIGTERM while waiting for the catalog: exit $rc, $(tail -3 "$TMP/cat.err")"
+# librdkafka's own connection errors are expected; xsell's catalog logger must not log an error
+! grep '"log.level":"error"' "$TMP/cat.err" | grep -q '"log.logger":"catalog"' ||
+        fail "SIGTERM while waiting for the catalog logged an error: $(grep '"log.logger":"catalog"' "$TMP/cat.err" | head -3)"
+ok "SIGTERM while waiting for the catalog (brokers unreachable): exit 0 saying why, no catalog error"
 found=$(leaks "$TMP"/ro1.* "$TMP"/ro2.* "$TMP"/down.*)
 [ -z "$found" ] || fail "secrets leaked: $found"
 grep -q "127.0.0.1:1" "$TMP/down.err" || fail "the registry address is not named: $(tail -3 "$TMP/down.err")"

@@ -532,7 +532,40 @@ for bad in ("config.kafka\\.sasl\\.password=x", "config.registry\\.basic_auth=u:
         fail("the chart accepts %s" % bad)
     except helm_render.TemplateError as e:
         check("config." in str(e), "unexpected error for %s: %s" % (bad, e))
-ok("chart refuses secrets and http/log keys in config (they belong in auth and http/logFormat/logLevel)")
+for bad in ("config.kafka\\.ssl\\.keystore\\.password=x", "config.kafka\\.ssl\\.key\\.pem=x",
+            "config.kafka\\.sasl\\.oauthbearer\\.config=principal=x", "config.kafka\\.SASL\\.Password=x",
+            "config.registry\\.url=https://sruser:srpw@registry:8081"):
+    try:
+        helm_render.render(chart, [bad])
+        fail("the chart accepts the secret %s in its ConfigMap" % bad)
+    except helm_render.TemplateError as e:
+        check("config." in str(e) and ("secret" in str(e) or "credentials" in str(e)),
+              "unexpected error for %s: %s" % (bad, e))
+render("config.registry\\.url=https://registry.example.com:8081/sr@v1")  # an @ in the path is no credential
+ok("chart refuses secrets and http/log keys in config (they belong in auth and http/logFormat/logLevel): every "
+   "secret as xsell sees one (ssl.key.*, keystore passwords, sasl.oauthbearer.config, URL credentials)")
+
+# numbers from a values file are float64 in Helm and print as 5e+06 (helm/helm#12195), which
+# xsell refuses: the ConfigMap must carry them as integers (cli_deploy.sh hands the properties
+# to xsell config --show); a fraction stays a fraction; --set ints (int64) print in full
+nums = os.path.join(TMP, "numbers-values.yaml")
+with open(nums, "w") as f:
+    f.write("config:\n  state.restore_max_events: 5000000\n  customers.max: 1000000\n"
+            "  cooc.max_pairs: 123456789\n  kafka.queue.buffering.max.ms: 0.5\n")
+try:
+    cmn = [d for d in yaml.safe_load_all(helm_render.render(chart, value_files=[nums])) if d and d["kind"] == "ConfigMap"][0]
+except (helm_render.TemplateError, yaml.YAMLError) as e:
+    fail("the chart with large numbers in config: %s" % e)
+pn = cmn["data"]["xsell.properties"]
+for line in ("state.restore_max_events=5000000", "customers.max=1000000", "cooc.max_pairs=123456789",
+             "kafka.queue.buffering.max.ms=0.5"):
+    check(line in pn.splitlines(), "chart ConfigMap from a values file: no line %s in %s" % (line, pn))
+with open(os.path.join(TMP, "chart-numbers.properties"), "w") as f:
+    f.write(pn)
+_, byn = render("config.state\\.restore_max_events=7000000")
+check("state.restore_max_events=7000000" in byn["ConfigMap"][0]["data"]["xsell.properties"].splitlines(),
+      "chart ConfigMap from --set: %s" % byn["ConfigMap"][0]["data"]["xsell.properties"])
+ok("chart ConfigMap: integers >= 1e6 from a values file or --set are written in full, not as 5e+06")
 
 _, by5 = render("serviceMonitor.enabled=true", "serviceMonitor.labels.release=prom")
 sm = by5["ServiceMonitor"][0]

@@ -15,10 +15,15 @@ The subset: {{ }} with {{- -}} trimming and {{/* */}} comments; pipelines with p
 .Values/.Release/.Chart fields, $, $var, $var.field; if/else if/else, with/else, range over a
 list or map (sorted keys, like Go) with `$k, $v :=`, define, variable declarations; functions
 include, toYaml, indent, nindent, quote, default, sha256sum, print, printf, trunc, trimSuffix,
-replace, sub, lower, eq, ne, gt, lt, ge, le, not, and, or, int, toString, required, index, empty,
-hasKey, b64enc, fail.
+replace, sub, lower, eq, ne, gt, lt, ge, le, not, and, or, int, int64, toString, required, index,
+empty, hasKey, b64enc, fail, contains, regexMatch, kindIs, float64.
+
+Numbers as Helm has them: a number from values.yaml or --values is a float64 (Helm reads values
+files through JSON), printed as Go prints a float64, so 5000000 prints as 5e+06 (helm/helm#12195);
+an integer from --set is an int64 and prints in full; toYaml writes integral floats as integers.
 """
 import base64
+import decimal
 import hashlib
 import json
 import os
@@ -204,6 +209,74 @@ def truthy(v):
     return True
 
 
+def go_float(f):
+    """A float64 as Go's fmt prints it with %v: the shortest digits that round-trip, in the
+    exponent form when the decimal exponent is < -4 or >= 6 (strconv's shortest 'g')."""
+    if f != f:
+        return "NaN"
+    if f in (float("inf"), float("-inf")):
+        return "+Inf" if f > 0 else "-Inf"
+    if f == 0:
+        return "0"
+    d = decimal.Decimal(repr(f)).normalize()
+    t = d.as_tuple()
+    digits = "".join(map(str, t.digits))
+    dp = len(digits) + t.exponent
+    exp = dp - 1
+    neg = "-" if t.sign else ""
+    if exp < -4 or exp >= 6:
+        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return "%s%se%s%02d" % (neg, mant, "+" if exp >= 0 else "-", abs(exp))
+    if dp <= 0:
+        return neg + "0." + "0" * (-dp) + digits
+    if dp >= len(digits):
+        return neg + digits + "0" * (dp - len(digits))
+    return neg + digits[:dp] + "." + digits[dp:]
+
+
+def kind(v):
+    """Go's reflect kind name, as Sprig's kindIs and kindOf see a value."""
+    if v is None:
+        return "invalid"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int64"
+    if isinstance(v, float):
+        return "float64"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, dict):
+        return "map"
+    if isinstance(v, list):
+        return "slice"
+    raise TemplateError("no Go kind for %r" % (v,))
+
+
+def as_json_numbers(v):
+    """Values as Helm reads a values file (YAML -> JSON -> Go): every number a float64."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return float(v)
+    if isinstance(v, dict):
+        return {k: as_json_numbers(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [as_json_numbers(x) for x in v]
+    return v
+
+
+def yaml_numbers(v):
+    """toYaml marshals through JSON: an integral float64 is written as an integer."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e21:
+        return int(v)
+    if isinstance(v, dict):
+        return {k: yaml_numbers(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [yaml_numbers(x) for x in v]
+    return v
+
+
 def to_str(v):
     if v is None:
         return ""
@@ -211,8 +284,8 @@ def to_str(v):
         return "true"
     if v is False:
         return "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
+    if isinstance(v, float):
+        return go_float(v)
     if isinstance(v, (dict, list)):
         # Go prints maps as map[k:v]; a chart printing one is a bug in the chart
         raise TemplateError("printing a map or list (use toYaml): %r" % (v,))
@@ -232,7 +305,7 @@ def field(v, path, what):
 def to_yaml(v):
     if v is None:
         return "null"
-    return yaml.safe_dump(v, default_flow_style=False, sort_keys=True).rstrip("\n")
+    return yaml.safe_dump(yaml_numbers(v), default_flow_style=False, sort_keys=True).rstrip("\n")
 
 
 def indent(n, s):
@@ -305,6 +378,11 @@ FUNCS = {
     "not": lambda a: not truthy(a),
     "sub": lambda a, b: int(a) - int(b),
     "int": lambda a: int(float(a)) if a not in (None, "") else 0,
+    "int64": lambda a: int(float(a)) if a not in (None, "") else 0,
+    "float64": lambda a: float(a) if a not in (None, "") else 0.0,
+    "kindIs": lambda k, v: kind(v) == k,
+    "contains": lambda sub, s: to_str(sub) in to_str(s),
+    "regexMatch": lambda rx, s: re.search(rx, to_str(s)) is not None,
     "toString": to_str,
     "required": required,
     "empty": lambda a: not truthy(a),
@@ -378,7 +456,15 @@ class Renderer:
         val, have = None, False
         for cmd in cmds:
             head = cmd[0]
-            if head[0] == "ident" and head[1] not in ("true", "false", "nil"):
+            if head[0] == "ident" and head[1] in ("and", "or") and not have:
+                # Go (1.18+) evaluates and/or arguments only until the result is known
+                for a in cmd[1:]:
+                    val = self.operand(a, dot, scope)
+                    if truthy(val) == (head[1] == "or"):
+                        break
+                if len(cmd) == 1:
+                    raise TemplateError("%s without arguments" % head[1])
+            elif head[0] == "ident" and head[1] not in ("true", "false", "nil"):
                 args = [self.operand(a, dot, scope) for a in cmd[1:]]
                 if have:
                     args.append(val)
@@ -464,10 +550,10 @@ def render(chart_dir, sets=(), value_files=(), release="xsell", namespace="defau
     with open(os.path.join(chart_dir, "Chart.yaml")) as f:
         chart = yaml.safe_load(f)
     with open(os.path.join(chart_dir, "values.yaml")) as f:
-        values = yaml.safe_load(f) or {}
+        values = as_json_numbers(yaml.safe_load(f) or {})
     for vf in value_files:
         with open(vf) as f:
-            merge(values, yaml.safe_load(f) or {})
+            merge(values, as_json_numbers(yaml.safe_load(f) or {}))
     for s in sets:
         k, v = s.split("=", 1)
         set_path(values, k, v)

@@ -177,6 +177,7 @@ struct feeder {
         struct source *events;
         const char *topic;
         int done;
+        uint64_t records0, bad0; /* the catalog's, loaded before: not events */
 };
 
 /* Keeps the loader at most 4 MiB ahead of what the processor consumed. */
@@ -193,11 +194,10 @@ static int feed(void *opaque, struct xs_rt *rt)
                 if (!source_next(f->events, &rec, &f->ld->bad)) {
                         rd_kafka_flush(f->ld->producer, 30000);
                         f->done = 1;
+                        uint64_t n = f->ld->records - f->records0, bad = f->ld->bad - f->bad0;
                         xs_log_kv(XS_LOG_INFO, "demo",
-                                  XS_KV(XS_KV_INT("records", f->ld->records),
-                                        XS_KV_INT("unreadable", f->ld->bad)),
-                                  "loaded %" PRIu64 " records (%" PRIu64 " unreadable)",
-                                  f->ld->records, f->ld->bad);
+                                  XS_KV(XS_KV_INT("records", n), XS_KV_INT("unreadable", bad)),
+                                  "loaded %" PRIu64 " events (%" PRIu64 " unreadable)", n, bad);
                         return 0;
                 }
                 if (load_one(f->ld, f->topic, &rec) != 0)
@@ -457,12 +457,14 @@ static int run_or_demo(int argc, char **argv, int force_demo)
         if (!force_demo &&
             ((unset = xs_conf_get(conf, "kafka.bootstrap.servers", boot, sizeof(boot)) != XS_OK) ||
              !boot[strspn(boot, " \t")])) {
-                fprintf(stderr,
-                        "xsell run: kafka.bootstrap.servers is %s: give the brokers (-X "
-                        "kafka.bootstrap.servers=HOST:PORT, a -F file or "
-                        "XSELL_KAFKA_BOOTSTRAP_SERVERS); for an embedded broker with data loaded, "
-                        "run `xsell demo`\n",
-                        unset ? "not set" : "empty");
+                /* the configuration is read: its errors go through the log (log.format);
+                 * usage errors before it stay plain */
+                xs_log(XS_LOG_ERROR, "run",
+                       "kafka.bootstrap.servers is %s: give the brokers (-X "
+                       "kafka.bootstrap.servers=HOST:PORT, a -F file or "
+                       "XSELL_KAFKA_BOOTSTRAP_SERVERS); for an embedded broker with data loaded, "
+                       "run `xsell demo`",
+                       unset ? "not set" : "empty");
                 xs_conf_destroy(conf);
                 return 2;
         }
@@ -551,7 +553,7 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                         xs_log_kv(XS_LOG_INFO, "demo", XS_KV(XS_KV_INT("records", n)),
                                   "loaded %" PRIu64 " catalog records", n);
         }
-        struct feeder fd = {&ld, &evsrc, p->topic_events, 0};
+        struct feeder fd = {&ld, &evsrc, p->topic_events, 0, ld.records, ld.bad};
         ro.bootstrap = mock.bootstraps;
         ro.drain_ms = xs_conf_params(dconf)->demo_drain;
         ro.feed = feed;
@@ -625,12 +627,12 @@ int xs_cmd_produce(int argc, char **argv)
         if (!conf)
                 return 2;
         char boot[1024], err[512];
+        log_setup(conf); /* from here errors go through the log (log.format) */
         if (xs_conf_get(conf, "kafka.bootstrap.servers", boot, sizeof(boot)) != XS_OK) {
-                fprintf(stderr, "xsell produce: set -X kafka.bootstrap.servers=...\n");
+                xs_log(XS_LOG_ERROR, "produce", "set -X kafka.bootstrap.servers=...");
                 xs_conf_destroy(conf);
                 return 2;
         }
-        log_setup(conf);
         const struct xs_params *p = xs_conf_params(conf);
         enum xs_record_kind kind = is_catalog ? XS_KIND_PRODUCT : XS_KIND_EVENT;
         if (!topic)
@@ -706,17 +708,20 @@ int xs_cmd_mock_broker(int argc, char **argv)
                         n_inject++;
                         break;
                 default:
-                        fprintf(
-                            opt == 'h' ? stdout : stderr,
-                            "usage: xsell mock-broker [-b BROKERS] [-p PARTITIONS] [-t "
-                            "topic,topic,...] [-e APIKEY:ERRCODE[:COUNT]]... [-X log.format=..]\n"
-                            "Starts librdkafka's mock cluster on loopback, creates the "
-                            "topics, prints\n\"bootstrap.servers=...\" on stdout and runs "
-                            "until SIGTERM/SIGINT (for tests).\n"
-                            "  -e  make the next COUNT requests of Kafka API APIKEY fail "
-                            "with ERRCODE\n      (e.g. -e 26:51:2: two EndTxn requests "
-                            "fail with CONCURRENT_TRANSACTIONS)\n"
-                            "SIGUSR1 takes broker 1 down, SIGUSR2 brings it back up.\n");
+                        fprintf(opt == 'h' ? stdout : stderr,
+                                "usage: xsell mock-broker [-b BROKERS] [-p PARTITIONS] [-t "
+                                "topic,topic,...] [-e APIKEY:ERRCODE[:COUNT]]... [-X KEY=VALUE]... "
+                                "[-F FILE]\n"
+                                "Starts librdkafka's mock cluster on loopback, creates the "
+                                "topics, prints\n\"bootstrap.servers=...\" on stdout and runs "
+                                "until SIGTERM/SIGINT (for tests).\n"
+                                "  -e  make the next COUNT requests of Kafka API APIKEY fail "
+                                "with ERRCODE\n      (e.g. -e 26:51:2: two EndTxn requests "
+                                "fail with CONCURRENT_TRANSACTIONS)\n"
+                                "  -X, -F  configuration as for xsell run; only log.format "
+                                "(auto|json|plain) and\n      log.level (debug|info|warn|error) "
+                                "have an effect here\n"
+                                "SIGUSR1 takes broker 1 down, SIGUSR2 brings it back up.\n");
                         return opt == 'h' ? 0 : 2;
                 }
         }

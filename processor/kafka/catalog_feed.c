@@ -76,13 +76,14 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
 {
         char err[512];
         const char *topic = rt->p->topic_catalog;
+        /* client and group named after application.id, so ACLs on its prefix cover them */
         char client[300];
         snprintf(client, sizeof(client), "%s-catalog", rt->p->application_id);
         rd_kafka_conf_t *kc = xs_kafka_conf(
             rt->conf, rt->o->bootstrap,
-            (const char *const[]){"group.id", "xsell-catalog", "client.id", client,
-                                  "enable.auto.commit", "false", "enable.partition.eof", "true",
-                                  "fetch.wait.max.ms", "10", NULL},
+            (const char *const[]){"group.id", client, "client.id", client, "enable.auto.commit",
+                                  "false", "enable.partition.eof", "true", "fetch.wait.max.ms",
+                                  "10", NULL},
             err, sizeof(err));
         if (kc)
                 xs_obs_kafka_conf(rt, kc);
@@ -107,8 +108,19 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
                 /* the cluster not reachable (yet): an outage, waited out like a missing topic */
                 int away = e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__TIMED_OUT ||
                            e == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
-                if ((!missing && !away) || xs_rt_now() + 0.5 > deadline ||
-                    (rt->o->stop && *rt->o->stop))
+                if (rt->o->stop && *rt->o->stop) { /* a stop, not a failure: exit 0 */
+                        xs_log_kv(XS_LOG_WARN, "catalog", XS_KV(XS_KV_STR("topic", topic)),
+                                  "stopped by a signal while waiting for the catalog topic %s "
+                                  "(%s); no event was consumed",
+                                  topic,
+                                  e         ? rd_kafka_err2str(e)
+                                  : missing ? "does not exist yet"
+                                            : "metadata received");
+                        if (md)
+                                rd_kafka_metadata_destroy(md);
+                        return 1;
+                }
+                if ((!missing && !away) || xs_rt_now() + 0.5 > deadline)
                         break;
                 if (!said++)
                         xs_log(XS_LOG_WARN, "catalog",
@@ -146,6 +158,8 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
         rd_kafka_topic_partition_list_destroy(parts);
         /* read to the end of every partition before any event is processed */
         int at_end = 0;
+        /* only catalog records are consumed until then: the dead letters since are theirs */
+        uint64_t records0 = rt->st.catalog_records, dead0 = rt->st.dead_lettered;
         while (at_end < n) {
                 xs_obs_tick(rt);
                 if (xs_rt_now() > deadline) {
@@ -173,11 +187,21 @@ int xs_rt_catalog_bootstrap(struct xs_rt *rt)
                         xs_kafka_log_consumer_error(rt->catcons, m, "catalog");
                 rd_kafka_message_destroy(m);
         }
-        if (!rt->o->quiet)
+        uint64_t records = rt->st.catalog_records - records0, dead = rt->st.dead_lettered - dead0;
+        if (dead > records)
+                dead = records;
+        /* a catalog that is all dead letters (a wrong registry, another format) leaves the
+         * engine without products: said at warn level, not as a plain success */
+        int none = records > 0 && dead == records;
+        if (!rt->o->quiet || none)
                 xs_log_kv(
-                    XS_LOG_INFO, "catalog",
-                    XS_KV(XS_KV_STR("topic", topic), XS_KV_INT("records", rt->st.catalog_records)),
-                    "catalog %s read to its end: %" PRIu64 " records", topic,
-                    rt->st.catalog_records);
+                    none ? XS_LOG_WARN : XS_LOG_INFO, "catalog",
+                    XS_KV(XS_KV_STR("topic", topic), XS_KV_INT("records", records),
+                          XS_KV_INT("accepted", records - dead), XS_KV_INT("dead_lettered", dead)),
+                    "catalog %s read to its end: %" PRIu64 " records, %" PRIu64
+                    " accepted, %" PRIu64 " dead-lettered%s",
+                    topic, records, records - dead, dead,
+                    none ? " (no product loaded: check the registry and the producer's format)"
+                         : "");
         return 0;
 }

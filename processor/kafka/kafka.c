@@ -182,8 +182,16 @@ static void kconf_set(void *opaque, const char *key, const char *value)
         char err[256];
         if (ctx->bad)
                 return;
-        if (rd_kafka_conf_set(ctx->kc, key, value, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-                snprintf(ctx->errstr, ctx->errstr_size, "kafka.%s: %s", key, err);
+        rd_kafka_conf_res_t r = rd_kafka_conf_set(ctx->kc, key, value, err, sizeof(err));
+        if (r != RD_KAFKA_CONF_OK) {
+                /* XSELL_KAFKA_LOG_LEVEL reads as kafka.log.level: librdkafka's few properties
+                 * with '_' (log_level) are written with "__" in the environment */
+                int hint = r == RD_KAFKA_CONF_UNKNOWN && strchr(key, '.');
+                snprintf(ctx->errstr, ctx->errstr_size, "kafka.%s: %s%s", key, err,
+                         hint ? " (in the environment, XSELL_KAFKA_A_B is kafka.a.b and "
+                                "XSELL_KAFKA_A__B is kafka.a_b, e.g. XSELL_KAFKA_LOG__LEVEL for "
+                                "log_level)"
+                              : "");
                 ctx->bad = 1;
         }
 }

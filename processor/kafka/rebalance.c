@@ -161,9 +161,12 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                           "restoring state from %d partition(s), up to %" PRId64 " events",
                           want->cnt, total);
         xs_obs_restore_begin(rt, total, skipped);
+        /* named after application.id, so ACLs on its prefix cover this client and group too */
+        char id[300];
+        snprintf(id, sizeof(id), "%s-restore", rt->p->application_id);
         rd_kafka_conf_t *kc = xs_kafka_conf(
             rt->conf, rt->o->bootstrap,
-            (const char *const[]){"group.id", "xsell-restore", "enable.auto.commit", "false",
+            (const char *const[]){"group.id", id, "client.id", id, "enable.auto.commit", "false",
                                   "fetch.wait.max.ms", "10", "enable.partition.eof", "true", NULL},
             err, sizeof(err));
         rd_kafka_t *rc = kc ? rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err)) : NULL;

@@ -556,7 +556,7 @@ out:
                 rd_kafka_destroy(rt->producer);
         }
         xs_obs_final(rt); /* the last scrape sees the final counts */
-        if (rt->eng && !opts->quiet)
+        if (rt->eng && !opts->quiet && rc != 2) /* 2: configuration refused, nothing ran */
                 print_summary(rt);
         xs_obs_stop(rt);
         xs_rt_txn_clear(rt);

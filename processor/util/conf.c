@@ -509,11 +509,16 @@ xs_err_t xs_conf_load_env(struct xs_conf *conf, char *const *envp, char *errstr,
                 if (d) {
                         snprintf(key, sizeof(key), "%s", d->key);
                 } else if (strncmp(name, "KAFKA_", 6) == 0) {
+                        /* '_' is '.', "__" is '_' (librdkafka's log_level; the escape of
+                         * Confluent's images): XSELL_KAFKA_LOG__LEVEL -> kafka.log_level */
                         snprintf(key, sizeof(key), "kafka.");
                         for (size_t j = 6, o = 6; name[j] && o + 1 < sizeof(key); j++, o++) {
-                                key[o] =
-                                    name[j] == '_' ? '.' : (char)tolower((unsigned char)name[j]);
+                                int us = name[j] == '_' && name[j + 1] == '_';
+                                key[o] = us               ? '_'
+                                         : name[j] == '_' ? '.'
+                                                          : (char)tolower((unsigned char)name[j]);
                                 key[o + 1] = '\0';
+                                j += (size_t)us;
                         }
                 } else {
                         snprintf(errstr, errstr_size,
