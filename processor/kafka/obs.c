@@ -535,6 +535,30 @@ static int64_t jint(json_t *o, const char *k)
         return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
 }
 
+static int64_t jint_or(json_t *o, const char *k, int64_t dflt)
+{
+        json_t *v = json_object_get(o, k);
+        return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+}
+
+/* A partition's lag, -1 when unknown. librdkafka's consumer_lag is measured from the committed
+ * offset, which exactly_once commits through the producer's transaction (so it stays -1) and the
+ * catalog's consumer never commits. xsell stores offsets in both modes: consumer_lag_stored
+ * first; else the end (the last stable offset under read_committed, as librdkafka measures)
+ * less the position (app_offset: the next record the application is given), which is what the
+ * catalog's consumer has. */
+static int64_t partition_lag(json_t *pj, int committed)
+{
+        int64_t lag = jint_or(pj, "consumer_lag_stored", -1);
+        if (lag >= 0)
+                return lag;
+        int64_t end = jint_or(pj, committed ? "ls_offset" : "hi_offset", -1);
+        int64_t pos = jint_or(pj, "app_offset", -1);
+        if (end < 0 || pos < 0)
+                return -1;
+        return end > pos ? end - pos : 0;
+}
+
 static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
 {
         struct xs_rt *rt = opaque;
@@ -570,6 +594,10 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
                 ks->txerrs += jint(b, "txerrs");
                 ks->rxerrs += jint(b, "rxerrs");
         }
+        char iso[32] = "";
+        size_t isz = sizeof(iso);
+        rd_kafka_conf_get(rd_kafka_conf(rk), "isolation.level", iso, &isz);
+        int committed = !strcmp(iso, "read_committed");
         ks->n_lags = 0;
         if (c != CL_PRODUCER && !ks->lags)
                 ks->lags = calloc(XS_OBS_MAX_LAG, sizeof(*ks->lags));
@@ -580,7 +608,7 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
                 json_object_foreach(json_object_get(t, "partitions"), pname, pj)
                 {
                         int64_t part = jint(pj, "partition");
-                        int64_t lag = jint(pj, "consumer_lag");
+                        int64_t lag = partition_lag(pj, committed);
                         json_t *fs = json_object_get(pj, "fetch_state");
                         if (!ks->lags || ks->n_lags >= XS_OBS_MAX_LAG || part < 0 || lag < 0 ||
                             (json_is_string(fs) && !strcmp(json_string_value(fs), "none")))
