@@ -55,6 +55,48 @@ grep -q "summary" "$TMP/run.err" && fail "run ended early"
         "$TMP/m.json" "$N" || fail "not every event consumed"
 ok "exactly_once: xsell_consumer_lag is 0 on both partitions of the events and the catalog topics after the $N events"
 
+# every cap (a configuration key that bounds something and turns the rest away) has its series
+# in xsell_cap_hits_total, and every cap label is a configuration key
+"$XSELL" config --markdown | sed -n 's/^| `\([^`]*\)`.*/\1/p' >"$TMP/keys"
+"$PY" - "$TMP/m.json" "$TMP/keys" <<'PYEOF' || fail "caps and xsell_cap_hits_total disagree"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+keys = set(open(sys.argv[2]).read().split())
+labels = {m.group(1) for k in d for m in [re.fullmatch(r'xsell_cap_hits_total\{cap="([^"]*)"\}', k)] if m}
+# bounds that are not caps: contract checks (an event beyond one is dead-lettered and counted in
+# xsell_events_dropped_total{reason}), the size of an offer, price ratios, and the recency list
+# of viewed products (the oldest view leaves as a new one comes, like a window's pane)
+not_caps = {"event.max_items", "event.max_id_bytes", "event.max_label_bytes", "event.max_ahead",
+            "event.max_ahead_confirm", "event.max_quantity", "event.max_unit_price",
+            "offer.max_items", "upsell.max_ratio", "downsell.max_ratio", "cooc.max_recent_views"}
+caps = {k for k in keys if re.search(r"max|capacity|budget|limit", k)} - not_caps
+bad = sorted(labels - keys)
+missing = sorted(caps - labels)
+if bad or missing or not caps:
+    print("cap labels that are not keys: %s; caps without a series: %s" % (bad, missing))
+    sys.exit(1)
+print("%d caps" % len(caps))
+PYEOF
+ok "xsell_cap_hits_total has a series for every cap key (memory.budget, http.max_connections, ...) and no other label"
+
+# each figure once: a cap's counter only as xsell_cap_hits_total, the curated families only
+"$PY" - "$TMP/m.json" <<'PYEOF' || fail "duplicate metric families"
+import json, sys
+d = json.load(open(sys.argv[1]))
+fam = {k.split("{")[0] for k in d}
+gone = ["xsell_pairs_cap_hits_total", "xsell_customers_evicted_total", "xsell_memory_budget",
+        "xsell_kafka_commits_total", "xsell_kafka_rebalances_total", "xsell_customers_live",
+        "xsell_pairs_live", "xsell_watermark_ms", "xsell_kafka_consumed_total",
+        "xsell_kafka_customers_dropped_total", "xsell_lead_stopped_total"]
+here = ["xsell_commits_total", "xsell_rebalances_total", "xsell_customers", "xsell_window_pairs",
+        "xsell_watermark_seconds", "xsell_cap_hits_total", "xsell_memory_pairs_refused_total"]
+bad = [f for f in gone if f in fam] + ["missing " + f for f in here if f not in fam]
+assert not bad, bad
+assert d['xsell_cap_hits_total{cap="cooc.max_pairs"}'] >= 0
+assert 1.5e9 < d["xsell_watermark_seconds"] < 4e9, d["xsell_watermark_seconds"]
+PYEOF
+ok "no duplicate families; xsell_watermark_seconds is a Unix time in seconds"
+
 # a backlog shows: more events while the run goes on, and the lag comes back to 0
 gen --seed 6 --events 600 --customers 50 --products 120 -o "$TMP/ev2.jsonl"
 ku produce "$B" customer-events "$TMP/ev2.jsonl" --kind event 2>/dev/null
