@@ -307,8 +307,11 @@ struct xs_http *xs_http_start(const struct xs_http_conf *conf, char *errstr, siz
                          gai ? gai_strerror(gai) : "no address");
                 goto fail;
         }
+        /* MHD_USE_ITC: a connection's thread wakes the listening thread as it ends, so that the
+         * connection is cleaned up (and leaves the count) at once, not at the next accept */
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                         MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+                         MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                         (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
         h->d = MHD_start_daemon(flags, (uint16_t)conf->port, accept_cb, h, handle, h,
                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
                                 ai->ai_addr, MHD_OPTION_NOTIFY_CONNECTION, notify_cb, h,
