@@ -16,7 +16,8 @@ ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
 ku produce "$B" customer-events "$TMP/ev.jsonl" --kind event 2>/dev/null
 
 xrun_bg run -X processing.guarantee=exactly_once -X application.id=lag \
-        -X kafka.transactional.id=lag -X kafka.statistics.interval.ms=200 -X commit.interval=200ms
+        -X kafka.transactional.id=lag -X kafka.statistics.interval.ms=200 -X commit.interval=200ms \
+        -X http.debug=true -X debug.recent_offers=3
 PORT=
 for i in $(seq 100); do
         PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/run.err" | head -1)
@@ -107,6 +108,46 @@ for i in $(seq 150); do
 done
 [ "$got" = "$want" ] || fail "consumer lag after more events: '$got'"
 ok "the lag returns to 0 after 600 more events"
+
+# "why this offer" from the endpoint alone: /customers/ID lists the customer's last 3 offers
+# with the rule, anchor, trigger and per product score and evidence, equal to the offer records
+# on the topic (decoded independently with schemas/offer.avsc)
+ku consume "$B" offers --mode records --schema offer.avsc --eof --idle 5 >"$TMP/offers.jsonl"
+"$PY" - "$TMP/offers.jsonl" "$PORT" <<'PYEOF' || fail "recent offers of /customers/ID differ from the offer records"
+import json, math, sys, urllib.parse, urllib.request
+recs = [json.loads(l)["value"] for l in open(sys.argv[1])]
+assert recs, "no offers on the topic"
+by = {}
+for r in recs:
+    by.setdefault(r["customer_id"], []).append(r)
+def close(a, b):
+    return math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-9)
+checked = 0
+for cust, offers in sorted(by.items(), key=lambda kv: -len(kv[1]))[:20]:
+    url = "http://127.0.0.1:%s/customers/%s" % (sys.argv[2], urllib.parse.quote(cust, safe=""))
+    view = json.load(urllib.request.urlopen(url, timeout=10))
+    recent = view["recent_offers"]
+    want = [o["offer_id"] for o in offers][-3:]
+    assert [r["offer_id"] for r in recent] == want, (cust, [r["offer_id"] for r in recent], want)
+    for r, o in zip(recent, offers[-3:]):
+        for k in ("type", "stage", "channel", "rule", "score_kind", "anchor_product_id", "created_at"):
+            assert r[k] == o[k], (k, r[k], o[k])
+        assert (r["trigger_event_id"] or "") == o["trigger_event_id"]
+        assert len(r["items"]) == len(o["items"])
+        for ri, oi in zip(r["items"], o["items"]):
+            ev, oe = ri["evidence"], oi["evidence"]
+            assert ri["product_id"] == oi["product_id"] and close(ri["score"], oi["score"])
+            for k in ("k11", "k12", "k21", "k22"):
+                assert ev[k] == oe[k], (k, ev[k], oe[k])
+            assert close(ev["llr"], oe["llr"]) and close(ev["lift"], oe["lift"]), (ev, oe)
+            for rel in ("order", "customer", "cart", "view", "view_buy"):
+                assert ev["pair_counts"][rel] == oe[rel + "_count"], (rel, ev, oe)
+            for k in ("reorder_interval_ms", "last_purchase_at", "repeat_buyers"):
+                assert ri[k] == oe[k], (k, ri[k], oe[k])
+        checked += 1
+print(checked)
+PYEOF
+ok "/customers/ID: the last 3 offers of 20 customers with rule, anchor, trigger, scores and evidence equal to their records on the topic"
 
 kill -TERM "$XPID"
 wait "$XPID" || fail "xsell run exited $?: $(tail -3 "$TMP/run.err")"

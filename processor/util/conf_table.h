@@ -286,6 +286,10 @@
         X("http.connection_timeout", http_connection_timeout, DUR, "5s", 1000, 600000,            \
           "An HTTP connection idle this long is closed (bounds how long a silent client holds "    \
           "one of http.max_connections)")                                                          \
+        X("debug.recent_offers", debug_recent_offers, INT, "0", 0, 64,                             \
+          "Offers (with rule, anchor, trigger and per product score and evidence) each customer "  \
+          "keeps for /customers/ID, newest last (0: none; ~400 bytes each, counted in "            \
+          "memory_bytes; this process only, not restored)")                                        \
         X("http.max_lag_partitions", http_max_lag_partitions, INT, "4096", 1, 1000000,             \
           "Partitions per consumer whose xsell_consumer_lag is shown; beyond, counted in "         \
           "xsell_cap_hits_total{cap=\"http.max_lag_partitions\"}")
