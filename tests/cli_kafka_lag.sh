@@ -5,6 +5,10 @@
 # missing from /metrics. The lag is now taken from the stored offset, else the end less the
 # position: every partition of the events and the catalog topics has a series, and it is 0 once
 # everything is read (the input was produced before the start, so there was a backlog).
+# In the same run: xsell_cap_hits_total has a series for every configuration key that is a cap
+# (memory.budget was missing), no figure is shown under two families, and with
+# debug.recent_offers /customers/ID gives each customer's last offers with the evidence of their
+# records on the topic (why this offer, from the endpoint alone).
 source "$(dirname "$0")/lib_kafka.sh" "$@"
 PP="$SRC/tests/prom_parse.py"
 
