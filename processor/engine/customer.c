@@ -81,6 +81,9 @@ void xs_customer_free(struct xs_customer *c)
         free(c->views);
         free(c->pending);
         free(c->lead_products);
+        for (uint8_t i = 0; i < c->n_recent; i++)
+                free(c->recent[i].trigger);
+        free(c->recent);
         free(c);
 }
 
@@ -105,6 +108,14 @@ static size_t arr_bytes(const void *arr, size_t cap, size_t elem)
         return arr ? cap * elem + MALLOC_HEADER : 0;
 }
 
+static size_t recent_bytes(const struct xs_customer *c)
+{
+        size_t b = arr_bytes(c->recent, c->cap_recent, sizeof(*c->recent));
+        for (uint8_t i = 0; i < c->n_recent; i++)
+                b += str_bytes(c->recent[i].trigger);
+        return b;
+}
+
 size_t xs_customer_bytes(const struct xs_customer *c)
 {
         return sizeof(*c) + MALLOC_HEADER + str_bytes(c->id) + str_bytes(c->cart_event_id) +
@@ -115,7 +126,8 @@ size_t xs_customer_bytes(const struct xs_customer *c)
                arr_bytes(c->bought, c->cap_bought, sizeof(*c->bought)) +
                arr_bytes(c->views, c->cap_views, sizeof(*c->views)) +
                arr_bytes(c->pending, c->cap_pending, sizeof(*c->pending)) +
-               arr_bytes(c->lead_products, c->cap_lead, sizeof(*c->lead_products));
+               arr_bytes(c->lead_products, c->cap_lead, sizeof(*c->lead_products)) +
+               recent_bytes(c);
 }
 
 void xs_customer_account(struct xs_engine *eng, struct xs_customer *c)

@@ -88,6 +88,23 @@ struct xs_pending {
         uint32_t products[XS_OFFER_MAX_ITEMS];
 };
 
+/* An offer made, kept for the debug view (debug.recent_offers): what the offer record says of
+ * why. rule and score_kind are the engine's static strings; trigger is owned. */
+struct xs_recent_item {
+        uint32_t product;
+        double score;
+        struct xs_evidence ev;
+};
+struct xs_recent {
+        char offer_id[XS_OFFER_ID_LEN];
+        const char *rule, *score_kind;
+        char *trigger; /* the trigger event's id, NULL if none */
+        uint32_t anchor;
+        uint8_t type, stage, channel, control, n;
+        int64_t created_at;
+        struct xs_recent_item items[XS_OFFER_MAX_ITEMS];
+};
+
 struct xs_customer {
         char *id;
         UT_hash_handle hh;
@@ -138,6 +155,10 @@ struct xs_customer {
         /* allocated lengths: arrays grow on demand up to their caps, so a customer who only
          * browses costs a few views, not the cart, history and offer arrays at full size */
         uint16_t cap_cart, cap_order, cap_hist, cap_views, cap_pending, cap_bought, cap_lead;
+        /* the last debug.recent_offers offers, a ring (allocated at that size on the first
+         * offer): recent_next is where the next one goes, n_recent how many are kept */
+        struct xs_recent *recent;
+        uint8_t n_recent, recent_next, cap_recent;
 };
 
 /* Money arithmetic saturates at INT64_MAX / INT64_MIN: a cart of legal lines (unit price up to

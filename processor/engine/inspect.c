@@ -175,6 +175,8 @@ static const char *pid(const struct xs_engine *eng, uint32_t id)
         return id ? xs_intern_str(eng->products, id) : NULL;
 }
 
+static void evidence(struct jw *w, const struct xs_evidence *ev);
+
 /* ---- a customer --------------------------------------------------------------------- */
 
 static const char *const timer_names[XS_TIMER_COUNT] = {"cart_abandon", "onboarding_end",
@@ -269,6 +271,40 @@ int xs_engine_inspect_customer(struct xs_engine *eng, const char *customer_id, c
                 for (size_t k = 0; k < pd->n && k < XS_OFFER_MAX_ITEMS; k++) {
                         sep(&w);
                         str(&w, pid(eng, pd->products[k]));
+                }
+                close_(&w, ']');
+                close_(&w, '}');
+        }
+        close_(&w, ']');
+
+        /* the last debug.recent_offers offers, oldest first, with what their records say of
+         * why: the same rule, anchor, trigger, scores and evidence */
+        open_(&w, "recent_offers", '[');
+        for (uint8_t i = 0; i < c->n_recent; i++) {
+                const struct xs_recent *r =
+                    &c->recent[(c->recent_next + c->cap_recent - c->n_recent + i) % c->cap_recent];
+                open_(&w, NULL, '{');
+                kstr(&w, "offer_id", r->offer_id);
+                kstr(&w, "type", xs_offer_type_name((enum xs_offer_type)r->type));
+                kstr(&w, "stage", xs_stage_name((enum xs_stage)r->stage));
+                kstr(&w, "channel", xs_channel_name((enum xs_channel)r->channel));
+                kbool(&w, "control", r->control);
+                kstr(&w, "rule", r->rule);
+                kstr(&w, "score_kind", r->score_kind);
+                kstr(&w, "anchor_product_id", pid(eng, r->anchor));
+                kstr(&w, "trigger_event_id", r->trigger);
+                kint(&w, "created_at", r->created_at);
+                open_(&w, "items", '[');
+                for (uint8_t k = 0; k < r->n; k++) {
+                        const struct xs_recent_item *it = &r->items[k];
+                        open_(&w, NULL, '{');
+                        kstr(&w, "product_id", pid(eng, it->product));
+                        kdbl(&w, "score", it->score);
+                        evidence(&w, &it->ev);
+                        kint(&w, "reorder_interval_ms", it->ev.reorder_interval_ms);
+                        kint(&w, "last_purchase_at", it->ev.last_purchase_at);
+                        kint(&w, "repeat_buyers", it->ev.repeat_buyers);
+                        close_(&w, '}');
                 }
                 close_(&w, ']');
                 close_(&w, '}');

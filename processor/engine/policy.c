@@ -162,6 +162,46 @@ static void pending_add(struct xs_engine *eng, struct xs_customer *c, const stru
                 pd->products[pd->n++] = xs_intern_find(eng->products, o->items[i].product_id);
 }
 
+/* Keeps what the offer record says of why (debug.recent_offers, for /customers/ID): the oldest
+ * kept leaves for the newest. Without memory for it, nothing is kept (a debug aid only). */
+static void recent_add(struct xs_engine *eng, struct xs_customer *c, const struct xs_offer *o,
+                       uint32_t anchor)
+{
+        int64_t keep = eng->p->debug_recent_offers;
+        if (keep <= 0)
+                return;
+        if (!c->recent) {
+                c->recent = calloc((size_t)keep, sizeof(*c->recent));
+                if (!c->recent)
+                        return;
+                c->cap_recent = (uint8_t)keep;
+        }
+        struct xs_recent *r = &c->recent[c->recent_next];
+        if (c->n_recent == c->cap_recent)
+                free(r->trigger);
+        else
+                c->n_recent++;
+        c->recent_next = (uint8_t)((c->recent_next + 1) % c->cap_recent);
+        memset(r, 0, sizeof(*r));
+        memcpy(r->offer_id, o->offer_id, XS_OFFER_ID_LEN);
+        r->rule = o->rule;
+        r->score_kind = o->score_kind;
+        r->trigger =
+            o->trigger_event_id && *o->trigger_event_id ? strdup(o->trigger_event_id) : NULL;
+        r->anchor = anchor;
+        r->type = (uint8_t)o->type;
+        r->stage = (uint8_t)o->stage;
+        r->channel = (uint8_t)o->channel;
+        r->control = (uint8_t)o->control;
+        r->created_at = o->created_at;
+        for (size_t i = 0; i < o->n_items && i < XS_OFFER_MAX_ITEMS; i++) {
+                struct xs_recent_item *it = &r->items[r->n++];
+                it->product = xs_intern_find(eng->products, o->items[i].product_id);
+                it->score = o->items[i].score;
+                it->ev = o->items[i].evidence;
+        }
+}
+
 /* The same offer again (same type, same leading product) while an earlier one still lives
  * (until its expires_at: offer.ttl on site, offer.email_ttl by e-mail): a customer who adds an
  * item twice is not shown the same upgrade twice. */
@@ -313,6 +353,7 @@ static int offer_send(struct xs_engine *eng, struct xs_customer *c, const struct
         if (c->offers_type_today[d->type] < UINT16_MAX)
                 c->offers_type_today[d->type]++;
         pending_add(eng, c, &o);
+        recent_add(eng, c, &o, o.anchor_product_id ? d->anchor : 0);
         if (o.control) {
                 eng->st.offers_withheld_control++;
                 eng->st.control_offers[o.type][o.stage]++;

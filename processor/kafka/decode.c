@@ -114,12 +114,15 @@ xs_err_t xs_rt_writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const v
         }
         for (int attempt = 0;; attempt++) {
                 e = xs_registry_wschema(rt->reg, kind, id, ws, err, errsize);
+                if (attempt > 0)
+                        xs_obs_registry_wait(rt, NULL);
                 if (e != XS_ERR_RETRY)
                         break;
                 char why[256], perr[256];
                 snprintf(why, sizeof(why), "%s", err);
                 if (xs_registry_ping(rt->reg, perr, sizeof(perr)) == XS_OK) {
                         rt->st.schema_id_failures++;
+                        xs_obs_registry_wait(rt, NULL);
                         bad_id_add(rt, id, why);
                         xs_log_kv(XS_LOG_WARN, "registry", XS_KV(XS_KV_INT("schema.id", id)),
                                   "schema id %" PRIu32 " keeps failing while the registry "
@@ -145,6 +148,7 @@ xs_err_t xs_rt_writer_schema(struct xs_rt *rt, enum xs_record_kind kind, const v
                           "schema registry unavailable, retrying in %d s: %s", attempt < 5 ? 1 : 5,
                           why);
                 rd_kafka_poll(rt->producer, 0);
+                xs_obs_registry_wait(rt, why);
                 xs_obs_tick(rt); /* waiting is progress: /livez stays up through the outage */
                 sleep(attempt < 5 ? 1 : 5);
         }

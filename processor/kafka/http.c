@@ -1,7 +1,9 @@
 /*
  * The HTTP endpoint (see http.h) on libmicrohttpd: a listening thread and a thread per
- * connection (at most XS_HTTP_MAX_CONN, each closed after 10 s idle), so that a debug view
- * waiting for the loop never holds up a scrape or a probe.
+ * connection (at most http.max_connections, refusals counted; each closed after
+ * http.connection_timeout idle), so that a debug view waiting for the loop never holds up a
+ * scrape or a probe. A client that opens connections and sends nothing holds each for at most
+ * the timeout: keep the endpoint off networks such clients reach (http.address).
  *
  * Shared with the loop's thread, under one mutex: the metrics text, the readiness reason and the
  * debug slot (one question at a time: a second one waits for the slot, within the same bound).
@@ -23,7 +25,6 @@
 #include "kafka/http.h"
 #include "util/log.h"
 
-#define XS_HTTP_MAX_CONN   32
 #define XS_HTTP_DEBUG_SIZE ((size_t)1 << 20) /* the largest debug answer */
 
 enum slot_state { SLOT_FREE, SLOT_POSTED, SLOT_ANSWERED };
@@ -34,6 +35,9 @@ struct xs_http {
         char address[256];
         int64_t live_timeout_ms;
         _Atomic int64_t last_progress_ms; /* monotonic */
+        int max_conn;
+        _Atomic int open_conn;    /* connections open now */
+        _Atomic uint64_t refused; /* refused: max_conn were open */
         pthread_mutex_t lock;
         pthread_cond_t cond; /* the slot changed */
         char *metrics;
@@ -238,6 +242,40 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         xs_log(XS_LOG_WARN, "http", "%s", msg);
 }
 
+/* ---- the connection cap ------------------------------------------------------------- */
+
+/* Every connection holds a thread until it closes (a request answered, or conn_timeout_ms
+ * idle): the cap bounds the threads, and each refusal is counted (xsell_cap_hits_total
+ * {cap="http.max_connections"}). Called on the listening thread, one accept at a time. */
+static enum MHD_Result accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+        struct xs_http *h = cls;
+        (void)addr;
+        (void)addrlen;
+        if (atomic_load(&h->open_conn) >= h->max_conn) {
+                atomic_fetch_add(&h->refused, 1);
+                return MHD_NO;
+        }
+        return MHD_YES;
+}
+
+static void notify_cb(void *cls, struct MHD_Connection *c, void **socket_context,
+                      enum MHD_ConnectionNotificationCode toe)
+{
+        struct xs_http *h = cls;
+        (void)c;
+        (void)socket_context;
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+                atomic_fetch_add(&h->open_conn, 1);
+        else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+                atomic_fetch_sub(&h->open_conn, 1);
+}
+
+uint64_t xs_http_refused(const struct xs_http *h)
+{
+        return h ? atomic_load(&((struct xs_http *)h)->refused) : 0;
+}
+
 /* ---- start and stop ----------------------------------------------------------------- */
 
 struct xs_http *xs_http_start(const struct xs_http_conf *conf, char *errstr, size_t errstr_size)
@@ -251,6 +289,9 @@ struct xs_http *xs_http_start(const struct xs_http_conf *conf, char *errstr, siz
         pthread_cond_init(&h->cond, NULL);
         h->debug = conf->debug;
         h->live_timeout_ms = conf->live_timeout_ms;
+        h->max_conn = conf->max_connections > 0 ? conf->max_connections : 16;
+        unsigned conn_timeout_s =
+            conf->conn_timeout_ms >= 1000 ? (unsigned)(conf->conn_timeout_ms / 1000) : 1;
         xs_http_touch(h);
         snprintf(h->ready_reason, sizeof(h->ready_reason), "starting");
         if (h->debug && !(h->answer = malloc(XS_HTTP_DEBUG_SIZE))) {
@@ -266,13 +307,17 @@ struct xs_http *xs_http_start(const struct xs_http_conf *conf, char *errstr, siz
                          gai ? gai_strerror(gai) : "no address");
                 goto fail;
         }
+        /* MHD_USE_ITC: a connection's thread wakes the listening thread as it ends, so that the
+         * connection is cleaned up (and leaves the count) at once, not at the next accept */
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                         MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-        h->d =
-            MHD_start_daemon(flags, (uint16_t)conf->port, NULL, NULL, handle, h,
-                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-                             ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)XS_HTTP_MAX_CONN,
-                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+                         MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                         (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+        h->d = MHD_start_daemon(flags, (uint16_t)conf->port, accept_cb, h, handle, h,
+                                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                                ai->ai_addr, MHD_OPTION_NOTIFY_CONNECTION, notify_cb, h,
+                                /* a backstop: accept_cb refuses (and counts) first */
+                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->max_conn + 1,
+                                MHD_OPTION_CONNECTION_TIMEOUT, conn_timeout_s, MHD_OPTION_END);
         int family = ai->ai_family;
         freeaddrinfo(ai);
         if (!h->d) {

@@ -25,6 +25,8 @@ struct xs_http_conf {
         int port;                /* 0: an ephemeral port (see xs_http_port) */
         int debug;               /* serve the debug views (else they are 404) */
         int64_t live_timeout_ms; /* /livez fails when the loop made no progress this long */
+        int max_connections;     /* served at once (a thread each); beyond, refused and counted */
+        int64_t conn_timeout_ms; /* an idle connection is closed after this (at least 1 s) */
 };
 
 /* Starts the server on its own threads. conf's strings are copied. Returns NULL with errstr
@@ -35,6 +37,9 @@ void xs_http_stop(struct xs_http *h);
 /* The bound port and address (as text, for the log line). */
 int xs_http_port(const struct xs_http *h);
 const char *xs_http_address(const struct xs_http *h);
+
+/* Connections refused because max_connections were open (0 for NULL). */
+uint64_t xs_http_refused(const struct xs_http *h);
 
 /* The text /metrics serves from now on (copied). */
 void xs_http_publish(struct xs_http *h, const char *text, size_t len);

@@ -1,6 +1,7 @@
 /*
  * What `xsell run` shows of itself (see obs.h): the metrics, liveness and readiness, the debug
- * views, librdkafka's statistics, the latency histogram and restore progress.
+ * views, the latency histogram and restore progress; librdkafka's statistics are parsed and
+ * rendered in obs_kafka.c.
  *
  * Threads: everything here runs on the loop's thread. The HTTP endpoint (http.c) only serves
  * what xs_obs_tick hands it: the metrics text rendered every XS_OBS_RENDER_S, the readiness
@@ -16,7 +17,6 @@
  * config key names. Never a customer or product id.
  */
 #include <inttypes.h>
-#include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +27,7 @@
 #include "kafka/http.h"
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
+#include "kafka/obs_int.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "xsell/engine.h"
@@ -36,47 +37,8 @@
 #define XS_VERSION "unknown"
 #endif
 
-#define XS_OBS_MAX_LAG      2048 /* partitions whose consumer lag is shown */
-#define XS_OBS_DEBUG_ITEMS  20   /* entries of each list of a product view */
-#define XS_OBS_PROGRESS_LOG 5.0  /* seconds between restore progress lines */
-
-enum { CL_CONSUMER, CL_PRODUCER, CL_CATALOG, CL_COUNT };
-static const char *const client_names[CL_COUNT] = {"consumer", "producer", "catalog"};
-
-struct lag {
-        char topic[256];
-        int32_t partition;
-        int64_t lag;
-};
-
-/* the figures of one client's last statistics */
-struct kstats {
-        int seen;
-        int64_t msg_cnt, msg_size; /* messages (and bytes) waiting in the client's queues */
-        int brokers, brokers_up;
-        int64_t txerrs, rxerrs;
-        struct lag *lags; /* consumers: partitions with a known lag */
-        size_t n_lags;
-};
-
-enum { OUT_OFFERS, OUT_SIGNALS, OUT_OUTCOMES, OUT_DEAD, OUT_COUNT };
-
-struct xs_obs {
-        struct xs_http *http;
-        struct xs_prom w;
-        double last_render;
-        uint64_t offers[XS_OFFER_COUNT][XS_STAGE_COUNT][XS_CHANNEL_COUNT];
-        uint64_t delivered[OUT_COUNT];
-        uint64_t dead_deserialize, dead_contract;
-        uint64_t commit_failures, txn_failed;
-        struct xs_histo latency;
-        struct kstats ks[CL_COUNT];
-        int catalog_loaded, restoring, restore_done;
-        int64_t restore_planned, restore_skipped, restore_read, restore_replayed;
-        double restore_logged;
-        struct xs_stats before, base; /* engine counters around the restore, and what to subtract */
-        int stopping;
-};
+#define XS_OBS_DEBUG_ITEMS  20  /* entries of each list of a product view */
+#define XS_OBS_PROGRESS_LOG 5.0 /* seconds between restore progress lines */
 
 static double wall_now(void)
 {
@@ -116,34 +78,70 @@ static void live_stats(const struct xs_rt *rt, const struct xs_obs *ob, struct x
 
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
+/* The caps (config key names) and the engine counter of what each turned away. The counter is
+ * shown only here (xsell_cap_hits_total{cap="KEY"}), not again under its own name. */
+#define XS_CAP(key, name)                                                                          \
+        {                                                                                          \
+                key, #name, offsetof(struct xs_stats, name)                                        \
+        }
+static const struct {
+        const char *key, *name;
+        size_t off;
+} caps[] = {
+    XS_CAP("cooc.max_pairs", pairs_cap_hits),
+    XS_CAP("cooc.max_basket_items", basket_items_truncated),
+    XS_CAP("cooc.max_history", history_evictions),
+    XS_CAP("guard.max_bought", guard_bought_evictions),
+    XS_CAP("reorder.max_gaps", reorder_gaps_dropped),
+    XS_CAP("window.max_draining", forced_drains),
+    XS_CAP("customers.max", customers_evicted),
+    XS_CAP("catalog.max_products", catalog_cap_hits),
+    XS_CAP("timers.max_fire_per_event", timers_deferred),
+    XS_CAP("dedup.capacity", dedup_evictions),
+    XS_CAP("attribution.max_pending", offers_pending_evicted),
+    XS_CAP("offer.max_anchors", anchors_truncated),
+    XS_CAP("journey.lead_max_emails", lead_stopped),
+};
+#undef XS_CAP
+
+/* Engine gauges shown by a curated family of render() (xsell_customers, xsell_window_pairs,
+ * xsell_watermark_seconds), and runtime counters shown by one (records consumed and produced,
+ * commits, transactions, rebalances, restore, cap hits): not repeated under their own names. */
+static const char *const curated_engine[] = {"customers_live", "pairs_live", "watermark_ms"};
+static const char *const curated_rt[] = {"consumed",
+                                         "catalog_records",
+                                         "delivery_failed",
+                                         "commits",
+                                         "txn_commits",
+                                         "txn_aborts",
+                                         "rebalances",
+                                         "customers_dropped",
+                                         "restored",
+                                         "restore_skipped",
+                                         "schema_id_failure_evictions"};
+
+static int listed(const char *const *names, size_t n, const char *name)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(names[i], name))
+                        return 1;
+        return 0;
+}
+
 static void scalar(void *opaque, const char *name, const char *kind, const char *help,
                    uint64_t value)
 {
         struct xs_prom *w = opaque;
         char full[160];
+        if (listed(curated_engine, sizeof(curated_engine) / sizeof(curated_engine[0]), name))
+                return;
+        for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+                if (!strcmp(caps[i].name, name))
+                        return;
         snprintf(full, sizeof(full), "xsell_%s%s", name, strcmp(kind, "counter") ? "" : "_total");
         xs_prom_family(w, full, kind, help);
         xs_prom_u64(w, full, NULL, value);
 }
-
-/* The caps (config key names) and the engine counter of what each turned away. */
-static const struct {
-        const char *key;
-        size_t off;
-} caps[] = {
-    {"cooc.max_pairs", offsetof(struct xs_stats, pairs_cap_hits)},
-    {"cooc.max_basket_items", offsetof(struct xs_stats, basket_items_truncated)},
-    {"cooc.max_history", offsetof(struct xs_stats, history_evictions)},
-    {"guard.max_bought", offsetof(struct xs_stats, guard_bought_evictions)},
-    {"reorder.max_gaps", offsetof(struct xs_stats, reorder_gaps_dropped)},
-    {"window.max_draining", offsetof(struct xs_stats, forced_drains)},
-    {"customers.max", offsetof(struct xs_stats, customers_evicted)},
-    {"catalog.max_products", offsetof(struct xs_stats, catalog_cap_hits)},
-    {"timers.max_fire_per_event", offsetof(struct xs_stats, timers_deferred)},
-    {"dedup.capacity", offsetof(struct xs_stats, dedup_evictions)},
-    {"attribution.max_pending", offsetof(struct xs_stats, offers_pending_evicted)},
-    {"offer.max_anchors", offsetof(struct xs_stats, anchors_truncated)},
-};
 
 /* The reasons an event is dropped, and the engine counter of each. */
 static const struct {
@@ -168,53 +166,26 @@ static uint64_t field(const struct xs_stats *st, size_t off)
         return v;
 }
 
-/* The reason the process is not ready, NULL when it is. */
-static const char *not_ready(const struct xs_rt *rt, const struct xs_obs *ob)
+/* The reason the process is not ready, NULL when it is (buf: room for a composed one). */
+static const char *not_ready(const struct xs_rt *rt, const struct xs_obs *ob, char *buf,
+                             size_t size)
 {
         if (ob->stopping || rt->fatal)
                 return "shutting down";
-        if (*rt->p->topic_catalog && !ob->catalog_loaded)
-                return "catalog not loaded yet";
+        int catalog_pending = *rt->p->topic_catalog && !ob->catalog_loaded;
+        if (ob->registry_wait[0] && (catalog_pending || !rt->first_assignment_done)) {
+                /* at start (output schemas, catalog records): the wait is the reason; once
+                 * ready, a registry outage does not make the process unready */
+                snprintf(buf, size, "waiting for the schema registry (%s)", ob->registry_wait);
+                return buf;
+        }
+        if (catalog_pending)
+                return "catalog not loaded yet (reading the catalog topic)";
         if (ob->restoring)
                 return "restoring state";
         if (!rt->first_assignment_done)
                 return "consumer group not joined yet (no partition assignment)";
         return NULL;
-}
-
-static void render_kafka(struct xs_prom *w, const struct xs_obs *ob)
-{
-        xs_prom_family(w, "xsell_consumer_lag", "gauge",
-                       "messages behind the partition's end (librdkafka statistics)");
-        for (int c = 0; c < CL_COUNT; c++)
-                for (size_t i = 0; i < ob->ks[c].n_lags; i++) {
-                        char part[16];
-                        snprintf(part, sizeof(part), "%" PRId32, ob->ks[c].lags[i].partition);
-                        xs_prom_i64(w, "xsell_consumer_lag",
-                                    L("topic", ob->ks[c].lags[i].topic, "partition", part),
-                                    ob->ks[c].lags[i].lag);
-                }
-        xs_prom_family(w, "xsell_kafka_queue_messages", "gauge",
-                       "messages waiting in a client's queues (librdkafka statistics msg_cnt)");
-        for (int c = 0; c < CL_COUNT; c++)
-                if (ob->ks[c].seen)
-                        xs_prom_i64(w, "xsell_kafka_queue_messages", L("client", client_names[c]),
-                                    ob->ks[c].msg_cnt);
-        xs_prom_family(w, "xsell_kafka_brokers_up", "gauge",
-                       "brokers a client has a connection to (state UP; librdkafka connects only "
-                       "to the brokers it "
-                       "needs)");
-        for (int c = 0; c < CL_COUNT; c++)
-                if (ob->ks[c].seen)
-                        xs_prom_i64(w, "xsell_kafka_brokers_up", L("client", client_names[c]),
-                                    ob->ks[c].brokers_up);
-        xs_prom_family(w, "xsell_kafka_request_errors_total", "counter",
-                       "request errors (transmit and receive) of a client with its brokers");
-        for (int c = 0; c < CL_COUNT; c++)
-                if (ob->ks[c].seen)
-                        xs_prom_i64(w, "xsell_kafka_request_errors_total",
-                                    L("client", client_names[c]),
-                                    ob->ks[c].txerrs + ob->ks[c].rxerrs);
 }
 
 static void render(struct xs_rt *rt)
@@ -320,15 +291,27 @@ static void render(struct xs_rt *rt)
                     st.panes_closed >= st.panes_expired ? st.panes_closed - st.panes_expired : 0);
         xs_prom_family(w, "xsell_customers", "gauge", "customers tracked");
         xs_prom_u64(w, "xsell_customers", NULL, st.customers_live);
+        xs_prom_family(w, "xsell_watermark_seconds", "gauge",
+                       "event-time watermark (Unix seconds; 0 before the first event)");
+        xs_prom_dbl(w, "xsell_watermark_seconds", NULL, (double)st.watermark_ms / 1000.0);
         xs_prom_family(w, "xsell_cap_hits_total", "counter",
                        "what a cap turned away (the cap is the configuration key)");
         for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
                 xs_prom_u64(w, "xsell_cap_hits_total", L("cap", caps[i].key),
                             field(&st, caps[i].off));
+        xs_prom_u64(w, "xsell_cap_hits_total", L("cap", "memory.budget"),
+                    st.memory_customers_evicted + st.memory_pairs_refused +
+                        st.memory_products_refused);
         xs_prom_u64(w, "xsell_cap_hits_total", L("cap", "state.restore_max_events"),
                     (uint64_t)ob->restore_skipped);
+        xs_prom_u64(w, "xsell_cap_hits_total", L("cap", "registry.failure_cache_max"),
+                    rt->st.schema_id_failure_evictions);
+        xs_prom_u64(w, "xsell_cap_hits_total", L("cap", "http.max_connections"),
+                    xs_http_refused(ob->http));
+        xs_prom_u64(w, "xsell_cap_hits_total", L("cap", "http.max_lag_partitions"),
+                    ob->lag_omitted);
 
-        render_kafka(w, ob);
+        xs_obs_render_kafka(w, ob);
 
         xs_prom_family(w, "xsell_commits_total", "counter",
                        "input offsets committed: offset commits (at_least_once) or transactions "
@@ -388,7 +371,8 @@ static void render(struct xs_rt *rt)
         xs_prom_u64(w, "xsell_restore_done", NULL,
                     ob->restore_done || (rt->first_assignment_done && !ob->restoring));
 
-        const char *why = not_ready(rt, ob);
+        char whybuf[240];
+        const char *why = not_ready(rt, ob, whybuf, sizeof(whybuf));
         xs_prom_family(w, "xsell_ready", "gauge",
                        "1 when /readyz is ok: catalog loaded, group joined, state restored");
         xs_prom_u64(w, "xsell_ready", NULL, why == NULL);
@@ -416,9 +400,11 @@ static void render(struct xs_rt *rt)
         xs_stats_foreach(&st, scalar, w);
         char rname[160];
 #define XS_RT_METRIC(name, help)                                                                   \
-        snprintf(rname, sizeof(rname), "xsell_kafka_%s_total", #name);                             \
-        xs_prom_family(w, rname, "counter", help);                                                 \
-        xs_prom_u64(w, rname, NULL, rt->st.name);
+        if (!listed(curated_rt, sizeof(curated_rt) / sizeof(curated_rt[0]), #name)) {              \
+                snprintf(rname, sizeof(rname), "xsell_kafka_%s_total", #name);                     \
+                xs_prom_family(w, rname, "counter", help);                                         \
+                xs_prom_u64(w, rname, NULL, rt->st.name);                                          \
+        }
         XS_RT_STATS(XS_RT_METRIC)
 #undef XS_RT_METRIC
 
@@ -499,7 +485,9 @@ int xs_obs_start(struct xs_rt *rt)
         struct xs_http_conf hc = {.address = p->http_address,
                                   .port = (int)p->http_port,
                                   .debug = p->http_debug,
-                                  .live_timeout_ms = p->http_live_timeout};
+                                  .live_timeout_ms = p->http_live_timeout,
+                                  .max_connections = (int)p->http_max_connections,
+                                  .conn_timeout_ms = p->http_connection_timeout};
         ob->http = xs_http_start(&hc, err, sizeof(err));
         if (!ob->http) {
                 xs_log(XS_LOG_ERROR, "http", "%s", err);
@@ -525,90 +513,6 @@ void xs_obs_stop(struct xs_rt *rt)
         xs_prom_free(&ob->w);
         free(ob);
         rt->obs = NULL;
-}
-
-/* ---- librdkafka statistics ---------------------------------------------------------- */
-
-static int64_t jint(json_t *o, const char *k)
-{
-        json_t *v = json_object_get(o, k);
-        return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
-}
-
-static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
-{
-        struct xs_rt *rt = opaque;
-        struct xs_obs *ob = rt ? rt->obs : NULL;
-        if (!ob)
-                return 0;
-        int c = rk == rt->producer ? CL_PRODUCER : rk == rt->catcons ? CL_CATALOG : CL_CONSUMER;
-        if (c == CL_CONSUMER && rk != rt->consumer)
-                return 0; /* the restore's consumer: not shown */
-        json_error_t jerr;
-        json_t *root = json_loadb(json, json_len, 0, &jerr);
-        if (!json_is_object(root)) {
-                json_decref(root);
-                return 0;
-        }
-        struct kstats *ks = &ob->ks[c];
-        ks->seen = 1;
-        ks->msg_cnt = jint(root, "msg_cnt");
-        ks->msg_size = jint(root, "msg_size");
-        ks->brokers = ks->brokers_up = 0;
-        ks->txerrs = ks->rxerrs = 0;
-        const char *name;
-        json_t *b, *t;
-        json_object_foreach(json_object_get(root, "brokers"), name, b)
-        {
-                json_t *state = json_object_get(b, "state"), *src = json_object_get(b, "source");
-                if (jint(b, "nodeid") < 0 || !json_is_string(src) ||
-                    !strcmp(json_string_value(src), "logical") ||
-                    !strcmp(json_string_value(src), "internal"))
-                        continue; /* the bootstrap, the coordinator's and internal entries */
-                ks->brokers++;
-                ks->brokers_up += json_is_string(state) && !strcmp(json_string_value(state), "UP");
-                ks->txerrs += jint(b, "txerrs");
-                ks->rxerrs += jint(b, "rxerrs");
-        }
-        ks->n_lags = 0;
-        if (c != CL_PRODUCER && !ks->lags)
-                ks->lags = calloc(XS_OBS_MAX_LAG, sizeof(*ks->lags));
-        json_object_foreach(json_object_get(root, "topics"), name, t)
-        {
-                const char *pname;
-                json_t *pj;
-                json_object_foreach(json_object_get(t, "partitions"), pname, pj)
-                {
-                        int64_t part = jint(pj, "partition");
-                        int64_t lag = jint(pj, "consumer_lag");
-                        json_t *fs = json_object_get(pj, "fetch_state");
-                        if (!ks->lags || ks->n_lags >= XS_OBS_MAX_LAG || part < 0 || lag < 0 ||
-                            (json_is_string(fs) && !strcmp(json_string_value(fs), "none")))
-                                continue;
-                        struct lag *l = &ks->lags[ks->n_lags++];
-                        snprintf(l->topic, sizeof(l->topic), "%s", name);
-                        l->partition = (int32_t)part;
-                        l->lag = lag;
-                }
-        }
-        json_decref(root);
-        return 0;
-}
-
-void xs_obs_kafka_conf(struct xs_rt *rt, rd_kafka_conf_t *kc)
-{
-        char v[32], err[256];
-        size_t n = sizeof(v);
-        if (!rt->p->http_enable)
-                return; /* nothing would show them (xs_obs_start warns) */
-        int set = xs_conf_get(rt->conf, "kafka.statistics.interval.ms", v, sizeof(v)) == XS_OK;
-        if (!set)
-                rd_kafka_conf_set(kc, "statistics.interval.ms", "5000", err, sizeof(err));
-        if (rd_kafka_conf_get(kc, "statistics.interval.ms", v, &n) == RD_KAFKA_CONF_OK &&
-            strcmp(v, "0")) {
-                rd_kafka_conf_set_stats_cb(kc, stats_cb);
-                rd_kafka_conf_set_opaque(kc, rt); /* every client of the runtime: rt */
-        }
 }
 
 /* ---- counting hooks ----------------------------------------------------------------- */
@@ -660,6 +564,16 @@ void xs_obs_txn_failed(struct xs_rt *rt)
 {
         if (rt->obs)
                 rt->obs->txn_failed++;
+}
+
+void xs_obs_registry_wait(struct xs_rt *rt, const char *why)
+{
+        struct xs_obs *ob = rt->obs;
+        if (!ob)
+                return;
+        snprintf(ob->registry_wait, sizeof(ob->registry_wait), "%s", why ? why : "");
+        if (why)
+                ob->last_render = 0; /* the next tick renders the reason */
 }
 
 void xs_obs_catalog_loaded(struct xs_rt *rt)

@@ -48,6 +48,9 @@ void xs_obs_dead_letter(struct xs_rt *rt, const char *stage);
 void xs_obs_latency(struct xs_rt *rt, double seconds);
 void xs_obs_commit_failed(struct xs_rt *rt);
 void xs_obs_txn_failed(struct xs_rt *rt);
+/* The start (output schemas) or decoding waits for the schema registry (why: the last error), or
+ * no longer (why NULL): until ready, /readyz gives that as the reason. */
+void xs_obs_registry_wait(struct xs_rt *rt, const char *why);
 void xs_obs_catalog_loaded(struct xs_rt *rt);
 /* Restore (rebalance.c): begin with the events planned and those the cap left out; progress
  * while reading (read so far) and replaying (replayed so far); end. Progress is logged every

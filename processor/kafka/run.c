@@ -239,9 +239,11 @@ static int registry_setup(struct xs_rt *rt)
                         }
                         xs_log_kv(XS_LOG_WARN, "registry", XS_KV(XS_KV_STR("subject", subject)),
                                   "%s %s: %s; retrying in 2 s", doing, subject, err);
+                        xs_obs_registry_wait(rt, err);
                         xs_obs_tick(rt); /* waiting is progress: /livez stays up */
                         sleep(2);
                 }
+                xs_obs_registry_wait(rt, NULL);
                 if (e == XS_ERR_NOT_FOUND && !reg) {
                         xs_log_kv(
                             XS_LOG_ERROR, "registry", XS_KV(XS_KV_STR("subject", subject)),
