@@ -71,7 +71,7 @@ RUNX=(-X kafka.session.timeout.ms=6000 -X kafka.heartbeat.interval.ms=500 -X kaf
 xrun() {
         local name="$1"
         shift
-        "$XSELL" run -X kafka.bootstrap.servers="$B" "${RUNX[@]}" -X run.idle_exit=3s --print none \
+        "$XSELL" run -X kafka.bootstrap.servers="$B" "${RUNX[@]}" -X run.idle_exit=1s --print none \
                 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"
 }
 

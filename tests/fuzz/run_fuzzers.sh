@@ -18,22 +18,36 @@ cmake --build "$build" -j"$(nproc)" --target $(cd "$root/tests/fuzz" && ls fuzz_
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 
-status=0
-for src in "$root"/tests/fuzz/fuzz_*.c; do
-        name="$(basename "$src" .c)"
-        [[ -z "$only" || "$name" == *"$only"* ]] || continue
-        work="$build/corpus/$name"
-        art="$build/artifacts/$name"
+# one target per core at a time: each still gets a whole core for its N seconds
+jobs_max="$(nproc)"
+run_one() {
+        local name="$1" work="$build/corpus/$1" art="$build/artifacts/$1"
         rm -rf "$work"
         mkdir -p "$work" "$art"
         cp "$root/tests/fuzz/corpus/$name"/* "$work"/
+        "$build/$name" "$work" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
+                -timeout=10 -print_final_stats=1 -artifact_prefix="$art/" >"$build/$name.log" 2>&1
+        echo $? >"$build/$name.rc"
+}
+names=()
+for src in "$root"/tests/fuzz/fuzz_*.c; do
+        name="$(basename "$src" .c)"
+        [[ -z "$only" || "$name" == *"$only"* ]] || continue
+        names+=("$name")
+        rm -f "$build/$name.rc"
+        while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+                wait -n || true
+        done
+        run_one "$name" &
+done
+wait
+status=0
+for name in "${names[@]}"; do
         echo "== $name: ${secs}s"
-        if "$build/$name" "$work" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
-                -timeout=10 -print_final_stats=1 -artifact_prefix="$art/" \
-                >"$build/$name.log" 2>&1; then
+        if [ "$(cat "$build/$name.rc" 2>/dev/null)" = 0 ]; then
                 grep -E "^stat::number_of_executed_units|^#[0-9]+.*DONE" "$build/$name.log" | tail -2 || true
         else
-                echo "!! $name failed; log: $build/$name.log; artifacts: $art/"
+                echo "!! $name failed; log: $build/$name.log; artifacts: $build/artifacts/$name/"
                 tail -40 "$build/$name.log"
                 status=1
         fi
