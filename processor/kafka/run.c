@@ -180,6 +180,22 @@ static int all_at_eof(const struct xs_rt *rt)
         return rt->n_parts > 0;
 }
 
+/* The end of the input is confirmed by the brokers: every assigned partition's log end is
+ * answered (within 1 s each). While the brokers are away, being "at the end" is only what was
+ * last known, so run.idle_exit does not count that time (a run used to exit during an outage
+ * longer than run.idle_exit). */
+static int end_confirmed(struct xs_rt *rt)
+{
+        for (int k = 0; k < rt->n_parts; k++) {
+                int64_t lo, hi;
+                if (rd_kafka_query_watermark_offsets(rt->consumer, rt->p->topic_events,
+                                                     rt->parts[k], &lo, &hi,
+                                                     1000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                        return 0;
+        }
+        return 1;
+}
+
 /* ---- setup, the loop, shutdown ------------------------------------------------------ */
 
 /* 0, or -1 (failed, logged), or 1: stopped by a signal while the registry did not answer
@@ -516,6 +532,10 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         xs_rt_commit_now(rt);
                 if (idle_exit > 0 && !feeding && xs_rt_now() - rt->last_input >= idle_exit &&
                     all_at_eof(rt)) {
+                        if (!end_confirmed(rt)) {
+                                rt->last_input = xs_rt_now(); /* brokers away: wait again */
+                                continue;
+                        }
                         /* the input is finished: no partition holds stream time back now */
                         memset(rt->eof_hold_until, 0, sizeof(rt->eof_hold_until));
                         advance_stream_time(rt);
@@ -557,7 +577,7 @@ out:
                 rd_kafka_flush(rt->producer, (int)(p->shutdown_timeout));
                 rd_kafka_destroy(rt->producer);
         }
-        xs_obs_final(rt); /* the last scrape sees the final counts */
+        xs_obs_final(rt);                       /* the last scrape sees the final counts */
         if (rt->eng && !opts->quiet && rc != 2) /* 2: configuration refused, nothing ran */
                 print_summary(rt);
         xs_obs_stop(rt);
