@@ -69,13 +69,15 @@ static const struct conf_def *find_def(const char *key)
         return NULL;
 }
 
-int xs_parse_duration(const char *text, int64_t *ms)
+/* A unit suffix and what one of it is worth (ms, bytes). */
+struct unit {
+        const char *name;
+        int64_t scale;
+};
+
+/* "<digits><unit>" with one of units (the empty unit too, if listed), without overflow. */
+static int parse_scaled(const char *text, const struct unit *units, size_t n, int64_t *out)
 {
-        static const struct {
-                const char *unit;
-                int64_t ms;
-        } units[] = {{"ms", 1},       {"s", 1000},      {"m", 60000}, {"h", 3600000},
-                     {"d", 86400000}, {"w", 604800000}, {"", 1}};
         char *end;
         errno = 0;
         if (!text || !*text || !(isdigit((unsigned char)*text)))
@@ -83,50 +85,40 @@ int xs_parse_duration(const char *text, int64_t *ms)
         unsigned long long v = strtoull(text, &end, 10);
         if (errno)
                 return -1;
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-                if (strcmp(end, units[i].unit) != 0)
+        for (size_t i = 0; i < n; i++) {
+                if (strcmp(end, units[i].name) != 0)
                         continue;
-                if (v > (unsigned long long)INT64_MAX / (unsigned long long)units[i].ms)
+                if (v > (unsigned long long)INT64_MAX / (unsigned long long)units[i].scale)
                         return -1;
-                *ms = (int64_t)v * units[i].ms;
+                *out = (int64_t)v * units[i].scale;
                 return 0;
         }
         return -1;
 }
 
+int xs_parse_duration(const char *text, int64_t *ms)
+{
+        static const struct unit units[] = {{"ms", 1},      {"s", 1000},     {"m", 60000},
+                                            {"h", 3600000}, {"d", 86400000}, {"w", 604800000},
+                                            {"", 1}};
+        return parse_scaled(text, units, sizeof(units) / sizeof(units[0]), ms);
+}
+
 /* Binary units only: "1GB" would be ambiguous (10^9 or 2^30), so it is an error. */
-static const struct {
-        const char *unit;
-        int64_t bytes;
-} byte_units[] = {{"TiB", 1LL << 40}, {"GiB", 1LL << 30}, {"MiB", 1LL << 20},
-                  {"KiB", 1LL << 10}, {"B", 1},           {"", 1}};
+static const struct unit byte_units[] = {{"TiB", 1LL << 40}, {"GiB", 1LL << 30}, {"MiB", 1LL << 20},
+                                         {"KiB", 1LL << 10}, {"B", 1},           {"", 1}};
 
 int xs_parse_bytes(const char *text, int64_t *bytes)
 {
-        char *end;
-        errno = 0;
-        if (!text || !*text || !(isdigit((unsigned char)*text)))
-                return -1;
-        unsigned long long v = strtoull(text, &end, 10);
-        if (errno)
-                return -1;
-        for (size_t i = 0; i < sizeof(byte_units) / sizeof(byte_units[0]); i++) {
-                if (strcmp(end, byte_units[i].unit) != 0)
-                        continue;
-                if (v > (unsigned long long)INT64_MAX / (unsigned long long)byte_units[i].bytes)
-                        return -1;
-                *bytes = (int64_t)v * byte_units[i].bytes;
-                return 0;
-        }
-        return -1;
+        return parse_scaled(text, byte_units, sizeof(byte_units) / sizeof(byte_units[0]), bytes);
 }
 
 void xs_format_bytes(int64_t bytes, char *buf, size_t size)
 {
-        for (size_t i = 0; byte_units[i].bytes > 1; i++) {
-                if (bytes && bytes % byte_units[i].bytes == 0) {
-                        snprintf(buf, size, "%" PRId64 "%s", bytes / byte_units[i].bytes,
-                                 byte_units[i].unit);
+        for (size_t i = 0; byte_units[i].scale > 1; i++) {
+                if (bytes && bytes % byte_units[i].scale == 0) {
+                        snprintf(buf, size, "%" PRId64 "%s", bytes / byte_units[i].scale,
+                                 byte_units[i].name);
                         return;
                 }
         }

@@ -279,11 +279,11 @@
           "off where the endpoint is reachable by others)")                                        \
         X("http.live_timeout", http_live_timeout, DUR, "60s", 1000, XS_HOUR_MS,                    \
           "/livez fails when the processing loop made no progress this long; keep it above "       \
-          "shutdown.timeout (a commit may wait that long)")                                       \
+          "shutdown.timeout (a commit may wait that long)")                                        \
         X("http.max_connections", http_max_connections, INT, "16", 2, 1024,                        \
           "HTTP connections served at once (a thread each); beyond, a new one is refused "         \
-          "(xsell_cap_hits_total{cap=\"http.max_connections\"})")                                    \
-        X("http.connection_timeout", http_connection_timeout, DUR, "5s", 1000, 600000,            \
+          "(xsell_cap_hits_total{cap=\"http.max_connections\"})")                                  \
+        X("http.connection_timeout", http_connection_timeout, DUR, "5s", 1000, 600000,             \
           "An HTTP connection idle this long is closed (bounds how long a silent client holds "    \
           "one of http.max_connections)")                                                          \
         X("debug.recent_offers", debug_recent_offers, INT, "0", 0, 64,                             \
