@@ -16,44 +16,13 @@
 #include <cmocka.h>
 
 #include "kafka/dead_log.h"
+#include "log_capture.h"
 #include "util/log.h"
-
-static FILE *cap;
-static int saved_fd = -1;
-static long done;
 
 static int cap_setup(void **state)
 {
         (void)state;
-        fflush(stderr);
-        cap = tmpfile();
-        assert_non_null(cap);
-        saved_fd = dup(STDERR_FILENO);
-        assert_true(dup2(fileno(cap), STDERR_FILENO) >= 0);
-        xs_log_setup(XS_LOG_PLAIN, XS_LOG_DEBUG, NULL);
-        return 0;
-}
-
-static int cap_teardown(void **state)
-{
-        (void)state;
-        fflush(stderr);
-        dup2(saved_fd, STDERR_FILENO);
-        close(saved_fd);
-        fclose(cap);
-        return 0;
-}
-
-/* The lines written since the last call; the caller frees them. */
-static char *captured(void)
-{
-        fflush(stderr);
-        long end = lseek(fileno(cap), 0, SEEK_END);
-        char *buf = calloc(1, (size_t)(end - done) + 1);
-        assert_non_null(buf);
-        assert_int_equal(pread(fileno(cap), buf, (size_t)(end - done), done), end - done);
-        done = end;
-        return buf;
+        return cap_open(XS_LOG_PLAIN);
 }
 
 static int count(const char *text, const char *what)
