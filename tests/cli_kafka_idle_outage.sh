@@ -28,6 +28,10 @@ kill -0 "$XPID" 2>/dev/null && fail "the run did not exit idle within 30 s of th
 rc=0
 wait "$XPID" || rc=$?
 [ "$rc" = 0 ] || fail "exit $rc: $(tail -3 "$TMP/run.err")"
-[ "$(consumed run)" = 600 ] || fail "consumed $(consumed run), not 600"
+# exactly-once may read records again after a transaction aborted by the outage: consumed counts
+# them, the engine does not process them twice
+[ "$(consumed run)" -ge 600 ] || fail "consumed $(consumed run), not 600"
+grep -q "events processed 600," "$TMP/run.err" ||
+        fail "$(grep -o 'events processed [0-9]*' "$TMP/run.err")"
 ok "back up: the run exited idle (exit 0) having consumed all 600 events"
 done_testing
