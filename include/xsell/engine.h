@@ -92,16 +92,74 @@ struct xs_pane_entry {
         const char *a, *b; /* b == NULL: a per-product occurrence row, else a pair (a < b) */
         int32_t rel[XS_REL_COUNT];
 };
+struct xs_pane_product {
+        const char *id, *category, *brand, *category_label; /* NULL: not given */
+        int64_t price;                                       /* -1: not given */
+        char currency[XS_CURRENCY_LEN];
+};
 struct xs_pane_delta {
         int64_t pane_start, pane_end; /* event time ms */
         size_t n_entries;
         const struct xs_pane_entry *entries;
         int64_t n_orders; /* orders counted in the pane */
+        int64_t tx[XS_REL_COUNT]; /* transactions begun in the pane, per relation */
+        /* products learned from the pane's line items (catalog.learn_from_events), one each,
+         * merged over the pane as learning merges them: category, brand and label the first
+         * given, price and currency the last */
+        size_t n_products;
+        const struct xs_pane_product *products;
 };
 /* cb is called once per pane when the watermark passes its end, before it can change again. */
 void xs_engine_set_pane_hook(struct xs_engine *eng,
                              void (*cb)(void *opaque, const struct xs_pane_delta *delta),
                              void *opaque);
+
+/* ---- Stepped visibility (issue 11) ------------------------------------------------------
+ *
+ * With stepped mode on, what the co-occurrence model shows is a function of event time alone,
+ * whatever order the input partitions' events are processed in, and however the partitions are
+ * spread over instances:
+ *  - an event's increments are staged under its input partition (xs_engine_set_tag) and the
+ *    pane its time falls in, visible to nobody;
+ *  - the caller seals a partition's panes once that partition's own event time has passed
+ *    their end plus the allowed lateness (xs_engine_seal): each sealed pane's delta comes out
+ *    with external ids (the unit another instance applies);
+ *  - sealed deltas, local or from other instances, are handed back (xs_engine_pane_add) and
+ *    folded into the visible window when the caller steps over their end (xs_engine_step),
+ *    in (pane, partition) order, which is what makes caps and tie-breaks deterministic;
+ *  - the engine's clock is the step: timers due at or before it fire when it is set (all of
+ *    them), and xs_engine_advance is not used.
+ * The caller (engine/frontier.h) holds an event until the step it needs is reached, so every
+ * event is scored on the same panes wherever and whenever it is processed. Set it before the
+ * first event. */
+void xs_engine_set_stepped(struct xs_engine *eng, int on);
+/* The contract checks of xs_engine_process (counted by reason when they fail), for a driver
+ * that holds events before processing them: an event that passes moves stream time for
+ * event.max_ahead at once. */
+xs_err_t xs_engine_check(struct xs_engine *eng, const struct xs_event *ev, char *errstr,
+                         size_t errstr_size);
+/* Counts an event the driver found late in its partition (events_late). */
+void xs_engine_count_late(struct xs_engine *eng);
+/* Seals partition part's staged panes that end at or before upto; cb gets each non-empty one
+ * (valid during the call), oldest first. Returns 0, or -1 out of memory. */
+int xs_engine_seal(struct xs_engine *eng, uint32_t part, int64_t upto,
+                   void (*cb)(void *opaque, uint32_t part, const struct xs_pane_delta *d),
+                   void *opaque);
+/* A sealed delta of partition part, to be folded when the step passes its end. Returns 0, 1
+ * for a repeat (a pane of part at or before one already added: counted, ignored), -1 out of
+ * memory. A pane that ends at or before the current step is folded at once, counted late. */
+int xs_engine_pane_add(struct xs_engine *eng, uint32_t part, const struct xs_pane_delta *d);
+/* Moves the visible step forward to g (a pane boundary; never back): folds the added panes
+ * that end at or before g, expires what leaves the window, fires every timer due by g. */
+void xs_engine_step(struct xs_engine *eng, int64_t g);
+/* The current step (INT64_MIN before the first). */
+int64_t xs_engine_step_at(const struct xs_engine *eng);
+
+/* Pane deltas on the wire (the internal panes topic): a self-contained byte string. Encode
+ * returns a malloc'd buffer (NULL out of memory). Decode fills *d with entries pointing into
+ * buf (entries array malloc'd: free it with free(d->entries) cast); -1 on a malformed buffer. */
+unsigned char *xs_pane_delta_encode(const struct xs_pane_delta *d, size_t *len);
+int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_delta *d);
 
 #ifdef __cplusplus
 }

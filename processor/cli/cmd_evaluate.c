@@ -47,6 +47,7 @@
 #include "cli/cmd.h"
 #include "cli/evaluate.h"
 #include "cli/evaluate_report.h"
+#include "engine/stepper.h"
 #include "io/text.h"
 #include "util/conf_int.h"
 #include "util/intern.h"
@@ -251,6 +252,7 @@ int xs_cmd_evaluate(int argc, char **argv)
         struct ev_report_row *rep = NULL;
         struct ev_boot_row *boot = NULL;
         struct xs_reader *rd = NULL;
+        struct xs_stepper *steppers[EV_N] = {0};
         struct evaluate *ev = calloc(1, sizeof(*ev));
         if (!ev) {
                 fprintf(stderr, "xsell evaluate: out of memory\n");
@@ -282,6 +284,11 @@ int xs_cmd_evaluate(int argc, char **argv)
                 if (catalog && xs_cli_load_catalog(ee->eng, catalog, (enum xs_format)cat_fmt, NULL,
                                                    NULL, quiet || w) != 0)
                         goto out;
+                /* XSELL_EVALUATE_STEPPED=1: panes visible once sealed, as `replay
+                 * --partitions` sees the stream (issue 11, not yet the default) */
+                if (getenv("XSELL_EVALUATE_STEPPED") &&
+                    !(steppers[w] = xs_stepper_new(ee->eng, NULL, NULL)))
+                        goto nomem;
         }
         rd = xs_reader_open(path, (enum xs_format)fmt, XS_KIND_EVENT, err, sizeof(err));
         if (!rd) {
@@ -315,8 +322,12 @@ int xs_cmd_evaluate(int argc, char **argv)
                         if (id && !xs_evaluate_in_items(ev->cur_items, ev->n_cur_items, id))
                                 ev->cur_items[ev->n_cur_items++] = id;
                 }
-                xs_err_t ea = xs_engine_process(ev->e[0].eng, x, err, sizeof(err));
-                xs_err_t eb = xs_engine_process(ev->e[1].eng, x, err, sizeof(err));
+                xs_err_t ea = steppers[0]
+                                  ? xs_stepper_process_one(steppers[0], x, err, sizeof(err))
+                                  : xs_engine_process(ev->e[0].eng, x, err, sizeof(err));
+                xs_err_t eb = steppers[1]
+                                  ? xs_stepper_process_one(steppers[1], x, err, sizeof(err))
+                                  : xs_engine_process(ev->e[1].eng, x, err, sizeof(err));
                 if (ea == XS_ERR_NOMEM || eb == XS_ERR_NOMEM || ev->nomem)
                         goto nomem;
                 if (ea == XS_OK) {
@@ -344,8 +355,12 @@ int xs_cmd_evaluate(int argc, char **argv)
         /* end of input: what is due by the last event time fires, nothing later (an offer past
          * the end could not be scored) */
         if (max_t != INT64_MIN)
-                for (int w = 0; w < EV_N; w++)
-                        xs_engine_advance(ev->e[w].eng, max_t + ev->p->allowed_lateness);
+                for (int w = 0; w < EV_N; w++) {
+                        if (steppers[w])
+                                xs_stepper_finish(steppers[w], max_t);
+                        else
+                                xs_engine_advance(ev->e[w].eng, max_t + ev->p->allowed_lateness);
+                }
         if (ev->nomem)
                 goto nomem;
         rep = calloc(EV_ROWS + 1, sizeof(*rep));
@@ -367,6 +382,7 @@ out:
         xs_reader_close(rd);
         if (ev) {
                 for (int w = 0; w < EV_N; w++) {
+                        xs_stepper_destroy(steppers[w]);
                         xs_engine_destroy(ev->e[w].eng);
                         free(ev->e[w].offers);
                 }

@@ -10,7 +10,9 @@
 
 #include "cli/cli.h"
 #include "cli/cmd.h"
+#include "engine/stepper.h"
 #include "util/conf_int.h"
+#include "util/murmur2.h"
 
 struct replay {
         struct xs_writer *offers, *signals, *outcomes;
@@ -18,7 +20,23 @@ struct replay {
         FILE *dead;
         xs_err_t write_err;
         uint64_t n_offers;
+        struct xs_engine *eng;
+        const char *events_path;
+        int nomem;
 };
+
+/* An event held by the stepper until its step, with where it came from. */
+struct held_event {
+        struct xs_event *ev;
+        uint64_t position;
+};
+
+static void held_free(void *item)
+{
+        struct held_event *h = item;
+        xs_event_free(h->ev);
+        free(h);
+}
 
 static void print_money(FILE *f, int64_t minor, const char *cur)
 {
@@ -112,6 +130,40 @@ static void dead_letter(void *opaque, const char *source, uint64_t position, xs_
         fprintf(r->dead, "}\n");
 }
 
+static void process_held(void *opaque, uint32_t part, void *item)
+{
+        struct replay *r = opaque;
+        struct held_event *h = item;
+        char err[512];
+        xs_engine_set_tag(r->eng, part);
+        xs_err_t e = xs_engine_process(r->eng, h->ev, err, sizeof(err));
+        if (e == XS_ERR_NOMEM)
+                r->nomem = 1;
+        else if (e != XS_OK)
+                dead_letter(r, r->events_path, h->position, e, "contract", err);
+        held_free(h);
+}
+
+/* --interleave: the events of each partition in their order, the partitions in a random
+ * order (seeded), up to XS_INTERLEAVE_AHEAD events read ahead: how a consumer of several
+ * partitions may see them. The offers must not change. */
+#define XS_INTERLEAVE_AHEAD 4096
+struct ahead {
+        struct held_event ***q; /* per partition: a ring */
+        size_t *head, *n, cap;
+        uint32_t parts;
+        size_t total;
+        uint64_t rng;
+};
+
+static uint64_t rng_next(uint64_t *s)
+{
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        return *s;
+}
+
 static void usage(FILE *f)
 {
         fprintf(f,
@@ -132,6 +184,12 @@ static void usage(FILE *f)
                 "      --summary FILE        where the summary goes (default stderr; - stdout)\n"
                 "      --summary-format FMT  text (default) or json\n"
                 "      --max-events N        stop after N event records\n"
+                "      --partitions N        split the events over N partitions by customer id\n"
+                "                            (Kafka's murmur2), as `run` reads a topic of N\n"
+                "                            partitions: the same offers (default 1)\n"
+                "      --interleave SEED     take the partitions' events in a random order\n"
+                "                            (each partition's in its own): a check that the\n"
+                "                            offers do not depend on it\n"
                 "  -q, --quiet               no progress and no summary\n"
                 "  -F, --config FILE         properties file (key=value)\n"
                 "  -X key=value              set a configuration key (see xsell config --list)\n"
@@ -154,6 +212,8 @@ int xs_cmd_replay(int argc, char **argv)
                                              {"summary-format", required_argument, 0, 8},
                                              {"max-events", required_argument, 0, 9},
                                              {"catalog-format", required_argument, 0, 10},
+                                             {"partitions", required_argument, 0, 11},
+                                             {"interleave", required_argument, 0, 12},
                                              {"quiet", no_argument, 0, 'q'},
                                              {"config", required_argument, 0, 'F'},
                                              {"help", no_argument, 0, 'h'},
@@ -165,6 +225,9 @@ int xs_cmd_replay(int argc, char **argv)
         int fmt = XS_FMT_AUTO, cat_fmt = XS_FMT_AUTO, quiet = 0, summary_json = 0;
         int64_t drain = 0;
         uint64_t max_events = UINT64_MAX;
+        uint32_t n_parts = 1;
+        uint64_t interleave = 0;
+        int stepped = 0; /* --partitions or --interleave: sealed-pane visibility (issue 11) */
         int opt;
         optind = 1;
         while ((opt = getopt_long(argc, argv, "f:c:o:qF:X:h", opts, NULL)) != -1) {
@@ -221,6 +284,28 @@ int xs_cmd_replay(int argc, char **argv)
                 case 9:
                         max_events = strtoull(optarg, NULL, 10);
                         break;
+                case 11: {
+                        char *end;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (*end || v < 1 || v > 1024) {
+                                fprintf(stderr, "xsell replay: --partitions: 1..1024\n");
+                                return 2;
+                        }
+                        n_parts = (uint32_t)v;
+                        stepped = 1;
+                        break;
+                }
+                case 12: {
+                        char *end;
+                        interleave = strtoull(optarg, &end, 10);
+                        if (*end || !*optarg) {
+                                fprintf(stderr, "xsell replay: --interleave: a number\n");
+                                return 2;
+                        }
+                        interleave = interleave * 2654435761u + 0x9e3779b97f4a7c15ull;
+                        stepped = 1;
+                        break;
+                }
                 case 'q':
                         quiet = 1;
                         break;
@@ -260,6 +345,8 @@ int xs_cmd_replay(int argc, char **argv)
         struct replay r = {0};
         struct xs_engine *eng = NULL;
         struct xs_reader *rd = NULL;
+        struct xs_stepper *stepper = NULL;
+        struct ahead ah = {0};
         FILE *summary = stderr;
         if (offers_text) {
                 r.text = !strcmp(offers_path, "-") ? stdout : fopen(offers_path, "w");
@@ -301,6 +388,30 @@ int xs_cmd_replay(int argc, char **argv)
         if (catalog &&
             xs_cli_load_catalog(eng, catalog, (enum xs_format)cat_fmt, dead_letter, &r, quiet) != 0)
                 goto out;
+        r.eng = eng;
+        r.events_path = events_path;
+        struct xs_stepper_ops ops = {.process = process_held, .free_item = held_free};
+        if (stepped && !(stepper = xs_stepper_new(eng, &ops, &r))) {
+                fprintf(stderr, "xsell replay: out of memory\n");
+                goto out;
+        }
+        if (interleave) {
+                ah.parts = n_parts;
+                ah.cap = XS_INTERLEAVE_AHEAD + 1;
+                ah.rng = interleave;
+                ah.q = calloc(n_parts, sizeof(*ah.q));
+                ah.head = calloc(n_parts, sizeof(*ah.head));
+                ah.n = calloc(n_parts, sizeof(*ah.n));
+                if (!ah.q || !ah.head || !ah.n) {
+                        fprintf(stderr, "xsell replay: out of memory\n");
+                        goto out;
+                }
+                for (uint32_t i = 0; i < n_parts; i++)
+                        if (!(ah.q[i] = calloc(ah.cap, sizeof(**ah.q)))) {
+                                fprintf(stderr, "xsell replay: out of memory\n");
+                                goto out;
+                        }
+        }
         rd = xs_reader_open(events_path, (enum xs_format)fmt, XS_KIND_EVENT, err, sizeof(err));
         if (!rd) {
                 fprintf(stderr, "xsell replay: %s\n", err);
@@ -309,7 +420,34 @@ int xs_cmd_replay(int argc, char **argv)
         double start = xs_cli_now(), last_progress = start;
         uint64_t records = 0, read_errors = 0;
         int64_t max_t = INT64_MIN;
-        while (records < max_events) {
+        int input_done = 0;
+        while (!input_done || ah.total) {
+                /* --interleave: read ahead into the partitions' queues, then hand one event of a
+                 * random partition to the stepper */
+                if (ah.total && (input_done || ah.total >= XS_INTERLEAVE_AHEAD)) {
+                        uint32_t k = (uint32_t)(rng_next(&ah.rng) % ah.parts);
+                        while (!ah.n[k])
+                                k = (k + 1) % ah.parts;
+                        struct held_event *h = ah.q[k][ah.head[k]];
+                        ah.head[k] = (ah.head[k] + 1) % ah.cap;
+                        ah.n[k]--;
+                        ah.total--;
+                        int pr = xs_stepper_push(stepper, k, h->ev->event_time, h, sizeof(*h));
+                        if (pr != 0)
+                                held_free(h);
+                        if (pr == 1)
+                                xs_engine_count_late(eng);
+                        if (pr < 0) {
+                                fprintf(stderr, "xsell replay: out of memory\n");
+                                goto out;
+                        }
+                        xs_stepper_run(stepper);
+                        continue;
+                }
+                if (records >= max_events) {
+                        input_done = 1;
+                        continue;
+                }
                 struct xs_record rec;
                 int eof = 0;
                 xs_err_t e = xs_reader_next(rd, &rec, &eof, err, sizeof(err));
@@ -322,18 +460,59 @@ int xs_cmd_replay(int argc, char **argv)
                         dead_letter(&r, events_path, rec.position, e, "read", err);
                         continue;
                 }
-                if (eof)
-                        break;
+                if (eof) {
+                        input_done = 1;
+                        continue;
+                }
                 records++;
-                e = xs_engine_process(eng, &rec.ev, err, sizeof(err));
+                e = xs_engine_check(eng, &rec.ev, err, sizeof(err));
                 if (e == XS_OK && rec.ev.event_time > max_t)
                         max_t = rec.ev.event_time; /* accepted events only: 1..XS_MAX_TIME */
-                if (e == XS_ERR_NOMEM) {
-                        fprintf(stderr, "xsell replay: %s\n", err);
+                if (e != XS_OK) {
+                        dead_letter(&r, events_path, rec.position, e, "contract", err);
+                } else if (!stepped) {
+                        e = xs_engine_process(eng, &rec.ev, err, sizeof(err));
+                        if (e == XS_ERR_NOMEM)
+                                r.nomem = 1;
+                        else if (e != XS_OK)
+                                dead_letter(&r, events_path, rec.position, e, "contract", err);
+                } else {
+                        struct held_event *h = malloc(sizeof(*h));
+                        if (h && !(h->ev = xs_event_copy(&rec.ev))) {
+                                free(h);
+                                h = NULL;
+                        }
+                        if (!h) {
+                                fprintf(stderr, "xsell replay: out of memory\n");
+                                goto out;
+                        }
+                        h->position = rec.position;
+                        uint32_t part = n_parts > 1 ? xs_murmur2_partition(h->ev->customer_id,
+                                                                           n_parts)
+                                                    : 0;
+                        if (interleave) {
+                                size_t at = (ah.head[part] + ah.n[part]) % ah.cap;
+                                ah.q[part][at] = h;
+                                ah.n[part]++;
+                                ah.total++;
+                        } else {
+                                int pr = xs_stepper_push(stepper, part, h->ev->event_time, h,
+                                                         sizeof(*h));
+                                if (pr != 0)
+                                        held_free(h);
+                                if (pr == 1)
+                                        xs_engine_count_late(eng);
+                                if (pr < 0) {
+                                        fprintf(stderr, "xsell replay: out of memory\n");
+                                        goto out;
+                                }
+                                xs_stepper_run(stepper);
+                        }
+                }
+                if (r.nomem) {
+                        fprintf(stderr, "xsell replay: out of memory in the engine\n");
                         goto out;
                 }
-                if (e != XS_OK)
-                        dead_letter(&r, events_path, rec.position, e, "contract", err);
                 if (r.write_err) {
                         fprintf(stderr, "xsell replay: writing output failed\n");
                         goto out;
@@ -361,8 +540,14 @@ int xs_cmd_replay(int argc, char **argv)
         }
         /* end of input: no event can be late any more; move the watermark to the last event
          * time (plus --drain) so what is due by then fires */
-        if (max_t != INT64_MIN)
+        if (stepper)
+                xs_stepper_finish(stepper, max_t != INT64_MIN ? max_t + drain : INT64_MIN);
+        else if (max_t != INT64_MIN)
                 xs_engine_advance(eng, max_t + lateness + drain);
+        if (r.nomem) {
+                fprintf(stderr, "xsell replay: out of memory in the engine\n");
+                goto out;
+        }
         if (r.write_err) {
                 fprintf(stderr, "xsell replay: writing output failed\n");
                 goto out;
@@ -376,6 +561,15 @@ int xs_cmd_replay(int argc, char **argv)
         rc = 0;
 out:
         xs_reader_close(rd);
+        for (uint32_t i = 0; ah.q && i < ah.parts; i++) {
+                for (size_t k = 0; ah.q[i] && ah.n && k < ah.n[i]; k++)
+                        held_free(ah.q[i][(ah.head[i] + k) % ah.cap]);
+                free(ah.q[i]);
+        }
+        free(ah.q);
+        free(ah.head);
+        free(ah.n);
+        xs_stepper_destroy(stepper);
         xs_engine_destroy(eng);
         if (xs_writer_close(r.offers, err, sizeof(err)) != XS_OK && rc == 0) {
                 fprintf(stderr, "xsell replay: offers: %s\n", err);

@@ -16,13 +16,13 @@
 static void add_pair(struct xs_engine *eng, int64_t t, uint32_t a, uint32_t b, enum xs_relation rel,
                      int32_t delta)
 {
-        xs_window_add_pair(eng->window, t, a, b, rel, delta);
+        xs_window_add_pair(eng->ingest, t, a, b, rel, delta);
 }
 
 void xs_cooc_view(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint32_t product)
 {
         const struct xs_params *p = eng->p;
-        xs_window_add_occurrence(eng->window, t, product, XS_REL_VIEW, 1);
+        xs_window_add_occurrence(eng->ingest, t, product, XS_REL_VIEW, 1);
         /* pair with the other products viewed within cooc.view_span, each once: a product
          * viewed again within the span refreshes its time but pairs nothing new */
         int seen_recently = 0;
@@ -62,8 +62,8 @@ void xs_cooc_view(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint3
 void xs_cooc_cart_add(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint32_t product)
 {
         if (!c->n_cart) /* a new cart: one transaction until it is emptied or bought */
-                xs_window_add_transactions(eng->window, t, XS_REL_CART, 1);
-        xs_window_add_occurrence(eng->window, t, product, XS_REL_CART, 1);
+                xs_window_add_transactions(eng->ingest, t, XS_REL_CART, 1);
+        xs_window_add_occurrence(eng->ingest, t, product, XS_REL_CART, 1);
         int64_t paired = 0;
         for (uint16_t i = 0; i < c->n_cart; i++) {
                 if (c->cart[i].product == product)
@@ -79,7 +79,7 @@ void xs_cooc_cart_add(struct xs_engine *eng, struct xs_customer *c, int64_t t, u
 void xs_cooc_cart_remove(struct xs_engine *eng, struct xs_customer *c, int64_t t, uint32_t product)
 {
         /* a removal undoes the cart pair and counts one against it */
-        xs_window_add_occurrence(eng->window, t, product, XS_REL_CART, -1);
+        xs_window_add_occurrence(eng->ingest, t, product, XS_REL_CART, -1);
         int64_t paired = 0;
         for (uint16_t i = 0; i < c->n_cart; i++) {
                 if (c->cart[i].product == product)
@@ -125,7 +125,7 @@ void xs_cooc_purchase(struct xs_engine *eng, struct xs_customer *c, int64_t t, u
                       const uint32_t *items, size_t n)
 {
         const struct xs_params *p = eng->p;
-        struct xs_window *w = eng->window;
+        struct xs_window *w = eng->ingest;
         size_t cap = (size_t)p->max_basket_items;
         if (order != c->open_order || order == 0) {
                 /* a new order: the previous one is complete */

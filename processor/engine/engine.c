@@ -38,6 +38,7 @@
 #include "engine/fields.h"
 #include "engine/journey.h"
 #include "engine/policy.h"
+#include "engine/stepped.h"
 #include "engine/reorder.h"
 #include "engine/score.h"
 #include "engine/window.h"
@@ -153,8 +154,6 @@ static int dedup_seen(struct xs_engine *eng, const char *event_id, int64_t t)
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
-static void on_pane_close(void *opaque, const struct xs_window_pane *pane);
-
 struct xs_engine *xs_engine_new(const struct xs_conf *conf, const struct xs_sink *sink,
                                 char *errstr, size_t errstr_size)
 {
@@ -181,10 +180,11 @@ struct xs_engine *xs_engine_new(const struct xs_conf *conf, const struct xs_sink
                                       .max_draining = (size_t)p->max_draining,
                                       .max_pairs = (size_t)p->max_pairs};
         eng->window = xs_window_new(&wp);
+        eng->ingest = eng->window;
         eng->reorder = xs_reorder_new();
         if (!eng->catalog || !eng->window || !eng->reorder)
                 goto nomem;
-        xs_window_set_close_hook(eng->window, on_pane_close, eng);
+        xs_window_set_close_hook(eng->window, xs_stepped_on_pane_close, eng);
         if (p->dedup_capacity > 0) {
                 eng->dedup_fifo = calloc((size_t)p->dedup_capacity, sizeof(*eng->dedup_fifo));
                 if (!eng->dedup_fifo)
@@ -240,6 +240,7 @@ void xs_engine_destroy(struct xs_engine *eng)
         HASH_CLEAR(hh, eng->dedup);
         xs_pool_release(&eng->dedup_pool);
         free(eng->dedup_fifo);
+        xs_stepped_destroy(eng);
         xs_window_destroy(eng->window);
         xs_reorder_destroy(eng->reorder);
         xs_catalog_destroy(eng->catalog);
@@ -368,6 +369,10 @@ in_time:
 static xs_err_t customer_request(struct xs_engine *eng, const struct xs_event *ev, char *errstr,
                                  size_t errstr_size)
 {
+        if (!eng->ingest) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return XS_ERR_NOMEM;
+        }
         eng->st.events_processed++;
         eng->st.events_by_type[ev->type]++;
         if (ev->type == XS_EV_FORGET) {
@@ -412,7 +417,10 @@ static size_t compact_lines(struct xs_engine *eng, const struct xs_event *ev, ui
                         eng->st.catalog_cap_hits++;
                         continue;
                 }
-                if (p->learn_from_events && xs_catalog_learn(eng->catalog, id, li, ev->currency))
+                if (p->learn_from_events && eng->stepped)
+                        xs_stepped_learn(eng, ev->event_time, li, ev->currency);
+                else if (p->learn_from_events &&
+                         xs_catalog_learn(eng->catalog, id, li, ev->currency))
                         eng->st.catalog_learned++;
                 if (!xs_catalog_get(eng->catalog, id))
                         eng->st.unknown_products++;
@@ -470,6 +478,10 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
                 return err;
         }
 
+        if (!eng->ingest) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return XS_ERR_NOMEM;
+        }
         eng->st.events_processed++;
         eng->st.events_by_type[ev->type]++;
 
@@ -534,6 +546,20 @@ xs_err_t xs_engine_process(struct xs_engine *eng, const struct xs_event *ev, cha
         return XS_OK;
 }
 
+xs_err_t xs_engine_check(struct xs_engine *eng, const struct xs_event *ev, char *errstr,
+                         size_t errstr_size)
+{
+        xs_err_t err = validate(eng, ev, errstr, errstr_size);
+        if (err == XS_OK && ev->event_time > eng->newest_accepted)
+                eng->newest_accepted = ev->event_time;
+        return err;
+}
+
+void xs_engine_count_late(struct xs_engine *eng)
+{
+        eng->st.events_late++;
+}
+
 void xs_engine_set_external_clock(struct xs_engine *eng, int on)
 {
         eng->external_clock = on;
@@ -542,6 +568,33 @@ void xs_engine_set_external_clock(struct xs_engine *eng, int on)
 void xs_engine_set_tag(struct xs_engine *eng, uint32_t tag)
 {
         eng->tag = tag;
+        if (eng->stepped)
+                xs_stepped_tag(eng, tag); /* eng->ingest: NULL out of memory */
+}
+
+void xs_engine_step(struct xs_engine *eng, int64_t g)
+{
+        if (!eng->stepped || g <= eng->watermark)
+                return;
+        if (g > XS_MAX_DEADLINE)
+                g = XS_MAX_DEADLINE;
+        /* what the last step made due, on the panes it saw (timers.max_fire_per_event may have
+         * deferred some): a timer's offer never depends on when the next step came */
+        struct xs_timer t;
+        struct xs_customer *c;
+        while ((c = xs_journey_timer_pop(eng, eng->watermark, &t)))
+                timer_fire(eng, c, (enum xs_timer_kind)t.kind);
+        xs_stepped_fold_to(eng, g);
+        eng->watermark = g;
+        eng->st.watermark_ms = (uint64_t)g;
+        if (g > eng->max_event_time)
+                eng->max_event_time = g;
+        xs_window_advance(eng->window, g);
+        while ((c = xs_journey_timer_pop(eng, g, &t)))
+                timer_fire(eng, c, (enum xs_timer_kind)t.kind);
+        dedup_expire(eng);
+        xs_window_maintain(eng->window, (size_t)eng->p->expiry_batch);
+        xs_budget_check(eng);
 }
 
 size_t xs_engine_drop_tag(struct xs_engine *eng, uint32_t tag)
@@ -708,57 +761,3 @@ void xs_engine_foreach_product(struct xs_engine *eng,
         }
 }
 
-/* ---- pane export -------------------------------------------------------------------- */
-
-void xs_engine_set_pane_hook(struct xs_engine *eng,
-                             void (*cb)(void *opaque, const struct xs_pane_delta *delta),
-                             void *opaque)
-{
-        eng->pane_hook = cb;
-        eng->pane_opaque = opaque;
-}
-
-struct export_ctx {
-        struct xs_engine *eng;
-        struct xs_pane_entry *entries;
-        size_t n, cap;
-        int oom;
-};
-
-static void export_entry(void *opaque, uint32_t a, uint32_t b, const int32_t n[XS_REL_COUNT])
-{
-        struct export_ctx *ctx = opaque;
-        if (ctx->oom)
-                return;
-        if (ctx->n == ctx->cap) {
-                size_t cap = ctx->cap ? ctx->cap * 2 : 256;
-                struct xs_pane_entry *e = realloc(ctx->entries, cap * sizeof(*e));
-                if (!e) {
-                        ctx->oom = 1;
-                        return;
-                }
-                ctx->entries = e;
-                ctx->cap = cap;
-        }
-        struct xs_pane_entry *e = &ctx->entries[ctx->n++];
-        e->a = xs_intern_str(ctx->eng->products, a);
-        e->b = b ? xs_intern_str(ctx->eng->products, b) : NULL;
-        memcpy(e->rel, n, sizeof(e->rel));
-}
-
-static void on_pane_close(void *opaque, const struct xs_window_pane *pane)
-{
-        struct xs_engine *eng = opaque;
-        if (!eng->pane_hook)
-                return;
-        struct export_ctx ctx = {.eng = eng};
-        xs_window_pane_foreach(pane, export_entry, &ctx);
-        struct xs_pane_delta d = {.pane_start = xs_window_pane_start(pane),
-                                  .pane_end = xs_window_pane_end(pane),
-                                  .n_entries = ctx.n,
-                                  .entries = ctx.entries,
-                                  .n_orders = xs_window_pane_orders(pane)};
-        if (!ctx.oom)
-                eng->pane_hook(eng->pane_opaque, &d);
-        free(ctx.entries);
-}

@@ -40,6 +40,10 @@ struct xs_engine {
         struct xs_intern *products;
         struct xs_catalog *catalog;
         struct xs_window *window;
+        /* where cooc.c adds increments: the window itself, or in stepped mode the stage of the
+         * current partition (stepped.c) */
+        struct xs_window *ingest;
+        struct xs_stepped *stepped; /* stepped mode (stepped.c); NULL when off */
         uint64_t control_threshold; /* hash(customer) below this: control group */
         uint64_t control_seed;
         int score_lift;

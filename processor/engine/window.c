@@ -399,7 +399,7 @@ struct xs_window *xs_window_new(const struct xs_window_params *p)
         /* sized for the pair cap up front: growing later is a relink of everything, a stall
          * proportional to the table. Buckets are 4 bytes, one per two pairs at the cap (chains
          * of two on average there), so up to cooc.max_pairs = 2^25 the table never relinks */
-        size_t buckets = w->p.max_pairs / 2;
+        size_t buckets = w->p.initial_buckets ? w->p.initial_buckets : w->p.max_pairs / 2;
         if (ct_init(&w->cells, buckets > (1u << 24) ? (1u << 24) : (uint32_t)buckets, 2) != 0) {
                 free(w->ring);
                 free(w->draining);
@@ -1051,6 +1051,11 @@ int64_t xs_window_pane_end(const struct xs_window_pane *pane)
 int64_t xs_window_pane_orders(const struct xs_window_pane *pane)
 {
         return pane->tx[XS_REL_ORDER];
+}
+
+int64_t xs_window_pane_tx(const struct xs_window_pane *pane, enum xs_relation rel)
+{
+        return pane->tx[rel];
 }
 
 void xs_window_pane_foreach(const struct xs_window_pane *pane,

@@ -34,6 +34,7 @@ struct xs_window_params {
         size_t expiry_batch;
         size_t max_draining;
         size_t max_pairs;
+        size_t initial_buckets; /* of the pair table (0: max_pairs / 2, so it never grows) */
 };
 
 struct xs_window_stats {
@@ -113,6 +114,7 @@ uint64_t xs_window_increments(const struct xs_window *w);
 int64_t xs_window_pane_start(const struct xs_window_pane *pane);
 int64_t xs_window_pane_end(const struct xs_window_pane *pane);
 int64_t xs_window_pane_orders(const struct xs_window_pane *pane);
+int64_t xs_window_pane_tx(const struct xs_window_pane *pane, enum xs_relation rel);
 /* Calls cb for every pair (b != 0, a < b) and occurrence row (b == 0) delta of the pane. */
 void xs_window_pane_foreach(const struct xs_window_pane *pane,
                             void (*cb)(void *opaque, uint32_t a, uint32_t b,

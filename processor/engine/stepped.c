@@ -1,0 +1,710 @@
+/*
+ * Stepped visibility (issue 11, see xsell/engine.h): the co-occurrence increments of each input
+ * partition are staged by pane, sealed by the caller when that partition's event time has left
+ * a pane behind, and folded into the visible window only when the step passes the pane's end.
+ *
+ * The stage of a partition is a window of its own (window.c, one pane long, never queried):
+ * sealing advances it, its close hook hands each closed pane out with external ids, and its
+ * panes expire one pane later. Sealed panes wait in a list ordered by (pane start, partition)
+ * with interned ids until the step folds them into the engine's window, entry by entry in the
+ * order they were staged: the window then creates its pairs, applies cooc.max_pairs and lists
+ * neighbours in an order that depends on the input alone.
+ *
+ * Bounds: a stage holds at most the panes between its partition's sealed point and its event
+ * time (window.allowed_lateness plus one pane); the sealed list at most the panes between the
+ * slowest partition and the others. Both are in the engine's memory (xs_stepped_bytes).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/catalog.h"
+#include "engine/engine_ctx.h"
+#include "engine/journey.h"
+#include "engine/policy.h"
+#include "engine/stepped.h"
+#include "engine/window.h"
+#include "util/conf_int.h"
+#include "util/intern.h"
+
+#define XS_MAX_PARTS 65536u
+
+struct sp_entry {
+        uint32_t a, b; /* b == 0: an occurrence row */
+        int32_t n[XS_REL_COUNT];
+};
+
+/* A product learned in a pane: staged (strings owned) and sealed (interned id). */
+struct learned {
+        int64_t pane;
+        char *id, *category, *brand, *label;
+        int64_t price;
+        char currency[XS_CURRENCY_LEN];
+        UT_hash_handle hh; /* by (pane, id): the key is key[] */
+        size_t klen;
+        char key[];
+};
+
+struct sealed_pane {
+        uint32_t part;
+        int64_t start, end;
+        int64_t tx[XS_REL_COUNT];
+        struct sp_entry *e;
+        size_t n;
+        struct xs_pane_product *prod; /* strings owned */
+        size_t n_prod;
+        struct sealed_pane *next;
+};
+
+struct stage_part {
+        struct xs_window *w;
+        struct learned *learned; /* by (pane, product), in learning order */
+        int64_t added_upto; /* the newest end of a pane added for it (repeats are older) */
+};
+
+struct xs_stepped {
+        struct stage_part *parts;
+        uint32_t n_parts;
+        struct sealed_pane *sealed; /* by (start, part) */
+        uint64_t sealed_bytes;
+        /* during xs_engine_seal: where the stage's close hook sends panes */
+        void (*cb)(void *opaque, uint32_t part, const struct xs_pane_delta *d);
+        void *opaque;
+        uint32_t sealing;
+        int oom;
+        struct xs_engine *eng;
+};
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+        int64_t q = a / b;
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static int64_t pane_floor(const struct xs_engine *eng, int64_t t)
+{
+        return floor_div(t, eng->p->window_pane) * eng->p->window_pane;
+}
+
+static void learned_free(struct learned *l)
+{
+        free(l->id);
+        free(l->category);
+        free(l->brand);
+        free(l->label);
+        free(l);
+}
+
+/* Drops the learned products of panes before pane_end. */
+static void learned_clear(struct stage_part *sp, int64_t pane_end)
+{
+        struct learned *l, *tmp;
+        HASH_ITER(hh, sp->learned, l, tmp)
+        {
+                if (l->pane < pane_end) {
+                        HASH_DEL(sp->learned, l);
+                        learned_free(l);
+                }
+        }
+}
+
+static void products_free(struct xs_pane_product *pr, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free((char *)pr[i].id);
+                free((char *)pr[i].category);
+                free((char *)pr[i].brand);
+                free((char *)pr[i].category_label);
+        }
+        free(pr);
+}
+
+static void sealed_free(struct sealed_pane *sp)
+{
+        free(sp->e);
+        products_free(sp->prod, sp->n_prod);
+        free(sp);
+}
+
+void xs_stepped_destroy(struct xs_engine *eng)
+{
+        struct xs_stepped *s = eng->stepped;
+        if (!s)
+                return;
+        for (uint32_t i = 0; i < s->n_parts; i++) {
+                xs_window_destroy(s->parts[i].w);
+                learned_clear(&s->parts[i], INT64_MAX);
+        }
+        free(s->parts);
+        while (s->sealed) {
+                struct sealed_pane *sp = s->sealed;
+                s->sealed = sp->next;
+                sealed_free(sp);
+        }
+        free(s);
+        eng->stepped = NULL;
+}
+
+void xs_engine_set_stepped(struct xs_engine *eng, int on)
+{
+        if (!on) {
+                xs_stepped_destroy(eng);
+                eng->ingest = eng->window;
+                return;
+        }
+        if (eng->stepped)
+                return;
+        eng->stepped = calloc(1, sizeof(*eng->stepped));
+        if (eng->stepped)
+                eng->stepped->eng = eng;
+        eng->ingest = NULL; /* set per partition by xs_stepped_tag */
+        eng->external_clock = 1;
+}
+
+int64_t xs_engine_step_at(const struct xs_engine *eng)
+{
+        return eng->stepped ? eng->watermark : INT64_MIN;
+}
+
+/* ---- the stage ----------------------------------------------------------------------- */
+
+struct export_ctx {
+        struct xs_engine *eng;
+        struct xs_pane_entry *entries;
+        size_t n, cap;
+        int oom;
+};
+
+static void export_entry(void *opaque, uint32_t a, uint32_t b, const int32_t n[XS_REL_COUNT])
+{
+        struct export_ctx *ctx = opaque;
+        int any = 0;
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                any |= n[r] != 0;
+        if (ctx->oom || !any)
+                return;
+        if (ctx->n == ctx->cap) {
+                size_t cap = ctx->cap ? ctx->cap * 2 : 256;
+                struct xs_pane_entry *e = realloc(ctx->entries, cap * sizeof(*e));
+                if (!e) {
+                        ctx->oom = 1;
+                        return;
+                }
+                ctx->entries = e;
+                ctx->cap = cap;
+        }
+        struct xs_pane_entry *e = &ctx->entries[ctx->n++];
+        e->a = xs_intern_str(ctx->eng->products, a);
+        e->b = b ? xs_intern_str(ctx->eng->products, b) : NULL;
+        memcpy(e->rel, n, sizeof(e->rel));
+}
+
+static void stage_close(void *opaque, const struct xs_window_pane *pane)
+{
+        struct xs_stepped *s = opaque;
+        struct export_ctx ctx = {.eng = s->eng};
+        xs_window_pane_foreach(pane, export_entry, &ctx);
+        struct xs_pane_delta d = {.pane_start = xs_window_pane_start(pane),
+                                  .pane_end = xs_window_pane_end(pane),
+                                  .n_entries = ctx.n,
+                                  .entries = ctx.entries,
+                                  .n_orders = xs_window_pane_orders(pane)};
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                d.tx[r] = xs_window_pane_tx(pane, (enum xs_relation)r);
+        /* the products learned in the pane, in learning order */
+        struct stage_part *part = &s->parts[s->sealing];
+        size_t n_prod = 0;
+        struct xs_pane_product *prod = NULL;
+        struct learned *l;
+        for (l = part->learned; l; l = l->hh.next)
+                n_prod += l->pane == d.pane_start;
+        if (n_prod && !(prod = calloc(n_prod, sizeof(*prod))))
+                ctx.oom = 1;
+        n_prod = 0;
+        for (l = part->learned; prod && l; l = l->hh.next) {
+                if (l->pane != d.pane_start)
+                        continue;
+                prod[n_prod++] = (struct xs_pane_product){l->id, l->category, l->brand, l->label,
+                                                          l->price, {0}};
+                memcpy(prod[n_prod - 1].currency, l->currency, XS_CURRENCY_LEN);
+        }
+        d.products = prod;
+        d.n_products = n_prod;
+        int any = ctx.n > 0 || n_prod > 0; /* transactions alone make a pane worth sending too */
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                any |= d.tx[r] != 0;
+        if (ctx.oom)
+                s->oom = 1;
+        else if (any && s->cb) {
+                s->eng->st.panes_sealed++;
+                s->cb(s->opaque, s->sealing, &d);
+        }
+        free(prod);
+        free(ctx.entries);
+}
+
+/* ---- the window's own closed panes (xs_engine_set_pane_hook) -------------------------- */
+
+void xs_engine_set_pane_hook(struct xs_engine *eng,
+                             void (*cb)(void *opaque, const struct xs_pane_delta *delta),
+                             void *opaque)
+{
+        eng->pane_hook = cb;
+        eng->pane_opaque = opaque;
+}
+
+void xs_stepped_on_pane_close(void *opaque, const struct xs_window_pane *pane)
+{
+        struct xs_engine *eng = opaque;
+        if (!eng->pane_hook)
+                return;
+        struct export_ctx ctx = {.eng = eng};
+        xs_window_pane_foreach(pane, export_entry, &ctx);
+        struct xs_pane_delta d = {.pane_start = xs_window_pane_start(pane),
+                                  .pane_end = xs_window_pane_end(pane),
+                                  .n_entries = ctx.n,
+                                  .entries = ctx.entries,
+                                  .n_orders = xs_window_pane_orders(pane)};
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                d.tx[r] = xs_window_pane_tx(pane, (enum xs_relation)r);
+        if (!ctx.oom)
+                eng->pane_hook(eng->pane_opaque, &d);
+        free(ctx.entries);
+}
+
+static struct stage_part *stage_get(struct xs_engine *eng, uint32_t part)
+{
+        struct xs_stepped *s = eng->stepped;
+        if (!s || part >= XS_MAX_PARTS)
+                return NULL;
+        if (part >= s->n_parts) {
+                uint32_t n = part + 1;
+                struct stage_part *np = realloc(s->parts, n * sizeof(*np));
+                if (!np)
+                        return NULL;
+                for (uint32_t i = s->n_parts; i < n; i++)
+                        np[i] = (struct stage_part){.w = NULL, .added_upto = INT64_MIN};
+                s->parts = np;
+                s->n_parts = n;
+        }
+        struct stage_part *sp = &s->parts[part];
+        if (!sp->w) {
+                const struct xs_params *p = eng->p;
+                struct xs_window_params wp = {.pane_ms = p->window_pane,
+                                              .window_ms = p->window_pane,
+                                              .expiry_batch = 1u << 30,
+                                              .max_draining = 1,
+                                              .max_pairs = (size_t)p->max_pairs,
+                                              .initial_buckets = 1024};
+                sp->w = xs_window_new(&wp);
+                if (!sp->w)
+                        return NULL;
+                xs_window_set_close_hook(sp->w, stage_close, s);
+        }
+        return sp;
+}
+
+int xs_stepped_tag(struct xs_engine *eng, uint32_t part)
+{
+        struct stage_part *sp = stage_get(eng, part);
+        eng->ingest = sp ? sp->w : NULL;
+        return sp ? 0 : -1;
+}
+
+static char *dup_opt(const char *x)
+{
+        return x && *x ? strdup(x) : NULL;
+}
+
+int xs_stepped_learn(struct xs_engine *eng, int64_t t, const struct xs_line_item *li,
+                     const char *currency)
+{
+        struct xs_stepped *s = eng->stepped;
+        if (!s || eng->tag >= s->n_parts)
+                return -1;
+        if ((!li->category || !*li->category) && li->unit_price < 0)
+                return 0;
+        struct stage_part *sp = &s->parts[eng->tag];
+        int64_t pane = pane_floor(eng, t);
+        size_t idl = strlen(li->product_id), klen = 8 + idl;
+        char key[8 + 1024];
+        if (idl > 1024)
+                return 0; /* event.max_id_bytes keeps ids far shorter */
+        memcpy(key, &pane, 8);
+        memcpy(key + 8, li->product_id, idl);
+        struct learned *l;
+        HASH_FIND(hh, sp->learned, key, klen, l);
+        if (!l) {
+                l = calloc(1, sizeof(*l) + klen);
+                if (!l || !(l->id = strdup(li->product_id))) {
+                        free(l);
+                        return -1;
+                }
+                l->pane = pane;
+                l->price = -1;
+                l->klen = klen;
+                memcpy(l->key, key, klen);
+                HASH_ADD(hh, sp->learned, key, klen, l);
+        }
+        /* merged as xs_catalog_learn merges: labels the first given, price the last */
+        if (!l->category)
+                l->category = dup_opt(li->category);
+        if (!l->brand)
+                l->brand = dup_opt(li->brand);
+        if (!l->label)
+                l->label = dup_opt(li->category_label);
+        if (li->unit_price >= 0)
+                l->price = li->unit_price;
+        if (currency && *currency)
+                memcpy(l->currency, currency, XS_CURRENCY_LEN);
+        return 0;
+}
+
+int xs_engine_seal(struct xs_engine *eng, uint32_t part, int64_t upto,
+                   void (*cb)(void *opaque, uint32_t part, const struct xs_pane_delta *d),
+                   void *opaque)
+{
+        struct xs_stepped *s = eng->stepped;
+        struct stage_part *sp = stage_get(eng, part);
+        if (!s || !sp)
+                return -1;
+        s->cb = cb;
+        s->opaque = opaque;
+        s->sealing = part;
+        s->oom = 0;
+        int64_t to = pane_floor(eng, upto);
+        xs_window_advance(sp->w, to);
+        xs_window_drain_all(sp->w);
+        learned_clear(sp, to);
+        s->cb = NULL;
+        return s->oom ? -1 : 0;
+}
+
+/* ---- sealed panes and the fold ------------------------------------------------------- */
+
+static uint32_t intern(struct xs_engine *eng, const char *id)
+{
+        uint32_t x = xs_intern_find(eng->products, id);
+        return x ? x : xs_intern_put(eng->products, id, (size_t)eng->p->max_products);
+}
+
+static void fold(struct xs_engine *eng, const struct sealed_pane *sp, int64_t t)
+{
+        struct xs_window *w = eng->window;
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                if (sp->tx[r])
+                        xs_window_add_transactions(w, t, (enum xs_relation)r, (int32_t)sp->tx[r]);
+        for (size_t i = 0; i < sp->n; i++) {
+                const struct sp_entry *e = &sp->e[i];
+                for (int r = 0; r < XS_REL_COUNT; r++) {
+                        if (!e->n[r])
+                                continue;
+                        if (e->b)
+                                xs_window_add_pair(w, t, e->a, e->b, (enum xs_relation)r, e->n[r]);
+                        else
+                                xs_window_add_occurrence(w, t, e->a, (enum xs_relation)r, e->n[r]);
+                }
+        }
+        for (size_t i = 0; i < sp->n_prod; i++) {
+                const struct xs_pane_product *pr = &sp->prod[i];
+                uint32_t id = intern(eng, pr->id);
+                if (!id) {
+                        eng->st.catalog_cap_hits++;
+                        continue;
+                }
+                struct xs_line_item li = {.product_id = pr->id,
+                                          .quantity = 1,
+                                          .unit_price = pr->price,
+                                          .category = pr->category,
+                                          .brand = pr->brand,
+                                          .category_label = pr->category_label};
+                if (xs_catalog_learn(eng->catalog, id, &li, pr->currency))
+                        eng->st.catalog_learned++;
+        }
+        eng->st.panes_folded++;
+}
+
+static size_t sealed_bytes(const struct sealed_pane *sp)
+{
+        return sizeof(*sp) + sp->n * sizeof(*sp->e) + sp->n_prod * (sizeof(*sp->prod) + 64);
+}
+
+int xs_engine_pane_add(struct xs_engine *eng, uint32_t part, const struct xs_pane_delta *d)
+{
+        struct xs_stepped *s = eng->stepped;
+        struct stage_part *st = stage_get(eng, part);
+        if (!s || !st)
+                return -1;
+        if (d->pane_end <= st->added_upto) {
+                eng->st.panes_repeated++;
+                return 1;
+        }
+        struct sealed_pane *sp = calloc(1, sizeof(*sp));
+        if (!sp)
+                return -1;
+        sp->part = part;
+        sp->start = d->pane_start;
+        sp->end = d->pane_end;
+        memcpy(sp->tx, d->tx, sizeof(sp->tx));
+        sp->e = d->n_entries ? malloc(d->n_entries * sizeof(*sp->e)) : NULL;
+        if (d->n_entries && !sp->e) {
+                free(sp);
+                return -1;
+        }
+        for (size_t i = 0; i < d->n_entries; i++) {
+                const struct xs_pane_entry *in = &d->entries[i];
+                struct sp_entry *e = &sp->e[sp->n];
+                e->a = intern(eng, in->a);
+                e->b = in->b ? intern(eng, in->b) : 0;
+                if (!e->a || (in->b && !e->b) || e->a == e->b) {
+                        eng->st.memory_products_refused++; /* catalog.max_products bit */
+                        continue;
+                }
+                memcpy(e->n, in->rel, sizeof(e->n));
+                sp->n++;
+        }
+        if (d->n_products && !(sp->prod = calloc(d->n_products, sizeof(*sp->prod)))) {
+                sealed_free(sp);
+                return -1;
+        }
+        for (size_t i = 0; i < d->n_products; i++) {
+                const struct xs_pane_product *in = &d->products[i];
+                struct xs_pane_product *o = &sp->prod[sp->n_prod++];
+                o->id = strdup(in->id);
+                o->category = dup_opt(in->category);
+                o->brand = dup_opt(in->brand);
+                o->category_label = dup_opt(in->category_label);
+                o->price = in->price;
+                memcpy(o->currency, in->currency, XS_CURRENCY_LEN);
+                if (!o->id || (in->category && *in->category && !o->category) ||
+                    (in->brand && *in->brand && !o->brand) ||
+                    (in->category_label && *in->category_label && !o->category_label)) {
+                        sealed_free(sp);
+                        return -1;
+                }
+        }
+        st->added_upto = d->pane_end;
+        if (eng->watermark != INT64_MIN && sp->end <= eng->watermark) {
+                /* after the step passed it (a partition sealed by idleness came back): into
+                 * the pane that is open now, visible at once */
+                eng->st.panes_late++;
+                fold(eng, sp, eng->watermark);
+                sealed_free(sp);
+                return 0;
+        }
+        struct sealed_pane **link = &s->sealed;
+        while (*link && ((*link)->start < sp->start ||
+                         ((*link)->start == sp->start && (*link)->part <= sp->part)))
+                link = &(*link)->next;
+        sp->next = *link;
+        *link = sp;
+        s->sealed_bytes += sealed_bytes(sp);
+        return 0;
+}
+
+void xs_stepped_fold_to(struct xs_engine *eng, int64_t g)
+{
+        struct xs_stepped *s = eng->stepped;
+        while (s && s->sealed && s->sealed->end <= g) {
+                struct sealed_pane *sp = s->sealed;
+                s->sealed = sp->next;
+                s->sealed_bytes -= sealed_bytes(sp);
+                fold(eng, sp, sp->start);
+                sealed_free(sp);
+        }
+}
+
+uint64_t xs_stepped_bytes(const struct xs_engine *eng)
+{
+        const struct xs_stepped *s = eng->stepped;
+        if (!s)
+                return 0;
+        uint64_t b = sizeof(*s) + s->n_parts * sizeof(*s->parts) + s->sealed_bytes;
+        for (uint32_t i = 0; i < s->n_parts; i++)
+                if (s->parts[i].w)
+                        b += xs_window_bytes(s->parts[i].w);
+        return b;
+}
+
+/* ---- the wire format ----------------------------------------------------------------- */
+
+/* "XSP1", start, end (i64), tx (i64 x relations), entries (u32), then per entry: a (u16 length,
+ * bytes), b (u16 length, 0 = an occurrence row, bytes), counts (i32 x relations); products
+ * (u32), then per product: id, category, brand, label (u16 length, bytes; 0 = not given),
+ * price (i64), currency (4 bytes). Little endian. */
+#define MAGIC "XSP1"
+
+static void put_u(unsigned char **p, uint64_t v, int bytes)
+{
+        for (int i = 0; i < bytes; i++)
+                *(*p)++ = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u(const unsigned char **p, int bytes)
+{
+        uint64_t v = 0;
+        for (int i = 0; i < bytes; i++)
+                v |= (uint64_t)(*(*p)++) << (8 * i);
+        return v;
+}
+
+unsigned char *xs_pane_delta_encode(const struct xs_pane_delta *d, size_t *len)
+{
+        size_t n = 4 + 16 + 8 * XS_REL_COUNT + 4;
+        for (size_t i = 0; i < d->n_entries; i++) {
+                size_t la = strlen(d->entries[i].a), lb = d->entries[i].b ? strlen(d->entries[i].b) : 0;
+                if (la == 0 || la > 65535 || lb > 65535)
+                        return NULL;
+                n += 4 + la + lb + 4 * XS_REL_COUNT;
+        }
+        n += 4;
+        for (size_t i = 0; i < d->n_products; i++) {
+                const struct xs_pane_product *pr = &d->products[i];
+                const char *f[4] = {pr->id, pr->category, pr->brand, pr->category_label};
+                for (int k = 0; k < 4; k++) {
+                        size_t l = f[k] ? strlen(f[k]) : 0;
+                        if ((k == 0 && l == 0) || l > 65535)
+                                return NULL;
+                        n += 2 + l;
+                }
+                n += 8 + XS_CURRENCY_LEN;
+        }
+        unsigned char *buf = malloc(n), *p = buf;
+        if (!buf)
+                return NULL;
+        memcpy(p, MAGIC, 4);
+        p += 4;
+        put_u(&p, (uint64_t)d->pane_start, 8);
+        put_u(&p, (uint64_t)d->pane_end, 8);
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                put_u(&p, (uint64_t)d->tx[r], 8);
+        put_u(&p, d->n_entries, 4);
+        for (size_t i = 0; i < d->n_entries; i++) {
+                const struct xs_pane_entry *e = &d->entries[i];
+                size_t la = strlen(e->a), lb = e->b ? strlen(e->b) : 0;
+                put_u(&p, la, 2);
+                memcpy(p, e->a, la);
+                p += la;
+                put_u(&p, lb, 2);
+                memcpy(p, e->b ? e->b : "", lb);
+                p += lb;
+                for (int r = 0; r < XS_REL_COUNT; r++)
+                        put_u(&p, (uint32_t)e->rel[r], 4);
+        }
+        put_u(&p, d->n_products, 4);
+        for (size_t i = 0; i < d->n_products; i++) {
+                const struct xs_pane_product *pr = &d->products[i];
+                const char *f[4] = {pr->id, pr->category, pr->brand, pr->category_label};
+                for (int k = 0; k < 4; k++) {
+                        size_t l = f[k] ? strlen(f[k]) : 0;
+                        put_u(&p, l, 2);
+                        memcpy(p, f[k] ? f[k] : "", l);
+                        p += l;
+                }
+                put_u(&p, (uint64_t)pr->price, 8);
+                memcpy(p, pr->currency, XS_CURRENCY_LEN);
+                p += XS_CURRENCY_LEN;
+        }
+        *len = n;
+        return buf;
+}
+
+/* Decoding copies each id into a NUL-terminated string: one allocation for the entries, the
+ * products and their strings together (freed with free((void *)d->entries)). */
+int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_delta *d)
+{
+        memset(d, 0, sizeof(*d));
+        const size_t head = 4 + 16 + 8 * XS_REL_COUNT + 4;
+        if (len < head || memcmp(buf, MAGIC, 4) != 0)
+                return -1;
+        const unsigned char *p = buf + 4, *end = buf + len;
+        d->pane_start = (int64_t)get_u(&p, 8);
+        d->pane_end = (int64_t)get_u(&p, 8);
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                d->tx[r] = (int64_t)get_u(&p, 8);
+        uint64_t n = get_u(&p, 4);
+        if (d->pane_end <= d->pane_start || n > (len - head) / (4 + 1 + 4 * XS_REL_COUNT))
+                return -1;
+        /* sizes: a first pass checks the lengths against the bytes */
+        size_t strings = 0;
+        const unsigned char *q = p;
+        for (uint64_t i = 0; i < n; i++) {
+                for (int k = 0; k < 2; k++) {
+                        if (end - q < 2)
+                                return -1;
+                        size_t l = (size_t)get_u(&q, 2);
+                        if ((k == 0 && l == 0) || (size_t)(end - q) < l || memchr(q, 0, l))
+                                return -1;
+                        q += l;
+                        strings += l + 1;
+                }
+                if ((size_t)(end - q) < 4 * XS_REL_COUNT)
+                        return -1;
+                q += 4 * XS_REL_COUNT;
+        }
+        if (end - q < 4)
+                return -1;
+        uint64_t np = get_u(&q, 4);
+        if (np > (size_t)(end - q) / (8 + 8 + XS_CURRENCY_LEN))
+                return -1;
+        for (uint64_t i = 0; i < np; i++) {
+                for (int k = 0; k < 4; k++) {
+                        if (end - q < 2)
+                                return -1;
+                        size_t l = (size_t)get_u(&q, 2);
+                        if ((k == 0 && l == 0) || (size_t)(end - q) < l || memchr(q, 0, l))
+                                return -1;
+                        q += l;
+                        strings += l + 1;
+                }
+                if ((size_t)(end - q) < 8 + XS_CURRENCY_LEN)
+                        return -1;
+                q += 8 + XS_CURRENCY_LEN;
+        }
+        if (q != end)
+                return -1;
+        struct xs_pane_entry *entries =
+            malloc(n * sizeof(*entries) + np * sizeof(struct xs_pane_product) + strings + 1);
+        if (!entries)
+                return -1;
+        struct xs_pane_product *prods = (struct xs_pane_product *)(entries + n);
+        char *s = (char *)(prods + np);
+        for (uint64_t i = 0; i < n; i++) {
+                struct xs_pane_entry *e = &entries[i];
+                for (int k = 0; k < 2; k++) {
+                        size_t l = (size_t)get_u(&p, 2);
+                        memcpy(s, p, l);
+                        s[l] = '\0';
+                        p += l;
+                        if (k == 0)
+                                e->a = s;
+                        else
+                                e->b = l ? s : NULL;
+                        s += l + 1;
+                }
+                for (int r = 0; r < XS_REL_COUNT; r++)
+                        e->rel[r] = (int32_t)(uint32_t)get_u(&p, 4);
+        }
+        p += 4; /* the product count, read above */
+        for (uint64_t i = 0; i < np; i++) {
+                struct xs_pane_product *pr = &prods[i];
+                const char **f[4] = {&pr->id, &pr->category, &pr->brand, &pr->category_label};
+                for (int k = 0; k < 4; k++) {
+                        size_t l = (size_t)get_u(&p, 2);
+                        memcpy(s, p, l);
+                        s[l] = '\0';
+                        p += l;
+                        *f[k] = (k == 0 || l) ? s : NULL;
+                        s += l + 1;
+                }
+                pr->price = (int64_t)get_u(&p, 8);
+                memcpy(pr->currency, p, XS_CURRENCY_LEN);
+                pr->currency[XS_CURRENCY_LEN - 1] = '\0';
+                p += XS_CURRENCY_LEN;
+        }
+        d->entries = entries;
+        d->n_entries = (size_t)n;
+        d->products = np ? prods : NULL;
+        d->n_products = (size_t)np;
+        d->n_orders = d->tx[XS_REL_ORDER];
+        return 0;
+}

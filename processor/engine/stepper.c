@@ -1,0 +1,219 @@
+/* The stepper: the engine's stepped mode driven through the frontier (stepper.h). */
+#include "engine/stepper.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine/customer.h"
+#include "engine/engine_ctx.h"
+#include "util/conf_int.h"
+
+struct xs_stepper {
+        struct xs_engine *eng;
+        struct xs_frontier *fr;
+        struct xs_stepper_ops ops;
+        void *opaque;
+        int64_t step;
+        int64_t pane;
+        struct xs_stepper_stats st;
+        /* xs_stepper_process_one: the engine's answer for the event */
+        xs_err_t last;
+        char *errstr;
+        size_t errstr_size;
+};
+
+static void process_direct(void *opaque, uint32_t part, void *item)
+{
+        struct xs_stepper *st = opaque;
+        xs_engine_set_tag(st->eng, part);
+        st->last = xs_engine_process(st->eng, item, st->errstr, st->errstr_size);
+}
+
+struct xs_stepper *xs_stepper_new(struct xs_engine *eng, const struct xs_stepper_ops *ops,
+                                  void *opaque)
+{
+        struct xs_stepper *st = calloc(1, sizeof(*st));
+        if (!st)
+                return NULL;
+        st->eng = eng;
+        if (ops) {
+                st->ops = *ops;
+                st->opaque = opaque;
+        } else {
+                st->ops.process = process_direct;
+                st->opaque = st;
+        }
+        st->pane = eng->p->window_pane;
+        st->step = INT64_MIN;
+        st->fr = xs_frontier_new(eng->p->window_pane, eng->p->allowed_lateness);
+        if (!st->fr) {
+                free(st);
+                return NULL;
+        }
+        xs_engine_set_stepped(eng, 1);
+        return st;
+}
+
+void xs_stepper_destroy(struct xs_stepper *st)
+{
+        if (!st)
+                return;
+        xs_frontier_destroy(st->fr, st->ops.free_item);
+        free(st);
+}
+
+struct xs_frontier *xs_stepper_frontier(struct xs_stepper *st)
+{
+        return st->fr;
+}
+
+static void on_sealed(void *opaque, uint32_t part, const struct xs_pane_delta *d)
+{
+        struct xs_stepper *st = opaque;
+        if (st->ops.sealed)
+                st->ops.sealed(st->opaque, part, d);
+        if (xs_engine_pane_add(st->eng, part, d) < 0)
+                st->st.oom++;
+}
+
+int xs_stepper_push(struct xs_stepper *st, uint32_t part, int64_t t, void *item, size_t bytes)
+{
+        int rc = xs_frontier_push(st->fr, part, t, item, bytes);
+        if (rc == 1) {
+                st->st.late++;
+                return 1;
+        }
+        if (rc < 0) {
+                st->st.oom++;
+                return -1;
+        }
+        size_t held = xs_frontier_held(st->fr);
+        if (held > st->st.held_max)
+                st->st.held_max = held;
+        return 0;
+}
+
+static void seals(struct xs_stepper *st)
+{
+        uint32_t part;
+        int64_t upto;
+        while (xs_frontier_next_seal(st->fr, &part, &upto))
+                if (xs_engine_seal(st->eng, part, upto, on_sealed, st) != 0)
+                        st->st.oom++;
+}
+
+static void process_ready(struct xs_stepper *st)
+{
+        uint32_t part;
+        void *item;
+        for (;;) {
+                seals(st);
+                if (!(item = xs_frontier_pop(st->fr, st->step, &part)))
+                        return;
+                st->ops.process(st->opaque, part, item);
+        }
+}
+
+static void step_to(struct xs_stepper *st, int64_t g)
+{
+        xs_engine_step(st->eng, g);
+        st->step = g;
+        st->st.steps++;
+}
+
+/* Moves the step one pane at a time up to limit, processing what each step releases: a timer
+ * due between two steps fires at the first step past it, never later, whatever the limit. */
+static void advance(struct xs_stepper *st, int64_t limit)
+{
+        for (;;) {
+                process_ready(st);
+                if (limit == INT64_MIN || limit == INT64_MAX || limit <= st->step)
+                        return;
+                int64_t next = st->step == INT64_MIN ? limit : st->step + st->pane;
+                if (next > limit)
+                        next = limit;
+                step_to(st, next);
+        }
+}
+
+void xs_stepper_run(struct xs_stepper *st)
+{
+        advance(st, xs_frontier_limit(st->fr));
+}
+
+void xs_stepper_idle(struct xs_stepper *st, uint32_t part, int idle)
+{
+        if (idle && !xs_frontier_is_idle(st->fr, part))
+                st->st.idle_seals++;
+        xs_frontier_set_idle(st->fr, part, idle);
+}
+
+void xs_stepper_finish(struct xs_stepper *st, int64_t end)
+{
+        uint32_t n = xs_frontier_parts(st->fr);
+        for (uint32_t i = 0; i < n; i++)
+                if (xs_frontier_has(st->fr, i))
+                        xs_frontier_set_idle(st->fr, i, 1);
+        if (end > XS_MAX_DEADLINE)
+                end = XS_MAX_DEADLINE;
+        if (end != INT64_MIN && st->step == INT64_MIN) {
+                /* nothing stepped yet: start at the oldest held event's step */
+                int64_t low = INT64_MAX;
+                for (uint32_t i = 0; i < n; i++) {
+                        int64_t s = xs_frontier_sealed(st->fr, i);
+                        if (xs_frontier_has(st->fr, i) && s != INT64_MIN && s < low)
+                                low = s;
+                }
+                if (low != INT64_MAX && low < end)
+                        step_to(st, low);
+        }
+        if (end != INT64_MIN)
+                advance(st, end);
+        process_ready(st);
+        /* events of a partition whose time is beyond end (a drain of 0 and lateness): they
+         * need steps past end */
+        uint32_t part;
+        void *item;
+        while ((item = xs_frontier_pop_any(st->fr, &part))) {
+                st->ops.process(st->opaque, part, item);
+                seals(st);
+        }
+        /* everything staged is final now */
+        for (uint32_t i = 0; i < n; i++)
+                if (xs_frontier_has(st->fr, i) &&
+                    xs_engine_seal(st->eng, i, XS_MAX_DEADLINE, on_sealed, st) != 0)
+                        st->st.oom++;
+        if (end != INT64_MIN)
+                xs_engine_step(st->eng, end > st->step ? end : st->step);
+}
+
+void xs_stepper_stats(const struct xs_stepper *st, struct xs_stepper_stats *out)
+{
+        *out = st->st;
+}
+
+xs_err_t xs_stepper_process_one(struct xs_stepper *st, const struct xs_event *ev, char *errstr,
+                                size_t errstr_size)
+{
+        xs_err_t e = xs_engine_check(st->eng, ev, errstr, errstr_size);
+        if (e != XS_OK)
+                return e;
+        st->last = XS_OK;
+        st->errstr = errstr;
+        st->errstr_size = errstr_size;
+        int rc = xs_stepper_push(st, 0, ev->event_time, (void *)ev, 0);
+        if (rc == 1) {
+                xs_engine_count_late(st->eng);
+                return XS_OK;
+        }
+        if (rc < 0) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return XS_ERR_NOMEM;
+        }
+        xs_stepper_run(st); /* one partition: the event is processed before this returns */
+        if (st->st.oom) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return XS_ERR_NOMEM;
+        }
+        return st->last;
+}
