@@ -94,14 +94,14 @@ struct xs_pane_entry {
 };
 struct xs_pane_product {
         const char *id, *category, *brand, *category_label; /* NULL: not given */
-        int64_t price;                                       /* -1: not given */
+        int64_t price;                                      /* -1: not given */
         char currency[XS_CURRENCY_LEN];
 };
 struct xs_pane_delta {
         int64_t pane_start, pane_end; /* event time ms */
         size_t n_entries;
         const struct xs_pane_entry *entries;
-        int64_t n_orders; /* orders counted in the pane */
+        int64_t n_orders;         /* orders counted in the pane */
         int64_t tx[XS_REL_COUNT]; /* transactions begun in the pane, per relation */
         /* products learned from the pane's line items (catalog.learn_from_events), one each,
          * merged over the pane as learning merges them: category, brand and label the first

@@ -70,9 +70,9 @@ extern "C" {
           "purchases of products whose learned interval is within guard.bought_horizon: "          \
           "never offered again by buy-again")                                                      \
         X(panes_closed, counter, "panes closed (their deltas became final)")                       \
-        X(panes_sealed, counter, "stepped mode: partition panes sealed (their deltas handed out)")  \
-        X(panes_folded, counter, "stepped mode: sealed partition panes folded into the window")     \
-        X(panes_repeated, counter, "stepped mode: sealed panes received again (ignored)")           \
+        X(panes_sealed, counter, "stepped mode: partition panes sealed (their deltas handed out)") \
+        X(panes_folded, counter, "stepped mode: sealed partition panes folded into the window")    \
+        X(panes_repeated, counter, "stepped mode: sealed panes received again (ignored)")          \
         X(panes_late, counter,                                                                     \
           "stepped mode: sealed panes received after the step passed them (folded at once)")       \
         X(panes_expired, counter, "panes that left the window and were subtracted")                \

@@ -322,12 +322,10 @@ int xs_cmd_evaluate(int argc, char **argv)
                         if (id && !xs_evaluate_in_items(ev->cur_items, ev->n_cur_items, id))
                                 ev->cur_items[ev->n_cur_items++] = id;
                 }
-                xs_err_t ea = steppers[0]
-                                  ? xs_stepper_process_one(steppers[0], x, err, sizeof(err))
-                                  : xs_engine_process(ev->e[0].eng, x, err, sizeof(err));
-                xs_err_t eb = steppers[1]
-                                  ? xs_stepper_process_one(steppers[1], x, err, sizeof(err))
-                                  : xs_engine_process(ev->e[1].eng, x, err, sizeof(err));
+                xs_err_t ea = steppers[0] ? xs_stepper_process_one(steppers[0], x, err, sizeof(err))
+                                          : xs_engine_process(ev->e[0].eng, x, err, sizeof(err));
+                xs_err_t eb = steppers[1] ? xs_stepper_process_one(steppers[1], x, err, sizeof(err))
+                                          : xs_engine_process(ev->e[1].eng, x, err, sizeof(err));
                 if (ea == XS_ERR_NOMEM || eb == XS_ERR_NOMEM || ev->nomem)
                         goto nomem;
                 if (ea == XS_OK) {

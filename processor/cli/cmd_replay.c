@@ -144,6 +144,24 @@ static void process_held(void *opaque, uint32_t part, void *item)
         held_free(h);
 }
 
+/* Hands h to the stepper (a late one is counted and freed) and processes what it allows.
+ * Returns 0, or -1 out of memory (said). */
+static int push_held(struct xs_stepper *st, struct xs_engine *eng, uint32_t part,
+                     struct held_event *h)
+{
+        int pr = xs_stepper_push(st, part, h->ev->event_time, h, sizeof(*h));
+        if (pr != 0)
+                held_free(h);
+        if (pr == 1)
+                xs_engine_count_late(eng);
+        if (pr < 0) {
+                fprintf(stderr, "xsell replay: out of memory\n");
+                return -1;
+        }
+        xs_stepper_run(st);
+        return 0;
+}
+
 /* --interleave: the events of each partition in their order, the partitions in a random
  * order (seeded), up to XS_INTERLEAVE_AHEAD events read ahead: how a consumer of several
  * partitions may see them. The offers must not change. */
@@ -432,16 +450,8 @@ int xs_cmd_replay(int argc, char **argv)
                         ah.head[k] = (ah.head[k] + 1) % ah.cap;
                         ah.n[k]--;
                         ah.total--;
-                        int pr = xs_stepper_push(stepper, k, h->ev->event_time, h, sizeof(*h));
-                        if (pr != 0)
-                                held_free(h);
-                        if (pr == 1)
-                                xs_engine_count_late(eng);
-                        if (pr < 0) {
-                                fprintf(stderr, "xsell replay: out of memory\n");
+                        if (push_held(stepper, eng, k, h) != 0)
                                 goto out;
-                        }
-                        xs_stepper_run(stepper);
                         continue;
                 }
                 if (records >= max_events) {
@@ -487,26 +497,16 @@ int xs_cmd_replay(int argc, char **argv)
                                 goto out;
                         }
                         h->position = rec.position;
-                        uint32_t part = n_parts > 1 ? xs_murmur2_partition(h->ev->customer_id,
-                                                                           n_parts)
-                                                    : 0;
+                        uint32_t part =
+                            n_parts > 1 ? xs_murmur2_partition(h->ev->customer_id, n_parts) : 0;
                         if (interleave) {
                                 size_t at = (ah.head[part] + ah.n[part]) % ah.cap;
                                 ah.q[part][at] = h;
                                 ah.n[part]++;
                                 ah.total++;
                         } else {
-                                int pr = xs_stepper_push(stepper, part, h->ev->event_time, h,
-                                                         sizeof(*h));
-                                if (pr != 0)
-                                        held_free(h);
-                                if (pr == 1)
-                                        xs_engine_count_late(eng);
-                                if (pr < 0) {
-                                        fprintf(stderr, "xsell replay: out of memory\n");
+                                if (push_held(stepper, eng, part, h) != 0)
                                         goto out;
-                                }
-                                xs_stepper_run(stepper);
                         }
                 }
                 if (r.nomem) {

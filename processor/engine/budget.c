@@ -30,10 +30,10 @@ static uint64_t dedup_bytes(const struct xs_engine *eng)
 static uint64_t rest_bytes(const struct xs_engine *eng)
 {
         uint64_t dedup = dedup_bytes(eng);
-        return sizeof(*eng) + xs_window_bytes(eng->window) + xs_stepped_bytes(eng) + xs_intern_bytes(eng->products) +
-               xs_catalog_bytes(eng->catalog) + xs_reorder_bytes(eng->reorder) +
-               eng->cap_timers * sizeof(struct xs_timer) + dedup + eng->cand_bytes +
-               eng->cap_scratch * sizeof(*eng->scratch);
+        return sizeof(*eng) + xs_window_bytes(eng->window) + xs_stepped_bytes(eng) +
+               xs_intern_bytes(eng->products) + xs_catalog_bytes(eng->catalog) +
+               xs_reorder_bytes(eng->reorder) + eng->cap_timers * sizeof(struct xs_timer) + dedup +
+               eng->cand_bytes + eng->cap_scratch * sizeof(*eng->scratch);
 }
 
 uint64_t xs_budget_bytes(const struct xs_engine *eng)

@@ -760,4 +760,3 @@ void xs_engine_foreach_product(struct xs_engine *eng,
                         cb(opaque, s);
         }
 }
-

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "engine/window.h"
+
 #define XS_FR_MAX_PARTS 65536u
 
 struct held {
@@ -15,7 +17,7 @@ struct held {
 struct part {
         int on, idle;
         int64_t time, sealed;
-        int64_t done; /* the sealed point the caller has sealed the engine's stage to */
+        int64_t done;   /* the sealed point the caller has sealed the engine's stage to */
         struct held *q; /* ring */
         size_t head, n, cap;
 };
@@ -27,15 +29,9 @@ struct xs_frontier {
         size_t held, held_bytes;
 };
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-        int64_t q = a / b;
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 int64_t xs_frontier_pane_floor(const struct xs_frontier *fr, int64_t t)
 {
-        return floor_div(t, fr->pane) * fr->pane;
+        return xs_floor_div(t, fr->pane) * fr->pane;
 }
 
 struct xs_frontier *xs_frontier_new(int64_t pane_ms, int64_t lateness_ms)
@@ -84,7 +80,8 @@ static struct part *get(struct xs_frontier *fr, uint32_t part)
                 if (!np)
                         return NULL;
                 for (uint32_t i = fr->n_parts; i < n; i++)
-                        np[i] = (struct part){.time = INT64_MIN, .sealed = INT64_MIN, .done = INT64_MIN};
+                        np[i] = (struct part){
+                            .time = INT64_MIN, .sealed = INT64_MIN, .done = INT64_MIN};
                 fr->parts = np;
                 fr->n_parts = n;
         }

@@ -58,7 +58,7 @@ struct sealed_pane {
 struct stage_part {
         struct xs_window *w;
         struct learned *learned; /* by (pane, product), in learning order */
-        int64_t added_upto; /* the newest end of a pane added for it (repeats are older) */
+        int64_t added_upto;      /* the newest end of a pane added for it (repeats are older) */
 };
 
 struct xs_stepped {
@@ -74,15 +74,9 @@ struct xs_stepped {
         struct xs_engine *eng;
 };
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-        int64_t q = a / b;
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 static int64_t pane_floor(const struct xs_engine *eng, int64_t t)
 {
-        return floor_div(t, eng->p->window_pane) * eng->p->window_pane;
+        return xs_floor_div(t, eng->p->window_pane) * eng->p->window_pane;
 }
 
 static void learned_free(struct learned *l)
@@ -223,8 +217,8 @@ static void stage_close(void *opaque, const struct xs_window_pane *pane)
         for (l = part->learned; prod && l; l = l->hh.next) {
                 if (l->pane != d.pane_start)
                         continue;
-                prod[n_prod++] = (struct xs_pane_product){l->id, l->category, l->brand, l->label,
-                                                          l->price, {0}};
+                prod[n_prod++] =
+                    (struct xs_pane_product){l->id, l->category, l->brand, l->label, l->price, {0}};
                 memcpy(prod[n_prod - 1].currency, l->currency, XS_CURRENCY_LEN);
         }
         d.products = prod;
@@ -551,7 +545,8 @@ unsigned char *xs_pane_delta_encode(const struct xs_pane_delta *d, size_t *len)
 {
         size_t n = 4 + 16 + 8 * XS_REL_COUNT + 4;
         for (size_t i = 0; i < d->n_entries; i++) {
-                size_t la = strlen(d->entries[i].a), lb = d->entries[i].b ? strlen(d->entries[i].b) : 0;
+                size_t la = strlen(d->entries[i].a),
+                       lb = d->entries[i].b ? strlen(d->entries[i].b) : 0;
                 if (la == 0 || la > 65535 || lb > 65535)
                         return NULL;
                 n += 4 + la + lb + 4 * XS_REL_COUNT;
@@ -608,6 +603,33 @@ unsigned char *xs_pane_delta_encode(const struct xs_pane_delta *d, size_t *len)
         return buf;
 }
 
+/* A length-prefixed string at *q within end: checks it (no NUL inside; not empty when
+ * required), adds its bytes + 1 to *strings and skips it. 0, or -1 when malformed. */
+static int skip_str(const unsigned char **q, const unsigned char *end, int required,
+                    size_t *strings)
+{
+        if (end - *q < 2)
+                return -1;
+        size_t l = (size_t)get_u(q, 2);
+        if ((required && l == 0) || (size_t)(end - *q) < l || memchr(*q, 0, l))
+                return -1;
+        *q += l;
+        *strings += l + 1;
+        return 0;
+}
+
+/* Copies a string checked by skip_str to *s as a C string (NULL when empty and not required). */
+static const char *take_str(const unsigned char **p, char **s, int required)
+{
+        size_t l = (size_t)get_u(p, 2);
+        char *out = *s;
+        memcpy(out, *p, l);
+        out[l] = '\0';
+        *p += l;
+        *s += l + 1;
+        return required || l ? out : NULL;
+}
+
 /* Decoding copies each id into a NUL-terminated string: one allocation for the entries, the
  * products and their strings together (freed with free((void *)d->entries)). */
 int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_delta *d)
@@ -628,15 +650,9 @@ int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_de
         size_t strings = 0;
         const unsigned char *q = p;
         for (uint64_t i = 0; i < n; i++) {
-                for (int k = 0; k < 2; k++) {
-                        if (end - q < 2)
+                for (int k = 0; k < 2; k++)
+                        if (skip_str(&q, end, k == 0, &strings) != 0)
                                 return -1;
-                        size_t l = (size_t)get_u(&q, 2);
-                        if ((k == 0 && l == 0) || (size_t)(end - q) < l || memchr(q, 0, l))
-                                return -1;
-                        q += l;
-                        strings += l + 1;
-                }
                 if ((size_t)(end - q) < 4 * XS_REL_COUNT)
                         return -1;
                 q += 4 * XS_REL_COUNT;
@@ -647,15 +663,9 @@ int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_de
         if (np > (size_t)(end - q) / (8 + 8 + XS_CURRENCY_LEN))
                 return -1;
         for (uint64_t i = 0; i < np; i++) {
-                for (int k = 0; k < 4; k++) {
-                        if (end - q < 2)
+                for (int k = 0; k < 4; k++)
+                        if (skip_str(&q, end, k == 0, &strings) != 0)
                                 return -1;
-                        size_t l = (size_t)get_u(&q, 2);
-                        if ((k == 0 && l == 0) || (size_t)(end - q) < l || memchr(q, 0, l))
-                                return -1;
-                        q += l;
-                        strings += l + 1;
-                }
                 if ((size_t)(end - q) < 8 + XS_CURRENCY_LEN)
                         return -1;
                 q += 8 + XS_CURRENCY_LEN;
@@ -670,17 +680,8 @@ int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_de
         char *s = (char *)(prods + np);
         for (uint64_t i = 0; i < n; i++) {
                 struct xs_pane_entry *e = &entries[i];
-                for (int k = 0; k < 2; k++) {
-                        size_t l = (size_t)get_u(&p, 2);
-                        memcpy(s, p, l);
-                        s[l] = '\0';
-                        p += l;
-                        if (k == 0)
-                                e->a = s;
-                        else
-                                e->b = l ? s : NULL;
-                        s += l + 1;
-                }
+                e->a = take_str(&p, &s, 1);
+                e->b = take_str(&p, &s, 0);
                 for (int r = 0; r < XS_REL_COUNT; r++)
                         e->rel[r] = (int32_t)(uint32_t)get_u(&p, 4);
         }
@@ -688,14 +689,8 @@ int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_de
         for (uint64_t i = 0; i < np; i++) {
                 struct xs_pane_product *pr = &prods[i];
                 const char **f[4] = {&pr->id, &pr->category, &pr->brand, &pr->category_label};
-                for (int k = 0; k < 4; k++) {
-                        size_t l = (size_t)get_u(&p, 2);
-                        memcpy(s, p, l);
-                        s[l] = '\0';
-                        p += l;
-                        *f[k] = (k == 0 || l) ? s : NULL;
-                        s += l + 1;
-                }
+                for (int k = 0; k < 4; k++)
+                        *f[k] = take_str(&p, &s, k == 0);
                 pr->price = (int64_t)get_u(&p, 8);
                 memcpy(pr->currency, p, XS_CURRENCY_LEN);
                 pr->currency[XS_CURRENCY_LEN - 1] = '\0';

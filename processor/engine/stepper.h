@@ -28,10 +28,10 @@ struct xs_stepper_ops {
 };
 
 struct xs_stepper_stats {
-        uint64_t late;        /* events late in their own partition */
-        uint64_t held_max;    /* the most events held at once */
-        uint64_t steps;       /* steps taken */
-        uint64_t idle_seals;  /* partitions marked idle to let the step move */
+        uint64_t late;       /* events late in their own partition */
+        uint64_t held_max;   /* the most events held at once */
+        uint64_t steps;      /* steps taken */
+        uint64_t idle_seals; /* partitions marked idle to let the step move */
         uint64_t oom;
 };
 

@@ -366,11 +366,6 @@ struct xs_window {
         struct xs_window_stats st;
 };
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-        int64_t q = a / b;
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
 
 struct xs_window *xs_window_new(const struct xs_window_params *p)
 {
@@ -649,7 +644,7 @@ static void pane_unlink(struct xs_window *w, struct xs_window_pane *pane)
 
 static struct xs_window_pane *pane_get(struct xs_window *w, int64_t t)
 {
-        int64_t index = floor_div(t, w->p.pane_ms);
+        int64_t index = xs_floor_div(t, w->p.pane_ms);
         size_t slot = (size_t)(((index % (int64_t)w->ring_size) + (int64_t)w->ring_size) %
                                (int64_t)w->ring_size);
         struct xs_window_pane *pane = w->ring[slot];
@@ -819,13 +814,13 @@ void xs_window_advance(struct xs_window *w, int64_t watermark)
         if (watermark <= w->watermark)
                 return;
         w->watermark = watermark;
-        int64_t close_below = floor_div(watermark, w->p.pane_ms); /* panes ending <= wm */
+        int64_t close_below = xs_floor_div(watermark, w->p.pane_ms); /* panes ending <= wm */
         if (close_below <= w->closed_below)
                 return;
         w->closed_below = close_below;
         /* expire: pane end <= watermark - window */
         int64_t expire_below =
-            w->p.unbounded ? INT64_MIN : floor_div(watermark - w->p.window_ms, w->p.pane_ms);
+            w->p.unbounded ? INT64_MIN : xs_floor_div(watermark - w->p.window_ms, w->p.pane_ms);
         /* close: from the first open pane, so the work is the panes closed now */
         struct xs_window_pane *pane = w->open_head;
         while (pane && pane->index < close_below) {

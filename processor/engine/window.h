@@ -27,6 +27,13 @@
 
 #include "xsell/common.h"
 
+/* a / b rounded towards minus infinity (b > 0): the pane index of a time. */
+static inline int64_t xs_floor_div(int64_t a, int64_t b)
+{
+        int64_t q = a / b;
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
 struct xs_window_params {
         int64_t pane_ms;
         int64_t window_ms;
