@@ -149,6 +149,9 @@ int xs_engine_seal(struct xs_engine *eng, uint32_t part, int64_t upto,
  * for a repeat (a pane of part at or before one already added: counted, ignored), -1 out of
  * memory. A pane that ends at or before the current step is folded at once, counted late. */
 int xs_engine_pane_add(struct xs_engine *eng, uint32_t part, const struct xs_pane_delta *d);
+/* part changed hands (revoked, then perhaps assigned again): the panes it seals from now on are
+ * new increments, not repeats of those added before. */
+void xs_engine_pane_reset(struct xs_engine *eng, uint32_t part);
 /* Moves the visible step forward to g (a pane boundary; never back): folds the added panes
  * that end at or before g, expires what leaves the window, fires every timer due by g. */
 void xs_engine_step(struct xs_engine *eng, int64_t g);

@@ -63,6 +63,8 @@ struct xs_product {
 /* Deep copies of decoded records, for readers that hand out owned records.
  * xs_event_copy: returns a new event that owns all its memory; free with xs_event_free(). */
 struct xs_event *xs_event_copy(const struct xs_event *ev);
+/* The bytes xs_event_copy(ev) allocates. */
+size_t xs_event_size(const struct xs_event *ev);
 void xs_event_free(struct xs_event *ev);
 struct xs_product *xs_product_copy(const struct xs_product *p);
 void xs_product_free(struct xs_product *p);

@@ -422,6 +422,13 @@ static size_t sealed_bytes(const struct sealed_pane *sp)
         return sizeof(*sp) + sp->n * sizeof(*sp->e) + sp->n_prod * (sizeof(*sp->prod) + 64);
 }
 
+void xs_engine_pane_reset(struct xs_engine *eng, uint32_t part)
+{
+        struct xs_stepped *s = eng->stepped;
+        if (s && part < s->n_parts)
+                s->parts[part].added_upto = INT64_MIN;
+}
+
 int xs_engine_pane_add(struct xs_engine *eng, uint32_t part, const struct xs_pane_delta *d)
 {
         struct xs_stepped *s = eng->stepped;

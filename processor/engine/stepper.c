@@ -148,6 +148,23 @@ void xs_stepper_idle(struct xs_stepper *st, uint32_t part, int idle)
         xs_frontier_set_idle(st->fr, part, idle);
 }
 
+size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part)
+{
+        if (!xs_frontier_has(st->fr, part))
+                return 0;
+        size_t n = xs_frontier_held_part(st->fr, part);
+        xs_frontier_remove(st->fr, part, st->ops.free_item);
+        if (xs_engine_seal(st->eng, part, XS_MAX_DEADLINE, on_sealed, st) != 0)
+                st->st.oom++;
+        xs_engine_pane_reset(st->eng, part);
+        return n;
+}
+
+int64_t xs_stepper_step(const struct xs_stepper *st)
+{
+        return st->step;
+}
+
 void xs_stepper_finish(struct xs_stepper *st, int64_t end)
 {
         uint32_t n = xs_frontier_parts(st->fr);

@@ -51,6 +51,12 @@ int xs_stepper_push(struct xs_stepper *st, uint32_t part, int64_t t, void *item,
 void xs_stepper_run(struct xs_stepper *st);
 /* Marks part idle (it no longer holds the step back; counted) or active. */
 void xs_stepper_idle(struct xs_stepper *st, uint32_t part, int idle);
+/* part leaves (revoked): its held items are dropped (free_item; they are read again by its next
+ * owner) and what it staged is sealed and folded here, so nothing it counted is lost. Returns
+ * how many items were dropped. */
+size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part);
+/* The step reached (event time; INT64_MIN before the first). */
+int64_t xs_stepper_step(const struct xs_stepper *st);
 /* End of input: seals everything, steps to end (event time; e.g. the newest event time plus a
  * drain period) and processes every held event. */
 void xs_stepper_finish(struct xs_stepper *st, int64_t end);

@@ -3,7 +3,7 @@
  * Making what the Kafka runtime processed durable, every commit.interval, on revocation and at
  * shutdown.
  *
- *  - at_least_once: an input offset is stored only after its record was processed, and offsets
+ *  - at_least_once: an input offset counts only after its record was processed, and offsets
  *    are committed only after the producer has been flushed, i.e. after every record derived
  *    from them was acknowledged. A crash re-delivers what was not committed; offer ids are
  *    deterministic, so downstream can drop the repeats.
@@ -19,35 +19,28 @@
 #include <stdio.h>
 
 #include "kafka/commit.h"
+#include "kafka/hold.h"
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
 #include "kafka/produce.h"
 #include "util/log.h"
-
-static int positions(struct xs_rt *rt, rd_kafka_topic_partition_list_t **out)
-{
-        rd_kafka_topic_partition_list_t *assigned = NULL;
-        if (rd_kafka_assignment(rt->consumer, &assigned) != RD_KAFKA_RESP_ERR_NO_ERROR)
-                return -1;
-        rd_kafka_position(rt->consumer, assigned);
-        *out = assigned;
-        return 0;
-}
 
 static int txn_commit(struct xs_rt *rt)
 {
         int timeout = (int)(rt->p->shutdown_timeout > 0 ? rt->p->shutdown_timeout : 30000);
         for (int attempt = 0; attempt < 10 && !rt->fatal; attempt++) {
                 rd_kafka_error_t *error = NULL;
-                rd_kafka_topic_partition_list_t *offs = NULL;
-                if (positions(rt, &offs) == 0) {
+                /* the offsets after the records processed (not the consumer's position:
+                 * records held for their panes are read but not processed, hold.c) */
+                rd_kafka_topic_partition_list_t *offs = xs_rt_done_offsets(rt);
+                if (offs->cnt) {
                         rd_kafka_consumer_group_metadata_t *cgmd =
                             rd_kafka_consumer_group_metadata(rt->consumer);
                         error =
                             rd_kafka_send_offsets_to_transaction(rt->producer, offs, cgmd, timeout);
                         rd_kafka_consumer_group_metadata_destroy(cgmd);
-                        rd_kafka_topic_partition_list_destroy(offs);
                 }
+                rd_kafka_topic_partition_list_destroy(offs);
                 if (!error)
                         error = rd_kafka_commit_transaction(rt->producer, timeout);
                 if (!error) {
@@ -107,7 +100,10 @@ int xs_rt_commit_now(struct xs_rt *rt)
         }
         if (rt->fatal)
                 return -1;
-        rd_kafka_resp_err_t err = rd_kafka_commit(rt->consumer, NULL, 0);
+        rd_kafka_topic_partition_list_t *offs = xs_rt_done_offsets(rt);
+        rd_kafka_resp_err_t err =
+            offs->cnt ? rd_kafka_commit(rt->consumer, offs, 0) : RD_KAFKA_RESP_ERR__NO_OFFSET;
+        rd_kafka_topic_partition_list_destroy(offs);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
                 if (!rt->o->quiet)
                         xs_log_kv(XS_LOG_WARN, "commit",

@@ -57,7 +57,12 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
         X(restore_skipped,                                                                         \
           "partitions not restored: committed offset beyond the log end, or end unknown")          \
         X(rebalances, "partition assignments and revocations")                                     \
-        X(customers_dropped, "customers dropped with a revoked partition")
+        X(customers_dropped, "customers dropped with a revoked partition")                         \
+        X(events_held, "input events held until the panes they need were sealed")                  \
+        X(held_bytes_max, "the most bytes of input held at once (window.max_held_bytes)")          \
+        X(partitions_paused, "partitions paused while window.max_held_bytes was reached")          \
+        X(partitions_idle_sealed, "partitions that stopped holding panes back (window.idle_seal)") \
+        X(held_dropped, "held events dropped with a revoked partition (read again by the owner)")
 
 struct xs_rt_stats {
 #define XS_RT_FIELD(name, help) uint64_t name;

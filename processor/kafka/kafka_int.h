@@ -20,6 +20,7 @@ struct xs_engine;
 struct xs_obs;
 struct xs_registry;
 struct xs_rt_bad_id;
+struct xs_stepper;
 
 /* A record of the open transaction, kept to produce it again if the broker aborts it
  * (exactly-once, see commit.c). */
@@ -72,6 +73,14 @@ struct xs_rt {
         const char *cur_event_id;
         int64_t cur_event_time;
         rd_kafka_headers_t *cur_hdrs;
+        /* window.visibility=sealed (hold.c): the stepper holding input until its panes are
+         * sealed; per partition, the offset after the last record processed (-1: none since
+         * assigned), whether it is paused, and since when it is at its end (0: not) */
+        struct xs_stepper *stepper;
+        int64_t done_off[1024];
+        unsigned char paused[1024];
+        double eof_since[1024];
+        int64_t max_time; /* the newest accepted event time (the drain counts from it) */
         struct xs_rt_stats st;
         struct xs_dead_log dlog; /* dead letters in the log (dead_log.h) */
         struct xs_obs *obs;      /* metrics, health, debug views (obs.c) */

@@ -25,6 +25,7 @@
 
 #include "kafka/commit.h"
 #include "kafka/decode.h"
+#include "kafka/hold.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
@@ -47,6 +48,14 @@ static int restore_cmp(const void *x, const void *y)
         const struct restore_rec *a = x, *b = y;
         if (a->ev->event_time != b->ev->event_time)
                 return a->ev->event_time < b->ev->event_time ? -1 : 1;
+        if (a->partition != b->partition)
+                return a->partition < b->partition ? -1 : 1;
+        return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+static int restore_cmp_offset(const void *x, const void *y)
+{
+        const struct restore_rec *a = x, *b = y;
         if (a->partition != b->partition)
                 return a->partition < b->partition ? -1 : 1;
         return a->offset < b->offset ? -1 : a->offset > b->offset;
@@ -242,9 +251,23 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
         free(done);
         rd_kafka_consumer_close(rc);
         rd_kafka_destroy(rc);
-        qsort(recs, n, sizeof(*recs), restore_cmp);
+        qsort(recs, n, sizeof(*recs), rt->stepper ? restore_cmp_offset : restore_cmp);
         rt->restoring = 1;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; rt->stepper && i < n; i++) {
+                /* window.visibility=sealed: each partition in its order, through the stepper
+                 * as when they were first processed; those still held afterwards are processed
+                 * in their turn with their outputs discarded (hold.c) */
+                if ((i & 1023) == 0)
+                        xs_obs_restore_progress(rt, "replayed", (int64_t)i);
+                if (xs_rt_hold_restored(rt, recs[i].partition, recs[i].offset, recs[i].ev) != 0) {
+                        xs_rt_set_fatal(rt, "%s", "restore: out of memory");
+                        for (size_t k = i + 1; k < n; k++)
+                                xs_event_free(recs[k].ev);
+                        break;
+                }
+                xs_rt_hold_run(rt);
+        }
+        for (size_t i = 0; !rt->stepper && i < n; i++) {
                 if ((i & 1023) == 0)
                         xs_obs_restore_progress(rt, "replayed", (int64_t)i);
                 /* in event-time order: the replayed events move time themselves */
@@ -308,6 +331,7 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         if (parts->elems[i].partition >= 0 && parts->elems[i].partition < 1024) {
                                 assigned_set(rt, parts->elems[i].partition, 1);
                                 rt->at_eof[parts->elems[i].partition] = 0;
+                                xs_rt_hold_assign(rt, parts->elems[i].partition);
                         }
                 if (cooperative) {
                         rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
@@ -336,6 +360,7 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 xs_rt_commit_now(rt);
         }
         for (int i = 0; i < parts->cnt; i++) {
+                xs_rt_hold_revoke(rt, parts->elems[i].partition);
                 rt->st.customers_dropped +=
                     xs_engine_drop_tag(rt->eng, (uint32_t)parts->elems[i].partition);
                 assigned_set(rt, parts->elems[i].partition, 0);

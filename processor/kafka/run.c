@@ -25,6 +25,7 @@
 #include "kafka/catalog_feed.h"
 #include "kafka/commit.h"
 #include "kafka/decode.h"
+#include "kafka/hold.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
@@ -88,18 +89,28 @@ static void trigger_end(struct xs_rt *rt)
         rt->cur_event_id = NULL;
 }
 
-static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
+/* Returns 1 when m was taken (held: see hold.h), else 0. */
+static int handle_event(struct xs_rt *rt, rd_kafka_message_t *m)
 {
         char err[512];
         const char *stage;
         struct xs_event ev;
         rt->st.consumed++;
         rt->consumed_bytes += m->len + m->key_len;
+        if (m->partition < 0 || m->partition >= 1024) {
+                xs_rt_set_fatal(rt, "%s", "input partitions numbered 1024 or above are not supported");
+                return 0;
+        }
         if (xs_rt_txn_begin(rt) != 0)
-                return;
+                return 0;
         xs_err_t e = xs_rt_decode_event(rt, m, &ev, &stage, err, sizeof(err));
         if (e == XS_ERR_RETRY)
-                return; /* stopping while the registry is down: not processed, not stored */
+                return 0; /* stopping while the registry is down: not processed, not stored */
+        if (rt->stepper) { /* window.visibility=sealed: processed when its panes are sealed */
+                int taken = xs_rt_hold_record(rt, m, e, &ev, stage, err);
+                xs_rt_hold_run(rt);
+                return taken;
+        }
         if (e == XS_OK) {
                 xs_engine_set_tag(rt->eng, (uint32_t)m->partition);
                 trigger_begin(rt, m, &ev);
@@ -107,21 +118,20 @@ static void handle_event(struct xs_rt *rt, const rd_kafka_message_t *m)
                 trigger_end(rt);
                 if (e == XS_ERR_NOMEM) {
                         xs_rt_set_fatal(rt, "engine: %s", err);
-                        return;
+                        return 0;
                 }
                 /* only an event the engine accepted moves its partition's time: a rejected one
                  * (say, dated in the year 9000) would make every later event late */
-                if (e == XS_OK && m->partition >= 0 && m->partition < 1024 &&
-                    ev.event_time > rt->part_max[m->partition])
+                if (e == XS_OK && ev.event_time > rt->part_max[m->partition])
                         rt->part_max[m->partition] = ev.event_time;
         }
         if (e != XS_OK)
                 xs_rt_dead_letter(rt, m, stage, e, err);
         else
                 xs_dead_log_ok(&rt->dlog);
-        /* processed (or dead-lettered): its offset may be committed with what it produced
-         * (stores m->offset + 1; no allocation on this per-record path) */
-        rd_kafka_offset_store(m->rkt, m->partition, m->offset);
+        /* processed (or dead-lettered): its offset may be committed with what it produced */
+        rt->done_off[m->partition] = m->offset + 1;
+        return 0;
 }
 
 /* ---- stream time -------------------------------------------------------------------- */
@@ -357,6 +367,10 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         rt->codec = xs_codec_new(err, sizeof(err));
         if (rt->eng)
                 xs_engine_set_external_clock(rt->eng, 1);
+        if (rt->eng && xs_rt_hold_init(rt) != 0) {
+                xs_log(XS_LOG_ERROR, "run", "out of memory");
+                goto out;
+        }
         rt->stream_time = INT64_MIN;
         for (int i = 0; i < 1024; i++)
                 rt->part_max[i] = INT64_MIN;
@@ -507,11 +521,12 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         int32_t part = m->partition;
                         if (!m->err) {
                                 double t0 = xs_rt_now();
-                                handle_event(rt, m);
+                                if (handle_event(rt, m))
+                                        m = NULL; /* held for its dead letter (hold.c) */
                                 xs_obs_latency(rt, xs_rt_now() - t0);
                                 rt->last_input = xs_rt_now();
                                 if (part >= 0 && part < 1024) {
-                                        if (rt->at_eof[part])
+                                        if (rt->at_eof[part] && !rt->stepper)
                                                 hold_idle_partitions(rt, part);
                                         rt->at_eof[part] = 0;
                                 }
@@ -523,9 +538,13 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         } else if (!opts->quiet) {
                                 xs_kafka_log_consumer_error(rt->consumer, m, "run");
                         }
-                        rd_kafka_message_destroy(m);
+                        if (m)
+                                rd_kafka_message_destroy(m);
                 }
-                advance_stream_time(rt);
+                if (rt->stepper)
+                        xs_rt_hold_tick(rt);
+                else
+                        advance_stream_time(rt);
                 rd_kafka_poll(rt->producer, 0);
                 xs_dead_log_tick(&rt->dlog, xs_rt_now());
                 if (xs_rt_now() - rt->last_commit >= (double)p->commit_interval / 1000.0)
@@ -536,7 +555,12 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                 rt->last_input = xs_rt_now(); /* brokers away: wait again */
                                 continue;
                         }
-                        /* the input is finished: no partition holds stream time back now */
+                        /* the input is finished: no partition holds stream time back now,
+                         * everything held is processed (and the demo's drain fires) */
+                        if (rt->stepper) {
+                                xs_rt_hold_finish(rt, opts->drain_ms);
+                                break;
+                        }
                         memset(rt->eof_hold_until, 0, sizeof(rt->eof_hold_until));
                         advance_stream_time(rt);
                         break;
@@ -544,7 +568,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         }
         xs_obs_final(rt); /* not ready from here on: shutting down */
         /* the input is finished (idle exit): let what would be due by then fire */
-        if (!rt->fatal && opts->drain_ms > 0 && rt->stream_time != INT64_MIN &&
+        if (!rt->stepper && !rt->fatal && opts->drain_ms > 0 && rt->stream_time != INT64_MIN &&
             !(opts->stop && *opts->stop)) {
                 xs_engine_advance(rt->eng, rt->stream_time + p->allowed_lateness + opts->drain_ms);
                 rd_kafka_poll(rt->producer, 0);
@@ -586,6 +610,7 @@ out:
         free(rt->txn);
         free(rt->hdr_names_buf);
         free(rt->buf);
+        xs_rt_hold_destroy(rt);
         xs_engine_destroy(rt->eng);
         xs_codec_destroy(rt->codec);
         xs_registry_destroy(rt->reg);

@@ -23,7 +23,7 @@ static char *put(char **cursor, const char *s)
         return dst;
 }
 
-struct xs_event *xs_event_copy(const struct xs_event *ev)
+size_t xs_event_size(const struct xs_event *ev)
 {
         size_t size = sizeof(*ev) + ev->n_items * sizeof(struct xs_line_item);
         size += slen(ev->event_id) + slen(ev->customer_id) + slen(ev->session_id) +
@@ -31,6 +31,12 @@ struct xs_event *xs_event_copy(const struct xs_event *ev)
         for (size_t i = 0; i < ev->n_items; i++)
                 size += slen(ev->items[i].product_id) + slen(ev->items[i].category) +
                         slen(ev->items[i].brand) + slen(ev->items[i].category_label);
+        return size;
+}
+
+struct xs_event *xs_event_copy(const struct xs_event *ev)
+{
+        size_t size = xs_event_size(ev);
         struct xs_event *copy = malloc(size);
         if (!copy)
                 return NULL;
