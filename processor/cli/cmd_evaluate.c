@@ -284,9 +284,9 @@ int xs_cmd_evaluate(int argc, char **argv)
                 if (catalog && xs_cli_load_catalog(ee->eng, catalog, (enum xs_format)cat_fmt, NULL,
                                                    NULL, quiet || w) != 0)
                         goto out;
-                /* XSELL_EVALUATE_STEPPED=1: panes visible once sealed, as `replay
-                 * --partitions` sees the stream (issue 11, not yet the default) */
-                if (getenv("XSELL_EVALUATE_STEPPED") &&
+                /* window.visibility=sealed: panes visible once sealed, as `xsell run` and
+                 * `xsell replay` see the stream */
+                if (!strcmp(ev->p->window_visibility, "sealed") &&
                     !(steppers[w] = xs_stepper_new(ee->eng, NULL, NULL)))
                         goto nomem;
         }

@@ -245,7 +245,7 @@ int xs_cmd_replay(int argc, char **argv)
         uint64_t max_events = UINT64_MAX;
         uint32_t n_parts = 1;
         uint64_t interleave = 0;
-        int stepped = 0; /* --partitions or --interleave: sealed-pane visibility (issue 11) */
+        int stepped = 0; /* window.visibility=sealed (issue 11) */
         int opt;
         optind = 1;
         while ((opt = getopt_long(argc, argv, "f:c:o:qF:X:h", opts, NULL)) != -1) {
@@ -310,7 +310,6 @@ int xs_cmd_replay(int argc, char **argv)
                                 return 2;
                         }
                         n_parts = (uint32_t)v;
-                        stepped = 1;
                         break;
                 }
                 case 12: {
@@ -321,7 +320,6 @@ int xs_cmd_replay(int argc, char **argv)
                                 return 2;
                         }
                         interleave = interleave * 2654435761u + 0x9e3779b97f4a7c15ull;
-                        stepped = 1;
                         break;
                 }
                 case 'q':
@@ -408,11 +406,26 @@ int xs_cmd_replay(int argc, char **argv)
                 goto out;
         r.eng = eng;
         r.events_path = events_path;
+        stepped = !strcmp(xs_conf_params(conf)->window_visibility, "sealed");
+        if (!stepped && (n_parts > 1 || interleave)) {
+                fprintf(stderr, "xsell replay: --partitions and --interleave need "
+                                "window.visibility=sealed\n");
+                rc = 2;
+                goto out;
+        }
         struct xs_stepper_ops ops = {.process = process_held, .free_item = held_free};
         if (stepped && !(stepper = xs_stepper_new(eng, &ops, &r))) {
                 fprintf(stderr, "xsell replay: out of memory\n");
                 goto out;
         }
+        /* every partition takes part from the start, as a topic's do when `run` is assigned
+         * them: one that has delivered nothing yet holds the step back, so that its first
+         * events are processed on the same panes whenever they come */
+        for (uint32_t i = 0; stepper && i < n_parts; i++)
+                if (xs_stepper_add(stepper, i) != 0) {
+                        fprintf(stderr, "xsell replay: out of memory\n");
+                        goto out;
+                }
         if (interleave) {
                 ah.parts = n_parts;
                 ah.cap = XS_INTERLEAVE_AHEAD + 1;

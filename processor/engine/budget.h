@@ -15,7 +15,10 @@
  * Checked once per event (and per advance and catalog record), in O(1): every part keeps its
  * own total as it grows. Between two checks the state may pass the budget by what one event
  * adds: a 64 KiB string block of the product table, one customer's arrays up to their caps,
- * pane cells of existing pairs, a doubling of a table (the customer slots, an id hash). And
+ * pane cells of existing pairs, a doubling of a table (the customer slots, an id hash); with
+ * window.visibility=sealed, a step also folds whole sealed panes at once (their cells and
+ * learned products: one pane of the input's increments, held before as staged and sealed
+ * bytes, which count too). And
  * while over it, what cannot be refused (existing pairs counted in a new pane, existing
  * customers' arrays, timers) is made up for by evicting customers as new ones come. The
  * duplicate suppression is counted at its full dedup.capacity from the start (it cannot give

@@ -121,12 +121,17 @@ static void step_to(struct xs_stepper *st, int64_t g)
         st->st.steps++;
 }
 
-/* Moves the step one pane at a time up to limit, processing what each step releases: a timer
- * due between two steps fires at the first step past it, never later, whatever the limit. */
-static void advance(struct xs_stepper *st, int64_t limit)
+/* Moves the step one pane at a time as far as the partitions allow (and not past end; INT64_MAX:
+ * no end), processing what each step releases: a timer due between two steps fires at the
+ * first step past it, never later, whatever the limit. The limit is read again after each
+ * round of processing: the seals that processing performs are what move it. */
+static void advance(struct xs_stepper *st, int64_t end)
 {
         for (;;) {
                 process_ready(st);
+                int64_t limit = xs_frontier_limit(st->fr);
+                if (end != INT64_MAX && (limit == INT64_MAX || limit > end))
+                        limit = end;
                 if (limit == INT64_MIN || limit == INT64_MAX || limit <= st->step)
                         return;
                 int64_t next = st->step == INT64_MIN ? limit : st->step + st->pane;
@@ -138,7 +143,7 @@ static void advance(struct xs_stepper *st, int64_t limit)
 
 void xs_stepper_run(struct xs_stepper *st)
 {
-        advance(st, xs_frontier_limit(st->fr));
+        advance(st, INT64_MAX);
 }
 
 void xs_stepper_idle(struct xs_stepper *st, uint32_t part, int idle)
@@ -146,6 +151,14 @@ void xs_stepper_idle(struct xs_stepper *st, uint32_t part, int idle)
         if (idle && !xs_frontier_is_idle(st->fr, part))
                 st->st.idle_seals++;
         xs_frontier_set_idle(st->fr, part, idle);
+}
+
+int xs_stepper_add(struct xs_stepper *st, uint32_t part)
+{
+        if (xs_frontier_add(st->fr, part) != 0)
+                return -1;
+        xs_engine_set_tag(st->eng, part);
+        return st->eng->ingest ? 0 : -1;
 }
 
 size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part)

@@ -51,6 +51,10 @@ int xs_stepper_push(struct xs_stepper *st, uint32_t part, int64_t t, void *item,
 void xs_stepper_run(struct xs_stepper *st);
 /* Marks part idle (it no longer holds the step back; counted) or active. */
 void xs_stepper_idle(struct xs_stepper *st, uint32_t part, int idle);
+/* part takes part from now on (a topic's partition assigned, or replay's): it holds the step
+ * back until it delivers or is marked idle; its stage is made now, so that its memory is there
+ * before any event. Returns 0, or -1 out of memory. */
+int xs_stepper_add(struct xs_stepper *st, uint32_t part);
 /* part leaves (revoked): its held items are dropped (free_item; they are read again by its next
  * owner) and what it staged is sealed and folded here, so nothing it counted is lost. Returns
  * how many items were dropped. */

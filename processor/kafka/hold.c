@@ -332,8 +332,8 @@ void xs_rt_hold_assign(struct xs_rt *rt, int32_t part)
         rt->done_off[part] = -1;
         rt->paused[part] = 0;
         rt->eof_since[part] = 0;
-        if (rt->stepper)
-                xs_frontier_add(xs_stepper_frontier(rt->stepper), (uint32_t)part);
+        if (rt->stepper && xs_stepper_add(rt->stepper, (uint32_t)part) != 0)
+                xs_rt_set_fatal(rt, "%s", "out of memory");
 }
 
 void xs_rt_hold_revoke(struct xs_rt *rt, int32_t part)

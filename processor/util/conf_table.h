@@ -18,7 +18,7 @@
 #define XS_CONF_TABLE(X)                                                                           \
         X("window.size", window_size, DUR, "7d", 60000, 366 * XS_DAY_MS,                           \
           "Sliding co-occurrence window over event time; 0 is not allowed")                        \
-        X("window.pane", window_pane, DUR, "1h", 1000, 30 * XS_DAY_MS,                             \
+        X("window.pane", window_pane, DUR, "5m", 1000, 30 * XS_DAY_MS,                             \
           "Pane length: counts are exact at this granularity; must divide window.size")            \
         X("window.allowed_lateness", allowed_lateness, DUR, "10m", 0, 7 * XS_DAY_MS,               \
           "Events older than the newest event time minus this are late: counted and skipped")      \
