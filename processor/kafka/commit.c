@@ -32,7 +32,7 @@ static int txn_commit(struct xs_rt *rt)
                 rd_kafka_error_t *error = NULL;
                 /* the offsets after the records processed (not the consumer's position:
                  * records held for their panes are read but not processed, hold.c) */
-                rd_kafka_topic_partition_list_t *offs = xs_rt_done_offsets(rt);
+                rd_kafka_topic_partition_list_t *offs = xs_rt_done_offsets(rt, 0);
                 if (offs->cnt) {
                         rd_kafka_consumer_group_metadata_t *cgmd =
                             rd_kafka_consumer_group_metadata(rt->consumer);
@@ -100,9 +100,12 @@ int xs_rt_commit_now(struct xs_rt *rt)
         }
         if (rt->fatal)
                 return -1;
-        rd_kafka_topic_partition_list_t *offs = xs_rt_done_offsets(rt);
+        /* only what moved: a commit waits for the group coordinator, which may be away */
+        rd_kafka_topic_partition_list_t *offs = xs_rt_done_offsets(rt, 1);
         rd_kafka_resp_err_t err =
             offs->cnt ? rd_kafka_commit(rt->consumer, offs, 0) : RD_KAFKA_RESP_ERR__NO_OFFSET;
+        if (!err)
+                xs_rt_done_committed(rt, offs);
         rd_kafka_topic_partition_list_destroy(offs);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
                 if (!rt->o->quiet)

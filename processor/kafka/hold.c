@@ -103,7 +103,7 @@ static void process(void *opaque, uint32_t part, void *item)
 int xs_rt_hold_init(struct xs_rt *rt)
 {
         for (int i = 0; i < 1024; i++)
-                rt->done_off[i] = -1;
+                rt->done_off[i] = rt->committed_off[i] = -1;
         rt->max_time = INT64_MIN;
         if (strcmp(rt->p->window_visibility, "sealed") != 0)
                 return 0;
@@ -329,7 +329,7 @@ void xs_rt_hold_assign(struct xs_rt *rt, int32_t part)
 {
         if (part < 0 || part >= 1024)
                 return;
-        rt->done_off[part] = -1;
+        rt->done_off[part] = rt->committed_off[part] = -1;
         rt->paused[part] = 0;
         rt->eof_since[part] = 0;
         if (rt->stepper && xs_stepper_add(rt->stepper, (uint32_t)part) != 0)
@@ -340,7 +340,7 @@ void xs_rt_hold_revoke(struct xs_rt *rt, int32_t part)
 {
         if (part < 0 || part >= 1024)
                 return;
-        rt->done_off[part] = -1;
+        rt->done_off[part] = rt->committed_off[part] = -1;
         rt->paused[part] = 0;
         rt->eof_since[part] = 0;
         if (rt->stepper) {
@@ -349,14 +349,23 @@ void xs_rt_hold_revoke(struct xs_rt *rt, int32_t part)
         }
 }
 
-rd_kafka_topic_partition_list_t *xs_rt_done_offsets(struct xs_rt *rt)
+rd_kafka_topic_partition_list_t *xs_rt_done_offsets(struct xs_rt *rt, int only_new)
 {
         rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(rt->n_parts);
         for (int k = 0; k < rt->n_parts; k++) {
                 int32_t i = rt->parts[k];
-                if (rt->done_off[i] >= 0)
+                if (rt->done_off[i] >= 0 && (!only_new || rt->done_off[i] > rt->committed_off[i]))
                         rd_kafka_topic_partition_list_add(l, rt->p->topic_events, i)->offset =
                             rt->done_off[i];
         }
         return l;
+}
+
+void xs_rt_done_committed(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *l)
+{
+        for (int k = 0; k < l->cnt; k++) {
+                int32_t i = l->elems[k].partition;
+                if (i >= 0 && i < 1024 && l->elems[k].offset > rt->committed_off[i])
+                        rt->committed_off[i] = l->elems[k].offset;
+        }
 }

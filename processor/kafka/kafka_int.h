@@ -78,6 +78,7 @@ struct xs_rt {
          * assigned), whether it is paused, and since when it is at its end (0: not) */
         struct xs_stepper *stepper;
         int64_t done_off[1024];
+        int64_t committed_off[1024]; /* done_off as last committed (at-least-once) */
         unsigned char paused[1024];
         double eof_since[1024];
         int64_t max_time; /* the newest accepted event time (the drain counts from it) */

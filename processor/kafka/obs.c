@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "engine/inspect.h"
+#include "engine/stepper.h"
 #include "kafka/http.h"
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
@@ -109,6 +110,8 @@ static const struct {
  * commits, transactions, rebalances, restore, cap hits): not repeated under their own names. */
 static const char *const curated_engine[] = {"customers_live", "pairs_live", "watermark_ms"};
 static const char *const curated_rt[] = {"consumed",
+                                         "partitions_paused",
+                                         "held_bytes_max",
                                          "catalog_records",
                                          "delivery_failed",
                                          "commits",
@@ -310,6 +313,17 @@ static void render(struct xs_rt *rt)
                     xs_http_refused(ob->http));
         xs_prom_u64(w, "xsell_cap_hits_total", L("cap", "http.max_lag_partitions"),
                     ob->lag_omitted);
+        xs_prom_u64(w, "xsell_cap_hits_total", L("cap", "window.max_held_bytes"),
+                    rt->st.partitions_paused);
+        /* window.visibility=sealed: input read, held until its panes are sealed */
+        const struct xs_frontier *fr = rt->stepper ? xs_stepper_frontier(rt->stepper) : NULL;
+        xs_prom_family(w, "xsell_held_bytes", "gauge",
+                       "input held until its panes are sealed (window.max_held_bytes)");
+        xs_prom_u64(w, "xsell_held_bytes", NULL, fr ? xs_frontier_held_bytes(fr) : 0);
+        xs_prom_family(w, "xsell_held_bytes_max", "gauge", "the most input held at once");
+        xs_prom_u64(w, "xsell_held_bytes_max", NULL, rt->st.held_bytes_max);
+        xs_prom_family(w, "xsell_held_events", "gauge", "input events held now");
+        xs_prom_u64(w, "xsell_held_events", NULL, fr ? xs_frontier_held(fr) : 0);
 
         xs_obs_render_kafka(w, ob);
 

@@ -324,6 +324,11 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         rt->last_input = xs_rt_now();
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 reset_beyond_end(rt, parts);
+                /* every assigned partition holds the step back from now on, during the
+                 * restore too: one restored in full before the next must not move the step
+                 * past what the others' first events need (hold.c) */
+                for (int i = 0; i < parts->cnt; i++)
+                        xs_rt_hold_assign(rt, parts->elems[i].partition);
                 if (!rt->first_assignment_done && !strcmp(rt->p->state_restore, "replay"))
                         restore(rt, parts);
                 rt->first_assignment_done = 1;
@@ -331,7 +336,6 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         if (parts->elems[i].partition >= 0 && parts->elems[i].partition < 1024) {
                                 assigned_set(rt, parts->elems[i].partition, 1);
                                 rt->at_eof[parts->elems[i].partition] = 0;
-                                xs_rt_hold_assign(rt, parts->elems[i].partition);
                         }
                 if (cooperative) {
                         rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
