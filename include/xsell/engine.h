@@ -95,6 +95,7 @@ struct xs_pane_entry {
 struct xs_pane_product {
         const char *id, *category, *brand, *category_label; /* NULL: not given */
         int64_t price;                                      /* -1: not given */
+        int64_t price_at; /* event time of the price (the latest; at a tie the highest) */
         char currency[XS_CURRENCY_LEN];
 };
 struct xs_pane_delta {
@@ -104,8 +105,10 @@ struct xs_pane_delta {
         int64_t n_orders;         /* orders counted in the pane */
         int64_t tx[XS_REL_COUNT]; /* transactions begun in the pane, per relation */
         /* products learned from the pane's line items (catalog.learn_from_events), one each,
-         * merged over the pane as learning merges them: category, brand and label the first
-         * given, price and currency the last */
+         * merged over the pane by their content alone, so that any split of the pane's events
+         * over partitions merges to the same: category, brand and label the least given (as
+         * strings), price and currency those of the latest event time (at a tie the highest
+         * price) */
         size_t n_products;
         const struct xs_pane_product *products;
 };

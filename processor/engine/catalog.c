@@ -81,11 +81,19 @@ static struct ladder *ladder_of(struct xs_catalog *cat, uint32_t label)
         return &cat->ladders[label];
 }
 
-/* (price, id) of x, ordered as the ladder is */
+/* (price, id) of x, ordered as the ladder is: by price, then by the product's own id (not its
+ * interned number, which follows the order products were first seen, and so would make a
+ * ladder's order among equal prices depend on the interleaving of partitions) */
 static int key_before(const struct xs_catalog *cat, uint32_t x, int64_t price, uint32_t id)
 {
         int64_t px = cat->items[x].price;
-        return px < price || (px == price && x < id);
+        if (px != price)
+                return px < price;
+        if (x == id || id == 0) /* 0: before every product of the price (a range's bound) */
+                return 0;
+        if (id == UINT32_MAX) /* after every product of the price */
+                return 1;
+        return strcmp(xs_intern_str(cat->products, x), xs_intern_str(cat->products, id)) < 0;
 }
 
 /* The first index in [lo, hi) of l whose product is not before (price, id). */

@@ -585,6 +585,7 @@ void xs_engine_step(struct xs_engine *eng, int64_t g)
         while ((c = xs_journey_timer_pop(eng, eng->watermark, &t)))
                 timer_fire(eng, c, (enum xs_timer_kind)t.kind);
         xs_stepped_fold_to(eng, g);
+        xs_reorder_step(eng, g);
         eng->watermark = g;
         eng->st.watermark_ms = (uint64_t)g;
         if (g > eng->max_event_time)

@@ -239,6 +239,17 @@ void *xs_frontier_pop(struct xs_frontier *fr, int64_t step, uint32_t *part)
         return NULL;
 }
 
+int64_t xs_frontier_next_v(const struct xs_frontier *fr)
+{
+        int64_t low = INT64_MAX;
+        for (uint32_t i = 0; i < fr->n_parts; i++) {
+                const struct part *p = &fr->parts[i];
+                if (p->n && p->q[p->head].v < low)
+                        low = p->q[p->head].v;
+        }
+        return low;
+}
+
 void *xs_frontier_pop_any(struct xs_frontier *fr, uint32_t *part)
 {
         for (uint32_t i = 0; i < fr->n_parts; i++) {

@@ -55,6 +55,8 @@ int64_t xs_frontier_laggard(const struct xs_frontier *fr);
 int64_t xs_frontier_sealed(const struct xs_frontier *fr, uint32_t part);
 int64_t xs_frontier_time(const struct xs_frontier *fr, uint32_t part);
 
+/* The lowest step a held item needs (INT64_MAX when none is held). */
+int64_t xs_frontier_next_v(const struct xs_frontier *fr);
 /* The next held item that needs a step at or before step, lowest partition first; its
  * partition in *part. NULL when none. */
 void *xs_frontier_pop(struct xs_frontier *fr, int64_t step, uint32_t *part);

@@ -45,6 +45,7 @@
 #include "engine/customer.h"
 #include "engine/engine_ctx.h"
 #include "engine/reorder.h"
+#include "engine/window.h"
 #include "util/array.h"
 #include "util/conf_int.h"
 #include "util/xs_uthash.h"
@@ -77,6 +78,22 @@ struct rebuy {
         int32_t b[REBUY_BUCKETS], r[REBUY_BUCKETS];
 };
 
+/* Sealed visibility (stepped mode): what a purchase teaches the shared rings and counts, staged
+ * under its pane until the step passes the pane, then applied in an order of their own
+ * content (rop_before), so that what an event reads depends neither on the order in which
+ * partitions' events of the same step were processed nor on the number of partitions. */
+enum rop_kind { ROP_GAP, ROP_REBUY_ADD, ROP_REBUY_DEL };
+struct rop {
+        int64_t pane;     /* start of the pane of the purchase */
+        int64_t bucket;   /* ROP_REBUY_*: the bucket */
+        uint32_t part;    /* input partition (xs_engine_set_tag) */
+        uint32_t a;       /* ROP_GAP: product; ROP_REBUY_*: category */
+        uint32_t minutes; /* ROP_GAP */
+        uint32_t at;      /* ROP_GAP */
+        uint32_t buyer;   /* ROP_GAP */
+        uint8_t kind, again;
+};
+
 struct xs_reorder {
         struct ring *rings; /* [product id] */
         uint32_t n_rings;
@@ -85,6 +102,8 @@ struct xs_reorder {
         struct rebuy **cats; /* [category label id], NULL until a purchase in it */
         uint32_t n_cats;
         size_t cat_bytes;
+        struct rop *ops; /* staged (stepped mode), in arrival order */
+        size_t n_ops, cap_ops;
 };
 
 struct xs_reorder *xs_reorder_new(void)
@@ -102,13 +121,15 @@ void xs_reorder_destroy(struct xs_reorder *ro)
         for (uint32_t i = 0; i < ro->n_cats; i++)
                 free(ro->cats[i]);
         free(ro->cats);
+        free(ro->ops);
         free(ro);
 }
 
 size_t xs_reorder_bytes(const struct xs_reorder *ro)
 {
         return sizeof(*ro) + (size_t)ro->n_rings * sizeof(struct ring) + ro->gap_bytes +
-               (size_t)ro->n_cats * sizeof(*ro->cats) + ro->cat_bytes;
+               (size_t)ro->n_cats * sizeof(*ro->cats) + ro->cat_bytes +
+               ro->cap_ops * sizeof(*ro->ops);
 }
 
 uint64_t xs_reorder_gaps(const struct xs_reorder *ro)
@@ -206,6 +227,25 @@ static void ring_put(struct xs_engine *eng, struct ring *r, uint32_t minutes, ui
         r->dirty = 1;
 }
 
+/* Stages op (stepped mode) under the current partition and the pane of t. Returns 0, or -1 out
+ * of memory (the op is lost: counted by the caller as a dropped gap or category). */
+static int rop_stage(struct xs_engine *eng, int64_t t, struct rop op)
+{
+        struct xs_reorder *ro = eng->reorder;
+        if (ro->n_ops == ro->cap_ops) {
+                size_t cap = ro->cap_ops ? ro->cap_ops * 2 : 64;
+                struct rop *n = realloc(ro->ops, cap * sizeof(*n));
+                if (!n)
+                        return -1;
+                ro->ops = n;
+                ro->cap_ops = cap;
+        }
+        op.pane = xs_floor_div(t, eng->p->window_pane) * eng->p->window_pane;
+        op.part = eng->tag;
+        ro->ops[ro->n_ops++] = op;
+        return 0;
+}
+
 /* The bought set's last purchase of product (its minute), 0 when it has none. */
 static uint32_t last_bought(const struct xs_customer *c, uint32_t product)
 {
@@ -283,7 +323,11 @@ int64_t xs_reorder_category(struct xs_engine *eng, uint32_t category, int64_t t,
         struct rebuy *r = rebuy_of(eng->reorder, category, 0);
         if (!r)
                 return 0;
-        rebuy_advance(r, rebuy_bucket(eng, t));
+        /* stepped mode: the step, not the reader's own time, moves the buckets on, so that
+         * readers of one step find the same counts in whatever order they come */
+        rebuy_advance(r, rebuy_bucket(eng, eng->stepped && eng->watermark != INT64_MIN
+                                               ? eng->watermark
+                                               : t));
         *repeat = r->repeat;
         return r->buyers;
 }
@@ -319,6 +363,108 @@ static uint32_t category_of(const struct xs_engine *eng, uint32_t product)
 {
         const struct xs_cat_product *pr = xs_catalog_get(eng->catalog, product);
         return pr ? pr->category : 0;
+}
+
+/* rebuy_learn's update of one category, staged (stepped mode): the previous latest purchase
+ * taken back, this one added, when the step passes this purchase's pane. Counted (for the
+ * flags) when its bucket is live at the step, which is what applying it will find, bar one
+ * bucket's turn (then the add and the later take-back both find it gone). */
+static void rebuy_stage(struct xs_engine *eng, struct order_cat *o, uint32_t m, uint32_t buyer)
+{
+        int64_t t = (int64_t)m * MINUTE_MS;
+        int prev_again = (o->prev_flags & XS_BOUGHT_REBUY) != 0;
+        int64_t gap = (int64_t)(m - o->prev) * MINUTE_MS;
+        int again = !o->prev || gap > eng->p->reorder_window ? 0
+                    : gap < XS_REORDER_MIN_GAP               ? prev_again
+                                                             : 1;
+        int ok = 0;
+        if (o->prev && (o->prev_flags & XS_BOUGHT_COUNTED))
+                ok |= rop_stage(eng, t,
+                                (struct rop){.kind = ROP_REBUY_DEL,
+                                             .a = o->category,
+                                             .at = m,
+                                             .buyer = buyer,
+                                             .bucket = rebuy_bucket(eng, (int64_t)o->prev * MINUTE_MS),
+                                             .again = (uint8_t)prev_again});
+        int64_t b = rebuy_bucket(eng, t);
+        int64_t head = eng->watermark == INT64_MIN ? b : rebuy_bucket(eng, eng->watermark);
+        int counted = b > head - REBUY_BUCKETS;
+        if (counted)
+                ok |= rop_stage(eng, t,
+                                (struct rop){.kind = ROP_REBUY_ADD,
+                                             .a = o->category,
+                                             .at = m,
+                                             .buyer = buyer,
+                                             .bucket = b,
+                                             .again = (uint8_t)again});
+        if (ok)
+                eng->st.rebuy_categories_dropped++;
+        o->flags = (uint8_t)((again ? XS_BOUGHT_REBUY : 0) | (counted ? XS_BOUGHT_COUNTED : 0));
+        o->learned = 1;
+}
+
+/* The order ops are applied in: by pane, then by what they say (minute, buyer, kind, product or
+ * category, gap, bucket), never by partition or arrival across partitions, so that the same
+ * purchases give the same rings and counts on any number of partitions. */
+static int rop_before(const struct rop *x, const struct rop *y)
+{
+        if (x->pane != y->pane)
+                return x->pane < y->pane;
+        if (x->at != y->at)
+                return x->at < y->at;
+        if (x->buyer != y->buyer)
+                return x->buyer < y->buyer;
+        if (x->kind != y->kind)
+                return x->kind < y->kind;
+        if (x->a != y->a)
+                return x->a < y->a;
+        if (x->minutes != y->minutes)
+                return x->minutes < y->minutes;
+        return x->bucket < y->bucket;
+}
+
+void xs_reorder_step(struct xs_engine *eng, int64_t g)
+{
+        struct xs_reorder *ro = eng->reorder;
+        size_t n = 0;
+        /* the ops of panes ending by g go first, stably sorted by (pane, partition): insertion
+         * sort, as they are few (the purchases of about one pane) and mostly in order */
+        for (size_t i = 0; i < ro->n_ops; i++) {
+                if (ro->ops[i].pane + eng->p->window_pane > g)
+                        continue;
+                struct rop op = ro->ops[i];
+                /* the ops not due in [n, i) move up by one, in their order */
+                memmove(&ro->ops[n + 1], &ro->ops[n], (i - n) * sizeof(*ro->ops));
+                size_t k = n;
+                while (k > 0 && rop_before(&op, &ro->ops[k - 1])) {
+                        ro->ops[k] = ro->ops[k - 1];
+                        k--;
+                }
+                ro->ops[k] = op;
+                n++;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct rop *op = &ro->ops[i];
+                if (op->kind == ROP_GAP) {
+                        struct ring *r = ring_of(ro, op->a, 1);
+                        if (!r) {
+                                eng->st.reorder_gaps_dropped++;
+                                continue;
+                        }
+                        ring_expire(eng, r);
+                        ring_put(eng, r, op->minutes, op->at, op->buyer);
+                        continue;
+                }
+                struct rebuy *r = rebuy_of(ro, op->a, op->kind == ROP_REBUY_ADD);
+                if (!r) {
+                        if (op->kind == ROP_REBUY_ADD)
+                                eng->st.rebuy_categories_dropped++;
+                        continue;
+                }
+                rebuy_put(r, op->bucket, op->kind == ROP_REBUY_ADD ? 1 : -1, op->again);
+        }
+        memmove(ro->ops, ro->ops + n, (ro->n_ops - n) * sizeof(*ro->ops));
+        ro->n_ops -= n;
 }
 
 /* Learns c's purchase at t (minute m) of items in the category counts; sets oc[] (at most
@@ -364,6 +510,10 @@ static size_t rebuy_learn(struct xs_engine *eng, struct xs_customer *c, uint32_t
                 struct order_cat *o = &oc[i];
                 if (o->prev >= m)
                         continue; /* late, or the same minute: already learned */
+                if (eng->stepped) {
+                        rebuy_stage(eng, o, m, (uint32_t)xs_hash_str(c->id, 0x4e0));
+                        continue;
+                }
                 struct rebuy *r = rebuy_of(eng->reorder, o->category, 1);
                 if (!r) {
                         eng->st.rebuy_categories_dropped++;
@@ -415,6 +565,14 @@ static void gaps_learn(struct xs_engine *eng, const struct xs_customer *c, int64
                         int64_t gap = (int64_t)(at - last) * MINUTE_MS;
                         if (gap < XS_REORDER_MIN_GAP) {
                                 eng->st.reorder_short_gaps++;
+                        } else if (gap <= eng->p->reorder_window + MINUTE_MS && eng->stepped) {
+                                struct rop op = {.kind = ROP_GAP,
+                                                 .a = items[k],
+                                                 .minutes = (uint32_t)(gap / MINUTE_MS),
+                                                 .at = at,
+                                                 .buyer = buyer};
+                                if (rop_stage(eng, t, op) != 0)
+                                        eng->st.reorder_gaps_dropped++;
                         } else if (gap <= eng->p->reorder_window + MINUTE_MS) {
                                 struct ring *r = ring_of(eng->reorder, items[k], 1);
                                 if (!r) {
@@ -491,7 +649,8 @@ static int64_t dist(int64_t a, int64_t b)
 /* 1 when x goes before y in the e-mail: the customer's own purchases of it first (a customer's
  * habit is the best evidence of the next order), then the product's repeat buyers, then
  * nearness to the re-order time. */
-static int item_before(const struct xs_reorder_item *x, const struct xs_reorder_item *y, int64_t at)
+static int item_before(const struct xs_engine *eng, const struct xs_reorder_item *x,
+                       const struct xs_reorder_item *y, int64_t at)
 {
         int64_t dx = dist(x->due, at), dy = dist(y->due, at);
         if (x->times != y->times)
@@ -500,7 +659,9 @@ static int item_before(const struct xs_reorder_item *x, const struct xs_reorder_
                 return x->buyers > y->buyers;
         if (dx != dy)
                 return dx < dy;
-        return x->product < y->product;
+        /* the product's own id, not its interned number (the order of first sight) */
+        return strcmp(xs_intern_str(eng->products, x->product),
+                      xs_intern_str(eng->products, y->product)) < 0;
 }
 
 size_t xs_reorder_due(struct xs_engine *eng, const struct xs_customer *c, int64_t from, int64_t to,
@@ -519,7 +680,7 @@ size_t xs_reorder_due(struct xs_engine *eng, const struct xs_customer *c, int64_
                         continue;
                 /* keep the best max, sorted: insertion into a small array */
                 size_t pos = n;
-                while (pos > 0 && item_before(&it, &out[pos - 1], at))
+                while (pos > 0 && item_before(eng, &it, &out[pos - 1], at))
                         pos--;
                 if (pos >= max)
                         continue;

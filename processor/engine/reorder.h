@@ -58,6 +58,10 @@ void xs_reorder_observe(struct xs_engine *eng, struct xs_customer *c, int64_t t,
  * purchase in it re-bought it (an earlier one within reorder.window, a day or more before). 0
  * for an unknown category or with buy-again off (reorder.window 0). */
 int64_t xs_reorder_category(struct xs_engine *eng, uint32_t category, int64_t t, int64_t *repeat);
+/* Stepped mode (sealed visibility): applies what the purchases of the panes ending by g taught
+ * the shared rings and category counts, in an order of their content; until then a
+ * purchase's learning is staged (reorder.c). Called by xs_engine_step. */
+void xs_reorder_step(struct xs_engine *eng, int64_t g);
 /* The product's learned interval (ms) and its distinct repeat buyers; 0 when it has none
  * (fewer than reorder.min_buyers buyers, or buy-again off). */
 int64_t xs_reorder_interval(struct xs_engine *eng, uint32_t product, int32_t *buyers);

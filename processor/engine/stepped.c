@@ -37,7 +37,7 @@ struct sp_entry {
 struct learned {
         int64_t pane;
         char *id, *category, *brand, *label;
-        int64_t price;
+        int64_t price, price_at;
         char currency[XS_CURRENCY_LEN];
         UT_hash_handle hh; /* by (pane, id): the key is key[] */
         size_t klen;
@@ -217,8 +217,9 @@ static void stage_close(void *opaque, const struct xs_window_pane *pane)
         for (l = part->learned; prod && l; l = l->hh.next) {
                 if (l->pane != d.pane_start)
                         continue;
-                prod[n_prod++] =
-                    (struct xs_pane_product){l->id, l->category, l->brand, l->label, l->price, {0}};
+                prod[n_prod++] = (struct xs_pane_product){l->id,    l->category, l->brand,
+                                                          l->label, l->price,    l->price_at,
+                                                          {0}};
                 memcpy(prod[n_prod - 1].currency, l->currency, XS_CURRENCY_LEN);
         }
         d.products = prod;
@@ -309,6 +310,33 @@ static char *dup_opt(const char *x)
         return x && *x ? strdup(x) : NULL;
 }
 
+/* 1 when the price of x replaces that of have: have has none, or x is later, or at the same time
+ * higher, or the same with a greater currency code (an order of the content alone). */
+static int price_after(const struct xs_pane_product *x, const struct xs_pane_product *have)
+{
+        if (x->price < 0)
+                return 0;
+        if (have->price < 0 || x->price_at != have->price_at)
+                return have->price < 0 || x->price_at > have->price_at;
+        if (x->price != have->price)
+                return x->price > have->price;
+        return strncmp(x->currency, have->currency, XS_CURRENCY_LEN) > 0;
+}
+
+/* *have becomes a copy of x when x is given and less than *have (or *have is not given).
+ * Returns -1 out of memory. */
+static int least(char **have, const char *x)
+{
+        if (!x || !*x || (*have && strcmp(x, *have) >= 0))
+                return 0;
+        char *c = strdup(x);
+        if (!c)
+                return -1;
+        free(*have);
+        *have = c;
+        return 0;
+}
+
 int xs_stepped_learn(struct xs_engine *eng, int64_t t, const struct xs_line_item *li,
                      const char *currency)
 {
@@ -333,23 +361,38 @@ int xs_stepped_learn(struct xs_engine *eng, int64_t t, const struct xs_line_item
                         free(l);
                         return -1;
                 }
+                /* the pane must exist in the stage even if the event adds no count (a usage
+                 * milestone, a lone view), or it would never close and its products be lost */
+                if (sp->w && xs_window_add_transactions(sp->w, t, XS_REL_ORDER, 0) != 0) {
+                        free(l->id);
+                        free(l);
+                        return -1;
+                }
                 l->pane = pane;
                 l->price = -1;
                 l->klen = klen;
                 memcpy(l->key, key, klen);
                 HASH_ADD(hh, sp->learned, key, klen, l);
         }
-        /* merged as xs_catalog_learn merges: labels the first given, price the last */
-        if (!l->category)
-                l->category = dup_opt(li->category);
-        if (!l->brand)
-                l->brand = dup_opt(li->brand);
-        if (!l->label)
-                l->label = dup_opt(li->category_label);
-        if (li->unit_price >= 0)
-                l->price = li->unit_price;
-        if (currency && *currency)
-                memcpy(l->currency, currency, XS_CURRENCY_LEN);
+        /* merged by content (xs_pane_delta): labels the least given, the price of the latest
+         * time (at a tie the highest), so that the pane's products do not depend on how its
+         * events were split over partitions (merge_products does the same across them) */
+        if (least(&l->category, li->category) || least(&l->brand, li->brand) ||
+            least(&l->label, li->category_label))
+                return -1;
+        if (li->unit_price >= 0) {
+                struct xs_pane_product x = {.price = li->unit_price, .price_at = t};
+                if (currency && *currency)
+                        memcpy(x.currency, currency, XS_CURRENCY_LEN);
+                x.currency[XS_CURRENCY_LEN - 1] = '\0';
+                struct xs_pane_product have = {.price = l->price, .price_at = l->price_at};
+                memcpy(have.currency, l->currency, XS_CURRENCY_LEN);
+                if (price_after(&x, &have)) {
+                        l->price = x.price;
+                        l->price_at = t;
+                        memcpy(l->currency, x.currency, XS_CURRENCY_LEN);
+                }
+        }
         return 0;
 }
 
@@ -381,7 +424,25 @@ static uint32_t intern(struct xs_engine *eng, const char *id)
         return x ? x : xs_intern_put(eng->products, id, (size_t)eng->p->max_products);
 }
 
-static void fold(struct xs_engine *eng, const struct sealed_pane *sp, int64_t t)
+/* One learned product into the catalog (catalog.learn_from_events). */
+static void learn_one(struct xs_engine *eng, const struct xs_pane_product *pr)
+{
+        uint32_t id = intern(eng, pr->id);
+        if (!id) {
+                eng->st.catalog_cap_hits++;
+                return;
+        }
+        struct xs_line_item li = {.product_id = pr->id,
+                                  .quantity = 1,
+                                  .unit_price = pr->price,
+                                  .category = pr->category,
+                                  .brand = pr->brand,
+                                  .category_label = pr->category_label};
+        if (xs_catalog_learn(eng->catalog, id, &li, pr->currency))
+                eng->st.catalog_learned++;
+}
+
+static void fold_counts(struct xs_engine *eng, const struct sealed_pane *sp, int64_t t)
 {
         struct xs_window *w = eng->window;
         for (int r = 0; r < XS_REL_COUNT; r++)
@@ -398,23 +459,71 @@ static void fold(struct xs_engine *eng, const struct sealed_pane *sp, int64_t t)
                                 xs_window_add_occurrence(w, t, e->a, (enum xs_relation)r, e->n[r]);
                 }
         }
-        for (size_t i = 0; i < sp->n_prod; i++) {
-                const struct xs_pane_product *pr = &sp->prod[i];
-                uint32_t id = intern(eng, pr->id);
-                if (!id) {
-                        eng->st.catalog_cap_hits++;
-                        continue;
-                }
-                struct xs_line_item li = {.product_id = pr->id,
-                                          .quantity = 1,
-                                          .unit_price = pr->price,
-                                          .category = pr->category,
-                                          .brand = pr->brand,
-                                          .category_label = pr->category_label};
-                if (xs_catalog_learn(eng->catalog, id, &li, pr->currency))
-                        eng->st.catalog_learned++;
-        }
         eng->st.panes_folded++;
+}
+
+/* A pane on its own (one that came late): its counts and its products. */
+static void fold(struct xs_engine *eng, const struct sealed_pane *sp, int64_t t)
+{
+        fold_counts(eng, sp, t);
+        for (size_t i = 0; i < sp->n_prod; i++)
+                learn_one(eng, &sp->prod[i]);
+}
+
+static int prod_cmp(const void *x, const void *y)
+{
+        const struct xs_pane_product *a = *(const struct xs_pane_product *const *)x,
+                                     *b = *(const struct xs_pane_product *const *)y;
+        return strcmp(a->id, b->id);
+}
+
+static const char *least_of(const char *have, const char *x)
+{
+        return x && *x && (!have || strcmp(x, have) < 0) ? x : have;
+}
+
+/* The products of the sealed panes [from, to) (one pane, every partition that sealed it),
+ * merged by content as xs_stepped_learn merges a pane's (labels the least given, the price of
+ * the latest time, at a tie the highest), and learned in product id order: the catalog then
+ * does not depend on how the pane's events were split over partitions. */
+static void learn_group(struct xs_engine *eng, const struct sealed_pane *from,
+                        const struct sealed_pane *to)
+{
+        size_t n = 0;
+        for (const struct sealed_pane *sp = from; sp != to; sp = sp->next)
+                n += sp->n_prod;
+        if (!n)
+                return;
+        const struct xs_pane_product **v = malloc(n * sizeof(*v));
+        if (!v) { /* out of memory: learned unmerged, in partition order */
+                for (const struct sealed_pane *sp = from; sp != to; sp = sp->next)
+                        for (size_t i = 0; i < sp->n_prod; i++)
+                                learn_one(eng, &sp->prod[i]);
+                return;
+        }
+        n = 0;
+        for (const struct sealed_pane *sp = from; sp != to; sp = sp->next)
+                for (size_t i = 0; i < sp->n_prod; i++)
+                        v[n++] = &sp->prod[i];
+        qsort(v, n, sizeof(*v), prod_cmp);
+        for (size_t i = 0; i < n;) {
+                struct xs_pane_product m = *v[i];
+                size_t j = i + 1;
+                for (; j < n && !strcmp(v[j]->id, m.id); j++) {
+                        const struct xs_pane_product *x = v[j];
+                        m.category = least_of(m.category, x->category);
+                        m.brand = least_of(m.brand, x->brand);
+                        m.category_label = least_of(m.category_label, x->category_label);
+                        if (price_after(x, &m)) {
+                                m.price = x->price;
+                                m.price_at = x->price_at;
+                                memcpy(m.currency, x->currency, XS_CURRENCY_LEN);
+                        }
+                }
+                learn_one(eng, &m);
+                i = j;
+        }
+        free(v);
 }
 
 static size_t sealed_bytes(const struct sealed_pane *sp)
@@ -475,6 +584,7 @@ int xs_engine_pane_add(struct xs_engine *eng, uint32_t part, const struct xs_pan
                 o->brand = dup_opt(in->brand);
                 o->category_label = dup_opt(in->category_label);
                 o->price = in->price;
+                o->price_at = in->price_at;
                 memcpy(o->currency, in->currency, XS_CURRENCY_LEN);
                 if (!o->id || (in->category && *in->category && !o->category) ||
                     (in->brand && *in->brand && !o->brand) ||
@@ -506,11 +616,20 @@ void xs_stepped_fold_to(struct xs_engine *eng, int64_t g)
 {
         struct xs_stepped *s = eng->stepped;
         while (s && s->sealed && s->sealed->end <= g) {
-                struct sealed_pane *sp = s->sealed;
-                s->sealed = sp->next;
-                s->sealed_bytes -= sealed_bytes(sp);
-                fold(eng, sp, sp->start);
-                sealed_free(sp);
+                /* one pane of every partition that sealed it (the list is by (start, part)) */
+                struct sealed_pane *first = s->sealed, *sp = first;
+                while (sp && sp->start == first->start && sp->end <= g) {
+                        fold_counts(eng, sp, sp->start);
+                        sp = sp->next;
+                }
+                learn_group(eng, first, sp);
+                s->sealed = sp;
+                while (first != sp) {
+                        struct sealed_pane *next = first->next;
+                        s->sealed_bytes -= sealed_bytes(first);
+                        sealed_free(first);
+                        first = next;
+                }
         }
 }
 
@@ -524,189 +643,4 @@ uint64_t xs_stepped_bytes(const struct xs_engine *eng)
                 if (s->parts[i].w)
                         b += xs_window_bytes(s->parts[i].w);
         return b;
-}
-
-/* ---- the wire format ----------------------------------------------------------------- */
-
-/* "XSP1", start, end (i64), tx (i64 x relations), entries (u32), then per entry: a (u16 length,
- * bytes), b (u16 length, 0 = an occurrence row, bytes), counts (i32 x relations); products
- * (u32), then per product: id, category, brand, label (u16 length, bytes; 0 = not given),
- * price (i64), currency (4 bytes). Little endian. */
-#define MAGIC "XSP1"
-
-static void put_u(unsigned char **p, uint64_t v, int bytes)
-{
-        for (int i = 0; i < bytes; i++)
-                *(*p)++ = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u(const unsigned char **p, int bytes)
-{
-        uint64_t v = 0;
-        for (int i = 0; i < bytes; i++)
-                v |= (uint64_t)(*(*p)++) << (8 * i);
-        return v;
-}
-
-unsigned char *xs_pane_delta_encode(const struct xs_pane_delta *d, size_t *len)
-{
-        size_t n = 4 + 16 + 8 * XS_REL_COUNT + 4;
-        for (size_t i = 0; i < d->n_entries; i++) {
-                size_t la = strlen(d->entries[i].a),
-                       lb = d->entries[i].b ? strlen(d->entries[i].b) : 0;
-                if (la == 0 || la > 65535 || lb > 65535)
-                        return NULL;
-                n += 4 + la + lb + 4 * XS_REL_COUNT;
-        }
-        n += 4;
-        for (size_t i = 0; i < d->n_products; i++) {
-                const struct xs_pane_product *pr = &d->products[i];
-                const char *f[4] = {pr->id, pr->category, pr->brand, pr->category_label};
-                for (int k = 0; k < 4; k++) {
-                        size_t l = f[k] ? strlen(f[k]) : 0;
-                        if ((k == 0 && l == 0) || l > 65535)
-                                return NULL;
-                        n += 2 + l;
-                }
-                n += 8 + XS_CURRENCY_LEN;
-        }
-        unsigned char *buf = malloc(n), *p = buf;
-        if (!buf)
-                return NULL;
-        memcpy(p, MAGIC, 4);
-        p += 4;
-        put_u(&p, (uint64_t)d->pane_start, 8);
-        put_u(&p, (uint64_t)d->pane_end, 8);
-        for (int r = 0; r < XS_REL_COUNT; r++)
-                put_u(&p, (uint64_t)d->tx[r], 8);
-        put_u(&p, d->n_entries, 4);
-        for (size_t i = 0; i < d->n_entries; i++) {
-                const struct xs_pane_entry *e = &d->entries[i];
-                size_t la = strlen(e->a), lb = e->b ? strlen(e->b) : 0;
-                put_u(&p, la, 2);
-                memcpy(p, e->a, la);
-                p += la;
-                put_u(&p, lb, 2);
-                memcpy(p, e->b ? e->b : "", lb);
-                p += lb;
-                for (int r = 0; r < XS_REL_COUNT; r++)
-                        put_u(&p, (uint32_t)e->rel[r], 4);
-        }
-        put_u(&p, d->n_products, 4);
-        for (size_t i = 0; i < d->n_products; i++) {
-                const struct xs_pane_product *pr = &d->products[i];
-                const char *f[4] = {pr->id, pr->category, pr->brand, pr->category_label};
-                for (int k = 0; k < 4; k++) {
-                        size_t l = f[k] ? strlen(f[k]) : 0;
-                        put_u(&p, l, 2);
-                        memcpy(p, f[k] ? f[k] : "", l);
-                        p += l;
-                }
-                put_u(&p, (uint64_t)pr->price, 8);
-                memcpy(p, pr->currency, XS_CURRENCY_LEN);
-                p += XS_CURRENCY_LEN;
-        }
-        *len = n;
-        return buf;
-}
-
-/* A length-prefixed string at *q within end: checks it (no NUL inside; not empty when
- * required), adds its bytes + 1 to *strings and skips it. 0, or -1 when malformed. */
-static int skip_str(const unsigned char **q, const unsigned char *end, int required,
-                    size_t *strings)
-{
-        if (end - *q < 2)
-                return -1;
-        size_t l = (size_t)get_u(q, 2);
-        if ((required && l == 0) || (size_t)(end - *q) < l || memchr(*q, 0, l))
-                return -1;
-        *q += l;
-        *strings += l + 1;
-        return 0;
-}
-
-/* Copies a string checked by skip_str to *s as a C string (NULL when empty and not required). */
-static const char *take_str(const unsigned char **p, char **s, int required)
-{
-        size_t l = (size_t)get_u(p, 2);
-        char *out = *s;
-        memcpy(out, *p, l);
-        out[l] = '\0';
-        *p += l;
-        *s += l + 1;
-        return required || l ? out : NULL;
-}
-
-/* Decoding copies each id into a NUL-terminated string: one allocation for the entries, the
- * products and their strings together (freed with free((void *)d->entries)). */
-int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_delta *d)
-{
-        memset(d, 0, sizeof(*d));
-        const size_t head = 4 + 16 + 8 * XS_REL_COUNT + 4;
-        if (len < head || memcmp(buf, MAGIC, 4) != 0)
-                return -1;
-        const unsigned char *p = buf + 4, *end = buf + len;
-        d->pane_start = (int64_t)get_u(&p, 8);
-        d->pane_end = (int64_t)get_u(&p, 8);
-        for (int r = 0; r < XS_REL_COUNT; r++)
-                d->tx[r] = (int64_t)get_u(&p, 8);
-        uint64_t n = get_u(&p, 4);
-        if (d->pane_end <= d->pane_start || n > (len - head) / (4 + 1 + 4 * XS_REL_COUNT))
-                return -1;
-        /* sizes: a first pass checks the lengths against the bytes */
-        size_t strings = 0;
-        const unsigned char *q = p;
-        for (uint64_t i = 0; i < n; i++) {
-                for (int k = 0; k < 2; k++)
-                        if (skip_str(&q, end, k == 0, &strings) != 0)
-                                return -1;
-                if ((size_t)(end - q) < 4 * XS_REL_COUNT)
-                        return -1;
-                q += 4 * XS_REL_COUNT;
-        }
-        if (end - q < 4)
-                return -1;
-        uint64_t np = get_u(&q, 4);
-        if (np > (size_t)(end - q) / (8 + 8 + XS_CURRENCY_LEN))
-                return -1;
-        for (uint64_t i = 0; i < np; i++) {
-                for (int k = 0; k < 4; k++)
-                        if (skip_str(&q, end, k == 0, &strings) != 0)
-                                return -1;
-                if ((size_t)(end - q) < 8 + XS_CURRENCY_LEN)
-                        return -1;
-                q += 8 + XS_CURRENCY_LEN;
-        }
-        if (q != end)
-                return -1;
-        struct xs_pane_entry *entries =
-            malloc(n * sizeof(*entries) + np * sizeof(struct xs_pane_product) + strings + 1);
-        if (!entries)
-                return -1;
-        struct xs_pane_product *prods = (struct xs_pane_product *)(entries + n);
-        char *s = (char *)(prods + np);
-        for (uint64_t i = 0; i < n; i++) {
-                struct xs_pane_entry *e = &entries[i];
-                e->a = take_str(&p, &s, 1);
-                e->b = take_str(&p, &s, 0);
-                for (int r = 0; r < XS_REL_COUNT; r++)
-                        e->rel[r] = (int32_t)(uint32_t)get_u(&p, 4);
-        }
-        p += 4; /* the product count, read above */
-        for (uint64_t i = 0; i < np; i++) {
-                struct xs_pane_product *pr = &prods[i];
-                const char **f[4] = {&pr->id, &pr->category, &pr->brand, &pr->category_label};
-                for (int k = 0; k < 4; k++)
-                        *f[k] = take_str(&p, &s, k == 0);
-                pr->price = (int64_t)get_u(&p, 8);
-                memcpy(pr->currency, p, XS_CURRENCY_LEN);
-                pr->currency[XS_CURRENCY_LEN - 1] = '\0';
-                p += XS_CURRENCY_LEN;
-        }
-        d->entries = entries;
-        d->n_entries = (size_t)n;
-        d->products = np ? prods : NULL;
-        d->n_products = (size_t)np;
-        d->n_orders = d->tx[XS_REL_ORDER];
-        return 0;
 }

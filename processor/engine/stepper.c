@@ -15,6 +15,7 @@ struct xs_stepper {
         void *opaque;
         int64_t step;
         int64_t pane;
+        int finishing; /* end of input: every partition's panes are final (xs_stepper_finish) */
         struct xs_stepper_stats st;
         /* xs_stepper_process_one: the engine's answer for the event */
         xs_err_t last;
@@ -114,6 +115,18 @@ static void process_ready(struct xs_stepper *st)
         }
 }
 
+/* End of input: no partition will stage anything more before the panes ending by g (every event
+ * whose step is before g has been processed, and an event stages at or after its step), so
+ * every partition's panes up to g are sealed before the step reaches g, whatever each
+ * partition's own time: the drain's timers see the same panes on any number of partitions. */
+static void seal_all(struct xs_stepper *st, int64_t g)
+{
+        uint32_t n = xs_frontier_parts(st->fr);
+        for (uint32_t i = 0; i < n; i++)
+                if (xs_frontier_has(st->fr, i) && xs_engine_seal(st->eng, i, g, on_sealed, st) != 0)
+                        st->st.oom++;
+}
+
 static void step_to(struct xs_stepper *st, int64_t g)
 {
         xs_engine_step(st->eng, g);
@@ -137,6 +150,8 @@ static void advance(struct xs_stepper *st, int64_t end)
                 int64_t next = st->step == INT64_MIN ? limit : st->step + st->pane;
                 if (next > limit)
                         next = limit;
+                if (st->finishing)
+                        seal_all(st, next);
                 step_to(st, next);
         }
 }
@@ -180,6 +195,7 @@ int64_t xs_stepper_step(const struct xs_stepper *st)
 
 void xs_stepper_finish(struct xs_stepper *st, int64_t end)
 {
+        st->finishing = 1;
         uint32_t n = xs_frontier_parts(st->fr);
         for (uint32_t i = 0; i < n; i++)
                 if (xs_frontier_has(st->fr, i))
@@ -187,15 +203,13 @@ void xs_stepper_finish(struct xs_stepper *st, int64_t end)
         if (end > XS_MAX_DEADLINE)
                 end = XS_MAX_DEADLINE;
         if (end != INT64_MIN && st->step == INT64_MIN) {
-                /* nothing stepped yet: start at the oldest held event's step */
-                int64_t low = INT64_MAX;
-                for (uint32_t i = 0; i < n; i++) {
-                        int64_t s = xs_frontier_sealed(st->fr, i);
-                        if (xs_frontier_has(st->fr, i) && s != INT64_MIN && s < low)
-                                low = s;
-                }
-                if (low != INT64_MAX && low < end)
+                /* nothing stepped yet (a partition delivered nothing): start at the step the
+                 * first held event needs */
+                int64_t low = xs_frontier_next_v(st->fr);
+                if (low != INT64_MAX && low != INT64_MIN && low < end) {
+                        seal_all(st, low);
                         step_to(st, low);
+                }
         }
         if (end != INT64_MIN)
                 advance(st, end);
