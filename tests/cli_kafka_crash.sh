@@ -3,11 +3,11 @@
 # Each run restores its state by replaying the partitions up to their committed offsets and goes
 # on; since input held for its panes is committed only once processed, no offset is skipped and
 # the union of the offers equals `xsell replay` of the input, by id, with only exact repeats
-# (the same id always with the same content). KILLS (default 4; tools/reliability.sh runs more
-# on a larger input) sets how many kills.
+# (the same id always with the same content). KILLS (default 3) and EVENTS (default 12000)
+# set how many kills on how large an input.
 source "$(dirname "$0")/lib_kafka.sh" "$@"
-KILLS="${KILLS:-4}"
-EVENTS="${EVENTS:-20000}"
+KILLS="${KILLS:-3}"
+EVENTS="${EVENTS:-12000}"
 
 gen --seed 71 --events "$EVENTS" --customers 2000 --products 300 -o "$TMP/g.jsonl" \
         --catalog "$TMP/cat.jsonl"
@@ -18,7 +18,7 @@ n=$(wc -l <"$TMP/replay.jsonl")
 start_broker 4
 ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
 # paced, so that the kills fall while input is flowing
-ku produce "$B" customer-events "$TMP/g.jsonl" --rate 800 2>"$TMP/produce.err" &
+ku produce "$B" customer-events "$TMP/g.jsonl" --rate 600 2>"$TMP/produce.err" &
 PROD=$!
 PIDS+=("$PROD")
 RNG=${SEED:-5}

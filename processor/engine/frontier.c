@@ -16,6 +16,7 @@ struct held {
 
 struct part {
         int on, idle;
+        int remote; /* processed by another instance: sealed by its owner's markers */
         int64_t time, sealed;
         int64_t done;   /* the sealed point the caller has sealed the engine's stage to */
         struct held *q; /* ring */
@@ -153,6 +154,45 @@ int xs_frontier_push(struct xs_frontier *fr, uint32_t part, int64_t t, void *ite
         fr->held++;
         fr->held_bytes += bytes;
         return 0;
+}
+
+void xs_frontier_set_sealed(struct xs_frontier *fr, uint32_t part, int64_t upto)
+{
+        struct part *p = get(fr, part);
+        if (!p)
+                return;
+        if (upto > p->sealed)
+                p->sealed = upto;
+        if (upto > p->done)
+                p->done = upto;
+}
+
+void xs_frontier_set_remote(struct xs_frontier *fr, uint32_t part, int remote)
+{
+        struct part *p = get(fr, part);
+        if (p)
+                p->remote = remote;
+}
+
+int xs_frontier_is_remote(const struct xs_frontier *fr, uint32_t part)
+{
+        return part < fr->n_parts && fr->parts[part].remote;
+}
+
+int64_t xs_frontier_limit_remote(const struct xs_frontier *fr)
+{
+        int64_t low = INT64_MAX;
+        for (uint32_t i = 0; i < fr->n_parts; i++) {
+                const struct part *p = &fr->parts[i];
+                if (p->on && p->remote && p->done < low)
+                        low = p->done;
+        }
+        return low;
+}
+
+int64_t xs_frontier_done(const struct xs_frontier *fr, uint32_t part)
+{
+        return part < fr->n_parts ? fr->parts[part].done : INT64_MIN;
 }
 
 void xs_frontier_set_idle(struct xs_frontier *fr, uint32_t part, int idle)

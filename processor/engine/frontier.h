@@ -43,6 +43,15 @@ int xs_frontier_push(struct xs_frontier *fr, uint32_t part, int64_t t, void *ite
  * counts done seals only. */
 int xs_frontier_next_seal(struct xs_frontier *fr, uint32_t *part, int64_t *upto);
 
+/* A partition processed elsewhere (its owner's seal marker): sealed, and done, up to upto. */
+void xs_frontier_set_sealed(struct xs_frontier *fr, uint32_t part, int64_t upto);
+/* part is processed by another instance (its owner's markers seal it) or here. */
+void xs_frontier_set_remote(struct xs_frontier *fr, uint32_t part, int remote);
+int xs_frontier_is_remote(const struct xs_frontier *fr, uint32_t part);
+/* The lowest sealed point of the remote partitions, idle or not (INT64_MAX: none). */
+int64_t xs_frontier_limit_remote(const struct xs_frontier *fr);
+/* The point part has sealed and performed (INT64_MIN: none). */
+int64_t xs_frontier_done(const struct xs_frontier *fr, uint32_t part);
 /* Idle partitions do not hold the limit back; a push clears it. */
 void xs_frontier_set_idle(struct xs_frontier *fr, uint32_t part, int idle);
 int xs_frontier_is_idle(const struct xs_frontier *fr, uint32_t part);

@@ -9,6 +9,9 @@
 
 #include "xsell/engine.h"
 
+/* The largest count one entry of a pane delta may carry (a decoded one beyond is refused). */
+#define XS_PANE_COUNT_MAX (1 << 24)
+
 /* ---- the wire format ----------------------------------------------------------------- */
 
 /* "XSP1", start, end (i64), tx (i64 x relations), entries (u32), then per entry: a (u16 length,
@@ -137,6 +140,9 @@ int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_de
         uint64_t n = get_u(&p, 4);
         if (d->pane_end <= d->pane_start || n > (len - head) / (4 + 1 + 4 * XS_REL_COUNT))
                 return -1;
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                if (d->tx[r] > XS_PANE_COUNT_MAX || d->tx[r] < -XS_PANE_COUNT_MAX)
+                        return -1;
         /* sizes: a first pass checks the lengths against the bytes */
         size_t strings = 0;
         const unsigned char *q = p;
@@ -146,6 +152,14 @@ int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_de
                                 return -1;
                 if ((size_t)(end - q) < 4 * XS_REL_COUNT)
                         return -1;
+                /* a pane's count of one pair in one partition: far below what sums of many
+                 * panes may reach in the window's 32-bit cells */
+                for (int r = 0; r < XS_REL_COUNT; r++) {
+                        const unsigned char *c = q + 4 * r;
+                        int32_t v = (int32_t)(uint32_t)get_u(&c, 4);
+                        if (v > XS_PANE_COUNT_MAX || v < -XS_PANE_COUNT_MAX)
+                                return -1;
+                }
                 q += 4 * XS_REL_COUNT;
         }
         if (end - q < 4)

@@ -427,6 +427,8 @@ void xs_reorder_step(struct xs_engine *eng, int64_t g)
 {
         struct xs_reorder *ro = eng->reorder;
         size_t n = 0;
+        if (!ro->n_ops)
+                return;
         /* the ops of panes ending by g go first, stably sorted by (pane, partition): insertion
          * sort, as they are few (the purchases of about one pane) and mostly in order */
         for (size_t i = 0; i < ro->n_ops; i++) {

@@ -122,9 +122,13 @@ static void process_ready(struct xs_stepper *st)
 static void seal_all(struct xs_stepper *st, int64_t g)
 {
         uint32_t n = xs_frontier_parts(st->fr);
-        for (uint32_t i = 0; i < n; i++)
-                if (xs_frontier_has(st->fr, i) && xs_engine_seal(st->eng, i, g, on_sealed, st) != 0)
+        for (uint32_t i = 0; i < n; i++) {
+                if (!xs_frontier_has(st->fr, i) || xs_frontier_is_remote(st->fr, i))
+                        continue; /* a remote partition's owner seals it */
+                if (xs_engine_seal(st->eng, i, g, on_sealed, st) != 0)
                         st->st.oom++;
+                xs_frontier_set_sealed(st->fr, i, g); /* its marker says so */
+        }
 }
 
 static void step_to(struct xs_stepper *st, int64_t g)
@@ -176,7 +180,52 @@ int xs_stepper_add(struct xs_stepper *st, uint32_t part)
         return st->eng->ingest ? 0 : -1;
 }
 
-size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part)
+/* 1 when no local partition holds an event any more. */
+static int local_empty(const struct xs_stepper *st)
+{
+        uint32_t n = xs_frontier_parts(st->fr);
+        for (uint32_t i = 0; i < n; i++)
+                if (xs_frontier_has(st->fr, i) && !xs_frontier_is_remote(st->fr, i) &&
+                    xs_frontier_held_part(st->fr, i))
+                        return 0;
+        return 1;
+}
+
+int xs_stepper_finish_step(struct xs_stepper *st, int64_t end, int remote_final)
+{
+        if (end > XS_MAX_DEADLINE)
+                end = XS_MAX_DEADLINE;
+        st->finishing = 1;
+        process_ready(st);
+        int moved = 0;
+        for (;;) {
+                if (end == INT64_MIN || st->step >= end) {
+                        if (!remote_final)
+                                return moved; /* the others may still move the end on */
+                        xs_stepper_finish(st, end); /* the rest: the remote panes are all in */
+                        return 2;
+                }
+                int64_t next;
+                if (st->step == INT64_MIN) {
+                        next = xs_frontier_next_v(st->fr);
+                        if (next == INT64_MAX || next == INT64_MIN || next > end)
+                                next = end;
+                } else {
+                        next = st->step + st->pane > end ? end : st->step + st->pane;
+                }
+                /* every event whose step is before next was processed: the local panes up to
+                 * next are final, and sealed (published) before waiting, or two instances
+                 * would wait for each other; once no local event is held, all of them are */
+                seal_all(st, local_empty(st) ? XS_MAX_DEADLINE : next);
+                if (xs_frontier_limit_remote(st->fr) < next)
+                        return moved; /* a remote owner has not sealed that far yet */
+                step_to(st, next);
+                process_ready(st);
+                moved = 1;
+        }
+}
+
+size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part, int reset)
 {
         if (!xs_frontier_has(st->fr, part))
                 return 0;
@@ -184,7 +233,10 @@ size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part)
         xs_frontier_remove(st->fr, part, st->ops.free_item);
         if (xs_engine_seal(st->eng, part, XS_MAX_DEADLINE, on_sealed, st) != 0)
                 st->st.oom++;
-        xs_engine_pane_reset(st->eng, part);
+        if (reset)
+                xs_engine_pane_reset(st->eng, part);
+        else
+                xs_frontier_add(st->fr, part); /* still takes part: its owner's markers */
         return n;
 }
 
@@ -227,8 +279,10 @@ void xs_stepper_finish(struct xs_stepper *st, int64_t end)
                 if (xs_frontier_has(st->fr, i) &&
                     xs_engine_seal(st->eng, i, XS_MAX_DEADLINE, on_sealed, st) != 0)
                         st->st.oom++;
-        if (end != INT64_MIN)
-                xs_engine_step(st->eng, end > st->step ? end : st->step);
+        if (end != INT64_MIN && end > st->step) {
+                xs_engine_step(st->eng, end);
+                st->step = end;
+        }
 }
 
 void xs_stepper_stats(const struct xs_stepper *st, struct xs_stepper_stats *out)
@@ -242,6 +296,7 @@ xs_err_t xs_stepper_process_one(struct xs_stepper *st, const struct xs_event *ev
         xs_err_t e = xs_engine_check(st->eng, ev, errstr, errstr_size);
         if (e != XS_OK)
                 return e;
+        uint64_t oom = st->st.oom;
         st->last = XS_OK;
         st->errstr = errstr;
         st->errstr_size = errstr_size;
@@ -255,7 +310,7 @@ xs_err_t xs_stepper_process_one(struct xs_stepper *st, const struct xs_event *ev
                 return XS_ERR_NOMEM;
         }
         xs_stepper_run(st); /* one partition: the event is processed before this returns */
-        if (st->st.oom) {
+        if (st->st.oom != oom) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return XS_ERR_NOMEM;
         }

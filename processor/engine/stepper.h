@@ -56,14 +56,22 @@ void xs_stepper_idle(struct xs_stepper *st, uint32_t part, int idle);
  * before any event. Returns 0, or -1 out of memory. */
 int xs_stepper_add(struct xs_stepper *st, uint32_t part);
 /* part leaves (revoked): its held items are dropped (free_item; they are read again by its next
- * owner) and what it staged is sealed and folded here, so nothing it counted is lost. Returns
- * how many items were dropped. */
-size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part);
+ * owner) and what it staged is sealed and folded here, so nothing it counted is lost; reset:
+ * its panes sealed later are new, not repeats (xs_engine_pane_reset; not when they are shared,
+ * where every instance must judge them alike). Returns how many items were dropped. */
+size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part, int reset);
 /* The step reached (event time; INT64_MIN before the first). */
 int64_t xs_stepper_step(const struct xs_stepper *st);
 /* End of input: seals everything, steps to end (event time; e.g. the newest event time plus a
  * drain period) and processes every held event. */
 void xs_stepper_finish(struct xs_stepper *st, int64_t end);
+/* End of input with partitions processed by other instances (shared panes): one step towards
+ * end, taken only when every remote partition's owner has sealed that far (its markers), after
+ * sealing every local partition up to it (all the way once no local event is held), as many
+ * steps as the remote seals allow; finished only when remote_final (every remote owner is at
+ * its end: end will not move). Returns 1 (stepped), 0 (waiting for a remote owner: call again
+ * once its panes came in), 2 (finished: xs_stepper_finish done). */
+int xs_stepper_finish_step(struct xs_stepper *st, int64_t end, int remote_final);
 /* One partition, processed at once (evaluate, bench, a single-threaded file reader): checks
  * ev, pushes it, runs; a single partition never holds an event back, so it is processed before
  * this returns (ev need not outlive the call). Returns the check's error, what

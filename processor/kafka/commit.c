@@ -22,6 +22,7 @@
 #include "kafka/hold.h"
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
+#include "kafka/panes.h"
 #include "kafka/produce.h"
 #include "util/log.h"
 
@@ -89,6 +90,7 @@ static rd_kafka_resp_err_t flush(struct xs_rt *rt, int timeout_ms)
 int xs_rt_commit_now(struct xs_rt *rt)
 {
         rt->last_commit = xs_rt_now();
+        xs_rt_panes_mark(rt); /* after the deltas they cover, with the offsets (panes.c) */
         if (rt->eos)
                 return rt->txn_open ? txn_commit(rt) : 0;
         /* every record derived from the stored offsets must be acknowledged first */

@@ -26,6 +26,7 @@
 #include "kafka/hold.h"
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
+#include "kafka/panes.h"
 #include "kafka/produce.h"
 #include "util/log.h"
 #include "xsell/engine.h"
@@ -100,6 +101,11 @@ static void process(void *opaque, uint32_t part, void *item)
         held_free(h);
 }
 
+static void sealed(void *opaque, uint32_t part, const struct xs_pane_delta *d)
+{
+        xs_rt_panes_sealed(opaque, part, d);
+}
+
 int xs_rt_hold_init(struct xs_rt *rt)
 {
         for (int i = 0; i < 1024; i++)
@@ -107,7 +113,7 @@ int xs_rt_hold_init(struct xs_rt *rt)
         rt->max_time = INT64_MIN;
         if (strcmp(rt->p->window_visibility, "sealed") != 0)
                 return 0;
-        struct xs_stepper_ops ops = {.process = process, .free_item = held_free};
+        struct xs_stepper_ops ops = {.process = process, .sealed = sealed, .free_item = held_free};
         rt->stepper = xs_stepper_new(rt->eng, &ops, rt);
         return rt->stepper ? 0 : -1;
 }
@@ -256,7 +262,11 @@ int xs_rt_hold_restored(struct xs_rt *rt, int32_t part, int64_t offset, struct x
 
 void xs_rt_hold_run(struct xs_rt *rt)
 {
+        if (rt->finishing)
+                return; /* xs_rt_hold_finish steps, with the other instances */
         xs_stepper_run(rt->stepper);
+        if (!rt->eos)
+                xs_rt_panes_mark(rt); /* other instances wait for our seals */
         int64_t step = xs_stepper_step(rt->stepper);
         if (step != INT64_MIN && step + rt->p->allowed_lateness > rt->stream_time)
                 rt->stream_time = step + rt->p->allowed_lateness;
@@ -318,8 +328,8 @@ void xs_rt_hold_tick(struct xs_rt *rt)
 
 void xs_rt_hold_finish(struct xs_rt *rt, int64_t drain_ms)
 {
-        xs_stepper_finish(rt->stepper, rt->max_time != INT64_MIN ? rt->max_time + drain_ms
-                                                                 : INT64_MIN);
+        xs_stepper_finish(rt->stepper,
+                          rt->max_time != INT64_MIN ? rt->max_time + drain_ms : INT64_MIN);
         int64_t step = xs_stepper_step(rt->stepper);
         if (step != INT64_MIN && step + rt->p->allowed_lateness > rt->stream_time)
                 rt->stream_time = step + rt->p->allowed_lateness;
@@ -334,6 +344,8 @@ void xs_rt_hold_assign(struct xs_rt *rt, int32_t part)
         rt->eof_since[part] = 0;
         if (rt->stepper && xs_stepper_add(rt->stepper, (uint32_t)part) != 0)
                 xs_rt_set_fatal(rt, "%s", "out of memory");
+        if (rt->stepper) /* ours now: its records drive it, not markers */
+                xs_frontier_set_remote(xs_stepper_frontier(rt->stepper), (uint32_t)part, 0);
 }
 
 void xs_rt_hold_revoke(struct xs_rt *rt, int32_t part)
@@ -344,8 +356,15 @@ void xs_rt_hold_revoke(struct xs_rt *rt, int32_t part)
         rt->paused[part] = 0;
         rt->eof_since[part] = 0;
         if (rt->stepper) {
-                rt->st.held_dropped += xs_stepper_remove(rt->stepper, (uint32_t)part);
-                xs_rt_hold_run(rt);
+                /* shared panes: what it staged is published now; its next owner's seals of
+                 * those panes are repeats everywhere (until the changelog carries the stage) */
+                rt->st.held_dropped +=
+                    xs_stepper_remove(rt->stepper, (uint32_t)part, !rt->panecons);
+                if (rt->panecons) /* its next owner's markers drive it from now on */
+                        xs_frontier_set_remote(xs_stepper_frontier(rt->stepper), (uint32_t)part,
+                                               1);
+                /* nothing is processed here: the offsets of what a revocation released could
+                 * not be committed with it (the loop processes it after the rebalance) */
         }
 }
 

@@ -13,6 +13,10 @@
  *   produce.c       producing and delivery reports, the engine sink, dead letters, the copies
  *                   of the open transaction's records
  *   decode.c        decoding input records: wire format, writer schema, record key
+ *   panes.c         the internal panes topic (state.share_panes): sealed panes and seal
+ *                   markers published, the other instances' applied
+ *   hold.c          window.visibility=sealed: input held until its panes are sealed, the
+ *                   offsets processed, pauses over window.max_held_bytes, idle partitions
  *   commit.c        making what was processed durable: offsets (at-least-once) or
  *                   transactions (exactly-once)
  *   catalog_feed.c  the catalog topic: read to its end before any event, then followed

@@ -82,6 +82,15 @@ struct xs_rt {
         unsigned char paused[1024];
         double eof_since[1024];
         int64_t max_time; /* the newest accepted event time (the drain counts from it) */
+        /* state.share_panes (panes.c): the internal topic, its consumer, the input topic's
+         * partition count, and per partition the marker last published */
+        char panes_topic[300];
+        rd_kafka_t *panecons;
+        int n_in_parts;
+        int64_t marked[1024], marked_t[1024];
+        unsigned char marked_idle[1024];
+        int64_t remote_time[1024]; /* a remote partition's event time, from its markers */
+        int finishing;             /* the end of input: stepping with the other instances */
         struct xs_rt_stats st;
         struct xs_dead_log dlog; /* dead letters in the log (dead_log.h) */
         struct xs_obs *obs;      /* metrics, health, debug views (obs.c) */

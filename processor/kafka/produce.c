@@ -164,9 +164,9 @@ int xs_rt_txn_begin(struct xs_rt *rt)
 }
 
 /* ts: the record's timestamp (ms since the epoch; 0: now). */
-static int produce(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
-                   const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
-                   void *opaque)
+int xs_rt_produce(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
+                  const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
+                  void *opaque)
 {
         if (rt->restoring) {
                 free(opaque);
@@ -308,7 +308,7 @@ static void emit(struct xs_rt *rt, enum xs_record_kind kind, const char *topic, 
                 free(line);
                 return;
         }
-        produce(rt, topic, key, strlen(key), rt->buf, len, ts, hdrs, line);
+        xs_rt_produce(rt, topic, key, strlen(key), rt->buf, len, ts, hdrs, line);
 }
 
 void xs_rt_on_offer(void *opaque, const struct xs_offer *o)
@@ -449,7 +449,7 @@ void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char
                           m->key_len + m->len + orig_size, cut);
         }
         /* the poison record's own timestamp: its event time cannot be trusted, if read at all */
-        produce(rt, rt->p->topic_dead_letter, m->key, klen, m->payload, vlen,
+        xs_rt_produce(rt, rt->p->topic_dead_letter, m->key, klen, m->payload, vlen,
                 rd_kafka_message_timestamp(m, NULL), h, NULL);
         rd_kafka_headers_destroy(h);
         rt->st.dead_lettered++;

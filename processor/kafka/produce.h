@@ -30,6 +30,12 @@ int xs_rt_txn_redo(struct xs_rt *rt);
  * ms since the epoch (0 or less: the producer's clock). opaque is taken: the delivery report
  * frees it, or this call on failure. Under exactly-once a produce refused because the open
  * transaction failed is redone (xs_rt_txn_redo). Returns 0, or -1 with the runtime stopped. */
+/* Produces a record of the processing (nothing while restoring), in the open transaction under
+ * exactly-once (kept to be produced again if it aborts). ts: ms since the epoch (0: now);
+ * opaque: freed after the delivery report. Returns 0, or -1 (fatal set). */
+int xs_rt_produce(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
+                  const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
+                  void *opaque);
 int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
                       const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
                       void *opaque);

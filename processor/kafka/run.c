@@ -19,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec/avro_guard.h"
+#include "engine/stepper.h"
 #include "kafka/catalog_feed.h"
 #include "kafka/commit.h"
 #include "kafka/decode.h"
@@ -29,6 +31,7 @@
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
+#include "kafka/panes.h"
 #include "kafka/produce.h"
 #include "kafka/rebalance.h"
 #include "util/conf_int.h"
@@ -204,6 +207,74 @@ static int end_confirmed(struct xs_rt *rt)
                         return 0;
         }
         return 1;
+}
+
+/* The newest event time of every partition, here and (from their markers) elsewhere. */
+static int64_t newest(const struct xs_rt *rt)
+{
+        int64_t t = rt->max_time;
+        struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
+        for (int i = 0; rt->panecons && i < rt->n_in_parts; i++)
+                if (xs_frontier_is_remote(fr, (uint32_t)i) && rt->remote_time[i] > t)
+                        t = rt->remote_time[i];
+        return t;
+}
+
+/* Shared panes: the end of input is stepped through with the other instances, one pane at a
+ * time, each step once every remote partition's owner has sealed that far (bounded by
+ * window.idle_seal plus run.idle_exit without progress, then the rest is taken as sealed:
+ * counted, logged). */
+static void finish_shared(struct xs_rt *rt, int64_t drain_ms)
+{
+        struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
+        /* the other owners reach their own end within their run.idle_exit of ours */
+        double patience = (double)(rt->p->window_idle_seal + rt->p->run_idle_exit) / 1000.0;
+        double deadline = xs_rt_now() + patience;
+        int expired = 0;
+        rt->finishing = 1;
+        /* our partitions are at their end: their markers say so (the others' end waits for
+         * it) */
+        for (int k = 0; k < rt->n_parts; k++)
+                xs_frontier_set_idle(fr, (uint32_t)rt->parts[k], 1);
+        for (;;) {
+                int64_t t = newest(rt);
+                int final = 1; /* every remote owner is at its end: its times are final */
+                for (int i = 0; i < rt->n_in_parts; i++)
+                        if (xs_frontier_is_remote(fr, (uint32_t)i) &&
+                            !xs_frontier_is_idle(fr, (uint32_t)i))
+                                final = 0;
+                int r = xs_stepper_finish_step(rt->stepper, t != INT64_MIN ? t + drain_ms : t,
+                                               final || expired);
+                if (rt->eos)
+                        xs_rt_commit_now(rt); /* markers are visible once committed */
+                else
+                        xs_rt_panes_mark(rt);
+                if (r == 2 || rt->fatal || (rt->o->stop && *rt->o->stop))
+                        break;
+                if (r == 1) {
+                        deadline = xs_rt_now() + patience;
+                        continue;
+                }
+                if (xs_rt_now() > deadline) {
+                        rt->st.finish_waits_expired++;
+                        xs_log(XS_LOG_WARN, "panes",
+                               "end of input: another instance's partitions were not sealed "
+                               "within window.idle_seal + run.idle_exit; finishing without their "
+                               "last panes");
+                        for (int i = 0; i < rt->n_in_parts; i++)
+                                if (xs_frontier_is_remote(fr, (uint32_t)i))
+                                        xs_frontier_set_sealed(fr, (uint32_t)i, INT64_MAX - 1);
+                        expired = 1;
+                        deadline = xs_rt_now() + patience;
+                        continue;
+                }
+                rd_kafka_poll(rt->producer, 0);
+                xs_obs_tick(rt);
+                if (xs_rt_panes_poll(rt))
+                        xs_rt_hold_run(rt);
+                nanosleep(&(struct timespec){0, 5000000}, NULL);
+        }
+        rt->finishing = 0;
 }
 
 /* ---- setup, the loop, shutdown ------------------------------------------------------ */
@@ -453,6 +524,8 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 goto out;
         }
         xs_obs_catalog_loaded(rt);
+        if (xs_rt_panes_start(rt) != 0)
+                goto out;
 
         snprintf(client, sizeof(client), "%s-consumer", p->application_id);
         rd_kafka_conf_t *cc = xs_kafka_conf(
@@ -516,7 +589,12 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                                 xs_kafka_log_consumer_error(rt->catcons, m, "catalog");
                         rd_kafka_message_destroy(m);
                 }
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, 100);
+                if (xs_rt_panes_poll(rt)) /* other instances' panes (panes.c) */
+                        xs_rt_hold_run(rt);
+                /* waiting for other instances' seals: do not sit in the poll (panes.c) */
+                int waiting = rt->panecons && rt->stepper &&
+                              xs_frontier_held(xs_stepper_frontier(rt->stepper)) > 0;
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, waiting ? 2 : 100);
                 if (m) {
                         int32_t part = m->partition;
                         if (!m->err) {
@@ -558,7 +636,10 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         /* the input is finished: no partition holds stream time back now,
                          * everything held is processed (and the demo's drain fires) */
                         if (rt->stepper) {
-                                xs_rt_hold_finish(rt, opts->drain_ms);
+                                if (rt->panecons) /* with the other instances */
+                                        finish_shared(rt, opts->drain_ms);
+                                else
+                                        xs_rt_hold_finish(rt, opts->drain_ms);
                                 break;
                         }
                         memset(rt->eof_hold_until, 0, sizeof(rt->eof_hold_until));
@@ -584,6 +665,10 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 xs_log(XS_LOG_INFO, "run", "stopped by a signal");
         rc = rt->fatal ? 1 : 0;
 out:
+        /* held records (a poison record waiting its turn) go before the consumer they came
+         * from is destroyed; the revocation in close finds no stepper then */
+        xs_rt_hold_destroy(rt);
+        xs_rt_panes_stop(rt);
         if (rt->consumer) {
                 rd_kafka_consumer_close(rt->consumer);
                 rd_kafka_destroy(rt->consumer);

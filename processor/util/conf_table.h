@@ -32,6 +32,10 @@
         X("window.max_held_bytes", window_max_held_bytes, BYTES, "64MiB", 4096, 1LL << 40,          \
           "Input held until the panes it needs are sealed: beyond this the partitions ahead are "  \
           "paused until the one behind catches up (counted in partitions_paused)")                 \
+        X("state.share_panes", state_share_panes, BOOL, "false", 0, 0,                              \
+          "With window.visibility=sealed: publish the panes this instance seals to "               \
+          "<application.id>-cooccurrence-panes and apply every other instance's, so that each "    \
+          "learns from all partitions (experimental: README \"Internal topics\")")                \
         X("window.expiry_batch", expiry_batch, INT, "256", 1, 1000000000,                          \
           "Pane entries subtracted per event while a pane expires (bounds the work per event)")    \
         X("window.max_draining", max_draining, INT, "4", 1, 64,                                    \

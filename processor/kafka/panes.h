@@ -1,0 +1,26 @@
+/*
+ * The internal panes topic: sealed panes shared by every instance (panes.c).
+ */
+#ifndef XS_KAFKA_PANES_H
+#define XS_KAFKA_PANES_H
+
+#include <stdint.h>
+
+#include "xsell/engine.h"
+
+struct xs_rt;
+
+/* With window.visibility=sealed and state.share_panes: every input partition takes part in the
+ * step, the panes topic is found (or created) and read from its beginning. Returns 0 (also when
+ * off), or -1 (logged). */
+int xs_rt_panes_start(struct xs_rt *rt);
+void xs_rt_panes_stop(struct xs_rt *rt);
+/* Every loop iteration: other instances' deltas and markers applied. Returns 1 when any was
+ * (the step may move: xs_rt_hold_run), else 0. */
+int xs_rt_panes_poll(struct xs_rt *rt);
+/* A pane of part, ours, was sealed: published. */
+void xs_rt_panes_sealed(struct xs_rt *rt, uint32_t part, const struct xs_pane_delta *d);
+/* At a commit: a marker for each partition we own whose sealed point or idleness changed. */
+void xs_rt_panes_mark(struct xs_rt *rt);
+
+#endif
