@@ -26,7 +26,7 @@
  * cooc.max_pairs up front and the dedup ring is reserved at dedup.capacity. Ids up to 4 KB
  * allowed (event.max_id_bytes bounds each id; the budget bounds them all together). */
 #define SMALL_TABLES                                                                               \
-        "cooc.max_pairs=1000", "dedup.capacity=1000", "event.max_id_bytes=4096",    \
+        "cooc.max_pairs=1000", "dedup.capacity=1000", "event.max_id_bytes=4096",                   \
             "window.pane=1h" /* the orders of test_budget_refuses_products_and_pairs: one pane */
 
 static char *long_id(char *buf, size_t len, const char *prefix, int i)

@@ -180,9 +180,11 @@ static void test_stepper_steps_do_not_depend_on_interleaving(void **state)
                 t[r->part] += (int64_t)(rnd() % (3 * MIN_MS));
                 int64_t et = t[r->part] - (int64_t)(rnd() % 4 == 0 ? rnd() % (3 * MIN_MS) : 0);
                 snprintf(r->id, sizeof(r->id), "%d", i);
-                snprintf(r->cust, sizeof(r->cust), "c%d", (int)(rnd() % 20) * N_PARTS + (int)r->part);
+                snprintf(r->cust, sizeof(r->cust), "c%d",
+                         (int)(rnd() % 20) * N_PARTS + (int)r->part);
                 snprintf(r->prod, sizeof(r->prod), "p%d", (int)(rnd() % 30));
-                r->li = (struct xs_line_item){.product_id = r->prod, .quantity = 1, .unit_price = 100};
+                r->li =
+                    (struct xs_line_item){.product_id = r->prod, .quantity = 1, .unit_price = 100};
                 r->ev = (struct xs_event){.event_id = r->id,
                                           .customer_id = r->cust,
                                           .event_time = et,

@@ -2,8 +2,8 @@
  * Property test of the category price ladders (catalog.c): after every random catalog record,
  * learned line item, price change, category move and tombstone, each category's ladder, and
  * every price range of it, equals the brute-force oracle: all products whose category it is,
- * sorted by (price, product id string) from scratch. The ladder is kept in place incrementally (binary
- * search, memmove); the oracle never is.
+ * sorted by (price, product id string) from scratch. The ladder is kept in place incrementally
+ * (binary search, memmove); the oracle never is.
  */
 #include <setjmp.h>
 #include <stdarg.h>

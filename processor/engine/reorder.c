@@ -325,9 +325,8 @@ int64_t xs_reorder_category(struct xs_engine *eng, uint32_t category, int64_t t,
                 return 0;
         /* stepped mode: the step, not the reader's own time, moves the buckets on, so that
          * readers of one step find the same counts in whatever order they come */
-        rebuy_advance(r, rebuy_bucket(eng, eng->stepped && eng->watermark != INT64_MIN
-                                               ? eng->watermark
-                                               : t));
+        rebuy_advance(
+            r, rebuy_bucket(eng, eng->stepped && eng->watermark != INT64_MIN ? eng->watermark : t));
         *repeat = r->repeat;
         return r->buyers;
 }
@@ -379,13 +378,14 @@ static void rebuy_stage(struct xs_engine *eng, struct order_cat *o, uint32_t m, 
                                                              : 1;
         int ok = 0;
         if (o->prev && (o->prev_flags & XS_BOUGHT_COUNTED))
-                ok |= rop_stage(eng, t,
-                                (struct rop){.kind = ROP_REBUY_DEL,
-                                             .a = o->category,
-                                             .at = m,
-                                             .buyer = buyer,
-                                             .bucket = rebuy_bucket(eng, (int64_t)o->prev * MINUTE_MS),
-                                             .again = (uint8_t)prev_again});
+                ok |= rop_stage(
+                    eng, t,
+                    (struct rop){.kind = ROP_REBUY_DEL,
+                                 .a = o->category,
+                                 .at = m,
+                                 .buyer = buyer,
+                                 .bucket = rebuy_bucket(eng, (int64_t)o->prev * MINUTE_MS),
+                                 .again = (uint8_t)prev_again});
         int64_t b = rebuy_bucket(eng, t);
         int64_t head = eng->watermark == INT64_MIN ? b : rebuy_bucket(eng, eng->watermark);
         int counted = b > head - REBUY_BUCKETS;

@@ -217,9 +217,8 @@ static void stage_close(void *opaque, const struct xs_window_pane *pane)
         for (l = part->learned; prod && l; l = l->hh.next) {
                 if (l->pane != d.pane_start)
                         continue;
-                prod[n_prod++] = (struct xs_pane_product){l->id,    l->category, l->brand,
-                                                          l->label, l->price,    l->price_at,
-                                                          {0}};
+                prod[n_prod++] = (struct xs_pane_product){l->id,    l->category, l->brand, l->label,
+                                                          l->price, l->price_at, {0}};
                 memcpy(prod[n_prod - 1].currency, l->currency, XS_CURRENCY_LEN);
         }
         d.products = prod;

@@ -201,7 +201,7 @@ int xs_stepper_finish_step(struct xs_stepper *st, int64_t end, int remote_final)
         for (;;) {
                 if (end == INT64_MIN || st->step >= end) {
                         if (!remote_final)
-                                return moved; /* the others may still move the end on */
+                                return moved;       /* the others may still move the end on */
                         xs_stepper_finish(st, end); /* the rest: the remote panes are all in */
                         return 2;
                 }

@@ -35,12 +35,12 @@
 enum held_kind { HELD_EVENT, HELD_LATE, HELD_BAD };
 
 struct held {
-        struct xs_event *ev;       /* HELD_EVENT: a copy */
-        rd_kafka_headers_t *hdrs;  /* HELD_EVENT: its passthrough headers, or NULL */
-        rd_kafka_message_t *m;     /* HELD_BAD: the record, for its dead letter */
-        char *why;                 /* HELD_BAD */
-        const char *stage;         /* HELD_BAD: a literal */
-        xs_err_t err;              /* HELD_BAD */
+        struct xs_event *ev;      /* HELD_EVENT: a copy */
+        rd_kafka_headers_t *hdrs; /* HELD_EVENT: its passthrough headers, or NULL */
+        rd_kafka_message_t *m;    /* HELD_BAD: the record, for its dead letter */
+        char *why;                /* HELD_BAD */
+        const char *stage;        /* HELD_BAD: a literal */
+        xs_err_t err;             /* HELD_BAD */
         int64_t offset;
         unsigned char kind;
         unsigned char replayed; /* restored on start: processed again, outputs discarded */
@@ -84,12 +84,12 @@ static void process(void *opaque, uint32_t part, void *item)
                 if (e == XS_ERR_NOMEM)
                         xs_rt_set_fatal(rt, "engine: %s", err);
                 else if (e != XS_OK) /* checked on arrival: not expected */
-                        xs_log_kv(XS_LOG_WARN, "run",
-                                  XS_KV(XS_KV_INT("partition", part),
-                                        XS_KV_INT("offset", h->offset)),
-                                  "event at offset %lld of partition %u refused when processed: "
-                                  "%s",
-                                  (long long)h->offset, part, err);
+                        xs_log_kv(
+                            XS_LOG_WARN, "run",
+                            XS_KV(XS_KV_INT("partition", part), XS_KV_INT("offset", h->offset)),
+                            "event at offset %lld of partition %u refused when processed: "
+                            "%s",
+                            (long long)h->offset, part, err);
         } else if (h->kind == HELD_LATE) {
                 xs_engine_count_late(rt->eng);
         } else {
@@ -146,8 +146,8 @@ static void push(struct xs_rt *rt, int32_t part, int64_t t, struct held *h, size
 
 /* Something that needs no processing (poison, late): at once when nothing of its partition is
  * held, else in its turn. Returns 1 when m was taken. */
-static int in_turn(struct xs_rt *rt, rd_kafka_message_t *m, enum held_kind kind,
-                   const char *stage, xs_err_t e, const char *why)
+static int in_turn(struct xs_rt *rt, rd_kafka_message_t *m, enum held_kind kind, const char *stage,
+                   xs_err_t e, const char *why)
 {
         struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
         if (!xs_frontier_held_part(fr, (uint32_t)m->partition)) {
@@ -178,8 +178,7 @@ static int in_turn(struct xs_rt *rt, rd_kafka_message_t *m, enum held_kind kind,
 }
 
 /* The passthrough headers of m (as trigger_begin in run.c takes them), or NULL. */
-static rd_kafka_headers_t *passthrough(struct xs_rt *rt, const rd_kafka_message_t *m,
-                                       size_t *bytes)
+static rd_kafka_headers_t *passthrough(struct xs_rt *rt, const rd_kafka_message_t *m, size_t *bytes)
 {
         rd_kafka_headers_t *in = NULL, *out = NULL;
         if (!rt->n_hdr_names || rd_kafka_message_headers(m, &in) != RD_KAFKA_RESP_ERR_NO_ERROR ||
@@ -361,8 +360,7 @@ void xs_rt_hold_revoke(struct xs_rt *rt, int32_t part)
                 rt->st.held_dropped +=
                     xs_stepper_remove(rt->stepper, (uint32_t)part, !rt->panecons);
                 if (rt->panecons) /* its next owner's markers drive it from now on */
-                        xs_frontier_set_remote(xs_stepper_frontier(rt->stepper), (uint32_t)part,
-                                               1);
+                        xs_frontier_set_remote(xs_stepper_frontier(rt->stepper), (uint32_t)part, 1);
                 /* nothing is processed here: the offsets of what a revocation released could
                  * not be committed with it (the loop processes it after the rebalance) */
         }

@@ -62,13 +62,13 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
         X(held_bytes_max, "the most bytes of input held at once (window.max_held_bytes)")          \
         X(partitions_paused, "partitions paused while window.max_held_bytes was reached")          \
         X(partitions_idle_sealed, "partitions that stopped holding panes back (window.idle_seal)") \
-        X(held_dropped, "held events dropped with a revoked partition (read again by the owner)") \
-        X(panes_published, "sealed pane deltas published to the internal panes topic")            \
+        X(held_dropped, "held events dropped with a revoked partition (read again by the owner)")  \
+        X(panes_published, "sealed pane deltas published to the internal panes topic")             \
         X(panes_received, "pane deltas of other instances' partitions applied")                    \
         X(panes_markers_received, "seal markers of other instances' partitions applied")           \
-        X(panes_bad, "records of the panes topic that could not be read (skipped)")               \
-        X(finish_waits_expired,                                                                    \
-          "ends of input that did not wait longer for another instance's seals (window.idle_seal)")
+        X(panes_bad, "records of the panes topic that could not be read (skipped)")                \
+        X(finish_waits_expired, "ends of input that did not wait longer for another instance's "   \
+                                "seals (window.idle_seal)")
 
 struct xs_rt_stats {
 #define XS_RT_FIELD(name, help) uint64_t name;

@@ -9,11 +9,11 @@
  *
  * Records: key the input partition (decimal), so that a partition's records stay in order in
  * one partition of the panes topic; value 'D' + a pane delta, or 'M' + the sealed point (i64 LE)
- * + idle (1 byte) + the partition's event time (i64 LE). A delta goes out when its pane is sealed (under exactly-once in the open
- * transaction), the markers after the deltas they cover: at once under at-least-once, at the
- * commit under exactly-once (where nothing is visible before it). A delta seen twice (the
- * records of an uncommitted tail published again after a crash, or one's own) is a repeat the
- * engine ignores (xs_engine_pane_add).
+ * + idle (1 byte) + the partition's event time (i64 LE). A delta goes out when its pane is sealed
+ * (under exactly-once in the open transaction), the markers after the deltas they cover: at once
+ * under at-least-once, at the commit under exactly-once (where nothing is visible before it). A
+ * delta seen twice (the records of an uncommitted tail published again after a crash, or one's own)
+ * is a repeat the engine ignores (xs_engine_pane_add).
  *
  * The input topic's partitions all take part in the step from the start (they hold it back until
  * their owner's marker says how far they are sealed); a partition this instance owns is driven
@@ -236,8 +236,8 @@ void xs_rt_panes_mark(struct xs_rt *rt)
                 int64_t done = xs_frontier_done(fr, (uint32_t)i);
                 int64_t t = xs_frontier_time(fr, (uint32_t)i);
                 int idle = xs_frontier_is_idle(fr, (uint32_t)i);
-                if (done == INT64_MIN || (done == rt->marked[i] && idle == rt->marked_idle[i] &&
-                                          t == rt->marked_t[i]))
+                if (done == INT64_MIN ||
+                    (done == rt->marked[i] && idle == rt->marked_idle[i] && t == rt->marked_t[i]))
                         continue;
                 unsigned char v[18];
                 v[0] = 'M';

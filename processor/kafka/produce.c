@@ -450,7 +450,7 @@ void xs_rt_dead_letter(struct xs_rt *rt, const rd_kafka_message_t *m, const char
         }
         /* the poison record's own timestamp: its event time cannot be trusted, if read at all */
         xs_rt_produce(rt, rt->p->topic_dead_letter, m->key, klen, m->payload, vlen,
-                rd_kafka_message_timestamp(m, NULL), h, NULL);
+                      rd_kafka_message_timestamp(m, NULL), h, NULL);
         rd_kafka_headers_destroy(h);
         rt->st.dead_lettered++;
         xs_obs_dead_letter(rt, stage);

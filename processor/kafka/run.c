@@ -101,14 +101,15 @@ static int handle_event(struct xs_rt *rt, rd_kafka_message_t *m)
         rt->st.consumed++;
         rt->consumed_bytes += m->len + m->key_len;
         if (m->partition < 0 || m->partition >= 1024) {
-                xs_rt_set_fatal(rt, "%s", "input partitions numbered 1024 or above are not supported");
+                xs_rt_set_fatal(rt, "%s",
+                                "input partitions numbered 1024 or above are not supported");
                 return 0;
         }
         if (xs_rt_txn_begin(rt) != 0)
                 return 0;
         xs_err_t e = xs_rt_decode_event(rt, m, &ev, &stage, err, sizeof(err));
         if (e == XS_ERR_RETRY)
-                return 0; /* stopping while the registry is down: not processed, not stored */
+                return 0;  /* stopping while the registry is down: not processed, not stored */
         if (rt->stepper) { /* window.visibility=sealed: processed when its panes are sealed */
                 int taken = xs_rt_hold_record(rt, m, e, &ev, stage, err);
                 xs_rt_hold_run(rt);

@@ -22,20 +22,20 @@
           "Pane length: counts are exact at this granularity; must divide window.size")            \
         X("window.allowed_lateness", allowed_lateness, DUR, "10m", 0, 7 * XS_DAY_MS,               \
           "Events older than the newest event time minus this are late: counted and skipped")      \
-        X("window.visibility", window_visibility, STR, "sealed", "sealed|immediate", 0,             \
+        X("window.visibility", window_visibility, STR, "sealed", "sealed|immediate", 0,            \
           "sealed: an event is scored on the panes every input partition has sealed (time minus "  \
           "window.allowed_lateness, per partition), so offers depend on the input alone; "         \
           "immediate: on every count so far (fresher, but depends on how partitions interleave)")  \
-        X("window.idle_seal", window_idle_seal, DUR, "30s", 0, 366 * XS_DAY_MS,                     \
+        X("window.idle_seal", window_idle_seal, DUR, "30s", 0, 366 * XS_DAY_MS,                    \
           "A partition read to its end for this long (wall clock) stops holding sealed panes "     \
           "back (counted in partitions_idle_sealed); determinism holds while none idles")          \
-        X("window.max_held_bytes", window_max_held_bytes, BYTES, "64MiB", 4096, 1LL << 40,          \
+        X("window.max_held_bytes", window_max_held_bytes, BYTES, "64MiB", 4096, 1LL << 40,         \
           "Input held until the panes it needs are sealed: beyond this the partitions ahead are "  \
           "paused until the one behind catches up (counted in partitions_paused)")                 \
-        X("state.share_panes", state_share_panes, BOOL, "false", 0, 0,                              \
+        X("state.share_panes", state_share_panes, BOOL, "false", 0, 0,                             \
           "With window.visibility=sealed: publish the panes this instance seals to "               \
           "<application.id>-cooccurrence-panes and apply every other instance's, so that each "    \
-          "learns from all partitions (experimental: README \"Internal topics\")")                \
+          "learns from all partitions (experimental: README \"Internal topics\")")                 \
         X("window.expiry_batch", expiry_batch, INT, "256", 1, 1000000000,                          \
           "Pane entries subtracted per event while a pane expires (bounds the work per event)")    \
         X("window.max_draining", max_draining, INT, "4", 1, 64,                                    \
