@@ -10,23 +10,12 @@ source "$(dirname "$0")/lib_kafka.sh" "$@"
 gen --seed 61 --events 30000 --customers 3000 --products 400 -o "$TMP/g.jsonl" \
         --catalog "$TMP/cat.jsonl"
 
-# the offers as (id, customer, type, stage, rule, products), sorted: the demo prints that much
-norm() {
-        "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    o = json.loads(line)
-    items = o.get("products") or [i["product_id"] for i in o["items"]]
-    print(o["offer_id"], o["customer_id"], o["type"], o["stage"], o["rule"], ",".join(items))
-' | sort
-}
-
-"$XSELL" replay "$TMP/g.jsonl" -c "$TMP/cat.jsonl" --drain 1h -q | norm >"$TMP/replay1.txt"
+"$XSELL" replay "$TMP/g.jsonl" -c "$TMP/cat.jsonl" --drain 1h -q | offer_norm >"$TMP/replay1.txt"
 n=$(wc -l <"$TMP/replay1.txt")
 [ "$n" -gt 500 ] || fail "replay made only $n offers"
 for args in "--partitions 4" "--partitions 4 --interleave 11" "--partitions 3 --interleave 12"; do
         # shellcheck disable=SC2086 # the arguments are words
-        "$XSELL" replay "$TMP/g.jsonl" -c "$TMP/cat.jsonl" --drain 1h -q $args | norm >"$TMP/r.txt"
+        "$XSELL" replay "$TMP/g.jsonl" -c "$TMP/cat.jsonl" --drain 1h -q $args | offer_norm >"$TMP/r.txt"
         cmp -s "$TMP/replay1.txt" "$TMP/r.txt" ||
                 fail "replay $args differs from 1 partition: $(diff "$TMP/replay1.txt" "$TMP/r.txt" | head -4)"
 done
@@ -36,7 +25,7 @@ for i in 1 2 3; do
         "$XSELL" demo -e "$TMP/g.jsonl" -c "$TMP/cat.jsonl" -X demo.partitions=4 -X http.port=0 \
                 -X kafka.log_level=3 --print json -q >"$TMP/demo.$i.json" 2>"$TMP/demo.$i.err" ||
                 fail "demo $i: $(tail -3 "$TMP/demo.$i.err")"
-        norm <"$TMP/demo.$i.json" >"$TMP/demo.$i.txt"
+        offer_norm <"$TMP/demo.$i.json" >"$TMP/demo.$i.txt"
         cmp -s "$TMP/replay1.txt" "$TMP/demo.$i.txt" ||
                 fail "demo $i differs from replay: $(diff "$TMP/replay1.txt" "$TMP/demo.$i.txt" | head -4)"
 done
@@ -48,7 +37,7 @@ ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
 xrun_bg run -X run.idle_exit=3s -X window.idle_seal=2s --print json
 ku produce "$B" customer-events "$TMP/g.jsonl" 2>"$TMP/produce.err" || fail "produce: $(cat "$TMP/produce.err")"
 wait "$XPID" || fail "xsell run: $(grep -v '^%' "$TMP/run.err" | tail -5)"
-norm <"$TMP/run.out" >"$TMP/run.txt"
+offer_norm <"$TMP/run.out" >"$TMP/run.txt"
 # and what the topic holds: the same ids, each once
 topic_ids | uniq -d >"$TMP/dup.txt"
 [ ! -s "$TMP/dup.txt" ] || fail "offers written twice: $(head -3 "$TMP/dup.txt")"

@@ -17,16 +17,7 @@ source "$(dirname "$0")/lib_kafka.sh" "$@"
 gen --seed 81 --events 20000 --customers 2000 --products 300 --days 3 -o "$TMP/g.jsonl" \
         --catalog "$TMP/cat.jsonl"
 "$XSELL" replay "$TMP/g.jsonl" -c "$TMP/cat.jsonl" -q >"$TMP/replay.jsonl"
-norm() {
-        "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    o = json.loads(line)
-    items = o.get("products") or [i["product_id"] for i in o["items"]]
-    print(o["offer_id"], o["customer_id"], o["type"], o["stage"], o["rule"], ",".join(items))
-' | sort
-}
-norm <"$TMP/replay.jsonl" >"$TMP/want.txt"
+offer_norm <"$TMP/replay.jsonl" >"$TMP/want.txt"
 n=$(wc -l <"$TMP/want.txt")
 
 two_instances() { # NAME [args...]: both instances, then the events; union of what they print
@@ -48,7 +39,7 @@ two_instances() { # NAME [args...]: both instances, then the events; union of wh
         ku produce "$B" "$TOPIC" "$TMP/g.jsonl" 2>/dev/null
         wait "$a" || fail "$name.a: $(grep -v '^%' "$TMP/$name.a.err" | tail -3)"
         wait "$b" || fail "$name.b: $(grep -v '^%' "$TMP/$name.b.err" | tail -3)"
-        cat "$TMP/$name.a.out" "$TMP/$name.b.out" | norm >"$TMP/$name.txt"
+        cat "$TMP/$name.a.out" "$TMP/$name.b.out" | offer_norm >"$TMP/$name.txt"
 }
 
 start_broker 4 -t customer-events,product-catalog,offers,events-2,offers-2

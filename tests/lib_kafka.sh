@@ -127,3 +127,15 @@ net_assigned() {
 consumed() {
         sed -n 's/.*summary: consumed \([0-9]*\),.*/\1/p' "$TMP/$1.err"
 }
+
+# offer_norm: offers (JSON lines on stdin: replay's with items, or --print json's with
+# products) as "id customer type stage rule products", sorted
+offer_norm() {
+        "$PY" -c '
+import json, sys
+for line in sys.stdin:
+    o = json.loads(line)
+    items = o.get("products") or [i["product_id"] for i in o["items"]]
+    print(o["offer_id"], o["customer_id"], o["type"], o["stage"], o["rule"], ",".join(items))
+' | sort
+}

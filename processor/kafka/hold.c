@@ -177,8 +177,7 @@ static int in_turn(struct xs_rt *rt, rd_kafka_message_t *m, enum held_kind kind,
         return kind == HELD_BAD;
 }
 
-/* The passthrough headers of m (as trigger_begin in run.c takes them), or NULL. */
-static rd_kafka_headers_t *passthrough(struct xs_rt *rt, const rd_kafka_message_t *m, size_t *bytes)
+rd_kafka_headers_t *xs_rt_passthrough(struct xs_rt *rt, const rd_kafka_message_t *m, size_t *bytes)
 {
         rd_kafka_headers_t *in = NULL, *out = NULL;
         if (!rt->n_hdr_names || rd_kafka_message_headers(m, &in) != RD_KAFKA_RESP_ERR_NO_ERROR ||
@@ -194,7 +193,8 @@ static rd_kafka_headers_t *passthrough(struct xs_rt *rt, const rd_kafka_message_
                                 out = rd_kafka_headers_new(4);
                         rd_kafka_header_add(out, rt->hdr_names[k], -1, val,
                                             val ? (ssize_t)size : 0);
-                        *bytes += strlen(rt->hdr_names[k]) + (val ? size : 0) + 32;
+                        if (bytes)
+                                *bytes += strlen(rt->hdr_names[k]) + (val ? size : 0) + 32;
                 }
         }
         return out;
@@ -219,7 +219,7 @@ int xs_rt_hold_record(struct xs_rt *rt, rd_kafka_message_t *m, xs_err_t e,
                 return 0;
         }
         size_t bytes = sizeof(*h) + xs_event_size(ev);
-        h->hdrs = passthrough(rt, m, &bytes);
+        h->hdrs = xs_rt_passthrough(rt, m, &bytes);
         h->offset = m->offset;
         int rc = xs_stepper_push(rt->stepper, (uint32_t)m->partition, ev->event_time, h, bytes);
         if (rc != 0)

@@ -25,6 +25,9 @@ void xs_rt_hold_destroy(struct xs_rt *rt);
  * xs_rt_hold_run after. */
 int xs_rt_hold_record(struct xs_rt *rt, rd_kafka_message_t *m, xs_err_t e,
                       const struct xs_event *ev, const char *stage, const char *why);
+/* The headers.passthrough headers of m, every occurrence in order (a new set, or NULL when it
+ * has none); *bytes (if not NULL) grows by what they hold. */
+rd_kafka_headers_t *xs_rt_passthrough(struct xs_rt *rt, const rd_kafka_message_t *m, size_t *bytes);
 /* A record restored on start (ev: a copy, taken): processed in its turn, outputs discarded, its
  * offset not stored. Returns 0, or -1 out of memory. */
 int xs_rt_hold_restored(struct xs_rt *rt, int32_t part, int64_t offset, struct xs_event *ev);

@@ -66,22 +66,7 @@ static void trigger_begin(struct xs_rt *rt, const rd_kafka_message_t *m, const s
 {
         rt->cur_event_id = ev->event_id;
         rt->cur_event_time = ev->event_time;
-        rd_kafka_headers_t *in = NULL;
-        if (!rt->n_hdr_names || rd_kafka_message_headers(m, &in) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            !in)
-                return;
-        for (int k = 0; k < rt->n_hdr_names; k++) {
-                const void *val;
-                size_t size;
-                for (size_t idx = 0; rd_kafka_header_get(in, idx, rt->hdr_names[k], &val, &size) ==
-                                     RD_KAFKA_RESP_ERR_NO_ERROR;
-                     idx++) {
-                        if (!rt->cur_hdrs)
-                                rt->cur_hdrs = rd_kafka_headers_new(4);
-                        rd_kafka_header_add(rt->cur_hdrs, rt->hdr_names[k], -1, val,
-                                            val ? (ssize_t)size : 0);
-                }
-        }
+        rt->cur_hdrs = xs_rt_passthrough(rt, m, NULL);
 }
 
 static void trigger_end(struct xs_rt *rt)
