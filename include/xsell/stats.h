@@ -72,6 +72,8 @@ extern "C" {
         X(panes_closed, counter, "panes closed (their deltas became final)")                       \
         X(panes_sealed, counter, "stepped mode: partition panes sealed (their deltas handed out)") \
         X(panes_folded, counter, "stepped mode: sealed partition panes folded into the window")    \
+        X(counts_refused, counter,                                                                 \
+          "stepped mode: folded pane counts refused because a window count would overflow")        \
         X(panes_repeated, counter, "stepped mode: sealed panes received again (ignored)")          \
         X(panes_late, counter,                                                                     \
           "stepped mode: sealed panes received after the step passed them (folded at once)")       \

@@ -694,6 +694,7 @@ void xs_engine_stats(const struct xs_engine *eng, struct xs_stats *st)
         if (st->memory_bytes > st->memory_bytes_peak)
                 st->memory_bytes_peak = st->memory_bytes;
         st->memory_pairs_refused = ws.pairs_budget_refused;
+        st->counts_refused = ws.counts_refused;
 }
 
 /* ---- queries ------------------------------------------------------------------------ */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "xsell/engine.h"
+#include "xsell/event.h"
 
 /* The largest count one entry of a pane delta may carry (a decoded one beyond is refused). */
 #define XS_PANE_COUNT_MAX (1 << 24)
@@ -138,7 +139,9 @@ int xs_pane_delta_decode(const unsigned char *buf, size_t len, struct xs_pane_de
         for (int r = 0; r < XS_REL_COUNT; r++)
                 d->tx[r] = (int64_t)get_u(&p, 8);
         uint64_t n = get_u(&p, 4);
-        if (d->pane_end <= d->pane_start || n > (len - head) / (4 + 1 + 4 * XS_REL_COUNT))
+        /* panes lie in event time (1970 to 9999, XS_MAX_TIME): their arithmetic cannot overflow */
+        if (d->pane_start < 0 || d->pane_end <= d->pane_start || d->pane_end > 2 * XS_MAX_TIME ||
+            n > (len - head) / (4 + 1 + 4 * XS_REL_COUNT))
                 return -1;
         for (int r = 0; r < XS_REL_COUNT; r++)
                 if (d->tx[r] > XS_PANE_COUNT_MAX || d->tx[r] < -XS_PANE_COUNT_MAX)

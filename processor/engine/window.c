@@ -366,7 +366,6 @@ struct xs_window {
         struct xs_window_stats st;
 };
 
-
 struct xs_window *xs_window_new(const struct xs_window_params *p)
 {
         struct xs_window *w = calloc(1, sizeof(*w));
@@ -696,6 +695,47 @@ static int pane_apply(struct xs_window *w, struct xs_window_pane *pane, uint64_t
         return 0;
 }
 
+/* Whether cell count v can take delta d and stay within XS_WINDOW_COUNT_LIMIT. */
+static int count_fits(int64_t v, int32_t d)
+{
+        int64_t s = v + d;
+        return s <= XS_WINDOW_COUNT_LIMIT && s >= -XS_WINDOW_COUNT_LIMIT;
+}
+
+static int pane_fits(const struct xs_window_pane *pane, uint64_t key, enum xs_relation rel,
+                     int32_t delta)
+{
+        const struct pcell *c = pt_find(&pane->cells, key, (int)rel);
+        return count_fits(c ? c->n : 0, delta);
+}
+
+/*
+ * Cells hold int32 counts. Live events move them by one, so only a folded pane delta (whose
+ * counts a corrupt or hostile pane record sets) can carry one to overflow: such a delta is
+ * checked against every cell it touches first and refused whole, so panes and the global
+ * state still agree when the pane expires.
+ */
+static int delta_fits(struct xs_window *w, const struct xs_window_pane *pane, int pair, uint32_t a,
+                      uint32_t b, enum xs_relation rel, int32_t delta)
+{
+        if (delta >= -1 && delta <= 1)
+                return 1;
+        if (pair) {
+                const struct cell *c = ct_find(&w->cells, KEY_PAIR(a, b));
+                if (!count_fits(c ? c->n[rel] : 0, delta) ||
+                    !pane_fits(pane, KEY_PAIR(a, b), rel, delta) ||
+                    !pane_fits(pane, KEY_ROW(a), rel, delta) ||
+                    !pane_fits(pane, KEY_ROW(b), rel, delta))
+                        goto refuse;
+        } else if (!pane_fits(pane, KEY_OCC(a), rel, delta)) {
+                goto refuse;
+        }
+        return 1;
+refuse:
+        w->st.counts_refused++;
+        return 0;
+}
+
 int xs_window_add_pair(struct xs_window *w, int64_t t, uint32_t a, uint32_t b, enum xs_relation rel,
                        int32_t delta)
 {
@@ -709,6 +749,8 @@ int xs_window_add_pair(struct xs_window *w, int64_t t, uint32_t a, uint32_t b, e
         struct xs_window_pane *pane = pane_get(w, t);
         if (!pane)
                 return -1;
+        if (!delta_fits(w, pane, 1, a, b, rel, delta))
+                return 1;
         int32_t n[XS_REL_COUNT] = {0};
         n[rel] = delta;
         int rc = global_apply(w, KEY_PAIR(a, b), n, 1, 1);
@@ -732,6 +774,8 @@ int xs_window_add_occurrence(struct xs_window *w, int64_t t, uint32_t a, enum xs
         struct xs_window_pane *pane = pane_get(w, t);
         if (!pane)
                 return -1;
+        if (!delta_fits(w, pane, 0, a, 0, rel, delta))
+                return 1;
         int32_t n[XS_REL_COUNT] = {0};
         n[rel] = delta;
         if (item_apply(w, KEY_OCC(a), n, 1) != 0 ||

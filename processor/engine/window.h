@@ -49,6 +49,7 @@ struct xs_window_stats {
         uint64_t pairs_cap_hits;
         uint64_t pairs_budget_refused; /* new pairs refused while xs_window_refuse_new is on */
         uint64_t pair_increments;
+        uint64_t counts_refused; /* deltas refused: a count would pass XS_WINDOW_COUNT_LIMIT */
         uint64_t panes_closed;
         uint64_t panes_expired;
         uint64_t pane_entries_expired;
@@ -72,9 +73,13 @@ size_t xs_window_maintain(struct xs_window *w, size_t budget);
 /* Drains every expired pane now (end of input, tests). */
 void xs_window_drain_all(struct xs_window *w);
 
+/* Cell counts stay within +-XS_WINDOW_COUNT_LIMIT: a larger delta that would pass it is refused
+ * (returns 1, counted in counts_refused). */
+#define XS_WINDOW_COUNT_LIMIT (INT32_MAX / 2)
+
 /* Increments at event time t (t must not be older than the watermark's pane, which the engine
  * guarantees by dropping late events). Returns 0, 1 when dropped because cooc.max_pairs (or the
- * memory budget, xs_window_refuse_new) bit,
+ * memory budget, xs_window_refuse_new) bit or the count would overflow,
  * -1 when out of memory. a != b. */
 int xs_window_add_pair(struct xs_window *w, int64_t t, uint32_t a, uint32_t b, enum xs_relation rel,
                        int32_t delta);
