@@ -539,6 +539,133 @@ static void test_item8_email_guard_and_lead_period_survive_export(void **state)
         xs_engine_destroy(eng);
 }
 
+/* The changelog's view of a journey: what xs_engine_changes writes, collected as a compacted
+ * topic would keep it (the last record per customer; a tombstone removes it). */
+struct changelog {
+        size_t n;
+        char id[16][32];
+        uint32_t tag[16];
+        unsigned char *buf[16]; /* NULL: tombstone */
+        size_t len[16];
+        size_t calls, tombstones;
+        int refuse_after; /* >0: the cb refuses once this many calls were made */
+};
+
+static int collect(void *opaque, const char *id, uint32_t tag, const unsigned char *buf, size_t len)
+{
+        struct changelog *cl = opaque;
+        if (cl->refuse_after && cl->calls >= (size_t)cl->refuse_after)
+                return -1;
+        cl->calls++;
+        cl->tombstones += buf == NULL;
+        size_t i = 0;
+        while (i < cl->n && strcmp(cl->id[i], id) != 0)
+                i++;
+        if (i == cl->n) {
+                assert_true(cl->n < 16);
+                snprintf(cl->id[cl->n++], sizeof(cl->id[0]), "%s", id);
+        }
+        free(cl->buf[i]);
+        cl->buf[i] = buf ? malloc(len) : NULL;
+        if (buf)
+                memcpy(cl->buf[i], buf, len);
+        cl->len[i] = len;
+        cl->tag[i] = tag;
+        return 0;
+}
+
+static void changelog_free(struct changelog *cl)
+{
+        for (size_t i = 0; i < cl->n; i++)
+                free(cl->buf[i]);
+        memset(cl, 0, sizeof(*cl));
+}
+
+static void test_changelog_restores_the_journey_and_tombstones_forgotten(void **state)
+{
+        (void)state;
+        struct summary straight, restored;
+        event_seq = 0;
+        struct xs_engine *eng = fx_engine(caps);
+        first_half(eng);
+        memset(&cap, 0, sizeof(cap));
+        second_half(eng);
+        summarize(&straight);
+        xs_engine_destroy(eng);
+
+        event_seq = 0;
+        eng = fx_engine(caps);
+        xs_engine_track_changes(eng, 1);
+        xs_engine_set_tag(eng, 3);
+        first_half(eng);
+        int seq = event_seq; /* the second half's event ids as in the straight run */
+        fx_send(eng, XS_EV_PRODUCT_VIEW, "gone", T0, NULL, "p100", NULL);
+        struct changelog cl = {0};
+        /* a refusing sink keeps the rest for the next call */
+        cl.refuse_after = 1;
+        assert_int_equal(xs_engine_changes(eng, collect, &cl), -1);
+        assert_int_equal(cl.calls, 1);
+        assert_true(xs_engine_changes_pending(eng) > 0);
+        cl.refuse_after = 0;
+        assert_int_equal(xs_engine_changes(eng, collect, &cl), 0);
+        assert_int_equal(xs_engine_changes_pending(eng), 0);
+        assert_int_equal(cl.n, 2);
+        assert_int_equal(cl.tag[0], 3);
+        /* nothing changed: nothing written */
+        size_t calls = cl.calls;
+        assert_int_equal(xs_engine_changes(eng, collect, &cl), 0);
+        assert_int_equal(cl.calls, calls);
+        /* FORGET writes a tombstone; a revoked partition's customers (drop_tag) move: none */
+        fx_send(eng, XS_EV_FORGET, "gone", T0 + MIN_MS, NULL, NULL);
+        assert_int_equal(xs_engine_changes(eng, collect, &cl), 0);
+        assert_int_equal(cl.tombstones, 1);
+        assert_null(cl.buf[1]);
+        calls = cl.calls;
+        assert_int_equal(xs_engine_drop_tag(eng, 3), 1);
+        assert_int_equal(xs_engine_changes(eng, collect, &cl), 0);
+        assert_int_equal(cl.calls, calls);
+        xs_engine_destroy(eng);
+
+        /* the new owner restores from the changelog and continues as if nothing moved */
+        eng = fx_engine(caps);
+        char err[256];
+        for (size_t i = 0; i < cl.n; i++)
+                if (cl.buf[i]) {
+                        xs_engine_set_tag(eng, cl.tag[i]);
+                        assert_int_equal(
+                            xs_engine_customer_import(eng, cl.buf[i], cl.len[i], err, sizeof(err)),
+                            XS_OK);
+                }
+        xs_engine_advance(eng, T0 + MIN_MS);
+        memset(&cap, 0, sizeof(cap));
+        event_seq = seq;
+        second_half(eng);
+        summarize(&restored);
+        assert_int_equal(restored.n, straight.n);
+        for (size_t i = 0; i < straight.n; i++)
+                assert_string_equal(restored.line[i], straight.line[i]);
+        xs_engine_destroy(eng);
+        changelog_free(&cl);
+}
+
+/* A timer's firing changes its customer: listed like an event's change. */
+static void test_changelog_lists_a_customer_changed_by_a_timer(void **state)
+{
+        (void)state;
+        event_seq = 0;
+        struct xs_engine *eng = fx_engine(caps);
+        xs_engine_track_changes(eng, 1);
+        first_half(eng);
+        struct changelog cl = {0};
+        assert_int_equal(xs_engine_changes(eng, collect, &cl), 0);
+        size_t calls = cl.calls;
+        xs_engine_advance(eng, T0 + DAY); /* the cart is abandoned: a timer fires */
+        assert_int_equal(xs_engine_changes(eng, collect, &cl), 0);
+        assert_int_equal(cl.calls, calls + 1);
+        xs_engine_destroy(eng);
+        changelog_free(&cl);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -550,6 +677,8 @@ int main(void)
             cmocka_unit_test(test_offer_counters_above_255_survive_export),
             cmocka_unit_test(test_item2_bought_set_survives_export_and_v2_rebuilds_it),
             cmocka_unit_test(test_item8_email_guard_and_lead_period_survive_export),
+            cmocka_unit_test(test_changelog_restores_the_journey_and_tombstones_forgotten),
+            cmocka_unit_test(test_changelog_lists_a_customer_changed_by_a_timer),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,19 @@ xs_err_t xs_engine_customer_export(struct xs_engine *eng, const char *customer_i
 xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *buf, size_t len,
                                    char *errstr, size_t errstr_size);
 
+/* The changelog (issue 11): with tracking on, the engine lists each customer changed since the
+ * last xs_engine_changes call (by an event or a timer), and each whose state ended (FORGET,
+ * eviction by customers.max or memory.budget; not xs_engine_drop_tag, whose customers move).
+ * xs_engine_changes calls cb for each: the tombstones first (buf NULL, len 0), then each changed
+ * customer's xs_engine_customer_export bytes, with the customer's tag. A non-zero return from
+ * cb stops the call, which returns -1 and keeps that change and the rest for the next call.
+ * Listing costs one entry per changed customer (and a copy of each ended id) until the call. */
+typedef int (*xs_change_cb)(void *opaque, const char *customer_id, uint32_t tag,
+                            const unsigned char *buf, size_t len);
+void xs_engine_track_changes(struct xs_engine *eng, int on);
+int xs_engine_changes(struct xs_engine *eng, xs_change_cb cb, void *opaque);
+size_t xs_engine_changes_pending(const struct xs_engine *eng);
+
 /* A closed pane's pair-count deltas: the unit another instance can apply. Entries use external
  * product ids, so they mean the same thing in every instance. Valid only during the hook. */
 struct xs_pane_entry {

@@ -33,7 +33,9 @@ static uint64_t rest_bytes(const struct xs_engine *eng)
         return sizeof(*eng) + xs_window_bytes(eng->window) + xs_stepped_bytes(eng) +
                xs_intern_bytes(eng->products) + xs_catalog_bytes(eng->catalog) +
                xs_reorder_bytes(eng->reorder) + eng->cap_timers * sizeof(struct xs_timer) + dedup +
-               eng->cand_bytes + eng->cap_scratch * sizeof(*eng->scratch);
+               eng->cand_bytes + eng->cap_scratch * sizeof(*eng->scratch) +
+               eng->cap_dirty * sizeof(*eng->dirty) + eng->cap_gone * sizeof(*eng->gone) +
+               eng->gone_bytes;
 }
 
 uint64_t xs_budget_bytes(const struct xs_engine *eng)

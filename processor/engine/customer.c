@@ -159,6 +159,47 @@ void xs_customer_drop(struct xs_engine *eng, struct xs_customer *c)
         eng->st.customers_live--;
 }
 
+void xs_customer_touch(struct xs_engine *eng, struct xs_customer *c)
+{
+        if (!eng->track_changes || c->dirty)
+                return;
+        if (eng->n_dirty == eng->cap_dirty) {
+                size_t cap = eng->cap_dirty ? eng->cap_dirty * 2 : 1024;
+                struct xs_dirty *d = realloc(eng->dirty, cap * sizeof(*d));
+                if (!d) {
+                        /* not listed: the next commit writes everything (xs_engine_changes) */
+                        eng->changes_lost = 1;
+                        return;
+                }
+                eng->dirty = d;
+                eng->cap_dirty = cap;
+        }
+        eng->dirty[eng->n_dirty++] = (struct xs_dirty){c->slot, eng->slot_gen[c->slot]};
+        c->dirty = 1;
+}
+
+void xs_customer_end(struct xs_engine *eng, struct xs_customer *c)
+{
+        if (eng->track_changes) {
+                char *id = NULL;
+                if (eng->n_gone == eng->cap_gone) {
+                        size_t cap = eng->cap_gone ? eng->cap_gone * 2 : 256;
+                        struct xs_gone *g = realloc(eng->gone, cap * sizeof(*g));
+                        if (g) {
+                                eng->gone = g;
+                                eng->cap_gone = cap;
+                        }
+                }
+                if (eng->n_gone < eng->cap_gone && (id = strdup(c->id))) {
+                        eng->gone[eng->n_gone++] = (struct xs_gone){id, c->tag};
+                        eng->gone_bytes += strlen(id) + 1;
+                } else {
+                        eng->changes_lost = 1;
+                }
+        }
+        xs_customer_drop(eng, c);
+}
+
 struct xs_customer *xs_customer_find(struct xs_engine *eng, const char *id)
 {
         struct xs_customer *c;
@@ -198,7 +239,7 @@ static int slot_reserve(struct xs_engine *eng)
 static int customer_link(struct xs_engine *eng, struct xs_customer *c)
 {
         if ((int64_t)eng->st.customers_live >= eng->p->max_customers && eng->lru_tail) {
-                xs_customer_drop(eng, eng->lru_tail);
+                xs_customer_end(eng, eng->lru_tail);
                 eng->st.customers_evicted++;
         }
         uint64_t budget = (uint64_t)eng->p->memory_budget;
@@ -206,7 +247,7 @@ static int customer_link(struct xs_engine *eng, struct xs_customer *c)
         for (int k = 0; budget && k < 2 && eng->lru_tail &&
                         eng->mem_rest + xs_customer_store_bytes(eng) + need > budget;
              k++) {
-                xs_customer_drop(eng, eng->lru_tail);
+                xs_customer_end(eng, eng->lru_tail);
                 eng->st.memory_customers_evicted++;
         }
         if (slot_reserve(eng) != 0)
@@ -227,6 +268,7 @@ struct xs_customer *xs_customer_get(struct xs_engine *eng, const char *id)
         if (c) {
                 lru_unlink(eng, c);
                 lru_push(eng, c);
+                xs_customer_touch(eng, c);
                 return c;
         }
         c = calloc(1, sizeof(*c));
@@ -240,6 +282,7 @@ struct xs_customer *xs_customer_get(struct xs_engine *eng, const char *id)
                 xs_customer_free(c);
                 return NULL;
         }
+        xs_customer_touch(eng, c);
         return c;
 }
 

@@ -116,6 +116,7 @@ struct xs_customer {
         uint8_t onboarding_offered; /* the one onboarding complement offer of a purchase */
         uint8_t lead_done;          /* the LEAD e-mails stopped: journey.lead_max_emails */
         uint32_t tag;               /* input partition (xs_engine_set_tag) */
+        uint8_t dirty;              /* listed in the engine's changes (xs_customer_touch) */
         int64_t stage_since, last_event_time;
         int64_t last_purchase_at, onboarding_until, cooldown_until, lead_last_offer;
         int64_t cap_day;
@@ -195,6 +196,11 @@ struct xs_customer *xs_customer_find(struct xs_engine *eng, const char *id);
 struct xs_customer *xs_customer_get(struct xs_engine *eng, const char *id);
 /* Removes c and all of its state; its pending timers become stale (slot generation). */
 void xs_customer_drop(struct xs_engine *eng, struct xs_customer *c);
+/* xs_customer_drop of a customer whose state ends (FORGET, eviction): with changes tracked, its
+ * id is listed for a tombstone. Not for a revoked partition's customers: they move. */
+void xs_customer_end(struct xs_engine *eng, struct xs_customer *c);
+/* With changes tracked (xs_engine_track_changes), lists c as changed, once. */
+void xs_customer_touch(struct xs_engine *eng, struct xs_customer *c);
 /* Frees a customer that is not linked into an engine (and its arrays). */
 void xs_customer_free(struct xs_customer *c);
 /* Links c, built unlinked by state import, into the engine: an existing customer of the same

@@ -55,6 +55,7 @@ static void timer_fire(struct xs_engine *eng, struct xs_customer *c, enum xs_tim
         int64_t due = c->timer_due[kind];
         c->timer_due[kind] = 0;
         eng->st.timers_fired++;
+        xs_customer_touch(eng, c);
         xs_policy_on_timer(eng, c, kind, due);
         xs_customer_account(eng, c);
 }
@@ -231,6 +232,10 @@ void xs_engine_destroy(struct xs_engine *eng)
         free(eng->slots);
         free(eng->slot_gen);
         free(eng->free_slots);
+        free(eng->dirty);
+        for (size_t i = 0; i < eng->n_gone; i++)
+                free(eng->gone[i].id);
+        free(eng->gone);
         free(eng->timers);
         free(eng->comp_cache);
         free(eng->comp_acc);
@@ -378,7 +383,7 @@ static xs_err_t customer_request(struct xs_engine *eng, const struct xs_event *e
         if (ev->type == XS_EV_FORGET) {
                 struct xs_customer *gone = xs_customer_find(eng, ev->customer_id);
                 if (gone) {
-                        xs_customer_drop(eng, gone);
+                        xs_customer_end(eng, gone);
                         eng->st.customers_forgotten++;
                 }
                 return XS_OK;

@@ -82,6 +82,21 @@ struct xs_engine {
         int64_t jump_from;
         uint32_t jump_n;
         uint32_t tag; /* applied to the customers of the events that follow */
+        /* the changelog (xs_engine_track_changes): customers changed since the last
+         * xs_engine_changes, by slot and generation (a stale entry is skipped), and the ids of
+         * those forgotten or evicted since, with their tag */
+        int track_changes;
+        struct xs_dirty {
+                uint32_t slot, gen;
+        } * dirty;
+        size_t n_dirty, cap_dirty;
+        struct xs_gone {
+                char *id;
+                uint32_t tag;
+        } * gone;
+        size_t n_gone, cap_gone;
+        uint64_t gone_bytes;
+        int changes_lost; /* out of memory listing a change: the next call writes all */
         int external_clock;
 
         void (*pane_hook)(void *opaque, const struct xs_pane_delta *delta);

@@ -539,3 +539,72 @@ xs_err_t xs_engine_customer_import(struct xs_engine *eng, const unsigned char *b
                         xs_journey_timer_arm(eng, c, (enum xs_timer_kind)k, due[k]);
         return XS_OK;
 }
+
+/* ---- the changelog: what changed since the last call ------------------------------------ */
+
+void xs_engine_track_changes(struct xs_engine *eng, int on)
+{
+        eng->track_changes = on;
+}
+
+static int change_one(struct xs_engine *eng, struct xs_customer *c, xs_change_cb cb, void *opaque)
+{
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        if (xs_engine_customer_export(eng, c->id, &buf, &len) != XS_OK)
+                return -1;
+        int rc = cb(opaque, c->id, c->tag, buf, len);
+        free(buf);
+        return rc;
+}
+
+int xs_engine_changes(struct xs_engine *eng, xs_change_cb cb, void *opaque)
+{
+        /* tombstones first: a customer forgotten and seen again ends with its new state */
+        size_t i = 0;
+        for (; i < eng->n_gone; i++)
+                if (cb(opaque, eng->gone[i].id, eng->gone[i].tag, NULL, 0) != 0)
+                        break;
+        for (size_t k = 0; k < i; k++) {
+                eng->gone_bytes -= strlen(eng->gone[k].id) + 1;
+                free(eng->gone[k].id);
+        }
+        memmove(eng->gone, eng->gone + i, (eng->n_gone - i) * sizeof(*eng->gone));
+        eng->n_gone -= i;
+        if (eng->n_gone)
+                return -1;
+        if (eng->changes_lost) {
+                /* a change could not be listed (out of memory): write every customer */
+                struct xs_customer *c, *tmp;
+                HASH_ITER(hh, eng->customers, c, tmp)
+                {
+                        if (change_one(eng, c, cb, opaque) != 0)
+                                return -1;
+                }
+                eng->changes_lost = 0;
+                for (size_t k = 0; k < eng->n_dirty; k++) {
+                        struct xs_customer *d = eng->slots[eng->dirty[k].slot];
+                        if (d && eng->slot_gen[eng->dirty[k].slot] == eng->dirty[k].gen)
+                                d->dirty = 0;
+                }
+                eng->n_dirty = 0;
+                return 0;
+        }
+        for (i = 0; i < eng->n_dirty; i++) {
+                const struct xs_dirty *d = &eng->dirty[i];
+                struct xs_customer *c = d->slot < eng->n_slots ? eng->slots[d->slot] : NULL;
+                if (!c || eng->slot_gen[d->slot] != d->gen)
+                        continue; /* dropped since (a tombstone or a revocation) */
+                if (change_one(eng, c, cb, opaque) != 0)
+                        break;
+                c->dirty = 0;
+        }
+        memmove(eng->dirty, eng->dirty + i, (eng->n_dirty - i) * sizeof(*eng->dirty));
+        eng->n_dirty -= i;
+        return eng->n_dirty ? -1 : 0;
+}
+
+size_t xs_engine_changes_pending(const struct xs_engine *eng)
+{
+        return eng->n_dirty + eng->n_gone;
+}
