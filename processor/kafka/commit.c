@@ -18,6 +18,7 @@
  */
 #include <stdio.h>
 
+#include "kafka/changelog.h"
 #include "kafka/commit.h"
 #include "kafka/hold.h"
 #include "kafka/kafka_int.h"
@@ -91,6 +92,9 @@ int xs_rt_commit_now(struct xs_rt *rt)
 {
         rt->last_commit = xs_rt_now();
         xs_rt_panes_mark(rt); /* after the deltas they cover, with the offsets (panes.c) */
+        /* the customers' state as of the offsets committed, before them (changelog.c) */
+        if (xs_rt_changelog_write(rt) != 0 && rt->fatal)
+                return -1;
         if (rt->eos)
                 return rt->txn_open ? txn_commit(rt) : 0;
         /* every record derived from the stored offsets must be acknowledged first */

@@ -325,6 +325,21 @@ void xs_rt_hold_tick(struct xs_rt *rt)
         }
 }
 
+void xs_rt_hold_wake(struct xs_rt *rt, int32_t part)
+{
+        struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
+        double now = xs_rt_now();
+        for (int k = 0; k < rt->n_parts; k++) {
+                int32_t i = rt->parts[k];
+                if (i == part || !xs_frontier_is_idle(fr, (uint32_t)i) ||
+                    xs_frontier_is_remote(fr, (uint32_t)i))
+                        continue;
+                xs_stepper_idle(rt->stepper, (uint32_t)i, 0);
+                rt->eof_since[i] = now; /* sealed idle again after window.idle_seal */
+                rt->st.partitions_woken++;
+        }
+}
+
 void xs_rt_hold_finish(struct xs_rt *rt, int64_t drain_ms)
 {
         xs_stepper_finish(rt->stepper,

@@ -35,6 +35,11 @@ int xs_rt_hold_restored(struct xs_rt *rt, int32_t part, int64_t offset, struct x
 void xs_rt_hold_run(struct xs_rt *rt);
 /* Every loop iteration: window.idle_seal and window.max_held_bytes (pause, resume). */
 void xs_rt_hold_tick(struct xs_rt *rt);
+/* Partition part receives a record after it was at its end: every other owned partition sealed
+ * idle (window.idle_seal) takes part in the step again, for window.idle_seal more, so that
+ * the first partition read after a quiet spell does not move the step past the others' records
+ * on their way (which the engine would then drop as late). */
+void xs_rt_hold_wake(struct xs_rt *rt, int32_t part);
 /* End of input (run.idle_exit): everything held is processed, the step goes to the newest
  * event time plus drain_ms. */
 void xs_rt_hold_finish(struct xs_rt *rt, int64_t drain_ms);

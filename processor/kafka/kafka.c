@@ -269,6 +269,26 @@ rd_kafka_conf_t *xs_kafka_conf(const struct xs_conf *conf, const char *bootstrap
         return kc;
 }
 
+/* The partition count of topic (waits up to timeout_ms for it to exist), or -1. */
+int xs_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms)
+{
+        double until = xs_rt_now() + timeout_ms / 1000.0;
+        for (;;) {
+                const struct rd_kafka_metadata *md = NULL;
+                rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+                rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 1000);
+                rd_kafka_topic_destroy(rkt);
+                int n = !e && md && md->topic_cnt == 1 && !md->topics[0].err
+                            ? md->topics[0].partition_cnt
+                            : -1;
+                if (md)
+                        rd_kafka_metadata_destroy(md);
+                if (n > 0 || xs_rt_now() > until)
+                        return n;
+                rd_kafka_poll(rk, 100);
+        }
+}
+
 size_t xs_kafka_encode(struct xs_codec *codec, enum xs_record_kind kind, uint32_t schema_id,
                        const void *record, int tombstone, unsigned char **buf, size_t *cap,
                        char *errstr, size_t errstr_size)

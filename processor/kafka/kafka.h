@@ -62,13 +62,22 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
         X(held_bytes_max, "the most bytes of input held at once (window.max_held_bytes)")          \
         X(partitions_paused, "partitions paused while window.max_held_bytes was reached")          \
         X(partitions_idle_sealed, "partitions that stopped holding panes back (window.idle_seal)") \
+        X(partitions_woken, "idle partitions made to hold the step again when input resumed")      \
         X(held_dropped, "held events dropped with a revoked partition (read again by the owner)")  \
         X(panes_published, "sealed pane deltas published to the internal panes topic")             \
         X(panes_received, "pane deltas of other instances' partitions applied")                    \
         X(panes_markers_received, "seal markers of other instances' partitions applied")           \
         X(panes_bad, "records of the panes topic that could not be read (skipped)")                \
         X(finish_waits_expired, "ends of input that did not wait longer for another instance's "   \
-                                "seals (window.idle_seal)")
+                                "seals (window.idle_seal)")                                        \
+        X(changelog_written, "customer states written to the customers changelog")                 \
+        X(changelog_tombstones, "tombstones written to the changelog (FORGET, eviction)")          \
+        X(changelog_markers, "commit markers written to the changelog (one per partition moved)")  \
+        X(changelog_restored, "customers restored from the changelog on assignment")               \
+        X(changelog_tail_skipped,                                                                  \
+          "changelog records after a partition's last commit marker (unfinished), not restored")   \
+        X(changelog_bad, "changelog records that could not be read or imported (skipped)")         \
+        X(changelog_unmapped, "customer states not written: not tagged with an input partition")
 
 struct xs_rt_stats {
 #define XS_RT_FIELD(name, help) uint64_t name;
@@ -89,6 +98,9 @@ rd_kafka_conf_t *xs_kafka_conf(const struct xs_conf *conf, const char *bootstrap
 /* Routes a client's logs and error events into util/log.h (logger "rdkafka"), each failure
  * once; xs_kafka_conf does it for every client it configures. */
 void xs_kafka_conf_logs(rd_kafka_conf_t *kc);
+/* The partition count of topic (its metadata request creates it where the cluster creates
+ * topics; waits up to timeout_ms for it to exist), or -1. */
+int xs_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms);
 /* 1 when text was just logged at error level by librdkafka for the client rk (so an error
  * event or consumer error with the same text need not be logged again). Thread-safe. */
 int xs_kafka_logged(const rd_kafka_t *rk, const char *text);

@@ -29,6 +29,7 @@ struct txn_rec {
         void *key, *value;
         size_t klen, vlen;
         int64_t ts;
+        int32_t partition; /* RD_KAFKA_PARTITION_UA: by the key */
         rd_kafka_headers_t *hdrs;
 };
 
@@ -91,6 +92,11 @@ struct xs_rt {
         unsigned char marked_idle[1024];
         int64_t remote_time[1024]; /* a remote partition's event time, from its markers */
         int finishing;             /* the end of input: stepping with the other instances */
+        /* state.changelog (changelog.c): the topic, its partition count, and per input
+         * partition the offset its last commit marker named (-1: none yet) */
+        char changelog_topic[300];
+        int n_cl_parts;
+        int64_t cl_marked[1024];
         struct xs_rt_stats st;
         struct xs_dead_log dlog; /* dead letters in the log (dead_log.h) */
         struct xs_obs *obs;      /* metrics, health, debug views (obs.c) */

@@ -37,26 +37,6 @@
 #include "util/log.h"
 #include "xsell/engine.h"
 
-/* The partition count of topic (waits up to timeout_ms for it to exist), or -1. */
-static int partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms)
-{
-        double until = xs_rt_now() + timeout_ms / 1000.0;
-        for (;;) {
-                const struct rd_kafka_metadata *md = NULL;
-                rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-                rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 1000);
-                rd_kafka_topic_destroy(rkt);
-                int n = !e && md && md->topic_cnt == 1 && !md->topics[0].err
-                            ? md->topics[0].partition_cnt
-                            : -1;
-                if (md)
-                        rd_kafka_metadata_destroy(md);
-                if (n > 0 || xs_rt_now() > until)
-                        return n;
-                rd_kafka_poll(rk, 100);
-        }
-}
-
 static void put_i64(unsigned char *p, int64_t v)
 {
         for (int i = 0; i < 8; i++)
@@ -78,7 +58,7 @@ int xs_rt_panes_start(struct xs_rt *rt)
                 return 0;
         snprintf(rt->panes_topic, sizeof(rt->panes_topic), "%s-cooccurrence-panes",
                  rt->p->application_id);
-        int n_in = partition_count(rt->producer, rt->p->topic_events, 30000);
+        int n_in = xs_kafka_partition_count(rt->producer, rt->p->topic_events, 30000);
         if (n_in <= 0 || n_in > 1024) {
                 xs_log(XS_LOG_ERROR, "panes", "events topic %s: %s", rt->p->topic_events,
                        n_in > 1024 ? "more than 1024 partitions" : "no metadata within 30 s");
@@ -95,7 +75,7 @@ int xs_rt_panes_start(struct xs_rt *rt)
         rt->n_in_parts = n_in;
         /* the topic: the producer's metadata request creates it where the cluster creates
          * topics (the embedded broker does), else it must exist (README "Internal topics") */
-        int n = partition_count(rt->producer, rt->panes_topic, 10000);
+        int n = xs_kafka_partition_count(rt->producer, rt->panes_topic, 10000);
         if (n <= 0) {
                 xs_log_kv(XS_LOG_ERROR, "panes", XS_KV(XS_KV_STR("topic", rt->panes_topic)),
                           "internal topic %s does not exist and could not be created: create it "

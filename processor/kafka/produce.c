@@ -53,17 +53,18 @@ void xs_rt_txn_clear(struct xs_rt *rt)
 /* Produces one record; waits while the local queue is full. hdrs is copied, opaque is not
  * freed here. ts is the record's timestamp (ms since the epoch; 0 or less: the producer's
  * clock). Returns librdkafka's error. */
-static rd_kafka_resp_err_t produce_once(struct xs_rt *rt, const char *topic, const void *key,
-                                        size_t klen, const void *value, size_t vlen, int64_t ts,
-                                        const rd_kafka_headers_t *hdrs, void *opaque)
+static rd_kafka_resp_err_t produce_once(struct xs_rt *rt, const char *topic, int32_t partition,
+                                        const void *key, size_t klen, const void *value,
+                                        size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
+                                        void *opaque)
 {
         for (;;) {
                 rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
                 rd_kafka_resp_err_t err = rd_kafka_producev(
-                    rt->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, klen),
-                    RD_KAFKA_V_VALUE((void *)value, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                    RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0), RD_KAFKA_V_HEADERS(h),
-                    RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                    rt->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+                    RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)value, vlen),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0),
+                    RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
                 if (!err) {
                         rt->st.produced++;
                         return err;
@@ -106,8 +107,8 @@ int xs_rt_txn_redo(struct xs_rt *rt)
                 rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
                 for (size_t i = 0; i < rt->n_txn && !err; i++) {
                         struct txn_rec *t = &rt->txn[i];
-                        err = produce_once(rt, t->topic, t->key, t->klen, t->value, t->vlen, t->ts,
-                                           t->hdrs, NULL);
+                        err = produce_once(rt, t->topic, t->partition, t->key, t->klen, t->value,
+                                           t->vlen, t->ts, t->hdrs, NULL);
                 }
                 if (!err)
                         return 0;
@@ -127,11 +128,12 @@ int xs_rt_txn_redo(struct xs_rt *rt)
         return -1;
 }
 
-int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
-                      const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
-                      void *opaque)
+static int produce_raw(struct xs_rt *rt, const char *topic, int32_t partition, const void *key,
+                       size_t klen, const void *value, size_t vlen, int64_t ts,
+                       const rd_kafka_headers_t *hdrs, void *opaque)
 {
-        rd_kafka_resp_err_t err = produce_once(rt, topic, key, klen, value, vlen, ts, hdrs, opaque);
+        rd_kafka_resp_err_t err =
+            produce_once(rt, topic, partition, key, klen, value, vlen, ts, hdrs, opaque);
         if (!err)
                 return 0;
         free(opaque);
@@ -163,10 +165,26 @@ int xs_rt_txn_begin(struct xs_rt *rt)
         return 0;
 }
 
+int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
+                      const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
+                      void *opaque)
+{
+        return produce_raw(rt, topic, RD_KAFKA_PARTITION_UA, key, klen, value, vlen, ts, hdrs,
+                           opaque);
+}
+
 /* ts: the record's timestamp (ms since the epoch; 0: now). */
 int xs_rt_produce(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
                   const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
                   void *opaque)
+{
+        return xs_rt_produce_to(rt, topic, RD_KAFKA_PARTITION_UA, key, klen, value, vlen, ts, hdrs,
+                                opaque);
+}
+
+int xs_rt_produce_to(struct xs_rt *rt, const char *topic, int32_t partition, const void *key,
+                     size_t klen, const void *value, size_t vlen, int64_t ts,
+                     const rd_kafka_headers_t *hdrs, void *opaque)
 {
         if (rt->restoring) {
                 free(opaque);
@@ -200,10 +218,11 @@ int xs_rt_produce(struct xs_rt *rt, const char *topic, const void *key, size_t k
                 t->klen = klen;
                 t->vlen = vlen;
                 t->ts = ts;
+                t->partition = partition;
                 t->hdrs = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
                 rt->txn_bytes += klen + vlen;
         }
-        return xs_rt_produce_raw(rt, topic, key, klen, value, vlen, ts, hdrs, opaque);
+        return produce_raw(rt, topic, partition, key, klen, value, vlen, ts, hdrs, opaque);
 }
 
 /* delivery reports: printing acknowledged offers, counting failures */

@@ -36,6 +36,10 @@ int xs_rt_txn_redo(struct xs_rt *rt);
 int xs_rt_produce(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
                   const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
                   void *opaque);
+/* xs_rt_produce to one partition (RD_KAFKA_PARTITION_UA: by the key). */
+int xs_rt_produce_to(struct xs_rt *rt, const char *topic, int32_t partition, const void *key,
+                     size_t klen, const void *value, size_t vlen, int64_t ts,
+                     const rd_kafka_headers_t *hdrs, void *opaque);
 int xs_rt_produce_raw(struct xs_rt *rt, const char *topic, const void *key, size_t klen,
                       const void *value, size_t vlen, int64_t ts, const rd_kafka_headers_t *hdrs,
                       void *opaque);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka/changelog.h"
 #include "kafka/commit.h"
 #include "kafka/decode.h"
 #include "kafka/hold.h"
@@ -115,9 +116,11 @@ static void reset_beyond_end(struct xs_rt *rt, const rd_kafka_topic_partition_li
         rd_kafka_topic_partition_list_destroy(committed);
 }
 
-/* Replays each partition of parts from its start to its committed offset, in event-time
- * order, with outputs discarded. Bounded by state.restore_max_events. */
-static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts)
+/* Replays each partition of parts from its start to its committed offset, or to the offset
+ * its last changelog marker names (marks, parallel to parts; -1 none) when that is further, in
+ * event-time order, with outputs discarded. Bounded by state.restore_max_events. */
+static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts,
+                    const int64_t *marks)
 {
         char err[512];
         rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
@@ -125,6 +128,11 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                 rd_kafka_topic_partition_list_destroy(committed);
                 return;
         }
+        for (int i = 0; i < committed->cnt; i++)
+                for (int k = 0; k < parts->cnt; k++)
+                        if (parts->elems[k].partition == committed->elems[i].partition &&
+                            marks[k] > committed->elems[i].offset)
+                                committed->elems[i].offset = marks[k];
         int64_t max_events = rt->p->state_restore_max_events;
         rd_kafka_topic_partition_list_t *want = rd_kafka_topic_partition_list_new(parts->cnt);
         int64_t total = 0, skipped = 0;
@@ -329,9 +337,28 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                  * past what the others' first events need (hold.c) */
                 for (int i = 0; i < parts->cnt; i++)
                         xs_rt_hold_assign(rt, parts->elems[i].partition);
-                if (!rt->first_assignment_done && !strcmp(rt->p->state_restore, "replay"))
-                        restore(rt, parts);
-                rt->first_assignment_done = 1;
+                /* customers from the changelog, or on the first assignment the whole state
+                 * replayed (state.restore=replay) up to where the changelog says it stands;
+                 * either way the input is read from there (changelog.c) */
+                int64_t *marks = calloc((size_t)parts->cnt + 1, sizeof(*marks));
+                if (!marks) {
+                        xs_rt_set_fatal(rt, "%s", "out of memory");
+                        return;
+                }
+                int replay = !rt->first_assignment_done && !strcmp(rt->p->state_restore, "replay");
+                if (xs_rt_changelog_read(rt, parts, !replay, marks) != 0)
+                        for (int i = 0; i < parts->cnt; i++)
+                                marks[i] = -1;
+                if (replay)
+                        restore(rt, parts, marks);
+                for (int i = 0; i < parts->cnt; i++)
+                        if (marks[i] >= 0)
+                                parts->elems[i].offset = marks[i];
+                free(marks);
+                /* the first assignment that gives partitions (the cooperative protocol's first
+                 * one may give none: a restore then would restore nothing) */
+                if (parts->cnt > 0)
+                        rt->first_assignment_done = 1;
                 for (int i = 0; i < parts->cnt; i++)
                         if (parts->elems[i].partition >= 0 && parts->elems[i].partition < 1024) {
                                 assigned_set(rt, parts->elems[i].partition, 1);

@@ -25,6 +25,7 @@
 #include "codec/avro_guard.h"
 #include "engine/stepper.h"
 #include "kafka/catalog_feed.h"
+#include "kafka/changelog.h"
 #include "kafka/commit.h"
 #include "kafka/decode.h"
 #include "kafka/hold.h"
@@ -510,7 +511,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 goto out;
         }
         xs_obs_catalog_loaded(rt);
-        if (xs_rt_panes_start(rt) != 0)
+        if (xs_rt_panes_start(rt) != 0 || xs_rt_changelog_start(rt) != 0)
                 goto out;
 
         snprintf(client, sizeof(client), "%s-consumer", p->application_id);
@@ -585,6 +586,10 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         int32_t part = m->partition;
                         if (!m->err) {
                                 double t0 = xs_rt_now();
+                                /* input resumes after a quiet spell: the partitions sealed
+                                 * idle hold the step again (hold.c) before this record moves it */
+                                if (rt->stepper && part >= 0 && part < 1024 && rt->at_eof[part])
+                                        xs_rt_hold_wake(rt, part);
                                 if (handle_event(rt, m))
                                         m = NULL; /* held for its dead letter (hold.c) */
                                 xs_obs_latency(rt, xs_rt_now() - t0);

@@ -267,6 +267,10 @@
           "Registry-less mode: schema id written on offer outcomes")                               \
         X("state.restore", state_restore, STR, "replay", "replay|none", 0,                         \
           "On start: rebuild state by replaying each partition up to its committed offset")        \
+        X("state.changelog", state_changelog, BOOL, "true", 0, 0,                                  \
+          "Write each changed customer to <application.id>-customers-changelog at every commit, "  \
+          "and restore a partition's customers from it when it is assigned (README \"Internal "    \
+          "topics\")")                                                                             \
         X("state.restore_max_events", state_restore_max_events, INT, "5000000", 0, 1000000000,     \
           "Events replayed at most on start (the most recent are kept)")                           \
         X("catalog.bootstrap_timeout", catalog_bootstrap_timeout, DUR, "60s", 0, XS_HOUR_MS,       \
