@@ -50,7 +50,9 @@ struct xs_rt {
         struct txn_rec *txn;
         size_t n_txn, cap_txn, txn_bytes;
         rd_kafka_topic_partition_list_t *assigned;
-        int first_assignment_done, restoring;
+        /* joined: the group gave an assignment (maybe empty); first_assignment_done: one with
+         * partitions (the one restored by replay) */
+        int joined, first_assignment_done, restoring;
         double last_commit, last_input;
         int fatal;
         char fatal_msg[1024];

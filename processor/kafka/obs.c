@@ -176,7 +176,7 @@ static const char *not_ready(const struct xs_rt *rt, const struct xs_obs *ob, ch
         if (ob->stopping || rt->fatal)
                 return "shutting down";
         int catalog_pending = *rt->p->topic_catalog && !ob->catalog_loaded;
-        if (ob->registry_wait[0] && (catalog_pending || !rt->first_assignment_done)) {
+        if (ob->registry_wait[0] && (catalog_pending || !rt->joined)) {
                 /* at start (output schemas, catalog records): the wait is the reason; once
                  * ready, a registry outage does not make the process unready */
                 snprintf(buf, size, "waiting for the schema registry (%s)", ob->registry_wait);
@@ -186,7 +186,7 @@ static const char *not_ready(const struct xs_rt *rt, const struct xs_obs *ob, ch
                 return "catalog not loaded yet (reading the catalog topic)";
         if (ob->restoring)
                 return "restoring state";
-        if (!rt->first_assignment_done)
+        if (!rt->joined)
                 return "consumer group not joined yet (no partition assignment)";
         return NULL;
 }
@@ -383,7 +383,7 @@ static void render(struct xs_rt *rt)
         xs_prom_family(w, "xsell_restore_done", "gauge",
                        "1 once state is restored (or nothing was to restore), 0 before");
         xs_prom_u64(w, "xsell_restore_done", NULL,
-                    ob->restore_done || (rt->first_assignment_done && !ob->restoring));
+                    ob->restore_done || (rt->joined && !ob->restoring));
 
         char whybuf[240];
         const char *why = not_ready(rt, ob, whybuf, sizeof(whybuf));

@@ -359,6 +359,7 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                  * one may give none: a restore then would restore nothing) */
                 if (parts->cnt > 0)
                         rt->first_assignment_done = 1;
+                rt->joined = 1;
                 for (int i = 0; i < parts->cnt; i++)
                         if (parts->elems[i].partition >= 0 && parts->elems[i].partition < 1024) {
                                 assigned_set(rt, parts->elems[i].partition, 1);
