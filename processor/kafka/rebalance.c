@@ -69,7 +69,8 @@ static int restore_cmp_offset(const void *x, const void *y)
  * the group: its offset is set to where auto.offset.reset points (the log start by default, the
  * end for latest; left alone for error), and a warning names the partition. Called on every
  * assignment, before the restore; one watermark query per partition. */
-static void reset_beyond_end(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts)
+static void reset_beyond_end(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts,
+                             unsigned char *was_reset)
 {
         rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
         if (rd_kafka_committed(rt->consumer, committed, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -91,6 +92,9 @@ static void reset_beyond_end(struct xs_rt *rt, const rd_kafka_topic_partition_li
                     c->offset <= hi)
                         continue;
                 rt->st.offsets_beyond_end++;
+                for (int k = 0; k < parts->cnt; k++)
+                        if (parts->elems[k].partition == c->partition)
+                                was_reset[k] = 1;
                 int64_t to = to_end ? hi : lo;
                 xs_log_kv(XS_LOG_WARN, "kafka",
                           XS_KV(XS_KV_STR("topic", c->topic), XS_KV_INT("partition", c->partition),
@@ -331,7 +335,12 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
          * waited for its group to form must not leave it the moment the assignment settles */
         rt->last_input = xs_rt_now();
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-                reset_beyond_end(rt, parts);
+                unsigned char *was_reset = calloc((size_t)parts->cnt + 1, 1);
+                if (!was_reset) {
+                        xs_rt_set_fatal(rt, "%s", "out of memory");
+                        return;
+                }
+                reset_beyond_end(rt, parts, was_reset);
                 /* every assigned partition holds the step back from now on, during the
                  * restore too: one restored in full before the next must not move the step
                  * past what the others' first events need (hold.c) */
@@ -349,6 +358,12 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 if (xs_rt_changelog_read(rt, parts, !replay, marks) != 0)
                         for (int i = 0; i < parts->cnt; i++)
                                 marks[i] = -1;
+                /* a log recreated or truncated under the group: its changelog markers name
+                 * offsets of the old log */
+                for (int i = 0; i < parts->cnt; i++)
+                        if (was_reset[i])
+                                marks[i] = -1;
+                free(was_reset);
                 if (replay)
                         restore(rt, parts, marks);
                 for (int i = 0; i < parts->cnt; i++)
