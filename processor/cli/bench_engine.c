@@ -458,3 +458,119 @@ int xs_bench_memory(struct bopts *o)
         xs_conf_destroy(conf);
         return 0;
 }
+
+/* ---- restore: the customers changelog's export and import ------------------------------- */
+
+struct cl_buf {
+        unsigned char *data;
+        size_t len, cap, n;
+        size_t *off; /* n + 1 record boundaries */
+        size_t cap_off;
+};
+
+static int cl_put(void *opaque, const char *id, uint32_t tag, const unsigned char *buf, size_t len)
+{
+        (void)id;
+        (void)tag;
+        struct cl_buf *b = opaque;
+        if (!buf)
+                return 0;
+        if (b->n + 2 > b->cap_off) {
+                size_t cap = b->cap_off ? b->cap_off * 2 : 1 << 16;
+                size_t *o = realloc(b->off, cap * sizeof(*o));
+                if (!o)
+                        return -1;
+                b->off = o;
+                b->cap_off = cap;
+        }
+        if (b->len + len > b->cap) {
+                size_t cap = b->cap ? b->cap * 2 : 1 << 24;
+                while (cap < b->len + len)
+                        cap *= 2;
+                unsigned char *d = realloc(b->data, cap);
+                if (!d)
+                        return -1;
+                b->data = d;
+                b->cap = cap;
+        }
+        b->off[b->n] = b->len;
+        memcpy(b->data + b->len, buf, len);
+        b->len += len;
+        b->off[++b->n] = b->len;
+        return 0;
+}
+
+int xs_bench_restore(struct bopts *o)
+{
+        char err[512];
+        int rc = 1;
+        if (!o->events)
+                o->events = 3000000;
+        struct xs_conf *conf = xs_bench_conf(o);
+        struct xs_gen *gen = NULL;
+        struct xs_engine *eng = NULL, *fresh = NULL;
+        struct cl_buf b = {0};
+        struct bsink sink = {0};
+        struct xs_sink xsink = {bs_offer, bs_signal, bs_outcome, &sink};
+        if (!conf || xs_bench_gen_setup(o, o->events, &gen) != 0)
+                goto out;
+        if (!(eng = xs_engine_new(conf, &xsink, err, sizeof(err))) ||
+            !(fresh = xs_engine_new(conf, &xsink, err, sizeof(err)))) {
+                fprintf(stderr, "xsell bench: %s\n", err);
+                rc = 2;
+                goto out;
+        }
+        load_catalog_engine(gen, eng);
+        load_catalog_engine(gen, fresh);
+        xs_engine_track_changes(eng, 1);
+        double tg = xs_bench_now_s();
+        struct xs_event ev;
+        uint64_t n = 0;
+        while (xs_gen_next(gen, &ev)) {
+                xs_engine_process(eng, &ev, err, sizeof(err));
+                xs_engine_advance(eng, ev.event_time);
+                if (!o->quiet && ++n % 1000000 == 0)
+                        fprintf(stderr, "xsell bench: %" PRIu64 " events processed\n", n);
+        }
+        struct xs_stats st;
+        xs_engine_stats(eng, &st);
+        if (!o->quiet)
+                fprintf(stderr, "xsell bench: %" PRIu64 " events, %" PRIu64 " customers in %.1fs\n",
+                        n, st.customers_live, xs_bench_now_s() - tg);
+        /* what one commit after all of it writes: every customer changed */
+        double t0 = xs_bench_now_s();
+        if (xs_engine_changes(eng, cl_put, &b) != 0) {
+                fprintf(stderr, "xsell bench: out of memory exporting\n");
+                goto out;
+        }
+        double t_export = xs_bench_now_s() - t0;
+        xs_engine_destroy(eng);
+        eng = NULL;
+        malloc_trim(0);
+        uint64_t rss0 = rss_bytes();
+        t0 = xs_bench_now_s();
+        uint64_t bad = 0;
+        for (size_t i = 0; i < b.n; i++)
+                if (xs_engine_customer_import(fresh, b.data + b.off[i], b.off[i + 1] - b.off[i],
+                                              err, sizeof(err)) != XS_OK)
+                        bad++;
+        double t_import = xs_bench_now_s() - t0;
+        xs_engine_stats(fresh, &st);
+        uint64_t rss1 = rss_bytes();
+        printf("bench restore events=%" PRIu64 " customers=%zu bytes=%zu bytes_per_customer=%.0f "
+               "export_s=%.2f import_s=%.2f imported_per_s=%.0f bad=%" PRIu64
+               " customers_live=%" PRIu64 " rss_before_import=%" PRIu64 " rss_after_import=%" PRIu64
+               " customer_bytes=%" PRIu64 "\n",
+               n, b.n, b.len, b.n ? (double)b.len / (double)b.n : 0.0, t_export, t_import,
+               t_import > 0 ? (double)b.n / t_import : 0.0, bad, st.customers_live, rss0, rss1,
+               st.memory_bytes);
+        rc = bad ? 1 : 0;
+out:
+        xs_engine_destroy(eng);
+        xs_engine_destroy(fresh);
+        xs_gen_destroy(gen);
+        xs_conf_destroy(conf);
+        free(b.data);
+        free(b.off);
+        return rc;
+}

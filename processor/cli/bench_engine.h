@@ -13,5 +13,9 @@
 int xs_bench_engine(struct bopts *o);
 /* `xsell bench memory`: o->events defaults to 4,000,000 (set in *o). */
 int xs_bench_memory(struct bopts *o);
+/* `xsell bench restore`: o->events (default 3,000,000) through an engine that lists its changes,
+ * then every changed customer exported (one commit's changelog records) and imported into a
+ * fresh engine: bytes per customer, export and import time, memory. */
+int xs_bench_restore(struct bopts *o);
 
 #endif

@@ -53,6 +53,7 @@ static void usage(FILE *f)
                 "usage: xsell bench SUBCOMMAND [options]    (one line per figure on stdout)\n"
                 "  engine    pre-generated, pre-encoded events through the engine\n"
                 "  memory    adversarial stream under caps: RSS and allocator samples\n"
+                "  restore   customers changelog: export and import of every customer\n"
                 "  e2e       embedded broker: raw consumer vs xsell run (and exactly_once)\n"
                 "  latency   open loop at --rate into the embedded broker; offer latency\n"
                 "options:\n"
@@ -156,6 +157,8 @@ int xs_cmd_bench(int argc, char **argv)
                 return xs_bench_engine(&o);
         if (!strcmp(sub, "memory"))
                 return xs_bench_memory(&o);
+        if (!strcmp(sub, "restore"))
+                return xs_bench_restore(&o);
         if (!strcmp(sub, "e2e"))
                 return xs_bench_e2e(&o);
         if (!strcmp(sub, "latency"))
