@@ -569,7 +569,8 @@ int xs_engine_changes(struct xs_engine *eng, xs_change_cb cb, void *opaque)
                 eng->gone_bytes -= strlen(eng->gone[k].id) + 1;
                 free(eng->gone[k].id);
         }
-        memmove(eng->gone, eng->gone + i, (eng->n_gone - i) * sizeof(*eng->gone));
+        if (i) /* (gone is NULL while nothing was ever listed) */
+                memmove(eng->gone, eng->gone + i, (eng->n_gone - i) * sizeof(*eng->gone));
         eng->n_gone -= i;
         if (eng->n_gone)
                 return -1;
@@ -599,7 +600,8 @@ int xs_engine_changes(struct xs_engine *eng, xs_change_cb cb, void *opaque)
                         break;
                 c->dirty = 0;
         }
-        memmove(eng->dirty, eng->dirty + i, (eng->n_dirty - i) * sizeof(*eng->dirty));
+        if (i)
+                memmove(eng->dirty, eng->dirty + i, (eng->n_dirty - i) * sizeof(*eng->dirty));
         eng->n_dirty -= i;
         return eng->n_dirty ? -1 : 0;
 }

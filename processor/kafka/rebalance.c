@@ -354,7 +354,12 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         xs_rt_set_fatal(rt, "%s", "out of memory");
                         return;
                 }
-                int replay = !rt->first_assignment_done && !strcmp(rt->p->state_restore, "replay");
+                /* with the panes shared (panes.c) the window comes from the panes topic, and a
+                 * replay would meet partition times other instances' markers already moved
+                 * (its events late): the changelog then restores the customers from the start */
+                int replay = !rt->first_assignment_done &&
+                             !strcmp(rt->p->state_restore, "replay") &&
+                             !(rt->panecons && rt->n_cl_parts);
                 if (xs_rt_changelog_read(rt, parts, !replay, marks) != 0)
                         for (int i = 0; i < parts->cnt; i++)
                                 marks[i] = -1;
