@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 11 (and issue 10): kill -9 at random points of a run over 4 partitions, at-least-once.
-# Each run restores its state by replaying the partitions up to their committed offsets and goes
+# Each run restores its state by replaying the partitions up to their committed offsets (or the
+# changelog's last commit marker, written only once the outputs before it were acknowledged) and goes
 # on; since input held for its panes is committed only once processed, no offset is skipped and
 # the union of the offers equals `xsell replay` of the input, by id, with only exact repeats
 # (the same id always with the same content). KILLS (default 3) and EVENTS (default 12000)

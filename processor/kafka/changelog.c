@@ -13,8 +13,12 @@
  *    MARK_KEY + the input partition (decimal; a NUL byte first: no customer id has one), value
  *    "XSM1" + the offset after the last record processed (i64 LE). What precedes a partition's
  *    marker is its customers' state with exactly the input before that offset processed.
- * Under at-least-once they are flushed before the input offsets are committed; under
- * exactly-once they go in the commit's transaction with the outputs and the input offsets.
+ * Under exactly-once they go in the commit's transaction with the outputs and the input offsets,
+ * the markers once the transaction's other records were acknowledged.
+ * Under at-least-once the markers are produced only once every output and customer record
+ * before them was acknowledged (the flush), then the input offsets are committed: a marker
+ * never names input whose outputs could still be lost, so a restore may replay (outputs
+ * discarded) or skip up to it even when a crash came before the offsets' commit.
  *
  * On assignment a partition's changelog partition is read to its end: the last state of each
  * customer before the last marker is imported (records after it are an unfinished commit's),
@@ -103,8 +107,13 @@ int xs_rt_changelog_write(struct xs_rt *rt)
 {
         if (!rt->n_cl_parts || rt->fatal)
                 return 0;
-        if (xs_engine_changes(rt->eng, put_change, rt) != 0)
-                return -1;
+        return xs_engine_changes(rt->eng, put_change, rt) != 0 ? -1 : 0;
+}
+
+int xs_rt_changelog_mark(struct xs_rt *rt)
+{
+        if (!rt->n_cl_parts || rt->fatal)
+                return 0;
         for (int k = 0; k < rt->n_parts; k++) {
                 int32_t part = rt->parts[k];
                 int64_t off = rt->done_off[part];

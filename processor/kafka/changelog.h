@@ -16,10 +16,13 @@ struct xs_rt;
  * when off), or -1 (logged). */
 int xs_rt_changelog_start(struct xs_rt *rt);
 /* At a commit, before the flush (at-least-once) or the transaction's commit (exactly-once):
- * the changed customers, tombstones, then a commit marker per owned partition that moved.
- * Returns 0, or -1 (not all written: the rest is written at the next commit; fatal set when
- * producing failed). */
+ * the changed customers and tombstones. Returns 0, or -1 (not all written: the rest is written
+ * at the next commit; fatal set when producing failed). */
 int xs_rt_changelog_write(struct xs_rt *rt);
+/* Then a commit marker per owned partition that moved: in the transaction (exactly-once), or
+ * after the flush, once everything before it was acknowledged (at-least-once). Returns 0 or -1
+ * (fatal set). */
+int xs_rt_changelog_mark(struct xs_rt *rt);
 /* On assignment: reads the changelog partitions of parts to their end. With import, each
  * customer's state as of its partition's last commit marker is imported (tagged with the
  * partition). marks[i] gets the input offset named by parts' i-th partition's last marker

@@ -95,16 +95,27 @@ int xs_rt_commit_now(struct xs_rt *rt)
         /* the customers' state as of the offsets committed, before them (changelog.c) */
         if (xs_rt_changelog_write(rt) != 0 && rt->fatal)
                 return -1;
-        if (rt->eos)
-                return rt->txn_open ? txn_commit(rt) : 0;
-        /* every record derived from the stored offsets must be acknowledged first */
         int timeout = (int)(rt->p->shutdown_timeout > 0 ? rt->p->shutdown_timeout : 30000);
+        if (rt->eos) {
+                /* the markers after the transaction's other records were acknowledged: the
+                 * commit makes them visible together on a real broker, and on one that does
+                 * not enforce transactions (the embedded one) a marker still never names
+                 * input whose outputs were not written (the commit would flush anyway) */
+                if (rt->txn_open && rt->n_cl_parts && flush(rt, timeout) == 0 &&
+                    xs_rt_changelog_mark(rt) != 0)
+                        return -1;
+                return rt->txn_open ? txn_commit(rt) : 0;
+        }
+        /* every record derived from the stored offsets must be acknowledged first */
         if (flush(rt, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
             rd_kafka_outq_len(rt->producer) > 0) {
                 xs_obs_commit_failed(rt);
                 return -1;
         }
         if (rt->fatal)
+                return -1;
+        /* the markers name what is durable now: after the flush (changelog.c) */
+        if (xs_rt_changelog_mark(rt) != 0)
                 return -1;
         /* only what moved: a commit waits for the group coordinator, which may be away */
         rd_kafka_topic_partition_list_t *offs = xs_rt_done_offsets(rt, 1);
