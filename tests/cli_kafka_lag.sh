@@ -116,7 +116,15 @@ ok "the lag returns to 0 after 600 more events"
 # "why this offer" from the endpoint alone: /customers/ID lists the customer's last 3 offers
 # with the rule, anchor, trigger and per product score and evidence, equal to the offer records
 # on the topic (decoded independently with schemas/offer.avsc)
-ku consume "$B" offers --mode records --schema offer.avsc --eof --idle 5 >"$TMP/offers.jsonl"
+# (a lag of 0 says the input was read; with window.visibility=sealed its offers follow once the
+# panes they need are sealed, and under exactly-once once their transaction is committed)
+for i in $(seq 30); do
+        ku consume "$B" offers --mode records --schema offer.avsc --eof --idle 3 >"$TMP/offers.jsonl"
+        [ -s "$TMP/offers.jsonl" ] && break
+        sleep 1
+done
+[ -s "$TMP/offers.jsonl" ] || fail "no offers on the topic within 30 s: $(curl -s -m 5 "http://127.0.0.1:$PORT/metrics" |
+        grep -E '^xsell_(events_processed|offers|kafka_txn|commits|kafka_events_held|held)' | tr '\n' ' ')"
 "$PY" - "$TMP/offers.jsonl" "$PORT" <<'PYEOF' || fail "recent offers of /customers/ID differ from the offer records"
 import json, math, sys, urllib.parse, urllib.request
 recs = [json.loads(l)["value"] for l in open(sys.argv[1])]
