@@ -39,6 +39,7 @@
 
 #include "engine/customer.h"
 #include "engine/engine_ctx.h"
+#include "util/array.h"
 #include "util/conf_int.h"
 #include "util/intern.h"
 #include "util/xs_uthash.h"
@@ -163,16 +164,11 @@ void xs_customer_touch(struct xs_engine *eng, struct xs_customer *c)
 {
         if (!eng->track_changes || c->dirty)
                 return;
-        if (eng->n_dirty == eng->cap_dirty) {
-                size_t cap = eng->cap_dirty ? eng->cap_dirty * 2 : 1024;
-                struct xs_dirty *d = realloc(eng->dirty, cap * sizeof(*d));
-                if (!d) {
-                        /* not listed: the next commit writes everything (xs_engine_changes) */
-                        eng->changes_lost = 1;
-                        return;
-                }
-                eng->dirty = d;
-                eng->cap_dirty = cap;
+        if (xs_array_fit((void **)&eng->dirty, &eng->cap_dirty, sizeof(*eng->dirty), eng->n_dirty,
+                         1024, SIZE_MAX) != 0) {
+                /* not listed: the next commit writes everything (xs_engine_changes) */
+                eng->changes_lost = 1;
+                return;
         }
         eng->dirty[eng->n_dirty++] = (struct xs_dirty){c->slot, eng->slot_gen[c->slot]};
         c->dirty = 1;
@@ -182,15 +178,9 @@ void xs_customer_end(struct xs_engine *eng, struct xs_customer *c)
 {
         if (eng->track_changes) {
                 char *id = NULL;
-                if (eng->n_gone == eng->cap_gone) {
-                        size_t cap = eng->cap_gone ? eng->cap_gone * 2 : 256;
-                        struct xs_gone *g = realloc(eng->gone, cap * sizeof(*g));
-                        if (g) {
-                                eng->gone = g;
-                                eng->cap_gone = cap;
-                        }
-                }
-                if (eng->n_gone < eng->cap_gone && (id = strdup(c->id))) {
+                if (xs_array_fit((void **)&eng->gone, &eng->cap_gone, sizeof(*eng->gone),
+                                 eng->n_gone, 256, SIZE_MAX) == 0 &&
+                    (id = strdup(c->id))) {
                         eng->gone[eng->n_gone++] = (struct xs_gone){id, c->tag};
                         eng->gone_bytes += strlen(id) + 1;
                 } else {
