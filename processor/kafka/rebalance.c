@@ -67,10 +67,11 @@ static int restore_cmp_offset(const void *x, const void *y)
  * librdkafka never commits an offset below the one committed, the group would read the
  * partition again from auto.offset.reset on every start. Nothing of this log was processed by
  * the group: its offset is set to where auto.offset.reset points (the log start by default, the
- * end for latest; left alone for error), and a warning names the partition. Called on every
- * assignment, before the restore; one watermark query per partition. */
+ * end for latest; left alone for error), and a warning names the partition; its changelog
+ * marker (marks, parallel to parts) names an offset of the old log and is dropped. Called on
+ * every assignment, before the restore; one watermark query per partition. */
 static void reset_beyond_end(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts,
-                             unsigned char *was_reset)
+                             int64_t *marks)
 {
         rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
         if (rd_kafka_committed(rt->consumer, committed, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -94,7 +95,7 @@ static void reset_beyond_end(struct xs_rt *rt, const rd_kafka_topic_partition_li
                 rt->st.offsets_beyond_end++;
                 for (int k = 0; k < parts->cnt; k++)
                         if (parts->elems[k].partition == c->partition)
-                                was_reset[k] = 1;
+                                marks[k] = -1;
                 int64_t to = to_end ? hi : lo;
                 xs_log_kv(XS_LOG_WARN, "kafka",
                           XS_KV(XS_KV_STR("topic", c->topic), XS_KV_INT("partition", c->partition),
@@ -335,12 +336,6 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
          * waited for its group to form must not leave it the moment the assignment settles */
         rt->last_input = xs_rt_now();
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-                unsigned char *was_reset = calloc((size_t)parts->cnt + 1, 1);
-                if (!was_reset) {
-                        xs_rt_set_fatal(rt, "%s", "out of memory");
-                        return;
-                }
-                reset_beyond_end(rt, parts, was_reset);
                 /* every assigned partition holds the step back from now on, during the
                  * restore too: one restored in full before the next must not move the step
                  * past what the others' first events need (hold.c) */
@@ -360,15 +355,8 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 int replay = !rt->first_assignment_done &&
                              !strcmp(rt->p->state_restore, "replay") &&
                              !(rt->panecons && rt->n_cl_parts);
-                if (xs_rt_changelog_read(rt, parts, !replay, marks) != 0)
-                        for (int i = 0; i < parts->cnt; i++)
-                                marks[i] = -1;
-                /* a log recreated or truncated under the group: its changelog markers name
-                 * offsets of the old log */
-                for (int i = 0; i < parts->cnt; i++)
-                        if (was_reset[i])
-                                marks[i] = -1;
-                free(was_reset);
+                xs_rt_changelog_read(rt, parts, !replay, marks); /* marks -1 where none */
+                reset_beyond_end(rt, parts, marks);
                 if (replay)
                         restore(rt, parts, marks);
                 for (int i = 0; i < parts->cnt; i++)
