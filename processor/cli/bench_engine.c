@@ -24,6 +24,7 @@
 #include "cli/bench.h"
 #include "cli/bench_engine.h"
 #include "io/gen.h"
+#include "util/array.h"
 #include "util/conf_int.h"
 #include "xsell/xsell.h"
 
@@ -68,24 +69,24 @@ static void load_catalog_engine(struct xs_gen *gen, struct xs_engine *eng)
 
 /* ---- engine ------------------------------------------------------------------------- */
 
-/* Pre-encoded events: framed Avro records back to back. */
+/* Records back to back: pre-encoded events (framed Avro, with their event times), or the
+ * changelog records of `bench restore`. */
 struct encoded {
         unsigned char *data;
         size_t len, cap;
         size_t *off; /* n + 1 offsets */
         int64_t *time;
-        size_t n;
+        size_t n, cap_off, cap_time;
 };
 
-static int encoded_add(struct encoded *e, struct xs_codec *codec, const struct xs_event *ev)
+/* Appends record rec of len bytes, at event time t. Returns 0 or -1 (out of memory). */
+static int encoded_push(struct encoded *e, const void *rec, size_t len, int64_t t)
 {
-        unsigned char tmp[1 << 16];
-        size_t len = 0;
-        xs_frame_header(tmp, 1);
-        if (xs_codec_encode_event(codec, ev, tmp + XS_FRAME_HEADER, sizeof(tmp) - XS_FRAME_HEADER,
-                                  &len) != XS_OK)
+        if (xs_array_fit((void **)&e->off, &e->cap_off, sizeof(*e->off), e->n + 1, 1 << 16,
+                         SIZE_MAX) != 0 ||
+            xs_array_fit((void **)&e->time, &e->cap_time, sizeof(*e->time), e->n, 1 << 16,
+                         SIZE_MAX) != 0)
                 return -1;
-        len += XS_FRAME_HEADER;
         if (e->len + len > e->cap) {
                 size_t nc = e->cap ? e->cap * 2 : 1 << 20;
                 while (nc < e->len + len)
@@ -96,13 +97,24 @@ static int encoded_add(struct encoded *e, struct xs_codec *codec, const struct x
                 e->data = nd;
                 e->cap = nc;
         }
-        memcpy(e->data + e->len, tmp, len);
+        memcpy(e->data + e->len, rec, len);
         e->off[e->n] = e->len;
-        e->time[e->n] = ev->event_time;
+        e->time[e->n] = t;
         e->len += len;
         e->n++;
         e->off[e->n] = e->len;
         return 0;
+}
+
+static int encoded_add(struct encoded *e, struct xs_codec *codec, const struct xs_event *ev)
+{
+        unsigned char tmp[1 << 16];
+        size_t len = 0;
+        xs_frame_header(tmp, 1);
+        if (xs_codec_encode_event(codec, ev, tmp + XS_FRAME_HEADER, sizeof(tmp) - XS_FRAME_HEADER,
+                                  &len) != XS_OK)
+                return -1;
+        return encoded_push(e, tmp, len + XS_FRAME_HEADER, ev->event_time);
 }
 
 /* The sink of the benchmark encodes every output as the Kafka runtime does. */
@@ -225,10 +237,6 @@ int xs_bench_engine(struct bopts *o)
         struct xs_engine *eng = NULL;
         struct loop l = {0};
         if (!conf || !codec || !sink.codec || xs_bench_gen_setup(o, total, &gen) != 0)
-                goto out;
-        enc.off = malloc((total + 1) * sizeof(size_t));
-        enc.time = malloc(total * sizeof(int64_t));
-        if (!enc.off || !enc.time)
                 goto out;
         double tg = xs_bench_now_s();
         struct xs_event ev;
@@ -461,43 +469,12 @@ int xs_bench_memory(struct bopts *o)
 
 /* ---- restore: the customers changelog's export and import ------------------------------- */
 
-struct cl_buf {
-        unsigned char *data;
-        size_t len, cap, n;
-        size_t *off; /* n + 1 record boundaries */
-        size_t cap_off;
-};
-
+/* The sink of xs_engine_changes: each customer's state, back to back (tombstones skipped). */
 static int cl_put(void *opaque, const char *id, uint32_t tag, const unsigned char *buf, size_t len)
 {
         (void)id;
         (void)tag;
-        struct cl_buf *b = opaque;
-        if (!buf)
-                return 0;
-        if (b->n + 2 > b->cap_off) {
-                size_t cap = b->cap_off ? b->cap_off * 2 : 1 << 16;
-                size_t *o = realloc(b->off, cap * sizeof(*o));
-                if (!o)
-                        return -1;
-                b->off = o;
-                b->cap_off = cap;
-        }
-        if (b->len + len > b->cap) {
-                size_t cap = b->cap ? b->cap * 2 : 1 << 24;
-                while (cap < b->len + len)
-                        cap *= 2;
-                unsigned char *d = realloc(b->data, cap);
-                if (!d)
-                        return -1;
-                b->data = d;
-                b->cap = cap;
-        }
-        b->off[b->n] = b->len;
-        memcpy(b->data + b->len, buf, len);
-        b->len += len;
-        b->off[++b->n] = b->len;
-        return 0;
+        return buf ? encoded_push(opaque, buf, len, 0) : 0;
 }
 
 int xs_bench_restore(struct bopts *o)
@@ -509,7 +486,7 @@ int xs_bench_restore(struct bopts *o)
         struct xs_conf *conf = xs_bench_conf(o);
         struct xs_gen *gen = NULL;
         struct xs_engine *eng = NULL, *fresh = NULL;
-        struct cl_buf b = {0};
+        struct encoded b = {0};
         struct bsink sink = {0};
         struct xs_sink xsink = {bs_offer, bs_signal, bs_outcome, &sink};
         if (!conf || xs_bench_gen_setup(o, o->events, &gen) != 0)
@@ -572,5 +549,6 @@ out:
         xs_conf_destroy(conf);
         free(b.data);
         free(b.off);
+        free(b.time);
         return rc;
 }
