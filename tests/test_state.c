@@ -54,22 +54,35 @@ static void summarize(struct summary *s)
                          cap.outcome_product[i]);
 }
 
-static void test_restored_customer_continues_as_if_never_stopped(void **state)
+/* The journey of c1 run uninterrupted: its offers and outcomes. */
+static void straight_run(struct summary *straight)
 {
-        (void)state;
-        struct summary straight, restored;
-
         event_seq = 0;
         struct xs_engine *eng = fx_engine(caps);
         first_half(eng);
         memset(&cap, 0, sizeof(cap));
         second_half(eng);
-        summarize(&straight);
+        summarize(straight);
         xs_engine_destroy(eng);
+}
+
+static void assert_same(const struct summary *got, const struct summary *want)
+{
+        assert_int_equal(got->n, want->n);
+        for (size_t i = 0; i < want->n; i++)
+                assert_string_equal(got->line[i], want->line[i]);
+}
+
+static void test_restored_customer_continues_as_if_never_stopped(void **state)
+{
+        (void)state;
+        struct summary straight, restored;
+
+        straight_run(&straight);
         assert_true(straight.n >= 4); /* upsell + cross-sell at purchase, downsell, value upsell */
 
         event_seq = 0;
-        eng = fx_engine(caps);
+        struct xs_engine *eng = fx_engine(caps);
         first_half(eng);
         unsigned char *buf = NULL;
         size_t len = 0;
@@ -91,9 +104,7 @@ static void test_restored_customer_continues_as_if_never_stopped(void **state)
         memset(&cap, 0, sizeof(cap));
         second_half(eng);
         summarize(&restored);
-        assert_int_equal(restored.n, straight.n);
-        for (size_t i = 0; i < straight.n; i++)
-                assert_string_equal(restored.line[i], straight.line[i]);
+        assert_same(&restored, &straight);
 
         /* exporting the restored customer gives the same bytes as exporting it again */
         unsigned char *again = NULL;
@@ -585,16 +596,10 @@ static void test_changelog_restores_the_journey_and_tombstones_forgotten(void **
 {
         (void)state;
         struct summary straight, restored;
-        event_seq = 0;
-        struct xs_engine *eng = fx_engine(caps);
-        first_half(eng);
-        memset(&cap, 0, sizeof(cap));
-        second_half(eng);
-        summarize(&straight);
-        xs_engine_destroy(eng);
+        straight_run(&straight);
 
         event_seq = 0;
-        eng = fx_engine(caps);
+        struct xs_engine *eng = fx_engine(caps);
         xs_engine_track_changes(eng, 1);
         xs_engine_set_tag(eng, 3);
         first_half(eng);
@@ -641,9 +646,7 @@ static void test_changelog_restores_the_journey_and_tombstones_forgotten(void **
         event_seq = seq;
         second_half(eng);
         summarize(&restored);
-        assert_int_equal(restored.n, straight.n);
-        for (size_t i = 0; i < straight.n; i++)
-                assert_string_equal(restored.line[i], straight.line[i]);
+        assert_same(&restored, &straight);
         xs_engine_destroy(eng);
         changelog_free(&cl);
 }
