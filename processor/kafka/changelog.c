@@ -211,15 +211,6 @@ static int32_t input_partition(const rd_kafka_message_t *m, int *is_mark)
         return n && *end == 0 && p >= 0 && p < 1024 ? (int32_t)p : -1;
 }
 
-/* The index of input partition part in parts, or -1. */
-static int part_index(const rd_kafka_topic_partition_list_t *parts, int32_t part)
-{
-        for (int i = 0; i < parts->cnt; i++)
-                if (parts->elems[i].partition == part)
-                        return i;
-        return -1;
-}
-
 int xs_rt_changelog_read(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts, int import,
                          int64_t *marks)
 {
@@ -332,7 +323,7 @@ int xs_rt_changelog_read(struct xs_rt *rt, const rd_kafka_topic_partition_list_t
                 n_read++;
                 int is_mark = 0;
                 int32_t in = input_partition(m, &is_mark);
-                int idx = part_index(parts, in);
+                int idx = xs_kafka_part_index(parts, in);
                 if (in < 0 || !m->key || !m->key_len) {
                         bad++;
                 } else if (idx < 0) {
@@ -364,7 +355,7 @@ int xs_rt_changelog_read(struct xs_rt *rt, const rd_kafka_topic_partition_list_t
         uint64_t restored = 0, tail = 0;
         HASH_ITER(hh, map, e, tmp)
         {
-                int idx = part_index(parts, e->part);
+                int idx = xs_kafka_part_index(parts, e->part);
                 const struct state_rec *st = &e->pending;
                 if (idx < 0 || e->pending.offset >= marked_at[idx]) {
                         tail++; /* after the last marker: an unfinished commit's */

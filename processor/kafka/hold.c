@@ -109,7 +109,7 @@ static void sealed(void *opaque, uint32_t part, const struct xs_pane_delta *d)
 int xs_rt_hold_init(struct xs_rt *rt)
 {
         for (int i = 0; i < 1024; i++)
-                rt->done_off[i] = rt->committed_off[i] = -1;
+                rt->done_off[i] = rt->committed_off[i] = rt->fetch_off[i] = -1;
         rt->max_time = INT64_MIN;
         if (strcmp(rt->p->window_visibility, "sealed") != 0)
                 return 0;
@@ -353,7 +353,7 @@ void xs_rt_hold_assign(struct xs_rt *rt, int32_t part)
 {
         if (part < 0 || part >= 1024)
                 return;
-        rt->done_off[part] = rt->committed_off[part] = -1;
+        rt->done_off[part] = rt->committed_off[part] = rt->fetch_off[part] = -1;
         rt->paused[part] = 0;
         rt->eof_since[part] = 0;
         if (rt->stepper && xs_stepper_add(rt->stepper, (uint32_t)part) != 0)
@@ -362,11 +362,24 @@ void xs_rt_hold_assign(struct xs_rt *rt, int32_t part)
                 xs_frontier_set_remote(xs_stepper_frontier(rt->stepper), (uint32_t)part, 0);
 }
 
+void xs_rt_hold_park(struct xs_rt *rt, int32_t part)
+{
+        if (part < 0 || part >= 1024)
+                return;
+        pause_part(rt, part, 0); /* librdkafka would keep it paused: see xs_rt_hold_revoke */
+        rt->paused[part] = 0;
+        rt->eof_since[part] = 0;
+}
+
 void xs_rt_hold_revoke(struct xs_rt *rt, int32_t part)
 {
         if (part < 0 || part >= 1024)
                 return;
-        rt->done_off[part] = rt->committed_off[part] = -1;
+        rt->done_off[part] = rt->committed_off[part] = rt->fetch_off[part] = -1;
+        /* librdkafka keeps a partition's pause across a revocation and a later assignment of
+         * it: resumed here, or it would stay paused for good when it comes back (an outage
+         * longer than the session timeout while over window.max_held_bytes stopped a run so) */
+        pause_part(rt, part, 0);
         rt->paused[part] = 0;
         rt->eof_since[part] = 0;
         if (rt->stepper) {

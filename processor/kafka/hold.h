@@ -46,6 +46,9 @@ void xs_rt_hold_finish(struct xs_rt *rt, int64_t drain_ms);
 /* Rebalance: a partition assigned, or revoked (after the commit). */
 void xs_rt_hold_assign(struct xs_rt *rt, int32_t part);
 void xs_rt_hold_revoke(struct xs_rt *rt, int32_t part);
+/* A partition parked by a revocation (rebalance.c): resumed if paused; its held input, its
+ * place in the stepper and its offsets stay. */
+void xs_rt_hold_park(struct xs_rt *rt, int32_t part);
 /* The offsets to commit: after the last record processed, per assigned partition; only_new:
  * only those beyond what was last committed (a new list; destroy it). */
 rd_kafka_topic_partition_list_t *xs_rt_done_offsets(struct xs_rt *rt, int only_new);

@@ -270,6 +270,14 @@ rd_kafka_conf_t *xs_kafka_conf(const struct xs_conf *conf, const char *bootstrap
 }
 
 /* The partition count of topic (waits up to timeout_ms for it to exist), or -1. */
+int xs_kafka_part_index(const rd_kafka_topic_partition_list_t *parts, int32_t part)
+{
+        for (int i = 0; i < parts->cnt; i++)
+                if (parts->elems[i].partition == part)
+                        return i;
+        return -1;
+}
+
 int xs_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms)
 {
         double until = xs_rt_now() + timeout_ms / 1000.0;

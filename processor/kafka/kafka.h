@@ -63,6 +63,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
         X(partitions_paused, "partitions paused while window.max_held_bytes was reached")          \
         X(partitions_idle_sealed, "partitions that stopped holding panes back (window.idle_seal)") \
         X(partitions_woken, "idle partitions made to hold the step again when input resumed")      \
+        X(partitions_kept, "partitions given back by a rebalance untouched and kept as they were") \
         X(held_dropped, "held events dropped with a revoked partition (read again by the owner)")  \
         X(panes_published, "sealed pane deltas published to the internal panes topic")             \
         X(panes_received, "pane deltas of other instances' partitions applied")                    \
@@ -101,6 +102,8 @@ void xs_kafka_conf_logs(rd_kafka_conf_t *kc);
 /* The partition count of topic (its metadata request creates it where the cluster creates
  * topics; waits up to timeout_ms for it to exist), or -1. */
 int xs_kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms);
+/* The index of partition part in parts, or -1. */
+int xs_kafka_part_index(const rd_kafka_topic_partition_list_t *parts, int32_t part);
 /* 1 when text was just logged at error level by librdkafka for the client rk (so an error
  * event or consumer error with the same text need not be logged again). Thread-safe. */
 int xs_kafka_logged(const rd_kafka_t *rk, const char *text);

@@ -99,6 +99,15 @@ struct xs_rt {
         char changelog_topic[300];
         int n_cl_parts;
         int64_t cl_marked[1024];
+        /* a revocation of the whole assignment (the eager protocol, a lost assignment) parks
+         * its partitions (rebalance.c): their customers, staged panes and held input stay
+         * until the next assignment keeps those it gives back untouched elsewhere. Per
+         * partition: parked or not, the offset after the last record read (-1: none since
+         * assigned), and the durable position (commit or changelog marker) when parked */
+        unsigned char parked[1024];
+        int64_t fetch_off[1024];
+        int64_t parked_durable[1024];
+        int n_parked;
         struct xs_rt_stats st;
         struct xs_dead_log dlog; /* dead letters in the log (dead_log.h) */
         struct xs_obs *obs;      /* metrics, health, debug views (obs.c) */

@@ -7,7 +7,8 @@
  * made durable first (commit.c), unless the assignment is lost, when another member owns the
  * partitions already and a commit would be refused (the open transaction is aborted instead);
  * then the partitions' customers are dropped with their timers, so that no two instances run
- * the same journey.
+ * the same journey. A revocation of the whole assignment parks the partitions instead, and the
+ * next assignment keeps those it gives back untouched (unpark).
  *
  * State on start (state.restore=replay): the engine is rebuilt by replaying each assigned
  * partition from its beginning up to the committed offset, merged in event-time order, with
@@ -326,6 +327,88 @@ static void assigned_set(struct xs_rt *rt, int32_t part, int on)
                 }
 }
 
+/* The partitions of an assignment that were not kept parked (parts: their offsets set here):
+ * customers from the changelog, or on the first assignment the whole state replayed
+ * (state.restore=replay) up to where the changelog says it stands; either way the input is
+ * read from there (changelog.c). */
+static void assign_rest(struct xs_rt *rt, rd_kafka_topic_partition_list_t *parts)
+{
+        /* every assigned partition holds the step back from now on, during the restore too:
+         * one restored in full before the next must not move the step past what the others'
+         * first events need (hold.c) */
+        for (int i = 0; i < parts->cnt; i++)
+                xs_rt_hold_assign(rt, parts->elems[i].partition);
+        int64_t *marks = calloc((size_t)parts->cnt + 1, sizeof(*marks));
+        if (!marks) {
+                xs_rt_set_fatal(rt, "%s", "out of memory");
+                return;
+        }
+        /* with the panes shared (panes.c) the window comes from the panes topic, and a replay
+         * would meet partition times other instances' markers already moved (its events
+         * late): the changelog then restores the customers from the start */
+        int replay = !rt->first_assignment_done && !strcmp(rt->p->state_restore, "replay") &&
+                     !(rt->panecons && rt->n_cl_parts);
+        xs_rt_changelog_read(rt, parts, !replay, marks); /* marks -1 where none */
+        reset_beyond_end(rt, parts, marks);
+        if (replay)
+                restore(rt, parts, marks);
+        for (int i = 0; i < parts->cnt; i++)
+                if (marks[i] >= 0)
+                        parts->elems[i].offset = marks[i];
+        free(marks);
+}
+
+/* The partitions a revocation parked, met by the next assignment (parts). One given back whose
+ * durable position (the group's committed offset or its last changelog marker, the further) is
+ * still the one it had when parked was processed nowhere else in between: it is kept as it is
+ * (customers, staged panes, held input) and read on from after the last record read (keep[i]
+ * = 1, its offset set in parts). Every other parked partition is released as a revocation
+ * releases one: its staged panes sealed, its held input and its customers dropped (the new
+ * owner, or this instance's restore below, takes over from the durable position). */
+static void unpark(struct xs_rt *rt, rd_kafka_topic_partition_list_t *parts, unsigned char *keep)
+{
+        rd_kafka_topic_partition_list_t *cand = rd_kafka_topic_partition_list_new(parts->cnt + 1);
+        for (int i = 0; i < parts->cnt; i++) {
+                int32_t p = parts->elems[i].partition;
+                if (p >= 0 && p < 1024 && rt->parked[p])
+                        rd_kafka_topic_partition_list_add(cand, parts->elems[i].topic, p);
+        }
+        int64_t *marks = calloc((size_t)cand->cnt + 1, sizeof(*marks));
+        rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(cand);
+        int known =
+            marks && cand->cnt > 0 &&
+            rd_kafka_committed(rt->consumer, committed, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (known)
+                xs_rt_changelog_read(rt, cand, 0, marks); /* -1 where none */
+        for (int k = 0; known && k < cand->cnt; k++) {
+                int32_t p = cand->elems[k].partition;
+                int64_t c = committed->elems[k].offset >= 0 ? committed->elems[k].offset : -1;
+                int64_t durable = marks[k] > c ? marks[k] : c;
+                if (durable != rt->parked_durable[p])
+                        continue;
+                int i = xs_kafka_part_index(parts, p);
+                keep[i] = 1;
+                parts->elems[i].offset = rt->fetch_off[p] >= 0 ? rt->fetch_off[p]
+                                         : durable >= 0        ? durable
+                                                               : RD_KAFKA_OFFSET_INVALID;
+                rt->st.partitions_kept++;
+        }
+        free(marks);
+        rd_kafka_topic_partition_list_destroy(committed);
+        rd_kafka_topic_partition_list_destroy(cand);
+        for (int p = 0; p < 1024 && rt->n_parked; p++) {
+                if (!rt->parked[p])
+                        continue;
+                rt->parked[p] = 0;
+                rt->n_parked--;
+                int i = xs_kafka_part_index(parts, p);
+                if (i >= 0 && keep[i])
+                        continue;
+                xs_rt_hold_revoke(rt, p);
+                rt->st.customers_dropped += xs_engine_drop_tag(rt->eng, (uint32_t)p);
+        }
+}
+
 void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -336,33 +419,36 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
          * waited for its group to form must not leave it the moment the assignment settles */
         rt->last_input = xs_rt_now();
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-                /* every assigned partition holds the step back from now on, during the
-                 * restore too: one restored in full before the next must not move the step
-                 * past what the others' first events need (hold.c) */
-                for (int i = 0; i < parts->cnt; i++)
-                        xs_rt_hold_assign(rt, parts->elems[i].partition);
-                /* customers from the changelog, or on the first assignment the whole state
-                 * replayed (state.restore=replay) up to where the changelog says it stands;
-                 * either way the input is read from there (changelog.c) */
-                int64_t *marks = calloc((size_t)parts->cnt + 1, sizeof(*marks));
-                if (!marks) {
+                /* partitions parked by the last revocation: kept if given back untouched,
+                 * released otherwise (unpark) */
+                unsigned char *keep = calloc((size_t)parts->cnt + 1, 1);
+                rd_kafka_topic_partition_list_t *rest =
+                    rd_kafka_topic_partition_list_new(parts->cnt + 1);
+                if (!keep || !rest) {
+                        free(keep);
+                        if (rest)
+                                rd_kafka_topic_partition_list_destroy(rest);
                         xs_rt_set_fatal(rt, "%s", "out of memory");
                         return;
                 }
-                /* with the panes shared (panes.c) the window comes from the panes topic, and a
-                 * replay would meet partition times other instances' markers already moved
-                 * (its events late): the changelog then restores the customers from the start */
-                int replay = !rt->first_assignment_done &&
-                             !strcmp(rt->p->state_restore, "replay") &&
-                             !(rt->panecons && rt->n_cl_parts);
-                xs_rt_changelog_read(rt, parts, !replay, marks); /* marks -1 where none */
-                reset_beyond_end(rt, parts, marks);
-                if (replay)
-                        restore(rt, parts, marks);
+                if (rt->n_parked)
+                        unpark(rt, parts, keep);
                 for (int i = 0; i < parts->cnt; i++)
-                        if (marks[i] >= 0)
-                                parts->elems[i].offset = marks[i];
-                free(marks);
+                        if (!keep[i])
+                                rd_kafka_topic_partition_list_add(rest, parts->elems[i].topic,
+                                                                  parts->elems[i].partition)
+                                    ->offset = parts->elems[i].offset;
+                assign_rest(rt, rest);
+                for (int i = 0; i < parts->cnt; i++)
+                        if (!keep[i])
+                                parts->elems[i].offset =
+                                    rest->elems[xs_kafka_part_index(rest,
+                                                                    parts->elems[i].partition)]
+                                        .offset;
+                free(keep);
+                rd_kafka_topic_partition_list_destroy(rest);
+                if (rt->fatal)
+                        return;
                 /* the first assignment that gives partitions (the cooperative protocol's first
                  * one may give none: a restore then would restore nothing) */
                 if (parts->cnt > 0)
@@ -388,7 +474,8 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         /* revoked or lost: make what was processed durable first (unless the assignment is
          * lost: another member owns the partitions already and a commit would be refused) */
-        if (rd_kafka_assignment_lost(rk)) {
+        int lost = rd_kafka_assignment_lost(rk);
+        if (lost) {
                 if (rt->eos && rt->txn_open) {
                         rd_kafka_error_t *e = rd_kafka_abort_transaction(rt->producer, 30000);
                         if (e)
@@ -399,11 +486,26 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         } else {
                 xs_rt_commit_now(rt);
         }
+        /* the whole assignment revoked (the eager protocol, or lost): the partitions are
+         * parked, not released, so that those the next assignment gives back untouched go on
+         * as if nothing happened (unpark). Not with shared panes (other instances' markers
+         * move the step meanwhile, and with it the parked customers' timers), and not after
+         * an exactly-once transaction was aborted (the state holds what it undid). */
+        int park = parts->cnt == rt->n_parts && !rt->panecons && !(rt->eos && lost);
         for (int i = 0; i < parts->cnt; i++) {
-                xs_rt_hold_revoke(rt, parts->elems[i].partition);
-                rt->st.customers_dropped +=
-                    xs_engine_drop_tag(rt->eng, (uint32_t)parts->elems[i].partition);
-                assigned_set(rt, parts->elems[i].partition, 0);
+                int32_t p = parts->elems[i].partition;
+                if (park && p >= 0 && p < 1024) {
+                        xs_rt_hold_park(rt, p);
+                        rt->parked[p] = 1;
+                        rt->n_parked++;
+                        rt->parked_durable[p] = rt->cl_marked[p] > rt->committed_off[p]
+                                                    ? rt->cl_marked[p]
+                                                    : rt->committed_off[p];
+                } else {
+                        xs_rt_hold_revoke(rt, p);
+                        rt->st.customers_dropped += xs_engine_drop_tag(rt->eng, (uint32_t)p);
+                }
+                assigned_set(rt, p, 0);
         }
         if (cooperative) {
                 rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
@@ -414,8 +516,7 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         if (!rt->o->quiet)
                 xs_log_kv(XS_LOG_INFO, "rebalance",
-                          XS_KV(XS_KV_INT("partitions", parts->cnt),
-                                XS_KV_INT("lost", rd_kafka_assignment_lost(rk))),
-                          "revoked %d partition(s)%s", parts->cnt,
-                          rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+                          XS_KV(XS_KV_INT("partitions", parts->cnt), XS_KV_INT("lost", lost)),
+                          "revoked %d partition(s)%s%s", parts->cnt, lost ? " (lost)" : "",
+                          park && parts->cnt ? ", parked until the next assignment" : "");
 }

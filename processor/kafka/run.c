@@ -586,6 +586,8 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         int32_t part = m->partition;
                         if (!m->err) {
                                 double t0 = xs_rt_now();
+                                if (part >= 0 && part < 1024)
+                                        rt->fetch_off[part] = m->offset + 1;
                                 /* input resumes after a quiet spell: the partitions sealed
                                  * idle hold the step again (hold.c) before this record moves it */
                                 if (rt->stepper && part >= 0 && part < 1024 && rt->at_eof[part])
