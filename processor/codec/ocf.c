@@ -421,8 +421,12 @@ xs_err_t xs_ocf_reader_next(struct xs_ocf_reader *r, const void **buf, size_t *l
                 }
         }
         size_t consumed = 0;
-        if (xs_avro_validate_prog(r->prog, r->data + r->data_pos, r->data_len - r->data_pos,
-                                  &consumed, why, sizeof(why)) != 0) {
+        /* a block that claims records but holds no bytes has no buffer: validate against
+         * nothing (it fails as truncated), never offset a null pointer */
+        static const unsigned char none[1];
+        const unsigned char *at = r->data ? r->data + r->data_pos : none;
+        if (xs_avro_validate_prog(r->prog, at, r->data ? r->data_len - r->data_pos : 0, &consumed,
+                                  why, sizeof(why)) != 0) {
                 xs_set_err(errstr, errstr_size, "block %" PRIu64 ", record %" PRIu64 ": %s",
                            r->block_no, r->record_no + 1, why);
                 r->block_left = 0;
@@ -430,7 +434,7 @@ xs_err_t xs_ocf_reader_next(struct xs_ocf_reader *r, const void **buf, size_t *l
                 r->record_no++;
                 return XS_ERR_DECODE;
         }
-        *buf = r->data + r->data_pos;
+        *buf = at;
         *len = consumed;
         r->data_pos += consumed;
         r->block_left--;
