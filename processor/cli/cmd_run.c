@@ -480,7 +480,15 @@ static int run_or_demo(int argc, char **argv, int force_demo)
                                 .print_json = !strcmp(print, "json"),
                                 .quiet = quiet};
         if (!embedded) {
-                int rc = xs_rt_run(conf, &ro);
+                /* a run that must rebuild its state from the input (XS_RT_RESTART, kafka.h)
+                 * is followed by a new one in this process, its counters going on */
+                struct xs_rt_stats carry = {0};
+                ro.carry = &carry;
+                int rc;
+                while ((rc = xs_rt_run(conf, &ro)) == XS_RT_RESTART && !stop_flag)
+                        ;
+                if (rc == XS_RT_RESTART)
+                        rc = 0; /* stopped by a signal while restarting */
                 xs_conf_destroy(conf);
                 return rc;
         }

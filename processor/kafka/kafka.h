@@ -21,6 +21,8 @@ struct xs_rt;
  * Returns 1 while it has more to do, 0 when it is done. */
 typedef int(xs_rt_feed_cb)(void *opaque, struct xs_rt *rt);
 
+struct xs_rt_stats;
+
 struct xs_rt_opts {
         const char *bootstrap;       /* overrides kafka.bootstrap.servers (embedded broker) */
         volatile sig_atomic_t *stop; /* set by the signal handler; polled by the loop */
@@ -30,10 +32,18 @@ struct xs_rt_opts {
         void *feed_opaque;
         int quiet;
         int64_t drain_ms; /* at idle exit, move event time on this much first (the demo) */
+        /* NULL, or the counters a run goes on from and leaves behind when it returns
+         * XS_RT_RESTART: a caller that runs it again on that status keeps them monotonic */
+        struct xs_rt_stats *carry;
 };
 
+/* xs_rt_run's status when the state must be rebuilt from the input by a new run (only with
+ * opts->carry): under exactly-once the group took the assignment away while a transaction was
+ * open, so the engine holds what the aborted transaction undid. */
+#define XS_RT_RESTART 75
+
 /* Runs until *stop, run.idle_exit, or a fatal error. Returns the exit status (0 ok, 1 runtime
- * failure, 2 configuration). conf is not taken. */
+ * failure, 2 configuration, XS_RT_RESTART). conf is not taken. */
 int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
 
 /* Runtime counters (every one a future metric). */

@@ -104,6 +104,7 @@ struct xs_rt {
          * until the next assignment keeps those it gives back untouched elsewhere. Per
          * partition: parked or not, the offset after the last record read (-1: none since
          * assigned), and the durable position (commit or changelog marker) when parked */
+        int restart; /* the fatal stop asks for a new run (XS_RT_RESTART) */
         unsigned char parked[1024];
         int64_t fetch_off[1024];
         int64_t parked_durable[1024];

@@ -474,9 +474,10 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         /* revoked or lost: make what was processed durable first (unless the assignment is
          * lost: another member owns the partitions already and a commit would be refused) */
-        int lost = rd_kafka_assignment_lost(rk);
+        int lost = rd_kafka_assignment_lost(rk), aborted = 0;
         if (lost) {
                 if (rt->eos && rt->txn_open) {
+                        aborted = 1;
                         rd_kafka_error_t *e = rd_kafka_abort_transaction(rt->producer, 30000);
                         if (e)
                                 rd_kafka_error_destroy(e);
@@ -490,8 +491,21 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
          * parked, not released, so that those the next assignment gives back untouched go on
          * as if nothing happened (unpark). Not with shared panes (other instances' markers
          * move the step meanwhile, and with it the parked customers' timers), and not after
-         * an exactly-once transaction was aborted (the state holds what it undid). */
-        int park = parts->cnt == rt->n_parts && !rt->panecons && !(rt->eos && lost);
+         * an exactly-once transaction was aborted (the state holds what it undid; with none
+         * open, what was processed since the last commit produced nothing and its offsets go
+         * with the next one). */
+        int park = parts->cnt == rt->n_parts && !rt->panecons && !aborted;
+        /* the aborted transaction's events are in the window, in duplicate suppression and in
+         * the customers: only a state rebuilt from the input is right again, so this run ends
+         * and the caller runs a new one (cmd_run.c), which replays up to the last marker */
+        if (aborted && !rt->panecons && rt->o->carry) {
+                rt->restart = 1;
+                xs_rt_set_fatal(rt, "%s",
+                                "exactly_once: the group took the assignment away with a "
+                                "transaction open (a broker outage or a stall longer than "
+                                "kafka.session.timeout.ms); it was aborted, and the state held "
+                                "what it undid: rebuilding it from the input");
+        }
         for (int i = 0; i < parts->cnt; i++) {
                 int32_t p = parts->elems[i].partition;
                 if (park && p >= 0 && p < 1024) {

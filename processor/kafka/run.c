@@ -414,6 +414,8 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         rt->conf = conf;
         rt->p = xs_conf_params(conf);
         rt->o = opts;
+        if (opts->carry) /* a run after XS_RT_RESTART: its counters go on */
+                rt->st = *opts->carry;
         const struct xs_params *p = rt->p;
         rt->eos = !strcmp(p->processing_guarantee, "exactly_once");
         rt->tolerance_none = !strcmp(p->errors_tolerance, "none");
@@ -653,10 +655,11 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         xs_log(XS_LOG_WARN, "run", "final commit did not complete");
         }
         if (rt->fatal)
-                xs_log(XS_LOG_ERROR, "run", "stopping: %s", rt->fatal_msg);
+                xs_log(rt->restart ? XS_LOG_WARN : XS_LOG_ERROR, "run", "%s: %s",
+                       rt->restart ? "restarting" : "stopping", rt->fatal_msg);
         else if (opts->stop && *opts->stop && !opts->quiet)
                 xs_log(XS_LOG_INFO, "run", "stopped by a signal");
-        rc = rt->fatal ? 1 : 0;
+        rc = rt->fatal ? (rt->restart ? XS_RT_RESTART : 1) : 0;
 out:
         /* held records (a poison record waiting its turn) go before the consumer they came
          * from is destroyed; the revocation in close finds no stepper then */
@@ -679,9 +682,12 @@ out:
                 rd_kafka_flush(rt->producer, (int)(p->shutdown_timeout));
                 rd_kafka_destroy(rt->producer);
         }
-        xs_obs_final(rt);                       /* the last scrape sees the final counts */
-        if (rt->eng && !opts->quiet && rc != 2) /* 2: configuration refused, nothing ran */
+        xs_obs_final(rt); /* the last scrape sees the final counts */
+        /* 2: configuration refused, nothing ran; a restart's next run prints the summary */
+        if (rt->eng && !opts->quiet && rc != 2 && rc != XS_RT_RESTART)
                 print_summary(rt);
+        if (opts->carry && rc == XS_RT_RESTART)
+                *opts->carry = rt->st;
         xs_obs_stop(rt);
         xs_rt_txn_clear(rt);
         xs_rt_bad_ids_clear(rt);
