@@ -296,8 +296,9 @@ int xs_rt_changelog_read(struct xs_rt *rt, const rd_kafka_topic_partition_list_t
         xs_obs_restore_begin(rt, planned, 0); /* not ready while it runs */
         if (!rt->o->quiet)
                 xs_log_kv(XS_LOG_INFO, "changelog", XS_KV(XS_KV_INT("partitions", n)),
-                          "restoring the customers of %d partition(s) from %s", n,
-                          rt->changelog_topic);
+                          import ? "restoring the customers of %d partition(s) from %s"
+                                 : "reading the commit markers of %d partition(s) in %s",
+                          n, rt->changelog_topic);
         struct last *map = NULL, *e, *tmp;
         uint64_t bad = 0, n_read = 0;
         double deadline = xs_rt_now() + 600;
@@ -378,7 +379,7 @@ int xs_rt_changelog_read(struct xs_rt *rt, const rd_kafka_topic_partition_list_t
         rt->st.changelog_restored += restored;
         rt->st.changelog_tail_skipped += tail;
         rt->st.changelog_bad += bad;
-        if (!rt->o->quiet)
+        if (!rt->o->quiet && import)
                 xs_log_kv(
                     XS_LOG_INFO, "changelog",
                     XS_KV(XS_KV_INT("customers", (int64_t)restored),
