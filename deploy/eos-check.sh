@@ -12,7 +12,8 @@
 #                                            --registry URL
 # Options: --events N (default 200000), --kills N (default 2), --partitions-exact (fail unless
 # the offers equal the replay's; only meaningful with one input partition), --xsell PATH,
-# --rate R (events per second while producing in --bootstrap mode; default 5000).
+# --rate R (events per second while producing in --bootstrap mode; default 5000). In
+# --bootstrap mode xsell's HTTP endpoint takes an ephemeral port (EOS_HTTP_PORT to choose one).
 # librdkafka's mock cluster does not enforce read_committed (see tests/cli_kafka_eos.sh): against
 # it, use --kills 0. tests/cli_kafka_eoscheck.sh runs this script there.
 set -euo pipefail
@@ -65,7 +66,8 @@ xsell_start() {
         if [ -n "$boot_given" ]; then
                 "$xsell" run "${kafka[@]}" -X processing.guarantee=exactly_once \
                         -X application.id=xsell-eos-check -X kafka.transactional.id=xsell-eos-check \
-                        -X commit.interval=500ms -X run.idle_exit=5s --print none \
+                        -X commit.interval=500ms -X run.idle_exit=5s -X http.port="${EOS_HTTP_PORT:-0}" \
+                        --print none \
                         2>>"$tmp/xsell.err" &
                 xpid=$!
         else
