@@ -369,7 +369,9 @@ void xs_rt_hold_park(struct xs_rt *rt, int32_t part)
 {
         if (part < 0 || part >= 1024)
                 return;
-        pause_part(rt, part, 0); /* librdkafka would keep it paused: see xs_rt_hold_revoke */
+        /* librdkafka keeps a partition's pause across a revocation and a later assignment of
+         * it: resumed here, or it would stay paused for good when it comes back */
+        pause_part(rt, part, 0);
         rt->paused[part] = 0;
         rt->eof_since[part] = 0;
 }
@@ -379,12 +381,7 @@ void xs_rt_hold_revoke(struct xs_rt *rt, int32_t part)
         if (part < 0 || part >= 1024)
                 return;
         rt->done_off[part] = rt->committed_off[part] = rt->fetch_off[part] = -1;
-        /* librdkafka keeps a partition's pause across a revocation and a later assignment of
-         * it: resumed here, or it would stay paused for good when it comes back (an outage
-         * longer than the session timeout while over window.max_held_bytes stopped a run so) */
-        pause_part(rt, part, 0);
-        rt->paused[part] = 0;
-        rt->eof_since[part] = 0;
+        xs_rt_hold_park(rt, part); /* resumed if paused */
         if (rt->stepper) {
                 /* shared panes: what it staged is published now; its next owner's seals of
                  * those panes are repeats everywhere (until the changelog carries the stage) */

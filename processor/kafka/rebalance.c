@@ -327,6 +327,14 @@ static void assigned_set(struct xs_rt *rt, int32_t part, int on)
                 }
 }
 
+/* Lets go of partition part: its staged panes sealed, its held input and its customers (with
+ * their timers) dropped, so that its next owner alone runs them. */
+static void release(struct xs_rt *rt, int32_t part)
+{
+        xs_rt_hold_revoke(rt, part);
+        rt->st.customers_dropped += xs_engine_drop_tag(rt->eng, (uint32_t)part);
+}
+
 /* The partitions of an assignment that were not kept parked (parts: their offsets set here):
  * customers from the changelog, or on the first assignment the whole state replayed
  * (state.restore=replay) up to where the changelog says it stands; either way the input is
@@ -402,10 +410,8 @@ static void unpark(struct xs_rt *rt, rd_kafka_topic_partition_list_t *parts, uns
                 rt->parked[p] = 0;
                 rt->n_parked--;
                 int i = xs_kafka_part_index(parts, p);
-                if (i >= 0 && keep[i])
-                        continue;
-                xs_rt_hold_revoke(rt, p);
-                rt->st.customers_dropped += xs_engine_drop_tag(rt->eng, (uint32_t)p);
+                if (i < 0 || !keep[i])
+                        release(rt, p);
         }
 }
 
@@ -516,8 +522,7 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                                     ? rt->cl_marked[p]
                                                     : rt->committed_off[p];
                 } else {
-                        xs_rt_hold_revoke(rt, p);
-                        rt->st.customers_dropped += xs_engine_drop_tag(rt->eng, (uint32_t)p);
+                        release(rt, p);
                 }
                 assigned_set(rt, p, 0);
         }
