@@ -34,7 +34,7 @@ scenario() {
         local cl="$1" g="cl-$1"
         start_broker 2
         ku produce "$B" product-catalog "$TMP/cat.jsonl" --kind product 2>/dev/null
-        local G=(-X application.id="$g" -X state.changelog="$cl" -X window.idle_seal=1s
+        local G=(-X application.id="$g" -X state.changelog="$cl" -X window.idle_seal=3s
                 -X commit.interval=200ms --print json)
         xrun_bg "a$cl" "${G[@]}" -X run.idle_exit=120s
         local A=$XPID

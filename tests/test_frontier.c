@@ -3,7 +3,8 @@
  * processed at the step its own partition's time decides, whatever the interleaving of the
  * partitions; a single partition processed before xs_stepper_process_one returns, across pane
  * boundaries (a stale limit once left each pane's first event held until the next one came,
- * and evaluate then processed a reused buffer: another event twice, this one never).
+ * and evaluate then processed a reused buffer: another event twice, this one never); a
+ * partition's stage exported and imported elsewhere seals to the same deltas.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -210,12 +211,174 @@ static void test_stepper_steps_do_not_depend_on_interleaving(void **state)
         free(recs);
 }
 
+/* ---- a stage moving with its partition -------------------------------------------------- */
+
+struct deltas {
+        unsigned char *buf[256];
+        size_t len[256];
+        int n;
+};
+
+static void keep_delta(void *opaque, uint32_t part, const struct xs_pane_delta *d)
+{
+        struct deltas *ds = opaque;
+        (void)part;
+        assert_true(ds->n < 256);
+        ds->buf[ds->n] = xs_pane_delta_encode(d, &ds->len[ds->n]);
+        assert_non_null(ds->buf[ds->n]);
+        ds->n++;
+}
+
+static int move_customer(void *opaque, const char *id, uint32_t tag, const unsigned char *buf,
+                         size_t len)
+{
+        char err[256];
+        (void)id;
+        if (buf) {
+                xs_engine_set_tag(opaque, tag);
+                assert_int_equal(xs_engine_customer_import(opaque, buf, len, err, sizeof(err)),
+                                 XS_OK);
+        }
+        return 0;
+}
+
+/* Events of one partition: purchases of 2-3 products (pairs in every relation), views, learned
+ * products; processed from first to last, sealing as its time passes, into engine e. */
+static void stage_events(struct xs_engine *e, int from, int to, struct deltas *out)
+{
+        char err[256], id[32], cust[32], prod[3][32], cat[16];
+        uint64_t saved = rng_state;
+        rng_state = 4242;
+        int64_t t = T0;
+        for (int i = 0; i < to; i++) {
+                t += (int64_t)(rnd() % (2 * MIN_MS));
+                snprintf(id, sizeof(id), "e%d", i);
+                snprintf(cust, sizeof(cust), "c%d", (int)(rnd() % 60));
+                struct xs_line_item li[3];
+                int n = 1 + (int)(rnd() % 3);
+                for (int k = 0; k < n; k++) {
+                        snprintf(prod[k], sizeof(prod[k]), "p%d", (int)(rnd() % 50));
+                        snprintf(cat, sizeof(cat), "k%d", (int)(rnd() % 5));
+                        li[k] = (struct xs_line_item){.product_id = prod[k],
+                                                      .category = cat,
+                                                      .quantity = 1,
+                                                      .unit_price = 100 + (int64_t)(rnd() % 900)};
+                }
+                if (n > 1 && !strcmp(prod[0], prod[1]))
+                        n = 1;
+                if (n > 2 && (!strcmp(prod[2], prod[0]) || !strcmp(prod[2], prod[1])))
+                        n = 2;
+                struct xs_event ev = {.event_id = id,
+                                      .customer_id = cust,
+                                      .event_time = t,
+                                      .type = i % 3 ? XS_EV_PRODUCT_VIEW : XS_EV_PURCHASE,
+                                      .items = li,
+                                      .n_items = (size_t)n};
+                if (i < from)
+                        continue;
+                xs_engine_set_tag(e, 0);
+                assert_int_equal(xs_engine_process(e, &ev, err, sizeof(err)), XS_OK);
+                assert_int_equal(xs_engine_seal(e, 0, t - 2 * MIN_MS, keep_delta, out), 0);
+        }
+        if (to == 900) /* the end: what is left */
+                assert_int_equal(xs_engine_seal(e, 0, t + 365 * 24 * HOUR_MS, keep_delta, out), 0);
+        rng_state = saved;
+}
+
+static int str_cmp(const char *x, const char *y)
+{
+        return strcmp(x ? x : "", y ? y : "");
+}
+
+/* Two encoded deltas mean the same: the same entries in the same order, a pair's two products
+ * in either order (each engine lists a pair by its own interned ids), the same transactions and
+ * learned products. */
+static void assert_same_delta(const unsigned char *x, size_t xl, const unsigned char *y, size_t yl)
+{
+        struct xs_pane_delta a, b;
+        assert_int_equal(xs_pane_delta_decode(x, xl, &a), 0);
+        assert_int_equal(xs_pane_delta_decode(y, yl, &b), 0);
+        assert_int_equal(a.pane_start, b.pane_start);
+        assert_memory_equal(a.tx, b.tx, sizeof(a.tx));
+        assert_int_equal(a.n_entries, b.n_entries);
+        for (size_t i = 0; i < a.n_entries; i++) {
+                const struct xs_pane_entry *p = &a.entries[i], *q = &b.entries[i];
+                int same = !str_cmp(p->a, q->a) && !str_cmp(p->b, q->b),
+                    swapped = p->b && q->b && !strcmp(p->a, q->b) && !strcmp(p->b, q->a);
+                assert_true(same || swapped);
+                assert_memory_equal(p->rel, q->rel, sizeof(p->rel));
+        }
+        assert_int_equal(a.n_products, b.n_products);
+        for (size_t i = 0; i < a.n_products; i++) {
+                const struct xs_pane_product *p = &a.products[i], *q = &b.products[i];
+                assert_string_equal(p->id, q->id);
+                assert_int_equal(str_cmp(p->category, q->category), 0);
+                assert_int_equal(p->price, q->price);
+                assert_int_equal(p->price_at, q->price_at);
+        }
+        free((void *)a.entries);
+        free((void *)b.entries);
+}
+
+static struct xs_engine *stepped_engine(void)
+{
+        struct xs_engine *e = engine("10m", "2m");
+        char err[256];
+        (void)err;
+        xs_engine_set_stepped(e, 1);
+        xs_engine_track_changes(e, 1);
+        return e;
+}
+
+/* A partition's staged panes exported mid-pane (with its customers, as the changelog moves
+ * them) and imported by another engine seal there to exactly the deltas one engine makes
+ * reading the partition from first to last; a malformed stage is refused and leaves none. */
+static void test_stage_moves_with_its_partition(void **state)
+{
+        (void)state;
+        struct deltas whole = {0}, split = {0};
+        struct xs_engine *a = stepped_engine();
+        stage_events(a, 0, 900, &whole);
+        assert_true(whole.n > 5);
+        for (int cut = 137; cut < 900; cut += 251) {
+                struct xs_engine *b = stepped_engine(), *c = stepped_engine();
+                split.n = 0;
+                stage_events(b, 0, cut, &split);
+                assert_true(xs_engine_stage_dirty(b, 0));
+                unsigned char *buf;
+                size_t len;
+                assert_int_equal(xs_engine_stage_export(b, 0, &buf, &len), 0);
+                assert_false(xs_engine_stage_dirty(b, 0));
+                assert_true(len > 8);
+                assert_int_equal(xs_engine_changes(b, move_customer, c), 0);
+                char err[256];
+                /* every truncation is refused, and leaves an empty stage */
+                for (size_t k = 0; k < len; k += 1 + len / 40)
+                        assert_int_equal(xs_engine_stage_import(c, 0, buf, k, err, sizeof(err)),
+                                         -1);
+                assert_int_equal(xs_engine_stage_import(c, 0, buf, len, err, sizeof(err)), 0);
+                free(buf);
+                stage_events(c, cut, 900, &split);
+                assert_int_equal(split.n, whole.n);
+                for (int i = 0; i < whole.n; i++) {
+                        assert_same_delta(split.buf[i], split.len[i], whole.buf[i], whole.len[i]);
+                        free(split.buf[i]);
+                }
+                xs_engine_destroy(b);
+                xs_engine_destroy(c);
+        }
+        for (int i = 0; i < whole.n; i++)
+                free(whole.buf[i]);
+        xs_engine_destroy(a);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_frontier_lateness_and_seal_points_are_per_partition),
             cmocka_unit_test(test_stepper_single_partition_processes_before_returning),
             cmocka_unit_test(test_stepper_steps_do_not_depend_on_interleaving),
+            cmocka_unit_test(test_stage_moves_with_its_partition),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

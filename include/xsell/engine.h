@@ -174,6 +174,18 @@ void xs_engine_step(struct xs_engine *eng, int64_t g);
 /* The current step (INT64_MIN before the first). */
 int64_t xs_engine_step_at(const struct xs_engine *eng);
 
+/* A partition's stage (its staged panes not sealed yet) moving with the partition, through the
+ * customers changelog: xs_engine_stage_export gives it as a byte string (malloc'd; -1 out of
+ * memory) and clears its changed flag, xs_engine_stage_dirty says whether events or seals changed
+ * it since; xs_engine_stage_import replaces part's stage with an exported one (-1 with err on a
+ * malformed one or one of another window.pane, leaving the stage empty); xs_engine_stage_drop
+ * discards it unsealed (its next owner imports it). */
+int xs_engine_stage_export(struct xs_engine *eng, uint32_t part, unsigned char **buf, size_t *len);
+int xs_engine_stage_dirty(const struct xs_engine *eng, uint32_t part);
+int xs_engine_stage_import(struct xs_engine *eng, uint32_t part, const unsigned char *buf,
+                           size_t len, char *err, size_t err_size);
+void xs_engine_stage_drop(struct xs_engine *eng, uint32_t part);
+
 /* Pane deltas on the wire (the internal panes topic): a self-contained byte string. Encode
  * returns a malloc'd buffer (NULL out of memory). Decode fills *d with entries pointing into
  * buf (entries array malloc'd: free it with free(d->entries) cast); -1 on a malformed buffer. */

@@ -8,12 +8,18 @@
  * panes expire one pane later. Sealed panes wait in a list ordered by (pane start, partition)
  * with interned ids until the step folds them into the engine's window, entry by entry in the
  * order they were staged: the window then creates its pairs, applies cooc.max_pairs and lists
- * neighbours in an order that depends on the input alone.
+ * neighbours in an order that depends on the input alone. A stage can also leave with its
+ * partition as bytes and be taken up by the partition's next owner (the customers changelog).
+ *
+ * One file: a partition's stage is one structure, staged, sealed, exported, imported and folded
+ * through one private representation (the stage window, its learned products by pane, the
+ * delta export); split, each part would only expose the others' internals.
  *
  * Bounds: a stage holds at most the panes between its partition's sealed point and its event
  * time (window.allowed_lateness plus one pane); the sealed list at most the panes between the
  * slowest partition and the others. Both are in the engine's memory (xs_stepped_bytes).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +63,7 @@ struct sealed_pane {
 
 struct stage_part {
         struct xs_window *w;
+        int dirty;               /* changed since its last xs_engine_stage_export */
         struct learned *learned; /* by (pane, product), in learning order */
         int64_t added_upto;      /* the newest end of a pane added for it (repeats are older) */
 };
@@ -192,41 +199,54 @@ static void export_entry(void *opaque, uint32_t a, uint32_t b, const int32_t n[X
         memcpy(e->rel, n, sizeof(e->rel));
 }
 
+/* The delta of pane, of partition part's stage: its entries (ctx->entries) and learned products
+ * (*prod) are malloc'd, for the caller to free. Returns -1 out of memory. */
+static int stage_delta(struct xs_stepped *s, uint32_t part, const struct xs_window_pane *pane,
+                       struct export_ctx *ctx, struct xs_pane_product **prod,
+                       struct xs_pane_delta *d)
+{
+        *ctx = (struct export_ctx){.eng = s->eng};
+        *prod = NULL;
+        xs_window_pane_foreach(pane, export_entry, ctx);
+        *d = (struct xs_pane_delta){.pane_start = xs_window_pane_start(pane),
+                                    .pane_end = xs_window_pane_end(pane),
+                                    .n_entries = ctx->n,
+                                    .entries = ctx->entries,
+                                    .n_orders = xs_window_pane_orders(pane)};
+        for (int r = 0; r < XS_REL_COUNT; r++)
+                d->tx[r] = xs_window_pane_tx(pane, (enum xs_relation)r);
+        /* the products learned in the pane, in learning order */
+        struct stage_part *sp = &s->parts[part];
+        size_t n_prod = 0;
+        struct learned *l;
+        for (l = sp->learned; l; l = l->hh.next)
+                n_prod += l->pane == d->pane_start;
+        if (n_prod && !(*prod = calloc(n_prod, sizeof(**prod))))
+                ctx->oom = 1;
+        n_prod = 0;
+        for (l = sp->learned; *prod && l; l = l->hh.next) {
+                if (l->pane != d->pane_start)
+                        continue;
+                (*prod)[n_prod] = (struct xs_pane_product){
+                    l->id, l->category, l->brand, l->label, l->price, l->price_at, {0}};
+                memcpy((*prod)[n_prod++].currency, l->currency, XS_CURRENCY_LEN);
+        }
+        d->products = *prod;
+        d->n_products = n_prod;
+        return ctx->oom ? -1 : 0;
+}
+
 static void stage_close(void *opaque, const struct xs_window_pane *pane)
 {
         struct xs_stepped *s = opaque;
-        struct export_ctx ctx = {.eng = s->eng};
-        xs_window_pane_foreach(pane, export_entry, &ctx);
-        struct xs_pane_delta d = {.pane_start = xs_window_pane_start(pane),
-                                  .pane_end = xs_window_pane_end(pane),
-                                  .n_entries = ctx.n,
-                                  .entries = ctx.entries,
-                                  .n_orders = xs_window_pane_orders(pane)};
-        for (int r = 0; r < XS_REL_COUNT; r++)
-                d.tx[r] = xs_window_pane_tx(pane, (enum xs_relation)r);
-        /* the products learned in the pane, in learning order */
-        struct stage_part *part = &s->parts[s->sealing];
-        size_t n_prod = 0;
-        struct xs_pane_product *prod = NULL;
-        struct learned *l;
-        for (l = part->learned; l; l = l->hh.next)
-                n_prod += l->pane == d.pane_start;
-        if (n_prod && !(prod = calloc(n_prod, sizeof(*prod))))
-                ctx.oom = 1;
-        n_prod = 0;
-        for (l = part->learned; prod && l; l = l->hh.next) {
-                if (l->pane != d.pane_start)
-                        continue;
-                prod[n_prod++] = (struct xs_pane_product){l->id,    l->category, l->brand, l->label,
-                                                          l->price, l->price_at, {0}};
-                memcpy(prod[n_prod - 1].currency, l->currency, XS_CURRENCY_LEN);
-        }
-        d.products = prod;
-        d.n_products = n_prod;
-        int any = ctx.n > 0 || n_prod > 0; /* transactions alone make a pane worth sending too */
+        struct export_ctx ctx;
+        struct xs_pane_product *prod;
+        struct xs_pane_delta d;
+        int oom = stage_delta(s, s->sealing, pane, &ctx, &prod, &d) != 0;
+        int any = d.n_entries > 0 || d.n_products > 0; /* transactions alone count too */
         for (int r = 0; r < XS_REL_COUNT; r++)
                 any |= d.tx[r] != 0;
-        if (ctx.oom)
+        if (oom)
                 s->oom = 1;
         else if (any && s->cb) {
                 s->eng->st.panes_sealed++;
@@ -300,6 +320,8 @@ static struct stage_part *stage_get(struct xs_engine *eng, uint32_t part)
 int xs_stepped_tag(struct xs_engine *eng, uint32_t part)
 {
         struct stage_part *sp = stage_get(eng, part);
+        if (sp)
+                sp->dirty = 1; /* an event of part is about to be staged */
         eng->ingest = sp ? sp->w : NULL;
         return sp ? 0 : -1;
 }
@@ -408,11 +430,242 @@ int xs_engine_seal(struct xs_engine *eng, uint32_t part, int64_t upto,
         s->sealing = part;
         s->oom = 0;
         int64_t to = pane_floor(eng, upto);
+        uint64_t epoch = xs_window_epoch(sp->w);
         xs_window_advance(sp->w, to);
         xs_window_drain_all(sp->w);
+        if (xs_window_epoch(sp->w) != epoch)
+                sp->dirty = 1; /* panes left the stage */
         learned_clear(sp, to);
         s->cb = NULL;
         return s->oom ? -1 : 0;
+}
+
+/* ---- a stage moving with its partition (the customers changelog) ------------------------
+ *
+ * "XSG1", panes (u32), then per open pane: length (u32) and its delta (xs_pane_delta_encode),
+ * oldest first. Little endian. Importing adds each pane's entries to an empty stage in the
+ * order they were staged, which is the order the pane's delta lists them in when it is sealed:
+ * a stage exported, imported elsewhere and staged on seals to exactly the delta an uninterrupted
+ * one would have. */
+#define STAGE_MAGIC "XSG1"
+
+struct stage_out {
+        struct xs_stepped *s;
+        uint32_t part;
+        unsigned char *buf;
+        size_t len;
+        uint32_t n;
+        int oom;
+};
+
+static void stage_out_pane(void *opaque, const struct xs_window_pane *pane)
+{
+        struct stage_out *o = opaque;
+        struct export_ctx ctx;
+        struct xs_pane_product *prod;
+        struct xs_pane_delta d;
+        if (o->oom)
+                return;
+        size_t dl = 0;
+        unsigned char *db = NULL, *nb = NULL;
+        if (stage_delta(o->s, o->part, pane, &ctx, &prod, &d) != 0 ||
+            !(db = xs_pane_delta_encode(&d, &dl)) || dl > UINT32_MAX ||
+            !(nb = realloc(o->buf, o->len + 4 + dl))) {
+                o->oom = 1;
+        } else {
+                o->buf = nb;
+                for (int i = 0; i < 4; i++)
+                        o->buf[o->len + (size_t)i] = (unsigned char)((uint64_t)dl >> (8 * i));
+                memcpy(o->buf + o->len + 4, db, dl);
+                o->len += 4 + dl;
+                o->n++;
+        }
+        free(db);
+        free(prod);
+        free(ctx.entries);
+}
+
+int xs_engine_stage_dirty(const struct xs_engine *eng, uint32_t part)
+{
+        const struct xs_stepped *s = eng->stepped;
+        return s && part < s->n_parts && s->parts[part].dirty;
+}
+
+int xs_engine_stage_export(struct xs_engine *eng, uint32_t part, unsigned char **buf, size_t *len)
+{
+        struct xs_stepped *s = eng->stepped;
+        *buf = NULL;
+        *len = 0;
+        if (!s)
+                return -1;
+        struct stage_out o = {.s = s, .part = part, .buf = malloc(8), .len = 8};
+        if (!o.buf)
+                return -1;
+        memcpy(o.buf, STAGE_MAGIC, 4);
+        if (part < s->n_parts && s->parts[part].w)
+                xs_window_foreach_open(s->parts[part].w, stage_out_pane, &o);
+        if (o.oom) {
+                free(o.buf);
+                return -1;
+        }
+        for (int i = 0; i < 4; i++)
+                o.buf[4 + i] = (unsigned char)(o.n >> (8 * i));
+        if (part < s->n_parts)
+                s->parts[part].dirty = 0;
+        *buf = o.buf;
+        *len = o.len;
+        return 0;
+}
+
+void xs_engine_stage_drop(struct xs_engine *eng, uint32_t part)
+{
+        struct xs_stepped *s = eng->stepped;
+        if (!s || part >= s->n_parts)
+                return;
+        struct stage_part *sp = &s->parts[part];
+        xs_window_destroy(sp->w);
+        sp->w = NULL;
+        learned_clear(sp, INT64_MAX);
+        sp->dirty = 0;
+        if (eng->tag == part)
+                eng->ingest = NULL; /* the next xs_engine_set_tag makes a new stage */
+}
+
+static uint32_t intern(struct xs_engine *eng, const char *id);
+
+/* One pane delta into stage sp. 0, 1 when an id found the catalog full (the entry is left out,
+ * counted), -1 out of memory. */
+static int stage_add(struct xs_engine *eng, struct stage_part *sp, const struct xs_pane_delta *d)
+{
+        int64_t t = d->pane_start;
+        int capped = 0;
+        if (xs_window_add_transactions(sp->w, t, XS_REL_ORDER, 0) != 0) /* the pane itself */
+                return -1;
+        for (int r = 0; r < XS_REL_COUNT; r++) {
+                if (d->tx[r] < INT32_MIN || d->tx[r] > INT32_MAX)
+                        return 1; /* not from a stage: one pane's count stays far below */
+                if (d->tx[r] && xs_window_add_transactions(sp->w, t, (enum xs_relation)r,
+                                                           (int32_t)d->tx[r]) < 0)
+                        return -1;
+        }
+        for (size_t i = 0; i < d->n_entries; i++) {
+                const struct xs_pane_entry *e = &d->entries[i];
+                uint32_t a = intern(eng, e->a), b = e->b ? intern(eng, e->b) : 0;
+                if (!a || (e->b && !b) || a == b) {
+                        eng->st.catalog_cap_hits += !a || (e->b && !b);
+                        capped = 1;
+                        continue;
+                }
+                for (int r = 0; r < XS_REL_COUNT; r++) {
+                        if (!e->rel[r])
+                                continue;
+                        int rc =
+                            b ? xs_window_add_pair(sp->w, t, a, b, (enum xs_relation)r, e->rel[r])
+                              : xs_window_add_occurrence(sp->w, t, a, (enum xs_relation)r,
+                                                         e->rel[r]);
+                        if (rc < 0)
+                                return -1;
+                }
+        }
+        for (size_t i = 0; i < d->n_products; i++) {
+                const struct xs_pane_product *pr = &d->products[i];
+                size_t idl = strlen(pr->id), klen = 8 + idl;
+                if (idl > 1024)
+                        continue;
+                struct learned *l = calloc(1, sizeof(*l) + klen);
+                if (!l)
+                        return -1;
+                l->pane = t;
+                l->klen = klen;
+                memcpy(l->key, &t, 8);
+                memcpy(l->key + 8, pr->id, idl);
+                l->id = strdup(pr->id);
+                l->category = dup_opt(pr->category);
+                l->brand = dup_opt(pr->brand);
+                l->label = dup_opt(pr->category_label);
+                l->price = pr->price;
+                l->price_at = pr->price_at;
+                memcpy(l->currency, pr->currency, XS_CURRENCY_LEN);
+                struct learned *have;
+                HASH_FIND(hh, sp->learned, l->key, klen, have);
+                if (!l->id || have || (pr->category && !l->category) || (pr->brand && !l->brand) ||
+                    (pr->category_label && !l->label)) {
+                        learned_free(l);
+                        if (have)
+                                continue; /* listed twice: the first stands */
+                        return -1;
+                }
+                HASH_ADD(hh, sp->learned, key, klen, l);
+        }
+        return capped;
+}
+
+int xs_engine_stage_import(struct xs_engine *eng, uint32_t part, const unsigned char *buf,
+                           size_t len, char *err, size_t err_size)
+{
+        if (!eng->stepped) {
+                snprintf(err, err_size, "%s", "not in stepped mode");
+                return -1;
+        }
+        if (len < 8 || memcmp(buf, STAGE_MAGIC, 4) != 0) {
+                snprintf(err, err_size, "%s", "not a stage (bad magic)");
+                return -1;
+        }
+        xs_engine_stage_drop(eng, part);
+        struct stage_part *sp = stage_get(eng, part);
+        if (!sp) {
+                snprintf(err, err_size, "%s", "out of memory");
+                return -1;
+        }
+        uint32_t n = 0;
+        for (int i = 0; i < 4; i++)
+                n |= (uint32_t)buf[4 + i] << (8 * i);
+        size_t at = 8;
+        int rc = 0;
+        for (uint32_t k = 0; k < n && rc >= 0; k++) {
+                uint32_t dl = 0;
+                if (len - at < 4) {
+                        snprintf(err, err_size, "pane %u of %u: truncated", k, n);
+                        rc = -1;
+                        break;
+                }
+                for (int i = 0; i < 4; i++)
+                        dl |= (uint32_t)buf[at + (size_t)i] << (8 * i);
+                at += 4;
+                struct xs_pane_delta d;
+                if (len - at < dl || xs_pane_delta_decode(buf + at, dl, &d) != 0) {
+                        snprintf(err, err_size, "pane %u of %u: malformed", k, n);
+                        rc = -1;
+                        break;
+                }
+                at += dl;
+                if (d.pane_end - d.pane_start != eng->p->window_pane ||
+                    pane_floor(eng, d.pane_start) != d.pane_start) {
+                        snprintf(err, err_size,
+                                 "pane %u of %u: [%lld, %lld) is not a pane of window.pane %lld ms "
+                                 "(changed since it was written?)",
+                                 k, n, (long long)d.pane_start, (long long)d.pane_end,
+                                 (long long)eng->p->window_pane);
+                        rc = -1;
+                } else {
+                        int r = stage_add(eng, sp, &d);
+                        if (r < 0)
+                                snprintf(err, err_size, "%s", "out of memory");
+                        rc = r < 0 ? -1 : rc | r;
+                }
+                free((void *)d.entries);
+        }
+        if (rc == 0 && at != len) {
+                snprintf(err, err_size, "%zu bytes after the last pane", len - at);
+                rc = -1;
+        }
+        if (rc < 0)
+                xs_engine_stage_drop(eng, part); /* nothing half imported */
+        else
+                sp->dirty = 0;
+        if (eng->tag == part)
+                eng->ingest = rc < 0 ? NULL : sp->w;
+        return rc < 0 ? -1 : 0;
 }
 
 /* ---- sealed panes and the fold ------------------------------------------------------- */

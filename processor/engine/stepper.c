@@ -225,15 +225,17 @@ int xs_stepper_finish_step(struct xs_stepper *st, int64_t end, int remote_final)
         }
 }
 
-size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part, int reset)
+size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part, enum xs_stepper_leave how)
 {
         if (!xs_frontier_has(st->fr, part))
                 return 0;
         size_t n = xs_frontier_held_part(st->fr, part);
         xs_frontier_remove(st->fr, part, st->ops.free_item);
-        if (xs_engine_seal(st->eng, part, XS_MAX_DEADLINE, on_sealed, st) != 0)
+        if (how == XS_LEAVE_HANDOVER)
+                xs_engine_stage_drop(st->eng, part);
+        else if (xs_engine_seal(st->eng, part, XS_MAX_DEADLINE, on_sealed, st) != 0)
                 st->st.oom++;
-        if (reset)
+        if (how == XS_LEAVE_FOLD)
                 xs_engine_pane_reset(st->eng, part);
         else
                 xs_frontier_add(st->fr, part); /* still takes part: its owner's markers */

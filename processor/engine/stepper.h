@@ -55,11 +55,21 @@ void xs_stepper_idle(struct xs_stepper *st, uint32_t part, int idle);
  * back until it delivers or is marked idle; its stage is made now, so that its memory is there
  * before any event. Returns 0, or -1 out of memory. */
 int xs_stepper_add(struct xs_stepper *st, uint32_t part);
+/* How a partition leaves (xs_stepper_remove). */
+enum xs_stepper_leave {
+        /* what it staged is sealed and folded here, so nothing it counted is lost; its panes
+         * sealed later are new, not repeats (xs_engine_pane_reset): panes not shared */
+        XS_LEAVE_FOLD,
+        /* what it staged is sealed (published) as it is, and it stays in the step as another
+         * instance's partition: shared panes with no changelog to carry the stage */
+        XS_LEAVE_PUBLISH,
+        /* its stage is dropped unsealed (the next owner imports it: xs_engine_stage_import),
+         * and it stays in the step as another instance's partition */
+        XS_LEAVE_HANDOVER,
+};
 /* part leaves (revoked): its held items are dropped (free_item; they are read again by its next
- * owner) and what it staged is sealed and folded here, so nothing it counted is lost; reset:
- * its panes sealed later are new, not repeats (xs_engine_pane_reset; not when they are shared,
- * where every instance must judge them alike). Returns how many items were dropped. */
-size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part, int reset);
+ * owner), its stage goes as how says. Returns how many items were dropped. */
+size_t xs_stepper_remove(struct xs_stepper *st, uint32_t part, enum xs_stepper_leave how);
 /* The step reached (event time; INT64_MIN before the first). */
 int64_t xs_stepper_step(const struct xs_stepper *st);
 /* End of input: seals everything, steps to end (event time; e.g. the newest event time plus a

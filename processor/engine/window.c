@@ -362,6 +362,7 @@ struct xs_window {
         xs_window_close_cb *close_cb;
         void *close_opaque;
         int refuse_new_pairs; /* memory.budget bit: no new pair cells (xs_window_refuse_new) */
+        uint64_t version;     /* moves with every change a query can see (xs_window_version) */
         uint64_t pane_bytes;  /* panes, live and draining, with their cell stores */
         struct xs_window_stats st;
 };
@@ -765,6 +766,7 @@ int xs_window_add_pair(struct xs_window *w, int64_t t, uint32_t a, uint32_t b, e
         w->totals[rel] += delta;
         pane->totals[rel] += delta;
         w->st.pair_increments++;
+        w->version++;
         return 0;
 }
 
@@ -781,6 +783,7 @@ int xs_window_add_occurrence(struct xs_window *w, int64_t t, uint32_t a, enum xs
         if (item_apply(w, KEY_OCC(a), n, 1) != 0 ||
             pane_apply(w, pane, KEY_OCC(a), rel, delta) != 0)
                 return -1;
+        w->version++;
         return 0;
 }
 
@@ -791,6 +794,7 @@ int xs_window_add_transactions(struct xs_window *w, int64_t t, enum xs_relation 
                 return -1;
         pane->tx[rel] += delta;
         w->tx[rel] += delta;
+        w->version += delta != 0;
         return 0;
 }
 
@@ -862,6 +866,7 @@ void xs_window_advance(struct xs_window *w, int64_t watermark)
         if (close_below <= w->closed_below)
                 return;
         w->closed_below = close_below;
+        w->version++; /* panes may expire: their counts leave the queries */
         /* expire: pane end <= watermark - window */
         int64_t expire_below =
             w->p.unbounded ? INT64_MIN : xs_floor_div(watermark - w->p.window_ms, w->p.pane_ms);
@@ -1072,6 +1077,11 @@ uint64_t xs_window_epoch(const struct xs_window *w)
         return w->st.panes_closed + w->st.panes_expired;
 }
 
+uint64_t xs_window_version(const struct xs_window *w)
+{
+        return w->version;
+}
+
 uint64_t xs_window_increments(const struct xs_window *w)
 {
         return w->st.pair_increments;
@@ -1085,6 +1095,15 @@ int64_t xs_window_pane_start(const struct xs_window_pane *pane)
 int64_t xs_window_pane_end(const struct xs_window_pane *pane)
 {
         return (pane->index + 1) * pane->pane_ms;
+}
+
+void xs_window_foreach_open(const struct xs_window *w,
+                            void (*cb)(void *opaque, const struct xs_window_pane *pane),
+                            void *opaque)
+{
+        for (const struct xs_window_pane *pane = w->open_head; pane; pane = pane->next)
+                if (!pane->closed)
+                        cb(opaque, pane);
 }
 
 int64_t xs_window_pane_orders(const struct xs_window_pane *pane)

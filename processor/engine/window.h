@@ -119,8 +119,17 @@ uint64_t xs_window_bytes(const struct xs_window *w);
 void xs_window_refuse_new(struct xs_window *w, int on);
 /* Panes closed + expired so far: changes exactly when counts move at pane granularity. */
 uint64_t xs_window_epoch(const struct xs_window *w);
+/* A number that changes with every change of the window a query can see (an increment, a pane
+ * expiring): a result derived from the window alone is current while it stays the same. */
+uint64_t xs_window_version(const struct xs_window *w);
 /* Pair increments applied so far (cheap; xs_window_stats walks the panes). */
 uint64_t xs_window_increments(const struct xs_window *w);
+
+/* Calls cb for every pane the watermark has not closed yet, oldest first (the same view as the
+ * close hook's, of panes whose deltas may still change). */
+void xs_window_foreach_open(const struct xs_window *w,
+                            void (*cb)(void *opaque, const struct xs_window_pane *pane),
+                            void *opaque);
 
 /* Closed-pane view for the close hook. */
 int64_t xs_window_pane_start(const struct xs_window_pane *pane);

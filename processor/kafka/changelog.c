@@ -36,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/frontier.h"
+#include "engine/stepper.h"
 #include "kafka/changelog.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
@@ -49,6 +51,10 @@ static const char MARK_KEY[] = "\0xsell.commit.";
 #define MARK_KLEN   (sizeof(MARK_KEY) - 1)
 #define MARK_VLEN   12
 #define PART_HEADER "xsell.partition"
+static const char STAGE_KEY[] = "\0xsell.stage.";
+#define STAGE_KLEN  (sizeof(STAGE_KEY) - 1)
+#define STAGE_HLEN  28           /* "XST1", time, generation (i64), chunk, chunks (u32) */
+#define STAGE_CHUNK (256 * 1024) /* of a stage's bytes per record */
 
 int xs_rt_changelog_start(struct xs_rt *rt)
 {
@@ -103,11 +109,88 @@ static int put_change(void *opaque, const char *id, uint32_t tag, const unsigned
         return 0;
 }
 
+static void put_le(unsigned char *p, uint64_t v, int bytes)
+{
+        for (int i = 0; i < bytes; i++)
+                p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *p, int bytes)
+{
+        uint64_t v = 0;
+        for (int i = 0; i < bytes; i++)
+                v |= (uint64_t)p[i] << (8 * i);
+        return v;
+}
+
+/* Partition part's stage record(s): its time as of its processed records and, with shared
+ * panes, its stage (xs_engine_stage_export), in chunks of STAGE_CHUNK bytes under keys
+ * STAGE_KEY + part (chunk 0) and STAGE_KEY + part.k; every chunk of one write carries the
+ * offset it stands at (its generation) and the chunk count. */
+static int put_stage(struct xs_rt *rt, int32_t part)
+{
+        unsigned char *stage = NULL;
+        size_t len = 0;
+        if (xs_engine_stage_export(rt->eng, (uint32_t)part, &stage, &len) != 0) {
+                xs_rt_set_fatal(rt, "%s", "changelog: out of memory exporting a stage");
+                return -1;
+        }
+        if (!rt->panecons) { /* panes not shared: each instance folds its own (the time alone) */
+                len = 8;
+                memset(stage + 4, 0, 4);
+        }
+        uint32_t n = (uint32_t)((len + STAGE_CHUNK - 1) / STAGE_CHUNK);
+        unsigned char *v = malloc(STAGE_HLEN + (len < STAGE_CHUNK ? len : STAGE_CHUNK));
+        char num[16];
+        snprintf(num, sizeof(num), "%d", (int)part);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+        rd_kafka_header_add(h, PART_HEADER, -1, num, -1);
+        int rc = v ? 0 : -1;
+        for (uint32_t k = 0; k < n && rc == 0; k++) {
+                size_t at = (size_t)k * STAGE_CHUNK,
+                       cl = len - at < STAGE_CHUNK ? len - at : STAGE_CHUNK;
+                memcpy(v, "XST1", 4);
+                put_le(v + 4, (uint64_t)rt->done_time[part], 8);
+                put_le(v + 12, (uint64_t)rt->done_off[part], 8);
+                put_le(v + 20, k, 4);
+                put_le(v + 24, n, 4);
+                memcpy(v + STAGE_HLEN, stage + at, cl);
+                char key[64];
+                memcpy(key, STAGE_KEY, STAGE_KLEN);
+                int kl =
+                    (int)STAGE_KLEN +
+                    (k ? snprintf(key + STAGE_KLEN, sizeof(key) - STAGE_KLEN, "%d.%u", (int)part, k)
+                       : snprintf(key + STAGE_KLEN, sizeof(key) - STAGE_KLEN, "%d", (int)part));
+                rc = xs_rt_produce_to(rt, rt->changelog_topic, part % rt->n_cl_parts, key,
+                                      (size_t)kl, v, STAGE_HLEN + cl, 0, h, NULL);
+                if (rc == 0)
+                        rt->st.changelog_stage_bytes += STAGE_HLEN + cl;
+        }
+        if (rc == 0)
+                rt->st.changelog_stages++;
+        else if (!v)
+                xs_rt_set_fatal(rt, "%s", "changelog: out of memory writing a stage");
+        rd_kafka_headers_destroy(h);
+        free(v);
+        free(stage);
+        return rc;
+}
+
 int xs_rt_changelog_write(struct xs_rt *rt)
 {
         if (!rt->n_cl_parts || rt->fatal)
                 return 0;
-        return xs_engine_changes(rt->eng, put_change, rt) != 0 ? -1 : 0;
+        if (xs_engine_changes(rt->eng, put_change, rt) != 0)
+                return -1;
+        /* each partition's stage (and time) where its events or seals changed it: before its
+         * marker, which it stands at like the customers */
+        for (int k = 0; rt->stepper && k < rt->n_parts; k++) {
+                int32_t part = rt->parts[k];
+                if (rt->done_off[part] >= 0 && xs_engine_stage_dirty(rt->eng, (uint32_t)part) &&
+                    put_stage(rt, part) != 0)
+                        return -1;
+        }
+        return 0;
 }
 
 int xs_rt_changelog_mark(struct xs_rt *rt)
@@ -209,6 +292,98 @@ static int32_t input_partition(const rd_kafka_message_t *m, int *is_mark)
         char *end = NULL;
         long p = strtol(num, &end, 10);
         return n && *end == 0 && p >= 0 && p < 1024 ? (int32_t)p : -1;
+}
+
+/* A chunk of a partition's stage record, as of its partition's last marker. */
+struct chunk {
+        int idx; /* in parts */
+        uint32_t k, n;
+        int64_t time, gen;
+        unsigned char *v; /* the record's value (owned) */
+        size_t len;
+};
+
+/* Keeps the chunk st of stage key e (taking its value), for stages_import. */
+static void chunk_keep(struct chunk **ch, size_t *n_ch, int idx, struct state_rec *st,
+                       uint64_t *bad)
+{
+        if (st->vlen < STAGE_HLEN || memcmp(st->value, "XST1", 4) != 0) {
+                (*bad)++;
+                return;
+        }
+        struct chunk *c = realloc(*ch, (*n_ch + 1) * sizeof(**ch));
+        if (!c) {
+                (*bad)++;
+                return;
+        }
+        *ch = c;
+        c[*n_ch] = (struct chunk){.idx = idx,
+                                  .time = (int64_t)get_le(st->value + 4, 8),
+                                  .gen = (int64_t)get_le(st->value + 12, 8),
+                                  .k = (uint32_t)get_le(st->value + 20, 4),
+                                  .n = (uint32_t)get_le(st->value + 24, 4),
+                                  .v = st->value,
+                                  .len = st->vlen};
+        (*n_ch)++;
+        st->value = NULL;
+}
+
+/* Each partition's stage and time from its chunks: the partition's time restored (what is late
+ * in it stays what was late before the move) and, with shared panes, its staged panes, which
+ * its previous owner dropped unsealed (hold.c) and which seal here to what they would have. */
+static void stages_import(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts,
+                          const struct chunk *ch, size_t n_ch, uint64_t *bad)
+{
+        char err[512];
+        for (int i = 0; rt->stepper && i < parts->cnt; i++) {
+                const struct chunk *c0 = NULL;
+                for (size_t j = 0; j < n_ch && !c0; j++)
+                        if (ch[j].idx == i && ch[j].k == 0)
+                                c0 = &ch[j];
+                if (!c0)
+                        continue;
+                int32_t part = parts->elems[i].partition;
+                size_t total = 0;
+                uint32_t found = 0;
+                for (uint32_t k = 0; k < c0->n; k++)
+                        for (size_t j = 0; j < n_ch; j++)
+                                if (ch[j].idx == i && ch[j].k == k && ch[j].gen == c0->gen &&
+                                    ch[j].n == c0->n) {
+                                        total += ch[j].len - STAGE_HLEN;
+                                        found++;
+                                        break;
+                                }
+                unsigned char *buf = found == c0->n ? malloc(total ? total : 1) : NULL;
+                size_t at = 0;
+                for (uint32_t k = 0; buf && k < c0->n; k++)
+                        for (size_t j = 0; j < n_ch; j++)
+                                if (ch[j].idx == i && ch[j].k == k && ch[j].gen == c0->gen &&
+                                    ch[j].n == c0->n) {
+                                        memcpy(buf + at, ch[j].v + STAGE_HLEN,
+                                               ch[j].len - STAGE_HLEN);
+                                        at += ch[j].len - STAGE_HLEN;
+                                        break;
+                                }
+                if (!buf)
+                        snprintf(err, sizeof(err), "%u of its %u records found", found, c0->n);
+                if (!buf ||
+                    (rt->panecons && xs_engine_stage_import(rt->eng, (uint32_t)part, buf, total,
+                                                            err, sizeof(err)) != 0)) {
+                        (*bad)++;
+                        xs_log_kv(XS_LOG_WARN, "changelog",
+                                  XS_KV(XS_KV_STR("topic", rt->changelog_topic),
+                                        XS_KV_INT("partition", part)),
+                                  "the staged panes of partition %d were not restored (%s): the "
+                                  "panes it had open count only what is read from now on",
+                                  (int)part, err);
+                } else if (rt->panecons) {
+                        rt->st.changelog_stages_restored++;
+                }
+                free(buf);
+                if (c0->time != INT64_MIN)
+                        xs_frontier_set_time(xs_stepper_frontier(rt->stepper), (uint32_t)part,
+                                             c0->time);
+        }
 }
 
 int xs_rt_changelog_read(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *parts, int import,
@@ -354,15 +529,20 @@ int xs_rt_changelog_read(struct xs_rt *rt, const rd_kafka_topic_partition_list_t
         rd_kafka_destroy(rc);
         /* import the state each customer had at its partition's last marker */
         uint64_t restored = 0, tail = 0;
+        struct chunk *ch = NULL;
+        size_t n_ch = 0;
         HASH_ITER(hh, map, e, tmp)
         {
                 int idx = xs_kafka_part_index(parts, e->part);
-                const struct state_rec *st = &e->pending;
+                struct state_rec *st = &e->pending;
                 if (idx < 0 || e->pending.offset >= marked_at[idx]) {
                         tail++; /* after the last marker: an unfinished commit's */
                         st = &e->done;
                 }
-                if (import && st->offset >= 0 && st->value) {
+                if (e->hh.keylen > STAGE_KLEN && !memcmp(e->key, STAGE_KEY, STAGE_KLEN)) {
+                        if (import && idx >= 0 && st->offset >= 0 && st->value)
+                                chunk_keep(&ch, &n_ch, idx, st, &bad);
+                } else if (import && st->offset >= 0 && st->value) {
                         xs_engine_set_tag(rt->eng, (uint32_t)e->part);
                         if (xs_engine_customer_import(rt->eng, st->value, st->vlen, err,
                                                       sizeof(err)) == XS_OK)
@@ -375,6 +555,10 @@ int xs_rt_changelog_read(struct xs_rt *rt, const rd_kafka_topic_partition_list_t
                 free(e->pending.value);
                 free(e);
         }
+        stages_import(rt, parts, ch, n_ch, &bad);
+        for (size_t j = 0; j < n_ch; j++)
+                free(ch[j].v);
+        free(ch);
         xs_obs_restore_end(rt);
         rt->st.changelog_restored += restored;
         rt->st.changelog_tail_skipped += tail;

@@ -60,6 +60,13 @@ static void held_free(void *item)
         free(h);
 }
 
+/* Clears what this instance knows of partition part's position. */
+static void forget(struct xs_rt *rt, int32_t part)
+{
+        rt->done_off[part] = rt->committed_off[part] = rt->fetch_off[part] = rt->eof_off[part] = -1;
+        rt->done_time[part] = INT64_MIN;
+}
+
 static void done(struct xs_rt *rt, int32_t part, int64_t offset)
 {
         if (part >= 0 && part < 1024 && offset + 1 > rt->done_off[part])
@@ -74,6 +81,9 @@ static void process(void *opaque, uint32_t part, void *item)
         char err[512];
         rt->restoring = was || h->replayed;
         if (h->kind == HELD_EVENT) {
+                /* the partition's time as of its processed records (changelog.c) */
+                if (part < 1024 && h->ev->event_time > rt->done_time[part])
+                        rt->done_time[part] = h->ev->event_time;
                 xs_engine_set_tag(rt->eng, part);
                 rt->cur_event_id = h->ev->event_id;
                 rt->cur_event_time = h->ev->event_time;
@@ -109,7 +119,7 @@ static void sealed(void *opaque, uint32_t part, const struct xs_pane_delta *d)
 int xs_rt_hold_init(struct xs_rt *rt)
 {
         for (int i = 0; i < 1024; i++)
-                rt->done_off[i] = rt->committed_off[i] = rt->fetch_off[i] = -1;
+                forget(rt, i);
         rt->max_time = INT64_MIN;
         if (strcmp(rt->p->window_visibility, "sealed") != 0)
                 return 0;
@@ -287,6 +297,19 @@ static void pause_part(struct xs_rt *rt, int32_t part, int on)
                 rt->st.partitions_paused++;
 }
 
+/* Whether partition part's log holds records past where it was last read to its end, by a
+ * round trip to its leader (1 s at most), or its end cannot be known: then it is not idle, only
+ * slower to deliver than the others (a fetch behind, a broker briefly unreachable), and sealing
+ * it by wall clock would let the step pass records the log already holds. */
+static int unread_records(struct xs_rt *rt, int32_t part)
+{
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rt->consumer, rt->p->topic_events, part, &lo, &hi,
+                                             1000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                return 1;
+        return hi > rt->eof_off[part] && hi > rt->fetch_off[part];
+}
+
 void xs_rt_hold_tick(struct xs_rt *rt)
 {
         struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
@@ -304,6 +327,11 @@ void xs_rt_hold_tick(struct xs_rt *rt)
                 if (rt->eof_since[i] == 0)
                         rt->eof_since[i] = now;
                 if (now - rt->eof_since[i] >= idle && !xs_frontier_is_idle(fr, (uint32_t)i)) {
+                        if (unread_records(rt, i)) {
+                                rt->eof_since[i] = now; /* asked again after window.idle_seal */
+                                rt->st.idle_seal_deferred++;
+                                continue;
+                        }
                         xs_stepper_idle(rt->stepper, (uint32_t)i, 1);
                         rt->st.partitions_idle_sealed++;
                         changed = 1;
@@ -356,7 +384,7 @@ void xs_rt_hold_assign(struct xs_rt *rt, int32_t part)
 {
         if (part < 0 || part >= 1024)
                 return;
-        rt->done_off[part] = rt->committed_off[part] = rt->fetch_off[part] = -1;
+        forget(rt, part);
         rt->paused[part] = 0;
         rt->eof_since[part] = 0;
         if (rt->stepper && xs_stepper_add(rt->stepper, (uint32_t)part) != 0)
@@ -380,13 +408,16 @@ void xs_rt_hold_revoke(struct xs_rt *rt, int32_t part)
 {
         if (part < 0 || part >= 1024)
                 return;
-        rt->done_off[part] = rt->committed_off[part] = rt->fetch_off[part] = -1;
+        forget(rt, part);
         xs_rt_hold_park(rt, part); /* resumed if paused */
         if (rt->stepper) {
-                /* shared panes: what it staged is published now; its next owner's seals of
-                 * those panes are repeats everywhere (until the changelog carries the stage) */
-                rt->st.held_dropped +=
-                    xs_stepper_remove(rt->stepper, (uint32_t)part, !rt->panecons);
+                /* shared panes: its stage goes to the next owner through the changelog (the
+                 * commit before the revocation wrote it; changelog.c); with no changelog it is
+                 * published as it is, and the next owner's seals of those panes are repeats */
+                enum xs_stepper_leave how = !rt->panecons    ? XS_LEAVE_FOLD
+                                            : rt->n_cl_parts ? XS_LEAVE_HANDOVER
+                                                             : XS_LEAVE_PUBLISH;
+                rt->st.held_dropped += xs_stepper_remove(rt->stepper, (uint32_t)part, how);
                 if (rt->panecons) /* its next owner's markers drive it from now on */
                         xs_frontier_set_remote(xs_stepper_frontier(rt->stepper), (uint32_t)part, 1);
                 /* nothing is processed here: the offsets of what a revocation released could

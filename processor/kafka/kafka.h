@@ -73,6 +73,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
         X(partitions_paused, "partitions paused while window.max_held_bytes was reached")          \
         X(partitions_idle_sealed, "partitions that stopped holding panes back (window.idle_seal)") \
         X(partitions_woken, "idle partitions made to hold the step again when input resumed")      \
+        X(idle_seal_deferred, "idle seals put off: the partition's log had records not yet read")  \
         X(partitions_kept, "partitions given back by a rebalance untouched and kept as they were") \
         X(held_dropped, "held events dropped with a revoked partition (read again by the owner)")  \
         X(panes_published, "sealed pane deltas published to the internal panes topic")             \
@@ -84,6 +85,9 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
         X(changelog_written, "customer states written to the customers changelog")                 \
         X(changelog_tombstones, "tombstones written to the changelog (FORGET, eviction)")          \
         X(changelog_markers, "commit markers written to the changelog (one per partition moved)")  \
+        X(changelog_stages, "partition stages (staged panes, time) written to the changelog")      \
+        X(changelog_stage_bytes, "bytes of partition stages written to the changelog")             \
+        X(changelog_stages_restored, "partition stages restored from the changelog")               \
         X(changelog_restored, "customers restored from the changelog on assignment")               \
         X(changelog_tail_skipped,                                                                  \
           "changelog records after a partition's last commit marker (unfinished), not restored")   \

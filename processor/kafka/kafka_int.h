@@ -81,6 +81,7 @@ struct xs_rt {
          * assigned), whether it is paused, and since when it is at its end (0: not) */
         struct xs_stepper *stepper;
         int64_t done_off[1024];
+        int64_t done_time[1024];     /* the newest event time processed before done_off (stepped) */
         int64_t committed_off[1024]; /* done_off as last committed (at-least-once) */
         unsigned char paused[1024];
         double eof_since[1024];
@@ -107,6 +108,7 @@ struct xs_rt {
         int restart; /* the fatal stop asks for a new run (XS_RT_RESTART) */
         unsigned char parked[1024];
         int64_t fetch_off[1024];
+        int64_t eof_off[1024]; /* the offset its last end-of-partition event was at */
         int64_t parked_durable[1024];
         int n_parked;
         struct xs_rt_stats st;

@@ -368,7 +368,9 @@ static void print_summary(struct xs_rt *rt)
         }
         char flag[1024];
         int flagged = xs_dead_log_flag(&rt->dlog, rt->st.consumed, flag, sizeof(flag));
-        struct xs_log_kv kv[48];
+#define XS_RT_ONE(name, help) +1
+        struct xs_log_kv kv[0 XS_RT_STATS(XS_RT_ONE) + 16]; /* the counters and those below */
+#undef XS_RT_ONE
         size_t nkv = 0;
 #define XS_RT_KV(name, help) kv[nkv++] = XS_KV_INT(#name, rt->st.name);
         XS_RT_STATS(XS_RT_KV)
@@ -606,6 +608,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                                 if (part >= 0 && part < 1024) {
                                         rt->at_eof[part] = 1;
+                                        rt->eof_off[part] = m->offset;
                                         rt->eof_hold_until[part] = xs_rt_now() + XS_EOF_HOLD_S;
                                 }
                         } else if (!opts->quiet) {
