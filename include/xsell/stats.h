@@ -116,6 +116,9 @@ extern "C" {
         X(offers_no_candidate, counter, "offer opportunities with no eligible product")            \
         X(anchors_truncated, counter,                                                              \
           "basket items whose complements a cross-sell left out: offer.max_anchors")               \
+        X(comp_cache_builds, counter,                                                              \
+          "complement lists of an anchor computed from its window neighbours (a change since)")    \
+        X(comp_cache_hits, counter, "complement lists of an anchor reused (no change since)")      \
         X(candidates_filtered, counter, "candidates removed by guardrails (cart, bought, stock)")  \
         X(outcomes, counter, "offer conversions attributed (treatment and control)")               \
         X(signals, counter, "journey signals emitted")

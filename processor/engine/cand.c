@@ -47,16 +47,23 @@
 #include "util/intern.h"
 
 /* The best complement candidates of one anchor, before the customer's guardrails. Walking all
- * of a popular product's neighbours on every offer would cost thousands of lookups; the list
- * is recomputed when the anchor's counts have moved: on any change while its row total is
- * below 64; once larger, after it has moved 10% (growth or expiry) and at most once per pane.
- * So a newly significant pair of a popular product can wait up to a pane to enter the list;
- * the scores and evidence of the products finally offered are always recomputed exactly. */
+ * of a popular product's neighbours on every offer would cost thousands of lookups, so the list
+ * is kept and recomputed when the window has changed:
+ *  - sealed visibility (the default): the window changes only when the step folds sealed panes
+ *    (issue 11 item 5), so the list is recomputed on its first use after a fold, once per
+ *    step at most, and is exactly what a walk would give. It is a function of the window alone,
+ *    so instances and replay that reach the same step offer from the same lists, whatever
+ *    events each of them scored before;
+ *  - immediate visibility, where every event changes the window: when the anchor's counts have
+ *    moved, on any change while its row total is below 64; once larger, after it has moved 10%
+ *    (growth or expiry) and at most once per pane. A newly significant pair of a popular product
+ *    can then wait up to a pane to enter the list.
+ * The scores and evidence of the products finally offered are always recomputed exactly. */
 #define XS_COMP_CACHE_MAX 32
 struct xs_comp_cache {
         uint32_t ids[XS_COMP_CACHE_MAX];
         uint8_t n, valid;
-        uint64_t epoch;
+        uint64_t epoch; /* sealed: the window's version; immediate: its epoch */
         int64_t row_at;
 };
 
@@ -233,12 +240,24 @@ static const struct xs_comp_cache *comp_cache_get(struct xs_engine *eng, uint32_
                 eng->n_comp_cache = (uint32_t)n;
         }
         struct xs_comp_cache *e = &eng->comp_cache[a];
-        uint64_t epoch = xs_window_epoch(eng->window);
-        int64_t row = comp_row(eng, a);
-        int64_t moved = row > e->row_at ? row - e->row_at : e->row_at - row;
-        int stale = e->row_at < 64 ? moved != 0 : moved * 10 > e->row_at && epoch != e->epoch;
-        if (e->valid && !stale)
+        uint64_t epoch;
+        int64_t row;
+        int stale;
+        if (eng->stepped) {
+                epoch = xs_window_version(eng->window);
+                row = 0;
+                stale = epoch != e->epoch;
+        } else {
+                epoch = xs_window_epoch(eng->window);
+                row = comp_row(eng, a);
+                int64_t moved = row > e->row_at ? row - e->row_at : e->row_at - row;
+                stale = e->row_at < 64 ? moved != 0 : moved * 10 > e->row_at && epoch != e->epoch;
+        }
+        if (e->valid && !stale) {
+                eng->st.comp_cache_hits++;
                 return e;
+        }
+        eng->st.comp_cache_builds++;
         struct xs_cand_set best = {.cap = XS_COMP_CACHE_MAX};
         struct comp_ctx ctx = {.eng = eng, .anchor = a, .out = &best};
         xs_window_neighbors(eng->window, a, cache_visit, &ctx);
