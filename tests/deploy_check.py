@@ -580,6 +580,18 @@ notes = render("replicaCount=6", "inputPartitions=4", notes=True)
 check("idle" in notes and "WARNING: replicaCount 6 > inputPartitions 4: 2 replica(s) will idle" in notes, "NOTES: %s" % notes)
 check("xsell_assigned_partitions" in notes and "xsell_assigned_partitions" in FAMILIES,
       "NOTES do not name xsell_assigned_partitions (how an idle replica shows), or xsell does not expose it")
+def props(by_kind):
+    cm = by_kind["ConfigMap"][0]["data"]["xsell.properties"]
+    return dict(l.split("=", 1) for l in cm.splitlines() if "=" in l and not l.startswith("#"))
+check("state.share_panes" not in props(by), "one replica: state.share_panes set")
+_, byr = render("replicaCount=3")
+check(props(byr).get("state.share_panes") == "true", "3 replicas: state.share_panes is not true")
+_, byr2 = render("replicaCount=3", "config.state\\.share_panes=false")
+check(props(byr2).get("state.share_panes") == "false" and
+      "state.share_panes=true" not in byr2["ConfigMap"][0]["data"]["xsell.properties"],
+      "3 replicas with config state.share_panes=false: overridden")
+check("cooccurrence-panes" in notes and "state.share_panes=true" in notes, "NOTES of 6 replicas do not name the panes topic")
+ok("chart: more than one replica shares panes (state.share_panes=true unless config says otherwise; NOTES name the topic)")
 notes1 = render(notes=True)
 check("idle" in notes1 and "WARNING" not in notes1, "NOTES without the partition note or with a false warning")
 ok("chart NOTES: replicas beyond the input partitions idle, show xsell_assigned_partitions 0 (and a warning when "

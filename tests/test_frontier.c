@@ -56,6 +56,36 @@ static void test_frontier_lateness_and_seal_points_are_per_partition(void **stat
         xs_frontier_destroy(fr, NULL);
 }
 
+static void test_frontier_ceiling_holds_seals_and_limit(void **state)
+{
+        (void)state;
+        struct xs_frontier *fr = xs_frontier_new(HOUR_MS, 10 * MIN_MS);
+        assert_non_null(fr);
+        int64_t base = xs_frontier_pane_floor(fr, T0);
+        assert_int_equal(xs_frontier_push(fr, 1, base + 5 * HOUR_MS, NULL, 1), 0);
+        /* partition 0 taken over: its previous owner sealed it to base + 2h, this instance has
+         * seen its markers up to base only */
+        xs_frontier_set_time(fr, 0, base + 3 * HOUR_MS);
+        xs_frontier_set_ceiling(fr, 0, base);
+        assert_int_equal(xs_frontier_push(fr, 0, base + 4 * HOUR_MS, NULL, 1), 0);
+        uint32_t part;
+        int64_t upto;
+        while (xs_frontier_next_seal(fr, &part, &upto))
+                assert_true(part != 0 || upto <= base); /* nothing sealed past the ceiling */
+        assert_int_equal(xs_frontier_limit(fr), base);
+        xs_frontier_set_idle(fr, 0, 1); /* idle or not, the ceiling holds the limit */
+        assert_int_equal(xs_frontier_limit(fr), base);
+        assert_int_equal(xs_frontier_laggard(fr), 0);
+        /* lifted: the seal held back is due, and the limit moves */
+        xs_frontier_set_ceiling(fr, 0, INT64_MAX);
+        assert_int_equal(xs_frontier_next_seal(fr, &part, &upto), 1);
+        assert_int_equal(part, 0);
+        assert_int_equal(upto, base + 3 * HOUR_MS);
+        xs_frontier_set_idle(fr, 0, 0);
+        assert_int_equal(xs_frontier_limit(fr), base + 3 * HOUR_MS);
+        xs_frontier_destroy(fr, NULL);
+}
+
 static struct xs_engine *engine(const char *pane, const char *lateness)
 {
         char err[256];
@@ -376,6 +406,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_frontier_lateness_and_seal_points_are_per_partition),
+            cmocka_unit_test(test_frontier_ceiling_holds_seals_and_limit),
             cmocka_unit_test(test_stepper_single_partition_processes_before_returning),
             cmocka_unit_test(test_stepper_steps_do_not_depend_on_interleaving),
             cmocka_unit_test(test_stage_moves_with_its_partition),

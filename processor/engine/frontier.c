@@ -19,6 +19,7 @@ struct part {
         int remote; /* processed by another instance: sealed by its owner's markers */
         int64_t time, sealed;
         int64_t done;   /* the sealed point the caller has sealed the engine's stage to */
+        int64_t ceil;   /* seals and the limit stop here (xs_frontier_set_ceiling) */
         struct held *q; /* ring */
         size_t head, n, cap;
 };
@@ -81,8 +82,10 @@ static struct part *get(struct xs_frontier *fr, uint32_t part)
                 if (!np)
                         return NULL;
                 for (uint32_t i = fr->n_parts; i < n; i++)
-                        np[i] = (struct part){
-                            .time = INT64_MIN, .sealed = INT64_MIN, .done = INT64_MIN};
+                        np[i] = (struct part){.time = INT64_MIN,
+                                              .sealed = INT64_MIN,
+                                              .done = INT64_MIN,
+                                              .ceil = INT64_MAX};
                 fr->parts = np;
                 fr->n_parts = n;
         }
@@ -102,7 +105,8 @@ void xs_frontier_remove(struct xs_frontier *fr, uint32_t part, void (*free_item)
                 return;
         struct part *p = &fr->parts[part];
         drop_items(fr, p, free_item);
-        *p = (struct part){.time = INT64_MIN, .sealed = INT64_MIN, .done = INT64_MIN};
+        *p = (struct part){
+            .time = INT64_MIN, .sealed = INT64_MIN, .done = INT64_MIN, .ceil = INT64_MAX};
 }
 
 static int64_t seal_point(const struct xs_frontier *fr, int64_t time)
@@ -179,13 +183,26 @@ int xs_frontier_is_remote(const struct xs_frontier *fr, uint32_t part)
         return part < fr->n_parts && fr->parts[part].remote;
 }
 
+/* The point part holds the limit at: what it sealed, under its ceiling. */
+static int64_t held_at(const struct part *p)
+{
+        return p->done < p->ceil ? p->done : p->ceil;
+}
+
+void xs_frontier_set_ceiling(struct xs_frontier *fr, uint32_t part, int64_t upto)
+{
+        struct part *p = get(fr, part);
+        if (p)
+                p->ceil = upto;
+}
+
 int64_t xs_frontier_limit_remote(const struct xs_frontier *fr)
 {
         int64_t low = INT64_MAX;
         for (uint32_t i = 0; i < fr->n_parts; i++) {
                 const struct part *p = &fr->parts[i];
-                if (p->on && p->remote && p->done < low)
-                        low = p->done;
+                if (p->on && p->remote && held_at(p) < low)
+                        low = held_at(p);
         }
         return low;
 }
@@ -211,8 +228,9 @@ int64_t xs_frontier_limit(const struct xs_frontier *fr)
         int64_t low = INT64_MAX;
         for (uint32_t i = 0; i < fr->n_parts; i++) {
                 const struct part *p = &fr->parts[i];
-                if (p->on && !p->idle && p->done < low)
-                        low = p->done;
+                /* a ceiling holds the limit even while the partition idles */
+                if (p->on && (!p->idle || p->ceil != INT64_MAX) && held_at(p) < low)
+                        low = held_at(p);
         }
         return low;
 }
@@ -222,8 +240,8 @@ int64_t xs_frontier_laggard(const struct xs_frontier *fr)
         int64_t low = INT64_MAX, who = -1;
         for (uint32_t i = 0; i < fr->n_parts; i++) {
                 const struct part *p = &fr->parts[i];
-                if (p->on && !p->idle && p->done < low) {
-                        low = p->done;
+                if (p->on && (!p->idle || p->ceil != INT64_MAX) && held_at(p) < low) {
+                        low = held_at(p);
                         who = i;
                 }
         }
@@ -257,6 +275,8 @@ int xs_frontier_next_seal(struct xs_frontier *fr, uint32_t *part, int64_t *upto)
                 /* the event that moved the seal is at the head: every earlier event of the
                  * partition has been processed, and none from it on stages anything older */
                 int64_t s = p->n ? p->q[p->head].seal : p->sealed;
+                if (s > p->ceil)
+                        s = p->ceil; /* the rest once the ceiling is lifted */
                 if (s != INT64_MIN && s > p->done) {
                         p->done = s;
                         *part = i;

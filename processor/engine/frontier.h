@@ -45,6 +45,10 @@ int xs_frontier_next_seal(struct xs_frontier *fr, uint32_t *part, int64_t *upto)
 
 /* A partition processed elsewhere (its owner's seal marker): sealed, and done, up to upto. */
 void xs_frontier_set_sealed(struct xs_frontier *fr, uint32_t part, int64_t upto);
+/* Caps what part seals, and how far it lets the limit go, at upto (INT64_MAX: no cap; the seals
+ * held back are due once it is lifted). A partition taken over from another instance whose
+ * sealed panes are still on their way here (kafka/panes.c) is capped at what has arrived. */
+void xs_frontier_set_ceiling(struct xs_frontier *fr, uint32_t part, int64_t upto);
 /* part is processed by another instance (its owner's markers seal it) or here. */
 void xs_frontier_set_remote(struct xs_frontier *fr, uint32_t part, int remote);
 int xs_frontier_is_remote(const struct xs_frontier *fr, uint32_t part);

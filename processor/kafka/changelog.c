@@ -42,6 +42,7 @@
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
 #include "kafka/obs.h"
+#include "kafka/panes.h"
 #include "kafka/produce.h"
 #include "util/log.h"
 #include "util/xs_uthash.h"
@@ -53,7 +54,7 @@ static const char MARK_KEY[] = "\0xsell.commit.";
 #define PART_HEADER "xsell.partition"
 static const char STAGE_KEY[] = "\0xsell.stage.";
 #define STAGE_KLEN  (sizeof(STAGE_KEY) - 1)
-#define STAGE_HLEN  28           /* "XST1", time, generation (i64), chunk, chunks (u32) */
+#define STAGE_HLEN  36 /* "XST1", time, sealed point, generation (i64), chunk, chunks (u32) */
 #define STAGE_CHUNK (256 * 1024) /* of a stage's bytes per record */
 
 int xs_rt_changelog_start(struct xs_rt *rt)
@@ -123,10 +124,10 @@ static uint64_t get_le(const unsigned char *p, int bytes)
         return v;
 }
 
-/* Partition part's stage record(s): its time as of its processed records and, with shared
- * panes, its stage (xs_engine_stage_export), in chunks of STAGE_CHUNK bytes under keys
- * STAGE_KEY + part (chunk 0) and STAGE_KEY + part.k; every chunk of one write carries the
- * offset it stands at (its generation) and the chunk count. */
+/* Partition part's stage record(s): its time as of its processed records, the point its panes
+ * were sealed to and, with shared panes, its stage (xs_engine_stage_export), in chunks of
+ * STAGE_CHUNK bytes under keys STAGE_KEY + part (chunk 0) and STAGE_KEY + part.k; every chunk of
+ * one write carries the offset it stands at (its generation) and the chunk count. */
 static int put_stage(struct xs_rt *rt, int32_t part)
 {
         unsigned char *stage = NULL;
@@ -140,6 +141,8 @@ static int put_stage(struct xs_rt *rt, int32_t part)
                 memset(stage + 4, 0, 4);
         }
         uint32_t n = (uint32_t)((len + STAGE_CHUNK - 1) / STAGE_CHUNK);
+        /* the point its panes were sealed (published) to: the rest is in the stage */
+        int64_t sealed = xs_frontier_done(xs_stepper_frontier(rt->stepper), (uint32_t)part);
         unsigned char *v = malloc(STAGE_HLEN + (len < STAGE_CHUNK ? len : STAGE_CHUNK));
         char num[16];
         snprintf(num, sizeof(num), "%d", (int)part);
@@ -151,9 +154,10 @@ static int put_stage(struct xs_rt *rt, int32_t part)
                        cl = len - at < STAGE_CHUNK ? len - at : STAGE_CHUNK;
                 memcpy(v, "XST1", 4);
                 put_le(v + 4, (uint64_t)rt->done_time[part], 8);
-                put_le(v + 12, (uint64_t)rt->done_off[part], 8);
-                put_le(v + 20, k, 4);
-                put_le(v + 24, n, 4);
+                put_le(v + 12, (uint64_t)sealed, 8);
+                put_le(v + 20, (uint64_t)rt->done_off[part], 8);
+                put_le(v + 28, k, 4);
+                put_le(v + 32, n, 4);
                 memcpy(v + STAGE_HLEN, stage + at, cl);
                 char key[64];
                 memcpy(key, STAGE_KEY, STAGE_KLEN);
@@ -298,7 +302,7 @@ static int32_t input_partition(const rd_kafka_message_t *m, int *is_mark)
 struct chunk {
         int idx; /* in parts */
         uint32_t k, n;
-        int64_t time, gen;
+        int64_t time, sealed, gen;
         unsigned char *v; /* the record's value (owned) */
         size_t len;
 };
@@ -319,9 +323,10 @@ static void chunk_keep(struct chunk **ch, size_t *n_ch, int idx, struct state_re
         *ch = c;
         c[*n_ch] = (struct chunk){.idx = idx,
                                   .time = (int64_t)get_le(st->value + 4, 8),
-                                  .gen = (int64_t)get_le(st->value + 12, 8),
-                                  .k = (uint32_t)get_le(st->value + 20, 4),
-                                  .n = (uint32_t)get_le(st->value + 24, 4),
+                                  .sealed = (int64_t)get_le(st->value + 12, 8),
+                                  .gen = (int64_t)get_le(st->value + 20, 8),
+                                  .k = (uint32_t)get_le(st->value + 28, 4),
+                                  .n = (uint32_t)get_le(st->value + 32, 4),
                                   .v = st->value,
                                   .len = st->vlen};
         (*n_ch)++;
@@ -378,6 +383,7 @@ static void stages_import(struct xs_rt *rt, const rd_kafka_topic_partition_list_
                                   (int)part, err);
                 } else if (rt->panecons) {
                         rt->st.changelog_stages_restored++;
+                        xs_rt_panes_gate(rt, part, c0->sealed);
                 }
                 free(buf);
                 if (c0->time != INT64_MIN)

@@ -65,6 +65,7 @@ static void forget(struct xs_rt *rt, int32_t part)
 {
         rt->done_off[part] = rt->committed_off[part] = rt->fetch_off[part] = rt->eof_off[part] = -1;
         rt->done_time[part] = INT64_MIN;
+        rt->pane_gate[part] = INT64_MIN; /* a gate goes with the partition (panes.c) */
 }
 
 static void done(struct xs_rt *rt, int32_t part, int64_t offset)

@@ -94,7 +94,12 @@ struct xs_rt {
         int64_t marked[1024], marked_t[1024];
         unsigned char marked_idle[1024];
         int64_t remote_time[1024]; /* a remote partition's event time, from its markers */
-        int finishing;             /* the end of input: stepping with the other instances */
+        /* a partition taken over with its stage (changelog.c): its previous owner had sealed
+         * it up to pane_gate, and the panes topic has shown seal markers up to pane_recv; until
+         * they meet, its seals and the step stop at pane_recv (panes.c) */
+        int64_t pane_gate[1024], pane_recv[1024];
+        double gate_since[1024];
+        int finishing; /* the end of input: stepping with the other instances */
         /* state.changelog (changelog.c): the topic, its partition count, and per input
          * partition the offset its last commit marker named (-1: none yet) */
         char changelog_topic[300];

@@ -107,8 +107,10 @@ int xs_rt_panes_start(struct xs_rt *rt)
                     RD_KAFKA_OFFSET_BEGINNING;
         rd_kafka_assign(rt->panecons, l);
         rd_kafka_topic_partition_list_destroy(l);
-        for (int i = 0; i < 1024; i++)
+        for (int i = 0; i < 1024; i++) {
                 rt->marked[i] = INT64_MIN;
+                rt->pane_gate[i] = rt->pane_recv[i] = INT64_MIN;
+        }
         return 0;
 }
 
@@ -121,10 +123,59 @@ void xs_rt_panes_stop(struct xs_rt *rt)
         rt->panecons = NULL;
 }
 
-/* A partition is ours while assigned here: its own records drive it, not the topic. */
+/* A partition is ours while assigned here: its own records drive it, not the topic (except
+ * while it is gated: its previous owner's panes are still on their way). */
 static int ours(const struct xs_rt *rt, uint32_t part)
 {
-        return part < 1024 && rt->assigned_p[part];
+        return part < 1024 && rt->assigned_p[part] && rt->pane_gate[part] == INT64_MIN;
+}
+
+/* Lifts part's gate once its previous owner's markers reached the gate, else keeps its ceiling
+ * at what they reached. */
+static void gate_check(struct xs_rt *rt, uint32_t part)
+{
+        if (rt->pane_gate[part] == INT64_MIN)
+                return;
+        struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
+        if (rt->pane_recv[part] >= rt->pane_gate[part]) {
+                rt->pane_gate[part] = INT64_MIN;
+                xs_frontier_set_ceiling(fr, part, INT64_MAX);
+        } else {
+                xs_frontier_set_ceiling(fr, part, rt->pane_recv[part]);
+        }
+}
+
+void xs_rt_panes_gate(struct xs_rt *rt, int32_t part, int64_t sealed)
+{
+        if (!rt->panecons || part < 0 || part >= 1024 || sealed == INT64_MIN)
+                return;
+        rt->pane_gate[part] = sealed;
+        rt->gate_since[part] = xs_rt_now();
+        if (rt->pane_recv[part] < sealed)
+                rt->st.panes_gated++;
+        gate_check(rt, (uint32_t)part);
+}
+
+/* A gate not met within window.idle_seal (the previous owner's last marker never came: a
+ * produce it could not finish): lifted with a warning; the panes sealed meanwhile may be
+ * missing here, as they are on every instance. */
+static void gates_expire(struct xs_rt *rt)
+{
+        double now = xs_rt_now(), idle = (double)rt->p->window_idle_seal / 1000.0;
+        for (int k = 0; k < rt->n_parts; k++) {
+                int32_t i = rt->parts[k];
+                if (rt->pane_gate[i] == INT64_MIN || now - rt->gate_since[i] < idle)
+                        continue;
+                xs_log_kv(XS_LOG_WARN, "panes",
+                          XS_KV(XS_KV_STR("topic", rt->panes_topic), XS_KV_INT("partition", i)),
+                          "partition %d: its previous owner's seal markers did not reach the point "
+                          "its stage was written at within window.idle_seal; going on without "
+                          "them",
+                          (int)i);
+                rt->st.panes_gate_expired++;
+                rt->pane_recv[i] = rt->pane_gate[i];
+                gate_check(rt, (uint32_t)i);
+        }
 }
 
 static void apply(struct xs_rt *rt, const rd_kafka_message_t *m)
@@ -137,7 +188,13 @@ static void apply(struct xs_rt *rt, const rd_kafka_message_t *m)
         char *end;
         unsigned long part = strtoul(k, &end, 10);
         const unsigned char *v = m->payload;
-        if (*end || part >= (unsigned long)rt->n_in_parts || ours(rt, (uint32_t)part))
+        if (*end || part >= (unsigned long)rt->n_in_parts)
+                return;
+        /* how far the markers on the topic have sealed each partition, whoever wrote them (a
+         * gate met later may be one this instance read while it owned the partition) */
+        if (v[0] == 'M' && m->len == 18 && get_i64(v + 1) > rt->pane_recv[part])
+                rt->pane_recv[part] = get_i64(v + 1);
+        if (ours(rt, (uint32_t)part))
                 return;
         if (v[0] == 'D') {
                 struct xs_pane_delta d;
@@ -151,13 +208,17 @@ static void apply(struct xs_rt *rt, const rd_kafka_message_t *m)
                 rt->st.panes_received++;
         } else if (v[0] == 'M' && m->len == 18) {
                 struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
+                rt->st.panes_markers_received++;
+                if (part < 1024 && rt->assigned_p[part]) { /* gated: the ceiling moves */
+                        gate_check(rt, (uint32_t)part);
+                        return;
+                }
                 xs_frontier_set_remote(fr, (uint32_t)part, 1);
                 xs_frontier_set_sealed(fr, (uint32_t)part, get_i64(v + 1));
                 xs_frontier_set_idle(fr, (uint32_t)part, v[9] != 0);
                 int64_t t = get_i64(v + 10);
                 if (t > rt->remote_time[part])
                         rt->remote_time[part] = t;
-                rt->st.panes_markers_received++;
         } else if (v[0] != 'H') {
                 rt->st.panes_bad++;
         }
@@ -167,6 +228,7 @@ int xs_rt_panes_poll(struct xs_rt *rt)
 {
         if (!rt->panecons)
                 return 0;
+        gates_expire(rt);
         int any = 0;
         for (int i = 0; i < 256; i++) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->panecons, 0);

@@ -20,6 +20,11 @@ void xs_rt_panes_stop(struct xs_rt *rt);
 int xs_rt_panes_poll(struct xs_rt *rt);
 /* A pane of part, ours, was sealed: published. */
 void xs_rt_panes_sealed(struct xs_rt *rt, uint32_t part, const struct xs_pane_delta *d);
+/* Partition part, just assigned, took up its previous owner's stage, written when that owner
+ * had sealed part up to sealed: until this instance has read that owner's markers (and the
+ * panes before them) that far, part seals nothing and holds the step at what has arrived
+ * (panes_gated; lifted after window.idle_seal at most: panes_gate_expired). */
+void xs_rt_panes_gate(struct xs_rt *rt, int32_t part, int64_t sealed);
 /* At a commit: a marker for each partition we own whose sealed point or idleness changed. */
 void xs_rt_panes_mark(struct xs_rt *rt);
 
