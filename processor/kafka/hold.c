@@ -275,8 +275,6 @@ void xs_rt_hold_run(struct xs_rt *rt)
         if (rt->finishing)
                 return; /* xs_rt_hold_finish steps, with the other instances */
         xs_stepper_run(rt->stepper);
-        if (!rt->eos)
-                xs_rt_panes_mark(rt); /* other instances wait for our seals */
         int64_t step = xs_stepper_step(rt->stepper);
         if (step != INT64_MIN && step + rt->p->allowed_lateness > rt->stream_time)
                 rt->stream_time = step + rt->p->allowed_lateness;
@@ -311,7 +309,7 @@ static int unread_records(struct xs_rt *rt, int32_t part)
         return hi > rt->eof_off[part] && hi > rt->fetch_off[part];
 }
 
-void xs_rt_hold_tick(struct xs_rt *rt)
+int xs_rt_hold_tick(struct xs_rt *rt)
 {
         struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
         double now = xs_rt_now(), idle = (double)rt->p->window_idle_seal / 1000.0;
@@ -338,8 +336,9 @@ void xs_rt_hold_tick(struct xs_rt *rt)
                         changed = 1;
                 }
         }
-        if (changed)
-                xs_rt_hold_run(rt);
+        /* a marker still due (its flush failed, or the last round left one): the step of
+         * every instance waits for it (the caller steps: xs_rt_step) */
+        int step = changed || (rt->panecons && !rt->eos && xs_rt_panes_due(rt));
         /* window.max_held_bytes: pause the partitions ahead; never the one behind */
         size_t held = xs_frontier_held_bytes(fr);
         int64_t lag = xs_frontier_laggard(fr);
@@ -355,6 +354,7 @@ void xs_rt_hold_tick(struct xs_rt *rt)
                 for (int k = 0; k < rt->n_parts; k++)
                         pause_part(rt, rt->parts[k], 0);
         }
+        return step;
 }
 
 void xs_rt_hold_wake(struct xs_rt *rt, int32_t part)
@@ -392,6 +392,10 @@ void xs_rt_hold_assign(struct xs_rt *rt, int32_t part)
                 xs_rt_set_fatal(rt, "%s", "out of memory");
         if (rt->stepper) /* ours now: its records drive it, not markers */
                 xs_frontier_set_remote(xs_stepper_frontier(rt->stepper), (uint32_t)part, 0);
+        /* shared panes, at-least-once: the step goes no further than its markers say (panes.c) */
+        if (rt->stepper && rt->panecons && !rt->eos)
+                xs_frontier_set_cap(xs_stepper_frontier(rt->stepper), (uint32_t)part,
+                                    rt->marked[part]);
 }
 
 void xs_rt_hold_park(struct xs_rt *rt, int32_t part)

@@ -268,6 +268,24 @@ void xs_rt_panes_sealed(struct xs_rt *rt, uint32_t part, const struct xs_pane_de
         free(rec);
 }
 
+int xs_rt_panes_due(struct xs_rt *rt)
+{
+        if (!rt->panecons || !rt->stepper)
+                return 0;
+        struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
+        for (int k = 0; k < rt->n_parts; k++) {
+                int32_t i = rt->parts[k];
+                int64_t done = xs_frontier_done(fr, (uint32_t)i);
+                /* not for the time alone, which moves with every record: it goes with the
+                 * next marker (only the end of input needs it, when idleness changes) */
+                if (done != INT64_MIN &&
+                    (done != rt->marked[i] ||
+                     xs_frontier_is_idle(fr, (uint32_t)i) != rt->marked_idle[i]))
+                        return 1;
+        }
+        return 0;
+}
+
 void xs_rt_panes_mark(struct xs_rt *rt)
 {
         if (!rt->panecons || !rt->stepper)
@@ -290,6 +308,11 @@ void xs_rt_panes_mark(struct xs_rt *rt)
                 snprintf(key, sizeof(key), "%" PRId32, i);
                 if (xs_rt_produce(rt, rt->panes_topic, key, strlen(key), v, sizeof(v), 0, NULL,
                                   NULL) == 0) {
+                        /* at-least-once: the marker names a durable point (commit.c), and the
+                         * step may go that far; beyond, a partition taken over after a crash
+                         * or a lost session would have events to process behind the step */
+                        if (!rt->eos)
+                                xs_frontier_set_cap(fr, (uint32_t)i, done);
                         rt->marked[i] = done;
                         rt->marked_t[i] = t;
                         rt->marked_idle[i] = (unsigned char)idle;

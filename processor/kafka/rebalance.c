@@ -279,7 +279,7 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                                 xs_event_free(recs[k].ev);
                         break;
                 }
-                xs_rt_hold_run(rt);
+                xs_rt_step(rt);
         }
         for (size_t i = 0; !rt->stepper && i < n; i++) {
                 if ((i & 1023) == 0)
@@ -419,7 +419,16 @@ void xs_rt_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
         struct xs_rt *rt = opaque;
-        int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+        /* NULL once the member has left the group (a rebalance while closing after the group
+         * forgot the member): then the configured assignor says which protocol it is */
+        const char *proto = rd_kafka_rebalance_protocol(rk);
+        char strategy[128] = "";
+        size_t sn = sizeof(strategy);
+        if (!proto)
+                rd_kafka_conf_get(rd_kafka_conf(rk), "partition.assignment.strategy", strategy,
+                                  &sn);
+        int cooperative =
+            proto ? !strcmp(proto, "COOPERATIVE") : strstr(strategy, "cooperative") != NULL;
         rt->st.rebalances++;
         /* run.idle_exit counts from the last change of the assignment too: an instance that
          * waited for its group to form must not leave it the moment the assignment settles */

@@ -7,6 +7,12 @@
 # moved brought its staged panes along (changelog_stages_restored). Two controls show the
 # checks can fail: with state.share_panes=false the offers differ, and cross-sells learned from
 # orders only another instance processed are missing.
+#
+# Not in the suite yet: it passes most runs, but about one run in three here a few offers (up
+# to 20 of 232) differ, after a member lost its session or a partition moved while the
+# instances' steps were panes apart (a moved customer's timer can then fire after an event it
+# preceded in replay; README "Internal topics", what is not there yet). Run it by hand:
+#   bash tests/kafka_instances.sh build/xsell . ../shared/data
 source "$(dirname "$0")/lib_kafka.sh" "$@"
 
 # 2 days over 4 partitions: each partition has panes staged, not sealed (window.pane 5 min,
