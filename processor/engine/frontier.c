@@ -20,7 +20,6 @@ struct part {
         int64_t time, sealed;
         int64_t done;   /* the sealed point the caller has sealed the engine's stage to */
         int64_t ceil;   /* seals and the limit stop here (xs_frontier_set_ceiling) */
-        int64_t limcap; /* the limit stops here (xs_frontier_set_cap) */
         struct held *q; /* ring */
         size_t head, n, cap;
 };
@@ -86,8 +85,7 @@ static struct part *get(struct xs_frontier *fr, uint32_t part)
                         np[i] = (struct part){.time = INT64_MIN,
                                               .sealed = INT64_MIN,
                                               .done = INT64_MIN,
-                                              .ceil = INT64_MAX,
-                                              .limcap = INT64_MAX};
+                                              .ceil = INT64_MAX};
                 fr->parts = np;
                 fr->n_parts = n;
         }
@@ -107,11 +105,8 @@ void xs_frontier_remove(struct xs_frontier *fr, uint32_t part, void (*free_item)
                 return;
         struct part *p = &fr->parts[part];
         drop_items(fr, p, free_item);
-        *p = (struct part){.time = INT64_MIN,
-                           .sealed = INT64_MIN,
-                           .done = INT64_MIN,
-                           .ceil = INT64_MAX,
-                           .limcap = INT64_MAX};
+        *p = (struct part){
+            .time = INT64_MIN, .sealed = INT64_MIN, .done = INT64_MIN, .ceil = INT64_MAX};
 }
 
 static int64_t seal_point(const struct xs_frontier *fr, int64_t time)
@@ -188,18 +183,10 @@ int xs_frontier_is_remote(const struct xs_frontier *fr, uint32_t part)
         return part < fr->n_parts && fr->parts[part].remote;
 }
 
-/* The point part holds the limit at: what it sealed, under its ceiling and its cap. */
+/* The point part holds the limit at: what it sealed, under its ceiling. */
 static int64_t held_at(const struct part *p)
 {
-        int64_t h = p->done < p->ceil ? p->done : p->ceil;
-        return h < p->limcap ? h : p->limcap;
-}
-
-void xs_frontier_set_cap(struct xs_frontier *fr, uint32_t part, int64_t upto)
-{
-        struct part *p = get(fr, part);
-        if (p)
-                p->limcap = upto;
+        return p->done < p->ceil ? p->done : p->ceil;
 }
 
 void xs_frontier_set_ceiling(struct xs_frontier *fr, uint32_t part, int64_t upto)

@@ -49,10 +49,6 @@ void xs_frontier_set_sealed(struct xs_frontier *fr, uint32_t part, int64_t upto)
  * held back are due once it is lifted). A partition taken over from another instance whose
  * sealed panes are still on their way here (kafka/panes.c) is capped at what has arrived. */
 void xs_frontier_set_ceiling(struct xs_frontier *fr, uint32_t part, int64_t upto);
-/* Caps how far part lets the limit go at upto, its seals going on (INT64_MAX: no cap): what
- * it has sealed durably, where an instance that takes it over later must find the step no
- * further than that (kafka/panes.c). */
-void xs_frontier_set_cap(struct xs_frontier *fr, uint32_t part, int64_t upto);
 /* part is processed by another instance (its owner's markers seal it) or here. */
 void xs_frontier_set_remote(struct xs_frontier *fr, uint32_t part, int remote);
 int xs_frontier_is_remote(const struct xs_frontier *fr, uint32_t part);

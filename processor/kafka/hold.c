@@ -392,10 +392,6 @@ void xs_rt_hold_assign(struct xs_rt *rt, int32_t part)
                 xs_rt_set_fatal(rt, "%s", "out of memory");
         if (rt->stepper) /* ours now: its records drive it, not markers */
                 xs_frontier_set_remote(xs_stepper_frontier(rt->stepper), (uint32_t)part, 0);
-        /* shared panes, at-least-once: the step goes no further than its markers say (panes.c) */
-        if (rt->stepper && rt->panecons && !rt->eos)
-                xs_frontier_set_cap(xs_stepper_frontier(rt->stepper), (uint32_t)part,
-                                    rt->marked[part]);
 }
 
 void xs_rt_hold_park(struct xs_rt *rt, int32_t part)

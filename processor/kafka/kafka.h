@@ -80,7 +80,6 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
         X(panes_received, "pane deltas of other instances' partitions applied")                    \
         X(panes_markers_received, "seal markers of other instances' partitions applied")           \
         X(panes_gated, "partitions taken over that waited for their previous owner's panes")       \
-        X(seal_mark_flushes, "changelog made durable to publish seal markers (shared panes)")      \
         X(panes_gate_expired, "such waits given up after window.idle_seal")                        \
         X(panes_bad, "records of the panes topic that could not be read (skipped)")                \
         X(finish_waits_expired, "ends of input that did not wait longer for another instance's "   \

@@ -308,11 +308,6 @@ void xs_rt_panes_mark(struct xs_rt *rt)
                 snprintf(key, sizeof(key), "%" PRId32, i);
                 if (xs_rt_produce(rt, rt->panes_topic, key, strlen(key), v, sizeof(v), 0, NULL,
                                   NULL) == 0) {
-                        /* at-least-once: the marker names a durable point (commit.c), and the
-                         * step may go that far; beyond, a partition taken over after a crash
-                         * or a lost session would have events to process behind the step */
-                        if (!rt->eos)
-                                xs_frontier_set_cap(fr, (uint32_t)i, done);
                         rt->marked[i] = done;
                         rt->marked_t[i] = t;
                         rt->marked_idle[i] = (unsigned char)idle;
