@@ -600,6 +600,36 @@ static int stage_add(struct xs_engine *eng, struct stage_part *sp, const struct 
         return capped;
 }
 
+/* Whether part's stage exports to panes that decode again. */
+static int stage_exportable(struct xs_engine *eng, uint32_t part)
+{
+        unsigned char *buf;
+        size_t len;
+        struct xs_stepped *s = eng->stepped;
+        int dirty = s->parts[part].dirty;
+        if (xs_engine_stage_export(eng, part, &buf, &len) != 0)
+                return 0;
+        s->parts[part].dirty = dirty;
+        size_t at = 8;
+        uint32_t n = 0;
+        for (int i = 0; i < 4; i++)
+                n |= (uint32_t)buf[4 + i] << (8 * i);
+        int ok = 1;
+        for (uint32_t k = 0; k < n && ok; k++) {
+                uint32_t dl = 0;
+                for (int i = 0; i < 4; i++)
+                        dl |= (uint32_t)buf[at + (size_t)i] << (8 * i);
+                at += 4;
+                struct xs_pane_delta d;
+                ok = xs_pane_delta_decode(buf + at, dl, &d) == 0;
+                if (ok)
+                        free((void *)d.entries);
+                at += dl;
+        }
+        free(buf);
+        return ok;
+}
+
 int xs_engine_stage_import(struct xs_engine *eng, uint32_t part, const unsigned char *buf,
                            size_t len, char *err, size_t err_size)
 {
@@ -607,11 +637,11 @@ int xs_engine_stage_import(struct xs_engine *eng, uint32_t part, const unsigned 
                 snprintf(err, err_size, "%s", "not in stepped mode");
                 return -1;
         }
+        xs_engine_stage_drop(eng, part);
         if (len < 8 || memcmp(buf, STAGE_MAGIC, 4) != 0) {
                 snprintf(err, err_size, "%s", "not a stage (bad magic)");
                 return -1;
         }
-        xs_engine_stage_drop(eng, part);
         struct stage_part *sp = stage_get(eng, part);
         if (!sp) {
                 snprintf(err, err_size, "%s", "out of memory");
@@ -657,6 +687,12 @@ int xs_engine_stage_import(struct xs_engine *eng, uint32_t part, const unsigned 
         }
         if (rc == 0 && at != len) {
                 snprintf(err, err_size, "%zu bytes after the last pane", len - at);
+                rc = -1;
+        }
+        if (rc >= 0 && !stage_exportable(eng, part)) {
+                /* entries of one key listed apart add up past what a pane delta may carry
+                 * (only a stage not written by xsell does that): it could never be sealed */
+                snprintf(err, err_size, "%s", "counts beyond what a pane delta may carry");
                 rc = -1;
         }
         if (rc < 0)
