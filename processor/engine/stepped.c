@@ -31,6 +31,7 @@
 #include "engine/window.h"
 #include "util/conf_int.h"
 #include "util/intern.h"
+#include "util/le.h"
 
 #define XS_MAX_PARTS 65536u
 
@@ -358,6 +359,32 @@ static int least(char **have, const char *x)
         return 0;
 }
 
+/* The learned product (pane, id) of stage sp, made now if it is not there (*fresh = 1: key
+ * and id set, no price). NULL out of memory; id is at most 1024 bytes. */
+static struct learned *learned_get(struct stage_part *sp, int64_t pane, const char *id, int *fresh)
+{
+        size_t idl = strlen(id), klen = 8 + idl;
+        char key[8 + 1024];
+        memcpy(key, &pane, 8);
+        memcpy(key + 8, id, idl);
+        struct learned *l;
+        HASH_FIND(hh, sp->learned, key, klen, l);
+        *fresh = !l;
+        if (l)
+                return l;
+        l = calloc(1, sizeof(*l) + klen);
+        if (!l || !(l->id = strdup(id))) {
+                free(l);
+                return NULL;
+        }
+        l->pane = pane;
+        l->price = -1;
+        l->klen = klen;
+        memcpy(l->key, key, klen);
+        HASH_ADD(hh, sp->learned, key, klen, l);
+        return l;
+}
+
 int xs_stepped_learn(struct xs_engine *eng, int64_t t, const struct xs_line_item *li,
                      const char *currency)
 {
@@ -367,33 +394,18 @@ int xs_stepped_learn(struct xs_engine *eng, int64_t t, const struct xs_line_item
         if ((!li->category || !*li->category) && li->unit_price < 0)
                 return 0;
         struct stage_part *sp = &s->parts[eng->tag];
-        int64_t pane = pane_floor(eng, t);
-        size_t idl = strlen(li->product_id), klen = 8 + idl;
-        char key[8 + 1024];
-        if (idl > 1024)
+        if (strlen(li->product_id) > 1024)
                 return 0; /* event.max_id_bytes keeps ids far shorter */
-        memcpy(key, &pane, 8);
-        memcpy(key + 8, li->product_id, idl);
-        struct learned *l;
-        HASH_FIND(hh, sp->learned, key, klen, l);
-        if (!l) {
-                l = calloc(1, sizeof(*l) + klen);
-                if (!l || !(l->id = strdup(li->product_id))) {
-                        free(l);
-                        return -1;
-                }
-                /* the pane must exist in the stage even if the event adds no count (a usage
-                 * milestone, a lone view), or it would never close and its products be lost */
-                if (sp->w && xs_window_add_transactions(sp->w, t, XS_REL_ORDER, 0) != 0) {
-                        free(l->id);
-                        free(l);
-                        return -1;
-                }
-                l->pane = pane;
-                l->price = -1;
-                l->klen = klen;
-                memcpy(l->key, key, klen);
-                HASH_ADD(hh, sp->learned, key, klen, l);
+        int fresh;
+        struct learned *l = learned_get(sp, pane_floor(eng, t), li->product_id, &fresh);
+        if (!l)
+                return -1;
+        /* the pane must exist in the stage even if the event adds no count (a usage milestone,
+         * a lone view), or it would never close and its products be lost */
+        if (fresh && sp->w && xs_window_add_transactions(sp->w, t, XS_REL_ORDER, 0) != 0) {
+                HASH_DEL(sp->learned, l);
+                learned_free(l);
+                return -1;
         }
         /* merged by content (xs_pane_delta): labels the least given, the price of the latest
          * time (at a tie the highest), so that the pane's products do not depend on how its
@@ -474,8 +486,7 @@ static void stage_out_pane(void *opaque, const struct xs_window_pane *pane)
                 o->oom = 1;
         } else {
                 o->buf = nb;
-                for (int i = 0; i < 4; i++)
-                        o->buf[o->len + (size_t)i] = (unsigned char)((uint64_t)dl >> (8 * i));
+                xs_le_put(o->buf + o->len, dl, 4);
                 memcpy(o->buf + o->len + 4, db, dl);
                 o->len += 4 + dl;
                 o->n++;
@@ -508,8 +519,7 @@ int xs_engine_stage_export(struct xs_engine *eng, uint32_t part, unsigned char *
                 free(o.buf);
                 return -1;
         }
-        for (int i = 0; i < 4; i++)
-                o.buf[4 + i] = (unsigned char)(o.n >> (8 * i));
+        xs_le_put(o.buf + 4, o.n, 4);
         if (part < s->n_parts)
                 s->parts[part].dirty = 0;
         *buf = o.buf;
@@ -569,62 +579,63 @@ static int stage_add(struct xs_engine *eng, struct stage_part *sp, const struct 
         }
         for (size_t i = 0; i < d->n_products; i++) {
                 const struct xs_pane_product *pr = &d->products[i];
-                size_t idl = strlen(pr->id), klen = 8 + idl;
-                if (idl > 1024)
+                int fresh;
+                if (strlen(pr->id) > 1024)
                         continue;
-                struct learned *l = calloc(1, sizeof(*l) + klen);
+                struct learned *l = learned_get(sp, t, pr->id, &fresh);
                 if (!l)
                         return -1;
-                l->pane = t;
-                l->klen = klen;
-                memcpy(l->key, &t, 8);
-                memcpy(l->key + 8, pr->id, idl);
-                l->id = strdup(pr->id);
+                if (!fresh)
+                        continue; /* listed twice: the first stands */
                 l->category = dup_opt(pr->category);
                 l->brand = dup_opt(pr->brand);
                 l->label = dup_opt(pr->category_label);
                 l->price = pr->price;
                 l->price_at = pr->price_at;
                 memcpy(l->currency, pr->currency, XS_CURRENCY_LEN);
-                struct learned *have;
-                HASH_FIND(hh, sp->learned, l->key, klen, have);
-                if (!l->id || have || (pr->category && !l->category) || (pr->brand && !l->brand) ||
-                    (pr->category_label && !l->label)) {
-                        learned_free(l);
-                        if (have)
-                                continue; /* listed twice: the first stands */
-                        return -1;
-                }
-                HASH_ADD(hh, sp->learned, key, klen, l);
+                if ((pr->category && !l->category) || (pr->brand && !l->brand) ||
+                    (pr->category_label && !l->label))
+                        return -1; /* the caller drops the stage, l with it */
         }
         return capped;
+}
+
+/* The next pane of a stage's bytes buf[0..len) at *at (moved past it) into *d (free
+ * d->entries after). 0, or -1 with err when truncated or malformed. */
+static int stage_next(const unsigned char *buf, size_t len, size_t *at, struct xs_pane_delta *d,
+                      char *err, size_t err_size)
+{
+        if (len - *at < 4) {
+                snprintf(err, err_size, "%s", "truncated");
+                return -1;
+        }
+        size_t dl = (size_t)xs_le_get(buf + *at, 4);
+        *at += 4;
+        if (len - *at < dl || xs_pane_delta_decode(buf + *at, dl, d) != 0) {
+                snprintf(err, err_size, "%s", "malformed");
+                return -1;
+        }
+        *at += dl;
+        return 0;
 }
 
 /* Whether part's stage exports to panes that decode again. */
 static int stage_exportable(struct xs_engine *eng, uint32_t part)
 {
         unsigned char *buf;
-        size_t len;
+        size_t len, at = 8;
+        char err[32];
         struct xs_stepped *s = eng->stepped;
         int dirty = s->parts[part].dirty;
         if (xs_engine_stage_export(eng, part, &buf, &len) != 0)
                 return 0;
         s->parts[part].dirty = dirty;
-        size_t at = 8;
-        uint32_t n = 0;
-        for (int i = 0; i < 4; i++)
-                n |= (uint32_t)buf[4 + i] << (8 * i);
         int ok = 1;
-        for (uint32_t k = 0; k < n && ok; k++) {
-                uint32_t dl = 0;
-                for (int i = 0; i < 4; i++)
-                        dl |= (uint32_t)buf[at + (size_t)i] << (8 * i);
-                at += 4;
+        for (uint32_t k = 0, n = (uint32_t)xs_le_get(buf + 4, 4); k < n && ok; k++) {
                 struct xs_pane_delta d;
-                ok = xs_pane_delta_decode(buf + at, dl, &d) == 0;
+                ok = stage_next(buf, len, &at, &d, err, sizeof(err)) == 0;
                 if (ok)
                         free((void *)d.entries);
-                at += dl;
         }
         free(buf);
         return ok;
@@ -647,28 +658,17 @@ int xs_engine_stage_import(struct xs_engine *eng, uint32_t part, const unsigned 
                 snprintf(err, err_size, "%s", "out of memory");
                 return -1;
         }
-        uint32_t n = 0;
-        for (int i = 0; i < 4; i++)
-                n |= (uint32_t)buf[4 + i] << (8 * i);
+        uint32_t n = (uint32_t)xs_le_get(buf + 4, 4);
         size_t at = 8;
         int rc = 0;
         for (uint32_t k = 0; k < n && rc >= 0; k++) {
-                uint32_t dl = 0;
-                if (len - at < 4) {
-                        snprintf(err, err_size, "pane %u of %u: truncated", k, n);
-                        rc = -1;
-                        break;
-                }
-                for (int i = 0; i < 4; i++)
-                        dl |= (uint32_t)buf[at + (size_t)i] << (8 * i);
-                at += 4;
                 struct xs_pane_delta d;
-                if (len - at < dl || xs_pane_delta_decode(buf + at, dl, &d) != 0) {
-                        snprintf(err, err_size, "pane %u of %u: malformed", k, n);
+                char why[32];
+                if (stage_next(buf, len, &at, &d, why, sizeof(why)) != 0) {
+                        snprintf(err, err_size, "pane %u of %u: %s", k, n, why);
                         rc = -1;
                         break;
                 }
-                at += dl;
                 if (d.pane_end - d.pane_start != eng->p->window_pane ||
                     pane_floor(eng, d.pane_start) != d.pane_start) {
                         snprintf(err, err_size,

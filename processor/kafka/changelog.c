@@ -44,6 +44,7 @@
 #include "kafka/obs.h"
 #include "kafka/panes.h"
 #include "kafka/produce.h"
+#include "util/le.h"
 #include "util/log.h"
 #include "util/xs_uthash.h"
 #include "xsell/engine.h"
@@ -110,20 +111,6 @@ static int put_change(void *opaque, const char *id, uint32_t tag, const unsigned
         return 0;
 }
 
-static void put_le(unsigned char *p, uint64_t v, int bytes)
-{
-        for (int i = 0; i < bytes; i++)
-                p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le(const unsigned char *p, int bytes)
-{
-        uint64_t v = 0;
-        for (int i = 0; i < bytes; i++)
-                v |= (uint64_t)p[i] << (8 * i);
-        return v;
-}
-
 /* Partition part's stage record(s): its time as of its processed records, the point its panes
  * were sealed to and, with shared panes, its stage (xs_engine_stage_export), in chunks of
  * STAGE_CHUNK bytes under keys STAGE_KEY + part (chunk 0) and STAGE_KEY + part.k; every chunk of
@@ -153,11 +140,11 @@ static int put_stage(struct xs_rt *rt, int32_t part)
                 size_t at = (size_t)k * STAGE_CHUNK,
                        cl = len - at < STAGE_CHUNK ? len - at : STAGE_CHUNK;
                 memcpy(v, "XST1", 4);
-                put_le(v + 4, (uint64_t)rt->done_time[part], 8);
-                put_le(v + 12, (uint64_t)sealed, 8);
-                put_le(v + 20, (uint64_t)rt->done_off[part], 8);
-                put_le(v + 28, k, 4);
-                put_le(v + 32, n, 4);
+                xs_le_put(v + 4, (uint64_t)rt->done_time[part], 8);
+                xs_le_put(v + 12, (uint64_t)sealed, 8);
+                xs_le_put(v + 20, (uint64_t)rt->done_off[part], 8);
+                xs_le_put(v + 28, k, 4);
+                xs_le_put(v + 32, n, 4);
                 memcpy(v + STAGE_HLEN, stage + at, cl);
                 char key[64];
                 memcpy(key, STAGE_KEY, STAGE_KLEN);
@@ -207,8 +194,7 @@ int xs_rt_changelog_mark(struct xs_rt *rt)
                 if (off < 0 || off == rt->cl_marked[part])
                         continue;
                 unsigned char v[MARK_VLEN] = {'X', 'S', 'M', '1'};
-                for (int i = 0; i < 8; i++)
-                        v[4 + i] = (unsigned char)((uint64_t)off >> (8 * i));
+                xs_le_put(v + 4, (uint64_t)off, 8);
                 char key[32];
                 memcpy(key, MARK_KEY, MARK_KLEN);
                 int klen = (int)MARK_KLEN +
@@ -322,15 +308,27 @@ static void chunk_keep(struct chunk **ch, size_t *n_ch, int idx, struct state_re
         }
         *ch = c;
         c[*n_ch] = (struct chunk){.idx = idx,
-                                  .time = (int64_t)get_le(st->value + 4, 8),
-                                  .sealed = (int64_t)get_le(st->value + 12, 8),
-                                  .gen = (int64_t)get_le(st->value + 20, 8),
-                                  .k = (uint32_t)get_le(st->value + 28, 4),
-                                  .n = (uint32_t)get_le(st->value + 32, 4),
+                                  .time = (int64_t)xs_le_get(st->value + 4, 8),
+                                  .sealed = (int64_t)xs_le_get(st->value + 12, 8),
+                                  .gen = (int64_t)xs_le_get(st->value + 20, 8),
+                                  .k = (uint32_t)xs_le_get(st->value + 28, 4),
+                                  .n = (uint32_t)xs_le_get(st->value + 32, 4),
                                   .v = st->value,
                                   .len = st->vlen};
         (*n_ch)++;
         st->value = NULL;
+}
+
+/* Chunk k of the stage record whose chunk 0 is c0 (the same write: generation and count), or
+ * NULL. */
+static const struct chunk *chunk_of(const struct chunk *ch, size_t n_ch, const struct chunk *c0,
+                                    uint32_t k)
+{
+        for (size_t j = 0; j < n_ch; j++)
+                if (ch[j].idx == c0->idx && ch[j].k == k && ch[j].gen == c0->gen &&
+                    ch[j].n == c0->n)
+                        return &ch[j];
+        return NULL;
 }
 
 /* Each partition's stage and time from its chunks: the partition's time restored (what is late
@@ -346,29 +344,21 @@ static void stages_import(struct xs_rt *rt, const rd_kafka_topic_partition_list_
                         if (ch[j].idx == i && ch[j].k == 0)
                                 c0 = &ch[j];
                 if (!c0)
-                        continue;
+                        continue; /* no stage record before its marker */
                 int32_t part = parts->elems[i].partition;
                 size_t total = 0;
                 uint32_t found = 0;
-                for (uint32_t k = 0; k < c0->n; k++)
-                        for (size_t j = 0; j < n_ch; j++)
-                                if (ch[j].idx == i && ch[j].k == k && ch[j].gen == c0->gen &&
-                                    ch[j].n == c0->n) {
-                                        total += ch[j].len - STAGE_HLEN;
-                                        found++;
-                                        break;
-                                }
+                for (uint32_t k = 0; k < c0->n; k++) {
+                        const struct chunk *c = chunk_of(ch, n_ch, c0, k);
+                        found += c != NULL;
+                        total += c ? c->len - STAGE_HLEN : 0;
+                }
                 unsigned char *buf = found == c0->n ? malloc(total ? total : 1) : NULL;
-                size_t at = 0;
-                for (uint32_t k = 0; buf && k < c0->n; k++)
-                        for (size_t j = 0; j < n_ch; j++)
-                                if (ch[j].idx == i && ch[j].k == k && ch[j].gen == c0->gen &&
-                                    ch[j].n == c0->n) {
-                                        memcpy(buf + at, ch[j].v + STAGE_HLEN,
-                                               ch[j].len - STAGE_HLEN);
-                                        at += ch[j].len - STAGE_HLEN;
-                                        break;
-                                }
+                for (size_t k = 0, at = 0; buf && k < c0->n; k++) {
+                        const struct chunk *c = chunk_of(ch, n_ch, c0, (uint32_t)k);
+                        memcpy(buf + at, c->v + STAGE_HLEN, c->len - STAGE_HLEN);
+                        at += c->len - STAGE_HLEN;
+                }
                 if (!buf)
                         snprintf(err, sizeof(err), "%u of its %u records found", found, c0->n);
                 if (!buf ||
@@ -515,10 +505,7 @@ int xs_rt_changelog_read(struct xs_rt *rt, const rd_kafka_topic_partition_list_t
                         if (m->len != MARK_VLEN || memcmp(v, "XSM1", 4) != 0) {
                                 bad++;
                         } else {
-                                uint64_t off = 0;
-                                for (int i = 0; i < 8; i++)
-                                        off |= (uint64_t)v[4 + i] << (8 * i);
-                                marks[idx] = (int64_t)off;
+                                marks[idx] = (int64_t)xs_le_get(v + 4, 8);
                                 marked_at[idx] = m->offset; /* what precedes it stands */
                         }
                 } else {

@@ -87,57 +87,13 @@ static rd_kafka_resp_err_t flush(struct xs_rt *rt, int timeout_ms)
         }
 }
 
-/* At-least-once: the customers, stages and outputs of what was processed made durable (the
- * flush), then the changelog markers that name it, then the seal markers due on the panes
- * topic. Returns 0, or -1 (nothing marked). */
-static int durable_marks(struct xs_rt *rt, int timeout)
-{
-        if (xs_rt_changelog_write(rt) != 0 && rt->fatal)
-                return -1;
-        if (flush(rt, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            rd_kafka_outq_len(rt->producer) > 0) {
-                xs_obs_commit_failed(rt);
-                return -1;
-        }
-        if (rt->fatal)
-                return -1;
-        /* the markers name what is durable now: after the flush (changelog.c) */
-        if (xs_rt_changelog_mark(rt) != 0)
-                return -1;
-        xs_rt_panes_mark(rt); /* after the deltas they cover (panes.c) */
-        return 0;
-}
-
-int xs_rt_seal_marks(struct xs_rt *rt)
-{
-        if (rt->eos || !xs_rt_panes_due(rt))
-                return 0; /* exactly-once: at the commit, in its transaction */
-        /* at once, ahead of the changelog: waiting for it (a flush per step, the step capped at
-         * the markers) made a 16-partition backlog with two instances six times slower (302 s
-         * against 48 s); what that leaves open is in README "Internal topics" */
-        xs_rt_panes_mark(rt);
-        return 0;
-}
-
-void xs_rt_step(struct xs_rt *rt)
-{
-        /* other instances wait for our seals; once published, our own step may move on too,
-         * which may seal more: until no marker is due (each round needs a partition's sealed
-         * point or idleness to have moved, so the rounds are few) */
-        for (int round = 0; round < 4096; round++) {
-                xs_rt_hold_run(rt);
-                if (xs_rt_seal_marks(rt) != 1)
-                        break;
-        }
-}
-
 /* Makes everything processed so far durable. Returns 0, or -1 (not committed yet). */
 int xs_rt_commit_now(struct xs_rt *rt)
 {
         rt->last_commit = xs_rt_now();
         int timeout = (int)(rt->p->shutdown_timeout > 0 ? rt->p->shutdown_timeout : 30000);
         if (rt->eos) {
-                xs_rt_panes_mark(rt); /* in the transaction, after the deltas they cover */
+                xs_rt_panes_mark(rt, 0); /* in the transaction, after the deltas they cover */
                 /* the customers' state as of the offsets committed, before them (changelog.c) */
                 if (xs_rt_changelog_write(rt) != 0 && rt->fatal)
                         return -1;
@@ -150,9 +106,21 @@ int xs_rt_commit_now(struct xs_rt *rt)
                         return -1;
                 return rt->txn_open ? txn_commit(rt) : 0;
         }
-        /* every record derived from the stored offsets must be acknowledged first */
-        if (durable_marks(rt, timeout) != 0)
+        /* the customers and stages of what was processed, then every record derived from the
+         * stored offsets acknowledged (the flush), then the changelog markers that name it,
+         * then the seal markers on the panes topic */
+        if (xs_rt_changelog_write(rt) != 0 && rt->fatal)
                 return -1;
+        if (flush(rt, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            rd_kafka_outq_len(rt->producer) > 0) {
+                xs_obs_commit_failed(rt);
+                return -1;
+        }
+        if (rt->fatal)
+                return -1;
+        if (xs_rt_changelog_mark(rt) != 0)
+                return -1;
+        xs_rt_panes_mark(rt, 0); /* after the deltas they cover (panes.c) */
         /* only what moved: a commit waits for the group coordinator, which may be away */
         rd_kafka_topic_partition_list_t *offs = xs_rt_done_offsets(rt, 1);
         rd_kafka_resp_err_t err =

@@ -275,6 +275,8 @@ void xs_rt_hold_run(struct xs_rt *rt)
         if (rt->finishing)
                 return; /* xs_rt_hold_finish steps, with the other instances */
         xs_stepper_run(rt->stepper);
+        if (!rt->eos)
+                xs_rt_panes_mark(rt, 1); /* other instances wait for our seals */
         int64_t step = xs_stepper_step(rt->stepper);
         if (step != INT64_MIN && step + rt->p->allowed_lateness > rt->stream_time)
                 rt->stream_time = step + rt->p->allowed_lateness;
@@ -309,7 +311,7 @@ static int unread_records(struct xs_rt *rt, int32_t part)
         return hi > rt->eof_off[part] && hi > rt->fetch_off[part];
 }
 
-int xs_rt_hold_tick(struct xs_rt *rt)
+void xs_rt_hold_tick(struct xs_rt *rt)
 {
         struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
         double now = xs_rt_now(), idle = (double)rt->p->window_idle_seal / 1000.0;
@@ -336,9 +338,10 @@ int xs_rt_hold_tick(struct xs_rt *rt)
                         changed = 1;
                 }
         }
-        /* a marker still due (its flush failed, or the last round left one): the step of
-         * every instance waits for it (the caller steps: xs_rt_step) */
-        int step = changed || (rt->panecons && !rt->eos && xs_rt_panes_due(rt));
+        if (changed)
+                xs_rt_hold_run(rt);
+        else if (!rt->eos) /* a marker still due (its produce failed): every instance waits */
+                xs_rt_panes_mark(rt, 1);
         /* window.max_held_bytes: pause the partitions ahead; never the one behind */
         size_t held = xs_frontier_held_bytes(fr);
         int64_t lag = xs_frontier_laggard(fr);
@@ -354,7 +357,6 @@ int xs_rt_hold_tick(struct xs_rt *rt)
                 for (int k = 0; k < rt->n_parts; k++)
                         pause_part(rt, rt->parts[k], 0);
         }
-        return step;
 }
 
 void xs_rt_hold_wake(struct xs_rt *rt, int32_t part)

@@ -22,7 +22,7 @@ void xs_rt_hold_destroy(struct xs_rt *rt);
 /* Record m of an assigned partition, decoded (e: XS_OK with ev, or the error with stage and
  * why): checked, then held, or dead-lettered or counted late in its partition's turn. Returns
  * 1 when m was taken (held for its dead letter: do not destroy it), else 0. Call
- * xs_rt_step after. */
+ * xs_rt_hold_run after. */
 int xs_rt_hold_record(struct xs_rt *rt, rd_kafka_message_t *m, xs_err_t e,
                       const struct xs_event *ev, const char *stage, const char *why);
 /* The headers.passthrough headers of m, every occurrence in order (a new set, or NULL when it
@@ -31,12 +31,11 @@ rd_kafka_headers_t *xs_rt_passthrough(struct xs_rt *rt, const rd_kafka_message_t
 /* A record restored on start (ev: a copy, taken): processed in its turn, outputs discarded, its
  * offset not stored. Returns 0, or -1 out of memory. */
 int xs_rt_hold_restored(struct xs_rt *rt, int32_t part, int64_t offset, struct xs_event *ev);
-/* Processes what the sealed panes allow; moves rt->stream_time. Callers step with xs_rt_step
- * (commit.c), which also publishes the seal markers this makes due. */
+/* Processes what the sealed panes allow; publishes the seal markers that makes due (panes.c);
+ * moves rt->stream_time. */
 void xs_rt_hold_run(struct xs_rt *rt);
-/* Every loop iteration: window.idle_seal and window.max_held_bytes (pause, resume). Returns 1
- * when the caller should step (xs_rt_step): a partition went idle, or a seal marker is due. */
-int xs_rt_hold_tick(struct xs_rt *rt);
+/* Every loop iteration: window.idle_seal and window.max_held_bytes (pause, resume). */
+void xs_rt_hold_tick(struct xs_rt *rt);
 /* Partition part receives a record after it was at its end: every other owned partition sealed
  * idle (window.idle_seal) takes part in the step again, for window.idle_seal more, so that
  * the first partition read after a quiet spell does not move the step past the others' records

@@ -34,22 +34,9 @@
 #include "kafka/obs.h"
 #include "kafka/panes.h"
 #include "kafka/produce.h"
+#include "util/le.h"
 #include "util/log.h"
 #include "xsell/engine.h"
-
-static void put_i64(unsigned char *p, int64_t v)
-{
-        for (int i = 0; i < 8; i++)
-                p[i] = (unsigned char)((uint64_t)v >> (8 * i));
-}
-
-static int64_t get_i64(const unsigned char *p)
-{
-        uint64_t v = 0;
-        for (int i = 0; i < 8; i++)
-                v |= (uint64_t)p[i] << (8 * i);
-        return (int64_t)v;
-}
 
 int xs_rt_panes_start(struct xs_rt *rt)
 {
@@ -192,8 +179,8 @@ static void apply(struct xs_rt *rt, const rd_kafka_message_t *m)
                 return;
         /* how far the markers on the topic have sealed each partition, whoever wrote them (a
          * gate met later may be one this instance read while it owned the partition) */
-        if (v[0] == 'M' && m->len == 18 && get_i64(v + 1) > rt->pane_recv[part])
-                rt->pane_recv[part] = get_i64(v + 1);
+        if (v[0] == 'M' && m->len == 18 && (int64_t)xs_le_get(v + 1, 8) > rt->pane_recv[part])
+                rt->pane_recv[part] = (int64_t)xs_le_get(v + 1, 8);
         if (ours(rt, (uint32_t)part))
                 return;
         if (v[0] == 'D') {
@@ -214,9 +201,9 @@ static void apply(struct xs_rt *rt, const rd_kafka_message_t *m)
                         return;
                 }
                 xs_frontier_set_remote(fr, (uint32_t)part, 1);
-                xs_frontier_set_sealed(fr, (uint32_t)part, get_i64(v + 1));
+                xs_frontier_set_sealed(fr, (uint32_t)part, (int64_t)xs_le_get(v + 1, 8));
                 xs_frontier_set_idle(fr, (uint32_t)part, v[9] != 0);
-                int64_t t = get_i64(v + 10);
+                int64_t t = (int64_t)xs_le_get(v + 10, 8);
                 if (t > rt->remote_time[part])
                         rt->remote_time[part] = t;
         } else if (v[0] != 'H') {
@@ -268,16 +255,13 @@ void xs_rt_panes_sealed(struct xs_rt *rt, uint32_t part, const struct xs_pane_de
         free(rec);
 }
 
-int xs_rt_panes_due(struct xs_rt *rt)
+/* Whether a partition we own has moved its sealed point or idleness since its last marker (its
+ * time alone moves with every record). */
+static int sealed_moved(struct xs_rt *rt, struct xs_frontier *fr)
 {
-        if (!rt->panecons || !rt->stepper)
-                return 0;
-        struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
         for (int k = 0; k < rt->n_parts; k++) {
                 int32_t i = rt->parts[k];
                 int64_t done = xs_frontier_done(fr, (uint32_t)i);
-                /* not for the time alone, which moves with every record: it goes with the
-                 * next marker (only the end of input needs it, when idleness changes) */
                 if (done != INT64_MIN &&
                     (done != rt->marked[i] ||
                      xs_frontier_is_idle(fr, (uint32_t)i) != rt->marked_idle[i]))
@@ -286,11 +270,13 @@ int xs_rt_panes_due(struct xs_rt *rt)
         return 0;
 }
 
-void xs_rt_panes_mark(struct xs_rt *rt)
+void xs_rt_panes_mark(struct xs_rt *rt, int on_seal)
 {
         if (!rt->panecons || !rt->stepper)
                 return;
         struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
+        if (on_seal && !sealed_moved(rt, fr))
+                return;
         for (int k = 0; k < rt->n_parts; k++) {
                 int32_t i = rt->parts[k];
                 int64_t done = xs_frontier_done(fr, (uint32_t)i);
@@ -301,9 +287,9 @@ void xs_rt_panes_mark(struct xs_rt *rt)
                         continue;
                 unsigned char v[18];
                 v[0] = 'M';
-                put_i64(v + 1, done);
+                xs_le_put(v + 1, (uint64_t)done, 8);
                 v[9] = (unsigned char)idle;
-                put_i64(v + 10, t);
+                xs_le_put(v + 10, (uint64_t)t, 8);
                 char key[12];
                 snprintf(key, sizeof(key), "%" PRId32, i);
                 if (xs_rt_produce(rt, rt->panes_topic, key, strlen(key), v, sizeof(v), 0, NULL,

@@ -16,7 +16,7 @@ struct xs_rt;
 int xs_rt_panes_start(struct xs_rt *rt);
 void xs_rt_panes_stop(struct xs_rt *rt);
 /* Every loop iteration: other instances' deltas and markers applied. Returns 1 when any was
- * (the step may move: xs_rt_step), else 0. */
+ * (the step may move: xs_rt_hold_run), else 0. */
 int xs_rt_panes_poll(struct xs_rt *rt);
 /* A pane of part, ours, was sealed: published. */
 void xs_rt_panes_sealed(struct xs_rt *rt, uint32_t part, const struct xs_pane_delta *d);
@@ -25,9 +25,10 @@ void xs_rt_panes_sealed(struct xs_rt *rt, uint32_t part, const struct xs_pane_de
  * panes before them) that far, part seals nothing and holds the step at what has arrived
  * (panes_gated; lifted after window.idle_seal at most: panes_gate_expired). */
 void xs_rt_panes_gate(struct xs_rt *rt, int32_t part, int64_t sealed);
-/* Whether a partition we own has a marker due (its sealed point, idleness or time moved). */
-int xs_rt_panes_due(struct xs_rt *rt);
-/* At a commit: a marker for each partition we own whose sealed point or idleness changed. */
-void xs_rt_panes_mark(struct xs_rt *rt);
+/* A marker for each partition we own whose sealed point, idleness or time changed: at a commit;
+ * with on_seal, only when a sealed point or idleness moved (between commits, at once under
+ * at-least-once, ahead of the changelog: README "Internal topics" says what that leaves open;
+ * the time alone moves with every record). */
+void xs_rt_panes_mark(struct xs_rt *rt, int on_seal);
 
 #endif

@@ -279,7 +279,7 @@ static void restore(struct xs_rt *rt, const rd_kafka_topic_partition_list_t *par
                                 xs_event_free(recs[k].ev);
                         break;
                 }
-                xs_rt_step(rt);
+                xs_rt_hold_run(rt);
         }
         for (size_t i = 0; !rt->stepper && i < n; i++) {
                 if ((i & 1023) == 0)

@@ -98,7 +98,7 @@ static int handle_event(struct xs_rt *rt, rd_kafka_message_t *m)
                 return 0;  /* stopping while the registry is down: not processed, not stored */
         if (rt->stepper) { /* window.visibility=sealed: processed when its panes are sealed */
                 int taken = xs_rt_hold_record(rt, m, e, &ev, stage, err);
-                xs_rt_step(rt);
+                xs_rt_hold_run(rt);
                 return taken;
         }
         if (e == XS_OK) {
@@ -235,7 +235,7 @@ static void finish_shared(struct xs_rt *rt, int64_t drain_ms)
                 if (rt->eos)
                         xs_rt_commit_now(rt); /* markers are visible once committed */
                 else
-                        xs_rt_seal_marks(rt);
+                        xs_rt_panes_mark(rt, 1);
                 if (r == 2 || rt->fatal || (rt->o->stop && *rt->o->stop))
                         break;
                 if (r == 1) {
@@ -258,7 +258,7 @@ static void finish_shared(struct xs_rt *rt, int64_t drain_ms)
                 rd_kafka_poll(rt->producer, 0);
                 xs_obs_tick(rt);
                 if (xs_rt_panes_poll(rt))
-                        xs_rt_step(rt);
+                        xs_rt_hold_run(rt);
                 nanosleep(&(struct timespec){0, 5000000}, NULL);
         }
         rt->finishing = 0;
@@ -581,7 +581,7 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         rd_kafka_message_destroy(m);
                 }
                 if (xs_rt_panes_poll(rt)) /* other instances' panes (panes.c) */
-                        xs_rt_step(rt);
+                        xs_rt_hold_run(rt);
                 /* waiting for other instances' seals: do not sit in the poll (panes.c) */
                 int waiting = rt->panecons && rt->stepper &&
                               xs_frontier_held(xs_stepper_frontier(rt->stepper)) > 0;
@@ -617,12 +617,10 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                         if (m)
                                 rd_kafka_message_destroy(m);
                 }
-                if (rt->stepper) {
-                        if (xs_rt_hold_tick(rt))
-                                xs_rt_step(rt);
-                } else {
+                if (rt->stepper)
+                        xs_rt_hold_tick(rt);
+                else
                         advance_stream_time(rt);
-                }
                 rd_kafka_poll(rt->producer, 0);
                 xs_dead_log_tick(&rt->dlog, xs_rt_now());
                 if (xs_rt_now() - rt->last_commit >= (double)p->commit_interval / 1000.0)

@@ -35,8 +35,8 @@
         X("state.share_panes", state_share_panes, BOOL, "false", 0, 0,                             \
           "With window.visibility=sealed: publish the panes this instance seals to "               \
           "<application.id>-cooccurrence-panes and apply every other instance's, so that each "    \
-          "learns from all partitions; on wherever several instances share a group "              \
-          "(README \"Internal topics\")")                                                        \
+          "learns from all partitions; on wherever several instances share a group "               \
+          "(README \"Internal topics\")")                                                          \
         X("window.expiry_batch", expiry_batch, INT, "256", 1, 1000000000,                          \
           "Pane entries subtracted per event while a pane expires (bounds the work per event)")    \
         X("window.max_draining", max_draining, INT, "4", 1, 64,                                    \

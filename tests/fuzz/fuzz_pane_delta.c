@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_engine.h"
 #include "xsell/xsell.h"
 
 static int same_str(const char *a, const char *b)
@@ -17,16 +18,7 @@ static int same_str(const char *a, const char *b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        static struct xs_engine *eng;
-        char err[256];
-        if (!eng) {
-                struct xs_conf *conf = xs_conf_new();
-                eng = xs_engine_new(conf, NULL, err, sizeof(err));
-                xs_conf_destroy(conf);
-                if (!eng)
-                        abort();
-                xs_engine_set_stepped(eng, 1);
-        }
+        struct xs_engine *eng = fuzz_engine(1);
         struct xs_pane_delta d;
         if (xs_pane_delta_decode(data, size, &d) != 0)
                 return 0;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_engine.h"
 #include "xsell/xsell.h"
 
 static void sealed(void *opaque, uint32_t part, const struct xs_pane_delta *d)
@@ -20,17 +21,9 @@ static void sealed(void *opaque, uint32_t part, const struct xs_pane_delta *d)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        static struct xs_engine *eng;
         static uint32_t part;
         char err[256];
-        if (!eng) {
-                struct xs_conf *conf = xs_conf_new();
-                eng = xs_engine_new(conf, NULL, err, sizeof(err));
-                xs_conf_destroy(conf);
-                if (!eng)
-                        abort();
-                xs_engine_set_stepped(eng, 1);
-        }
+        struct xs_engine *eng = fuzz_engine(1);
         part = (part + 1) % 1024; /* a new partition each time: no repeats */
         if (xs_engine_stage_import(eng, part, data, size, err, sizeof(err)) != 0) {
                 /* refused: nothing half imported */

@@ -6,19 +6,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_engine.h"
 #include "xsell/xsell.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        static struct xs_engine *eng;
         char err[256];
-        if (!eng) {
-                struct xs_conf *conf = xs_conf_new();
-                eng = xs_engine_new(conf, NULL, err, sizeof(err));
-                xs_conf_destroy(conf);
-                if (!eng)
-                        abort();
-        }
+        struct xs_engine *eng = fuzz_engine(0);
         xs_err_t rc = xs_engine_customer_import(eng, data, size, err, sizeof(err));
         if (rc == XS_ERR_DECODE || rc == XS_ERR_NOMEM)
                 return 0;
