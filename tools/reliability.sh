@@ -10,6 +10,8 @@
 #   scale    a second instance joins mid-run (scale-out), then the first leaves (scale-in);
 #            with state.share_panes=true, without which an instance learns only from its own
 #            partitions (README "Internal topics")
+#   sharekill  two instances sharing panes, one killed -9 mid-run (the other takes its
+#            partitions over after the session timeout), then a third joins
 #
 # For each it prints the offers of replay, the distinct offers on the topic, and how many were
 # lost (replay's, not on the topic), unexpected (not replay's), differing (replay's id with other
@@ -19,7 +21,7 @@
 #
 # Usage: tools/reliability.sh [XSELL] (default build/xsell); settings by environment:
 #   PARTITIONS (16)  EVENTS (200000)  CUSTOMERS (EVENTS/10)  KILLS (10)  SEED (1)
-#   SCENARIOS ("kill term outage scale")  OUTAGE (12, seconds; the session timeout is 6)
+#   SCENARIOS ("kill term outage scale"; also "sharekill")  OUTAGE (12, seconds; the session timeout is 6)
 #   RATE (events a second the producer paces the input at; default EVENTS/30)
 #   GUARANTEE (at_least_once | exactly_once)  XARGS (more options for every run)
 #   DIFFERING_OK=1: differing offers are reported, not failed (lost and unexpected still fail);
@@ -58,7 +60,8 @@ gen --seed "$SEED" --events "$EVENTS" --customers "$CUSTOMERS" --products 2000 -
 note "replay: $(wc -l <"$TMP/replay.jsonl") offers"
 
 # what every run of every scenario shares (the crash test's settings)
-COMMON=(-X commit.interval=300 -X window.idle_seal=2s -X processing.guarantee="$GUARANTEE")
+COMMON=(-X commit.interval=300 -X window.idle_seal=2s -X processing.guarantee="$GUARANTEE"
+        -X kafka.fetch.wait.max.ms=10)
 # shellcheck disable=SC2206 # XARGS: more words for every run (e.g. "-X log.level=debug")
 COMMON+=(${XARGS:-})
 run_bg() { # NAME APP [args...]: an instance in the background; sets XPID
@@ -157,6 +160,26 @@ sc_scale() {
         wait_input
         wait_run "$b" scale.b
 }
+sc_sharekill() {
+        local share=(-X state.share_panes=true)
+        run_bg sharekill.a sharekill -X run.idle_exit=15s "${share[@]}"
+        local a=$XPID
+        assigned sharekill.a
+        run_bg sharekill.b sharekill -X run.idle_exit=0 "${share[@]}"
+        local b=$XPID
+        assigned sharekill.b
+        sleep "$(rnd 2 $((FLOW / 3)))"
+        note "kill -9 of one of two instances sharing panes"
+        kill -9 "$b"
+        wait "$b" 2>/dev/null || true
+        sleep "$(rnd 1 $((FLOW / 4)))"
+        note "another instance joins"
+        run_bg sharekill.c sharekill -X run.idle_exit=15s "${share[@]}"
+        local c=$XPID
+        wait_input
+        wait_run "$a" sharekill.a
+        wait_run "$c" sharekill.c
+}
 
 compare() { # SCENARIO SECONDS: prints the scenario's line; returns 1 if not all zero
         ku consume "$B" offers --mode records --schema offer.avsc --eof --idle 5 >"$TMP/$1.topic"
@@ -202,7 +225,7 @@ printf '%-7s %5s %7s %7s %8s %5s %10s %9s %8s %5s\n' scenario parts events repla
         lost unexpected differing repeats secs
 bad=0
 for sc in $SCENARIOS; do
-        declare -F "sc_$sc" >/dev/null || fail "unknown scenario '$sc' (kill term outage scale)"
+        declare -F "sc_$sc" >/dev/null || fail "unknown scenario '$sc' (kill term outage scale sharekill)"
         t0=$(date +%s)
         note "scenario $sc"
         start_input "$sc"

@@ -186,11 +186,16 @@ int xs_rt_changelog_write(struct xs_rt *rt)
 
 int xs_rt_changelog_mark(struct xs_rt *rt)
 {
+        return xs_rt_changelog_mark_at(rt, rt->done_off);
+}
+
+int xs_rt_changelog_mark_at(struct xs_rt *rt, const int64_t *offs)
+{
         if (!rt->n_cl_parts || rt->fatal)
                 return 0;
         for (int k = 0; k < rt->n_parts; k++) {
                 int32_t part = rt->parts[k];
-                int64_t off = rt->done_off[part];
+                int64_t off = offs[part];
                 if (off < 0 || off == rt->cl_marked[part])
                         continue;
                 unsigned char v[MARK_VLEN] = {'X', 'S', 'M', '1'};

@@ -22,6 +22,7 @@
 #include "kafka/commit.h"
 #include "kafka/hold.h"
 #include "kafka/kafka_int.h"
+#include "kafka/marks.h"
 #include "kafka/obs.h"
 #include "kafka/panes.h"
 #include "kafka/produce.h"
@@ -108,7 +109,9 @@ int xs_rt_commit_now(struct xs_rt *rt)
         }
         /* the customers and stages of what was processed, then every record derived from the
          * stored offsets acknowledged (the flush), then the changelog markers that name it,
-         * then the seal markers on the panes topic */
+         * then, once those are acknowledged too, the seal markers on the panes topic (marks.c:
+         * with state.durable_markers a seal marker names only what the changelog holds) */
+        xs_rt_panes_capture(rt);
         if (xs_rt_changelog_write(rt) != 0 && rt->fatal)
                 return -1;
         if (flush(rt, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
@@ -120,7 +123,15 @@ int xs_rt_commit_now(struct xs_rt *rt)
                 return -1;
         if (xs_rt_changelog_mark(rt) != 0)
                 return -1;
-        xs_rt_panes_mark(rt, 0); /* after the deltas they cover (panes.c) */
+        if (rt->panecons) {
+                if (rt->n_cl_parts && rt->p->state_durable_markers &&
+                    (flush(rt, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+                     rd_kafka_outq_len(rt->producer) > 0)) {
+                        xs_obs_commit_failed(rt);
+                        return -1;
+                }
+                xs_rt_panes_publish(rt); /* after the deltas they cover (panes.c) */
+        }
         /* only what moved: a commit waits for the group coordinator, which may be away */
         rd_kafka_topic_partition_list_t *offs = xs_rt_done_offsets(rt, 1);
         rd_kafka_resp_err_t err =

@@ -25,6 +25,7 @@
 #include "engine/stepper.h"
 #include "kafka/hold.h"
 #include "kafka/kafka_int.h"
+#include "kafka/marks.h"
 #include "kafka/obs.h"
 #include "kafka/panes.h"
 #include "kafka/produce.h"

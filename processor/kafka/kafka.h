@@ -79,6 +79,8 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts);
         X(panes_published, "sealed pane deltas published to the internal panes topic")             \
         X(panes_received, "pane deltas of other instances' partitions applied")                    \
         X(panes_markers_received, "seal markers of other instances' partitions applied")           \
+        X(panes_markers_published, "seal markers published for this instance's partitions")        \
+        X(panes_mark_rounds, "changelog writes made between commits for seal markers to wait on")  \
         X(panes_gated, "partitions taken over that waited for their previous owner's panes")       \
         X(panes_gate_expired, "such waits given up after window.idle_seal")                        \
         X(panes_bad, "records of the panes topic that could not be read (skipped)")                \

@@ -94,12 +94,20 @@ struct xs_rt {
         int64_t marked[1024], marked_t[1024];
         unsigned char marked_idle[1024];
         int64_t remote_time[1024]; /* a remote partition's event time, from its markers */
+        /* the seal markers of one changelog write (panes.c): captured with it and published
+         * once it is durable (at-least-once with a changelog), as mk_phase goes 1 (written,
+         * waiting for its acknowledgements), 2 (its commit markers written, waiting for
+         * theirs), 0 (published; none under way) */
+        int64_t mk_value[1024], mk_done[1024], mk_t[1024], mk_off[1024];
+        unsigned char mk_idle[1024];
+        int mk_phase;
         /* a partition taken over with its stage (changelog.c): its previous owner had sealed
          * it up to pane_gate, and the panes topic has shown seal markers up to pane_recv; until
          * they meet, its seals and the step stop at pane_recv (panes.c) */
         int64_t pane_gate[1024], pane_recv[1024];
         double gate_since[1024];
-        int finishing; /* the end of input: stepping with the other instances */
+        int finishing;           /* the end of input: stepping with the other instances */
+        int final_commit_failed; /* the group may have forgotten this member (run.c) */
         /* state.changelog (changelog.c): the topic, its partition count, and per input
          * partition the offset its last commit marker named (-1: none yet) */
         char changelog_topic[300];

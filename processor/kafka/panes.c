@@ -8,12 +8,13 @@
  * would (and as `xsell replay` does).
  *
  * Records: key the input partition (decimal), so that a partition's records stay in order in
- * one partition of the panes topic; value 'D' + a pane delta, or 'M' + the sealed point (i64 LE)
- * + idle (1 byte) + the partition's event time (i64 LE). A delta goes out when its pane is sealed
- * (under exactly-once in the open transaction), the markers after the deltas they cover: at once
- * under at-least-once, at the commit under exactly-once (where nothing is visible before it). A
- * delta seen twice (the records of an uncommitted tail published again after a crash, or one's own)
- * is a repeat the engine ignores (xs_engine_pane_add).
+ * one partition of the panes topic; value 'D' + a pane delta, or 'M' + the point marked (i64 LE)
+ * + idle (1 byte) + the partition's event time (i64 LE) + the point sealed (i64 LE). A delta goes
+ * out when its pane is sealed (under exactly-once in the open transaction), the markers after
+ * the deltas they cover: under at-least-once once the customers changelog holds the point they
+ * mark durably (xs_rt_panes_mark), at the commit under exactly-once (where nothing is visible
+ * before it). A delta seen twice (the records of an uncommitted tail published again after a
+ * crash, or one's own) is a repeat the engine ignores (xs_engine_pane_add).
  *
  * The input topic's partitions all take part in the step from the start (they hold it back until
  * their owner's marker says how far they are sealed); a partition this instance owns is driven
@@ -37,6 +38,11 @@
 #include "util/le.h"
 #include "util/log.h"
 #include "xsell/engine.h"
+
+/* a seal marker: 'M', the point named (i64), idle (1 byte), the event time (i64), the point
+ * sealed (i64); the first version had no point sealed (the point named was it) */
+#define MARK_LEN    26
+#define MARK_LEN_V1 18
 
 int xs_rt_panes_start(struct xs_rt *rt)
 {
@@ -179,8 +185,13 @@ static void apply(struct xs_rt *rt, const rd_kafka_message_t *m)
                 return;
         /* how far the markers on the topic have sealed each partition, whoever wrote them (a
          * gate met later may be one this instance read while it owned the partition) */
-        if (v[0] == 'M' && m->len == 18 && (int64_t)xs_le_get(v + 1, 8) > rt->pane_recv[part])
-                rt->pane_recv[part] = (int64_t)xs_le_get(v + 1, 8);
+        int mark = v[0] == 'M' && (m->len == MARK_LEN || m->len == MARK_LEN_V1);
+        if (mark) {
+                /* the point sealed (and published), which the marker's own may be capped below */
+                int64_t done = (int64_t)xs_le_get(v + (m->len == MARK_LEN ? 18 : 1), 8);
+                if (done > rt->pane_recv[part])
+                        rt->pane_recv[part] = done;
+        }
         if (ours(rt, (uint32_t)part))
                 return;
         if (v[0] == 'D') {
@@ -193,7 +204,7 @@ static void apply(struct xs_rt *rt, const rd_kafka_message_t *m)
                         xs_rt_set_fatal(rt, "%s", "out of memory adding a pane");
                 free((void *)d.entries);
                 rt->st.panes_received++;
-        } else if (v[0] == 'M' && m->len == 18) {
+        } else if (mark) {
                 struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
                 rt->st.panes_markers_received++;
                 if (part < 1024 && rt->assigned_p[part]) { /* gated: the ceiling moves */
@@ -255,48 +266,79 @@ void xs_rt_panes_sealed(struct xs_rt *rt, uint32_t part, const struct xs_pane_de
         free(rec);
 }
 
-/* Whether a partition we own has moved its sealed point or idleness since its last marker (its
- * time alone moves with every record). */
-static int sealed_moved(struct xs_rt *rt, struct xs_frontier *fr)
+/* The point a marker names for partition part: what it has sealed and performed, but never
+ * more than one pane past this instance's own step. Every held event of part needs a step at
+ * or past its sealed point, so no instance steps past an event of part that is still to be
+ * processed; and the bound keeps the others' steps within one pane of ours, so that when part
+ * moves to another instance, its customers' timers not fired here yet are due no earlier than
+ * that instance's step: they fire there on the panes they fire on in replay (the first step
+ * past their time), before their customer's next event (engine.c). */
+static int64_t mark_value(struct xs_rt *rt, struct xs_frontier *fr, uint32_t part)
 {
+        int64_t done = xs_frontier_done(fr, part), step = xs_stepper_step(rt->stepper);
+        if (done == INT64_MIN || step == INT64_MIN || step > INT64_MAX - rt->p->window_pane)
+                return done;
+        return done < step + rt->p->window_pane ? done : step + rt->p->window_pane;
+}
+
+/* Whether a partition we own has moved its marked point or idleness since its last marker (its
+ * time alone moves with every record). */
+int xs_rt_panes_due(struct xs_rt *rt)
+{
+        if (!rt->panecons || !rt->stepper)
+                return 0;
+        struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
         for (int k = 0; k < rt->n_parts; k++) {
                 int32_t i = rt->parts[k];
-                int64_t done = xs_frontier_done(fr, (uint32_t)i);
-                if (done != INT64_MIN &&
-                    (done != rt->marked[i] ||
-                     xs_frontier_is_idle(fr, (uint32_t)i) != rt->marked_idle[i]))
+                int64_t v = mark_value(rt, fr, (uint32_t)i);
+                if (v != INT64_MIN && (v != rt->marked[i] ||
+                                       xs_frontier_is_idle(fr, (uint32_t)i) != rt->marked_idle[i]))
                         return 1;
         }
         return 0;
 }
 
-void xs_rt_panes_mark(struct xs_rt *rt, int on_seal)
+void xs_rt_panes_capture(struct xs_rt *rt)
 {
         if (!rt->panecons || !rt->stepper)
                 return;
         struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
-        if (on_seal && !sealed_moved(rt, fr))
+        for (int k = 0; k < rt->n_parts; k++) {
+                int32_t i = rt->parts[k];
+                rt->mk_value[i] = mark_value(rt, fr, (uint32_t)i);
+                rt->mk_done[i] = xs_frontier_done(fr, (uint32_t)i);
+                rt->mk_t[i] = xs_frontier_time(fr, (uint32_t)i);
+                rt->mk_idle[i] = (unsigned char)xs_frontier_is_idle(fr, (uint32_t)i);
+                rt->mk_off[i] = rt->done_off[i];
+        }
+}
+
+void xs_rt_panes_publish(struct xs_rt *rt)
+{
+        rt->mk_phase = 0;
+        if (!rt->panecons || !rt->stepper)
                 return;
         for (int k = 0; k < rt->n_parts; k++) {
                 int32_t i = rt->parts[k];
-                int64_t done = xs_frontier_done(fr, (uint32_t)i);
-                int64_t t = xs_frontier_time(fr, (uint32_t)i);
-                int idle = xs_frontier_is_idle(fr, (uint32_t)i);
-                if (done == INT64_MIN ||
-                    (done == rt->marked[i] && idle == rt->marked_idle[i] && t == rt->marked_t[i]))
+                int64_t v = rt->mk_value[i], t = rt->mk_t[i];
+                int idle = rt->mk_idle[i];
+                if (v == INT64_MIN ||
+                    (v == rt->marked[i] && idle == rt->marked_idle[i] && t == rt->marked_t[i]))
                         continue;
-                unsigned char v[18];
-                v[0] = 'M';
-                xs_le_put(v + 1, (uint64_t)done, 8);
-                v[9] = (unsigned char)idle;
-                xs_le_put(v + 10, (uint64_t)t, 8);
+                unsigned char m[MARK_LEN];
+                m[0] = 'M';
+                xs_le_put(m + 1, (uint64_t)v, 8);
+                m[9] = (unsigned char)idle;
+                xs_le_put(m + 10, (uint64_t)t, 8);
+                xs_le_put(m + 18, (uint64_t)rt->mk_done[i], 8);
                 char key[12];
                 snprintf(key, sizeof(key), "%" PRId32, i);
-                if (xs_rt_produce(rt, rt->panes_topic, key, strlen(key), v, sizeof(v), 0, NULL,
+                if (xs_rt_produce(rt, rt->panes_topic, key, strlen(key), m, sizeof(m), 0, NULL,
                                   NULL) == 0) {
-                        rt->marked[i] = done;
+                        rt->marked[i] = v;
                         rt->marked_t[i] = t;
                         rt->marked_idle[i] = (unsigned char)idle;
+                        rt->st.panes_markers_published++;
                 }
         }
 }

@@ -25,10 +25,12 @@ void xs_rt_panes_sealed(struct xs_rt *rt, uint32_t part, const struct xs_pane_de
  * panes before them) that far, part seals nothing and holds the step at what has arrived
  * (panes_gated; lifted after window.idle_seal at most: panes_gate_expired). */
 void xs_rt_panes_gate(struct xs_rt *rt, int32_t part, int64_t sealed);
-/* A marker for each partition we own whose sealed point, idleness or time changed: at a commit;
- * with on_seal, only when a sealed point or idleness moved (between commits, at once under
- * at-least-once, ahead of the changelog: README "Internal topics" says what that leaves open;
- * the time alone moves with every record). */
-void xs_rt_panes_mark(struct xs_rt *rt, int on_seal);
+/* Whether a partition we own has moved its marked point or idleness since its last marker
+ * (the point: what it sealed, capped at one pane past this instance's step). */
+int xs_rt_panes_due(struct xs_rt *rt);
+/* The markers' values as of the changelog write about to be made (marks.c, commit.c), then
+ * published once that write and its commit markers are acknowledged. */
+void xs_rt_panes_capture(struct xs_rt *rt);
+void xs_rt_panes_publish(struct xs_rt *rt);
 
 #endif

@@ -31,6 +31,7 @@
 #include "kafka/hold.h"
 #include "kafka/kafka.h"
 #include "kafka/kafka_int.h"
+#include "kafka/marks.h"
 #include "kafka/obs.h"
 #include "kafka/panes.h"
 #include "kafka/produce.h"
@@ -474,16 +475,19 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         snprintf(client, sizeof(client), "%s-producer", p->application_id);
         const char *host = getenv("HOSTNAME");
         snprintf(txnid, sizeof(txnid), "%s-%s", p->application_id, host && *host ? host : "0");
+        /* instances sharing panes step together, a changelog write and a seal marker per
+         * pane (marks.c): those wait for no batch to fill */
+        const char *linger = p->state_share_panes ? "0" : "5";
         rd_kafka_conf_t *pc = xs_kafka_conf(
             conf, opts->bootstrap,
             /* partitioner: the Java client's murmur2 (random for a null key), so that outputs
              * keyed by customer co-partition with what Kafka Streams, ksqlDB or Connect write */
             rt->eos
                 ? (const char *const[]){"client.id", client, "enable.idempotence", "true",
-                                        "transactional.id", txnid, "linger.ms", "5", "partitioner",
-                                        "murmur2_random", NULL}
+                                        "transactional.id", txnid, "linger.ms", linger,
+                                        "partitioner", "murmur2_random", NULL}
                 : (const char *const[]){"client.id", client, "enable.idempotence", "true",
-                                        "linger.ms", "5", "partitioner", "murmur2_random", NULL},
+                                        "linger.ms", linger, "partitioner", "murmur2_random", NULL},
             err, sizeof(err));
         if (!pc) {
                 xs_log(XS_LOG_ERROR, "run", "%s", err);
@@ -582,9 +586,11 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
                 }
                 if (xs_rt_panes_poll(rt)) /* other instances' panes (panes.c) */
                         xs_rt_hold_run(rt);
-                /* waiting for other instances' seals: do not sit in the poll (panes.c) */
-                int waiting = rt->panecons && rt->stepper &&
-                              xs_frontier_held(xs_stepper_frontier(rt->stepper)) > 0;
+                /* waiting for other instances' seals, or for our own round's acknowledgements
+                 * (marks.c): do not sit in the poll */
+                int waiting =
+                    rt->panecons && rt->stepper &&
+                    (xs_frontier_held(xs_stepper_frontier(rt->stepper)) > 0 || rt->mk_phase);
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rt->consumer, waiting ? 2 : 100);
                 if (m) {
                         int32_t part = m->partition;
@@ -654,8 +660,10 @@ int xs_rt_run(const struct xs_conf *conf, const struct xs_rt_opts *opts)
         }
         /* graceful shutdown: stop consuming, make what was processed durable, close */
         if (!rt->fatal) {
-                if (xs_rt_commit_now(rt) != 0 && !rt->fatal)
+                if (xs_rt_commit_now(rt) != 0 && !rt->fatal) {
                         xs_log(XS_LOG_WARN, "run", "final commit did not complete");
+                        rt->final_commit_failed = 1;
+                }
         }
         if (rt->fatal)
                 xs_log(rt->restart ? XS_LOG_WARN : XS_LOG_ERROR, "run", "%s: %s",
@@ -669,8 +677,19 @@ out:
         xs_rt_hold_destroy(rt);
         xs_rt_panes_stop(rt);
         if (rt->consumer) {
-                rd_kafka_consumer_close(rt->consumer);
-                rd_kafka_destroy(rt->consumer);
+                /* after a final commit the group refused (it rebalanced as this member left,
+                 * or forgot it), librdkafka 2.0.2's close can meet a rebalance it then asserts
+                 * against (SIGABRT: "rd_kafka_cgrp_terminated: assert:
+                 * !rd_kafka_assignment_in_progress") or wait on forever (seen in
+                 * tests/kafka_instances.sh): leave without it. What was processed since the
+                 * last commit is read again by the partitions' next owners (their repeats are
+                 * identical), and the group takes kafka.session.timeout.ms to notice. */
+                if (rt->final_commit_failed) {
+                        rd_kafka_destroy_flags(rt->consumer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+                } else {
+                        rd_kafka_consumer_close(rt->consumer);
+                        rd_kafka_destroy(rt->consumer);
+                }
         }
         if (rt->catcons) {
                 rd_kafka_consumer_close(rt->catcons);

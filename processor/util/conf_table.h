@@ -37,6 +37,12 @@
           "<application.id>-cooccurrence-panes and apply every other instance's, so that each "    \
           "learns from all partitions; on wherever several instances share a group "               \
           "(README \"Internal topics\")")                                                          \
+        X("state.durable_markers", state_durable_markers, BOOL, "true", 0, 0,                      \
+          "With state.share_panes and state.changelog under at_least_once: a seal marker waits "   \
+          "until the customers changelog holds its point (a changelog write and two "              \
+          "acknowledgements per pane while instances step together), so that a partition taken "   \
+          "over after a crash or a lost session is not read again behind the others' step "        \
+          "(README \"Internal topics\")")                                                          \
         X("window.expiry_batch", expiry_batch, INT, "256", 1, 1000000000,                          \
           "Pane entries subtracted per event while a pane expires (bounds the work per event)")    \
         X("window.max_draining", max_draining, INT, "4", 1, 64,                                    \
