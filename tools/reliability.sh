@@ -60,8 +60,7 @@ gen --seed "$SEED" --events "$EVENTS" --customers "$CUSTOMERS" --products 2000 -
 note "replay: $(wc -l <"$TMP/replay.jsonl") offers"
 
 # what every run of every scenario shares (the crash test's settings)
-COMMON=(-X commit.interval=300 -X window.idle_seal=2s -X processing.guarantee="$GUARANTEE"
-        -X kafka.fetch.wait.max.ms=10)
+COMMON=(-X commit.interval=300 -X window.idle_seal=2s -X processing.guarantee="$GUARANTEE")
 # shellcheck disable=SC2206 # XARGS: more words for every run (e.g. "-X log.level=debug")
 COMMON+=(${XARGS:-})
 run_bg() { # NAME APP [args...]: an instance in the background; sets XPID
@@ -143,8 +142,12 @@ sc_outage() {
         wait_input
         wait_run "$pid" outage
 }
+# instances sharing panes step together, a round trip of their markers per pane: the embedded
+# broker holds an empty fetch for fetch.wait.max.ms (100 ms for the panes consumer), which
+# paced that at about 4 panes a second
+SHARE=(-X state.share_panes=true -X kafka.fetch.wait.max.ms=10)
 sc_scale() {
-        local share=(-X state.share_panes=true)
+        local share=("${SHARE[@]}")
         run_bg scale.a scale -X run.idle_exit=0 "${share[@]}"
         local a=$XPID
         assigned scale.a
@@ -161,7 +164,7 @@ sc_scale() {
         wait_run "$b" scale.b
 }
 sc_sharekill() {
-        local share=(-X state.share_panes=true)
+        local share=("${SHARE[@]}")
         run_bg sharekill.a sharekill -X run.idle_exit=15s "${share[@]}"
         local a=$XPID
         assigned sharekill.a
