@@ -24,7 +24,7 @@ int xs_rt_changelog_write(struct xs_rt *rt);
  * (fatal set). */
 int xs_rt_changelog_mark(struct xs_rt *rt);
 /* The same with the offsets a changelog write stood at (offs[part], -1: none), for markers
- * written after more records were processed (panes.c). */
+ * written after more records were processed (marks.c). */
 int xs_rt_changelog_mark_at(struct xs_rt *rt, const int64_t *offs);
 /* On assignment: reads the changelog partitions of parts to their end. With import, each
  * customer's state as of its partition's last commit marker is imported (tagged with the

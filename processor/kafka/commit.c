@@ -88,6 +88,17 @@ static rd_kafka_resp_err_t flush(struct xs_rt *rt, int timeout_ms)
         }
 }
 
+/* Everything produced so far acknowledged (within timeout_ms); counted as a failed commit if
+ * not. */
+static int flushed(struct xs_rt *rt, int timeout_ms)
+{
+        if (flush(rt, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            rd_kafka_outq_len(rt->producer) == 0)
+                return 1;
+        xs_obs_commit_failed(rt);
+        return 0;
+}
+
 /* Makes everything processed so far durable. Returns 0, or -1 (not committed yet). */
 int xs_rt_commit_now(struct xs_rt *rt)
 {
@@ -114,22 +125,13 @@ int xs_rt_commit_now(struct xs_rt *rt)
         xs_rt_panes_capture(rt);
         if (xs_rt_changelog_write(rt) != 0 && rt->fatal)
                 return -1;
-        if (flush(rt, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            rd_kafka_outq_len(rt->producer) > 0) {
-                xs_obs_commit_failed(rt);
-                return -1;
-        }
-        if (rt->fatal)
+        if (!flushed(rt, timeout) || rt->fatal)
                 return -1;
         if (xs_rt_changelog_mark(rt) != 0)
                 return -1;
         if (rt->panecons) {
-                if (rt->n_cl_parts && rt->p->state_durable_markers &&
-                    (flush(rt, timeout) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-                     rd_kafka_outq_len(rt->producer) > 0)) {
-                        xs_obs_commit_failed(rt);
+                if (rt->n_cl_parts && rt->p->state_durable_markers && !flushed(rt, timeout))
                         return -1;
-                }
                 xs_rt_panes_publish(rt); /* after the deltas they cover (panes.c) */
         }
         /* only what moved: a commit waits for the group coordinator, which may be away */

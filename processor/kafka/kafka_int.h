@@ -94,11 +94,12 @@ struct xs_rt {
         int64_t marked[1024], marked_t[1024];
         unsigned char marked_idle[1024];
         int64_t remote_time[1024]; /* a remote partition's event time, from its markers */
-        /* the seal markers of one changelog write (panes.c): captured with it and published
-         * once it is durable (at-least-once with a changelog), as mk_phase goes 1 (written,
-         * waiting for its acknowledgements), 2 (its commit markers written, waiting for
-         * theirs), 0 (published; none under way) */
-        int64_t mk_value[1024], mk_done[1024], mk_t[1024], mk_off[1024];
+        /* the seal markers of one changelog write (marks.c): captured with it (the step, and
+         * per partition what it sealed, its time, idleness and offset) and published once it is
+         * durable (at-least-once with a changelog), as mk_phase goes 1 (written, waiting for
+         * its acknowledgements), 2 (its commit markers written, waiting for theirs), 0
+         * (published; none under way) */
+        int64_t mk_step, mk_done[1024], mk_t[1024], mk_off[1024];
         unsigned char mk_idle[1024];
         int mk_phase;
         /* a partition taken over with its stage (changelog.c): its previous owner had sealed

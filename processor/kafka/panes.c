@@ -12,7 +12,7 @@
  * + idle (1 byte) + the partition's event time (i64 LE) + the point sealed (i64 LE). A delta goes
  * out when its pane is sealed (under exactly-once in the open transaction), the markers after
  * the deltas they cover: under at-least-once once the customers changelog holds the point they
- * mark durably (xs_rt_panes_mark), at the commit under exactly-once (where nothing is visible
+ * mark durably (marks.c), at the commit under exactly-once (where nothing is visible
  * before it). A delta seen twice (the records of an uncommitted tail published again after a
  * crash, or one's own) is a repeat the engine ignores (xs_engine_pane_add).
  *
@@ -266,16 +266,15 @@ void xs_rt_panes_sealed(struct xs_rt *rt, uint32_t part, const struct xs_pane_de
         free(rec);
 }
 
-/* The point a marker names for partition part: what it has sealed and performed, but never
- * more than one pane past this instance's own step. Every held event of part needs a step at
- * or past its sealed point, so no instance steps past an event of part that is still to be
- * processed; and the bound keeps the others' steps within one pane of ours, so that when part
- * moves to another instance, its customers' timers not fired here yet are due no earlier than
- * that instance's step: they fire there on the panes they fire on in replay (the first step
- * past their time), before their customer's next event (engine.c). */
-static int64_t mark_value(struct xs_rt *rt, struct xs_frontier *fr, uint32_t part)
+/* The point a marker names for a partition that has sealed and performed up to done while this
+ * instance stood at step: done, but never more than one pane past step. Every held event of the
+ * partition needs a step at or past its sealed point, so no instance steps past an event of it
+ * that is still to be processed; and the bound keeps the others' steps within one pane of ours,
+ * so that when the partition moves to another instance, its customers' timers not fired here
+ * yet are due no earlier than that instance's step: they fire there on the panes they fire on
+ * in replay (the first step past their time), before their customer's next event (engine.c). */
+static int64_t mark_value(const struct xs_rt *rt, int64_t done, int64_t step)
 {
-        int64_t done = xs_frontier_done(fr, part), step = xs_stepper_step(rt->stepper);
         if (done == INT64_MIN || step == INT64_MIN || step > INT64_MAX - rt->p->window_pane)
                 return done;
         return done < step + rt->p->window_pane ? done : step + rt->p->window_pane;
@@ -290,7 +289,8 @@ int xs_rt_panes_due(struct xs_rt *rt)
         struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
         for (int k = 0; k < rt->n_parts; k++) {
                 int32_t i = rt->parts[k];
-                int64_t v = mark_value(rt, fr, (uint32_t)i);
+                int64_t v =
+                    mark_value(rt, xs_frontier_done(fr, (uint32_t)i), xs_stepper_step(rt->stepper));
                 if (v != INT64_MIN && (v != rt->marked[i] ||
                                        xs_frontier_is_idle(fr, (uint32_t)i) != rt->marked_idle[i]))
                         return 1;
@@ -303,9 +303,9 @@ void xs_rt_panes_capture(struct xs_rt *rt)
         if (!rt->panecons || !rt->stepper)
                 return;
         struct xs_frontier *fr = xs_stepper_frontier(rt->stepper);
+        rt->mk_step = xs_stepper_step(rt->stepper);
         for (int k = 0; k < rt->n_parts; k++) {
                 int32_t i = rt->parts[k];
-                rt->mk_value[i] = mark_value(rt, fr, (uint32_t)i);
                 rt->mk_done[i] = xs_frontier_done(fr, (uint32_t)i);
                 rt->mk_t[i] = xs_frontier_time(fr, (uint32_t)i);
                 rt->mk_idle[i] = (unsigned char)xs_frontier_is_idle(fr, (uint32_t)i);
@@ -320,7 +320,7 @@ void xs_rt_panes_publish(struct xs_rt *rt)
                 return;
         for (int k = 0; k < rt->n_parts; k++) {
                 int32_t i = rt->parts[k];
-                int64_t v = rt->mk_value[i], t = rt->mk_t[i];
+                int64_t v = mark_value(rt, rt->mk_done[i], rt->mk_step), t = rt->mk_t[i];
                 int idle = rt->mk_idle[i];
                 if (v == INT64_MIN ||
                     (v == rt->marked[i] && idle == rt->marked_idle[i] && t == rt->marked_t[i]))
