@@ -4,7 +4,10 @@
 # outage longer than the session timeout. Every scenario must give `xsell replay`'s offers, by
 # id, with none lost and none unexpected. Differing content (same id, other products or
 # evidence) is reported, not failed (DIFFERING_OK): after the fixes of this test's first runs it
-# was 0 in every run but one outage run (1 of 410 offers), not understood yet. The scale-out and
+# was 0 in every run but one outage run (1 of 410 offers), not understood yet. The outage
+# scenario also lost about half its offers now and then under the suite's load: run.idle_exit
+# took the input as finished before the group had rejoined after the outage (fixed; the
+# scenario runs with a 10 ms fetch wait, which made that happen 3 runs in 5). The scale-out and
 # scale-in scenario (shared panes) gives replay's offers at full size in every run so far, but
 # on this reduced input under the suite's load it lost 19 of 355 offers in one fresh-clone run
 # (a lost session while the instances' steps were apart: README "Internal topics"): it is run

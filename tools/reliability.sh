@@ -130,8 +130,11 @@ sc_term() {
         wait_input
         finish term2 term
 }
+# outage: a 10 ms fetch wait made the run lose about half the offers in 3 runs of 5 before
+# run.idle_exit checked the log ends against what was read (the broker back, the group not yet
+# rejoined, nothing fetched for 5 s, the input taken as finished): kept as the regression test
 sc_outage() {
-        run_bg outage outage -X run.idle_exit=5s
+        run_bg outage outage -X run.idle_exit=5s -X kafka.fetch.wait.max.ms=10
         local pid=$XPID
         assigned outage
         sleep "$(rnd 2 $((FLOW / 3)))"

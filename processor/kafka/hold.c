@@ -303,7 +303,7 @@ static void pause_part(struct xs_rt *rt, int32_t part, int on)
  * round trip to its leader (1 s at most), or its end cannot be known: then it is not idle, only
  * slower to deliver than the others (a fetch behind, a broker briefly unreachable), and sealing
  * it by wall clock would let the step pass records the log already holds. */
-static int unread_records(struct xs_rt *rt, int32_t part)
+int xs_rt_unread_records(struct xs_rt *rt, int32_t part)
 {
         int64_t lo = 0, hi = 0;
         if (rd_kafka_query_watermark_offsets(rt->consumer, rt->p->topic_events, part, &lo, &hi,
@@ -329,7 +329,7 @@ void xs_rt_hold_tick(struct xs_rt *rt)
                 if (rt->eof_since[i] == 0)
                         rt->eof_since[i] = now;
                 if (now - rt->eof_since[i] >= idle && !xs_frontier_is_idle(fr, (uint32_t)i)) {
-                        if (unread_records(rt, i)) {
+                        if (xs_rt_unread_records(rt, i)) {
                                 rt->eof_since[i] = now; /* asked again after window.idle_seal */
                                 rt->st.idle_seal_deferred++;
                                 continue;

@@ -36,6 +36,9 @@ int xs_rt_hold_restored(struct xs_rt *rt, int32_t part, int64_t offset, struct x
 void xs_rt_hold_run(struct xs_rt *rt);
 /* Every loop iteration: window.idle_seal and window.max_held_bytes (pause, resume). */
 void xs_rt_hold_tick(struct xs_rt *rt);
+/* Whether partition part's log holds records past where it was last read to its end, or its
+ * end cannot be known within 1 s (a round trip to its leader). */
+int xs_rt_unread_records(struct xs_rt *rt, int32_t part);
 /* Partition part receives a record after it was at its end: every other owned partition sealed
  * idle (window.idle_seal) takes part in the step again, for window.idle_seal more, so that
  * the first partition read after a quiet spell does not move the step past the others' records
