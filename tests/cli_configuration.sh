@@ -66,9 +66,10 @@ EX="$SRC/docs/examples/confluent-cloud.properties"
 grep -qx 'kafka.sasl.password=\*\*\*\*\*\*' "$TMP/ex.out" && grep -qx 'registry.basic_auth=\*\*\*\*\*\*' "$TMP/ex.out" ||
         fail "the example's secrets are not masked"
 set +e
-# (an ephemeral HTTP port: the tests run side by side, and another may hold the default 9464)
+# (an ephemeral HTTP port: the tests run side by side, and another may hold the default 9464;
+# a short shutdown.timeout: the SIGTERM's final commit cannot reach the example's brokers)
 timeout -s TERM 4 "$XSELL" run -F "$EX" -X registry.url= -X topic.catalog= -X kafka.log_level=0 \
-        -X processing.guarantee=at_least_once -X http.port=0 >/dev/null 2>"$TMP/ex.err"
+        -X processing.guarantee=at_least_once -X http.port=0 -X shutdown.timeout=2s >/dev/null 2>"$TMP/ex.err"
 rc=$?
 set -e
 [ $rc -eq 124 ] || fail "xsell run -F $EX: exit $rc: $(head -3 "$TMP/ex.err")"

@@ -100,8 +100,14 @@ extra=$(comm -13 "$TMP/want" "$TMP/got" | wc -l)
         fail "abandonment downsells: $missing of replay's $(wc -l <"$TMP/want") customers missing, $extra extra"
 ok "rebalance mid-cart: the $(wc -l <"$TMP/want") customers replay abandons got their downsell (moved ones on b)"
 
-scenario false >"$TMP/got.off"
-lost=$(comm -23 "$TMP/want" "$TMP/got.off" | wc -l)
-[ "$lost" -gt 0 ] || fail "without the changelog no abandonment was lost: the check above proves nothing"
-ok "without the changelog $lost of them are lost (the defect the changelog fixes)"
+# the control run shows the check can fail; it exercises no code the run above does not, so the
+# sanitizer pass leaves it to the plain one
+if [ -n "$SANITIZED" ]; then
+        echo "# skip under sanitizers: the control run with state.changelog=false"
+else
+        scenario false >"$TMP/got.off"
+        lost=$(comm -23 "$TMP/want" "$TMP/got.off" | wc -l)
+        [ "$lost" -gt 0 ] || fail "without the changelog no abandonment was lost: the check above proves nothing"
+        ok "without the changelog $lost of them are lost (the defect the changelog fixes)"
+fi
 done_testing
